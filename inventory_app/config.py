@@ -1,0 +1,7 @@
+"""inventory_app settings."""
+
+from shared_ui.config import BaseConfig
+
+
+class InventoryConfig(BaseConfig):
+    APP_NAME = "inventory"

@@ -1,0 +1,27 @@
+"""orders_app."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from orders_app.config import OrdersConfig
+from orders_app.extensions import db, migrate, users
+from shared_ui import init_shop_app
+from shared_ui.db import init_db
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, static_folder=None)
+    app.config.from_object(OrdersConfig())
+    if test_config:
+        app.config.update(test_config)
+    init_db(app, db)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    users.init_app(app)
+    init_shop_app(app, db=db, find_user=users.find_user)
+
+    from orders_app.views import admin, home
+
+    for blueprint in (home.bp, admin.bp):
+        app.register_blueprint(blueprint)
+    return app

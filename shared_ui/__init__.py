@@ -1,0 +1,57 @@
+"""The common web layer of the shop's apps: layout, login, CSRF, errors, logging, headers."""
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from shared_ui.assets import load_manifest
+from shared_ui.auth import FindUser, init_login
+from shared_ui.errors import register_error_handlers
+from shared_ui.extensions import csrf, htmx
+from shared_ui.money import format_money
+from shared_ui.request_log import init_request_log
+
+templates = Blueprint("shared_ui", __name__, template_folder="templates")
+
+
+def init_shop_app(app, *, db, find_user: FindUser) -> None:
+    """Give `app` everything the shop's apps share; `find_user(id)` returns a user record."""
+    missing = [name for name in ("SECRET_KEY", "SHOP_SERVICE_TOKEN") if not app.config.get(name)]
+    if missing:
+        raise RuntimeError(
+            f"{app.name}: missing setting(s) {', '.join(missing)}. Set them in the environment "
+            "(production) or run `make run` once, which writes a development .env."
+        )
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)
+    htmx.init_app(app)
+    csrf.init_app(app)
+    init_login(app, find_user)
+    init_request_log(app, app.config["APP_NAME"])
+    register_error_handlers(app)
+    app.register_blueprint(templates)
+    manifest = load_manifest()
+    app.jinja_env.globals["asset_url"] = lambda name: manifest[name]
+    app.jinja_env.filters["money"] = lambda cents: format_money(cents, app.config["SHOP_CURRENCY"])
+    app.after_request(_security_headers)
+    _add_healthz(app, db)
+
+
+def _add_healthz(app, db) -> None:
+    def healthz():
+        db.session.execute(text("SELECT 1"))
+        return jsonify(status="ok")
+
+    app.add_url_rule(f"/{app.config['APP_NAME']}/healthz", "healthz", healthz)
+
+
+def _security_headers(response):
+    config = current_app.config
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; "
+        f"form-action 'self' {config['CHECKOUT_ORIGIN']}; frame-ancestors 'none'; base-uri 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response

@@ -1,0 +1,73 @@
+"""The JSON API's common shape: errors, request bodies, money and pagination."""
+
+from decimal import Decimal, InvalidOperation
+
+from flask import jsonify, request
+
+MAX_PER_PAGE = 100
+
+
+class ApiError(Exception):
+    """An error answered as `{"error": {"code", "message"}}` with an HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def to_response(self):
+        error = {"code": self.code, "message": self.message}
+        if self.field:
+            error["field"] = self.field
+        response = jsonify(error=error)
+        response.status_code = self.status
+        return response
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 400 `malformed_json` ApiError."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "malformed_json", "The body must be a JSON object.")
+    return data
+
+
+def page_args() -> tuple[int, int]:
+    """`?page=` and `?per_page=` (at most 100), or a 400 ApiError."""
+    try:
+        page = int(request.args.get("page", 1))
+        per_page = int(request.args.get("per_page", 20))
+    except ValueError:
+        raise ApiError(400, "bad_request", "page and per_page must be whole numbers.") from None
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ApiError(400, "bad_request", f"page must be 1 or more; per_page from 1 to {MAX_PER_PAGE}.")
+    return page, per_page
+
+
+def page_of(items: list, page: int, per_page: int, total: int) -> dict:
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+def cents_to_str(cents: int) -> str:
+    """Integer cents as the API's money string: 1250 -> "12.50"."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(int(cents)), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+def parse_money(value) -> int | None:
+    """A price given as "12.50", "12.5", "12" or a number with at most two decimals, in cents.
+
+    None when it is not a number, is negative, or has more than two decimals.
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        return None
+    return int(amount * 100)

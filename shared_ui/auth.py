@@ -1,0 +1,171 @@
+"""The one login shared by all apps: session users, bearer tokens, admin and service checks.
+
+users_app is the only writer of the auth keys in the shared session. Flask-Login's `_user_id`
+holds "<id>:<session_version>", so bumping a user's session_version (logout, password change,
+deactivation, demotion) ends every session of that user in every app once the cached record
+(at most USER_CACHE_SECONDS old) is refreshed.
+"""
+
+import hmac
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+from urllib.parse import quote, urlsplit
+
+from flask import abort, current_app, jsonify, redirect, request
+from flask_login import UserMixin, current_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from shared_ui.extensions import login_manager
+from shared_ui.requests_kind import is_api_request, is_htmx_request
+
+UserRecord = dict
+FindUser = Callable[[int], UserRecord | None]
+
+API_TOKEN_SALT = "shop.api-token"  # noqa: S105 (a salt, not a secret)
+LOGIN_PATH = "/users/login"
+
+
+class ShopUser(UserMixin):
+    """The logged-in user as every app sees it, built from users_app's record."""
+
+    def __init__(self, record: UserRecord):
+        self.id = int(record["id"])
+        self.login = record["login"]
+        self.is_admin = bool(record["is_admin"])
+        self._is_active = bool(record["is_active"])
+        self.session_version = int(record["session_version"])
+
+    @property
+    def is_active(self) -> bool:
+        return self._is_active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+
+def user_from_record(record: UserRecord | None, session_version) -> ShopUser | None:
+    """The user, or None when the record is gone, inactive or from an older session."""
+    if record is None or not record["is_active"]:
+        return None
+    if str(record["session_version"]) != str(session_version):
+        return None
+    return ShopUser(record)
+
+
+def init_login(app, find_user: FindUser) -> None:
+    """Set up Flask-Login to read the shared session (pages) or a bearer token (API)."""
+    app.extensions["shop_find_user"] = find_user
+    login_manager.init_app(app)
+    # Only users_app writes the auth keys; session protection would rewrite them from any app.
+    login_manager.session_protection = None
+    login_manager.login_view = None
+    login_manager.user_loader(_load_session_user)
+    login_manager.request_loader(_load_bearer_user)
+    login_manager.unauthorized_handler(_unauthorized)
+
+
+def _find_user(user_id: int) -> UserRecord | None:
+    return current_app.extensions["shop_find_user"](user_id)
+
+
+def _load_session_user(user_id: str) -> ShopUser | None:
+    if is_api_request():
+        return None  # the API never trusts the cookie
+    uid, _, session_version = user_id.partition(":")
+    if not uid.isdigit():
+        return None
+    return user_from_record(_find_user(int(uid)), session_version)
+
+
+def _load_bearer_user(req) -> ShopUser | None:
+    if not is_api_request():
+        return None
+    scheme, _, token = req.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    claims = read_api_token(token.strip())
+    if claims is None:
+        return None
+    return user_from_record(_find_user(int(claims["uid"])), claims["sv"])
+
+
+def _token_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=API_TOKEN_SALT)
+
+
+def issue_api_token(record: UserRecord) -> tuple[str, datetime]:
+    """A signed bearer token for this user and session version, and when it expires."""
+    token = _token_serializer().dumps({"uid": record["id"], "sv": record["session_version"]})
+    lifetime = timedelta(seconds=current_app.config["API_TOKEN_SECONDS"])
+    return token, datetime.now(UTC).replace(microsecond=0) + lifetime
+
+
+def read_api_token(token: str) -> dict | None:
+    """The token's claims, or None when it is forged, malformed or expired."""
+    try:
+        claims = _token_serializer().loads(token, max_age=current_app.config["API_TOKEN_SECONDS"])
+    except BadSignature:
+        return None
+    if not isinstance(claims, dict) or not str(claims.get("uid", "")).isdigit() or "sv" not in claims:
+        return None
+    return claims
+
+
+def login_url(next_path: str | None = None) -> str:
+    return f"{LOGIN_PATH}?next={_quote(next_path)}" if next_path else LOGIN_PATH
+
+
+def _quote(path: str) -> str:
+    return quote(path, safe="/")
+
+
+def _unauthorized():
+    if is_api_request():
+        response = jsonify(error={"code": "unauthorized", "message": "A valid bearer token is required."})
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    if is_htmx_request():
+        current = request.headers.get("HX-Current-URL", "")
+        response = current_app.response_class("", status=401)
+        response.headers["HX-Redirect"] = login_url(_local_part(current) or request.full_path)
+        return response
+    return redirect(login_url(request.full_path.rstrip("?")))
+
+
+def _local_part(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def admin_required(view):
+    """Anonymous users go to the login page; logged-in users who are not admins get 403."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def require_service_token() -> None:
+    """before_request for internal blueprints: only callers holding the service token."""
+    expected = current_app.config.get("SHOP_SERVICE_TOKEN") or ""
+    given = request.headers.get("X-Service-Token", "")
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        abort(403, "This endpoint is for the shop's own services.")
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """`target` when it is a path on this site, else `default` (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target

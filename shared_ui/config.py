@@ -1,0 +1,93 @@
+"""Settings shared by every app: the environment first, then the project's `.env`."""
+
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_env() -> None:
+    """Load `.env` from the project root without overriding the process environment."""
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_int(name: str, default: int) -> int:
+    return int(env(name, str(default)))
+
+
+def var_dir() -> Path:
+    path = Path(env("SHOP_VAR_DIR", "var"))
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def sqlite_url(name: str) -> str:
+    return f"sqlite:///{var_dir() / f'{name}.sqlite3'}"
+
+
+def is_dev() -> bool:
+    """Dev and tests run with generated secrets; anything else must be given them."""
+    return env("SHOP_ENV", "development") in ("development", "test")
+
+
+class BaseConfig:
+    """What every app reads from the environment; each app subclasses it for its database."""
+
+    #: set by the subclass: the app's name, which is also its URL prefix
+    APP_NAME = ""
+
+    def __init__(self) -> None:
+        load_env()
+        port = env_int("SHOP_PORT", 8000)
+        self.SHOP_ENV = env("SHOP_ENV", "development")
+        self.SHOP_PUBLIC_URL = env("SHOP_PUBLIC_URL", f"http://127.0.0.1:{port}").rstrip("/")
+        self.SECRET_KEY = env("SECRET_KEY")
+        self.SHOP_SERVICE_TOKEN = env("SHOP_SERVICE_TOKEN")
+        self.SHOP_INSTANCE_ID = env("SHOP_INSTANCE_ID", "dev")
+        self.SHOP_CURRENCY = env("SHOP_CURRENCY", "usd").lower()
+        self.STRIPE_API_BASE = env("STRIPE_API_BASE")
+        #: where Pay sends the browser; the CSP's form-action must allow it (Chrome applies it to redirects)
+        self.CHECKOUT_ORIGIN = _origin(self.STRIPE_API_BASE) if self.STRIPE_API_BASE else "https://checkout.stripe.com"
+        self.SHOP_PAYMENT_WINDOW_MINUTES = env_int("SHOP_PAYMENT_WINDOW_MINUTES", 30)
+        self.INVENTORY_URL = env("INVENTORY_URL", f"http://127.0.0.1:{env_int('INVENTORY_PORT', 5001)}")
+        self.USERS_URL = env("USERS_URL", f"http://127.0.0.1:{env_int('USERS_PORT', 5002)}")
+        self.ORDERS_URL = env("ORDERS_URL", f"http://127.0.0.1:{env_int('ORDERS_PORT', 5003)}")
+        self.SQLALCHEMY_DATABASE_URI = env(f"{self.APP_NAME.upper()}_DATABASE_URL", sqlite_url(self.APP_NAME))
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.MAX_CONTENT_LENGTH = 1024 * 1024
+        self.SESSION_COOKIE_NAME = "shop_session"
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = False
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.WTF_CSRF_SSL_STRICT = True
+        #: seconds a user record fetched from users_app is trusted (DESIGN: at most 3)
+        self.USER_CACHE_SECONDS = 3.0
+        #: API bearer tokens live this long
+        self.API_TOKEN_SECONDS = 24 * 3600
+        self.SERVICE_CONNECT_TIMEOUT = 1.0
+        self.SERVICE_READ_TIMEOUT = 3.0
+        if self.SHOP_PUBLIC_URL.startswith("https://"):
+            # The __Host- prefix pins the cookie to this host, Path=/ and Secure.
+            self.SESSION_COOKIE_NAME = "__Host-shop_session"
+            self.SESSION_COOKIE_SECURE = True
+            self.PREFERRED_URL_SCHEME = "https"
+        host = self.SHOP_PUBLIC_URL.split("://", 1)[-1].split("/", 1)[0]
+        self.TRUSTED_HOSTS = _trusted_hosts(host)
+
+
+def _trusted_hosts(public_host: str) -> list[str]:
+    hostname = public_host.rsplit(":", 1)[0] if not public_host.endswith("]") else public_host
+    hosts = {hostname, "127.0.0.1", "localhost"}
+    return sorted(hosts)
+
+
+def _origin(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"

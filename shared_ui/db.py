@@ -1,0 +1,64 @@
+"""Database setup every app shares: SQLite pragmas and write transactions that lock up front."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+_immediate: ContextVar[bool] = ContextVar("sqlite_immediate", default=False)
+
+
+def configure_engine(engine: Engine) -> None:
+    """On SQLite: WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE inside write_transaction.
+
+    pysqlite's own transaction handling begins lazily and never IMMEDIATE, so a read-then-write
+    transaction fails with "database is locked" whatever the busy timeout; SQLAlchemy's documented
+    recipe takes the BEGIN over from the driver.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+def init_db(app, db: SQLAlchemy) -> None:
+    """Attach `db` to `app` and configure its engine."""
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+
+@contextmanager
+def write_transaction(db: SQLAlchemy) -> Iterator[None]:
+    """Run the block in one write transaction: committed at the end, rolled back on error.
+
+    On SQLite it begins IMMEDIATE, so the write lock is taken before the first read and two
+    writers queue on the busy timeout instead of failing halfway.
+    """
+    db.session.commit()  # end any read transaction the request has open
+    token = _immediate.set(True)
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        _immediate.reset(token)

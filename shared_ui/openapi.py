@@ -1,0 +1,72 @@
+"""Small builders for the apps' OpenAPI 3.1 documents, so each app writes only its own paths."""
+
+from shared_ui.api import MAX_PER_PAGE
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"}},
+        }
+    },
+}
+DESCRIPTIONS = {
+    400: "Malformed request",
+    401: "No valid bearer token",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflict",
+    410: "Gone",
+    413: "Body too large",
+    422: "Invalid field",
+    429: "Too many requests",
+    503: "A service this one depends on is down",
+}
+
+
+def document(title: str, server: str, *, schemas: dict, paths: dict) -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": "1.0.0"},
+        "servers": [{"url": server}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": ERROR, **schemas},
+        },
+        "paths": paths,
+    }
+
+
+def ok(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def json_body(schema: dict) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def error_responses(*statuses: int) -> dict:
+    return {str(s): ok({"$ref": "#/components/schemas/Error"}, DESCRIPTIONS[s]) for s in statuses}
+
+
+def paged(item_schema: dict | None = None, envelope: bool = False):
+    """The ?page/?per_page parameters, or (envelope=True) the list envelope around item_schema."""
+    if envelope:
+        return {
+            "type": "object",
+            "required": ["items", "page", "per_page", "total"],
+            "properties": {
+                "items": {"type": "array", "items": item_schema},
+                "page": {"type": "integer"},
+                "per_page": {"type": "integer"},
+                "total": {"type": "integer"},
+            },
+        }
+    return [
+        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+        {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}},
+    ]

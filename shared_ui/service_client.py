@@ -1,0 +1,62 @@
+"""HTTP calls between the shop's apps: one pooled session, timeouts always, retries when safe."""
+
+import time
+
+import requests
+from flask import g, has_request_context
+from requests.adapters import HTTPAdapter
+
+RETRY_STATUSES = frozenset({502, 503, 504})
+
+
+class ServiceUnavailable(Exception):
+    """The other app did not answer in time, or answered that it cannot serve."""
+
+
+class ServiceClient:
+    """A client for one of the shop's own apps, authenticated with the service token."""
+
+    def __init__(
+        self,
+        base_url: str,
+        service_token: str,
+        *,
+        connect_timeout: float = 1.0,
+        read_timeout: float = 3.0,
+        retries: int = 2,
+        backoff: float = 0.1,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = (connect_timeout, read_timeout)
+        self.retries = retries
+        self.backoff = backoff
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers["X-Service-Token"] = service_token or ""
+
+    def request(self, method: str, path: str, *, idempotent: bool, **kwargs) -> requests.Response:
+        """Send one call; an idempotent one is retried with backoff on connection errors and 5xx.
+
+        Raises ServiceUnavailable when no answer came, or the last answer was a 502/503/504.
+        """
+        headers = kwargs.pop("headers", {})
+        if has_request_context() and "request_id" in g:
+            headers.setdefault("X-Request-ID", g.request_id)
+        attempts = 1 + (self.retries if idempotent else 0)
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+            try:
+                response = self.session.request(
+                    method, self.base_url + path, headers=headers, timeout=self.timeout, **kwargs
+                )
+            except requests.RequestException as exc:
+                error = exc
+                continue
+            if response.status_code in RETRY_STATUSES or (idempotent and response.status_code >= 500):
+                error = f"{response.status_code} from {path}"
+                continue
+            return response
+        raise ServiceUnavailable(f"{method} {self.base_url}{path}: {error}")

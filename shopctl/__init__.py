@@ -1,0 +1,1 @@
+"""Running the shop: settings, the nginx config, the Procfile's processes and periodic jobs."""

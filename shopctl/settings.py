@@ -1,0 +1,73 @@
+"""The environment every process of the shop gets: the process environment, then `.env`, then defaults."""
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from shared_ui.config import PROJECT_ROOT
+
+ENV_FILE = PROJECT_ROOT / ".env"
+VENV_BIN = Path(sys.executable).parent
+
+PORT_DEFAULTS = {
+    "SHOP_PORT": 8000,
+    "INVENTORY_PORT": 5001,
+    "USERS_PORT": 5002,
+    "ORDERS_PORT": 5003,
+    "STRIPE_EMULATOR_PORT": 12111,
+}
+
+
+def dev_secrets() -> dict[str, str]:
+    """What `make run` writes to a missing `.env` entry in development."""
+    return {
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "SHOP_SERVICE_TOKEN": secrets.token_urlsafe(32),
+        "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_hex(24),
+        "SHOP_ADMIN_LOGIN": "admin",
+        "SHOP_ADMIN_PASSWORD": secrets.token_urlsafe(12),
+        "SHOP_DEMO_DATA": "1",
+    }
+
+
+def ensure_dev_env(path: Path = ENV_FILE) -> dict[str, str]:
+    """Append to `.env` the dev settings it lacks (never overwriting one); return what was added."""
+    existing = dotenv_values(path) if path.exists() else {}
+    present = {k for k, v in existing.items() if v} | {k for k, v in os.environ.items() if v}
+    added = {k: v for k, v in dev_secrets().items() if k not in present}
+    if "STRIPE_SECRET_KEY" not in present:
+        # No Stripe keys yet: use the emulator. With real keys in .env, nothing here is added.
+        added["STRIPE_SECRET_KEY"] = "sk_test_emulator_" + secrets.token_hex(8)
+        if "STRIPE_API_BASE" not in present:
+            added["STRIPE_API_BASE"] = "http://127.0.0.1:${STRIPE_EMULATOR_PORT:-12111}"
+    if added:
+        with path.open("a") as env_file:
+            env_file.write("".join(f"{k}={v}\n" for k, v in added.items()))
+        path.chmod(0o600)
+    return added
+
+
+def resolve(overrides: dict[str, str] | None = None, *, env_file: Path | None = ENV_FILE) -> dict[str, str]:
+    """The full environment for the shop's processes: os.environ wins over `.env`, then defaults."""
+    env = {k: v for k, v in (dotenv_values(env_file) if env_file and env_file.exists() else {}).items() if v}
+    env.update({k: v for k, v in os.environ.items() if v})
+    env.update(overrides or {})
+    for name, port in PORT_DEFAULTS.items():
+        env.setdefault(name, str(port))
+    env.setdefault("SHOP_PUBLIC_URL", f"http://127.0.0.1:{env['SHOP_PORT']}")
+    env.setdefault("SHOP_VAR_DIR", str(PROJECT_ROOT / "var"))
+    var = Path(env["SHOP_VAR_DIR"])
+    env["SHOP_VAR_DIR"] = str(var if var.is_absolute() else PROJECT_ROOT / var)
+    env.setdefault("STRIPE_WEBHOOK_URL", f"{env['SHOP_PUBLIC_URL']}/orders/stripe/webhook")
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', os.defpath)}"
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def uses_emulator(env: dict[str, str]) -> bool:
+    """True when Stripe calls go to the emulator on this machine, which the shop then starts."""
+    base = env.get("STRIPE_API_BASE", "")
+    return base.rstrip("/") == f"http://127.0.0.1:{env['STRIPE_EMULATOR_PORT']}"

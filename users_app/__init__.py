@@ -1,0 +1,35 @@
+"""users_app: accounts, login and the shared session."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from shared_ui import init_shop_app
+from shared_ui.db import init_db
+from users_app.config import UsersConfig
+from users_app.extensions import db, migrate
+from users_app.models import User
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, static_folder=None)
+    app.config.from_object(UsersConfig())
+    if test_config:
+        app.config.update(test_config)
+    init_db(app, db)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    init_shop_app(app, db=db, find_user=_find_user)
+
+    from users_app import api, internal
+    from users_app.cli import register_commands
+    from users_app.views import account, admin, auth
+
+    for blueprint in (auth.bp, account.bp, admin.bp, api.bp, internal.bp):
+        app.register_blueprint(blueprint)
+    register_commands(app)
+    return app
+
+
+def _find_user(user_id: int) -> dict | None:
+    user = db.session.get(User, user_id)
+    return user.record() if user else None

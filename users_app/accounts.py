@@ -1,0 +1,104 @@
+"""What can happen to an account: the rules that pages, the API and the CLI all call."""
+
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from shared_ui.db import write_transaction
+from users_app.extensions import db
+from users_app.models import User
+from users_app.passwords import hash_password, password_problem, verify_password
+
+LOGIN_PATTERN = re.compile(r"^[A-Za-z0-9._@-]+$")
+LOGIN_MIN, LOGIN_MAX = 3, 64
+
+
+class AccountError(Exception):
+    """A rule was broken; `field` says which input it is about, `status` how the API answers."""
+
+    def __init__(self, message: str, field: str | None = None, status: int = 422, code: str = "invalid_field"):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.status = status
+        self.code = code
+
+
+def login_problem(login: str) -> str | None:
+    if not LOGIN_MIN <= len(login) <= LOGIN_MAX:
+        return f"Use {LOGIN_MIN} to {LOGIN_MAX} characters."
+    if not LOGIN_PATTERN.match(login):
+        return "Use letters, digits, dots, dashes, underscores or @."
+    return None
+
+
+def find_by_login(login: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.login) == login.strip().lower()))
+
+
+def register(login: str, password: str, *, is_admin: bool = False) -> User:
+    """Create an account, or raise AccountError naming the field that is wrong."""
+    login = (login or "").strip()
+    password = password or ""
+    if problem := login_problem(login):
+        raise AccountError(problem, "login")
+    if problem := password_problem(password, login):
+        raise AccountError(problem, "password")
+    password_hash = hash_password(password)  # slow on purpose: outside the write lock
+    try:
+        with write_transaction(db):
+            if find_by_login(login):
+                raise AccountError("This login is taken.", "login", status=409, code="conflict")
+            user = User(login=login, password_hash=password_hash, is_admin=is_admin)
+            db.session.add(user)
+    except IntegrityError:
+        raise AccountError("This login is taken.", "login", status=409, code="conflict") from None
+    return user
+
+
+def authenticate(login: str, password: str) -> User | None:
+    """The active user with this login and password, or None (same time either way)."""
+    user = find_by_login(login or "") if len(login or "") <= LOGIN_MAX else None
+    if not verify_password(user.password_hash if user else None, password or ""):
+        return None
+    return user if user.is_active else None
+
+
+def end_sessions(user: User) -> None:
+    """Every session and token of this user stops working in every app within seconds."""
+    with write_transaction(db):
+        user.session_version += 1
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not verify_password(user.password_hash, current or ""):
+        raise AccountError("This is not your current password.", "current_password")
+    if problem := password_problem(new or "", user.login):
+        raise AccountError(problem, "new_password")
+    password_hash = hash_password(new)
+    with write_transaction(db):
+        user.password_hash = password_hash
+        user.session_version += 1
+
+
+def set_roles(actor_id: int, user: User, *, is_admin: bool | None = None, is_active: bool | None = None) -> None:
+    """An admin promotes, demotes, deactivates or reactivates; losing a right ends the sessions."""
+    if user.id == actor_id and (is_admin is False or is_active is False):
+        raise AccountError("You cannot remove your own access; ask another admin.", status=409, code="conflict")
+    with write_transaction(db):
+        if is_admin is not None and is_admin != user.is_admin:
+            user.is_admin = is_admin
+            if not is_admin:
+                user.session_version += 1
+        if is_active is not None and is_active != user.is_active:
+            user.is_active = is_active
+            if not is_active:
+                user.session_version += 1
+
+
+def ensure_admin(login: str, password: str) -> User | None:
+    """Create the bootstrap admin when that login does not exist yet; None when it does."""
+    if find_by_login(login):
+        return None
+    return register(login, password, is_admin=True)

@@ -1,0 +1,92 @@
+"""users JSON API: registration, bearer tokens, me, and the admin list."""
+
+from flask import Blueprint, abort, jsonify
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from shared_ui.api import ApiError, json_body, page_args, page_of
+from shared_ui.auth import admin_required, issue_api_token
+from shared_ui.extensions import csrf
+from users_app import accounts
+from users_app.extensions import db
+from users_app.models import User
+from users_app.openapi import OPENAPI
+
+bp = Blueprint("api", __name__, url_prefix="/users/api")
+csrf.exempt(bp)
+
+
+def _account_error(error: accounts.AccountError) -> ApiError:
+    return ApiError(error.status, error.code, error.message, field=error.field)
+
+
+def _string(body: dict, name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str):
+        raise ApiError(422, "invalid_field", f"{name} must be a string.", field=name)
+    return value
+
+
+@bp.post("/users")
+def create_user():
+    body = json_body()
+    try:
+        user = accounts.register(_string(body, "login"), _string(body, "password"))
+    except accounts.AccountError as error:
+        raise _account_error(error) from None
+    return jsonify(user.to_api()), 201
+
+
+@bp.post("/tokens")
+def create_token():
+    body = json_body()
+    user = accounts.authenticate(_string(body, "login"), _string(body, "password"))
+    if user is None:
+        raise ApiError(401, "invalid_credentials", "Wrong login or password.")
+    token, expires_at = issue_api_token(user.record())
+    return jsonify(
+        token=token,
+        token_type="Bearer",  # noqa: S106
+        expires_at=expires_at.isoformat().replace("+00:00", "Z"),
+        user=user.to_api(),
+    ), 201
+
+
+@bp.get("/me")
+@login_required
+def me():
+    return jsonify(db.get_or_404(User, current_user.id).to_api())
+
+
+@bp.get("/users")
+@admin_required
+def list_users():
+    page, per_page = page_args()
+    total = db.session.scalar(select(func.count()).select_from(User))
+    users = db.session.scalars(select(User).order_by(User.id).limit(per_page).offset((page - 1) * per_page))
+    return jsonify(page_of([u.to_api() for u in users], page, per_page, total))
+
+
+@bp.patch("/users/<int:user_id>")
+@admin_required
+def update_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    body = json_body()
+    changes = {}
+    for name in ("is_admin", "is_active"):
+        if name in body:
+            if not isinstance(body[name], bool):
+                raise ApiError(422, "invalid_field", f"{name} must be true or false.", field=name)
+            changes[name] = body[name]
+    if not changes:
+        raise ApiError(422, "invalid_field", "Give is_admin and/or is_active.")
+    try:
+        accounts.set_roles(current_user.id, user, **changes)
+    except accounts.AccountError as error:
+        raise _account_error(error) from None
+    return jsonify(user.to_api())
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(OPENAPI)

@@ -1,0 +1,72 @@
+"""The users API's OpenAPI document, served at /users/api/openapi.json."""
+
+from shared_ui.openapi import document, error_responses, json_body, ok, paged
+
+USER = {
+    "type": "object",
+    "required": ["id", "login", "is_admin", "is_active"],
+    "properties": {
+        "id": {"type": "integer"},
+        "login": {"type": "string"},
+        "is_admin": {"type": "boolean"},
+        "is_active": {"type": "boolean"},
+    },
+}
+CREDENTIALS = {
+    "type": "object",
+    "required": ["login", "password"],
+    "properties": {"login": {"type": "string", "minLength": 3, "maxLength": 64}, "password": {"type": "string"}},
+}
+TOKEN = {
+    "type": "object",
+    "required": ["token", "token_type", "expires_at", "user"],
+    "properties": {
+        "token": {"type": "string"},
+        "token_type": {"const": "Bearer"},
+        "expires_at": {"type": "string", "format": "date-time"},
+        "user": {"$ref": "#/components/schemas/User"},
+    },
+}
+ROLES = {"type": "object", "properties": {"is_admin": {"type": "boolean"}, "is_active": {"type": "boolean"}}}
+USER_REF = {"$ref": "#/components/schemas/User"}
+
+OPENAPI = document(
+    "Shop users API",
+    "/users/api",
+    schemas={"User": USER, "Credentials": CREDENTIALS, "Token": TOKEN},
+    paths={
+        "/users": {
+            "post": {
+                "summary": "Register a user",
+                "security": [],
+                "requestBody": json_body({"$ref": "#/components/schemas/Credentials"}),
+                "responses": {"201": ok(USER_REF, "Created"), **error_responses(400, 409, 422)},
+            },
+            "get": {
+                "summary": "List users (admin)",
+                "parameters": paged(),
+                "responses": {"200": ok(paged(USER_REF, envelope=True)), **error_responses(401, 403)},
+            },
+        },
+        "/tokens": {
+            "post": {
+                "summary": "Get a bearer token for 24 hours",
+                "security": [],
+                "requestBody": json_body({"$ref": "#/components/schemas/Credentials"}),
+                "responses": {
+                    "201": ok({"$ref": "#/components/schemas/Token"}, "Created"),
+                    **error_responses(400, 401),
+                },
+            }
+        },
+        "/me": {"get": {"summary": "The caller", "responses": {"200": ok(USER_REF), **error_responses(401)}}},
+        "/users/{id}": {
+            "patch": {
+                "summary": "Promote, demote, deactivate or reactivate (admin)",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "requestBody": json_body(ROLES),
+                "responses": {"200": ok(USER_REF), **error_responses(400, 401, 403, 404, 409, 422)},
+            }
+        },
+    },
+)

@@ -1,0 +1,60 @@
+"""The admin user list: promote, demote, deactivate, reactivate."""
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from shared_ui.auth import admin_required
+from shared_ui.pages import render_page
+from shared_ui.requests_kind import wants_fragment
+from users_app import accounts
+from users_app.extensions import db
+from users_app.forms import ActionForm
+from users_app.models import User
+
+bp = Blueprint("admin", __name__, url_prefix="/users/admin")
+
+PER_PAGE = 50
+ACTIONS = {
+    "promote": {"is_admin": True},
+    "demote": {"is_admin": False},
+    "deactivate": {"is_active": False},
+    "reactivate": {"is_active": True},
+}
+
+
+@bp.route("/")
+@admin_required
+def index():
+    q = request.args.get("q", "").strip()
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = select(User).order_by(User.id)
+    if q:
+        query = query.where(func.lower(User.login).contains(q.lower(), autoescape=True))
+    users = db.session.scalars(query.limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)).all()
+    return render_page(
+        "users/admin.html",
+        "user_table",
+        users=users[:PER_PAGE],
+        q=q,
+        page=page,
+        has_more=len(users) > PER_PAGE,
+        form=ActionForm(),
+    )
+
+
+@bp.route("/<int:user_id>/<action>", methods=["POST"])
+@admin_required
+def change(user_id: int, action: str):
+    if action not in ACTIONS:
+        abort(404)
+    user = db.get_or_404(User, user_id)
+    error = None
+    try:
+        accounts.set_roles(current_user.id, user, **ACTIONS[action])
+    except accounts.AccountError as exc:
+        error = exc.message
+    if not wants_fragment():  # the no-JavaScript path: back to the list with a message
+        flash(error or f"{user.login}: {action}d.", "error" if error else "success")
+        return redirect(url_for(".index"), code=303)
+    return render_page("users/admin.html", "user_row", user=user, form=ActionForm(), error=error)

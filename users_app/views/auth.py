@@ -1,0 +1,70 @@
+"""Register, log in, log out: the only place that writes the auth keys of the shared session."""
+
+from flask import Blueprint, flash, redirect, request, session
+from flask_login import current_user, login_user, logout_user
+
+from shared_ui.auth import ShopUser, safe_next
+from shared_ui.pages import render_page
+from users_app import accounts
+from users_app.extensions import db
+from users_app.forms import LoginForm, RegisterForm
+from users_app.models import User
+
+bp = Blueprint("auth", __name__, url_prefix="/users")
+
+HOME = "/inventory/"
+KEPT_SESSION_KEYS = ("lang",)
+
+
+def start_session(user) -> None:
+    """Log `user` in with a fresh session: nothing from before the login carries over."""
+    kept = {key: session[key] for key in KEPT_SESSION_KEYS if key in session}
+    session.clear()  # a new CSRF token too: no session fixation
+    session.update(kept)
+    login_user(ShopUser(user.record()))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register(form.login.data, form.password.data)
+        except accounts.AccountError as error:
+            getattr(form, error.field or "login").errors.append(error.message)
+        else:
+            start_session(user)
+            flash(f"Welcome, {user.login}! Your account is ready.", "success")
+            return redirect(safe_next(request.args.get("next"), HOME), code=303)
+    return render_page("users/register.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    next_path = safe_next(request.values.get("next"), HOME)
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.login.data, form.password.data)
+        if user is None:
+            form.password.errors.append("Wrong login or password.")
+        else:
+            start_session(user)
+            flash(f"Logged in as {user.login}.", "success")
+            return redirect(next_path, code=303)
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(next_path)
+    return render_page("users/login.html", form=form, next_path=next_path, status=422 if form.errors else 200)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    if current_user.is_authenticated:
+        user = db.session.get(User, current_user.id)
+        if user is not None:
+            accounts.end_sessions(user)
+        logout_user()
+    kept = {key: session[key] for key in KEPT_SESSION_KEYS if key in session}
+    session.clear()
+    session.update(kept)
+    flash("You are logged out.", "success")
+    return redirect(HOME, code=303)
