@@ -9,8 +9,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_env() -> None:
-    """Load `.env` from the project root without overriding the process environment."""
-    load_dotenv(PROJECT_ROOT / ".env", override=False)
+    """Load `.env` from the project root without overriding the process environment.
+
+    Tests (SHOP_ENV=test) get every setting explicitly and never read the developer's `.env`.
+    """
+    if os.environ.get("SHOP_ENV") != "test":
+        load_dotenv(PROJECT_ROOT / ".env", override=False)
 
 
 def env(name: str, default: str | None = None) -> str | None:

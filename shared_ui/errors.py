@@ -1,6 +1,6 @@
 """Error pages in the shop's look, and the JSON error shape for /api/ paths."""
 
-from flask import render_template
+from flask import current_app, make_response, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -60,8 +60,6 @@ def _http_error(error: HTTPException):
 def _unexpected_error(error: Exception):
     if isinstance(error, HTTPException):
         return _http_error(error)
-    from flask import current_app
-
     current_app.logger.exception("unhandled error")
     return error_response(500, None)
 
@@ -75,6 +73,5 @@ def error_response(status: int, message: str | None):
     message = message or FRIENDLY.get(status, "Something went wrong.")
     if is_api_request():
         return ApiError(status, ERROR_CODES.get(status, "error"), message).to_response()
-    if is_htmx_request():
-        return render_template("shared_ui/errors/fragment.html", status=status, message=message), status
-    return render_template("shared_ui/errors/page.html", status=status, message=message), status
+    template = "shared_ui/errors/fragment.html" if is_htmx_request() else "shared_ui/errors/page.html"
+    return make_response(render_template(template, status=status, message=message), status)

@@ -1,7 +1,11 @@
 """Render nginx.conf (a template: nginx cannot read the environment) into $SHOP_VAR_DIR."""
 
+import grp
+import os
+import pwd
 import re
 import shutil
+import stat
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,6 +37,7 @@ def render(env: dict[str, str]) -> Path:
         "STATIC_DIR": str(BUILD_DIR),
         "SERVER_NAMES": " ".join(sorted({public.hostname or "127.0.0.1", "127.0.0.1", "localhost"})),
         "MIME_TYPES": _mime_types(),
+        "WORKER_USER": _worker_user(),
     }
     text = PLACEHOLDER.sub(lambda m: values[m.group(1)], TEMPLATE.read_text())
     target = var / "nginx.conf"
@@ -45,3 +50,21 @@ def _mime_types() -> str:
         if Path(path).exists():
             return path
     raise SystemExit("nginx's mime.types was not found; is nginx installed?")
+
+
+def _worker_user() -> str:
+    """nginx started as root runs its workers as nobody, who must be able to read build/static.
+
+    When some folder above the project is closed to others (a private home or CI folder), the
+    workers run as the project's owner instead, so static files are served all the same.
+    """
+    if os.geteuid() != 0:
+        return ""
+    path = BUILD_DIR
+    while path != path.parent:
+        if path.exists() and not path.stat().st_mode & stat.S_IXOTH:
+            owner = pwd.getpwuid(PROJECT_ROOT.stat().st_uid).pw_name
+            group = grp.getgrgid(PROJECT_ROOT.stat().st_gid).gr_name
+            return f"user {owner} {group};"
+        path = path.parent
+    return ""

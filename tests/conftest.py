@@ -1,0 +1,60 @@
+"""Fixtures for the whole-stack tests; per-app fixtures live in each app's test folder."""
+
+import os
+import shutil
+
+os.environ["SHOP_ENV"] = "test"  # never read the developer's .env in tests
+
+import pytest  # noqa: E402
+
+from tests.shop_client import ShopClient  # noqa: E402
+from tests.stack import ADMIN_LOGIN, ADMIN_PASSWORD, Stack  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def stack(request):
+    """The whole shop, started once for the test session and stopped at its end."""
+    shop = Stack()
+    try:
+        shop.start()
+    except Exception:
+        shop.close(keep_files=True)
+        raise
+    yield shop
+    failed = request.session.testsfailed
+    if failed:
+        for name in shop.processes:
+            print(f"\n----- {name} log (tail) -----\n{shop.log(name)[-4000:]}")
+    shop.close()
+
+
+@pytest.fixture
+def shop(stack) -> ShopClient:
+    """An anonymous browser-like client of the running shop."""
+    return ShopClient(stack.base_url)
+
+
+@pytest.fixture
+def admin(stack) -> ShopClient:
+    client = ShopClient(stack.base_url)
+    client.login(ADMIN_LOGIN, ADMIN_PASSWORD)
+    return client
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium: Playwright's own browser download does not work here."""
+    executable = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }

@@ -1,0 +1,143 @@
+"""Registering, logging in and out, the account page and password changes (users_app alone)."""
+
+import pytest
+from argon2 import PasswordHasher, extract_parameters
+from sqlalchemy import select
+
+from tests.helpers import csrf_from
+from users_app.extensions import db
+from users_app.models import User
+
+
+def stored_user(app, login):
+    with app.app_context():
+        return db.session.scalar(select(User).where(User.login == login))
+
+
+def test_register_logs_the_user_in_and_stores_an_argon2id_hash(app, client, register):
+    response = register("alice", "a good password")
+    assert response.status_code == 303
+    assert "alice" in client.get("/users/account").get_data(as_text=True)
+    user = stored_user(app, "alice")
+    assert user.password_hash.startswith("$argon2id$")
+    assert "a good password" not in user.password_hash
+    params = extract_parameters(user.password_hash)
+    assert params.memory_cost >= 19 * 1024 and params.time_cost >= 2 and params.parallelism >= 1
+    assert PasswordHasher().verify(user.password_hash, "a good password")
+
+
+@pytest.mark.parametrize(
+    ("login", "password", "message"),
+    [
+        ("ab", "a good password", "Use 3 to 64 characters."),
+        ("x" * 65, "a good password", "Use 3 to 64 characters."),
+        ("bad login!", "a good password", "Use letters, digits"),
+        ("bob", "short", "Use at least 8 characters."),
+        ("bob", "password123", "too common"),
+        ("bob", "", "Choose a password."),
+    ],
+)
+def test_invalid_registration_shows_the_error_next_to_the_field_and_creates_nothing(
+    app, register, login, password, message
+):
+    response = register(login, password)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in html
+    assert 'aria-invalid="true"' in html and "field-error" in html
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(User)) == 0
+
+
+def test_logins_are_unique_ignoring_case(app, client, register):
+    assert register("Alice").status_code == 303
+    client.post("/users/logout", data={"csrf_token": csrf_from(client, "/users/account")})
+    response = register("aLiCe")
+    assert response.status_code == 422
+    assert "This login is taken." in response.get_data(as_text=True)
+
+
+def test_login_with_wrong_password_is_refused_in_plain_words(client, register, login):
+    register()
+    client.post("/users/logout", data={"csrf_token": csrf_from(client, "/users/account")})
+    response = login("alice", "wrong password!")
+    assert response.status_code == 422
+    assert "Wrong login or password." in response.get_data(as_text=True)
+    assert client.get("/users/account").status_code == 302
+
+
+def test_login_ignores_case_of_the_login(client, register, login):
+    register("Alice")
+    client.post("/users/logout", data={"csrf_token": csrf_from(client, "/users/account")})
+    assert login("ALICE").status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("next_path", "expected"),
+    [
+        ("/orders/12", "/orders/12"),
+        ("https://evil.example/", "/inventory/"),
+        ("//evil.example/x", "/inventory/"),
+        ("/\\evil.example", "/inventory/"),
+        ("javascript:alert(1)", "/inventory/"),
+    ],
+)
+def test_login_goes_to_next_only_on_this_site(client, register, login, next_path, expected):
+    register()
+    client.post("/users/logout", data={"csrf_token": csrf_from(client, "/users/account")})
+    response = login(next_path=next_path)
+    assert response.status_code == 303
+    assert response.headers["Location"] == expected
+
+
+def test_logout_ends_the_session_and_a_saved_cookie_stops_working(app, client, register):
+    register()
+    saved_cookie = client.get_cookie("shop_session").value
+    version = stored_user(app, "alice").session_version
+    response = client.post("/users/logout", data={"csrf_token": csrf_from(client, "/users/account")})
+    assert response.status_code == 303
+    assert stored_user(app, "alice").session_version == version + 1
+    replay = app.test_client()
+    replay.set_cookie("shop_session", saved_cookie)
+    assert replay.get("/users/account").status_code == 302
+
+
+def test_logout_needs_post_with_a_csrf_token(client, register):
+    register()
+    assert client.get("/users/logout").status_code == 405
+    assert client.post("/users/logout").status_code == 400
+    assert client.get("/users/account").status_code == 200
+
+
+def test_password_change_keeps_this_session_and_ends_the_others(app, client, register):
+    register()
+    other = app.test_client()
+    other.set_cookie("shop_session", client.get_cookie("shop_session").value)
+    token = csrf_from(client, "/users/account")
+    response = client.post(
+        "/users/account/password",
+        data={"current_password": "a good password", "new_password": "another good one", "csrf_token": token},
+    )
+    assert response.status_code == 303
+    assert client.get("/users/account").status_code == 200
+    assert other.get("/users/account").status_code == 302
+
+
+def test_password_change_with_wrong_current_password_changes_nothing(app, client, register):
+    register()
+    before = stored_user(app, "alice").password_hash
+    token = csrf_from(client, "/users/account")
+    response = client.post(
+        "/users/account/password",
+        data={"current_password": "not it at all", "new_password": "another good one", "csrf_token": token},
+    )
+    assert response.status_code == 422
+    assert "This is not your current password." in response.get_data(as_text=True)
+    assert stored_user(app, "alice").password_hash == before
+
+
+def test_bootstrap_admin_is_created_once(app):
+    runner = app.test_cli_runner()
+    assert "created admin 'boss'" in runner.invoke(args=["bootstrap-admin"]).output
+    assert "kept existing admin 'boss'" in runner.invoke(args=["bootstrap-admin"]).output
+    assert stored_user(app, "boss").is_admin

@@ -1,0 +1,88 @@
+"""The admin user list: only for admins; promote, demote, deactivate, reactivate."""
+
+import pytest
+from sqlalchemy import select
+
+from tests.helpers import csrf_from
+from users_app.extensions import db
+from users_app.models import User
+
+
+@pytest.fixture
+def boss(app, client, login):
+    app.test_cli_runner().invoke(args=["bootstrap-admin"])
+    assert login("boss", "boss-password-1").status_code == 303
+    return client
+
+
+def user_id(app, login):
+    with app.app_context():
+        return db.session.scalar(select(User.id).where(User.login == login))
+
+
+def fresh_user(app, login):
+    with app.app_context():
+        return db.session.scalar(select(User).where(User.login == login))
+
+
+def test_admin_page_is_403_for_a_customer_and_a_login_redirect_for_anonymous(app, client, register):
+    assert client.get("/users/admin/").status_code == 302
+    register()
+    response = client.get("/users/admin/")
+    assert response.status_code == 403
+    assert "You do not have access" in response.get_data(as_text=True)
+
+
+def test_admin_sees_users_and_searches_them_as_a_fragment(boss, register, app):
+    other = app.test_client()
+    token = csrf_from(other, "/users/register")
+    other.post("/users/register", data={"login": "carol", "password": "a good password", "csrf_token": token})
+    page = boss.get("/users/admin/").get_data(as_text=True)
+    assert "carol" in page and "boss" in page
+    fragment = boss.get("/users/admin/?q=car", headers={"HX-Request": "true"})
+    html = fragment.get_data(as_text=True)
+    assert 'id="user-table"' in html and "carol" in html and "<html" not in html
+    assert fragment.headers["Vary"].count("HX-Request") == 1
+
+
+def test_deactivating_a_user_ends_their_session(boss, app):
+    other = app.test_client()
+    token = csrf_from(other, "/users/register")
+    other.post("/users/register", data={"login": "dave", "password": "a good password", "csrf_token": token})
+    assert other.get("/users/account").status_code == 200
+    uid = user_id(app, "dave")
+    token = csrf_from(boss, "/users/admin/")
+    row = boss.post(f"/users/admin/{uid}/deactivate", data={"csrf_token": token}, headers={"HX-Request": "true"})
+    assert row.status_code == 200
+    assert "Deactivated" in row.get_data(as_text=True) and "<html" not in row.get_data(as_text=True)
+    assert not fresh_user(app, "dave").is_active
+    assert other.get("/users/account").status_code == 302
+
+
+def test_promote_then_demote(boss, app, register):
+    other = app.test_client()
+    token = csrf_from(other, "/users/register")
+    other.post("/users/register", data={"login": "erin", "password": "a good password", "csrf_token": token})
+    uid = user_id(app, "erin")
+    token = csrf_from(boss, "/users/admin/")
+    boss.post(f"/users/admin/{uid}/promote", data={"csrf_token": token})
+    assert fresh_user(app, "erin").is_admin
+    boss.post(f"/users/admin/{uid}/demote", data={"csrf_token": token})
+    assert not fresh_user(app, "erin").is_admin
+
+
+def test_admin_cannot_lock_themselves_out(boss, app):
+    uid = user_id(app, "boss")
+    token = csrf_from(boss, "/users/admin/")
+    response = boss.post(f"/users/admin/{uid}/demote", data={"csrf_token": token}, headers={"HX-Request": "true"})
+    assert "You cannot remove your own access" in response.get_data(as_text=True)
+    assert fresh_user(app, "boss").is_admin
+
+
+def test_admin_action_without_csrf_token_is_refused(boss, app):
+    other = app.test_client()
+    token = csrf_from(other, "/users/register")
+    other.post("/users/register", data={"login": "frank", "password": "a good password", "csrf_token": token})
+    uid = user_id(app, "frank")
+    assert boss.post(f"/users/admin/{uid}/deactivate").status_code == 400
+    assert fresh_user(app, "frank").is_active
