@@ -1,13 +1,12 @@
 """Static assets: shared_ui's own files and the npm packages, copied under content-hashed names.
 
-`python -m shared_ui.assets` (run by `make assets`) writes build/static/ and its manifest.json;
+`python -m shopctl assets` (run by `make assets`) writes build/static/ and its manifest.json;
 nginx serves that folder at /static/ with a long cache, and templates ask `asset_url(name)`.
 """
 
 import hashlib
 import json
 import shutil
-import sys
 from pathlib import Path
 
 from shared_ui.config import PROJECT_ROOT
@@ -45,8 +44,3 @@ def load_manifest(dest: Path = BUILD_DIR) -> dict[str, str]:
         return json.loads((dest / "manifest.json").read_text())
     except FileNotFoundError:
         return {name: f"/static/{name}" for name in SOURCES}
-
-
-if __name__ == "__main__":
-    built = build(Path(sys.argv[1]) if len(sys.argv) > 1 else BUILD_DIR)
-    print("\n".join(f"{k} -> {v}" for k, v in built.items()))

@@ -1,5 +1,6 @@
-"""`python -m shopctl run|prepare`: what `make run` does after installing.
+"""`python -m shopctl run|prepare|assets`: what `make run` does after installing.
 
+assets:  copy htmx, Pico and shared_ui's files into build/static under content-hashed names.
 prepare: write a dev .env with what it lacks, render nginx.conf into $SHOP_VAR_DIR.
 run:     prepare, then start every Procfile process with honcho (Ctrl-C stops them all).
 """
@@ -7,6 +8,7 @@ run:     prepare, then start every Procfile process with honcho (Ctrl-C stops th
 import os
 import sys
 
+from shared_ui import assets
 from shopctl import nginx, procfile, settings
 from shopctl.settings import resolve
 
@@ -19,6 +21,10 @@ def prepare(env: dict[str, str]) -> None:
 
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "run"
+    if command == "assets":
+        for name, url in assets.build().items():
+            print(f"{name} -> {url}")
+        return 0
     if command not in ("run", "prepare"):
         print(__doc__)
         return 2

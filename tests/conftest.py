@@ -5,10 +5,10 @@ import shutil
 
 os.environ["SHOP_ENV"] = "test"  # never read the developer's .env in tests
 
-import pytest  # noqa: E402
+import pytest
 
-from tests.shop_client import ShopClient  # noqa: E402
-from tests.stack import ADMIN_LOGIN, ADMIN_PASSWORD, Stack  # noqa: E402
+from tests.shop_client import ShopClient
+from tests.shop_stack import ADMIN_LOGIN, ADMIN_PASSWORD, Stack
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,9 @@ class ShopClient:
 
     def get(self, path: str, htmx: bool = False, **kwargs) -> requests.Response:
         headers = {"HX-Request": "true"} if htmx else {}
-        return self.http.get(self.base_url + path, headers=headers, allow_redirects=kwargs.pop("follow", True), **kwargs)
+        return self.http.get(
+            self.base_url + path, headers=headers, allow_redirects=kwargs.pop("follow", True), **kwargs
+        )
 
     def csrf_token(self) -> str:
         """The token the current session's pages carry (taken from a page, as a browser would)."""

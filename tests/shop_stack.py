@@ -82,15 +82,15 @@ class Stack:
     def start(self, *names: str, timeout: float = 60) -> None:
         names = names or tuple(procfile.wanted(self.env))
         for name in names:
-            log = (self.var_dir / f"{name}.log").open("ab")
-            self.processes[name] = subprocess.Popen(
-                ["bash", "-c", self.commands[name]],
-                cwd=PROJECT_ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            with (self.var_dir / f"{name}.log").open("ab") as log:
+                self.processes[name] = subprocess.Popen(
+                    ["bash", "-c", self.commands[name]],
+                    cwd=PROJECT_ROOT,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
         for name in names:
             self.wait_ready(name, timeout)
 
