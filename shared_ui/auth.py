@@ -20,7 +20,7 @@ from shared_ui.extensions import login_manager
 from shared_ui.requests_kind import is_api_request, is_htmx_request
 
 UserRecord = dict
-FindUser = Callable[[int], UserRecord | None]
+FindUser = Callable[..., UserRecord | None]  # find_user(user_id, fresh=False)
 
 API_TOKEN_SALT = "shop.api-token"  # noqa: S105 (a salt, not a secret)
 LOGIN_PATH = "/users/login"
@@ -65,17 +65,22 @@ def init_login(app, find_user: FindUser) -> None:
     login_manager.unauthorized_handler(_unauthorized)
 
 
-def _find_user(user_id: int) -> UserRecord | None:
-    return current_app.extensions["shop_find_user"](user_id)
+def _find_user_at_least(user_id: int, session_version: int) -> UserRecord | None:
+    """The user's record; fetched afresh when the cached one predates this session (a new login)."""
+    find_user = current_app.extensions["shop_find_user"]
+    record = find_user(user_id)
+    if record is not None and int(record["session_version"]) < session_version:
+        record = find_user(user_id, fresh=True)
+    return record
 
 
 def _load_session_user(user_id: str) -> ShopUser | None:
     if is_api_request():
         return None  # the API never trusts the cookie
     uid, _, session_version = user_id.partition(":")
-    if not uid.isdigit():
+    if not uid.isdigit() or not session_version.isdigit():
         return None
-    return user_from_record(_find_user(int(uid)), session_version)
+    return user_from_record(_find_user_at_least(int(uid), int(session_version)), session_version)
 
 
 def _load_bearer_user(req) -> ShopUser | None:
@@ -87,7 +92,7 @@ def _load_bearer_user(req) -> ShopUser | None:
     claims = read_api_token(token.strip())
     if claims is None:
         return None
-    return user_from_record(_find_user(int(claims["uid"])), claims["sv"])
+    return user_from_record(_find_user_at_least(int(claims["uid"]), int(claims["sv"])), claims["sv"])
 
 
 def _token_serializer() -> URLSafeTimedSerializer:

@@ -29,12 +29,15 @@ class UsersClient:
         self.cache_seconds = config["USER_CACHE_SECONDS"]
         app.extensions["shop_users_client"] = self
 
-    def find_user(self, user_id: int) -> dict | None:
-        """The user record, or None when it does not exist or users_app cannot be reached."""
+    def find_user(self, user_id: int, fresh: bool = False) -> dict | None:
+        """The user record, or None when it does not exist or users_app cannot be reached.
+
+        `fresh` skips the cache: the session is newer than the cached record (a new login).
+        """
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(user_id)
-        if cached and cached[0] > now:
+        if cached and cached[0] > now and not fresh:
             return cached[1]
         try:
             response = self.client.request("GET", f"/users/internal/users/{user_id}", idempotent=True)

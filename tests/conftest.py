@@ -58,3 +58,9 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-sync",
         ],
     }
+
+
+@pytest.fixture(scope="session")
+def base_url(stack) -> str:
+    """Browser pages open relative URLs on the running shop (replaces pytest-playwright's own)."""
+    return stack.base_url

@@ -44,7 +44,7 @@ class FakeUsers:
         self.records[user_id] = record
         return record
 
-    def find_user(self, user_id: int) -> dict | None:
+    def find_user(self, user_id: int, fresh: bool = False) -> dict | None:
         return self.records.get(user_id)
 
 

@@ -30,6 +30,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def _find_user(user_id: int) -> dict | None:
+def _find_user(user_id: int, fresh: bool = False) -> dict | None:
     user = db.session.get(User, user_id)
     return user.record() if user else None

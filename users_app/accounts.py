@@ -37,14 +37,19 @@ def find_by_login(login: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.login) == login.strip().lower()))
 
 
+def registration_problems(login: str, password: str) -> dict[str, str]:
+    """What is wrong with each field of a registration ({} when nothing is)."""
+    login = (login or "").strip()
+    problems = {"login": login_problem(login), "password": password_problem(password or "", login)}
+    return {field: problem for field, problem in problems.items() if problem}
+
+
 def register(login: str, password: str, *, is_admin: bool = False) -> User:
-    """Create an account, or raise AccountError naming the field that is wrong."""
+    """Create an account, or raise AccountError naming the (first) field that is wrong."""
     login = (login or "").strip()
     password = password or ""
-    if problem := login_problem(login):
-        raise AccountError(problem, "login")
-    if problem := password_problem(password, login):
-        raise AccountError(problem, "password")
+    for field, problem in registration_problems(login, password).items():
+        raise AccountError(problem, field)
     password_hash = hash_password(password)  # slow on purpose: outside the write lock
     try:
         with write_transaction(db):

@@ -27,7 +27,14 @@ def start_session(user) -> None:
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     form = RegisterForm()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if form.is_submitted():  # show every field's problem at once, not just the first
+        for name, problem in accounts.registration_problems(form.login.data, form.password.data).items():
+            field = getattr(form, name)
+            if not field.errors:
+                field.errors.append(problem)
+                valid = False
+    if valid:
         try:
             user = accounts.register(form.login.data, form.password.data)
         except accounts.AccountError as error:
@@ -51,8 +58,6 @@ def login():
             start_session(user)
             flash(f"Logged in as {user.login}.", "success")
             return redirect(next_path, code=303)
-    if current_user.is_authenticated and request.method == "GET":
-        return redirect(next_path)
     return render_page("users/login.html", form=form, next_path=next_path, status=422 if form.errors else 200)
 
 
