@@ -3,10 +3,11 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -39,7 +40,10 @@ def configure_engine(engine: Engine) -> None:
 
 
 def init_db(app, db: SQLAlchemy) -> None:
-    """Attach `db` to `app` and configure its engine."""
+    """Attach `db` to `app` and configure its engine (creating a SQLite file's folder)."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)

@@ -58,6 +58,9 @@ class Stack:
                 "SHOP_ADMIN_LOGIN": ADMIN_LOGIN,
                 "SHOP_ADMIN_PASSWORD": ADMIN_PASSWORD,
                 "SHOP_DEMO_DATA": "",
+                # Every test visitor comes from 127.0.0.1: per-address limits are tested on their own.
+                "SHOP_REGISTRATIONS_PER_HOUR": "1000000",
+                "SHOP_LOGIN_FAILURES_PER_ADDRESS": "1000000",
                 "SHOP_PUBLIC_URL": f"http://127.0.0.1:{ports['SHOP_PORT']}",
                 "STRIPE_WEBHOOK_URL": f"http://127.0.0.1:{ports['SHOP_PORT']}/orders/stripe/webhook",
                 **overrides,

@@ -9,6 +9,7 @@ from shared_ui.db import write_transaction
 from users_app.extensions import db
 from users_app.models import User
 from users_app.passwords import hash_password, password_problem, verify_password
+from users_app.throttle import check_login, check_registration, record
 
 LOGIN_PATTERN = re.compile(r"^[A-Za-z0-9._@-]+$")
 LOGIN_MIN, LOGIN_MAX = 3, 64
@@ -44,10 +45,15 @@ def registration_problems(login: str, password: str) -> dict[str, str]:
     return {field: problem for field, problem in problems.items() if problem}
 
 
-def register(login: str, password: str, *, is_admin: bool = False) -> User:
-    """Create an account, or raise AccountError naming the (first) field that is wrong."""
+def register(login: str, password: str, *, is_admin: bool = False, address: str | None = None) -> User:
+    """Create an account, or raise AccountError naming the (first) field that is wrong.
+
+    With the caller's `address`, registrations from it are limited (throttle.Throttled).
+    """
     login = (login or "").strip()
     password = password or ""
+    if address:
+        check_registration(address)
     for field, problem in registration_problems(login, password).items():
         raise AccountError(problem, field)
     password_hash = hash_password(password)  # slow on purpose: outside the write lock
@@ -59,15 +65,24 @@ def register(login: str, password: str, *, is_admin: bool = False) -> User:
             db.session.add(user)
     except IntegrityError:
         raise AccountError("This login is taken.", "login", status=409, code="conflict") from None
+    if address:
+        record("register", address)
     return user
 
 
-def authenticate(login: str, password: str) -> User | None:
-    """The active user with this login and password, or None (same time either way)."""
-    user = find_by_login(login or "") if len(login or "") <= LOGIN_MAX else None
-    if not verify_password(user.password_hash if user else None, password or ""):
-        return None
-    return user if user.is_active else None
+def authenticate(login: str, password: str, address: str) -> User | None:
+    """The active user with this login and password, or None (same time either way).
+
+    Raises throttle.Throttled when this login or address failed too often lately; a failure
+    counts towards those limits, a success never does.
+    """
+    login = (login or "").strip()
+    check_login(login, address)
+    user = find_by_login(login) if len(login) <= LOGIN_MAX else None
+    if verify_password(user.password_hash if user else None, password or "") and user.is_active:
+        return user
+    record("login_failed", address, login)
+    return None
 
 
 def end_sessions(user: User) -> None:

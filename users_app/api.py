@@ -1,6 +1,6 @@
 """users JSON API: registration, bearer tokens, me, and the admin list."""
 
-from flask import Blueprint, abort, jsonify
+from flask import Blueprint, abort, jsonify, request
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -11,9 +11,17 @@ from users_app import accounts
 from users_app.extensions import db
 from users_app.models import User
 from users_app.openapi import OPENAPI
+from users_app.throttle import Throttled
 
 bp = Blueprint("api", __name__, url_prefix="/users/api")
 csrf.exempt(bp)
+
+
+@bp.errorhandler(Throttled)
+def _throttled(error: Throttled):
+    response = ApiError(429, "too_many_requests", error.message).to_response()
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _account_error(error: accounts.AccountError) -> ApiError:
@@ -31,7 +39,7 @@ def _string(body: dict, name: str) -> str:
 def create_user():
     body = json_body()
     try:
-        user = accounts.register(_string(body, "login"), _string(body, "password"))
+        user = accounts.register(_string(body, "login"), _string(body, "password"), address=request.remote_addr)
     except accounts.AccountError as error:
         raise _account_error(error) from None
     return jsonify(user.to_api()), 201
@@ -40,7 +48,7 @@ def create_user():
 @bp.post("/tokens")
 def create_token():
     body = json_body()
-    user = accounts.authenticate(_string(body, "login"), _string(body, "password"))
+    user = accounts.authenticate(_string(body, "login"), _string(body, "password"), request.remote_addr)
     if user is None:
         raise ApiError(401, "invalid_credentials", "Wrong login or password.")
     token, expires_at = issue_api_token(user.record())

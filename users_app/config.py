@@ -1,6 +1,6 @@
 """users_app settings."""
 
-from shared_ui.config import BaseConfig, env
+from shared_ui.config import BaseConfig, env, env_int
 
 
 class UsersConfig(BaseConfig):
@@ -10,3 +10,7 @@ class UsersConfig(BaseConfig):
         super().__init__()
         self.SHOP_ADMIN_LOGIN = env("SHOP_ADMIN_LOGIN")
         self.SHOP_ADMIN_PASSWORD = env("SHOP_ADMIN_PASSWORD")
+        # Abuse limits (DESIGN "Limits"); tests that register many users raise the last one.
+        self.SHOP_LOGIN_FAILURES_PER_LOGIN = env_int("SHOP_LOGIN_FAILURES_PER_LOGIN", 5)
+        self.SHOP_LOGIN_FAILURES_PER_ADDRESS = env_int("SHOP_LOGIN_FAILURES_PER_ADDRESS", 30)
+        self.SHOP_REGISTRATIONS_PER_HOUR = env_int("SHOP_REGISTRATIONS_PER_HOUR", 60)

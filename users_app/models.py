@@ -41,3 +41,22 @@ class User(db.Model):
 
 # Logins are unique ignoring case, on SQLite and PostgreSQL alike.
 Index("uq_users_login_lower", func.lower(User.login), unique=True)
+
+
+class Attempt(db.Model):
+    """A failed login or a registration, counted to slow down guessing and floods.
+
+    Kept in the database so the limits hold across gunicorn workers and instances.
+    """
+
+    __tablename__ = "attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "login_failed" or "register"
+    login_key: Mapped[str | None] = mapped_column(String(64))  # lower-cased login
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+Index("ix_attempts_login", Attempt.kind, Attempt.login_key, Attempt.at)
+Index("ix_attempts_address", Attempt.kind, Attempt.address, Attempt.at)

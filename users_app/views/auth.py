@@ -9,6 +9,7 @@ from users_app import accounts
 from users_app.extensions import db
 from users_app.forms import LoginForm, RegisterForm
 from users_app.models import User
+from users_app.throttle import Throttled
 
 bp = Blueprint("auth", __name__, url_prefix="/users")
 
@@ -36,7 +37,10 @@ def register():
                 valid = False
     if valid:
         try:
-            user = accounts.register(form.login.data, form.password.data)
+            user = accounts.register(form.login.data, form.password.data, address=request.remote_addr)
+        except Throttled as error:
+            form.login.errors.append(error.message)
+            return render_page("users/register.html", form=form, status=429)
         except accounts.AccountError as error:
             getattr(form, error.field or "login").errors.append(error.message)
         else:
@@ -51,7 +55,13 @@ def login():
     form = LoginForm()
     next_path = safe_next(request.values.get("next"), HOME)
     if form.validate_on_submit():
-        user = accounts.authenticate(form.login.data, form.password.data)
+        try:
+            user = accounts.authenticate(form.login.data, form.password.data, request.remote_addr)
+        except Throttled as error:
+            form.password.errors.append(error.message)
+            response = render_page("users/login.html", form=form, next_path=next_path, status=429)
+            response.headers["Retry-After"] = str(error.retry_after)
+            return response
         if user is None:
             form.password.errors.append("Wrong login or password.")
         else:

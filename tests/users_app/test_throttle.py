@@ -1,0 +1,71 @@
+"""Guessing passwords and flooding registrations are slowed down; honest users are not."""
+
+import re
+
+import pytest
+
+from tests.helpers import csrf_from, make_app
+from users_app import create_app
+
+
+@pytest.fixture
+def app(tmp_path):
+    return make_app(create_app, "users", tmp_path, SHOP_REGISTRATIONS_PER_HOUR=3)
+
+
+def test_after_five_wrong_passwords_the_login_is_refused_for_a_while(client, register, login):
+    register("alice")
+    client.post("/users/logout", data={"csrf_token": csrf_from(client, "/users/account")})
+    for _ in range(5):
+        assert login("alice", "wrong password!").status_code == 422
+    refused = login("alice", "a good password")  # even the right password waits now
+    assert refused.status_code == 429
+    html = refused.get_data(as_text=True)
+    assert re.search(r"Too many failed attempts for this login\. Try again in \d+ seconds\.", html)
+    assert 0 < int(refused.headers["Retry-After"]) <= 30
+
+
+def test_failures_against_one_login_do_not_lock_out_another(app, client, register, login):
+    register("alice")
+    client.post("/users/logout", data={"csrf_token": csrf_from(client, "/users/account")})
+    other = app.test_client()
+    token = csrf_from(other, "/users/register")
+    other.post("/users/register", data={"login": "bob", "password": "a good password", "csrf_token": token})
+    for _ in range(6):
+        login("alice", "wrong password!")
+    assert login("bob", "a good password").status_code == 303
+
+
+def test_successful_logins_never_count(client, register, login):
+    register("alice")
+    for _ in range(8):
+        client.post("/users/logout", data={"csrf_token": csrf_from(client, "/users/account")})
+        assert login("alice", "a good password").status_code == 303
+
+
+def test_registrations_from_one_address_are_limited(app, register):
+    for name in ("user1", "user2", "user3"):
+        client = app.test_client()
+        token = csrf_from(client, "/users/register")
+        response = client.post(
+            "/users/register", data={"login": name, "password": "a good password", "csrf_token": token}
+        )
+        assert response.status_code == 303
+    client = app.test_client()
+    token = csrf_from(client, "/users/register")
+    response = client.post(
+        "/users/register", data={"login": "user4", "password": "a good password", "csrf_token": token}
+    )
+    assert response.status_code == 429
+    assert "Too many new accounts" in response.get_data(as_text=True)
+
+
+def test_api_token_guessing_gets_429_with_retry_after(client, register):
+    register("alice")
+    for _ in range(5):
+        response = client.post("/users/api/tokens", json={"login": "alice", "password": "wrong password!"})
+        assert response.status_code == 401
+    response = client.post("/users/api/tokens", json={"login": "alice", "password": "a good password"})
+    assert response.status_code == 429
+    assert response.json["error"]["code"] == "too_many_requests"
+    assert "Retry-After" in response.headers

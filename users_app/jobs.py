@@ -1,0 +1,11 @@
+"""users_app's periodic work, run by the jobs process (shopctl/jobs.py)."""
+
+from users_app import throttle
+
+
+def prune_attempts():
+    pruned = throttle.prune()
+    return {"pruned": pruned} if pruned else None
+
+
+PERIODIC = [("users.prune_attempts", 600, prune_attempts)]
