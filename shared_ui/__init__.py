@@ -8,6 +8,7 @@ from shared_ui.assets import load_manifest
 from shared_ui.auth import FindUser, init_login
 from shared_ui.errors import register_error_handlers
 from shared_ui.extensions import csrf, htmx
+from shared_ui.metrics import init_metrics
 from shared_ui.money import format_money
 from shared_ui.request_log import init_request_log
 
@@ -33,15 +34,37 @@ def init_shop_app(app, *, db, find_user: FindUser) -> None:
     app.jinja_env.globals["asset_url"] = lambda name: manifest[name]
     app.jinja_env.filters["money"] = lambda cents: format_money(cents, app.config["SHOP_CURRENCY"])
     app.after_request(_security_headers)
-    _add_healthz(app, db)
+    init_metrics(app)
+    _add_health_routes(app, db)
 
 
-def _add_healthz(app, db) -> None:
-    def healthz():
+def add_ready_check(app, name: str, check) -> None:
+    """`check()` returns None when `name` is fine, else what is wrong; /<app>/readyz runs them all."""
+    app.extensions.setdefault("shop_ready_checks", []).append((name, check))
+
+
+def _add_health_routes(app, db) -> None:
+    def database_problem():
         db.session.execute(text("SELECT 1"))
+
+    def healthz():
+        database_problem()
         return jsonify(status="ok")
 
-    app.add_url_rule(f"/{app.config['APP_NAME']}/healthz", "healthz", healthz)
+    def readyz():
+        checks = {}
+        for name, check in [("database", database_problem), *app.extensions.get("shop_ready_checks", [])]:
+            try:
+                problem = check()
+            except Exception as error:  # a failing check is a "not ready", never a 500
+                problem = f"{type(error).__name__}: {error}"
+            checks[name] = problem or "ok"
+        ready = all(result == "ok" for result in checks.values())
+        return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503
+
+    prefix = app.config["APP_NAME"]
+    app.add_url_rule(f"/{prefix}/healthz", "healthz", healthz)
+    app.add_url_rule(f"/{prefix}/readyz", "readyz", readyz)
 
 
 def _security_headers(response):

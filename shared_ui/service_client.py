@@ -6,6 +6,8 @@ import requests
 from flask import g, has_request_context
 from requests.adapters import HTTPAdapter
 
+from shared_ui.metrics import SERVICE_CALLS
+
 RETRY_STATUSES = frozenset({502, 503, 504})
 
 
@@ -25,7 +27,9 @@ class ServiceClient:
         read_timeout: float = 3.0,
         retries: int = 2,
         backoff: float = 0.1,
+        name: str = "",
     ):
+        self.name = name or base_url.rstrip("/").rsplit("/", 1)[-1]
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         self.retries = retries
@@ -54,9 +58,12 @@ class ServiceClient:
                 )
             except requests.RequestException as exc:
                 error = exc
+                SERVICE_CALLS.labels(self.name, "no_answer").inc()
                 continue
             if response.status_code in RETRY_STATUSES or (idempotent and response.status_code >= 500):
                 error = f"{response.status_code} from {path}"
+                SERVICE_CALLS.labels(self.name, "server_error").inc()
                 continue
+            SERVICE_CALLS.labels(self.name, "ok" if response.status_code < 400 else "client_error").inc()
             return response
         raise ServiceUnavailable(f"{method} {self.base_url}{path}: {error}")

@@ -25,6 +25,7 @@ class UsersClient:
             connect_timeout=config["SERVICE_CONNECT_TIMEOUT"],
             read_timeout=config["SERVICE_READ_TIMEOUT"],
             retries=0,
+            name="users",
         )
         self.cache_seconds = config["USER_CACHE_SECONDS"]
         app.extensions["shop_users_client"] = self

@@ -1,0 +1,72 @@
+"""Prometheus metrics at /<app>/metrics (loopback only: nginx answers 404 from outside).
+
+Under gunicorn each worker writes its samples to PROMETHEUS_MULTIPROC_DIR (set per app instance by
+shopctl/gunicorn_conf.py) and a scrape adds them up; without it (tests, CLI) one process counts.
+Apps add gauges computed at scrape time from their database with `add_collector`.
+"""
+
+import os
+import time
+from collections.abc import Callable, Iterable
+
+from flask import Response, current_app, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client.core import Metric
+from prometheus_client.registry import REGISTRY
+
+REQUESTS = Counter("shop_http_requests_total", "HTTP requests answered", ["app", "route", "method", "status"])
+LATENCY = Histogram(
+    "shop_http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["app", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+SERVICE_CALLS = Counter("shop_service_calls_total", "Calls to the shop's other apps", ["target", "outcome"])
+
+MetricSource = Callable[[], Iterable[Metric]]
+
+
+class _AppCollector:
+    """Runs an app's scrape-time sources (inside the app context of the scrape)."""
+
+    def __init__(self, sources: list[MetricSource]):
+        self.sources = sources
+
+    def collect(self):
+        for source in self.sources:
+            yield from source()
+
+
+def add_collector(app, source: MetricSource) -> None:
+    """Add `source()` -> metric families, computed at each scrape (e.g. orders by status)."""
+    app.extensions.setdefault("shop_metric_sources", []).append(source)
+
+
+def init_metrics(app) -> None:
+    app_name = app.config["APP_NAME"]
+
+    @app.before_request
+    def _start_timer():
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    def _count(response):
+        started = g.pop("metrics_started", None)
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        REQUESTS.labels(app_name, route, request.method, str(response.status_code)).inc()
+        if started is not None:
+            LATENCY.labels(app_name, route).observe(time.perf_counter() - started)
+        return response
+
+    app.add_url_rule(f"/{app_name}/metrics", "metrics", _metrics)
+
+
+def _metrics():
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        counted = CollectorRegistry()
+        multiprocess.MultiProcessCollector(counted)
+    else:
+        counted = REGISTRY
+    computed = CollectorRegistry(auto_describe=False)
+    computed.register(_AppCollector(current_app.extensions.get("shop_metric_sources", [])))
+    return Response(generate_latest(counted) + generate_latest(computed), mimetype=CONTENT_TYPE_LATEST)

@@ -1,0 +1,30 @@
+"""The operator's view of the running shop: readiness and metrics on loopback, never through nginx."""
+
+import requests
+
+APPS = ("inventory", "users", "orders")
+
+
+def test_every_app_is_ready_and_exposes_metrics_on_loopback_only(stack):
+    for app in APPS:
+        ready = requests.get(stack.app_url(app, f"/{app}/readyz"), timeout=10)
+        assert ready.status_code == 200, (app, ready.text)
+        assert ready.json()["checks"]["database"] == "ok"
+        requests.get(stack.url(f"/{app}/healthz"), timeout=5)
+        metrics = requests.get(stack.app_url(app, f"/{app}/metrics"), timeout=5)
+        assert metrics.status_code == 200
+        assert f'shop_http_requests_total{{app="{app}"' in metrics.text
+        assert requests.get(stack.url(f"/{app}/metrics"), timeout=5).status_code == 404
+
+
+def test_metrics_add_up_the_requests_of_every_worker(stack):
+    before = _count(requests.get(stack.app_url("users", "/users/metrics"), timeout=5).text)
+    for _ in range(20):  # nginx spreads these over both gunicorn workers
+        requests.get(stack.url("/users/healthz"), timeout=5)
+    after = _count(requests.get(stack.app_url("users", "/users/metrics"), timeout=5).text)
+    assert after - before >= 20
+
+
+def _count(text: str) -> float:
+    prefix = 'shop_http_requests_total{app="users",method="GET",route="/users/healthz",status="200"} '
+    return next((float(line[len(prefix) :]) for line in text.splitlines() if line.startswith(prefix)), 0.0)
