@@ -1,5 +1,6 @@
 """HTTP calls between the shop's apps: one pooled session, timeouts always, retries when safe."""
 
+import itertools
 import time
 
 import requests
@@ -29,8 +30,11 @@ class ServiceClient:
         backoff: float = 0.1,
         name: str = "",
     ):
-        self.name = name or base_url.rstrip("/").rsplit("/", 1)[-1]
-        self.base_url = base_url.rstrip("/")
+        # Several instances: a comma-separated list, tried in turn from a rotating start.
+        self.base_urls = [url.strip().rstrip("/") for url in base_url.split(",") if url.strip()]
+        self.base_url = self.base_urls[0]
+        self.name = name or self.base_url.rsplit("/", 1)[-1]
+        self._rotation = itertools.count()
         self.timeout = (connect_timeout, read_timeout)
         self.retries = retries
         self.backoff = backoff
@@ -48,13 +52,15 @@ class ServiceClient:
         headers = kwargs.pop("headers", {})
         if has_request_context() and "request_id" in g:
             headers.setdefault("X-Request-ID", g.request_id)
-        attempts = 1 + (self.retries if idempotent else 0)
+        attempts = max(1 + self.retries, len(self.base_urls)) if idempotent else 1
+        start = next(self._rotation)
         for attempt in range(attempts):
-            if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
+            base_url = self.base_urls[(start + attempt) % len(self.base_urls)]
+            if attempt >= len(self.base_urls):  # every instance tried once: back off before the next round
+                time.sleep(self.backoff * 2 ** (attempt - len(self.base_urls)))
             try:
                 response = self.session.request(
-                    method, self.base_url + path, headers=headers, timeout=self.timeout, **kwargs
+                    method, base_url + path, headers=headers, timeout=self.timeout, **kwargs
                 )
             except requests.RequestException as exc:
                 error = exc
@@ -66,4 +72,4 @@ class ServiceClient:
                 continue
             SERVICE_CALLS.labels(self.name, "ok" if response.status_code < 400 else "client_error").inc()
             return response
-        raise ServiceUnavailable(f"{method} {self.base_url}{path}: {error}")
+        raise ServiceUnavailable(f"{method} {self.name}{path}: {error}")

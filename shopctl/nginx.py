@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from shared_ui.assets import BUILD_DIR
 from shared_ui.config import PROJECT_ROOT
+from shopctl.settings import APPS, ports
 
 TEMPLATE = PROJECT_ROOT / "nginx.conf"
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
@@ -39,6 +40,8 @@ def render(env: dict[str, str]) -> Path:
         "MIME_TYPES": _mime_types(),
         "WORKER_USER": _worker_user(),
     }
+    for app in APPS:
+        values[f"{app.upper()}_SERVERS"] = "\n        ".join(f"server 127.0.0.1:{port};" for port in ports(env, app))
     text = PLACEHOLDER.sub(lambda m: values[m.group(1)], TEMPLATE.read_text())
     target = var / "nginx.conf"
     target.write_text(text)

@@ -1,9 +1,24 @@
-"""The Procfile's processes: which run, and with what command."""
+"""The Procfile's processes: which run, with what command, and, scaled out, how many of each.
+
+With SHOP_INSTANCES=1 (the default) the Procfile is run as written. With more, each app's line is
+split at `&& exec`: what comes before (migrations, bootstrap admin, demo data) runs once, up front,
+and each instance runs the rest with its own port; the jobs process runs once per instance too,
+which proves its work safe when two copies run at once.
+"""
 
 from shared_ui.config import PROJECT_ROOT
-from shopctl.settings import uses_emulator
+from shopctl.settings import APPS, PORT_SETTINGS, instances, ports, uses_emulator
 
 PROCFILE = PROJECT_ROOT / "Procfile"
+SCALED = (*APPS, "jobs")
+HEALTH_PATHS = {
+    "inventory": "/inventory/healthz",
+    "users": "/users/healthz",
+    "orders": "/orders/healthz",
+    "stripe": "/healthz",
+    "web": "/users/healthz",
+}
+EXEC = " && exec "
 
 
 def read() -> dict[str, str]:
@@ -16,6 +31,44 @@ def read() -> dict[str, str]:
     return processes
 
 
-def wanted(env: dict[str, str]) -> list[str]:
-    """Every process, but the Stripe emulator only when Stripe calls go to it."""
-    return [name for name in read() if name != "stripe" or uses_emulator(env)]
+def release_steps(env: dict[str, str]) -> list[str]:
+    """Commands that run once before a scaled-out start (empty when not scaled out)."""
+    if instances(env) == 1:
+        return []
+    commands = read()
+    return [commands[app].split(EXEC, 1)[0] for app in APPS if EXEC in commands[app]]
+
+
+def processes(env: dict[str, str]) -> dict[str, str]:
+    """{name: command} of every process to start; instances are named `inventory.2` etc."""
+    commands = read()
+    count = instances(env)
+    wanted = {}
+    for name, command in commands.items():
+        if name == "stripe" and not uses_emulator(env):
+            continue
+        if count == 1 or name not in SCALED:
+            wanted[name] = command
+            continue
+        serve = "exec " + command.split(EXEC, 1)[1] if EXEC in command else command
+        for index in range(count):
+            if name in APPS:
+                port = ports(env, name)[index]
+                wanted[f"{name}.{index + 1}"] = f"export {PORT_SETTINGS[name]}={port}; {serve}"
+            else:
+                wanted[f"{name}.{index + 1}"] = serve
+    return wanted
+
+
+def health_url(env: dict[str, str], name: str) -> str | None:
+    """Where a process answers when it is ready, or None for processes without a port (jobs)."""
+    base, _, index = name.partition(".")
+    if base not in HEALTH_PATHS:
+        return None
+    port = ports(env, base)[int(index or 1) - 1]
+    return f"http://127.0.0.1:{port}{HEALTH_PATHS[base]}"
+
+
+def write_scaled_procfile(env: dict[str, str], path) -> None:
+    """A Procfile for honcho with one line per instance."""
+    path.write_text("".join(f"{name}: {command}\n" for name, command in processes(env).items()))

@@ -21,6 +21,31 @@ PORT_DEFAULTS = {
 }
 
 
+APPS = ("inventory", "users", "orders")
+PORT_SETTINGS = {
+    "inventory": "INVENTORY_PORT",
+    "users": "USERS_PORT",
+    "orders": "ORDERS_PORT",
+    "stripe": "STRIPE_EMULATOR_PORT",
+    "web": "SHOP_PORT",
+}
+
+
+def instances(env: dict[str, str]) -> int:
+    """How many copies of each app run (SHOP_INSTANCES, default 1)."""
+    return max(1, int(env.get("SHOP_INSTANCES", "1")))
+
+
+def ports(env: dict[str, str], app: str) -> list[int]:
+    """The loopback ports of an app's instances: `<APP>_PORTS` if given, else base, base+10, ..."""
+    setting = PORT_SETTINGS[app]
+    explicit = env.get(setting + "S")
+    if explicit:
+        return [int(p) for p in explicit.split(",")]
+    count = instances(env) if app in APPS else 1
+    return [int(env[setting]) + 10 * i for i in range(count)]
+
+
 def dev_secrets() -> dict[str, str]:
     """What `make run` writes to a missing `.env` entry in development."""
     return {
@@ -62,6 +87,8 @@ def resolve(overrides: dict[str, str] | None = None, *, env_file: Path | None = 
     var = Path(env["SHOP_VAR_DIR"])
     env["SHOP_VAR_DIR"] = str(var if var.is_absolute() else PROJECT_ROOT / var)
     env.setdefault("STRIPE_WEBHOOK_URL", f"{env['SHOP_PUBLIC_URL']}/orders/stripe/webhook")
+    for app in APPS:  # the apps call each other on every instance, failing over between them
+        env.setdefault(f"{app.upper()}_URL", ",".join(f"http://127.0.0.1:{port}" for port in ports(env, app)))
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', os.defpath)}"
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env

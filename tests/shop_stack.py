@@ -1,6 +1,8 @@
 """The whole shop started for tests: the Procfile's processes on free ports, a fresh var folder.
 
 Each process runs in its own process group, so a test can stop, kill -9 or restart one of them.
+With SHOP_TEST_SCALED=1 in the environment (CI's second pass), every Stack runs two instances of
+each app on a PostgreSQL server of its own instead of one instance on SQLite.
 """
 
 import os
@@ -16,16 +18,10 @@ from pathlib import Path
 import requests
 
 from shared_ui.config import PROJECT_ROOT
-from shopctl import nginx, procfile
-from shopctl.settings import PORT_DEFAULTS, resolve
+from shopctl import nginx, postgres, procfile
+from shopctl.settings import APPS, PORT_DEFAULTS, resolve
 
-HEALTH = {
-    "inventory": ("INVENTORY_PORT", "/inventory/healthz"),
-    "users": ("USERS_PORT", "/users/healthz"),
-    "orders": ("ORDERS_PORT", "/orders/healthz"),
-    "stripe": ("STRIPE_EMULATOR_PORT", "/healthz"),
-    "web": ("SHOP_PORT", "/users/healthz"),
-}
+SCALED = os.environ.get("SHOP_TEST_SCALED") == "1"
 ADMIN_LOGIN = "admin"
 ADMIN_PASSWORD = "admin-" + secrets.token_hex(8)
 
@@ -39,14 +35,24 @@ def free_port() -> int:
 class Stack:
     """The running shop; `url(path)` goes through nginx."""
 
-    def __init__(self, **overrides: str):
+    def __init__(self, *, instances: int | None = None, database: str | None = None, **overrides: str):
         # Under the project, not pytest's tmp: nginx workers (as nobody) must read what they serve.
         self.var_dir = PROJECT_ROOT / "var" / f"test-{uuid.uuid4().hex[:8]}"
         self.var_dir.mkdir(parents=True, mode=0o755)
+        self.instances = instances or (2 if SCALED else 1)
         ports = {name: str(free_port()) for name in PORT_DEFAULTS}
+        for app in APPS:
+            ports[f"{app.upper()}_PORTS"] = ",".join(str(free_port()) for _ in range(self.instances))
+            ports[f"{app.upper()}_PORT"] = ports[f"{app.upper()}_PORTS"].split(",")[0]
+        self.database = None
+        if (database or ("postgres" if SCALED else "sqlite")) == "postgres":
+            self.database = postgres.Server(self.var_dir, free_port())
+            self.database.start()
+            ports.update(self.database.urls())
         self.env = resolve(
             {
                 **ports,
+                "SHOP_INSTANCES": str(self.instances),
                 "SHOP_ENV": "test",
                 "SHOP_VAR_DIR": str(self.var_dir),
                 "SECRET_KEY": secrets.token_urlsafe(32),
@@ -67,8 +73,9 @@ class Stack:
             },
             env_file=None,
         )
-        self.commands = procfile.read()
+        self.commands = procfile.processes(self.env)
         self.processes: dict[str, subprocess.Popen] = {}
+        self.released = False
         nginx.render(self.env)
 
     @property
@@ -79,11 +86,21 @@ class Stack:
         return self.base_url + path
 
     def app_url(self, name: str, path: str) -> str:
-        """Straight to one app on its loopback port, bypassing nginx."""
-        return f"http://127.0.0.1:{self.env[HEALTH[name][0]]}{path}"
+        """Straight to (the first instance of) one app on its loopback port, bypassing nginx."""
+        return f"http://127.0.0.1:{procfile.ports(self.env, name)[0]}{path}"
+
+    def _names(self, names: tuple[str, ...]) -> list[str]:
+        """Process names, where "inventory" also means every instance "inventory.N"."""
+        if not names:
+            return list(self.commands)
+        return [n for n in self.commands if n in names or n.split(".")[0] in names]
 
     def start(self, *names: str, timeout: float = 60) -> None:
-        names = names or tuple(procfile.wanted(self.env))
+        if not self.released:  # scaled out: migrations, admin, demo data once, before any instance
+            for step in procfile.release_steps(self.env):
+                subprocess.run(["bash", "-c", step], cwd=PROJECT_ROOT, env=self.env, check=True, capture_output=True)
+            self.released = True
+        names = self._names(names)
         for name in names:
             with (self.var_dir / f"{name}.log").open("ab") as log:
                 self.processes[name] = subprocess.Popen(
@@ -98,10 +115,9 @@ class Stack:
             self.wait_ready(name, timeout)
 
     def wait_ready(self, name: str, timeout: float = 60) -> None:
-        port_name, path = HEALTH.get(name, (None, None))
-        if port_name is None:
+        url = procfile.health_url(self.env, name)
+        if url is None:
             return
-        url = f"http://127.0.0.1:{self.env[port_name]}{path}"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             process = self.processes[name]
@@ -116,29 +132,37 @@ class Stack:
         raise RuntimeError(f"{name} not ready after {timeout}s:\n{self.log(name)[-3000:]}")
 
     def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
-        process = self.processes.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, sig)
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
-        except ProcessLookupError:
-            pass
+        """Stop a process (every instance of it, for an app's name) with `sig`."""
+        for each in self._names((name,)):
+            process = self.processes.pop(each, None)
+            if process is None or process.poll() is not None:
+                continue
+            try:
+                os.killpg(process.pid, sig)
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(5)
+            except ProcessLookupError:
+                pass
 
     def restart(self, name: str) -> None:
         self.stop(name)
         self.start(name)
 
     def log(self, name: str) -> str:
+        """What a process (all instances of an app) wrote to stdout and stderr."""
+        return "".join(self._log(each) for each in self._names((name,))) or self._log(name)
+
+    def _log(self, name: str) -> str:
         path = self.var_dir / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
     def close(self, keep_files: bool = False) -> None:
         for name in list(self.processes):
             self.stop(name)
+        if self.database is not None:
+            self.database.stop() if keep_files else self.database.remove()
         if not keep_files:
             shutil.rmtree(self.var_dir, ignore_errors=True)
 
