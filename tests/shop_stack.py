@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import requests
+from sqlalchemy import create_engine, text
 
 from shared_ui.config import PROJECT_ROOT
 from shopctl import nginx, postgres, procfile
@@ -88,6 +89,16 @@ class Stack:
     def app_url(self, name: str, path: str) -> str:
         """Straight to (the first instance of) one app on its loopback port, bypassing nginx."""
         return f"http://127.0.0.1:{procfile.ports(self.env, name)[0]}{path}"
+
+    def query(self, app: str, sql: str, **params) -> list[tuple]:
+        """Read an app's database directly (SQLite file or PostgreSQL), as an operator would."""
+        url = self.env.get(f"{app.upper()}_DATABASE_URL") or f"sqlite:///{self.var_dir / f'{app}.sqlite3'}"
+        engine = create_engine(url)
+        try:
+            with engine.connect() as connection:
+                return [tuple(row) for row in connection.execute(text(sql), params)]
+        finally:
+            engine.dispose()
 
     def _names(self, names: tuple[str, ...]) -> list[str]:
         """Process names, where "inventory" also means every instance "inventory.N"."""

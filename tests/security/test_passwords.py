@@ -1,7 +1,6 @@
 """Passwords: Argon2id at OWASP's parameters, never in clear anywhere, common ones refused."""
 
 import secrets
-import sqlite3
 
 from argon2 import extract_parameters
 from argon2.low_level import Type
@@ -33,8 +32,7 @@ def test_no_clear_password_in_any_database_or_log(stack):
 def test_stored_hashes_are_argon2id_at_owasp_parameters(stack):
     login = new_login()
     ShopClient(stack.base_url).register(login, "Another-" + secrets.token_hex(8))
-    with sqlite3.connect(stack.var_dir / "users.sqlite3") as db:
-        (password_hash,) = db.execute("SELECT password_hash FROM users WHERE login = ?", (login,)).fetchone()
+    password_hash = stack.query("users", "SELECT password_hash FROM users WHERE login = :login", login=login)[0][0]
     params = extract_parameters(password_hash)
     assert params.type is Type.ID
     assert params.memory_cost >= 19 * 1024 and params.time_cost >= 2 and params.parallelism >= 1

@@ -19,8 +19,8 @@ def test_every_app_is_ready_and_exposes_metrics_on_loopback_only(stack):
 
 def test_metrics_add_up_the_requests_of_every_worker(stack):
     before = _count(requests.get(stack.app_url("users", "/users/metrics"), timeout=5).text)
-    for _ in range(20):  # nginx spreads these over both gunicorn workers
-        requests.get(stack.url("/users/healthz"), timeout=5)
+    for _ in range(20):  # one instance; its two gunicorn workers share them
+        requests.get(stack.app_url("users", "/users/healthz"), timeout=5)
     after = _count(requests.get(stack.app_url("users", "/users/metrics"), timeout=5).text)
     assert after - before >= 20
 
