@@ -4,16 +4,25 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test lint install assets lock clean
+.PHONY: run run-scaled test test-scaled lint install assets lock clean
 
 run: install assets  ## set everything up and run the shop (Ctrl-C stops it)
 	@scripts/system-packages.sh nginx
 	$(BIN)/python -m shopctl run
 
-test: install assets  ## lint, then every test: per app, whole stack through nginx, browser
-	@scripts/system-packages.sh nginx chromium
+run-scaled: install assets  ## two instances of each app behind nginx, on PostgreSQL
+	@scripts/system-packages.sh nginx postgresql
+	$(BIN)/python -m shopctl run-scaled
+
+test: install assets  ## lint, every test on SQLite, then the whole-stack tests scaled out on PostgreSQL
+	@scripts/system-packages.sh nginx chromium postgresql
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory test-scaled
+
+test-scaled: install assets  ## the whole-stack tests again: two instances per app, PostgreSQL
+	@scripts/system-packages.sh nginx postgresql
+	SHOP_TEST_SCALED=1 $(BIN)/pytest tests/stack tests/reliability tests/security
 
 lint: install
 	$(BIN)/ruff check .
@@ -42,3 +51,14 @@ lock:  ## re-pin every Python package from requirements.in
 
 clean:  ## remove what install and run made (keeps .env and var/, which hold your data)
 	rm -rf $(VENV) node_modules build
+
+.PHONY: bench profile
+
+bench: install assets  ## the shop under load (wrk): writes bench/results.md and bench/results.json, in under 10 minutes
+	@scripts/system-packages.sh nginx wrk
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+profile: install assets  ## py-spy on the slow paths; py-spy goes to var/bench-tools/, never into the project venv
+	@scripts/system-packages.sh nginx wrk
+	test -x var/bench-tools/bin/py-spy || ($(PYTHON) -m venv var/bench-tools && var/bench-tools/bin/pip install -q py-spy)
+	$(BIN)/python -m bench.profile $(PROFILE_ARGS)

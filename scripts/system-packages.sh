@@ -3,7 +3,7 @@
 # As root it runs apt-get; otherwise it says exactly what to run and fails.
 set -euo pipefail
 
-declare -A provides=([nginx]=nginx [chromium]=chromium [npm]=npm [sqlite3]=sqlite3 [wrk]=wrk)
+declare -A provides=([nginx]=nginx [chromium]=chromium [npm]=npm [sqlite3]=sqlite3 [wrk]=wrk [postgresql]=pg_ctlcluster)
 missing=()
 for package in "$@"; do
   binary=${provides[$package]:-$package}

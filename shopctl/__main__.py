@@ -1,15 +1,18 @@
-"""`python -m shopctl run|prepare|assets`: what `make run` does after installing.
+"""`python -m shopctl run|run-scaled|prepare|assets`: what `make run` does after installing.
 
-assets:  copy htmx, Pico and shared_ui's files into build/static under content-hashed names.
-prepare: write a dev .env with what it lacks, render nginx.conf into $SHOP_VAR_DIR.
-run:     prepare, then start every Procfile process with honcho (Ctrl-C stops them all).
+assets:     copy htmx, Pico and shared_ui's files into build/static under content-hashed names.
+prepare:    write a dev .env with what it lacks, render nginx.conf into $SHOP_VAR_DIR.
+run:        prepare, then start every Procfile process with honcho (Ctrl-C stops them all).
+run-scaled: the same with SHOP_INSTANCES (default 2) instances of each app and of the jobs
+            process, on a PostgreSQL server of its own (data in $SHOP_VAR_DIR/postgres).
 """
 
 import os
+import subprocess
 import sys
 
 from shared_ui import assets
-from shopctl import nginx, procfile, settings
+from shopctl import nginx, postgres, procfile, settings
 from shopctl.settings import resolve
 
 
@@ -25,10 +28,12 @@ def main(argv: list[str]) -> int:
         for name, url in assets.build().items():
             print(f"{name} -> {url}")
         return 0
-    if command not in ("run", "prepare"):
+    if command not in ("run", "run-scaled", "prepare"):
         print(__doc__)
         return 2
     added = settings.ensure_dev_env() if os.environ.get("SHOP_ENV", "development") == "development" else {}
+    if command == "run-scaled":
+        return run_scaled()
     env = resolve()
     prepare(env)
     if "SHOP_ADMIN_PASSWORD" in added:
@@ -43,6 +48,32 @@ def main(argv: list[str]) -> int:
     honcho = [os.path.join(settings.VENV_BIN, "honcho"), "start", "-e", "/dev/null", "-f", str(procfile.PROCFILE)]
     os.chdir(procfile.PROJECT_ROOT)
     os.execve(honcho[0], honcho + names, env)  # noqa: S606 (a fixed program, no shell)
+
+
+def run_scaled() -> int:
+    """Two (SHOP_INSTANCES) of each app behind nginx, on PostgreSQL; stops the server at the end."""
+    base = resolve({"SHOP_INSTANCES": os.environ.get("SHOP_INSTANCES", "2")})
+    server = postgres.Server(base["SHOP_VAR_DIR"], int(base.get("SHOP_POSTGRES_PORT", "5433")))
+    server.start()
+    try:
+        env = resolve({"SHOP_INSTANCES": base["SHOP_INSTANCES"], **server.urls()})
+        prepare(env)
+        for step in procfile.release_steps(env):
+            subprocess.run(["bash", "-c", step], cwd=procfile.PROJECT_ROOT, env=env, check=True)
+        scaled = procfile.PROJECT_ROOT / env["SHOP_VAR_DIR"] / "Procfile.scaled"
+        procfile.write_scaled_procfile(env, scaled)
+        print(
+            f"\n  The shop will be at {env['SHOP_PUBLIC_URL']}/ with {env['SHOP_INSTANCES']} instances of each app"
+            f" on PostgreSQL (port {server.port})  (Ctrl-C stops everything)\n",
+            flush=True,
+        )
+        honcho = [os.path.join(settings.VENV_BIN, "honcho"), "start", "-e", "/dev/null", "-f", str(scaled)]
+        honcho += ["-d", str(procfile.PROJECT_ROOT)]
+        return subprocess.run(honcho, cwd=procfile.PROJECT_ROOT, env=env, check=False).returncode
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":
