@@ -40,7 +40,7 @@ def release_steps(env: dict[str, str]) -> list[str]:
 
 
 def processes(env: dict[str, str]) -> dict[str, str]:
-    """{name: command} of every process to start; instances are named `inventory.2` etc."""
+    """{name: command} of every process to start; instances are named `inventory-2` etc."""
     commands = read()
     count = instances(env)
     wanted = {}
@@ -54,15 +54,15 @@ def processes(env: dict[str, str]) -> dict[str, str]:
         for index in range(count):
             if name in APPS:
                 port = ports(env, name)[index]
-                wanted[f"{name}.{index + 1}"] = f"export {PORT_SETTINGS[name]}={port}; {serve}"
+                wanted[f"{name}-{index + 1}"] = f"export {PORT_SETTINGS[name]}={port}; {serve}"
             else:
-                wanted[f"{name}.{index + 1}"] = serve
+                wanted[f"{name}-{index + 1}"] = serve
     return wanted
 
 
 def health_url(env: dict[str, str], name: str) -> str | None:
     """Where a process answers when it is ready, or None for processes without a port (jobs)."""
-    base, _, index = name.partition(".")
+    base, _, index = name.partition("-")
     if base not in HEALTH_PATHS:
         return None
     port = ports(env, base)[int(index or 1) - 1]

@@ -101,10 +101,10 @@ class Stack:
             engine.dispose()
 
     def _names(self, names: tuple[str, ...]) -> list[str]:
-        """Process names, where "inventory" also means every instance "inventory.N"."""
+        """Process names, where "inventory" also means every instance "inventory-N"."""
         if not names:
             return list(self.commands)
-        return [n for n in self.commands if n in names or n.split(".")[0] in names]
+        return [n for n in self.commands if n in names or n.split("-")[0] in names]
 
     def start(self, *names: str, timeout: float = 60) -> None:
         if not self.released:  # scaled out: migrations, admin, demo data once, before any instance
