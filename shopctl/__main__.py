@@ -8,6 +8,7 @@ run-scaled: the same with SHOP_INSTANCES (default 2) instances of each app and o
 """
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -67,11 +68,12 @@ def run_scaled() -> int:
             f" on PostgreSQL (port {server.port})  (Ctrl-C stops everything)\n",
             flush=True,
         )
-        honcho = [os.path.join(settings.VENV_BIN, "honcho"), "start", "-e", "/dev/null", "-f", str(scaled)]
-        honcho += ["-d", str(procfile.PROJECT_ROOT)]
-        return subprocess.run(honcho, cwd=procfile.PROJECT_ROOT, env=env, check=False).returncode
-    except KeyboardInterrupt:
-        return 0
+        command = [os.path.join(settings.VENV_BIN, "honcho"), "start", "-e", "/dev/null", "-f", str(scaled)]
+        honcho = subprocess.Popen([*command, "-d", str(procfile.PROJECT_ROOT)], cwd=procfile.PROJECT_ROOT, env=env)
+        # Ctrl-C or a SIGTERM: honcho stops the processes, then the database server stops.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda number, _frame: honcho.send_signal(number))
+        return honcho.wait()
     finally:
         server.stop()
 

@@ -57,7 +57,9 @@ class Server:
         options = (
             f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
         )
-        self._run(_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "60", "start")
+        pg_ctl = [_bin("pg_ctl"), "-D", str(self.data)]
+        if self._run(*pg_ctl, "status", check=False).returncode != 0:  # not left running from before
+            self._run(*pg_ctl, "-l", str(self.log), "-o", options, "-w", "-t", "60", "start")
         for name in APP_DATABASES:
             exists = self._psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'").stdout.strip()
             if not exists:
