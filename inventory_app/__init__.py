@@ -1,4 +1,4 @@
-"""inventory_app."""
+"""inventory_app: the catalog, the admin inventory table, the items API and the stock API."""
 
 from pathlib import Path
 
@@ -6,8 +6,10 @@ from flask import Flask
 
 from inventory_app.config import InventoryConfig
 from inventory_app.extensions import db, migrate, users
+from inventory_app.models import Item  # noqa: F401 (the models must be known to migrations)
 from shared_ui import init_shop_app
 from shared_ui.db import init_db
+from shared_ui.metrics import add_collector
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -20,10 +22,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     users.init_app(app)
     init_shop_app(app, db=db, find_user=users.find_user)
 
+    from inventory_app import api, internal
     from inventory_app.cli import register_commands
-    from inventory_app.views import admin, home
+    from inventory_app.metrics import stock_metrics
+    from inventory_app.views import admin, catalog, fragments
 
-    for blueprint in (home.bp, admin.bp):
+    for blueprint in (catalog.bp, admin.bp, fragments.bp, api.bp, internal.bp):
         app.register_blueprint(blueprint)
+    add_collector(app, stock_metrics)
     register_commands(app)
     return app

@@ -1,10 +1,103 @@
-"""inventory_app commands."""
+"""inventory_app commands: `demo-data`, `seed-bulk N`, `holds sweep`."""
+
+import random
 
 import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import insert, select, text
+
+from inventory_app import stock
+from inventory_app.extensions import db
+from inventory_app.models import Item, utcnow
+from shared_ui.db import write_transaction
+
+# (name, description, price in cents, quantity): a small shop's shelf, some low, one sold out.
+DEMO_ITEMS = [
+    ("Enamel Camping Mug", "A 350 ml speckled enamel mug that survives campfires and dishwashers.", 1450, 42),
+    ("Merino Wool Socks", "Cushioned hiking socks, 80% merino. Sizes 39-46.", 1899, 3),
+    ("Cast Iron Skillet 26 cm", "Pre-seasoned, oven safe, will outlive you.", 3900, 12),
+    ("Beeswax Food Wraps", "Set of three reusable wraps in small, medium and large.", 1600, 0),
+    ("Linen Tea Towel", "Stonewashed linen, 50 x 70 cm, in sage green.", 1200, 25),
+    ("Pocket Notebook", "A6 dotted notebook, 96 pages of 100 g paper.", 650, 60),
+    ("Brass Bottle Opener", "Solid brass, engraved, fits on a key ring.", 10, 150),
+    ("Ceramic Pour-Over Dripper", "Hand-glazed single-cup coffee dripper, size 02 filters.", 2450, 2),
+    ("Wool Throw Blanket", "Lambswool throw, 130 x 180 cm, herringbone weave.", 8900, 7),
+    ("Bamboo Cutting Board", "Large two-tone board with a juice groove.", 2999, 18),
+    ("Glass Water Bottle", "750 ml borosilicate bottle with a silicone sleeve.", 2200, 5),
+    ("Canvas Tote Bag", "Heavy 16 oz canvas tote with an inside pocket.", 1500, 33),
+]
+
+ADJECTIVES = "Sturdy Compact Classic Vintage Rugged Deluxe Minimal Handmade Foldable Premium Cozy Bright".split()
+MATERIALS = "Oak Walnut Steel Copper Linen Leather Ceramic Bamboo Wool Glass Cotton Brass Slate Cedar".split()
+NOUNS = (
+    "Lamp Chair Mug Kettle Basket Notebook Blanket Clock Shelf Planter Tray Bowl Vase Stool Backpack "
+    "Wallet Candle Mirror Rug Pillow Teapot Knife Bench Desk Apron"
+).split()
+SEED_BATCH = 5_000
 
 
 def register_commands(app) -> None:
     @app.cli.command("demo-data")
     def demo_data():
-        """Seed demo items when SHOP_DEMO_DATA is set and the catalog is empty."""
-        click.echo("demo-data: the inventory has no item table yet")
+        """Seed a dozen demo items when SHOP_DEMO_DATA is set and the catalog is empty."""
+        if not current_app.config["SHOP_DEMO_DATA"]:
+            click.echo("demo-data: SHOP_DEMO_DATA not set; nothing seeded")
+            return
+        with write_transaction(db):
+            if db.session.scalar(select(Item.id).limit(1)) is not None:
+                click.echo("demo-data: the catalog has items; nothing seeded")
+                return
+            for name, description, price_cents, quantity in DEMO_ITEMS:
+                item = Item(name=name, description=description, price_cents=price_cents, quantity=quantity)
+                db.session.add(item)
+                db.session.flush()
+                if quantity:
+                    stock.record(item.id, quantity, quantity, stock.SEEDED, actor="cli")
+        click.echo(f"demo-data: seeded {len(DEMO_ITEMS)} items")
+
+    @app.cli.command("seed-bulk")
+    @click.argument("count", type=click.IntRange(1, 10_000_000))
+    @click.option("--seed", type=int, default=None, help="Random seed, for the same items every time.")
+    def seed_bulk(count: int, seed: int | None):
+        """Insert COUNT synthetic items fast (for the 100,000-item tests and benchmarks)."""
+        rng = random.Random(seed)
+        done = 0
+        while done < count:
+            batch = min(SEED_BATCH, count - done)
+            rows = [_synthetic_item(rng, done + n + 1) for n in range(batch)]
+            with write_transaction(db):  # short transactions: a running shop keeps serving
+                first_id = (db.session.scalar(text("SELECT max(id) FROM inventory")) or 0) + 1
+                db.session.execute(insert(Item), rows)
+                db.session.execute(
+                    text(
+                        "INSERT INTO stock_movements (item_id, delta, quantity_after, reason, actor, at) "
+                        "SELECT id, quantity, quantity, :reason, 'cli', :at FROM inventory "
+                        "WHERE id >= :first AND quantity > 0"
+                    ),
+                    {"reason": stock.SEEDED, "at": utcnow(), "first": first_id},
+                )
+            done += batch
+        click.echo(f"seed-bulk: inserted {count} items")
+
+    holds = AppGroup("holds", help="The holds that orders place on stock.")
+    app.cli.add_command(holds)
+
+    @holds.command("sweep")
+    def sweep():
+        """Release held reservations past their deadline (the jobs process does this every 5 s)."""
+        released = stock.sweep_expired(limit=current_app.config["SWEEP_BATCH"])
+        click.echo(f"holds sweep: released {released} expired hold(s)")
+
+
+def _synthetic_item(rng: random.Random, number: int) -> dict:
+    adjective, material, noun = rng.choice(ADJECTIVES), rng.choice(MATERIALS), rng.choice(NOUNS)
+    now = utcnow()
+    return {
+        "name": f"{adjective} {material} {noun} {number:06d}",
+        "description": f"A {adjective.lower()} {noun.lower()} made of {material.lower()}. Item number {number}.",
+        "price_cents": rng.randrange(50, 50_000),
+        "quantity": rng.choice((0, 1, 2, 3, 5, 8, 12, 20, 50, 100)),
+        "created_at": now,
+        "updated_at": now,
+    }

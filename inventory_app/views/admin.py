@@ -1,14 +1,169 @@
-"""The inventory app's admin page."""
+"""The admin inventory table: rows edited in place (htmx edit-row pattern), added and deleted inline.
 
-from flask import Blueprint
+Every action also works as a plain link or form without JavaScript: edit and add open a page
+with just that row's form, and delete asks on a confirmation page instead of `hx-confirm`.
+Validation errors come back in the row itself: status 200 for htmx (which swaps only 2xx by
+default), 422 for a plain form post.
+"""
 
+import secrets
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user
+
+from inventory_app import items, search, stock
+from inventory_app.forms import ItemForm
+from inventory_app.items import live_item
 from shared_ui.auth import admin_required
 from shared_ui.pages import render_page
+from shared_ui.requests_kind import wants_fragment
 
 bp = Blueprint("admin", __name__, url_prefix="/inventory/admin")
+
+TEMPLATE = "inventory/admin.html"
+QUERY_MAX = 100
 
 
 @bp.route("/")
 @admin_required
 def index():
-    return render_page("inventory/admin.html")
+    q = request.args.get("q", "").strip()[:QUERY_MAX]
+    sort = request.args.get("sort") if request.args.get("sort") in search.SORTS else "name"
+    desc = request.args.get("dir") == "desc"
+    page = max(request.args.get("page", 1, type=int), 1)
+    found, has_more = search.admin_page(q, sort, desc, page, current_app.config["ADMIN_PAGE_SIZE"])
+    rows = [(item, None) for item in found]
+    held = stock.held_by_item(item.id for item in found)
+    return _page("item_table", q=q, sort=sort, desc=desc, page=page, has_more=has_more, rows=rows, held=held)
+
+
+@bp.route("/items/new")
+@admin_required
+def new():
+    return _row(None, ItemForm(formdata=None))
+
+
+@bp.route("/items/new/cancel")
+@admin_required
+def cancel_new():
+    """The new row's Cancel: an empty answer swaps the row away."""
+    return "" if wants_fragment() else redirect(url_for(".index"))
+
+
+@bp.route("/items", methods=["POST"])
+@admin_required
+def create():
+    form = ItemForm()
+    try:
+        item = items.create_item(items.check_fields(form.values()), actor=_actor())
+    except items.ItemError as error:
+        form.show_errors(error.errors)
+        return _row(None, form, status=_invalid())
+    return _saved(item, f"Added {item.name}.")
+
+
+@bp.route("/items/<int:item_id>")
+@admin_required
+def show(item_id: int):
+    """The display row (the edit row's Cancel)."""
+    item = live_item(item_id) or abort(404)
+    return _row(item) if wants_fragment() else redirect(url_for(".index", q=item.name))
+
+
+@bp.route("/items/<int:item_id>/edit")
+@admin_required
+def edit(item_id: int):
+    item = live_item(item_id) or abort(404)
+    return _row(item, ItemForm.for_item(item))
+
+
+@bp.route("/items/<int:item_id>", methods=["POST", "PUT"])
+@admin_required
+def update(item_id: int):
+    item = live_item(item_id) or abort(404)
+    form = ItemForm()
+    try:
+        values = items.check_fields(form.values())
+        expected = form.expected()
+        if values["quantity"] == expected:
+            del values["quantity"]  # not edited: leave the stock to the orders that move it meanwhile
+        item = items.update_item(item_id, values, expected_quantity=expected, actor=_actor())
+    except items.ItemError as error:
+        form.show_errors(error.errors)
+        return _row(item, form, status=_invalid())
+    except stock.StockError as error:
+        form.show_errors({"quantity": error.message})
+        if error.available is not None:
+            form.expected_quantity.data = str(error.available)  # saving again sets it anyway
+        return _row(item, form, status=_invalid())
+    return _saved(item, f"Saved {item.name}.")
+
+
+@bp.route("/items/<int:item_id>", methods=["DELETE"])
+@admin_required
+def delete(item_id: int):
+    item = live_item(item_id) or abort(404)
+    name = item.name
+    try:
+        outcome = items.remove_item(item_id)
+    except items.ItemError as error:
+        return _row(item, error=error.message)
+    if outcome == "erased":
+        return ""
+    notice = f"“{name}” is archived: orders refer to it, so it stays in their history."
+    return _page("item_row", item=item, notice=notice, rows=[(item, None)])
+
+
+@bp.route("/items/<int:item_id>/history")
+@admin_required
+def history(item_id: int):
+    """Every recorded change of the item's stock on hand, newest first."""
+    item = live_item(item_id) or abort(404)
+    return render_page(
+        "inventory/history.html", item=item, movements=stock.movements_of(item.id), **stock.totals(item.id)
+    )
+
+
+@bp.route("/items/<int:item_id>/delete", methods=["GET", "POST"])
+@admin_required
+def confirm_delete(item_id: int):
+    """Delete without JavaScript: a confirmation page, then a plain form post."""
+    item = live_item(item_id) or abort(404)
+    if request.method == "GET":
+        held = stock.held_by_item([item.id]).get(item.id, 0)
+        return render_page("inventory/admin_delete.html", item=item, held=held, ordered=stock.ever_reserved(item.id))
+    name = item.name
+    try:
+        outcome = items.remove_item(item_id)
+    except items.ItemError as error:
+        flash(error.message, "error")
+        return redirect(url_for(".index", q=name), code=303)
+    flash(f"“{name}” is {'archived: orders refer to it' if outcome == 'archived' else 'deleted'}.", "success")
+    return redirect(url_for(".index"), code=303)
+
+
+def _actor() -> str:
+    return f"admin:{current_user.id}"
+
+
+def _invalid() -> int:
+    return 200 if wants_fragment() else 422
+
+
+def _saved(item, message: str):
+    if wants_fragment():
+        return _row(item)
+    flash(message, "success")
+    return redirect(url_for(".index", q=item.name), code=303)
+
+
+def _row(item, form: ItemForm | None = None, *, status: int = 200, error: str | None = None):
+    """One row (display or form): the fragment for htmx, else the admin page holding just that row."""
+    held = stock.held_by_item([item.id]) if item is not None else {}
+    row_id = None if item is not None else f"new-{secrets.token_hex(4)}"
+    return _page("item_row", status, item=item, form=form, rows=[(item, form)], held=held, error=error, row_id=row_id)
+
+
+def _page(block: str, status: int = 200, **context):
+    page = {"q": "", "sort": "name", "desc": False, "page": 1, "has_more": False, "notice": None, "error": None}
+    return render_page(TEMPLATE, block, status, **{**page, **context})

@@ -1,0 +1,103 @@
+"""inventory JSON API: items for everyone to read, for admins to add, change and delete."""
+
+from flask import Blueprint, abort, jsonify, request, url_for
+from flask_login import current_user
+
+from inventory_app import items, search, stock
+from inventory_app.items import live_item
+from inventory_app.openapi import OPENAPI
+from shared_ui.api import ApiError, cents_to_str, json_body, page_args, page_of
+from shared_ui.auth import admin_required
+from shared_ui.extensions import csrf
+
+bp = Blueprint("api", __name__, url_prefix="/inventory/api")
+csrf.exempt(bp)
+
+PATCH_FIELDS = {*items.FIELDS, "expected_quantity"}
+
+
+def item_json(item) -> dict:
+    return {
+        "id": item.id,
+        "name": item.name,
+        "description": item.description,
+        "price": cents_to_str(item.price_cents),
+        "quantity": item.quantity,
+    }
+
+
+@bp.get("/items")
+def list_items():
+    page, per_page = page_args()
+    q = request.args.get("q", "").strip()[:100]
+    available = request.args.get("available", "") in ("1", "true")
+    found, total = search.numbered_page(q, available, page, per_page)
+    return jsonify(page_of([item_json(item) for item in found], page, per_page, total))
+
+
+@bp.get("/items/<int:item_id>")
+def get_item(item_id: int):
+    return jsonify(item_json(live_item(item_id) or abort(404)))
+
+
+@bp.post("/items")
+@admin_required
+def create_item():
+    body = _item_body(items.FIELDS)
+    item = items.create_item(_checked(body, partial=False), actor=_actor())
+    response = jsonify(item_json(item))
+    response.status_code = 201
+    response.headers["Location"] = url_for(".get_item", item_id=item.id)
+    return response
+
+
+@bp.patch("/items/<int:item_id>")
+@admin_required
+def update_item(item_id: int):
+    live_item(item_id) or abort(404)
+    body = _item_body(PATCH_FIELDS)
+    expected = body.pop("expected_quantity", None)
+    if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int) or "quantity" not in body):
+        message = "expected_quantity is a whole number sent with quantity."
+        raise ApiError(422, "invalid_field", message, field="expected_quantity")
+    values = _checked(body, partial=True)
+    try:
+        item = items.update_item(item_id, values, expected_quantity=expected, actor=_actor())
+    except stock.StockError as error:
+        raise ApiError(error.status, error.code, error.message, field="quantity") from None
+    return jsonify(item_json(item))
+
+
+@bp.delete("/items/<int:item_id>")
+@admin_required
+def delete_item(item_id: int):
+    """204 whether the item is erased or archived (orders refer to it); either way it is gone here."""
+    try:
+        items.remove_item(item_id)
+    except items.ItemError as error:
+        raise ApiError(error.status, error.code, error.message) from None
+    return "", 204
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(OPENAPI)
+
+
+def _item_body(allowed: set | tuple) -> dict:
+    body = json_body()
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise ApiError(422, "invalid_field", f"Unknown field {unknown[0]!r}.", field=unknown[0])
+    return body
+
+
+def _checked(body: dict, *, partial: bool) -> dict:
+    try:
+        return items.check_fields(body, partial=partial)
+    except items.ItemError as error:
+        raise ApiError(error.status, error.code, error.message, field=error.field) from None
+
+
+def _actor() -> str:
+    return f"admin:{current_user.id}"

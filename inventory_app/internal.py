@@ -1,0 +1,171 @@
+"""The internal stock API for orders_app (service token only; nginx answers 404 from outside).
+
+Every call is idempotent by the reservation key (`order-<id>`): repeating one gives the same
+answer and never moves stock twice (the rules are in stock.py). Times are RFC 3339 in UTC.
+"""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from inventory_app import stock
+from inventory_app.extensions import db
+from inventory_app.items import ID_MAX
+from inventory_app.models import KEY_MAX, Item, Reservation
+from shared_ui.api import ApiError, cents_to_str, json_body
+from shared_ui.auth import require_service_token
+from shared_ui.errors import ERROR_CODES
+from shared_ui.extensions import csrf
+
+bp = Blueprint("internal", __name__, url_prefix="/inventory/internal")
+csrf.exempt(bp)
+bp.before_request(require_service_token)
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:-]+$")
+QUANTITY_MAX = 1_000_000
+#: the furthest deadline a hold may have (a boleto's due date is days away, not months)
+HOLD_HORIZON = timedelta(days=60)
+
+
+class StockApiError(ApiError):
+    """An ApiError that can say how many units are available (for "only N left")."""
+
+    def __init__(self, error: stock.StockError):
+        super().__init__(error.status, error.code, error.message)
+        self.available = error.available
+
+    def to_response(self):
+        error = {"code": self.code, "message": self.message}
+        if self.available is not None:
+            error["available"] = self.available
+        response = jsonify(error=error)
+        response.status_code = self.status
+        return response
+
+
+@bp.errorhandler(HTTPException)
+def _json_error(error: HTTPException):
+    """Internal callers get the JSON error shape, also for 403 and 404."""
+    status = error.code or 500
+    return ApiError(status, ERROR_CODES.get(status, "error"), error.description or "").to_response()
+
+
+@bp.post("/reservations")
+def hold():
+    body = json_body()
+    args = (_key(body.get("key")), _item_id(body.get("item_id")), _quantity(body.get("quantity"), "quantity"))
+    expires_at = _time(body.get("expires_at"), "expires_at")
+    reservation, created = _do(stock.hold, *args, expires_at)
+    return jsonify(reservation_json(reservation)), 201 if created else 200
+
+
+@bp.patch("/reservations/<key>")
+def change(key: str):
+    body = json_body()
+    quantity = _quantity(body["quantity"], "quantity") if body.get("quantity") is not None else None
+    expires_at = _time(body["expires_at"], "expires_at") if body.get("expires_at") is not None else None
+    reservation = _do(stock.change_hold, key, quantity=quantity, expires_at=expires_at)
+    return jsonify(reservation_json(reservation))
+
+
+@bp.post("/reservations/<key>/commit")
+def commit(key: str):
+    return jsonify(reservation_json(_do(stock.commit, key)))
+
+
+@bp.post("/reservations/<key>/release")
+def release(key: str):
+    body = json_body() if _has_body() else {}
+    restock = body.get("restock", False)
+    if not isinstance(restock, bool):
+        raise ApiError(422, "invalid_field", "restock must be true or false.", field="restock")
+    return jsonify(reservation_json(_do(stock.release, key, restock=restock)))
+
+
+@bp.get("/reservations/<key>")
+def get_reservation(key: str):
+    reservation = stock.find_reservation(key)
+    if reservation is None:
+        raise ApiError(404, "hold_not_found", f"There is no hold {key!r}.")
+    return jsonify(reservation_json(reservation))
+
+
+@bp.get("/items/<int:item_id>")
+def get_item(item_id: int):
+    """An item as orders need it, archived ones too (`archived: true`), with its held and sold units."""
+    item = db.session.get(Item, item_id) if item_id <= ID_MAX else None
+    if item is None:
+        raise ApiError(404, "item_not_found", f"There is no item {item_id}.")
+    return jsonify(
+        id=item.id,
+        name=item.name,
+        description=item.description,
+        price=cents_to_str(item.price_cents),
+        price_cents=item.price_cents,
+        quantity=item.quantity,
+        archived=item.is_archived,
+        **stock.totals(item.id),
+    )
+
+
+def reservation_json(reservation: Reservation) -> dict:
+    return {
+        "key": reservation.key,
+        "item_id": reservation.item_id,
+        "quantity": reservation.quantity,
+        "state": reservation.state,
+        "expires_at": rfc3339(reservation.expires_at),
+    }
+
+
+def rfc3339(moment: datetime) -> str:
+    """A naive UTC time as RFC 3339: 2026-11-29T06:30:00Z."""
+    return moment.replace(microsecond=0).isoformat() + "Z"
+
+
+def _do(rule, *args, **kwargs):
+    try:
+        return rule(*args, **kwargs)
+    except stock.StockError as error:
+        raise StockApiError(error) from None
+
+
+def _has_body() -> bool:
+    return bool(request.get_data(cache=True))
+
+
+def _key(value) -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= KEY_MAX or not KEY_PATTERN.match(value):
+        raise ApiError(422, "invalid_field", f"key is 1 to {KEY_MAX} letters, digits or . _ : -", field="key")
+    return value
+
+
+def _item_id(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= ID_MAX:
+        raise ApiError(422, "invalid_field", "item_id must be a positive whole number.", field="item_id")
+    return value
+
+
+def _quantity(value, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= QUANTITY_MAX:
+        raise ApiError(422, "invalid_field", f"{field} must be a whole number from 1 to {QUANTITY_MAX}.", field=field)
+    return value
+
+
+def _time(value, field: str) -> datetime:
+    """An RFC 3339 time with its offset, as naive UTC to the second."""
+    moment = None
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            moment = None
+    if moment is None or moment.tzinfo is None:
+        message = f"{field} must be an RFC 3339 time with an offset, like 2026-01-31T12:00:00Z."
+        raise ApiError(422, "invalid_field", message, field=field)
+    moment = moment.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    if moment > datetime.now(UTC).replace(tzinfo=None) + HOLD_HORIZON:
+        raise ApiError(422, "invalid_field", f"{field} is more than {HOLD_HORIZON.days} days away.", field=field)
+    return moment

@@ -1,0 +1,165 @@
+"""What an admin does to items, for the admin table and the JSON API alike: check, add, edit, delete.
+
+Deleting: an item that any order ever held (a row in `reservations`) is archived, not erased:
+orders keep its id, name and price snapshot, and the internal API still answers for it, so order
+history stays readable; it disappears from the catalog, the admin table and the public API. An
+item no order ever held is erased with its stock movements. An item with units held by pending
+orders cannot be deleted at all until they are paid or released.
+"""
+
+import re
+
+from flask import abort
+from sqlalchemy import delete, select
+
+from inventory_app import stock
+from inventory_app.extensions import db
+from inventory_app.models import DESCRIPTION_MAX, NAME_MAX, Item, StockMovement, utcnow
+from shared_ui.api import parse_money
+from shared_ui.db import write_transaction
+
+PRICE_MAX_CENTS = 100_000_000  # 1,000,000.00
+QUANTITY_MAX = 1_000_000
+FIELDS = ("name", "description", "price", "quantity")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class ItemError(Exception):
+    """Input or a rule was refused; `errors` maps each field to its message."""
+
+    def __init__(self, errors: dict[str, str], status: int = 422, code: str = "invalid_field"):
+        self.errors = errors
+        self.status = status
+        self.code = code
+        self.field, self.message = next(iter(errors.items()))
+        super().__init__(self.message)
+
+
+def check_fields(raw: dict, *, partial: bool = False) -> dict:
+    """The clean values of the item fields in `raw` (form strings or JSON values), or ItemError.
+
+    With partial=False every field but the description is required. Every problem is reported at
+    once, so the admin row can show each next to its field.
+    """
+    clean: dict = {}
+    errors: dict[str, str] = {}
+    checks = {"name": _name, "description": _description, "price": _price, "quantity": _quantity}
+    for name, check in checks.items():
+        if name not in raw and (partial or name == "description"):
+            continue
+        value, problem = check(raw.get(name))
+        if problem:
+            errors[name] = problem
+        else:
+            clean[name if name != "price" else "price_cents"] = value
+    if errors:
+        raise ItemError(errors)
+    return clean
+
+
+def _name(value) -> tuple[str | None, str | None]:
+    if not isinstance(value, str) or not value.strip():
+        return None, "Enter a name."
+    value = " ".join(value.split())
+    if len(value) > NAME_MAX:
+        return None, f"Use at most {NAME_MAX} characters."
+    if CONTROL_CHARACTERS.search(value):
+        return None, "The name contains characters that cannot be shown."
+    return value, None
+
+
+def _description(value) -> tuple[str | None, str | None]:
+    if value is None:
+        return "", None
+    if not isinstance(value, str):
+        return None, "The description must be text."
+    value = value.replace("\r\n", "\n").strip()
+    if len(value) > DESCRIPTION_MAX:
+        return None, f"Use at most {DESCRIPTION_MAX} characters."
+    if CONTROL_CHARACTERS.search(value):
+        return None, "The description contains characters that cannot be shown."
+    return value, None
+
+
+def _price(value) -> tuple[int | None, str | None]:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, "Enter a price."
+    cents = parse_money(value.replace(",", "") if isinstance(value, str) else value)
+    if cents is None:
+        return None, "Enter a price of 0 or more with at most two decimals, like 12.50."
+    if cents > PRICE_MAX_CENTS:
+        return None, "Prices go up to 1,000,000.00."
+    return cents, None
+
+
+def _quantity(value) -> tuple[int | None, str | None]:
+    if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None, "Enter a whole number, 0 or more."
+    if value > QUANTITY_MAX:
+        return None, f"At most {QUANTITY_MAX:,} units."
+    return value, None
+
+
+ID_MAX = 2**31 - 1  # ids are 32-bit integers in every database the shop runs on
+
+
+def live_item(item_id: int, *, lock: bool = False) -> Item | None:
+    """The item if it exists and is not archived (with `lock`, its row locked until commit)."""
+    if not 0 < item_id <= ID_MAX:
+        return None
+    query = select(Item).where(Item.id == item_id, Item.archived_at.is_(None))
+    return db.session.scalar(query.with_for_update() if lock else query)
+
+
+def create_item(values: dict, *, actor: str) -> Item:
+    """Add an item from checked values; its initial stock is recorded as a movement."""
+    with write_transaction(db):
+        item = Item(
+            name=values["name"],
+            description=values.get("description", ""),
+            price_cents=values["price_cents"],
+            quantity=values["quantity"],
+        )
+        db.session.add(item)
+        db.session.flush()
+        if item.quantity:
+            stock.record(item.id, item.quantity, item.quantity, stock.CREATED, actor=actor)
+    return item
+
+
+def update_item(item_id: int, values: dict, *, expected_quantity: int | None = None, actor: str) -> Item:
+    """Change checked fields in one transaction; a quantity goes through the stock rule.
+
+    With `expected_quantity`, a quantity change is refused (StockError quantity_changed) when the
+    stock moved since the caller read it, and then nothing at all is changed.
+    """
+    with write_transaction(db):
+        item = live_item(item_id, lock=True) or abort(404)
+        for name in ("name", "description", "price_cents"):
+            if name in values:
+                setattr(item, name, values[name])
+        if "quantity" in values:
+            stock.adjust_on_hand(item.id, values["quantity"], expected=expected_quantity, actor=actor)
+    return item
+
+
+def remove_item(item_id: int) -> str:
+    """Delete an item: "archived" when orders ever held it, else "erased"; ItemError if units are held."""
+    with write_transaction(db):
+        # Locked: a hold arriving meanwhile waits, then finds the item archived or gone.
+        item = live_item(item_id, lock=True) or abort(404)
+        held = stock.held_by_item([item.id]).get(item.id, 0)
+        if held:
+            raise ItemError(
+                {"quantity": f"Cannot delete: {held} held by pending orders. Try again once they are paid or released"},
+                status=409,
+                code="item_has_holds",
+            )
+        if stock.ever_reserved(item.id):
+            item.archived_at = utcnow()
+            return "archived"
+        db.session.execute(delete(StockMovement).where(StockMovement.item_id == item.id))
+        db.session.delete(item)
+        return "erased"

@@ -1,0 +1,106 @@
+"""inventory_app's tables: the items, the holds that orders place on them, and every stock movement.
+
+`Item.quantity` is the stock on hand that is free to sell. A hold moves units from it into a
+`held` reservation, a commit turns that into `committed` (sold), a release moves them back. So
+quantity + held + committed changes only when an admin adds or removes stock, and every change
+of `quantity` has its row in `stock_movements`.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from inventory_app.extensions import db
+
+NAME_MAX = 120
+DESCRIPTION_MAX = 2000
+KEY_MAX = 100
+
+#: On SQLite names compare and sort ignoring case, so "apple" sits next to "Apple" in the catalog.
+NAME_TYPE = String(NAME_MAX).with_variant(String(NAME_MAX, collation="NOCASE"), "sqlite")
+
+HELD, COMMITTED, RELEASED = "held", "committed", "released"
+
+
+def utcnow() -> datetime:
+    """Now in UTC, naive (every time in this database is UTC), to the second."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+class Item(db.Model):
+    __tablename__ = "inventory"
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="ck_inventory_quantity_not_negative"),
+        CheckConstraint("price_cents >= 0", name="ck_inventory_price_not_negative"),
+        # Ids are never reused: orders keep referring to an item id after it is gone.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(NAME_TYPE)
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    price_cents: Mapped[int]
+    #: units on hand and free to sell (held and sold units are not in it)
+    quantity: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: set when an item that orders refer to is deleted: hidden everywhere but the internal API
+    archived_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class Reservation(db.Model):
+    """A hold an order places on stock, under the order's idempotency key (`order-<id>`)."""
+
+    __tablename__ = "reservations"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="ck_reservations_quantity_positive"),
+        CheckConstraint("state IN ('held', 'committed', 'released')", name="ck_reservations_state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY_MAX), unique=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("inventory.id"))
+    quantity: Mapped[int]
+    state: Mapped[str] = mapped_column(String(16), default=HELD)
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class StockMovement(db.Model):
+    """One change of an item's `quantity`: how much, why, under which key, by whom."""
+
+    __tablename__ = "stock_movements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("inventory.id", ondelete="CASCADE"))
+    delta: Mapped[int]
+    #: the quantity on hand right after this movement
+    quantity_after: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str | None] = mapped_column(String(KEY_MAX))
+    #: who asked: "admin:<user id>", "service", "sweeper", "cli"
+    actor: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The catalog pages in (name, id) order over live items; the partial indexes let SQLite walk
+# exactly the rows a page shows, also for "available only" and the low-stock list.
+LIVE = {"sqlite_where": text("archived_at IS NULL"), "postgresql_where": text("archived_at IS NULL")}
+IN_STOCK = {
+    "sqlite_where": text("archived_at IS NULL AND quantity > 0"),
+    "postgresql_where": text("archived_at IS NULL AND quantity > 0"),
+}
+Index("ix_inventory_live_name", Item.name, Item.id, **LIVE)
+Index("ix_inventory_in_stock_name", Item.name, Item.id, **IN_STOCK)
+Index("ix_inventory_live_quantity", Item.quantity, Item.id, **LIVE)
+Index("ix_inventory_live_price", Item.price_cents, Item.id, **LIVE)
+Index("ix_reservations_item_state", Reservation.item_id, Reservation.state)
+Index("ix_reservations_state_expires", Reservation.state, Reservation.expires_at)
+Index("ix_stock_movements_item", StockMovement.item_id, StockMovement.id)
+Index("ix_stock_movements_key", StockMovement.key)

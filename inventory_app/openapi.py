@@ -1,0 +1,91 @@
+"""The inventory API's OpenAPI document, served at /inventory/api/openapi.json."""
+
+from inventory_app.items import PRICE_MAX_CENTS, QUANTITY_MAX
+from inventory_app.models import DESCRIPTION_MAX, NAME_MAX
+from shared_ui.openapi import document, error_responses, json_body, ok, paged
+
+PRICE = {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "examples": ["12.50"], "description": "Exact, two places"}
+QUANTITY = {"type": "integer", "minimum": 0, "maximum": QUANTITY_MAX}
+ITEM = {
+    "type": "object",
+    "required": ["id", "name", "description", "price", "quantity"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string", "maxLength": NAME_MAX},
+        "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
+        "price": PRICE,
+        "quantity": {**QUANTITY, "description": "Units on hand and free to sell"},
+    },
+}
+NEW_ITEM = {
+    "type": "object",
+    "required": ["name", "price", "quantity"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
+        "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
+        "price": {
+            "oneOf": [PRICE, {"type": "number", "minimum": 0, "maximum": PRICE_MAX_CENTS / 100}],
+            "description": "At least 0, at most two decimals",
+        },
+        "quantity": QUANTITY,
+    },
+}
+ITEM_CHANGES = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        **NEW_ITEM["properties"],
+        "expected_quantity": {
+            "type": "integer",
+            "description": "Sent with quantity: change it only if the stock is still this (else 409 quantity_changed)",
+        },
+    },
+}
+ITEM_REF = {"$ref": "#/components/schemas/Item"}
+ITEM_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+FILTERS = [
+    {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "Words in the name or description"},
+    {"name": "available", "in": "query", "schema": {"enum": ["1"]}, "description": "Only items in stock"},
+]
+
+OPENAPI = document(
+    "Shop inventory API",
+    "/inventory/api",
+    schemas={"Item": ITEM, "NewItem": NEW_ITEM, "ItemChanges": ITEM_CHANGES},
+    paths={
+        "/items": {
+            "get": {
+                "summary": "List items in name order",
+                "security": [],
+                "parameters": FILTERS + paged(),
+                "responses": {"200": ok(paged(ITEM_REF, envelope=True)), **error_responses(400)},
+            },
+            "post": {
+                "summary": "Add an item (admin)",
+                "requestBody": json_body({"$ref": "#/components/schemas/NewItem"}),
+                "responses": {"201": ok(ITEM_REF, "Created"), **error_responses(400, 401, 403, 422)},
+            },
+        },
+        "/items/{id}": {
+            "get": {
+                "summary": "One item (archived items are 404)",
+                "security": [],
+                "parameters": ITEM_ID,
+                "responses": {"200": ok(ITEM_REF), **error_responses(404)},
+            },
+            "patch": {
+                "summary": "Change an item (admin); a quantity change may carry expected_quantity",
+                "parameters": ITEM_ID,
+                "requestBody": json_body({"$ref": "#/components/schemas/ItemChanges"}),
+                "responses": {"200": ok(ITEM_REF), **error_responses(400, 401, 403, 404, 409, 422)},
+            },
+            "delete": {
+                "summary": "Delete an item (admin): erased, or archived when orders refer to it",
+                "description": "409 item_has_holds while pending orders hold units of it.",
+                "parameters": ITEM_ID,
+                "responses": {"204": {"description": "Gone from the catalog"}, **error_responses(401, 403, 404, 409)},
+            },
+        },
+    },
+)

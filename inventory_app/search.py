@@ -1,0 +1,164 @@
+"""Finding items: the catalog's keyset pages, the admin table's pages, the API's counted pages.
+
+Search is full-text with prefix terms: every word the shopper types must start a word of the name
+or the description ("blue mu" finds "Blue Mug"). On SQLite it is FTS5 (the `inventory_fts` index
+the first migration creates, kept in sync by triggers, with 2- and 3-letter prefix indexes for the
+first keystrokes); on PostgreSQL a GIN index over `to_tsvector('simple', name || ' ' || description)`
+queried with `to_tsquery('simple', 'blue:* & mu:*')`. Either way the index answers with the matching
+rows directly, so a search costs what its matches cost, not what the table holds. Any other database
+falls back to case-insensitive LIKE on the same words (a scan).
+
+The catalog's HTML pages are keyset pages in (name, id) order: `?after=<cursor>` names the last
+item shown, and the next page starts right after it through the partial index on live items, so
+page 4,000 costs what page 1 costs and nothing ever counts the whole table. The API's numbered
+pages count (DESIGN's list envelope has a total).
+"""
+
+import base64
+import json
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, func, literal_column, or_, select, table, text, tuple_
+
+from inventory_app.extensions import db
+from inventory_app.models import HELD, Item, Reservation
+
+MAX_TERMS = 8
+FTS = table("inventory_fts")
+#: letters and digits: what both full-text tokenizers index as words (so never a query operator)
+WORD = re.compile(r"[^\W_]+", re.UNICODE)
+#: the expression PostgreSQL's GIN index `ix_inventory_search` is built on, word for word
+PG_DOCUMENT = "to_tsvector('simple', inventory.name || ' ' || inventory.description)"
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a keyset page ends: the last item's name and id."""
+
+    name: str
+    id: int
+
+    def encode(self) -> str:
+        raw = json.dumps([self.name, self.id], ensure_ascii=False).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str | None) -> "Cursor | None":
+        """The cursor, or None when `text` is empty or not one of ours (start from the top)."""
+        if not text:
+            return None
+        try:
+            name, item_id = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        except (ValueError, TypeError):
+            return None
+        if not isinstance(name, str) or not isinstance(item_id, int) or isinstance(item_id, bool):
+            return None
+        return cls(name, item_id)
+
+
+def full_text_index() -> str | None:
+    """Which full-text index the migration created: "fts5" (SQLite), "tsvector" (PostgreSQL), or None."""
+    return {"sqlite": "fts5", "postgresql": "tsvector"}.get(db.engine.dialect.name)
+
+
+def search_terms(q: str) -> list[str]:
+    """The words of a search, at most MAX_TERMS of them."""
+    return WORD.findall(q or "")[:MAX_TERMS]
+
+
+def live_items(query: Select, q: str = "", available: bool = False) -> Select:
+    """`query` narrowed to live items, in stock only if `available`, matching every word of `q`."""
+    query = query.where(Item.archived_at.is_(None))
+    if available:
+        query = query.where(Item.quantity > 0)
+    terms = search_terms(q)
+    if not terms:
+        return query
+    index = full_text_index()
+    if index == "fts5":
+        match = " ".join(f'"{term}"*' for term in terms)
+        matches = literal_column("inventory_fts").op("MATCH")(match)
+        matching = select(literal_column("rowid")).select_from(FTS).where(matches)
+        return query.where(Item.id.in_(matching))
+    if index == "tsvector":
+        words = " & ".join(f"{term}:*" for term in terms)
+        return query.where(text(f"{PG_DOCUMENT} @@ to_tsquery('simple', :words)").bindparams(words=words))
+    for term in terms:
+        word = term.lower()
+        query = query.where(
+            or_(
+                func.lower(Item.name).contains(word, autoescape=True),
+                func.lower(Item.description).contains(word, autoescape=True),
+            )
+        )
+    return query
+
+
+def matching(q: str = "", available: bool = False):
+    """The live items matching a search, as (id, name, price_cents, quantity) rows to page through.
+
+    On PostgreSQL a search is a MATERIALIZED CTE: the GIN index finds the matches first, then
+    they are sorted. Left to itself the planner may walk the name index instead and recompute
+    the tsvector of every row until it fills a page, which takes a second for a rare word.
+    Everywhere else it is a plain subquery the database flattens into the page's query.
+    """
+    query = live_items(select(Item.id, Item.name, Item.price_cents, Item.quantity), q, available)
+    if search_terms(q) and full_text_index() == "tsvector":
+        return query.cte("matches").prefix_with("MATERIALIZED")
+    return query.subquery("matches")
+
+
+def catalog_page(q: str, available: bool, after: Cursor | None, size: int) -> tuple[list[Item], Cursor | None]:
+    """One keyset page of the catalog and the cursor of the next (None on the last page)."""
+    found = matching(q, available)
+    query = select(found.c.id, found.c.name)
+    if after is not None:
+        query = query.where(tuple_(found.c.name, found.c.id) > tuple_(after.name, after.id))
+    rows = db.session.execute(query.order_by(found.c.name, found.c.id).limit(size + 1)).all()
+    items = _items([row.id for row in rows[:size]])
+    return items, Cursor(rows[size - 1].name, rows[size - 1].id) if len(rows) > size else None
+
+
+def numbered_page(q: str, available: bool, page: int, per_page: int) -> tuple[list[Item], int]:
+    """The API's page `page` in (name, id) order, and how many items match in all."""
+    found = matching(q, available)
+    total = db.session.scalar(select(func.count()).select_from(found))
+    query = select(found.c.id).order_by(found.c.name, found.c.id)
+    return _items(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()), total
+
+
+SORTS = {"name", "price", "quantity", "held"}
+
+
+def admin_page(q: str, sort: str, descending: bool, page: int, size: int) -> tuple[list[Item], bool]:
+    """One page of the admin table in the chosen column's order, and whether there are more."""
+    found = matching(q)
+    query = select(found.c.id)
+    if sort == "held":
+        held = (
+            select(Reservation.item_id, func.sum(Reservation.quantity).label("units"))
+            .where(Reservation.state == HELD)
+            .group_by(Reservation.item_id)
+            .subquery()
+        )
+        query = query.outerjoin(held, held.c.item_id == found.c.id)
+        key = func.coalesce(held.c.units, 0)
+    else:
+        key = {"price": found.c.price_cents, "quantity": found.c.quantity}.get(sort, found.c.name)
+    ties = [found.c.name, found.c.id] if sort in ("price", "quantity", "held") else [found.c.id]  # ties in name order
+    query = query.order_by(key.desc() if descending else key, *ties)
+    ids = db.session.scalars(query.limit(size + 1).offset((page - 1) * size)).all()
+    return _items(ids[:size]), len(ids) > size
+
+
+def _items(ids: list[int]) -> list[Item]:
+    """The items with these ids, in this order."""
+    by_id = {item.id: item for item in db.session.scalars(select(Item).where(Item.id.in_(ids)))} if ids else {}
+    return [by_id[item_id] for item_id in ids if item_id in by_id]
+
+
+def low_stock(threshold: int, limit: int = 20) -> list[Item]:
+    """Live items with `threshold` units or fewer on hand, the emptiest first."""
+    query = select(Item).where(and_(Item.archived_at.is_(None), Item.quantity <= threshold))
+    return db.session.scalars(query.order_by(Item.quantity, Item.id).limit(limit)).all()

@@ -1,0 +1,55 @@
+"""In Chromium through nginx: a shopper searches as they type, filters, and loads more items."""
+
+import re
+
+import pytest
+import requests
+from playwright.sync_api import Page, expect
+
+from tests.shop_client import new_login
+from tests.shop_stack import ADMIN_LOGIN
+
+
+@pytest.fixture
+def shelf(stack):
+    """27 items sharing a word no other test uses; the first is sold out. Returns the word."""
+    token = requests.post(
+        stack.url("/users/api/tokens"), json={"login": ADMIN_LOGIN, "password": stack.env["SHOP_ADMIN_PASSWORD"]}
+    ).json()["token"]
+    word = new_login("vase").replace("_", "")
+    with requests.Session() as http:
+        http.headers["Authorization"] = f"Bearer {token}"
+        for n in range(27):
+            body = {"name": f"Vase {word} {n:02d}", "price": "5.00", "quantity": 0 if n == 0 else 3}
+            assert http.post(stack.url("/inventory/api/items"), json=body).status_code == 201
+    return word
+
+
+def test_search_as_you_type_filter_and_load_more(stack, page: Page, shelf):
+    page.goto(stack.url("/inventory/"))
+    page.get_by_label("Search items").press_sequentially(shelf[:8], delay=20)
+    rows = page.locator("#catalog-items tr[id^=catalog-item-]")
+    expect(rows).to_have_count(24)
+    expect(rows.first.locator(".item-name")).to_have_text(f"Vase {shelf} 00")
+    expect(rows.first.locator(".item-availability")).to_have_text("Out of stock")
+    expect(page).to_have_url(re.compile(rf"q={shelf[:8]}"))  # the search is in the address bar
+
+    page.get_by_role("button", name="More items").click()
+    expect(rows).to_have_count(27)
+    expect(rows.last.locator(".item-name")).to_have_text(f"Vase {shelf} 26")
+    expect(page.get_by_role("button", name="More items")).to_have_count(0)
+
+    page.get_by_label("Available only").check()
+    expect(rows.first.locator(".item-name")).to_have_text(f"Vase {shelf} 01")
+    expect(page.get_by_text("Out of stock")).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"available=1"))
+
+    page.reload()  # the pushed URL brings back the same results as a full page
+    expect(page.get_by_label("Available only")).to_be_checked()
+    expect(rows.first.locator(".item-name")).to_have_text(f"Vase {shelf} 01")
+
+    rows.first.locator(".item-name").click()
+    expect(page.locator("h1")).to_have_text(f"Vase {shelf} 01")
+    expect(page.get_by_role("button", name="Log in to order")).to_have_attribute(
+        "href", re.compile(r"^/users/login\?next=/inventory/items/\d+$")
+    )

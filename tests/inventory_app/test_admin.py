@@ -1,0 +1,320 @@
+"""The admin inventory table: inline edit, add and delete rows; sorting; the low-stock fragment."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from inventory_app.extensions import db
+from inventory_app.models import StockMovement
+from tests.helpers import csrf_from
+from tests.inventory_app.conftest import SERVICE, htmx
+
+ADMIN_PATHS = [
+    ("GET", "/inventory/admin/"),
+    ("GET", "/inventory/admin/items/new"),
+    ("POST", "/inventory/admin/items"),
+    ("GET", "/inventory/admin/items/1"),
+    ("GET", "/inventory/admin/items/1/edit"),
+    ("POST", "/inventory/admin/items/1"),
+    ("DELETE", "/inventory/admin/items/1"),
+    ("GET", "/inventory/admin/items/1/delete"),
+    ("GET", "/inventory/fragments/low-stock"),
+]
+
+
+def hold(client, key, item_id, quantity):
+    expires = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = {"key": key, "item_id": item_id, "quantity": quantity, "expires_at": expires}
+    assert client.post("/inventory/internal/reservations", json=body, headers=SERVICE).status_code == 201
+
+
+def edit(admin, item_id, **fields):
+    """Save the row as the admin table's form would send it: the shown values with some changed."""
+    row = htmx(admin, "GET", f"/inventory/admin/items/{item_id}/edit").get_data(as_text=True)
+    shown = dict(re.findall(r'name="(name|price|quantity|expected_quantity)"[^>]*value="([^"]*)"', row))
+    shown["description"] = re.search(r'name="description"[^>]*>\n?([^<]*)</textarea>', row).group(1)
+    return htmx(admin, "POST", f"/inventory/admin/items/{item_id}", data={**shown, **fields})
+
+
+@pytest.mark.parametrize(("method", "path"), ADMIN_PATHS)
+def test_admin_routes_send_anonymous_users_to_login_and_refuse_customers(client, customer, make_item, method, path):
+    make_item()
+    response = client.open(path, method=method)
+    assert response.status_code in (302, 400)  # 400: a mutation without a CSRF token never gets that far
+    if response.status_code == 302:
+        assert response.headers["Location"].startswith("/users/login?next=")
+    assert htmx(customer, method, path, token_page="/inventory/").status_code == 403
+
+
+def test_an_anonymous_htmx_request_is_redirected_by_htmx_not_swapped(client, make_item):
+    response = client.get("/inventory/admin/items/1/edit", headers={"HX-Request": "true"})
+    assert response.status_code == 401 and response.headers["HX-Redirect"].startswith("/users/login?next=")
+
+
+def test_the_table_shows_stock_on_hand_and_units_held_by_pending_orders(admin, client, make_item):
+    item_id = make_item("Blue Mug", 1250, 10)
+    hold(client, "order-1", item_id, 3)
+    html = admin.get("/inventory/admin/").get_data(as_text=True)
+    row = re.search(rf'<tr id="item-{item_id}".*?</tr>', html, re.S).group(0)
+    assert "Blue Mug" in row and "$12.50" in row
+    assert '<td class="item-quantity">7</td>' in row and '<td class="item-held">3</td>' in row
+
+
+def test_clicking_a_row_opens_its_edit_form_in_place(admin, make_item):
+    item_id = make_item("Blue Mug", 1250, 10)
+    response = htmx(admin, "GET", f"/inventory/admin/items/{item_id}/edit")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in html
+    assert html.strip().startswith(f'<tr id="item-{item_id}" class="editing">')
+    assert 'value="Blue Mug"' in html and 'value="12.50"' in html and 'value="10"' in html
+    assert f'hx-post="/inventory/admin/items/{item_id}"' in html
+    assert f'hx-get="/inventory/admin/items/{item_id}"' in html  # Cancel
+
+
+def test_cancel_brings_back_the_display_row(admin, make_item):
+    item_id = make_item("Blue Mug")
+    html = htmx(admin, "GET", f"/inventory/admin/items/{item_id}").get_data(as_text=True)
+    assert html.strip().startswith(f'<tr id="item-{item_id}" hx-get=') and "Blue Mug" in html
+
+
+def test_saving_a_row_updates_the_item_and_answers_the_display_row(admin, client, make_item, stored):
+    item_id = make_item("Blue Mug", 1250, 10)
+    response = edit(admin, item_id, name="Blue Mug XL", price="14.00", description="Now bigger.")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'class="editing"' not in html
+    assert "Blue Mug XL" in html and "$14.00" in html
+    item = stored(item_id)
+    assert (item.name, item.price_cents, item.description, item.quantity) == ("Blue Mug XL", 1400, "Now bigger.", 10)
+    assert "$14.00" in client.get(f"/inventory/items/{item_id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"name": "  "}, "name", "Enter a name."),
+        ({"name": "x" * 121}, "name", "Use at most 120 characters."),
+        ({"description": "x" * 2001}, "description", "Use at most 2000 characters."),
+        ({"price": "-1"}, "price", "Enter a price of 0 or more with at most two decimals"),
+        ({"price": "1.999"}, "price", "Enter a price of 0 or more with at most two decimals"),
+        ({"price": "abc"}, "price", "Enter a price of 0 or more with at most two decimals"),
+        ({"price": ""}, "price", "Enter a price."),
+        ({"quantity": "-3"}, "quantity", "Enter a whole number, 0 or more."),
+        ({"quantity": "2.5"}, "quantity", "Enter a whole number, 0 or more."),
+        ({"quantity": "9999999"}, "quantity", "At most 1,000,000 units."),
+    ],
+)
+def test_an_invalid_edit_shows_its_error_in_the_row_and_changes_nothing(
+    admin, make_item, stored, fields, field, message
+):
+    item_id = make_item("Blue Mug", 1250, 10)
+    response = edit(admin, item_id, **{"name": "Renamed", **fields} if field != "name" else fields)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200  # htmx swaps only 2xx: the row with its errors replaces the form
+    assert html.strip().startswith(f'<tr id="item-{item_id}" class="editing">')
+    error = re.search(rf'<small id="item-{item_id}-{field}-error" class="field-error">([^<]*)</small>', html)
+    assert error and error.group(1).startswith(message)
+    assert f'aria-describedby="item-{item_id}-{field}-error" aria-invalid="true"' in html
+    item = stored(item_id)
+    assert (item.name, item.price_cents, item.quantity) == ("Blue Mug", 1250, 10)
+
+
+def test_every_error_of_a_row_is_shown_at_once(admin, make_item):
+    item_id = make_item()
+    html = edit(admin, item_id, name="", price="-1", quantity="x").get_data(as_text=True)
+    assert html.count('class="field-error"') == 3
+
+
+def test_a_quantity_edit_goes_through_the_stock_rule_and_is_recorded(admin, app, make_item, stored):
+    item_id = make_item("Blue Mug", 1250, 10)
+    edit(admin, item_id, quantity="25")
+    assert stored(item_id).quantity == 25
+    with app.app_context():
+        moves = db.session.execute(
+            select(StockMovement.delta, StockMovement.reason, StockMovement.actor).where(
+                StockMovement.item_id == item_id
+            )
+        ).all()
+    assert [tuple(m) for m in moves] == [(10, "created", "test"), (15, "adjusted", "admin:1")]
+
+
+def test_an_edit_that_leaves_quantity_alone_keeps_stock_that_orders_moved_meanwhile(admin, client, make_item, stored):
+    item_id = make_item("Blue Mug", 1250, 10)
+    row = htmx(admin, "GET", f"/inventory/admin/items/{item_id}/edit").get_data(as_text=True)
+    hold(client, "order-1", item_id, 4)  # a customer orders while the admin types
+    data = {"name": "Blue Mug", "description": "", "price": "13.00", "quantity": "10", "expected_quantity": "10"}
+    assert 'value="10"' in row
+    response = htmx(admin, "POST", f"/inventory/admin/items/{item_id}", data=data)
+    assert "$13.00" in response.get_data(as_text=True)
+    assert stored(item_id).quantity == 6
+
+
+def test_a_quantity_edit_over_stock_that_moved_meanwhile_is_refused_in_the_row(admin, client, make_item, stored):
+    item_id = make_item("Blue Mug", 1250, 10)
+    hold(client, "order-1", item_id, 4)
+    data = {"name": "Blue Mug XL", "description": "", "price": "13.00", "quantity": "20", "expected_quantity": "10"}
+    html = htmx(admin, "POST", f"/inventory/admin/items/{item_id}", data=data).get_data(as_text=True)
+    assert "The stock changed to 6 since you read it" in html and 'class="editing"' in html
+    assert 'name="expected_quantity" value="6"' in html
+    item = stored(item_id)
+    assert (item.name, item.quantity) == ("Blue Mug", 6)  # nothing of the edit was saved
+    again = htmx(admin, "POST", f"/inventory/admin/items/{item_id}", data=data | {"expected_quantity": "6"})
+    assert again.status_code == 200 and stored(item_id).quantity == 20
+
+
+def test_add_item_opens_an_empty_row_and_saving_it_adds_the_item(admin, client):
+    blank = htmx(admin, "GET", "/inventory/admin/items/new").get_data(as_text=True)
+    assert 'class="editing"' in blank and 'hx-post="/inventory/admin/items"' in blank
+    assert 'hx-get="/inventory/admin/items/new/cancel"' in blank
+    data = {"name": "Green Teapot", "description": "Cast iron.", "price": "45", "quantity": "3"}
+    response = htmx(admin, "POST", "/inventory/admin/items", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Green Teapot" in html and "$45.00" in html
+    assert 'class="editing"' not in html
+    assert "Green Teapot" in client.get("/inventory/?q=teapot").get_data(as_text=True)
+
+
+def test_an_invalid_new_row_keeps_what_was_typed_and_adds_nothing(admin, client):
+    data = {"name": "Green Teapot", "description": "", "price": "4.555", "quantity": "3"}
+    html = htmx(admin, "POST", "/inventory/admin/items", data=data).get_data(as_text=True)
+    assert 'value="Green Teapot"' in html and "at most two decimals" in html
+    assert "Green Teapot" not in client.get("/inventory/").get_data(as_text=True)
+
+
+def test_cancelling_a_new_row_removes_it(admin):
+    response = htmx(admin, "GET", "/inventory/admin/items/new/cancel")
+    assert response.status_code == 200 and response.get_data(as_text=True) == ""
+
+
+def test_deleting_a_never_ordered_item_erases_it(admin, app, make_item, stored):
+    item_id = make_item()
+    response = htmx(admin, "DELETE", f"/inventory/admin/items/{item_id}")
+    assert response.status_code == 200 and response.get_data(as_text=True) == ""
+    assert stored(item_id) is None
+    with app.app_context():
+        assert db.session.scalar(select(StockMovement.id).where(StockMovement.item_id == item_id)) is None
+
+
+def test_deleting_an_ordered_item_archives_it_and_keeps_it_for_order_history(admin, client, make_item, stored):
+    item_id = make_item("Blue Mug")
+    hold(client, "order-1", item_id, 1)
+    client.post("/inventory/internal/reservations/order-1/commit", headers=SERVICE)
+    html = htmx(admin, "DELETE", f"/inventory/admin/items/{item_id}").get_data(as_text=True)
+    assert "is archived" in html and 'role="status"' in html
+    assert stored(item_id).archived_at is not None
+    assert "Blue Mug" not in admin.get("/inventory/admin/").get_data(as_text=True)
+    internal = client.get(f"/inventory/internal/items/{item_id}", headers=SERVICE).get_json()
+    assert internal["name"] == "Blue Mug" and internal["archived"] is True
+
+
+def test_an_item_with_held_stock_cannot_be_deleted(admin, client, make_item, stored):
+    item_id = make_item("Blue Mug")
+    hold(client, "order-1", item_id, 2)
+    html = htmx(admin, "DELETE", f"/inventory/admin/items/{item_id}").get_data(as_text=True)
+    assert "Cannot delete: 2 held by pending orders" in html and 'role="alert"' in html
+    assert f'<tr id="item-{item_id}"' in html
+    item = stored(item_id)
+    assert item is not None and item.archived_at is None
+
+
+def test_delete_asks_for_confirmation(admin, make_item):
+    item_id = make_item("Blue Mug")
+    html = admin.get("/inventory/admin/").get_data(as_text=True)
+    assert f'hx-delete="/inventory/admin/items/{item_id}"' in html and "hx-confirm=" in html
+
+
+def test_without_javascript_edit_add_and_delete_are_plain_forms(admin, make_item, stored, client):
+    item_id = make_item("Blue Mug")
+    page = admin.get(f"/inventory/admin/items/{item_id}/edit").get_data(as_text=True)
+    assert "<html" in page and f'action="/inventory/admin/items/{item_id}"' in page
+    token = csrf_from(admin, "/inventory/admin/")
+    data = {"name": "Blue Mug", "price": "2.00", "quantity": "10", "expected_quantity": "10", "csrf_token": token}
+    saved = admin.post(f"/inventory/admin/items/{item_id}", data=data)
+    assert saved.status_code == 303 and stored(item_id).price_cents == 200
+    assert "Saved Blue Mug." in admin.get(saved.headers["Location"]).get_data(as_text=True)
+
+    invalid = admin.post(f"/inventory/admin/items/{item_id}", data=data | {"price": "free"})
+    assert invalid.status_code == 422 and "at most two decimals" in invalid.get_data(as_text=True)
+
+    added = admin.post(
+        "/inventory/admin/items", data={"name": "Kettle", "price": "30", "quantity": "1", "csrf_token": token}
+    )
+    assert added.status_code == 303
+
+    confirm = admin.get(f"/inventory/admin/items/{item_id}/delete").get_data(as_text=True)
+    assert "will be erased" in confirm
+    deleted = admin.post(f"/inventory/admin/items/{item_id}/delete", data={"csrf_token": token})
+    assert deleted.status_code == 303 and stored(item_id) is None
+    assert "“Blue Mug” is deleted." in admin.get("/inventory/admin/").get_data(as_text=True)
+
+
+def test_mutations_without_a_csrf_token_are_refused(admin, make_item, stored):
+    item_id = make_item("Blue Mug")
+    edit_response = admin.post(
+        f"/inventory/admin/items/{item_id}", data={"name": "Hacked", "price": "0", "quantity": "0"}
+    )
+    assert edit_response.status_code == 400
+    delete_response = admin.delete(f"/inventory/admin/items/{item_id}", headers={"HX-Request": "true"})
+    assert delete_response.status_code == 400
+    assert stored(item_id).name == "Blue Mug"
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("sort=name", ["Apple", "banana", "Cherry"]),
+        ("sort=name&dir=desc", ["Cherry", "banana", "Apple"]),
+        ("sort=price", ["Cherry", "Apple", "banana"]),
+        ("sort=quantity&dir=desc", ["banana", "Apple", "Cherry"]),
+        ("sort=held&dir=desc", ["Cherry", "Apple", "banana"]),
+    ],
+)
+def test_the_table_sorts_by_column(admin, client, make_item, sort, expected):
+    make_item("Apple", 500, 10)
+    make_item("banana", 900, 30)
+    cherry = make_item("Cherry", 100, 20)
+    hold(client, "order-1", cherry, 15)
+    html = htmx(admin, "GET", f"/inventory/admin/?{sort}").get_data(as_text=True)
+    assert 'id="item-table"' in html and "<html" not in html
+    assert re.findall(r'<span class="item-name">([^<]+)</span>', html) == expected
+
+
+def test_the_table_searches_and_pages(admin, make_item, app):
+    app.config["ADMIN_PAGE_SIZE"] = 2
+    for name in ("Mug A", "Mug B", "Mug C", "Kettle"):
+        make_item(name)
+    first = admin.get("/inventory/admin/?q=mug").get_data(as_text=True)
+    assert re.findall(r'<span class="item-name">([^<]+)</span>', first) == ["Mug A", "Mug B"]
+    assert "page=2" in first
+    second = admin.get("/inventory/admin/?q=mug&page=2").get_data(as_text=True)
+    assert re.findall(r'<span class="item-name">([^<]+)</span>', second) == ["Mug C"]
+
+
+def test_low_stock_fragment_lists_items_running_out_emptiest_first(admin, make_item):
+    make_item("Plenty", quantity=50)
+    make_item("Few", quantity=4)
+    make_item("None left", quantity=0)
+    response = admin.get("/inventory/fragments/low-stock", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in html
+    assert html.lstrip().startswith('<section id="low-stock"')
+    assert re.findall(r'">([^<]+)</a>:', html) == ["None left", "Few"]
+    assert "out of stock" in html and "4 left" in html and "Plenty" not in html
+
+
+def test_the_history_page_lists_every_stock_movement_with_its_reason_and_key(admin, client, make_item):
+    item_id = make_item("Blue Mug", 1250, 10)
+    hold(client, "order-5", item_id, 3)
+    client.post("/inventory/internal/reservations/order-5/release", headers=SERVICE)
+    edit(admin, item_id, quantity="12")
+    html = admin.get(f"/inventory/admin/items/{item_id}/history").get_data(as_text=True)
+    rows = re.findall(
+        r"<tr>\s*<td>[^<]+</td>\s*<td>([^<]+)</td>\s*<td>(\d+)</td>\s*<td>([^<]+)</td>\s*<td>([^<]*)</td>", html
+    )
+    assert rows == [
+        ("+2", "12", "adjusted", ""),
+        ("+3", "10", "released", "order-5"),
+        ("-3", "7", "held", "order-5"),
+        ("+10", "10", "created", ""),
+    ]

@@ -1,0 +1,165 @@
+"""The catalog shoppers see: availability, search as you type, "available only", pages, item pages."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from inventory_app import search
+from tests.inventory_app.conftest import SERVICE
+
+HX = {"HX-Request": "true"}
+
+
+def names_in(html: str) -> list[str]:
+    return re.findall(r'class="item-name">([^<]+)<', html)
+
+
+def next_link(html: str) -> str | None:
+    match = re.search(r'<tr id="load-more">\s*<td colspan="3">\s*<a href="([^"]+)"', html)
+    return match.group(1).replace("&amp;", "&") if match else None
+
+
+def test_catalog_shows_name_description_price_and_availability(client, make_item):
+    make_item("Plenty Mug", 1250, 40, "Holds a lot of tea.")
+    make_item("Rare Mug", 10, 2)
+    make_item("Gone Mug", 999, 0)
+    html = client.get("/inventory/").get_data(as_text=True)
+    assert "Holds a lot of tea." in html
+    row = html[html.index("Plenty Mug") :]
+    assert "$12.50" in row[:400] and "In stock" in row[:400]
+    assert re.search(r"Rare Mug.*?\$0\.10.*?Only 2 left", html, re.S)
+    assert re.search(r"Gone Mug.*?\$9\.99.*?Out of stock", html, re.S)
+
+
+def test_search_as_you_type_answers_just_the_results_fragment(client, make_item):
+    make_item("Blue Mug")
+    make_item("Red Kettle", description="Whistles when the water boils.")
+    response = client.get("/inventory/?q=whist", headers=HX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'id="catalog-results"' in html and "<html" not in html
+    assert names_in(html) == ["Red Kettle"]
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_search_without_javascript_is_a_plain_page(client, make_item):
+    make_item("Blue Mug")
+    make_item("Blue Kettle")
+    make_item("Red Mug")
+    html = client.get("/inventory/?q=blue+mu").get_data(as_text=True)
+    assert "<html" in html and 'value="blue mu"' in html
+    assert names_in(html) == ["Blue Mug"]
+
+
+@pytest.mark.parametrize("q", ['"', "mug*", "mug OR kettle", "NEAR(", "-mug", "(mug", "^x"])
+def test_search_text_is_never_parsed_as_a_query_language(client, make_item, q):
+    make_item("Blue Mug")
+    response = client.get(f"/inventory/?q={q}", headers=HX)
+    assert response.status_code == 200
+
+
+def test_a_search_that_matches_nothing_says_so(client, make_item):
+    make_item("Blue Mug")
+    html = client.get("/inventory/?q=teapot", headers=HX).get_data(as_text=True)
+    assert "No items match “teapot”." in html
+
+
+def test_available_only_hides_sold_out_items(client, make_item):
+    make_item("Blue Mug", quantity=3)
+    make_item("Gone Mug", quantity=0)
+    assert names_in(client.get("/inventory/").get_data(as_text=True)) == ["Blue Mug", "Gone Mug"]
+    assert names_in(client.get("/inventory/?available=1").get_data(as_text=True)) == ["Blue Mug"]
+    assert names_in(client.get("/inventory/?q=mug&available=1", headers=HX).get_data(as_text=True)) == ["Blue Mug"]
+
+
+def test_paging_with_more_items_walks_the_whole_catalog_once_in_name_order(client, make_item, app):
+    app.config["CATALOG_PAGE_SIZE"] = 4
+    names = [f"Item {n:02d}" for n in range(11)]
+    for name in reversed(names):
+        make_item(name)
+    first = client.get("/inventory/").get_data(as_text=True)
+    seen = names_in(first)
+    link = next_link(first)
+    while link:
+        fragment = client.get(link, headers=HX).get_data(as_text=True)
+        assert "<html" not in fragment and 'id="catalog-results"' not in fragment
+        seen += names_in(fragment)
+        link = next_link(fragment)
+    assert seen == names
+
+
+def test_next_page_link_works_without_javascript_and_keeps_the_filters(client, make_item, app):
+    app.config["CATALOG_PAGE_SIZE"] = 2
+    for name in ("Mug A", "Mug B", "Mug C", "Kettle"):
+        make_item(name)
+    make_item("Mug D", quantity=0)
+    first = client.get("/inventory/?q=mug&available=1").get_data(as_text=True)
+    link = next_link(first)
+    assert "q=mug" in link and "available=1" in link
+    second = client.get(link).get_data(as_text=True)
+    assert "<html" in second and names_in(second) == ["Mug C"]
+    assert "Back to the first page" in second
+
+
+def test_names_sort_ignoring_case(client, make_item):
+    for name in ("banana stand", "Apple crate", "cherry box"):
+        make_item(name)
+    assert names_in(client.get("/inventory/").get_data(as_text=True)) == ["Apple crate", "banana stand", "cherry box"]
+
+
+def test_a_renamed_item_is_found_by_its_new_name_only(client, admin_token, make_item):
+    item_id = make_item("Blue Mug")
+    auth = {"Authorization": f"Bearer {admin_token}"}
+    client.patch(f"/inventory/api/items/{item_id}", json={"name": "Green Teapot"}, headers=auth)
+    assert names_in(client.get("/inventory/?q=teapot").get_data(as_text=True)) == ["Green Teapot"]
+    assert names_in(client.get("/inventory/?q=blue").get_data(as_text=True)) == []
+
+
+def test_an_anonymous_shopper_is_asked_to_log_in_to_order(client, make_item):
+    item_id = make_item("Blue Mug", 1250, 4, "Holds tea.")
+    html = client.get(f"/inventory/items/{item_id}").get_data(as_text=True)
+    assert "Holds tea." in html and "$12.50" in html and "Only 4 left" in html
+    assert f'href="/users/login?next=/inventory/items/{item_id}"' in html and "Log in to order" in html
+    assert 'action="/orders/"' not in html
+
+
+def test_a_logged_in_shopper_gets_an_order_form_bounded_by_stock(customer, make_item):
+    item_id = make_item("Blue Mug", 1250, 4)
+    html = customer.get(f"/inventory/items/{item_id}").get_data(as_text=True)
+    form = html[html.index('<form method="post" action="/orders/"') :]
+    form = form[: form.index("</form>")]
+    assert 'name="csrf_token"' in form
+    assert f'name="inventory_id" id="order-inventory-id" value="{item_id}"' in form
+    assert 'name="quantity" value="1" min="1" max="4"' in form
+    assert 'hx-get="/orders/quote"' in form and 'hx-target="#order-total"' in form
+    assert '<output id="order-total"' in form
+
+
+def test_a_sold_out_item_has_no_order_form(customer, make_item):
+    item_id = make_item("Gone Mug", quantity=0)
+    html = customer.get(f"/inventory/items/{item_id}").get_data(as_text=True)
+    assert "Out of stock" in html and 'action="/orders/"' not in html
+
+
+def test_archived_and_unknown_items_are_not_found(client, make_item, admin_token):
+    item_id = make_item("Old Mug")
+    soon = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = {"key": "order-1", "item_id": item_id, "quantity": 1, "expires_at": soon}
+    client.post("/inventory/internal/reservations", json=body, headers=SERVICE)
+    client.post("/inventory/internal/reservations/order-1/commit", headers=SERVICE)
+    client.delete(f"/inventory/api/items/{item_id}", headers={"Authorization": f"Bearer {admin_token}"})
+    assert client.get(f"/inventory/items/{item_id}").status_code == 404
+    assert client.get("/inventory/items/9999").status_code == 404
+    assert "Old Mug" not in client.get("/inventory/").get_data(as_text=True)
+
+
+def test_without_a_full_text_index_search_falls_back_to_like(client, make_item, monkeypatch):
+    monkeypatch.setattr(search, "full_text_index", lambda: None)
+    make_item("Blue Mug", description="")
+    make_item("Blue Kettle", description="Whistles.")
+    make_item("100% Wool Scarf", description="")
+    assert names_in(client.get("/inventory/?q=BLUE+mu").get_data(as_text=True)) == ["Blue Mug"]
+    assert names_in(client.get("/inventory/?q=whistle").get_data(as_text=True)) == ["Blue Kettle"]
+    assert names_in(client.get("/inventory/?q=100%25+wool").get_data(as_text=True)) == ["100% Wool Scarf"]
+    assert names_in(client.get("/inventory/?q=blue+scarf").get_data(as_text=True)) == []
