@@ -11,6 +11,8 @@ import signal
 import sys
 import time
 
+import requests
+
 log = logging.getLogger("shop.jobs")
 APPS = ("inventory_app", "users_app", "orders_app")
 TICK_SECONDS = 1.0
@@ -30,12 +32,29 @@ def load_jobs() -> list[tuple]:
     return jobs
 
 
+def wait_for_apps(jobs: list[tuple], stopping: list, timeout: float = 180) -> None:
+    """Start no job before its app serves: its migrations ran (a job's write lock must not race them)."""
+    pending = {app.config["APP_NAME"]: app.config[f"{app.config['APP_NAME'].upper()}_URL"] for app, *_ in jobs}
+    deadline = time.monotonic() + timeout
+    while pending and not stopping and time.monotonic() < deadline:
+        for name, urls in list(pending.items()):
+            url = urls.split(",")[0].rstrip("/")
+            try:
+                if requests.get(f"{url}/{name}/healthz", timeout=2).status_code == 200:
+                    del pending[name]
+            except requests.RequestException:
+                pass
+        if pending:
+            time.sleep(0.5)
+
+
 def run_forever() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     log.setLevel(logging.INFO)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     jobs = load_jobs()
+    wait_for_apps(jobs, stopping)
     next_run = {name: 0.0 for _, name, _, _ in jobs}
     log.info(json.dumps({"app": "jobs", "event": "started", "jobs": sorted(next_run)}))
     while not stopping:
