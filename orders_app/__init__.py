@@ -1,13 +1,17 @@
-"""orders_app."""
+"""orders_app: ordering, my orders, the admin order monitor and the orders API."""
 
 from pathlib import Path
 
 from flask import Flask
 
+from orders_app.clients.inventory import current_inventory
 from orders_app.config import OrdersConfig
-from orders_app.extensions import db, migrate, users
-from shared_ui import init_shop_app
+from orders_app.extensions import db, inventory, migrate, stripe_gateway, users
+from shared_ui import add_ready_check, init_shop_app
+from shared_ui.config import is_dev
 from shared_ui.db import init_db
+
+STRIPE_SETTINGS = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -18,10 +22,35 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_db(app, db)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     users.init_app(app)
+    inventory.init_app(app)
+    stripe_gateway.init_app(app)
     init_shop_app(app, db=db, find_user=users.find_user)
+    _check_stripe_settings(app)
+    add_ready_check(app, "stripe", lambda: _stripe_problem(app))
+    add_ready_check(app, "inventory", lambda: current_inventory().health_problem())
 
-    from orders_app.views import admin, home
+    from orders_app import api, models  # noqa: F401 (models: the tables migrations know)
+    from orders_app.cli import register_commands
+    from orders_app.views import admin, orders, payments
+    from orders_app.views.display import register_filters
 
-    for blueprint in (home.bp, admin.bp):
+    for blueprint in (orders.bp, payments.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)
+    register_filters(app)
+    register_commands(app)
     return app
+
+
+def _stripe_problem(app) -> str | None:
+    missing = [name for name in STRIPE_SETTINGS if not app.config.get(name)]
+    return f"not configured: {', '.join(missing)} missing" if missing else None
+
+
+def _check_stripe_settings(app) -> None:
+    """Outside dev, the shop does not start without its Stripe keys (DESIGN "Configuration")."""
+    if not is_dev() and not app.testing and _stripe_problem(app):
+        raise RuntimeError(
+            f"orders: missing setting(s) {', '.join(n for n in STRIPE_SETTINGS if not app.config.get(n))}. "
+            "Set them in the environment: the Stripe dashboard gives the secret key and, for the webhook "
+            "endpoint /orders/stripe/webhook, its signing secret."
+        )

@@ -3,8 +3,12 @@
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
+from orders_app.clients.inventory import InventoryClient
+from orders_app.clients.stripe_client import StripeGateway
 from shared_ui.users_client import UsersClient
 
 db = SQLAlchemy()
 migrate = Migrate()
 users = UsersClient()
+inventory = InventoryClient()
+stripe_gateway = StripeGateway()

@@ -1,14 +1,88 @@
-"""The orders app's admin page."""
+"""The admin order monitor: every order, filtered and searched, refreshing itself; admin cancel
+(a Pending order: its stock goes back; a Paid order: refunded at Stripe, restocked if asked)."""
 
-from flask import Blueprint
+from datetime import timedelta
+from math import ceil
 
+from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask_login import current_user
+
+from orders_app import monitor, ordering, payments
+from orders_app.extensions import db
+from orders_app.forms import ActionForm, RefundForm
+from orders_app.models import PAID, STATUSES, Order, utcnow
+from orders_app.ordering import OrderError
 from shared_ui.auth import admin_required
 from shared_ui.pages import render_page
+from shared_ui.requests_kind import wants_fragment
 
 bp = Blueprint("admin", __name__, url_prefix="/orders/admin")
+
+PER_PAGE = 50
+REFRESH_SECONDS = 10
 
 
 @bp.route("/")
 @admin_required
 def index():
-    return render_page("orders/admin.html")
+    now, stale = _clock()
+    query = monitor.MonitorQuery.from_args(request.args)
+    orders, total = monitor.search(query, now, stale, PER_PAGE)
+    return render_page(
+        "orders/admin.html",
+        "monitor_results",
+        query=query,
+        orders=orders,
+        total=total,
+        pages=max(ceil(total / PER_PAGE), 1),
+        summary=monitor.summary(query, now, stale),
+        statuses=STATUSES,
+        now=now,
+        stale=stale,
+        reasons=monitor.attention_reasons,
+        form=ActionForm(),
+        refresh_seconds=REFRESH_SECONDS,
+    )
+
+
+@bp.route("/<int:order_id>/cancel", methods=["POST"])
+@admin_required
+def cancel(order_id: int):
+    order = db.get_or_404(Order, order_id)
+    error, done = None, None
+    actor = ordering.actor_name(current_user)
+    try:
+        if order.status == PAID:
+            restock = RefundForm().restock.data
+            order = payments.refund_and_cancel(order, actor, restock=restock)
+            done = f"Order #{order.id} is cancelled and its payment refunded" + (
+                "; its stock went back." if restock else "; its stock was not returned."
+            )
+            if order.refund_state == payments.REFUND_DUE:
+                done += " Stripe did not answer yet: the refund is retried automatically."
+        else:
+            order = ordering.cancel_order(order, actor, "Cancelled by an administrator")
+            done = f"Order #{order.id} is cancelled; its stock went back."
+    except OrderError as exc:
+        error = exc.message
+    if not wants_fragment():  # the no-JavaScript path: back to the monitor (or the order) with a message
+        flash(error or done, "error" if error else "success")
+        if request.form.get("return_to") == "order":
+            return redirect(url_for("orders.show", order_id=order.id), code=303)
+        return redirect(url_for(".index"), code=303)
+    now, stale = _clock()
+    return render_page(
+        "orders/admin.html",
+        "order_row",
+        order=order,
+        error=error,
+        now=now,
+        stale=stale,
+        reasons=monitor.attention_reasons,
+        form=ActionForm(),
+    )
+
+
+def _clock():
+    now = utcnow()
+    return now, now - timedelta(seconds=current_app.config["ORDERS_STALE_SECONDS"])

@@ -1,0 +1,101 @@
+"""orders JSON API (DESIGN "JSON API"): the same rules as the pages, through ordering.py."""
+
+from flask import Blueprint, abort, jsonify, request, url_for
+from flask_login import current_user, login_required
+
+from orders_app import checkout, ordering
+from orders_app.models import STATUSES, Order
+from orders_app.openapi import OPENAPI
+from orders_app.ordering import OrderError
+from shared_ui.api import ApiError, json_body, page_args, page_of
+from shared_ui.extensions import csrf
+
+bp = Blueprint("api", __name__, url_prefix="/orders/api")
+csrf.exempt(bp)
+
+
+@bp.errorhandler(OrderError)
+def _order_error(error: OrderError):
+    body = {"code": error.code, "message": error.message}
+    if error.field:
+        body["field"] = error.field
+    if error.available is not None:
+        body["available"] = error.available
+    return jsonify(error=body), error.status
+
+
+@bp.post("/orders")
+@login_required
+def create_order():
+    body = json_body()
+    order = ordering.place_order(current_user, _required(body, "inventory_id"), _required(body, "quantity"))
+    response = jsonify(order.to_api())
+    response.headers["Location"] = url_for(".get_order", order_id=order.id)
+    return response, 201
+
+
+@bp.get("/orders")
+@login_required
+def list_orders():
+    page, per_page = page_args()
+    status = request.args.get("status") or None
+    if status is not None and status not in STATUSES:
+        raise ApiError(422, "invalid_field", f"status must be one of {', '.join(STATUSES)}.", field="status")
+    everyone = request.args.get("all") in ("1", "true")
+    if everyone and not current_user.is_admin:
+        raise ApiError(403, "forbidden", "Only administrators may list every order.")
+    orders, total = ordering.list_orders(
+        user_id=None if everyone else current_user.id, status=status, page=page, per_page=per_page
+    )
+    return jsonify(page_of([o.to_api() for o in orders], page, per_page, total))
+
+
+@bp.get("/orders/<int:order_id>")
+@login_required
+def get_order(order_id: int):
+    return jsonify(_order_or_404(order_id).to_api())
+
+
+@bp.patch("/orders/<int:order_id>")
+@login_required
+def change_order(order_id: int):
+    order = _order_or_404(order_id)
+    if order.user_id != current_user.id:
+        raise ApiError(403, "forbidden", "Only the customer who placed an order can change its quantity.")
+    quantity = _required(json_body(), "quantity")
+    order = ordering.change_quantity(order, quantity, ordering.actor_name(current_user))
+    return jsonify(order.to_api())
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+@login_required
+def cancel_order(order_id: int):
+    order = _order_or_404(order_id)
+    order = ordering.cancel_order(order, ordering.actor_name(current_user), "Cancelled through the API")
+    return jsonify(order.to_api())
+
+
+@bp.post("/orders/<int:order_id>/checkout")
+@login_required
+def checkout_order(order_id: int):
+    """The order's Stripe Checkout URL (the same as the order page's Pay)."""
+    order = _order_or_404(order_id)
+    if order.user_id != current_user.id:
+        raise ApiError(403, "forbidden", "Only the customer who placed an order can pay for it.")
+    return jsonify(url=checkout.start_checkout(order, ordering.actor_name(current_user)))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(OPENAPI)
+
+
+def _order_or_404(order_id: int) -> Order:
+    return ordering.order_for(current_user, order_id) or abort(404)
+
+
+def _required(body: dict, name: str):
+    value = body.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError(422, "invalid_field", f"{name} must be a whole number.", field=name)
+    return value

@@ -1,0 +1,297 @@
+"""Pay: a Stripe Checkout Session per order (DESIGN "Stock and payment", step 2), and closing it
+before the order changes (steps 4 and 5).
+
+A new session gets `pay_by = expires_at = now + max(window, 31 min)`, and the stock hold is moved
+to `pay_by + 5 min` before Stripe is asked. Its idempotency key is `{instance}:order:{id}:v{version}`
+and every parameter comes from stored fields, so a retry of the same version sends the very same
+request: two Pays at once (a double click), or a retry after a lost answer, get the one session.
+The version goes up whenever a session's parameters can no longer be repeated (the quantity
+changed, the old link closed, or its stored deadline is too close for Stripe), so a new link never
+reuses an old key.
+
+While the order's session is open, Pay answers its URL. Before an edit or a cancel, the shop
+expires the open session at Stripe; if Stripe answers that it is complete, the payment is applied
+instead and the change refused.
+"""
+
+from datetime import UTC, timedelta
+
+from flask import current_app
+
+from orders_app import payments
+from orders_app.clients.inventory import (
+    HOLD_HELD,
+    HoldConflict,
+    HoldNotFound,
+    InsufficientStock,
+    InventoryUnavailable,
+    ItemArchived,
+    current_inventory,
+)
+from orders_app.clients.stripe_client import PaymentRefused, PaymentsUnavailable, SessionNotOpen, current_stripe
+from orders_app.extensions import db
+from orders_app.models import (
+    HELD,
+    PAID,
+    PENDING,
+    SESSION_CLOSING,
+    SESSION_COMPLETE,
+    SESSION_EXPIRED,
+    SESSION_OPEN,
+    SESSION_PROCESSING,
+    Order,
+    utcnow,
+)
+from orders_app.ordering import NOT_ANSWERING, OrderError, _locked, _record, cancel_order, not_pending
+from shared_ui.db import write_transaction
+from shared_ui.money import format_money
+
+#: Stripe's smallest charge per currency, in cents (it refuses a session below it)
+MINIMUM_CHARGE = {"usd": 50, "eur": 50, "brl": 50}
+#: Stripe wants expires_at at least 30 minutes after the request; a stored deadline closer than
+#: this is not sent again
+STRIPE_MIN_EXPIRY = timedelta(minutes=30, seconds=30)
+#: a link that closes sooner than this is not handed out any more: a new one is made
+LINK_SLACK = timedelta(seconds=60)
+
+PAYMENTS_DOWN = "the payment service is not answering; nothing was charged. Please try again in a moment."
+BOLETO_PENDING = (
+    "A boleto was issued for this order: it cannot be changed or cancelled until it is paid or its due date passes."
+)
+PAYMENT_IN_REVIEW = "A payment for this order is being checked by the shop; it cannot be changed or paid again now."
+
+
+# ----- Pay ------------------------------------------------------------------------------------
+
+
+def start_checkout(order: Order, actor: str) -> str:
+    """The URL where the customer pays this order: its open session's, or a new session's."""
+    order_id = order.id
+    _check_payable(order)
+    now = utcnow()
+    url = order.payment_url(now + LINK_SLACK)
+    if url:
+        return url
+    if order.stripe_session_id and order.checkout_state in (SESSION_OPEN, SESSION_CLOSING):
+        close_session(order_id, actor, "pay")  # the old link is past its deadline (or was paid)
+    _check_minimum(order)
+    with write_transaction(db):
+        order = _locked(order_id)
+        _check_payable(order)
+        url = order.payment_url(utcnow() + LINK_SLACK)
+        if url:
+            return url
+        _prepare_new_session(order, utcnow())
+        version, pay_by = order.version, order.pay_by
+        params, key = session_params(order), idempotency_key(order)
+    hold_until = pay_by + timedelta(minutes=current_app.config["ORDERS_HOLD_MARGIN_MINUTES"])
+    _move_hold(order_id, hold_until)
+    try:
+        session = current_stripe().create_session(params, key)
+    except PaymentRefused as error:
+        if error.code == "amount_too_small":
+            raise _too_small(order.currency) from None
+        current_app.logger.error("stripe refused a session for order %s: %s", order_id, error)
+        raise OrderError(
+            f"Stripe refused to open a payment page for this order: {error}", status=503, code="payment_refused"
+        ) from None
+    except PaymentsUnavailable:
+        raise OrderError(PAYMENTS_DOWN, status=503, code="payments_unavailable") from None
+    with write_transaction(db):
+        order = _locked(order_id)
+        if order.status == PENDING and order.version == version and order.stripe_session_id in (None, session.id):
+            if order.stripe_session_id is None:
+                order.stripe_session_id = session.id
+                order.stripe_session_url = session.url
+                order.checkout_state = SESSION_OPEN
+                order.updated_at = utcnow()
+                _record(order, actor, "payment_link", None, None, f"Payment page opened; pay by {_when(pay_by)}")
+            return order.stripe_session_url
+    # The order changed while Stripe was asked (an edit, a cancel): this link must not be used.
+    _expire_quietly(session.id)
+    raise OrderError(
+        "This order changed while its payment page was being prepared; look at it again.", status=409, code="conflict"
+    )
+
+
+def _check_payable(order: Order) -> None:
+    if order.status != PENDING:
+        raise OrderError(
+            f"This order is {order.status.lower()}; there is nothing to pay.", status=409, code="not_pending"
+        )
+    if order.checkout_state == SESSION_PROCESSING:
+        raise OrderError(BOLETO_PENDING, status=409, code="awaiting_payment")
+    if order.checkout_state == SESSION_COMPLETE:
+        raise OrderError(PAYMENT_IN_REVIEW, status=409, code="payment_in_review")
+    if order.hold_state != HELD:
+        raise OrderError("This order is being changed right now; try again in a moment.", status=409, code="conflict")
+
+
+def _check_minimum(order: Order) -> None:
+    minimum = MINIMUM_CHARGE.get(order.currency, 0)
+    if order.total_cents < minimum:
+        raise _too_small(order.currency)
+
+
+def _too_small(currency: str) -> OrderError:
+    minimum = format_money(MINIMUM_CHARGE.get(currency, 50), currency)
+    return OrderError(f"Card payments need a total of at least {minimum}.", status=422, code="amount_too_small")
+
+
+def _prepare_new_session(order: Order, now) -> None:
+    """Fix the parameters of the next session (inside the claim); a new version when they must differ."""
+    if order.stripe_session_id is not None:  # the old link is closed: a new one needs a new key
+        order.version += 1
+        order.stripe_session_id = None
+        order.stripe_session_url = None
+        order.checkout_state = None
+    repeatable = order.checkout_version == order.version and order.pay_by and order.pay_by >= now + STRIPE_MIN_EXPIRY
+    if repeatable:
+        return  # an earlier attempt of this version: send exactly what it sent
+    if order.checkout_version == order.version:
+        order.version += 1  # that attempt's deadline is too close now: new parameters, new key
+    config = current_app.config
+    minutes = max(config["SHOP_PAYMENT_WINDOW_MINUTES"], config["ORDERS_MIN_SESSION_MINUTES"])
+    order.pay_by = (now + timedelta(minutes=minutes)).replace(microsecond=0)
+    order.checkout_version = order.version
+    order.updated_at = now
+
+
+def session_params(order: Order) -> dict:
+    """The Checkout Session of the order's current version, from stored fields only."""
+    config = current_app.config
+    public = config["SHOP_PUBLIC_URL"]
+    methods = ["card", "boleto"] if order.currency == "brl" else ["card"]
+    metadata = {
+        "order_id": str(order.id),
+        "order_version": str(order.version),
+        "shop_instance": config["SHOP_INSTANCE_ID"],
+    }
+    return {
+        "mode": "payment",
+        "line_items": [
+            {
+                "price_data": {
+                    "currency": order.currency,
+                    "unit_amount": order.unit_price_cents,
+                    "product_data": {"name": order.item_name},
+                },
+                "quantity": order.quantity,
+            }
+        ],
+        "client_reference_id": str(order.id),
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": {"order_id": str(order.id), "shop_instance": config["SHOP_INSTANCE_ID"]}},
+        "payment_method_types": methods,
+        "success_url": f"{public}/orders/checkout/success?session_id={{CHECKOUT_SESSION_ID}}",
+        "cancel_url": f"{public}/orders/{order.id}?payment=cancelled",
+        "expires_at": int(order.pay_by.replace(tzinfo=UTC).timestamp()),
+    }
+
+
+def idempotency_key(order: Order) -> str:
+    return f"{current_app.config['SHOP_INSTANCE_ID']}:order:{order.id}:v{order.version}"
+
+
+def _move_hold(order_id: int, hold_until) -> None:
+    """The stock is held until the new deadline + 5 minutes, or the order cannot be paid any more."""
+    order = db.session.get(Order, order_id)
+    try:
+        hold = current_inventory().change_hold(order.key, expires_at=hold_until)
+    except InventoryUnavailable:
+        raise OrderError(
+            f"{NOT_ANSWERING}; nothing was charged. Please try again in a moment.",
+            status=503,
+            code="inventory_unavailable",
+        ) from None
+    except (HoldNotFound, HoldConflict, InsufficientStock, ItemArchived):
+        hold = None
+    if hold is None or hold.state != HOLD_HELD:
+        # The hold lapsed at inventory before anyone paid: the order can no longer be paid.
+        cancel_order(order, "inventory", "The stock hold lapsed before the order was paid")
+        raise OrderError(
+            "The stock held for this order was released, so the order was cancelled; please order again.",
+            status=409,
+            code="not_pending",
+        )
+    with write_transaction(db):
+        order = _locked(order_id)
+        if order.hold_expires_at < hold_until:
+            order.hold_expires_at = hold_until
+
+
+def _expire_quietly(session_id: str) -> None:
+    try:
+        current_stripe().expire_session(session_id)
+    except (PaymentsUnavailable, SessionNotOpen, PaymentRefused) as error:
+        current_app.logger.warning("could not expire unused session %s: %s", session_id, error)
+
+
+def _when(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+# ----- closing the link before a change -------------------------------------------------------
+
+
+def close_session(order_id: int, actor: str, purpose: str) -> None:
+    """Before an edit, a cancel or a new link (`purpose`): expire the order's open session at Stripe.
+
+    If Stripe says the session is complete, the payment is applied instead and the change is
+    refused (OrderError). Raises OrderError 503 when Stripe does not answer: the link stays as it is.
+    """
+    order = db.session.get(Order, order_id)
+    if order is None or order.status != PENDING:
+        return
+    if order.checkout_state == SESSION_PROCESSING:
+        raise OrderError(BOLETO_PENDING, status=409, code="awaiting_payment")
+    if order.checkout_state == SESSION_COMPLETE and purpose != "cancel":
+        raise OrderError(PAYMENT_IN_REVIEW, status=409, code="payment_in_review")
+    if order.checkout_state not in (SESSION_OPEN, SESSION_CLOSING) or not order.stripe_session_id:
+        return
+    session_id = order.stripe_session_id
+    with write_transaction(db):
+        order = _locked(order_id)
+        if order.stripe_session_id != session_id or order.checkout_state not in (SESSION_OPEN, SESSION_CLOSING):
+            return
+        order.checkout_state = SESSION_CLOSING  # from now on an `expired` event is the shop's own doing
+        order.updated_at = utcnow()
+    try:
+        current_stripe().expire_session(session_id)
+    except SessionNotOpen:
+        _closed_already(order_id, actor)
+        return
+    except PaymentsUnavailable:
+        raise OrderError(
+            PAYMENTS_DOWN.replace("nothing was charged", "nothing was changed"), status=503, code="payments_unavailable"
+        ) from None
+    with write_transaction(db):
+        order = _locked(order_id)
+        if order.stripe_session_id == session_id and order.checkout_state in (SESSION_CLOSING, SESSION_OPEN):
+            order.checkout_state = SESSION_EXPIRED
+            order.stripe_session_url = None
+            order.updated_at = utcnow()
+            _record(order, actor, "payment_link_closed", None, None, f"before the {_purpose_word(purpose)}")
+
+
+def _closed_already(order_id: int, actor: str) -> None:
+    """Stripe would not expire the session: it is complete (apply the payment) or expired already."""
+    try:
+        payments.apply_from_stripe(order_id, actor, "checked before a change")
+    except PaymentsUnavailable:
+        raise OrderError(
+            PAYMENTS_DOWN.replace("nothing was charged", "nothing was changed"), status=503, code="payments_unavailable"
+        ) from None
+    order = db.session.get(Order, order_id)
+    if order.status == PAID:
+        raise OrderError(
+            "This order was just paid, so it can no longer be changed or cancelled.", status=409, code="not_pending"
+        )
+    if order.status != PENDING:
+        raise not_pending(order)
+    if order.checkout_state == SESSION_PROCESSING:
+        raise OrderError(BOLETO_PENDING, status=409, code="awaiting_payment")
+
+
+def _purpose_word(purpose: str) -> str:
+    return {"edit": "quantity change", "cancel": "cancel", "pay": "new payment link"}.get(purpose, purpose)

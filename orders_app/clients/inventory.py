@@ -1,0 +1,225 @@
+"""The one way orders_app talks to inventory: its internal stock API (DESIGN "Inventory's internal
+stock API").
+
+Every call is idempotent on inventory's side (reservations are keyed `order-<id>`, quantities
+and states are absolute), so every call may be retried: connection errors, timeouts and 5xx
+answers are tried again with backoff by `ServiceClient`, then reported as InventoryUnavailable.
+Tests replace the client with a fake that has the same methods (`app.extensions[EXTENSION_KEY]`).
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import current_app
+
+from shared_ui.api import parse_money
+from shared_ui.service_client import ServiceClient, ServiceUnavailable
+
+EXTENSION_KEY = "orders_inventory"
+#: a reservation's states at inventory
+HOLD_HELD, HOLD_COMMITTED, HOLD_RELEASED = "held", "committed", "released"
+
+
+class InventoryError(Exception):
+    """Inventory answered, or failed to answer, in a way the caller must handle."""
+
+
+class InventoryUnavailable(InventoryError):
+    """No usable answer: down, too slow, a 5xx, or an answer that makes no sense."""
+
+
+class ItemNotFound(InventoryError):
+    """No item with this id."""
+
+
+class ItemArchived(InventoryError):
+    """The item exists but is no longer sold."""
+
+
+class InsufficientStock(InventoryError):
+    """Not enough free stock; `available` is what inventory says is left (None if it did not say)."""
+
+    def __init__(self, message: str, available: int | None):
+        super().__init__(message)
+        self.available = available
+
+
+class HoldNotFound(InventoryError):
+    """Inventory has no reservation under this key."""
+
+
+class HoldConflict(InventoryError):
+    """Inventory refused to move the reservation this way (e.g. commit of a released hold)."""
+
+
+@dataclass(frozen=True)
+class Item:
+    id: int
+    name: str
+    price_cents: int
+    quantity: int
+    archived: bool
+
+
+@dataclass(frozen=True)
+class Hold:
+    key: str
+    item_id: int
+    quantity: int
+    state: str
+    expires_at: str | None
+
+
+def rfc3339(moment: datetime) -> str:
+    """A naive-UTC or aware datetime as inventory expects it: 2026-01-02T03:04:05Z."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0).isoformat() + "Z"
+
+
+class InventoryClient:
+    """Inventory's internal API over one pooled session, with short timeouts."""
+
+    def __init__(self, app=None):
+        self.client: ServiceClient | None = None
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app) -> None:
+        config = app.config
+        self.client = ServiceClient(
+            config["INVENTORY_URL"],
+            config["SHOP_SERVICE_TOKEN"],
+            connect_timeout=config["INVENTORY_CONNECT_TIMEOUT"],
+            read_timeout=config["INVENTORY_READ_TIMEOUT"],
+            retries=config["INVENTORY_RETRIES"],
+            backoff=config["INVENTORY_BACKOFF"],
+            name="inventory",
+        )
+        app.extensions[EXTENSION_KEY] = self
+
+    def item(self, item_id: int) -> Item:
+        """The item, archived ones too; ItemNotFound when there is none."""
+        response = self._call("GET", f"/inventory/internal/items/{int(item_id)}")
+        if response.status_code == 404:
+            raise ItemNotFound(f"no item {item_id}")
+        return _item(self._json(response, 200))
+
+    def hold(self, key: str, item_id: int, quantity: int, expires_at: datetime) -> Hold:
+        """Hold `quantity` units of the item under `key` (the existing hold when the key is known)."""
+        body = {"key": key, "item_id": int(item_id), "quantity": int(quantity), "expires_at": rfc3339(expires_at)}
+        response = self._call("POST", "/inventory/internal/reservations", json=body)
+        self._raise_for_stock(response, missing=ItemNotFound)
+        return _hold(self._json(response, 200, 201))
+
+    def change_hold(self, key: str, *, quantity: int | None = None, expires_at: datetime | None = None) -> Hold:
+        """Set the hold's quantity and/or expiry (absolute values; more stock only if it is free)."""
+        body = {}
+        if quantity is not None:
+            body["quantity"] = int(quantity)
+        if expires_at is not None:
+            body["expires_at"] = rfc3339(expires_at)
+        response = self._call("PATCH", f"/inventory/internal/reservations/{key}", json=body)
+        self._raise_for_stock(response)
+        return _hold(self._json(response, 200))
+
+    def commit(self, key: str) -> Hold:
+        """held -> committed (the payments issue calls this when an order is paid)."""
+        response = self._call("POST", f"/inventory/internal/reservations/{key}/commit", json={})
+        self._raise_for_stock(response)
+        return _hold(self._json(response, 200))
+
+    def release(self, key: str, *, restock: bool = False) -> Hold | None:
+        """Give the held stock back; None when inventory never had this key (nothing to give back)."""
+        response = self._call("POST", f"/inventory/internal/reservations/{key}/release", json={"restock": restock})
+        if response.status_code == 404:
+            return None
+        self._raise_for_stock(response)
+        return _hold(self._json(response, 200))
+
+    def get_hold(self, key: str) -> Hold | None:
+        """The reservation under `key`, or None when inventory has none."""
+        response = self._call("GET", f"/inventory/internal/reservations/{key}")
+        if response.status_code == 404:
+            return None
+        return _hold(self._json(response, 200))
+
+    def health_problem(self) -> str | None:
+        """None when inventory's /healthz answers 200 (readyz), else what is wrong."""
+        try:
+            response = self.client.request("GET", "/inventory/healthz", idempotent=False)
+        except ServiceUnavailable as error:
+            return str(error)
+        return None if response.status_code == 200 else f"inventory /healthz answered {response.status_code}"
+
+    def _call(self, method: str, path: str, **kwargs):
+        try:
+            return self.client.request(method, path, idempotent=True, **kwargs)
+        except ServiceUnavailable as error:
+            current_app.logger.warning("inventory unavailable: %s", error)
+            raise InventoryUnavailable(str(error)) from None
+
+    @staticmethod
+    def _raise_for_stock(response, missing: type[InventoryError] = HoldNotFound) -> None:
+        """409 short or refused, 410 archived, 404 `missing` (an unknown item or reservation)."""
+        if response.status_code not in (404, 409, 410):
+            return
+        error = _error_of(response)
+        if response.status_code == 409 and error.get("code") == "insufficient_stock":
+            available = error.get("available")
+            valid = isinstance(available, int) and not isinstance(available, bool)
+            raise InsufficientStock(error.get("message", "insufficient stock"), available if valid else None)
+        if response.status_code == 409:
+            raise HoldConflict(error.get("message", "conflict"))
+        if response.status_code == 410:
+            raise ItemArchived(error.get("message", "item archived"))
+        raise missing(error.get("message", "not found"))
+
+    @staticmethod
+    def _json(response, *statuses: int) -> dict:
+        if response.status_code not in statuses:
+            raise InventoryUnavailable(f"unexpected {response.status_code} from inventory {response.url}")
+        try:
+            body = response.json()
+        except ValueError:
+            raise InventoryUnavailable(f"inventory answered {response.url} with something that is not JSON") from None
+        if not isinstance(body, dict):
+            raise InventoryUnavailable(f"inventory answered {response.url} with an unexpected shape")
+        return body
+
+
+def current_inventory() -> InventoryClient:
+    """The app's inventory client (or the fake a test put in its place)."""
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def _error_of(response) -> dict:
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        return {}
+    return error if isinstance(error, dict) else {}
+
+
+def _item(body: dict) -> Item:
+    """Inventory's item; the price may come as integer `price_cents` or as a string `price`."""
+    try:
+        price = body.get("price_cents")
+        if not isinstance(price, int) or isinstance(price, bool):
+            price = parse_money(body.get("price"))
+        archived = bool(body.get("archived")) or bool(body.get("archived_at"))
+        item = Item(int(body["id"]), str(body["name"]), price, int(body["quantity"]), archived)
+    except (KeyError, TypeError, ValueError):
+        raise InventoryUnavailable("inventory's item has an unexpected shape") from None
+    if item.price_cents is None:
+        raise InventoryUnavailable("inventory's item has no usable price")
+    return item
+
+
+def _hold(body: dict) -> Hold:
+    try:
+        return Hold(
+            str(body["key"]), int(body["item_id"]), int(body["quantity"]), str(body["state"]), body.get("expires_at")
+        )
+    except (KeyError, TypeError, ValueError):
+        raise InventoryUnavailable("inventory's reservation has an unexpected shape") from None

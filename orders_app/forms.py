@@ -1,0 +1,38 @@
+"""orders_app's forms: they carry the CSRF token and the inputs; the rules live in ordering.py."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, StringField
+from wtforms.widgets import NumberInput
+
+QUOTE_ON_INPUT = {
+    "hx-get": "/orders/quote",
+    "hx-trigger": "input changed delay:300ms, change",
+    "hx-target": "#order-total",
+    "hx-swap": "innerHTML",
+    "hx-include": "#inventory_id",
+    "hx-sync": "this:replace",
+}
+
+
+class OrderForm(FlaskForm):
+    """The order form of an item: the item page posts the same fields to POST /orders/."""
+
+    inventory_id = HiddenField()
+    quantity = StringField("Quantity", widget=NumberInput(min=1, step=1), render_kw=QUOTE_ON_INPUT)
+
+
+class QuantityForm(FlaskForm):
+    """The inline quantity edit of an order; `version` is the one the customer saw."""
+
+    quantity = StringField("Quantity", widget=NumberInput(min=1, step=1))
+    version = HiddenField()
+
+
+class ActionForm(FlaskForm):
+    """A button that posts: only the CSRF token."""
+
+
+class RefundForm(FlaskForm):
+    """An admin's cancel of a paid order: the payment is refunded; the stock back only if asked."""
+
+    restock = BooleanField("Put the stock back on sale")

@@ -1,0 +1,196 @@
+"""Orders and their history.
+
+An order's `status` is what the customer sees (Pending, Paid, Cancelled); its `hold_state` is
+where the stock held for it at inventory stands, which is what the saga in ordering.py moves:
+
+- requesting: the row is written and inventory was asked to hold (hidden from every list)
+- held:       inventory holds the stock under `order-<id>`
+- adjusting:  a quantity change is being applied at inventory; other changes wait for it
+- abandoned:  placing failed after inventory was asked; the hold must be released, then the
+              row deleted (hidden)
+- releasing:  the order is Cancelled and its hold must be released
+- released:   the hold is released (stock back)
+- committing: the order is paid and its stock must be committed (sold); reconcile retries it
+- committed:  the stock is sold
+- restocking: a paid order was cancelled with a refund and its sold stock goes back
+
+Every state but `held`, `released` and `committed` is a step in flight: the sweeper
+(ordering.sweep) and payment reconcile (payments.reconcile) finish the ones a request left behind.
+
+The order's Checkout Session, `checkout_state` (payments.py moves it):
+
+- None:       no payment link yet
+- open:       `stripe_session_url` is where the customer pays, until `pay_by`
+- closing:    the shop asked Stripe to expire it (before an edit or a cancel); an `expired`
+              event for it then changes nothing
+- processing: Stripe has the payment in hand but not yet settled (a boleto); `pay_by` is its due date
+- complete:   paid
+- expired / failed: closed without payment (Pay makes a new link while the order is Pending)
+
+`refund_state` is `due` once the shop decided to give a payment back and `done` when Stripe did.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from orders_app.extensions import db
+from shared_ui.api import cents_to_str
+
+PENDING, PAID, CANCELLED = "Pending", "Paid", "Cancelled"
+STATUSES = (PENDING, PAID, CANCELLED)
+
+REQUESTING, HELD, ADJUSTING = "requesting", "held", "adjusting"
+ABANDONED, RELEASING, RELEASED, COMMITTED = "abandoned", "releasing", "released", "committed"
+COMMITTING, RESTOCKING = "committing", "restocking"
+#: orders in these states were never placed as far as the customer knows
+HIDDEN_HOLD_STATES = (REQUESTING, ABANDONED)
+
+SESSION_OPEN, SESSION_CLOSING, SESSION_PROCESSING = "open", "closing", "processing"
+SESSION_COMPLETE, SESSION_EXPIRED, SESSION_FAILED = "complete", "expired", "failed"
+REFUND_DUE, REFUND_DONE = "due", "done"
+
+
+def utcnow() -> datetime:
+    """Now in UTC, naive (as every datetime column here stores it)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def rfc3339(moment: datetime | None) -> str | None:
+    return moment.replace(microsecond=0).isoformat() + "Z" if moment else None
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    # AUTOINCREMENT: an id is never reused after a failed order's row is deleted, so the
+    # reservation key `order-<id>` always names one order only.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int]
+    user_login: Mapped[str] = mapped_column(String(64))
+    inventory_id: Mapped[int]
+    #: the item's name and unit price when it was ordered (later price changes do not apply)
+    item_name: Mapped[str] = mapped_column(String(200))
+    unit_price_cents: Mapped[int]
+    quantity: Mapped[int]
+    total_cents: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default=PENDING, server_default=PENDING)
+    #: goes up with every change a customer could notice (quantity, status); the payments
+    #: issue builds Stripe's idempotency key from it
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    hold_state: Mapped[str] = mapped_column(String(16), default=REQUESTING, server_default=REQUESTING)
+    #: when inventory lets the hold go by itself; the sweeper cancels Pending orders past it
+    hold_expires_at: Mapped[datetime]
+    #: the payment deadline the customer is shown (the hold lasts a few minutes longer)
+    pay_by: Mapped[datetime | None]
+    # Payments (payments.py): the current Checkout Session and what became of it.
+    stripe_session_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    stripe_session_url: Mapped[str | None] = mapped_column(Text)
+    #: see the module docstring; None until the first Pay
+    checkout_state: Mapped[str | None] = mapped_column(String(16))
+    #: the version whose session parameters (`pay_by` as expires_at) are fixed: a retry of Pay
+    #: for this version sends Stripe the very same parameters under the same idempotency key
+    checkout_version: Mapped[int | None]
+    #: the PaymentIntent that paid (charge.refunded events are matched by it)
+    payment_intent: Mapped[str | None] = mapped_column(String(255), index=True)
+    refund_id: Mapped[str | None] = mapped_column(String(255))
+    refund_state: Mapped[str | None] = mapped_column(String(16))
+    needs_attention: Mapped[bool] = mapped_column(default=False, server_default=false())
+    attention_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    paid_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+    events: Mapped[list["OrderEvent"]] = relationship(
+        back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def key(self) -> str:
+        """The key of this order's reservation at inventory."""
+        return f"order-{self.id}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == PENDING
+
+    @property
+    def awaiting_payment(self) -> bool:
+        """Stripe holds a payment that has not settled yet (a boleto): no edits, no cancels."""
+        return self.status == PENDING and self.checkout_state == SESSION_PROCESSING
+
+    def can_change(self) -> bool:
+        """Quantity edits and cancels need a Pending order whose hold is settled and no payment in hand."""
+        return self.status == PENDING and self.hold_state == HELD and not self.awaiting_payment
+
+    def can_pay(self) -> bool:
+        return self.can_change()
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.status == PENDING and self.pay_by is not None and self.pay_by < now
+
+    def payment_url(self, now: datetime | None = None) -> str | None:
+        """Where the customer pays: the open Checkout Session, while it is open."""
+        if self.status != PENDING or self.checkout_state != SESSION_OPEN or not self.stripe_session_url:
+            return None
+        if self.pay_by is None or self.pay_by <= (now or utcnow()):
+            return None
+        return self.stripe_session_url
+
+    def to_api(self) -> dict:
+        return {
+            "id": self.id,
+            "user_id": self.user_id,
+            "inventory_id": self.inventory_id,
+            "quantity": self.quantity,
+            "total_price": cents_to_str(self.total_cents),
+            "status": self.status,
+            "payment_url": self.payment_url(),
+            "created_at": rfc3339(self.created_at),
+            "updated_at": rfc3339(self.updated_at),
+        }
+
+
+class OrderEvent(db.Model):
+    """One line of an order's history: who or what changed it, when, from what to what."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: "alice", "boss (admin)", "sweeper", "stripe"…
+    actor: Mapped[str] = mapped_column(String(80))
+    #: placed, quantity_changed, cancelled, stock_released, reconciled, expired…
+    action: Mapped[str] = mapped_column(String(40))
+    from_value: Mapped[str | None] = mapped_column(String(80))
+    to_value: Mapped[str | None] = mapped_column(String(80))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    order: Mapped[Order] = relationship(back_populates="events")
+
+
+class StripeEvent(db.Model):
+    """A Stripe event the shop received (its id is Stripe's), and what it did to the order."""
+
+    __tablename__ = "stripe_events"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(80))
+    session_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    order_id: Mapped[int | None] = mapped_column(index=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: paid, awaiting_payment, released, stale, duplicate… (payments.OUTCOMES says them in words)
+    outcome: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+Index("ix_orders_user_created", Order.user_id, Order.created_at)
+Index("ix_orders_status_created", Order.status, Order.created_at)
+Index("ix_orders_hold_state", Order.hold_state)
+Index("ix_orders_checkout_state", Order.checkout_state)
+Index("ix_orders_refund_state", Order.refund_state)

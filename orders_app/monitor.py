@@ -1,0 +1,164 @@
+"""The admin order monitor's questions: which orders match the filters, how many and how much per
+status, and which need someone to look at them."""
+
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+
+from orders_app.extensions import db
+from orders_app.models import (
+    ABANDONED,
+    ADJUSTING,
+    COMMITTING,
+    HIDDEN_HOLD_STATES,
+    PENDING,
+    REFUND_DUE,
+    RELEASING,
+    REQUESTING,
+    RESTOCKING,
+    STATUSES,
+    Order,
+)
+
+IN_FLIGHT = (REQUESTING, ADJUSTING, ABANDONED, RELEASING, COMMITTING, RESTOCKING)
+STUCK_REASONS = {
+    REQUESTING: "placing it did not finish (stock requested from inventory)",
+    ADJUSTING: "a quantity change did not finish at inventory",
+    ABANDONED: "a failed order's stock is not yet released at inventory",
+    RELEASING: "cancelled, but its stock is not yet back at inventory",
+    COMMITTING: "paid, but its stock is not yet committed at inventory",
+    RESTOCKING: "refunded, but its stock is not yet back at inventory",
+}
+RETRIED_BY = {COMMITTING: "payment reconcile"}
+REFUND_PENDING = "a refund is due but Stripe has not confirmed it yet; payment reconcile keeps trying"
+ATTENTION = "attention"
+
+
+@dataclass
+class MonitorQuery:
+    """The monitor's filters, read from the query string (bad values are dropped and reported)."""
+
+    q: str = ""
+    status: str = ""
+    user: str = ""
+    item: str = ""
+    date_from: str = ""
+    date_to: str = ""
+    view: str = ""
+    page: int = 1
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_args(cls, args) -> "MonitorQuery":
+        query = cls(**{f.name: args.get(f.name, "").strip() for f in fields(cls) if f.name not in ("page", "problems")})
+        query.page = max(args.get("page", 1, type=int) or 1, 1)
+        if query.status not in ("", *STATUSES):
+            query.problems.append(f"Unknown status {query.status!r}; showing every status.")
+            query.status = ""
+        if query.view not in ("", ATTENTION):
+            query.view = ""
+        for name, label in (("date_from", "From"), ("date_to", "To")):
+            value = getattr(query, name)
+            if value and _date(value) is None:
+                query.problems.append(f"{label}: use a date like 2026-01-31.")
+                setattr(query, name, "")
+        return query
+
+    def link_args(self, **changes) -> dict:
+        """The filters as query-string arguments (for page links), with `changes` applied."""
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "problems"}
+        values.update(changes)
+        return {name: value for name, value in values.items() if value not in ("", None, 1) or name == "page"}
+
+    def conditions(self, now: datetime, stale: datetime, *, with_status: bool = True) -> list:
+        found = []
+        if self.view == ATTENTION:
+            found.append(attention_condition(now, stale))
+        else:
+            found.append(Order.hold_state.not_in(HIDDEN_HOLD_STATES))
+        if with_status and self.status:
+            found.append(Order.status == self.status)
+        if self.user:
+            found.append(func.lower(Order.user_login).contains(self.user.lower(), autoescape=True))
+        if self.item:
+            by_name = func.lower(Order.item_name).contains(self.item.lower(), autoescape=True)
+            found.append(or_(by_name, Order.inventory_id == int(self.item)) if self.item.isdigit() else by_name)
+        if self.q:
+            found.append(_search(self.q))
+        if self.date_from:
+            found.append(Order.created_at >= _midnight(_date(self.date_from)))
+        if self.date_to:
+            found.append(Order.created_at < _midnight(_date(self.date_to) + timedelta(days=1)))
+        return found
+
+
+def attention_condition(now: datetime, stale: datetime):
+    """Flagged by payments, Pending past the payment window, a saga step stuck in flight, or a refund
+    Stripe has not confirmed."""
+    return or_(
+        Order.needs_attention.is_(True),
+        and_(Order.status == PENDING, Order.pay_by < now, Order.hold_state.not_in(HIDDEN_HOLD_STATES)),
+        and_(Order.hold_state.in_(IN_FLIGHT), Order.updated_at < stale),
+        and_(Order.refund_state == REFUND_DUE, Order.updated_at < stale),
+    )
+
+
+def attention_reasons(order: Order, now: datetime, stale: datetime) -> list[str]:
+    reasons = []
+    if order.needs_attention:
+        reasons.append(order.attention_reason or "flagged for a look")
+    if order.is_overdue(now) and order.hold_state not in HIDDEN_HOLD_STATES:
+        reasons.append("not paid within the payment window")
+    if order.hold_state in IN_FLIGHT and order.updated_at < stale:
+        retried_by = RETRIED_BY.get(order.hold_state, "the sweeper")
+        reasons.append(f"{STUCK_REASONS[order.hold_state]}; {retried_by} keeps trying")
+    if order.refund_state == REFUND_DUE and order.updated_at < stale:
+        reasons.append(REFUND_PENDING)
+    return reasons
+
+
+def search(query: MonitorQuery, now: datetime, stale: datetime, per_page: int) -> tuple[list[Order], int]:
+    conditions = query.conditions(now, stale)
+    total = db.session.scalar(select(func.count(Order.id)).where(*conditions))
+    rows = db.session.scalars(
+        select(Order)
+        .where(*conditions)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(per_page)
+        .offset((query.page - 1) * per_page)
+    )
+    return list(rows), total
+
+
+def summary(query: MonitorQuery, now: datetime, stale: datetime) -> list[dict]:
+    """Count and revenue per status of the filtered orders (every status, whatever the status filter)."""
+    rows = db.session.execute(
+        select(Order.status, func.count(Order.id), func.coalesce(func.sum(Order.total_cents), 0))
+        .where(*query.conditions(now, stale, with_status=False))
+        .group_by(Order.status)
+    ).all()
+    found = {status: (count, int(revenue)) for status, count, revenue in rows}
+    return [{"status": s, "count": found.get(s, (0, 0))[0], "revenue_cents": found.get(s, (0, 0))[1]} for s in STATUSES]
+
+
+def _search(text: str):
+    text = text.strip().lstrip("#")
+    words = [
+        func.lower(Order.user_login).contains(text.lower(), autoescape=True),
+        func.lower(Order.item_name).contains(text.lower(), autoescape=True),
+    ]
+    if text.isdigit():
+        words.append(Order.id == int(text))
+    return or_(*words)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time())
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None

@@ -1,0 +1,197 @@
+"""A customer's orders: order an item, my orders, an order's page, change its quantity, pay, cancel it."""
+
+from math import ceil
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from orders_app import checkout, ordering, payments
+from orders_app.forms import ActionForm, OrderForm, QuantityForm, RefundForm
+from orders_app.models import STATUSES, Order
+from orders_app.ordering import OrderError
+from shared_ui.pages import hx_redirect, render_page
+from shared_ui.requests_kind import wants_fragment
+
+bp = Blueprint("orders", __name__, url_prefix="/orders")
+
+
+@bp.route("/")
+@login_required
+def index():
+    status = request.args.get("status") if request.args.get("status") in STATUSES else None
+    page = max(request.args.get("page", 1, type=int), 1)
+    per_page = current_app.config["ORDERS_PER_PAGE"]
+    orders, total = ordering.list_orders(user_id=current_user.id, status=status, page=page, per_page=per_page)
+    return render_page(
+        "orders/index.html",
+        "order_list",
+        orders=orders,
+        status=status,
+        statuses=STATUSES,
+        page=page,
+        pages=max(ceil(total / per_page), 1),
+        total=total,
+    )
+
+
+@bp.route("/quote")
+def quote():
+    """The total for a quantity of an item: the inner text of `#order-total` (order form, item page).
+
+    Open to anonymous visitors: it says only what the catalog shows (price, stock), and the item
+    page may show its order form before the visitor logs in.
+    """
+    try:
+        result = ordering.quote(request.args.get("inventory_id"), request.args.get("quantity"))
+    except OrderError as error:
+        return render_template("orders/_quote.html", quote=None, quote_error=error.message)
+    return render_template("orders/_quote.html", quote=result, quote_error=None)
+
+
+@bp.route("/new")
+@login_required
+def new():
+    form = OrderForm(
+        formdata=None, inventory_id=request.args.get("inventory_id", ""), quantity=request.args.get("quantity", "1")
+    )
+    return _order_form_page(form)
+
+
+@bp.route("/", methods=["POST"])
+@login_required
+def create():
+    form = OrderForm()
+    status = 422
+    if form.validate_on_submit():
+        try:
+            order = ordering.place_order(current_user, form.inventory_id.data, form.quantity.data)
+        except OrderError as error:
+            status = error.status
+            form.quantity.errors.append(error.message)
+        else:
+            flash(f"Order #{order.id} placed: {order.quantity} × {order.item_name}.", "success")
+            return redirect(url_for(".show", order_id=order.id), code=303)
+    return _order_form_page(form, status=status, ask_inventory=status != 503)
+
+
+def _order_form_page(form: OrderForm, status: int = 200, ask_inventory: bool = True):
+    """The order form for an item; the item is read again unless inventory just failed to answer."""
+    item, item_error, current_quote, quote_error = None, None, None, None
+    if ask_inventory:
+        try:
+            item = ordering.read_item(form.inventory_id.data)
+            current_quote = ordering.quote_for(item, form.quantity.data)
+        except OrderError as error:
+            if item is None:
+                item_error = error.message
+                status = error.status if status == 200 else status
+            elif not form.quantity.errors:
+                quote_error = error.message
+    return render_page(
+        "orders/new.html",
+        form=form,
+        item=item,
+        item_error=item_error,
+        quote=current_quote,
+        quote_error=quote_error,
+        status=status,
+    )
+
+
+@bp.route("/<int:order_id>")
+@login_required
+def show(order_id: int):
+    order = _order_or_404(order_id)
+    back_from_stripe = request.args.get("payment") == "cancelled" and order.is_pending
+    return _order_page(order, payment_cancelled=back_from_stripe)
+
+
+@bp.route("/<int:order_id>/pay", methods=["POST"])
+@login_required
+def pay(order_id: int):
+    """Off to the order's Stripe Checkout page (303, or HX-Redirect for htmx)."""
+    order = _order_or_404(order_id)
+    if order.user_id != current_user.id:
+        abort(403, "Only the customer who placed an order can pay for it.")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        url = checkout.start_checkout(order, ordering.actor_name(current_user))
+    except OrderError as error:
+        return _order_page(_order_or_404(order_id), error=error.message, status=error.status)
+    return hx_redirect(url)
+
+
+@bp.route("/<int:order_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(order_id: int):
+    order = _order_or_404(order_id)
+    if order.user_id != current_user.id:
+        abort(403, "Only the customer who placed an order can change its quantity.")
+    if request.method == "GET":
+        form = QuantityForm(formdata=None, quantity=str(order.quantity), version=str(order.version))
+        return _order_page(order, quantity_form=form)
+    form = QuantityForm()
+    if not form.validate_on_submit():
+        return _order_page(order, quantity_form=form, status=400)
+    try:
+        order = ordering.change_quantity(order, form.quantity.data, ordering.actor_name(current_user), _version(form))
+    except OrderError as error:
+        form.quantity.errors.append(error.message)
+        shown_elsewhere = None if order.can_change() else error.message  # no form on a settled order
+        return _order_page(order, quantity_form=form, error=shown_elsewhere, status=error.status)
+    return _done(order, f"Quantity changed to {order.quantity}; the total is now {_money(order.total_cents)}.")
+
+
+@bp.route("/<int:order_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(order_id: int):
+    order = _order_or_404(order_id)
+    if request.method == "GET":  # the confirmation page, for browsers without JavaScript
+        return render_page("orders/cancel.html", order=order, form=ActionForm())
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        order = ordering.cancel_order(order, ordering.actor_name(current_user), "Cancelled on the order page")
+    except OrderError as error:
+        return _order_page(order, error=error.message, status=error.status)
+    return _done(order, f"Order #{order.id} is cancelled; its stock went back to the shop.")
+
+
+def _order_or_404(order_id: int) -> Order:
+    return ordering.order_for(current_user, order_id) or abort(404)
+
+
+def _order_page(order: Order, *, quantity_form=None, error=None, notice=None, status=200, payment_cancelled=False):
+    """The order page, or its detail region for htmx (errors then answer 200 so htmx swaps them)."""
+    if wants_fragment():
+        status = 200
+    return render_page(
+        "orders/show.html",
+        "order_detail",
+        order=order,
+        quantity_form=quantity_form,
+        action_form=ActionForm(),
+        refund_form=RefundForm(),
+        payment_events=payments.events_of(order.id),
+        payment_cancelled=payment_cancelled,
+        error=error,
+        notice=notice,
+        status=status,
+    )
+
+
+def _done(order: Order, message: str):
+    if wants_fragment():
+        return _order_page(order, notice=message)
+    flash(message, "success")
+    return redirect(url_for(".show", order_id=order.id), code=303)
+
+
+def _version(form: QuantityForm) -> int | None:
+    value = (form.version.data or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _money(cents: int) -> str:
+    return current_app.jinja_env.filters["money"](cents)

@@ -1,0 +1,98 @@
+"""In Chromium through nginx: order an item, watch the total follow the quantity, change the
+quantity on the order page, then cancel it after confirming; and the admin watches it happen."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.shop_client import DEFAULT_PASSWORD, new_login
+from tests.shop_stack import ADMIN_LOGIN
+from tests.stack.test_orders import new_item, stock_of
+
+
+def register(stack, page: Page) -> str:
+    login = new_login("buyer")
+    page.goto(stack.url("/users/register"))
+    page.get_by_label("Login").fill(login)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.locator("#main form").get_by_role("button").click()
+    expect(page.locator("#nav-user")).to_have_text(login)
+    return login
+
+
+def test_order_edit_and_cancel_an_order_in_the_browser(stack, page: Page):
+    item = new_item(stack, price="0.10", quantity=10)
+    register(stack, page)
+
+    page.goto(stack.url(f"/inventory/items/{item}"))
+    page.get_by_label("Quantity").fill("3")
+    expect(page.locator("#order-total")).to_have_text("3 × $0.10 = $0.30")  # computed by orders_app
+    page.get_by_label("Quantity").fill("12")
+    expect(page.locator("#order-total")).to_have_text("only 10 left")
+    page.get_by_label("Quantity").fill("3")
+    expect(page.locator("#order-total")).to_have_text("3 × $0.10 = $0.30")
+    page.get_by_role("button", name="Order").click()
+
+    expect(page).to_have_url(re.compile(r"/orders/\d+$"))
+    expect(page.locator("#order-total-price")).to_have_text("$0.30")
+    expect(page.locator("#order-status")).to_have_text("Pending")
+    assert stock_of(stack, item) == 7
+
+    page.get_by_role("button", name="Change quantity").click()
+    quantity = page.locator("#order-quantity").get_by_label("Quantity")
+    expect(quantity).to_be_focused()
+    quantity.fill("5")
+    page.get_by_role("button", name="Save quantity").click()
+    expect(page.locator("#order-quantity")).to_have_text("5")
+    expect(page.locator("#order-total-price")).to_have_text("$0.50")
+    expect(page.locator("#order-detail").get_by_role("status")).to_contain_text("Quantity changed to 5")
+    assert stock_of(stack, item) == 5
+
+    page.get_by_role("button", name="Change quantity").click()
+    page.locator("#order-quantity").get_by_label("Quantity").fill("50")
+    page.get_by_role("button", name="Save quantity").click()
+    expect(page.locator("#quantity-error")).to_contain_text("only 5 more left")
+    page.get_by_role("button", name="Keep 5").click()
+    expect(page.locator("#order-quantity")).to_have_text("5")
+
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name="Cancel order").click()
+    expect(page.locator("#order-status")).to_have_text("Cancelled")
+    assert dialogs and "Cancel order #" in dialogs[0]
+    expect(page.get_by_role("button", name="Cancel order")).to_have_count(0)
+    expect(page.locator(".order-history")).to_contain_text("Stock returned")
+    assert stock_of(stack, item) == 10
+
+    page.goto(stack.url("/orders/"))
+    expect(page.locator("#order-list .badge").first).to_have_text("Cancelled")
+
+
+def test_the_admin_monitor_filters_without_losing_them_on_refresh(stack, page: Page):
+    item = new_item(stack, price="2.00", quantity=10)
+    buyer = register(stack, page)
+    page.goto(stack.url(f"/orders/new?inventory_id={item}&quantity=2"))
+    page.get_by_role("button", name="Place order").click()
+    expect(page.locator("#order-status")).to_have_text("Pending")
+    page.get_by_role("button", name="Log out").click()
+
+    page.goto(stack.url("/users/login"))
+    page.get_by_label("Login").fill(ADMIN_LOGIN)
+    page.get_by_label("Password").fill(stack.env["SHOP_ADMIN_PASSWORD"])
+    page.get_by_role("button", name="Log in").click()
+    page.goto(stack.url("/orders/admin/"))
+    page.get_by_label("Customer").fill(buyer)
+    expect(page).to_have_url(re.compile(rf"user={buyer}"))
+    rows = page.locator("#monitor-results .monitor-orders tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(buyer)
+    expect(rows.first).to_contain_text("$4.00")
+    with page.expect_response(re.compile(rf"/orders/admin/\?.*user={buyer}"), timeout=15_000):
+        pass  # the results region refreshes itself every 10 s, with the filters
+    expect(rows).to_have_count(1)
+    expect(page.locator("#low-stock")).to_contain_text("Low stock")
+
+    page.on("dialog", lambda dialog: dialog.accept())
+    rows.first.get_by_role("button", name="Cancel").click()
+    expect(rows.first).to_contain_text("Cancelled")
+    assert stock_of(stack, item) == 10

@@ -1,0 +1,56 @@
+"""In Chromium through nginx: order, Pay, a card on the emulator's hosted page, back on the success
+page, the order Paid and its stock sold; and a declined card that changes nothing."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.test_orders_flow import register
+from tests.stack.test_orders import new_item, reservation, stock_of
+from tests.stack.test_payments import CARD_DECLINED, CARD_OK
+
+
+def order_and_pay(stack, page: Page, price: str, quantity: int) -> tuple[int, int]:
+    item = new_item(stack, price=price, quantity=10)
+    register(stack, page)
+    page.goto(stack.url(f"/orders/new?inventory_id={item}&quantity={quantity}"))
+    page.get_by_role("button", name="Place order").click()
+    expect(page.locator("#order-status")).to_have_text("Pending")
+    order_id = int(re.search(r"/orders/(\d+)$", page.url).group(1))
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    # The form posts to the shop, which answers 303 to the emulator's origin: the CSP's form-action allows it.
+    expect(page).to_have_url(re.compile(re.escape(stack.env["STRIPE_API_BASE"]) + r"/checkout/cs_"))
+    return item, order_id
+
+
+def test_pay_with_a_card_on_the_checkout_page_and_come_back_paid(stack, page: Page):
+    item, order_id = order_and_pay(stack, page, "6.00", 2)
+    expect(page.locator("h1")).to_have_text("Pay 12.00 USD")
+    page.get_by_label("Card number").fill(CARD_OK)
+    page.get_by_role("button", name="Pay 12.00 USD").click()
+
+    expect(page).to_have_url(re.compile(r"/orders/checkout/success\?session_id=cs_"))
+    expect(page.locator("#payment-status")).to_have_text("Payment received", timeout=15_000)
+    page.locator("#order-link").click()
+    expect(page.locator("#order-status")).to_have_text("Paid")
+    expect(page.locator("#payment-timeline")).to_contain_text("checkout.session.completed")
+    expect(page.get_by_role("button", name=re.compile(r"^Pay "))).to_have_count(0)
+    assert reservation(stack, order_id)["state"] == "committed"
+    assert stock_of(stack, item) == 8
+
+
+def test_a_declined_card_leaves_the_order_pending_and_payable(stack, page: Page):
+    item, order_id = order_and_pay(stack, page, "3.00", 1)
+    checkout = page.url
+    page.get_by_label("Card number").fill(CARD_DECLINED)
+    page.get_by_role("button", name="Pay 3.00 USD").click()
+    expect(page.get_by_role("alert")).to_have_text("Your card was declined.")
+
+    page.get_by_role("link", name="Cancel and return").click()
+    expect(page).to_have_url(re.compile(rf"/orders/{order_id}\?payment=cancelled$"))
+    expect(page.locator("#payment-not-completed")).to_contain_text("Payment not completed")
+    expect(page.locator("#order-status")).to_have_text("Pending")
+    assert reservation(stack, order_id)["state"] == "held" and stock_of(stack, item) == 9
+
+    page.get_by_role("button", name="Pay again $3.00").click()
+    expect(page).to_have_url(checkout)  # the same link: it is still open

@@ -1,0 +1,169 @@
+"""An in-memory inventory with the methods of orders_app.clients.inventory.InventoryClient.
+
+It keeps to DESIGN's stock rules (a hold takes stock only if it is free, a known key answers the
+existing hold, release gives it back once) and can be told to fail: `down` (nothing answers),
+`fail(method, "before")` (no answer, nothing done) and `fail(method, "after")` (done, but the
+answer is lost: a timeout or a 500 after the change).
+"""
+
+import threading
+from dataclasses import replace
+
+from orders_app.clients.inventory import (
+    HOLD_COMMITTED,
+    HOLD_HELD,
+    HOLD_RELEASED,
+    Hold,
+    HoldConflict,
+    HoldNotFound,
+    InsufficientStock,
+    InventoryUnavailable,
+    Item,
+    ItemArchived,
+    ItemNotFound,
+    rfc3339,
+)
+
+
+class FakeInventory:
+    def __init__(self):
+        self.items: dict[int, Item] = {}
+        self.holds: dict[str, Hold] = {}
+        self.down = False
+        self.calls: list[str] = []
+        self.faults: dict[str, list[str]] = {}
+        #: called as before_call(method, args) before a call is applied, after_call(method, args)
+        #: once it is applied and before its answer (concurrency tests)
+        self.before_call = None
+        self.after_call = None
+        self._lock = threading.RLock()
+
+    # ----- test controls -----
+
+    def add_item(self, name: str, price_cents: int, quantity: int, archived: bool = False) -> int:
+        item_id = len(self.items) + 1
+        self.items[item_id] = Item(item_id, name, price_cents, quantity, archived)
+        return item_id
+
+    def stock(self, item_id: int) -> int:
+        return self.items[item_id].quantity
+
+    def held(self) -> dict[str, int]:
+        """{key: quantity} of the reservations in state held."""
+        return {key: hold.quantity for key, hold in self.holds.items() if hold.state == HOLD_HELD}
+
+    def fail(self, method: str, mode: str = "before", times: int = 1) -> None:
+        self.faults.setdefault(method, []).extend([mode] * times)
+
+    # ----- the client's interface -----
+
+    def item(self, item_id: int) -> Item:
+        with self._call("item", item_id):
+            if item_id not in self.items:
+                raise ItemNotFound(str(item_id))
+            return self.items[item_id]
+
+    def hold(self, key, item_id, quantity, expires_at) -> Hold:
+        with self._call("hold", key, item_id, quantity):
+            if key in self.holds:
+                existing = self.holds[key]
+                if (existing.item_id, existing.quantity) != (item_id, quantity):
+                    raise HoldConflict(f"{key} exists for another item or quantity")
+                return existing
+            item = self.items.get(item_id)
+            if item is None:
+                raise ItemNotFound(str(item_id))
+            if item.archived:
+                raise ItemArchived(item.name)
+            self._take(item_id, quantity)
+            self.holds[key] = Hold(key, item_id, quantity, HOLD_HELD, rfc3339(expires_at))
+            return self.holds[key]
+
+    def change_hold(self, key, *, quantity=None, expires_at=None) -> Hold:
+        with self._call("change_hold", key, quantity):
+            hold = self._hold(key)
+            if hold.state != HOLD_HELD:
+                raise HoldConflict(f"{key} is {hold.state}")
+            if quantity is not None and quantity != hold.quantity:
+                if quantity > hold.quantity:
+                    self._take(hold.item_id, quantity - hold.quantity)
+                else:
+                    self._give(hold.item_id, hold.quantity - quantity)
+                hold = replace(hold, quantity=quantity)
+            if expires_at is not None:
+                hold = replace(hold, expires_at=rfc3339(expires_at))
+            self.holds[key] = hold
+            return hold
+
+    def commit(self, key) -> Hold:
+        with self._call("commit", key):
+            hold = self._hold(key)
+            if hold.state == HOLD_RELEASED:
+                self._take(hold.item_id, hold.quantity)
+            self.holds[key] = replace(hold, state=HOLD_COMMITTED)
+            return self.holds[key]
+
+    def release(self, key, *, restock=False) -> Hold | None:
+        with self._call("release", key):
+            hold = self.holds.get(key)
+            if hold is None:
+                return None
+            if hold.state == HOLD_COMMITTED and not restock:
+                raise HoldConflict(f"{key} is committed")
+            if hold.state != HOLD_RELEASED:
+                self._give(hold.item_id, hold.quantity)
+                self.holds[key] = replace(hold, state=HOLD_RELEASED)
+            return self.holds[key]
+
+    def get_hold(self, key) -> Hold | None:
+        with self._call("get_hold", key):
+            return self.holds.get(key)
+
+    # ----- inside -----
+
+    def _hold(self, key) -> Hold:
+        if key not in self.holds:
+            raise HoldNotFound(key)
+        return self.holds[key]
+
+    def _take(self, item_id: int, quantity: int) -> None:
+        item = self.items[item_id]
+        if quantity > item.quantity:
+            raise InsufficientStock(f"only {item.quantity} left", item.quantity)
+        self.items[item_id] = replace(item, quantity=item.quantity - quantity)
+
+    def _give(self, item_id: int, quantity: int) -> None:
+        item = self.items[item_id]
+        self.items[item_id] = replace(item, quantity=item.quantity + quantity)
+
+    def _call(self, method: str, *args):
+        return _Call(self, method, args)
+
+
+class _Call:
+    """Applies the configured fault around one call."""
+
+    def __init__(self, fake: FakeInventory, method: str, args: tuple):
+        self.fake, self.method, self.args = fake, method, args
+        self.mode = None
+
+    def __enter__(self):
+        fake = self.fake
+        fake.calls.append(self.method)
+        if fake.before_call:
+            fake.before_call(self.method, self.args)
+        fake._lock.acquire()
+        queue = fake.faults.get(self.method)
+        self.mode = queue.pop(0) if queue else None
+        if fake.down or self.mode == "before":
+            fake._lock.release()
+            raise InventoryUnavailable(f"{self.method}: inventory is down")
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.fake._lock.release()
+        if exc_type is None and self.fake.after_call:
+            self.fake.after_call(self.method, self.args)
+        if exc_type is None and self.mode == "after":
+            raise InventoryUnavailable(f"{self.method}: the answer was lost")
+        return False

@@ -1,0 +1,113 @@
+"""The admin order monitor: every order, filters and search, counts and revenue, needs attention."""
+
+import re
+from datetime import timedelta
+
+from orders_app.extensions import db
+from orders_app.models import Order, utcnow
+from tests.orders_app.conftest import logged_in, place, post_form
+
+HX = {"HX-Request": "true"}
+
+
+def row_ids(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<tr id="monitor-order-(\d+)"', html)]
+
+
+def summary_of(html: str, status: str) -> tuple[str, str]:
+    row = re.search(rf'<tr id="summary-{status}">(.*?)</tr>', html, re.S).group(1)
+    count = re.search(r'class="summary-count">(\d+)<', row).group(1)
+    revenue = re.search(r'class="summary-revenue">([^<]+)<', row).group(1)
+    return count, revenue
+
+
+def seed(app, users, inventory):
+    """alice: 3 Widgets (pending) and 1 Lamp (cancelled); bob: 5 Widgets (pending)."""
+    widget = inventory.add_item("Widget", 10, 100)
+    lamp = inventory.add_item("Desk lamp", 1999, 5)
+    alice, bob = logged_in(app, users.records[1]), logged_in(app, users.records[2])
+    ids = {"alice_widget": place(alice, widget, 3), "alice_lamp": place(alice, lamp, 1), "bob": place(bob, widget, 5)}
+    post_form(alice, f"/orders/{ids['alice_lamp']}/cancel")
+    return ids
+
+
+def test_the_monitor_is_for_admins_only(alice, client_anonymous):
+    assert alice.get("/orders/admin/").status_code == 403
+    assert client_anonymous.get("/orders/admin/").status_code == 302
+
+
+def test_the_monitor_lists_every_order_with_login_item_quantity_total_status_and_age(app, users, inventory, boss):
+    ids = seed(app, users, inventory)
+    html = boss.get("/orders/admin/").get_data(as_text=True)
+    assert row_ids(html) == [ids["bob"], ids["alice_lamp"], ids["alice_widget"]]
+    row = re.search(rf'<tr id="monitor-order-{ids["bob"]}">(.*?)</tr>', html, re.S).group(1)
+    for text in ("bob", "Widget", ">5<", "$0.50", "Pending", " s</time>"):
+        assert text in row, text
+    assert summary_of(html, "pending") == ("2", "$0.80")
+    assert summary_of(html, "cancelled") == ("1", "$19.99")
+    assert summary_of(html, "paid") == ("0", "$0.00")
+
+
+def test_filters_by_status_user_item_and_search(app, users, inventory, boss):
+    ids = seed(app, users, inventory)
+
+    def rows(query):
+        return row_ids(boss.get(f"/orders/admin/?{query}", headers=HX).get_data(as_text=True))
+
+    assert rows("status=Cancelled") == [ids["alice_lamp"]]
+    assert rows("user=ALI") == [ids["alice_lamp"], ids["alice_widget"]]
+    assert rows("item=lamp") == [ids["alice_lamp"]]
+    assert rows("item=1") == [ids["bob"], ids["alice_widget"]]  # an item id
+    assert rows("q=bob") == [ids["bob"]]
+    assert rows(f"q=%23{ids['alice_widget']}") == [ids["alice_widget"]]
+    assert rows("user=alice&status=Pending") == [ids["alice_widget"]]
+
+
+def test_the_date_range_filters_on_the_day_ordered(app, users, inventory, boss):
+    ids = seed(app, users, inventory)
+    with app.app_context():
+        db.session.get(Order, ids["bob"]).created_at = utcnow() - timedelta(days=3)
+        db.session.commit()
+    today = utcnow().date()
+    three_days_ago = (today - timedelta(days=3)).isoformat()
+    html = boss.get(f"/orders/admin/?date_from={three_days_ago}&date_to={three_days_ago}").get_data(as_text=True)
+    assert row_ids(html) == [ids["bob"]]
+    html = boss.get(f"/orders/admin/?date_from={today.isoformat()}").get_data(as_text=True)
+    assert ids["bob"] not in row_ids(html) and len(row_ids(html)) == 2
+    bad = boss.get("/orders/admin/?date_from=yesterday").get_data(as_text=True)
+    assert "use a date like" in bad and len(row_ids(bad)) == 3
+
+
+def test_needs_attention_shows_overdue_stuck_and_flagged_orders(app, users, inventory, boss):
+    ids = seed(app, users, inventory)
+    with app.app_context():
+        db.session.get(Order, ids["bob"]).pay_by = utcnow() - timedelta(minutes=1)
+        flagged = db.session.get(Order, ids["alice_lamp"])
+        flagged.needs_attention, flagged.attention_reason = True, "paid after it was cancelled; refunded"
+        db.session.commit()
+    html = boss.get("/orders/admin/?view=attention").get_data(as_text=True)
+    assert row_ids(html) == [ids["bob"], ids["alice_lamp"]]
+    assert "not paid within the payment window" in html and "paid after it was cancelled; refunded" in html
+
+
+def test_the_results_refresh_themselves_keeping_the_filters(boss):
+    html = boss.get("/orders/admin/?status=Pending&user=al").get_data(as_text=True)
+    region = re.search(r'<div id="monitor-results"[^>]*>', html).group(0)
+    assert 'hx-trigger="every 10s"' in region and 'hx-include="#monitor-filters"' in region
+    form = re.search(r'<form id="monitor-filters".*?</form>', html, re.S).group(0)
+    assert 'value="al"' in form and '<option value="Pending" selected>' in form
+    assert 'hx-get="/inventory/fragments/low-stock"' in html and 'hx-trigger="load, every 30s"' in html
+    fragment = boss.get("/orders/admin/?status=Pending", headers=HX).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="monitor-results"') and "<html" not in fragment
+
+
+def test_an_admin_cancels_any_pending_order_from_the_monitor(app, users, inventory, boss):
+    ids = seed(app, users, inventory)
+    response = post_form(boss, f"/orders/admin/{ids['bob']}/cancel", htmx=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and html.lstrip().startswith(f'<tr id="monitor-order-{ids["bob"]}"')
+    assert "Cancelled" in html and inventory.stock(1) == 97
+    again = post_form(boss, f"/orders/admin/{ids['bob']}/cancel", htmx=True)
+    assert "only pending orders" in again.get_data(as_text=True)
+    plain = post_form(boss, f"/orders/admin/{ids['alice_widget']}/cancel")
+    assert plain.status_code == 303 and inventory.stock(1) == 100

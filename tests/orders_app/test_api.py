@@ -1,0 +1,155 @@
+"""The orders JSON API: the same rules as the pages, bearer tokens only, others' orders are 404."""
+
+import pytest
+
+ORDER_KEYS = {
+    "id",
+    "user_id",
+    "inventory_id",
+    "quantity",
+    "total_price",
+    "status",
+    "payment_url",
+    "created_at",
+    "updated_at",
+}
+
+
+def test_create_read_edit_cancel(client_anonymous, bearer, inventory, widget):
+    api, auth = client_anonymous, bearer("alice")
+    created = api.post("/orders/api/orders", json={"inventory_id": widget, "quantity": 3}, headers=auth)
+    assert created.status_code == 201
+    order = created.json
+    assert set(order) == ORDER_KEYS
+    assert (order["quantity"], order["total_price"], order["status"], order["payment_url"]) == (
+        3,
+        "0.30",
+        "Pending",
+        None,
+    )
+    assert order["user_id"] == 1 and order["created_at"].endswith("Z")
+    assert created.headers["Location"] == f"/orders/api/orders/{order['id']}"
+
+    assert api.get(f"/orders/api/orders/{order['id']}", headers=auth).json == order
+    edited = api.patch(f"/orders/api/orders/{order['id']}", json={"quantity": 5}, headers=auth)
+    assert edited.status_code == 200 and edited.json["total_price"] == "0.50" and inventory.stock(widget) == 5
+    cancelled = api.post(f"/orders/api/orders/{order['id']}/cancel", headers=auth)
+    assert cancelled.status_code == 200 and cancelled.json["status"] == "Cancelled" and inventory.stock(widget) == 10
+    again = api.post(f"/orders/api/orders/{order['id']}/cancel", headers=auth)
+    assert again.status_code == 409 and again.json["error"]["code"] == "not_pending"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"inventory_id": 1, "quantity": 11}, 409, "insufficient_stock"),
+        ({"inventory_id": 2, "quantity": 1}, 410, "item_archived"),
+        ({"inventory_id": 1, "quantity": 0}, 422, "invalid_field"),
+        ({"inventory_id": 1, "quantity": "3"}, 422, "invalid_field"),
+        ({"inventory_id": 99, "quantity": 1}, 422, "invalid_field"),
+        ({"quantity": 1}, 422, "invalid_field"),
+    ],
+)
+def test_create_errors_have_the_documented_status_and_code(client_anonymous, bearer, inventory, body, status, code):
+    inventory.add_item("Widget", 10, 10)
+    inventory.add_item("Old lamp", 1999, 3, archived=True)
+    response = client_anonymous.post("/orders/api/orders", json=body, headers=bearer("alice"))
+    assert response.status_code == status
+    assert response.json["error"]["code"] == code and response.json["error"]["message"]
+
+
+def test_insufficient_stock_says_how_many_are_available(client_anonymous, bearer, widget):
+    response = client_anonymous.post(
+        "/orders/api/orders", json={"inventory_id": widget, "quantity": 12}, headers=bearer("alice")
+    )
+    assert response.json["error"] == {
+        "code": "insufficient_stock",
+        "message": "only 10 left",
+        "field": "quantity",
+        "available": 10,
+    }
+
+
+def test_inventory_down_is_a_503_and_nothing_is_ordered(client_anonymous, bearer, inventory, widget):
+    inventory.down = True
+    response = client_anonymous.post(
+        "/orders/api/orders", json={"inventory_id": widget, "quantity": 1}, headers=bearer("alice")
+    )
+    assert response.status_code == 503 and response.json["error"]["code"] == "inventory_unavailable"
+    inventory.down = False
+    assert client_anonymous.get("/orders/api/orders", headers=bearer("alice")).json["total"] == 0
+
+
+def test_malformed_json_is_a_400(client_anonymous, bearer):
+    response = client_anonymous.post(
+        "/orders/api/orders", data="{nope", content_type="application/json", headers=bearer("alice")
+    )
+    assert response.status_code == 400 and response.json["error"]["code"] == "malformed_json"
+
+
+def test_list_is_own_orders_newest_first_with_status_filter_and_paging(client_anonymous, bearer, widget):
+    api, alice, bob = client_anonymous, bearer("alice"), bearer("bob")
+    ids = [
+        api.post("/orders/api/orders", json={"inventory_id": widget, "quantity": 1}, headers=alice).json["id"]
+        for _ in range(3)
+    ]
+    api.post("/orders/api/orders", json={"inventory_id": widget, "quantity": 1}, headers=bob)
+    api.post(f"/orders/api/orders/{ids[0]}/cancel", headers=alice)
+    listing = api.get("/orders/api/orders?per_page=2", headers=alice).json
+    assert (listing["total"], listing["page"], listing["per_page"]) == (3, 1, 2)
+    assert [o["id"] for o in listing["items"]] == [ids[2], ids[1]]
+    cancelled = api.get("/orders/api/orders?status=Cancelled", headers=alice).json
+    assert [o["id"] for o in cancelled["items"]] == [ids[0]]
+    assert api.get("/orders/api/orders?status=Lost", headers=alice).status_code == 422
+    assert api.get("/orders/api/orders?per_page=101", headers=alice).status_code == 400
+
+
+def test_admins_list_everyones_orders_with_all(client_anonymous, bearer, widget):
+    api = client_anonymous
+    api.post("/orders/api/orders", json={"inventory_id": widget, "quantity": 1}, headers=bearer("alice"))
+    api.post("/orders/api/orders", json={"inventory_id": widget, "quantity": 1}, headers=bearer("bob"))
+    assert api.get("/orders/api/orders?all=1", headers=bearer("boss")).json["total"] == 2
+    assert api.get("/orders/api/orders", headers=bearer("boss")).json["total"] == 0
+    assert api.get("/orders/api/orders?all=1", headers=bearer("alice")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/orders/api/orders/{id}", None),
+        ("PATCH", "/orders/api/orders/{id}", {"quantity": 1}),
+        ("POST", "/orders/api/orders/{id}/cancel", None),
+    ],
+)
+def test_another_customers_order_is_a_404(client_anonymous, bearer, inventory, widget, method, path, body):
+    created = client_anonymous.post(
+        "/orders/api/orders", json={"inventory_id": widget, "quantity": 2}, headers=bearer("alice")
+    )
+    url = path.format(id=created.json["id"])
+    response = client_anonymous.open(url, method=method, json=body, headers=bearer("bob"))
+    assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
+    assert inventory.stock(widget) == 8
+    assert client_anonymous.open(url, method=method, json=body, headers=bearer("boss")).status_code in (200, 403)
+
+
+def test_the_api_takes_no_cookies_and_no_forged_tokens(alice, client_anonymous):
+    assert alice.get("/orders/api/orders").status_code == 401
+    response = client_anonymous.get("/orders/api/orders", headers={"Authorization": "Bearer forged"})
+    assert response.status_code == 401 and response.json["error"]["code"] == "unauthorized"
+
+
+def test_the_openapi_document_describes_the_routes(client_anonymous):
+    doc = client_anonymous.get("/orders/api/openapi.json").json
+    assert doc["openapi"].startswith("3.")
+    assert {"/orders", "/orders/{id}", "/orders/{id}/cancel"} <= set(doc["paths"])
+    assert set(doc["components"]["schemas"]["Order"]["required"]) == {
+        "id",
+        "user_id",
+        "inventory_id",
+        "quantity",
+        "total_price",
+        "status",
+        "payment_url",
+        "created_at",
+        "updated_at",
+    }

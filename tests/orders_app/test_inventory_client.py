@@ -1,0 +1,154 @@
+"""The inventory client against a stand-in HTTP server: the contract's shapes, timeouts, retries."""
+
+import json
+import threading
+import time
+from datetime import datetime
+
+import pytest
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from orders_app.clients.inventory import (
+    HoldNotFound,
+    InsufficientStock,
+    InventoryClient,
+    InventoryUnavailable,
+    ItemArchived,
+    ItemNotFound,
+)
+
+
+class StandIn:
+    """Answers each request with the next scripted (status, body, delay) for its path."""
+
+    def __init__(self):
+        self.script: dict[tuple[str, str], list] = {}
+        self.seen: list[tuple[str, str, dict, dict]] = []
+        self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer(self, method, path, *answers):
+        self.script[(method, path)] = list(answers)
+
+    @Request.application
+    def wsgi(self, request):
+        body = request.get_json(silent=True) or {}
+        self.seen.append((request.method, request.path, dict(request.headers), body))
+        answers = self.script.get((request.method, request.path)) or [(404, {"error": {"code": "not_found"}})]
+        status, payload, *delay = answers.pop(0) if len(answers) > 1 else answers[0]
+        if delay:
+            time.sleep(delay[0])
+        return Response(json.dumps(payload), status, content_type="application/json")
+
+
+@pytest.fixture
+def stand_in():
+    server = StandIn()
+    yield server
+    server.server.shutdown()
+
+
+@pytest.fixture
+def client(app, stand_in):
+    app.config.update(INVENTORY_URL=stand_in.url, INVENTORY_READ_TIMEOUT=0.3, INVENTORY_BACKOFF=0.01)
+    inventory = InventoryClient(app)
+    with app.app_context():
+        yield inventory
+
+
+HOLD = {"key": "order-1", "item_id": 7, "quantity": 3, "state": "held", "expires_at": "2030-01-01T00:35:00Z"}
+
+
+def test_items_come_with_integer_cents_or_a_price_string(client, stand_in):
+    stand_in.answer(
+        "GET", "/inventory/internal/items/7", (200, {"id": 7, "name": "Pin", "price_cents": 10, "quantity": 4})
+    )
+    stand_in.answer(
+        "GET", "/inventory/internal/items/8", (200, {"id": 8, "name": "Cup", "price": "12.50", "quantity": 1})
+    )
+    assert client.item(7).price_cents == 10
+    assert client.item(8).price_cents == 1250 and not client.item(8).archived
+
+
+def test_an_archived_or_unknown_item(client, stand_in):
+    stand_in.answer(
+        "GET",
+        "/inventory/internal/items/7",
+        (200, {"id": 7, "name": "Pin", "price": "0.10", "quantity": 0, "archived": True}),
+    )
+    assert client.item(7).archived
+    with pytest.raises(ItemNotFound):
+        client.item(9)
+
+
+def test_hold_sends_the_contract_body_with_the_service_token(app, client, stand_in):
+    stand_in.answer("POST", "/inventory/internal/reservations", (201, HOLD))
+    hold = client.hold("order-1", 7, 3, datetime(2030, 1, 1, 0, 35, 0, 123))
+    assert (hold.key, hold.quantity, hold.state) == ("order-1", 3, "held")
+    *_, headers, body = stand_in.seen[-1]
+    assert body == {"key": "order-1", "item_id": 7, "quantity": 3, "expires_at": "2030-01-01T00:35:00Z"}
+    assert headers["X-Service-Token"] == app.config["SHOP_SERVICE_TOKEN"]
+
+
+def test_hold_refusals_become_their_errors(client, stand_in):
+    path = "/inventory/internal/reservations"
+    stand_in.answer("POST", path, (409, {"error": {"code": "insufficient_stock", "message": "short", "available": 2}}))
+    with pytest.raises(InsufficientStock) as short:
+        client.hold("order-1", 7, 3, datetime(2030, 1, 1))
+    assert short.value.available == 2
+    stand_in.answer("POST", path, (410, {"error": {"code": "item_archived", "message": "gone"}}))
+    with pytest.raises(ItemArchived):
+        client.hold("order-1", 7, 3, datetime(2030, 1, 1))
+    stand_in.answer("POST", path, (404, {"error": {"code": "not_found", "message": "no item"}}))
+    with pytest.raises(ItemNotFound):
+        client.hold("order-1", 7, 3, datetime(2030, 1, 1))
+
+
+def test_release_and_get_of_an_unknown_key_are_none_and_patch_is_hold_not_found(client, stand_in):
+    assert client.release("order-5") is None
+    assert client.get_hold("order-5") is None
+    with pytest.raises(HoldNotFound):
+        client.change_hold("order-5", quantity=2)
+
+
+def test_a_500_is_retried_once_then_reported_unavailable(client, stand_in):
+    stand_in.answer("POST", "/inventory/internal/reservations", (500, {}), (201, HOLD))
+    assert client.hold("order-1", 7, 3, datetime(2030, 1, 1)).state == "held"
+    stand_in.answer("POST", "/inventory/internal/reservations", (500, {}))
+    with pytest.raises(InventoryUnavailable):
+        client.hold("order-1", 7, 3, datetime(2030, 1, 1))
+    assert [s[1] for s in stand_in.seen].count("/inventory/internal/reservations") == 4
+
+
+def test_a_slow_inventory_times_out_quickly(client, stand_in):
+    stand_in.answer("GET", "/inventory/internal/items/7", (200, {}, 2.0))
+    started = time.monotonic()
+    with pytest.raises(InventoryUnavailable):
+        client.item(7)
+    assert time.monotonic() - started < 1.5  # two tries of 0.3 s, not the 2 s the server takes
+
+
+def test_a_stopped_inventory_fails_at_once(app):
+    app.config.update(INVENTORY_URL="http://127.0.0.1:9", INVENTORY_BACKOFF=0.01)
+    with app.app_context():
+        started = time.monotonic()
+        with pytest.raises(InventoryUnavailable):
+            InventoryClient(app).item(1)
+    assert time.monotonic() - started < 1
+
+
+def test_nonsense_answers_are_unavailable_not_crashes(client, stand_in):
+    stand_in.answer("GET", "/inventory/internal/items/7", (200, {"id": 7}))
+    with pytest.raises(InventoryUnavailable):
+        client.item(7)
+    stand_in.answer("GET", "/inventory/internal/items/8", (403, {"error": {"code": "forbidden"}}))
+    with pytest.raises(InventoryUnavailable):
+        client.item(8)
+
+
+def test_the_configured_timeouts_are_far_below_gunicorns(app):
+    config = app.config
+    worst = (config["INVENTORY_RETRIES"] + 1) * (config["INVENTORY_CONNECT_TIMEOUT"] + config["INVENTORY_READ_TIMEOUT"])
+    assert 3 * worst < 30  # read the item, hold, release after a failure: still inside one request

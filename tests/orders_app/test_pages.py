@@ -1,0 +1,111 @@
+"""My orders and the order page: newest first, paginated, filtered; nobody sees another's orders."""
+
+import re
+
+import pytest
+
+from orders_app.extensions import db
+from orders_app.models import Order
+from tests.orders_app.conftest import place, post_form
+
+
+def order_ids(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<tr id="order-(\d+)"', html)]
+
+
+def test_my_orders_are_newest_first_with_status_badges(alice, widget):
+    first, second = place(alice, widget, 1), place(alice, widget, 2)
+    post_form(alice, f"/orders/{first}/cancel")
+    html = alice.get("/orders/").get_data(as_text=True)
+    assert order_ids(html) == [second, first]
+    assert 'class="badge badge-pending">Pending' in html and 'class="badge badge-cancelled">Cancelled' in html
+
+
+def test_my_orders_filter_by_status_as_a_fragment(alice, widget):
+    first, second = place(alice, widget, 1), place(alice, widget, 2)
+    post_form(alice, f"/orders/{first}/cancel")
+    response = alice.get("/orders/?status=Cancelled", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert 'id="order-list"' in html and "<html" not in html
+    assert order_ids(html) == [first]
+    assert "HX-Request" in response.headers["Vary"]
+    assert order_ids(alice.get("/orders/?status=nonsense").get_data(as_text=True)) == [second, first]
+
+
+def test_my_orders_are_paginated(app, alice, inventory):
+    item = inventory.add_item("Pin", 5, 100)
+    app.config["ORDERS_PER_PAGE"] = 2
+    ids = [place(alice, item, 1) for _ in range(5)]
+    page1 = alice.get("/orders/").get_data(as_text=True)
+    page3 = alice.get("/orders/?page=3").get_data(as_text=True)
+    assert order_ids(page1) == [ids[4], ids[3]] and "page 1 of 3" in page1 and 'href="/orders/?page=2"' in page1
+    assert order_ids(page3) == [ids[0]]
+
+
+def test_the_order_page_shows_the_item_as_ordered_and_its_history(alice, inventory, widget):
+    order_id = place(alice, widget, 3)
+    inventory.items[widget] = inventory.items[widget].__class__(widget, "Widget v2", 99, 7, False)  # price change
+    html = alice.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert "Widget v2" not in html and "$0.99" not in html
+    assert 'id="order-item">Widget<' in html and 'id="order-unit-price">$0.10<' in html
+    assert "<strong>$0.30</strong>" in html and "Order placed" in html and "3 × Widget; stock held" in html
+    assert '<div id="order-actions"' in html
+
+
+def test_orders_placed_halfway_are_hidden(app, alice, widget):
+    from datetime import timedelta
+
+    from orders_app.models import utcnow
+
+    with app.app_context():
+        order = Order(
+            user_id=1,
+            user_login="alice",
+            inventory_id=widget,
+            item_name="Widget",
+            unit_price_cents=10,
+            quantity=1,
+            total_cents=10,
+            currency="usd",
+            hold_expires_at=utcnow() + timedelta(minutes=5),
+        )
+        db.session.add(order)
+        db.session.commit()
+        order_id = order.id
+    assert order_ids(alice.get("/orders/").get_data(as_text=True)) == []
+    assert alice.get(f"/orders/{order_id}").status_code == 404
+
+
+OTHERS_PAGES = [
+    ("GET", "/orders/{id}"),
+    ("GET", "/orders/{id}/edit"),
+    ("POST", "/orders/{id}/edit"),
+    ("GET", "/orders/{id}/cancel"),
+    ("POST", "/orders/{id}/cancel"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), OTHERS_PAGES)
+def test_another_customers_order_is_a_404_on_every_page(alice, bob, inventory, widget, method, path):
+    order_id = place(alice, widget, 2)
+    url = path.format(id=order_id)
+    response = bob.get(url) if method == "GET" else post_form(bob, url, {"quantity": 1})
+    assert response.status_code == 404
+    assert inventory.held() == {f"order-{order_id}": 2}
+
+
+@pytest.mark.parametrize("path", ["/orders/", "/orders/1", "/orders/new?inventory_id=1", "/orders/admin/"])
+def test_pages_need_a_login(client_anonymous, path):
+    response = client_anonymous.get(path)
+    assert response.status_code == 302 and "/users/login?next=" in response.headers["Location"]
+
+
+def test_anonymous_htmx_requests_are_sent_to_the_login_page(client_anonymous):
+    response = client_anonymous.get("/orders/", headers={"HX-Request": "true"})
+    assert response.status_code == 401 and response.headers["HX-Redirect"].startswith("/users/login")
+
+
+def test_an_admin_sees_every_order_page(alice, boss, widget):
+    order_id = place(alice, widget, 2)
+    html = boss.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert "by alice" in html and 'id="cancel-order"' in html and 'id="change-quantity"' not in html

@@ -1,0 +1,541 @@
+"""Payments in orders_app alone, with a fake Stripe and a fake inventory: Pay, the webhook's state
+machine, the success page, cancel and edit with a link open, refunds and reconcile."""
+
+import contextlib
+import threading
+from datetime import UTC, timedelta
+
+import pytest
+
+from orders_app.clients.stripe_client import EXTENSION_KEY
+from orders_app.extensions import db
+from orders_app.models import (
+    CANCELLED,
+    COMMITTED,
+    COMMITTING,
+    HELD,
+    PAID,
+    PENDING,
+    RELEASED,
+    Order,
+    StripeEvent,
+    utcnow,
+)
+from orders_app.payments import reconcile
+from tests.orders_app.conftest import place, post_form
+from tests.orders_app.fake_stripe import WEBHOOK_SECRET, FakeStripe, signed
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def stripe_fake(app) -> FakeStripe:
+    fake = FakeStripe()
+    app.extensions[EXTENSION_KEY] = fake
+    app.config["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
+    return fake
+
+
+@pytest.fixture
+def lamp(inventory) -> int:
+    """An item at $12.50 with 10 in stock."""
+    return inventory.add_item("Lamp", 1250, 10)
+
+
+def fresh(app, order_id) -> Order:
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        order.events  # noqa: B018 (load the history before leaving the session)
+        db.session.expunge_all()
+        return order
+
+
+def actions(app, order_id) -> list[str]:
+    return [event.action for event in fresh(app, order_id).events]
+
+
+def stored_events(app, order_id) -> list[tuple[str, str]]:
+    with app.app_context():
+        rows = db.session.scalars(db.select(StripeEvent).where(StripeEvent.order_id == order_id)).all()
+        return [(row.type, row.outcome) for row in rows]
+
+
+def pay(client, order_id: int, *, htmx: bool = False):
+    return post_form(client, f"/orders/{order_id}/pay", htmx=htmx)
+
+
+def session_of(app, order_id) -> str:
+    return fresh(app, order_id).stripe_session_id
+
+
+def deliver(app, event: dict, **sign):
+    body, headers = signed(event, **sign)
+    return app.test_client().post("/orders/stripe/webhook", data=body, headers=headers)
+
+
+def paid_order(app, client, item: int, stripe_fake: FakeStripe, quantity: int = 2) -> int:
+    order_id = place(client, item, quantity)
+    assert pay(client, order_id).status_code == 303
+    assert deliver(app, stripe_fake.pay(session_of(app, order_id))).status_code == 200
+    return order_id
+
+
+# ----- Pay -------------------------------------------------------------------------------------
+
+
+def test_pay_opens_a_checkout_session_for_exactly_this_order(app, alice, inventory, stripe_fake, lamp):
+    order_id = place(alice, lamp, 2)
+    response = pay(alice, order_id)
+    assert response.status_code == 303 and response.headers["Location"].startswith("https://checkout.fake/cs_test_")
+    [(_, key)] = [call for call in stripe_fake.calls if call[0] == "create_session"]
+    assert key == f"dev:order:{order_id}:v1"
+    params, _ = stripe_fake.saved[key]
+    assert params["line_items"] == [
+        {"price_data": {"currency": "usd", "unit_amount": 1250, "product_data": {"name": "Lamp"}}, "quantity": 2}
+    ]
+    assert params["client_reference_id"] == str(order_id) and params["metadata"]["order_id"] == str(order_id)
+    assert params["success_url"] == "http://127.0.0.1:8000/orders/checkout/success?session_id={CHECKOUT_SESSION_ID}"
+    assert params["cancel_url"] == f"http://127.0.0.1:8000/orders/{order_id}?payment=cancelled"
+    assert params["payment_method_types"] == ["card"]
+    order = fresh(app, order_id)
+    assert params["expires_at"] == int(order.pay_by.replace(tzinfo=UTC).timestamp())
+    assert timedelta(minutes=30, seconds=50) < order.pay_by - utcnow() <= timedelta(minutes=31)
+    assert order.hold_expires_at == order.pay_by + timedelta(minutes=5)
+    assert inventory.holds[f"order-{order_id}"].expires_at == order.hold_expires_at.isoformat() + "Z"
+    assert "Payment link" in alice.get(f"/orders/{order_id}").get_data(as_text=True)
+
+
+def test_paying_twice_reuses_the_open_session_and_htmx_gets_a_redirect_header(alice, stripe_fake, lamp):
+    order_id = place(alice, lamp, 1)
+    first = pay(alice, order_id).headers["Location"]
+    again = pay(alice, order_id, htmx=True)
+    assert again.status_code == 200 and again.headers["HX-Redirect"] == first
+    assert stripe_fake.count("create_session") == 1
+
+
+def test_a_double_clicked_pay_creates_one_session(app, users, stripe_fake, lamp):
+    from tests.orders_app.conftest import logged_in
+
+    clients = [logged_in(app, users.records[1]) for _ in range(2)]
+    order_id = place(clients[0], lamp, 1)
+    both_inside = threading.Barrier(2, timeout=2)
+
+    def wait_for_the_other(method):
+        if method == "create_session":
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_inside.wait()
+
+    stripe_fake.before_call = wait_for_the_other
+    answers = []
+    threads = [threading.Thread(target=lambda c=c: answers.append(pay(c, order_id))) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [303, 303]
+    assert answers[0].headers["Location"] == answers[1].headers["Location"]
+    assert len(stripe_fake.sessions) == 1
+    assert actions(app, order_id).count("payment_link") == 1
+
+
+def test_a_total_below_stripes_minimum_gets_a_clear_message_and_stays_pending(app, alice, stripe_fake, widget):
+    order_id = place(alice, widget, 3)  # 3 x $0.10
+    response = pay(alice, order_id)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Card payments need a total of at least $0.50" in html
+    assert fresh(app, order_id).status == PENDING and stripe_fake.count("create_session") == 0
+
+
+def test_stripe_down_while_paying_says_so_and_the_order_stays_payable(app, alice, stripe_fake, lamp):
+    order_id = place(alice, lamp, 1)
+    stripe_fake.down = True
+    response = pay(alice, order_id)
+    assert response.status_code == 503
+    assert "the payment service is not answering; nothing was charged" in response.get_data(as_text=True)
+    assert fresh(app, order_id).status == PENDING
+    stripe_fake.down = False
+    assert pay(alice, order_id).status_code == 303
+
+
+def test_only_the_customer_pays_and_only_a_pending_order(app, alice, bob, boss, stripe_fake, lamp):
+    order_id = place(alice, lamp, 1)
+    assert pay(bob, order_id).status_code == 404
+    assert pay(boss, order_id).status_code == 403
+    post_form(alice, f"/orders/{order_id}/cancel")
+    response = pay(alice, order_id)
+    assert response.status_code == 409 and "nothing to pay" in response.get_data(as_text=True)
+
+
+def test_the_order_page_offers_pay_and_after_coming_back_says_payment_not_completed(alice, stripe_fake, lamp):
+    order_id = place(alice, lamp, 1)
+    page = alice.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert f'action="/orders/{order_id}/pay"' in page and "Pay $12.50" in page
+    back = alice.get(f"/orders/{order_id}?payment=cancelled").get_data(as_text=True)
+    assert "Payment not completed" in back and "Pay again $12.50" in back and "Cancel order" in back
+
+
+# ----- the webhook: one payment, applied once, forward only --------------------------------------
+
+
+def test_a_paid_session_marks_the_order_paid_and_commits_its_stock(app, alice, inventory, stripe_fake, lamp):
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=2)
+    order = fresh(app, order_id)
+    assert (order.status, order.hold_state) == (PAID, COMMITTED) and order.paid_at and order.payment_intent
+    assert inventory.holds[f"order-{order_id}"].state == "committed" and inventory.stock(lamp) == 8
+    assert stored_events(app, order_id) == [("checkout.session.completed", "paid")]
+    page = alice.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert "Payment accepted: the order is paid" in page and "Stock sold" in page
+    assert 'id="pay-order"' not in page
+
+
+def test_one_event_delivered_three_times_is_applied_once(app, alice, inventory, stripe_fake, lamp):
+    order_id = place(alice, lamp, 2)
+    pay(alice, order_id)
+    event = stripe_fake.pay(session_of(app, order_id))
+    answers = [deliver(app, event) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert [a.get_json()["outcome"] for a in answers] == ["paid", "duplicate", "duplicate"]
+    assert actions(app, order_id).count("paid") == 1 and inventory.calls.count("commit") == 1
+    assert len(stored_events(app, order_id)) == 1
+
+
+def test_expired_then_completed_refunds_the_payment_and_flags_the_order(app, alice, inventory, stripe_fake, lamp):
+    order_id = place(alice, lamp, 2)
+    pay(alice, order_id)
+    session_id = session_of(app, order_id)
+    expired = stripe_fake.event("checkout.session.expired", session_id)
+    completed = stripe_fake.pay(session_id)  # Stripe had it paid; the events came in the other order
+    assert deliver(app, expired).get_json()["outcome"] == "released"
+    assert inventory.stock(lamp) == 10
+    assert deliver(app, completed).get_json()["outcome"] == "refund_due"
+    order = fresh(app, order_id)
+    assert order.status == CANCELLED and order.refund_state == "done" and order.refund_id in stripe_fake.refunds
+    assert order.needs_attention and "paid after the order was cancelled" in order.attention_reason
+    assert inventory.stock(lamp) == 10
+
+
+def test_completed_then_expired_stays_paid(app, alice, inventory, stripe_fake, lamp):
+    order_id = paid_order(app, alice, lamp, stripe_fake)
+    late = stripe_fake.event("checkout.session.expired", session_of(app, order_id))
+    assert deliver(app, late).get_json()["outcome"] == "late"
+    assert fresh(app, order_id).status == PAID and inventory.stock(lamp) == 8
+
+
+def test_an_amount_that_differs_is_never_accepted_and_the_admin_sees_why(app, alice, boss, stripe_fake, lamp):
+    order_id = place(alice, lamp, 2)
+    pay(alice, order_id)
+    event = stripe_fake.pay(session_of(app, order_id), amount_total=100)
+    assert deliver(app, event).get_json()["outcome"] == "amount_mismatch"
+    order = fresh(app, order_id)
+    assert order.status == PENDING and order.needs_attention
+    assert "payment of $1.00 for this order of $25.00" in order.attention_reason
+    monitor = boss.get("/orders/admin/?view=attention").get_data(as_text=True)
+    assert f"monitor-order-{order_id}" in monitor and "payment of $1.00 for this order of $25.00" in monitor
+    assert pay(alice, order_id).status_code == 409  # no second payment while it is looked at
+
+
+def test_an_event_for_an_old_link_changes_nothing_and_an_old_link_paid_is_refunded(app, alice, stripe_fake, lamp):
+    order_id = place(alice, lamp, 1)
+    pay(alice, order_id)
+    old = session_of(app, order_id)
+    post_form(alice, f"/orders/{order_id}/edit", {"quantity": 2})  # the old link is expired, a new one made
+    pay(alice, order_id)
+    assert session_of(app, order_id) != old
+    assert deliver(app, stripe_fake.event("checkout.session.expired", old)).get_json()["outcome"] == "stale"
+    assert fresh(app, order_id).status == PENDING
+    stripe_fake.sessions[old].update(status="open")  # as if Stripe had let it be paid anyway
+    assert deliver(app, stripe_fake.pay(old)).get_json()["outcome"] == "stale_paid"
+    order = fresh(app, order_id)
+    assert order.status == PENDING and order.needs_attention and "old payment link" in order.attention_reason
+    assert len(stripe_fake.refunds) == 1
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    ["forged", "one byte changed", "six minutes old", "no signature"],
+)
+def test_a_bad_signature_is_a_400_and_changes_nothing(app, alice, stripe_fake, lamp, spoil):
+    order_id = place(alice, lamp, 1)
+    pay(alice, order_id)
+    event = stripe_fake.pay(session_of(app, order_id))
+    body, headers = signed(event)
+    if spoil == "forged":
+        body, headers = signed(event, "whsec_someone_else")
+    elif spoil == "one byte changed":
+        body = body.replace(b'"paid"', b'"paie"', 1)
+    elif spoil == "six minutes old":
+        body, headers = signed(event, timestamp=int(utcnow().timestamp()) - 360)
+    else:
+        headers.pop("Stripe-Signature")
+    response = app.test_client().post("/orders/stripe/webhook", data=body, headers=headers)
+    assert response.status_code == 400
+    assert fresh(app, order_id).status == PENDING and stored_events(app, order_id) == []
+
+
+def test_events_of_sessions_the_shop_never_made_are_ignored(app, stripe_fake):
+    event = {
+        "id": "evt_elsewhere",
+        "type": "checkout.session.completed",
+        "data": {
+            "object": {
+                "id": "cs_elsewhere",
+                "status": "complete",
+                "payment_status": "paid",
+                "metadata": {"order_id": "1"},
+                "amount_total": 999,
+                "currency": "usd",
+            }
+        },
+    }
+    response = deliver(app, event)
+    assert response.status_code == 200 and response.get_json()["outcome"] == "ignored"
+
+
+def test_a_payment_whose_hold_lapsed_takes_the_stock_again(app, alice, inventory, stripe_fake, lamp):
+    order_id = place(alice, lamp, 2)
+    pay(alice, order_id)
+    inventory.release(f"order-{order_id}")  # inventory's own sweeper let the hold go
+    deliver(app, stripe_fake.pay(session_of(app, order_id)))
+    assert fresh(app, order_id).hold_state == COMMITTED and inventory.stock(lamp) == 8
+
+
+def test_a_payment_whose_stock_is_gone_is_refunded_and_the_order_cancelled(app, alice, inventory, stripe_fake, lamp):
+    order_id = place(alice, lamp, 2)
+    pay(alice, order_id)
+    inventory.release(f"order-{order_id}")
+    inventory.hold("someone-else", lamp, 10, utcnow() + timedelta(hours=1))  # and the stock sold out meanwhile
+    deliver(app, stripe_fake.pay(session_of(app, order_id)))
+    order = fresh(app, order_id)
+    assert (order.status, order.hold_state, order.refund_state) == (CANCELLED, RELEASED, "done")
+    assert order.needs_attention and "stock was gone" in order.attention_reason
+
+
+def test_inventory_down_while_fulfilling_marks_paid_and_reconcile_commits_later(
+    app, alice, inventory, stripe_fake, lamp
+):
+    order_id = place(alice, lamp, 2)
+    pay(alice, order_id)
+    inventory.down = True
+    response = deliver(app, stripe_fake.pay(session_of(app, order_id)))
+    assert response.status_code == 200 and response.get_json()["outcome"] == "paid"
+    order = fresh(app, order_id)
+    assert (order.status, order.hold_state) == (PAID, COMMITTING)
+    assert "stock being committed" in alice.get(f"/orders/{order_id}").get_data(as_text=True)
+    with app.app_context():
+        assert reconcile() == {"commit_pending": 1}
+    inventory.down = False
+    with app.app_context():
+        assert reconcile() == {"committed": 1}
+    assert fresh(app, order_id).hold_state == COMMITTED and inventory.stock(lamp) == 8
+
+
+# ----- the success page and reconcile --------------------------------------------------------------
+
+
+def test_the_success_page_fulfils_from_the_session_before_the_webhook(app, alice, inventory, stripe_fake, lamp):
+    order_id = place(alice, lamp, 1)
+    pay(alice, order_id)
+    session_id = session_of(app, order_id)
+    waiting = alice.get(f"/orders/checkout/success?session_id={session_id}").get_data(as_text=True)
+    assert "Waiting for Stripe to confirm" in waiting and 'hx-trigger="every 2s"' in waiting
+    late_webhook = stripe_fake.pay(session_id)
+    fragment = alice.get(f"/orders/checkout/success?session_id={session_id}", headers=HX).get_data(as_text=True)
+    assert "Payment received" in fragment and "<html" not in fragment and "hx-trigger" not in fragment
+    assert fresh(app, order_id).status == PAID and inventory.stock(lamp) == 9
+    assert deliver(app, late_webhook).get_json()["outcome"] == "already_paid"
+    assert actions(app, order_id).count("paid") == 1
+
+
+def test_the_success_page_of_someone_elses_session_is_a_404(app, alice, bob, stripe_fake, lamp):
+    order_id = place(alice, lamp, 1)
+    pay(alice, order_id)
+    assert bob.get(f"/orders/checkout/success?session_id={session_of(app, order_id)}").status_code == 404
+    assert alice.get("/orders/checkout/success?session_id=cs_nothing").status_code == 404
+
+
+def test_reconcile_applies_what_stripe_says_when_webhooks_were_missed(app, alice, bob, inventory, stripe_fake, lamp):
+    paid = place(alice, lamp, 1)
+    expired = place(bob, lamp, 2)
+    untouched = place(bob, lamp, 1)
+    for order_id in (paid, expired, untouched):
+        pay(alice if order_id == paid else bob, order_id)
+    stripe_fake.pay(session_of(app, paid))  # the events are never delivered
+    stripe_fake.expire(session_of(app, expired))
+    result = app.test_cli_runner().invoke(args=["payments", "reconcile"])
+    assert result.exit_code == 0 and '"paid": 1' in result.output and '"released": 1' in result.output
+    assert fresh(app, paid).status == PAID and fresh(app, expired).status == CANCELLED
+    assert fresh(app, untouched).status == PENDING
+    assert inventory.stock(lamp) == 10 - 1 - 1
+    assert fresh(app, paid).events[-2].actor == "reconcile"
+    with app.app_context():
+        assert reconcile() == {}  # and a second run finds nothing to do
+
+
+def test_reconcile_pages_through_every_order_it_must_ask_about(app, alice, stripe_fake, lamp):
+    orders = [place(alice, lamp, 1) for _ in range(3)]
+    for order_id in orders:
+        pay(alice, order_id)
+        stripe_fake.pay(session_of(app, order_id))
+    with app.app_context():
+        assert reconcile(batch=2) == {"paid": 3}
+    assert {fresh(app, order_id).status for order_id in orders} == {PAID}
+
+
+def test_the_jobs_process_reconciles_payments_every_minute_or_so():
+    from orders_app import payments
+    from orders_app.jobs import PERIODIC
+
+    jobs = {name: (every, function) for name, every, function in PERIODIC}
+    every, function = jobs["orders.reconcile_payments"]
+    assert every <= 120 and function is payments.reconcile
+
+
+# ----- cancel and edit with a link open ------------------------------------------------------------
+
+
+def test_cancelling_expires_the_link_at_stripe_first(app, alice, inventory, stripe_fake, lamp):
+    order_id = place(alice, lamp, 2)
+    pay(alice, order_id)
+    session_id = session_of(app, order_id)
+    response = post_form(alice, f"/orders/{order_id}/cancel", htmx=True)
+    assert ">Cancelled<" in response.get_data(as_text=True)
+    assert stripe_fake.sessions[session_id]["status"] == "expired" and inventory.stock(lamp) == 10
+    assert deliver(app, stripe_fake.event("checkout.session.expired", session_id)).get_json()["outcome"] == "late"
+
+
+def test_cancelling_a_link_that_was_just_paid_fulfils_instead(app, alice, inventory, stripe_fake, lamp):
+    order_id = place(alice, lamp, 2)
+    pay(alice, order_id)
+    stripe_fake.pay(session_of(app, order_id))  # paid, the webhook not there yet
+    response = post_form(alice, f"/orders/{order_id}/cancel", htmx=True)
+    assert "This order was just paid" in response.get_data(as_text=True)
+    order = fresh(app, order_id)
+    assert (order.status, order.hold_state) == (PAID, COMMITTED) and inventory.stock(lamp) == 8
+
+
+def test_cancelling_while_stripe_is_down_is_refused_and_changes_nothing(app, alice, inventory, stripe_fake, lamp):
+    order_id = place(alice, lamp, 2)
+    pay(alice, order_id)
+    stripe_fake.down = True
+    response = post_form(alice, f"/orders/{order_id}/cancel", htmx=True)
+    assert "the payment service is not answering" in response.get_data(as_text=True)
+    assert fresh(app, order_id).status == PENDING and inventory.stock(lamp) == 8
+
+
+def test_an_edit_expires_the_open_link_and_the_next_pay_makes_a_new_one(app, alice, stripe_fake, lamp):
+    order_id = place(alice, lamp, 1)
+    first = pay(alice, order_id).headers["Location"]
+    old = session_of(app, order_id)
+    post_form(alice, f"/orders/{order_id}/edit", {"quantity": 3, "version": fresh(app, order_id).version})
+    assert stripe_fake.sessions[old]["status"] == "expired"
+    assert fresh(app, order_id).payment_url() is None
+    second = pay(alice, order_id).headers["Location"]
+    assert second != first
+    new = stripe_fake.sessions[session_of(app, order_id)]
+    assert new["amount_total"] == 3750
+    keys = [call[1] for call in stripe_fake.calls if call[0] == "create_session"]
+    assert len(set(keys)) == 2  # a new link never reuses the old key
+    # the expired event of the old link arrives now: it is stale, and the order stays payable
+    assert deliver(app, stripe_fake.event("checkout.session.expired", old)).get_json()["outcome"] == "stale"
+    assert fresh(app, order_id).status == PENDING
+
+
+def test_an_expired_link_cancels_the_order_and_returns_the_stock(app, alice, inventory, stripe_fake, lamp):
+    order_id = place(alice, lamp, 4)
+    pay(alice, order_id)
+    assert deliver(app, stripe_fake.expire(session_of(app, order_id))).get_json()["outcome"] == "released"
+    order = fresh(app, order_id)
+    assert (order.status, order.hold_state) == (CANCELLED, RELEASED) and inventory.stock(lamp) == 10
+
+
+def test_the_sweeper_expires_the_link_before_cancelling_an_overdue_order(app, alice, inventory, stripe_fake, lamp):
+    from orders_app.ordering import sweep
+
+    order_id = place(alice, lamp, 1)
+    pay(alice, order_id)
+    session_id = session_of(app, order_id)
+    with app.app_context():
+        assert sweep(now=utcnow() + timedelta(minutes=40)) == {"expired": 1}
+    assert stripe_fake.sessions[session_id]["status"] == "expired" and fresh(app, order_id).status == CANCELLED
+
+
+def test_a_link_past_its_deadline_is_replaced_while_the_stock_is_still_held(app, alice, stripe_fake, lamp):
+    order_id = place(alice, lamp, 1)
+    pay(alice, order_id)
+    old = session_of(app, order_id)
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        order.pay_by = utcnow() - timedelta(seconds=5)  # Stripe let it lapse; its event is not here yet
+        db.session.commit()
+    stripe_fake.sessions[old].update(status="expired", url=None)
+    response = pay(alice, order_id)
+    assert response.status_code == 303 and session_of(app, order_id) != old
+    assert fresh(app, order_id).hold_state == HELD
+
+
+# ----- an admin cancels a paid order -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("restock", [True, False], ids=["restock", "keep-sold"])
+def test_an_admin_refunds_a_paid_order_with_or_without_restock(app, alice, boss, inventory, stripe_fake, lamp, restock):
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=3)
+    form = {"restock": "y"} if restock else {}
+    response = post_form(boss, f"/orders/admin/{order_id}/cancel", form, htmx=True)
+    assert response.status_code == 200 and ">Cancelled<" in response.get_data(as_text=True)
+    order = fresh(app, order_id)
+    assert order.status == CANCELLED and order.refund_state == "done" and order.refund_id in stripe_fake.refunds
+    assert [call[1] for call in stripe_fake.calls if call[0] == "refund"] == [f"dev:refund:{order_id}"]
+    assert inventory.stock(lamp) == (10 if restock else 7)
+    assert order.hold_state == (RELEASED if restock else COMMITTED)
+    charge_refunded = {
+        "id": "evt_refunded",
+        "type": "charge.refunded",
+        "data": {
+            "object": {"id": "ch_1", "payment_intent": order.payment_intent, "amount_refunded": 3750, "currency": "usd"}
+        },
+    }
+    assert deliver(app, charge_refunded).get_json()["outcome"] == "refund_recorded"
+    assert fresh(app, order_id).status == CANCELLED
+
+
+def test_a_refund_while_stripe_is_down_is_retried_by_reconcile(app, alice, boss, inventory, stripe_fake, lamp):
+    order_id = paid_order(app, alice, lamp, stripe_fake)
+    stripe_fake.down = True
+    response = post_form(boss, f"/orders/admin/{order_id}/cancel", {"restock": "y"})
+    assert response.status_code == 303
+    order = fresh(app, order_id)
+    assert order.status == CANCELLED and order.refund_state == "due"
+    stripe_fake.down = False
+    with app.app_context():
+        assert reconcile() == {"refunded": 1}
+    assert fresh(app, order_id).refund_state == "done" and len(stripe_fake.refunds) == 1
+
+
+def test_a_customer_cannot_refund(alice, stripe_fake, app, lamp):
+    order_id = paid_order(app, alice, lamp, stripe_fake)
+    assert post_form(alice, f"/orders/admin/{order_id}/cancel").status_code == 403
+
+
+# ----- JSON API and readiness ----------------------------------------------------------------------
+
+
+def test_the_api_checkout_answers_the_url_and_the_order_shows_it(app, alice, bearer, stripe_fake, lamp):
+    order_id = place(alice, lamp, 1)
+    client = app.test_client()
+    response = client.post(f"/orders/api/orders/{order_id}/checkout", headers=bearer("alice"))
+    assert response.status_code == 200 and response.get_json()["url"].startswith("https://checkout.fake/")
+    shown = client.get(f"/orders/api/orders/{order_id}", headers=bearer("alice")).get_json()
+    assert shown["payment_url"] == response.get_json()["url"]
+    assert client.post(f"/orders/api/orders/{order_id}/checkout", headers=bearer("bob")).status_code == 404
+    stripe_fake.down = True
+    client.post(f"/orders/api/orders/{order_id}/cancel", headers=bearer("alice"))
+    assert fresh(app, order_id).status == PENDING
+
+
+def test_readyz_says_whether_stripe_is_configured(app):
+    app.config.update(STRIPE_SECRET_KEY="sk_test_x", STRIPE_WEBHOOK_SECRET="whsec_x")
+    checks = app.test_client().get("/orders/readyz").get_json()["checks"]
+    assert checks["stripe"] == "ok" and "inventory" in checks
+    app.config["STRIPE_WEBHOOK_SECRET"] = None
+    checks = app.test_client().get("/orders/readyz").get_json()["checks"]
+    assert "STRIPE_WEBHOOK_SECRET" in checks["stripe"]

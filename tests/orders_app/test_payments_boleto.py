@@ -1,0 +1,90 @@
+"""Boleto (SHOP_CURRENCY=brl): issued keeps the order Pending and its stock held until the due date +
+1 day, with no edits or cancels; settled it is paid, lapsed it is cancelled."""
+
+from datetime import timedelta
+
+import pytest
+
+from orders_app.clients.stripe_client import EXTENSION_KEY
+from orders_app.extensions import db
+from orders_app.models import CANCELLED, COMMITTED, PAID, PENDING, RELEASED, Order, utcnow
+from orders_app.ordering import sweep
+from orders_app.payments import reconcile
+from tests.orders_app.conftest import place, post_form
+from tests.orders_app.fake_stripe import WEBHOOK_SECRET, FakeStripe
+from tests.orders_app.test_payments import deliver, fresh, pay, session_of
+
+
+@pytest.fixture
+def stripe_fake(app) -> FakeStripe:
+    app.config["SHOP_CURRENCY"] = "brl"
+    fake = FakeStripe()
+    app.extensions[EXTENSION_KEY] = fake
+    app.config["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
+    return fake
+
+
+@pytest.fixture
+def radio(inventory) -> int:
+    return inventory.add_item("Radio", 9990, 5)
+
+
+@pytest.fixture
+def boleto_order(app, alice, stripe_fake, radio) -> int:
+    order_id = place(alice, radio, 2)
+    assert pay(alice, order_id).status_code == 303
+    outcome = deliver(app, stripe_fake.issue_boleto(session_of(app, order_id))).get_json()["outcome"]
+    assert outcome == "awaiting_payment"
+    return order_id
+
+
+def test_a_brl_session_offers_boleto_and_card(app, alice, stripe_fake, radio):
+    order_id = place(alice, radio, 1)
+    pay(alice, order_id)
+    [(params, _)] = stripe_fake.saved.values()
+    assert params["payment_method_types"] == ["card", "boleto"]
+    assert params["line_items"][0]["price_data"]["currency"] == "brl"
+
+
+def test_an_issued_boleto_keeps_the_order_pending_with_its_stock_held_until_the_due_date(
+    app, alice, inventory, stripe_fake, boleto_order
+):
+    order = fresh(app, boleto_order)
+    due = stripe_fake.boleto_due(order.stripe_session_id)
+    assert order.status == PENDING and order.awaiting_payment
+    assert order.pay_by == due and order.hold_expires_at == due + timedelta(days=1)
+    assert inventory.holds[f"order-{boleto_order}"].expires_at == (due + timedelta(days=1)).isoformat() + "Z"
+    page = alice.get(f"/orders/{boleto_order}").get_data(as_text=True)
+    assert "awaiting payment: boleto issued" in page and "Boleto due" in page
+    assert 'id="pay-order"' not in page and 'id="cancel-order"' not in page
+
+
+def test_an_issued_boleto_refuses_edits_cancels_and_another_payment(app, alice, inventory, stripe_fake, boleto_order):
+    for path, form in ((f"/orders/{boleto_order}/edit", {"quantity": 1}), (f"/orders/{boleto_order}/cancel", {})):
+        response = post_form(alice, path, form, htmx=True)
+        assert "A boleto was issued for this order" in response.get_data(as_text=True), path
+    assert pay(alice, boleto_order).status_code == 409
+    with app.app_context():
+        assert sweep(now=utcnow() + timedelta(hours=2)) == {}  # the old payment deadline does not cancel it
+    assert fresh(app, boleto_order).status == PENDING and inventory.held() == {f"order-{boleto_order}": 2}
+
+
+def test_a_settled_boleto_pays_the_order_and_commits_its_stock(app, inventory, stripe_fake, boleto_order):
+    event = stripe_fake.settle(session_of(app, boleto_order), succeeded=True)
+    assert deliver(app, event).get_json()["outcome"] == "paid"
+    order = fresh(app, boleto_order)
+    assert (order.status, order.hold_state) == (PAID, COMMITTED) and inventory.stock(1) == 3
+
+
+def test_a_lapsed_boleto_cancels_the_order_and_returns_its_stock(app, inventory, stripe_fake, boleto_order):
+    event = stripe_fake.settle(session_of(app, boleto_order), succeeded=False)
+    assert deliver(app, event).get_json()["outcome"] == "released"
+    order = fresh(app, boleto_order)
+    assert (order.status, order.hold_state) == (CANCELLED, RELEASED) and inventory.stock(1) == 5
+
+
+def test_reconcile_finds_a_settled_boleto_whose_event_was_missed(app, inventory, stripe_fake, boleto_order):
+    stripe_fake.settle(session_of(app, boleto_order), succeeded=True)  # never delivered
+    with app.app_context():
+        assert reconcile() == {"paid": 1}
+        assert db.session.get(Order, boleto_order).hold_state == COMMITTED

@@ -1,0 +1,246 @@
+"""Ordering an item: the quote, the order form, and the saga of DESIGN step 1 with its failures."""
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from orders_app.extensions import db
+from orders_app.models import HELD, REQUESTING, Order
+from tests.orders_app.conftest import place, post_form
+
+
+def order_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Order))
+
+
+def get_order(app, order_id) -> Order:
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        db.session.expunge_all()
+        return order
+
+
+def test_quote_is_unit_price_times_quantity_exact_to_the_cent(client_anonymous, widget):
+    response = client_anonymous.get(f"/orders/quote?inventory_id={widget}&quantity=3", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<html" not in html and "order-total" not in html  # the inner text of #order-total
+    assert "3 × $0.10 = <strong>$0.30</strong>" in html
+
+
+@pytest.mark.parametrize(
+    ("setup", "quantity", "message"),
+    [
+        ("plain", "11", "only 10 left"),
+        ("archived", "1", "this item is no longer sold"),
+        ("down", "1", "the inventory service is not answering"),
+        ("plain", "0", "Enter a whole number of units from 1 to 1000."),
+        ("plain", "abc", "Enter a whole number of units from 1 to 1000."),
+    ],
+)
+def test_quote_says_what_is_wrong_in_plain_words(client_anonymous, inventory, setup, quantity, message):
+    item = inventory.add_item("Old lamp", 1999, 10, archived=setup == "archived")
+    inventory.down = setup == "down"
+    response = client_anonymous.get(f"/orders/quote?inventory_id={item}&quantity={quantity}")
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+
+
+def test_order_form_shows_the_item_and_total(alice, widget):
+    html = alice.get(f"/orders/new?inventory_id={widget}&quantity=2").get_data(as_text=True)
+    assert "Order Widget" in html and "$0.10" in html and "10 in stock" in html
+    assert "2 × $0.10 = <strong>$0.20</strong>" in html
+    assert 'hx-get="/orders/quote"' in html and 'hx-target="#order-total"' in html
+
+
+def test_order_form_needs_a_login(client_anonymous, widget):
+    response = client_anonymous.get(f"/orders/new?inventory_id={widget}")
+    assert response.status_code == 302 and "/users/login?next=" in response.headers["Location"]
+
+
+def test_ordering_three_at_ten_cents_holds_three_and_costs_thirty_cents(app, alice, inventory, widget):
+    order_id = place(alice, widget, 3)
+    order = get_order(app, order_id)
+    assert (order.status, order.hold_state, order.quantity, order.total_cents) == ("Pending", HELD, 3, 30)
+    assert (order.item_name, order.unit_price_cents, order.currency, order.user_login) == ("Widget", 10, "usd", "alice")
+    assert inventory.held() == {f"order-{order_id}": 3}
+    assert inventory.stock(widget) == 7
+    page = alice.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert "$0.30" in page and "Pending" in page and "Order placed" in page
+
+
+def test_the_hold_lasts_the_payment_window_plus_five_minutes(app, alice, inventory, widget):
+    order = get_order(app, place(alice, widget, 1))
+    assert (order.pay_by - order.created_at).total_seconds() == 30 * 60
+    assert (order.hold_expires_at - order.created_at).total_seconds() == 35 * 60
+    assert inventory.holds[order.key].expires_at.endswith("Z")
+
+
+def test_ordering_more_than_in_stock_says_how_many_are_left_and_creates_nothing(app, alice, inventory, widget):
+    response = post_form(alice, "/orders/", {"inventory_id": widget, "quantity": 11})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "only 10 left" in html and 'aria-invalid="true"' in html
+    assert order_count(app) == 0 and inventory.held() == {} and inventory.stock(widget) == 10
+
+
+def test_losing_the_race_for_the_last_units_deletes_the_order(app, alice, inventory, widget):
+    def someone_else_buys(method, args):
+        if method == "hold":
+            inventory.before_call = None
+            inventory.hold("order-other", widget, 9, __import__("datetime").datetime(2030, 1, 1))
+
+    inventory.before_call = someone_else_buys
+    response = post_form(alice, "/orders/", {"inventory_id": widget, "quantity": 3})
+    assert response.status_code == 409 and "only 1 left" in response.get_data(as_text=True)
+    assert order_count(app) == 0 and inventory.held() == {"order-other": 9}
+
+
+def test_an_archived_item_is_no_longer_sold(app, alice, inventory):
+    lamp = inventory.add_item("Old lamp", 1999, 10, archived=True)
+    response = post_form(alice, "/orders/", {"inventory_id": lamp, "quantity": 1})
+    assert response.status_code == 410 and "this item is no longer sold" in response.get_data(as_text=True)
+    assert order_count(app) == 0
+
+
+def test_inventory_down_fails_cleanly_and_reserves_nothing(app, alice, inventory, widget):
+    inventory.down = True
+    response = post_form(alice, "/orders/", {"inventory_id": widget, "quantity": 2})
+    assert response.status_code == 503
+    assert "the inventory service is not answering; nothing was reserved" in response.get_data(as_text=True)
+    assert order_count(app) == 0
+
+
+@pytest.mark.parametrize("mode", ["before", "after"])
+def test_a_hold_whose_answer_is_lost_is_released_and_the_order_deleted(app, alice, inventory, widget, mode):
+    """ "after": inventory held the stock, then timed out or answered 500 — the hold is given back."""
+    inventory.fail("hold", mode)
+    response = post_form(alice, "/orders/", {"inventory_id": widget, "quantity": 4})
+    assert response.status_code == 503 and "nothing was reserved" in response.get_data(as_text=True)
+    assert order_count(app) == 0
+    assert inventory.held() == {} and inventory.stock(widget) == 10
+
+
+def test_when_the_release_fails_too_the_sweeper_releases_and_deletes(app, alice, inventory, widget):
+    inventory.fail("hold", "after")
+    inventory.fail("release", "before")
+    response = post_form(alice, "/orders/", {"inventory_id": widget, "quantity": 4})
+    assert response.status_code == 503
+    assert inventory.stock(widget) == 6  # held, answer lost, release failed: not yet back
+    assert not re.search(r'id="order-\d+"', alice.get("/orders/").get_data(as_text=True))  # hidden from the customer
+    with app.app_context():
+        from orders_app.ordering import sweep
+
+        assert sweep() == {"deleted": 1}
+    assert order_count(app) == 0 and inventory.stock(widget) == 10
+
+
+def test_a_crash_between_hold_and_order_write_is_finished_by_the_sweeper(app, alice, inventory, widget):
+    from datetime import timedelta
+
+    from orders_app.models import utcnow
+    from orders_app.ordering import InjectedFault, sweep
+
+    app.config["ORDERS_FAULT_AFTER_HOLD"] = "raise"
+    with pytest.raises(InjectedFault):
+        post_form(alice, "/orders/", {"inventory_id": widget, "quantity": 2})
+    app.config["ORDERS_FAULT_AFTER_HOLD"] = None
+    with app.app_context():
+        (order,) = db.session.scalars(select(Order)).all()
+        assert order.hold_state == REQUESTING
+        assert sweep() == {}  # younger than a minute: a request may still be working on it
+        assert sweep(now=utcnow() + timedelta(minutes=2)) == {"placed": 1}
+        order_id = order.id
+    assert get_order(app, order_id).hold_state == HELD
+    assert inventory.held() == {f"order-{order_id}": 2}
+    assert f"#{order_id}" in alice.get("/orders/").get_data(as_text=True)
+
+
+def test_the_fault_hook_is_ignored_outside_tests(app, alice, widget):
+    app.config.update(ORDERS_FAULT_AFTER_HOLD="raise", SHOP_ENV="production")
+    place(alice, widget, 1)
+
+
+def test_a_requesting_order_without_a_hold_is_deleted_by_the_sweeper(app, alice, inventory, widget):
+    from datetime import timedelta
+
+    from orders_app.models import utcnow
+    from orders_app.ordering import sweep
+
+    inventory.down = True
+    with app.app_context():
+        app.config["ORDERS_FAULT_AFTER_HOLD"] = None
+        order = Order(
+            user_id=1,
+            user_login="alice",
+            inventory_id=widget,
+            item_name="Widget",
+            unit_price_cents=10,
+            quantity=1,
+            total_cents=10,
+            currency="usd",
+            hold_expires_at=utcnow() + timedelta(minutes=35),
+        )
+        db.session.add(order)
+        db.session.commit()
+        later = utcnow() + timedelta(minutes=2)
+        assert sweep(now=later) == {"skipped": 1}  # inventory down: try again next time
+        inventory.down = False
+        assert sweep(now=later) == {"deleted": 1}
+    assert order_count(app) == 0 and inventory.stock(widget) == 10
+
+
+def test_order_ids_are_never_reused_after_a_failed_order(app, alice, inventory, widget):
+    first = place(alice, widget, 1)
+    inventory.fail("hold", "before")
+    assert post_form(alice, "/orders/", {"inventory_id": widget, "quantity": 1}).status_code == 503
+    # the failed order's row was the last one; its id is not handed out again
+    assert place(alice, widget, 1) == first + 2
+
+
+def test_a_hold_left_under_the_same_key_by_another_order_is_not_taken_over(app, alice, inventory, widget):
+    from datetime import datetime
+
+    inventory.hold("order-1", widget, 5, datetime(2030, 1, 1))  # from an orders database since reset
+    response = post_form(alice, "/orders/", {"inventory_id": widget, "quantity": 2})
+    assert response.status_code == 503
+    assert order_count(app) == 0 and inventory.held() == {"order-1": 5}
+
+
+def test_a_sweeper_that_places_the_order_first_wins_and_the_customer_sees_it_placed(app, alice, inventory, widget):
+    """The hold's answer is lost; before the request gives up, a sweeper finds the hold and places it."""
+    from datetime import timedelta
+
+    from orders_app.models import utcnow
+    from orders_app.ordering import sweep
+
+    def sweeper_runs(method, args):
+        if method == "hold":
+            inventory.after_call = None
+            assert sweep(now=utcnow() + timedelta(minutes=2)) == {"placed": 1}
+
+    inventory.fail("hold", "after")
+    inventory.after_call = sweeper_runs
+    order_id = place(alice, widget, 3)
+    assert get_order(app, order_id).hold_state == HELD
+    assert inventory.held() == {f"order-{order_id}": 3}
+
+
+def test_a_sweeper_that_gives_up_first_wins_and_the_late_hold_is_released(app, alice, inventory, widget):
+    """The sweeper finds no hold yet and deletes the row; the hold that lands after is given back."""
+    from datetime import timedelta
+
+    from orders_app.models import utcnow
+    from orders_app.ordering import sweep
+
+    def sweeper_runs(method, args):
+        if method == "hold":
+            inventory.before_call = None
+            assert sweep(now=utcnow() + timedelta(minutes=2)) == {"deleted": 1}
+
+    inventory.before_call = sweeper_runs
+    response = post_form(alice, "/orders/", {"inventory_id": widget, "quantity": 3})
+    assert response.status_code == 503
+    assert order_count(app) == 0 and inventory.held() == {} and inventory.stock(widget) == 10

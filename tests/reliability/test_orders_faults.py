@@ -1,0 +1,244 @@
+"""Ordering when inventory or orders_app fails halfway: never a hold without a Pending order, never
+a Pending order without a hold.
+
+A module of its own Stack (these tests stop and kill processes). orders_app talks to inventory
+through `InventoryProxy`, a small forwarding server in the test that can delay or spoil the answer
+to a hold after inventory has applied it.
+"""
+
+import http.server
+import json
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+
+from shared_ui.config import PROJECT_ROOT
+from tests.shop_stack import Stack, free_port
+from tests.stack.test_orders import admin_token, customer, new_item, order, placed, reservation, stock_of
+
+HOLDS = "/inventory/internal/reservations"
+FORWARDED_HEADERS = ("X-Service-Token", "X-Request-ID", "Content-Type")
+
+
+class InventoryProxy:
+    """Forwards to the real inventory; `spoil` = "slow" or "error" spoils the answers to new holds.
+
+    "slow": the hold is applied, then the answer comes after orders_app's read timeout.
+    "error": the hold is applied, then the answer is a 500.
+    """
+
+    def __init__(self):
+        self.port = free_port()
+        self.target = ""
+        self.spoil: str | None = None
+        self.hold_keys: list[str] = []
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                self.forward()
+
+            def do_POST(self):
+                self.forward()
+
+            def do_PATCH(self):
+                self.forward()
+
+            def forward(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {name: self.headers[name] for name in FORWARDED_HEADERS if self.headers.get(name)}
+                answer = requests.request(
+                    self.command, proxy.target + self.path, data=body, headers=headers, timeout=10
+                )
+                status, payload = answer.status_code, answer.content
+                if self.command == "POST" and self.path == HOLDS:
+                    proxy.hold_keys.append(json.loads(body)["key"])
+                    if proxy.spoil == "slow":
+                        time.sleep(4)  # past orders_app's 3 s read timeout
+                    elif proxy.spoil == "error":
+                        status, payload = 500, b'{"error": {"code": "internal_error", "message": "boom"}}'
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:
+                    pass  # orders_app gave up waiting
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def proxy():
+    server = InventoryProxy()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def shop(proxy, request):
+    stack = Stack(INVENTORY_URL=proxy.url)
+    proxy.target = f"http://127.0.0.1:{stack.env['INVENTORY_PORT']}"
+    try:
+        stack.start()
+    except Exception:
+        stack.close(keep_files=True)
+        raise
+    yield stack
+    if request.session.testsfailed:
+        for name in ("orders", "inventory", "jobs"):
+            print(f"\n----- {name} log (tail) -----\n{stack.log(name)[-4000:]}")
+    stack.close()
+
+
+@pytest.fixture(autouse=True)
+def honest_proxy(proxy):
+    proxy.spoil = None
+    yield
+    proxy.spoil = None
+
+
+def all_orders(stack) -> list[dict]:
+    response = requests.get(
+        stack.url("/orders/api/orders?all=1&per_page=100"),
+        headers={"Authorization": f"Bearer {admin_token(stack)}"},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def assert_holds_match_orders(stack, item_id: int, stock_before: int) -> None:
+    """Every Pending order of the item has its hold, and nothing else of the item is held."""
+    pending = [o for o in all_orders(stack) if o["inventory_id"] == item_id and o["status"] == "Pending"]
+    for found in pending:
+        hold = reservation(stack, found["id"])
+        assert hold is not None and hold["state"] == "held" and hold["quantity"] == found["quantity"], found
+    assert stock_of(stack, item_id) == stock_before - sum(o["quantity"] for o in pending)
+
+
+def sweep(stack) -> dict:
+    """`flask --app orders_app orders sweep`, finishing every unfinished step at once."""
+    result = subprocess.run(
+        [str(PROJECT_ROOT / ".venv/bin/flask"), "--app", "orders_app", "orders", "sweep", "--older-than", "0"],
+        cwd=PROJECT_ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_with_inventory_stopped_ordering_fails_within_seconds_and_holds_nothing(shop):
+    item = new_item(shop, quantity=10)
+    alice = customer(shop)
+    shop.stop("inventory")
+    try:
+        started = time.monotonic()
+        response = order(alice, item, 2)
+        elapsed = time.monotonic() - started
+        assert response.status_code == 503 and elapsed < 5
+        assert "the inventory service is not answering; nothing was reserved" in response.text
+        quote = alice.get(f"/orders/quote?inventory_id={item}&quantity=2", htmx=True)
+        assert "the inventory service is not answering" in quote.text
+    finally:
+        shop.start("inventory")
+    assert [o for o in all_orders(shop) if o["inventory_id"] == item] == []
+    assert_holds_match_orders(shop, item, 10)
+    placed(order(alice, item, 2))  # and once inventory is back, ordering works again
+    assert_holds_match_orders(shop, item, 10)
+
+
+def test_inventory_slow_past_the_timeout_leaves_nothing_held(shop, proxy):
+    item = new_item(shop, quantity=10)
+    alice = customer(shop)
+    proxy.spoil = "slow"
+    started = time.monotonic()
+    response = order(alice, item, 3)
+    elapsed = time.monotonic() - started
+    assert response.status_code == 503 and "nothing was reserved" in response.text
+    assert elapsed < 20  # far inside gunicorn's 30 s worker timeout
+    key = proxy.hold_keys[-1]
+    assert reservation(shop, int(key.split("-")[1]))["state"] == "released"  # it was held, then given back
+    assert [o for o in all_orders(shop) if o["inventory_id"] == item] == []
+    assert_holds_match_orders(shop, item, 10)
+
+
+def test_inventory_applying_a_hold_then_answering_500_leaves_nothing_held(shop, proxy):
+    item = new_item(shop, quantity=10)
+    alice = customer(shop)
+    proxy.spoil = "error"
+    response = order(alice, item, 4)
+    assert response.status_code == 503 and "nothing was reserved" in response.text
+    key = proxy.hold_keys[-1]
+    assert proxy.hold_keys.count(key) == 2  # tried, then retried: the same key, so held once
+    assert reservation(shop, int(key.split("-")[1]))["state"] == "released"
+    assert_holds_match_orders(shop, item, 10)
+    proxy.spoil = None
+    order_id = placed(order(alice, item, 4))
+    assert reservation(shop, order_id)["quantity"] == 4
+    assert_holds_match_orders(shop, item, 10)
+
+
+def test_orders_killed_between_hold_and_order_write_is_finished_after_restart(shop, proxy):
+    item = new_item(shop, quantity=10)
+    alice = customer(shop)
+    earlier = placed(order(alice, item, 1))
+    shop.env["ORDERS_FAULT_AFTER_HOLD"] = "exit"  # test-only hook: the worker dies once inventory held
+    shop.stop("orders")
+    shop.start("orders")
+    try:
+        response = order(alice, item, 2)
+        assert response.status_code in (502, 503, 504)
+    finally:
+        del shop.env["ORDERS_FAULT_AFTER_HOLD"]
+        shop.stop("orders", signal.SIGKILL)
+        shop.start("orders")
+    crashed = int(proxy.hold_keys[-1].split("-")[1])
+    assert reservation(shop, crashed)["state"] == "held"  # held at inventory, not yet placed here
+    assert crashed not in [o["id"] for o in all_orders(shop)]  # and invisible while unfinished
+
+    assert sweep(shop) == {"placed": 1}
+    orders = {o["id"]: o for o in all_orders(shop) if o["inventory_id"] == item}
+    assert set(orders) == {earlier, crashed} and orders[crashed]["status"] == "Pending"
+    assert_holds_match_orders(shop, item, 10)
+    assert "sweeper" in alice.get(f"/orders/{crashed}").text
+    assert sweep(shop) == {}
+    assert "orders.sweep" in shop.log("jobs")  # the jobs process runs the same sweeper every 15 s
+
+
+def test_a_cancel_while_inventory_is_down_returns_the_stock_once_it_is_back(shop):
+    item = new_item(shop, quantity=10)
+    alice = customer(shop)
+    order_id = placed(order(alice, item, 3))
+    shop.stop("inventory")
+    try:
+        cancelled = alice.post(f"/orders/{order_id}/cancel", htmx=True)
+        assert cancelled.status_code == 200 and ">Cancelled<" in cancelled.text
+    finally:
+        shop.start("inventory")
+    assert stock_of(shop, item) == 7  # not yet back: the release waits for the sweeper
+    assert sweep(shop) == {"released": 1}
+    assert stock_of(shop, item) == 10 and reservation(shop, order_id)["state"] == "released"

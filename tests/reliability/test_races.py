@@ -1,0 +1,151 @@
+"""Races through nginx: many buyers for the last units, an edit racing a cancel, writes on every app.
+
+After each race the stock ledger must balance: units on hand + held + committed = what was put in.
+"""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from tests.shop_client import DEFAULT_PASSWORD, ShopClient, new_login
+from tests.stack.test_orders import admin_token, new_item
+
+
+def ledger(stack, item_id: int) -> dict[str, int]:
+    """On hand, held and committed units of an item, read from inventory's own database."""
+    (on_hand,) = stack.query("inventory", "SELECT quantity FROM inventory WHERE id = :id", id=item_id)[0]
+    rows = stack.query(
+        "inventory",
+        "SELECT state, COALESCE(SUM(quantity), 0) FROM reservations WHERE item_id = :id GROUP BY state",
+        id=item_id,
+    )
+    by_state = {state: int(total) for state, total in rows}
+    return {"on_hand": on_hand, "held": by_state.get("held", 0), "committed": by_state.get("committed", 0)}
+
+
+def api_customers(stack, count: int) -> list[str]:
+    """`count` fresh users' bearer tokens (registered through the API, in parallel)."""
+
+    def one(_):
+        login = new_login("racer")
+        created = requests.post(stack.url("/users/api/users"), json={"login": login, "password": DEFAULT_PASSWORD})
+        assert created.status_code == 201, created.text
+        token = requests.post(stack.url("/users/api/tokens"), json={"login": login, "password": DEFAULT_PASSWORD})
+        return token.json()["token"]
+
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def test_fifty_buyers_race_for_the_last_five_units(stack):
+    item = new_item(stack, price="3.00", quantity=5)
+    tokens = api_customers(stack, 50)
+    start = threading.Barrier(50)
+
+    def buy(token):
+        start.wait()
+        return requests.post(
+            stack.url("/orders/api/orders"),
+            json={"inventory_id": item, "quantity": 1},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+
+    with ThreadPoolExecutor(50) as pool:
+        responses = list(pool.map(buy, tokens))
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(201) == 5, statuses
+    refused = [r for r in responses if r.status_code != 201]
+    assert all(r.status_code == 409 and r.json()["error"]["code"] == "insufficient_stock" for r in refused)
+    assert ledger(stack, item) == {"on_hand": 0, "held": 5, "committed": 0}
+    orders = {r.json()["id"] for r in responses if r.status_code == 201}
+    assert len(orders) == 5
+
+
+def test_an_edit_racing_a_cancel_leaves_one_consistent_outcome(stack):
+    item = new_item(stack, price="1.00", quantity=20)
+    (token,) = api_customers(stack, 1)
+    headers = {"Authorization": f"Bearer {token}"}
+    for _ in range(5):
+        created = requests.post(
+            stack.url("/orders/api/orders"), json={"inventory_id": item, "quantity": 2}, headers=headers
+        )
+        order_id = created.json()["id"]
+        start = threading.Barrier(2)
+
+        def edit(order_id=order_id, start=start):
+            start.wait()
+            return requests.patch(
+                stack.url(f"/orders/api/orders/{order_id}"), json={"quantity": 4}, headers=headers, timeout=30
+            )
+
+        def cancel(order_id=order_id, start=start):
+            start.wait()
+            return requests.post(stack.url(f"/orders/api/orders/{order_id}/cancel"), headers=headers, timeout=30)
+
+        with ThreadPoolExecutor(2) as pool:
+            edited, cancelled = pool.submit(edit), pool.submit(cancel)
+            edited, cancelled = edited.result(), cancelled.result()
+        assert edited.status_code in (200, 409) and cancelled.status_code in (200, 409)
+        final = requests.get(stack.url(f"/orders/api/orders/{order_id}"), headers=headers).json()
+        if cancelled.status_code == 200:
+            assert final["status"] == "Cancelled"
+        else:  # the edit won; a second cancel now goes through
+            assert final["quantity"] == 4
+            again = requests.post(stack.url(f"/orders/api/orders/{order_id}/cancel"), headers=headers)
+            assert again.status_code == 200
+    # Every order ended cancelled: all 20 units are back on hand, none held.
+    assert ledger(stack, item) == {"on_hand": 20, "held": 0, "committed": 0}
+
+
+def test_two_hundred_concurrent_writes_across_the_apps_never_hit_a_locked_database(stack):
+    admin = admin_token(stack)
+    item = new_item(stack, price="2.50", quantity=1000)
+    tokens = api_customers(stack, 10)
+    before = {app: stack.log(app).count("database is locked") for app in ("inventory", "users", "orders")}
+
+    def write(n):
+        kind = n % 4
+        if kind == 0:
+            return requests.post(
+                stack.url("/users/api/users"), json={"login": new_login("w"), "password": DEFAULT_PASSWORD}, timeout=30
+            )
+        if kind == 1:
+            return requests.patch(
+                stack.url(f"/inventory/api/items/{item}"),
+                json={"description": f"edit {n}"},
+                headers={"Authorization": f"Bearer {admin}"},
+                timeout=30,
+            )
+        return requests.post(
+            stack.url("/orders/api/orders"),
+            json={"inventory_id": item, "quantity": 1},
+            headers={"Authorization": f"Bearer {tokens[n % len(tokens)]}"},
+            timeout=30,
+        )
+
+    with ThreadPoolExecutor(24) as pool:
+        responses = list(pool.map(write, range(200)))
+
+    assert [r.status_code for r in responses if r.status_code not in (200, 201)] == []
+    after = {app: stack.log(app).count("database is locked") for app in ("inventory", "users", "orders")}
+    assert after == before
+    placed = sum(1 for n, r in enumerate(responses) if n % 4 in (2, 3) and r.status_code == 201)
+    assert placed == 100
+    assert ledger(stack, item) == {"on_hand": 900, "held": 100, "committed": 0}
+
+
+def test_registration_of_one_login_twice_at_once_creates_one_account(stack):
+    login = new_login("twin")
+    start = threading.Barrier(6)
+
+    def register(_):
+        start.wait()
+        return requests.post(stack.url("/users/api/users"), json={"login": login, "password": DEFAULT_PASSWORD})
+
+    with ThreadPoolExecutor(6) as pool:
+        statuses = sorted(r.status_code for r in pool.map(register, range(6)))
+    assert statuses == [201, 409, 409, 409, 409, 409]
+    ShopClient(stack.base_url).login(login)

@@ -1,0 +1,345 @@
+"""Payments through nginx with the real inventory and the Stripe emulator: a link per order, card
+payments, declines, expiry, cancel and edit with a link open, admin refunds, forged webhooks.
+Helpers here serve the other payments tests (reliability, boleto, browser)."""
+
+import json
+import re
+import secrets
+import threading
+import time
+from datetime import UTC, datetime
+
+import requests
+import stripe
+
+from tests.shop_client import ShopClient
+from tests.shop_stack import wait_until
+from tests.stack.test_orders import admin_token, customer, new_item, order, placed, reservation, stock_of
+
+CARD_OK = "4242 4242 4242 4242"
+CARD_DECLINED = "4000 0000 0000 0002"
+SESSION_URL = re.compile(r"/checkout/(cs_[A-Za-z0-9_]+)$")
+
+
+# ----- helpers --------------------------------------------------------------------------------
+
+
+def emulator(stack, path: str) -> str:
+    return stack.env["STRIPE_API_BASE"] + path
+
+
+def pay(client: ShopClient, order_id: int) -> requests.Response:
+    """The order page's Pay button, without following the redirect."""
+    return client.post(f"/orders/{order_id}/pay")
+
+
+def checkout_url(client: ShopClient, order_id: int) -> str:
+    response = pay(client, order_id)
+    assert response.status_code == 303, response.text
+    return response.headers["Location"]
+
+
+def session_id(url: str) -> str:
+    return SESSION_URL.search(url).group(1)
+
+
+def complete(stack, session: str, card: str = CARD_OK, **form) -> requests.Response:
+    """What the emulator's Pay does with a test card (or method=boleto)."""
+    data = {"card": card, **form} if "method" not in form else form
+    return requests.post(emulator(stack, f"/_emulator/checkout/{session}/complete"), data=data, timeout=10)
+
+
+def control(stack, path: str, **form) -> requests.Response:
+    return requests.post(emulator(stack, f"/_emulator{path}"), data=form, timeout=10)
+
+
+def stripe_client(stack) -> stripe.StripeClient:
+    return stripe.StripeClient(stack.env["STRIPE_SECRET_KEY"], base_addresses={"api": stack.env["STRIPE_API_BASE"]})
+
+
+def api_order(stack, order_id: int) -> dict:
+    """The order as the JSON API shows it to an admin."""
+    response = requests.get(
+        stack.url(f"/orders/api/orders/{order_id}"),
+        headers={"Authorization": f"Bearer {admin_token(stack)}"},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def status_of(stack, order_id: int) -> str:
+    return api_order(stack, order_id)["status"]
+
+
+def wait_for_status(stack, order_id: int, status: str, timeout: float = 20) -> None:
+    wait_until(lambda: status_of(stack, order_id) == status, timeout=timeout, interval=0.2)
+
+
+def emulator_events(stack, session: str) -> list[dict]:
+    """The emulator's events of a session, oldest first, with their payloads and deliveries."""
+    response = requests.get(emulator(stack, "/_emulator/events"), params={"session": session}, timeout=10)
+    response.raise_for_status()
+    return list(reversed(response.json()))
+
+
+def signed_post(
+    stack, event: dict, *, secret: str | None = None, timestamp: int | None = None, body: bytes | None = None
+) -> requests.Response:
+    """Deliver an event to the shop's webhook through nginx, signed as Stripe signs."""
+    body = body if body is not None else json.dumps(event).encode()
+    header = sign(body, secret or stack.env["STRIPE_WEBHOOK_SECRET"], timestamp)
+    return requests.post(
+        stack.url("/orders/stripe/webhook"),
+        data=body,
+        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+        timeout=15,
+    )
+
+
+def sign(body: bytes, secret: str, timestamp: int | None = None) -> str:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = stripe.WebhookSignature._compute_signature(f"{timestamp}.{body.decode()}", secret)
+    return f"t={timestamp},v1={digest}"
+
+
+def session_event(stack, event_type: str, session: str, event_id: str) -> dict:
+    """An event about a session as the emulator has it now (for tests that choose the order of events)."""
+    obj = stripe_client(stack).v1.checkout.sessions.retrieve(session).to_dict()
+    return {"id": event_id, "object": "event", "type": event_type, "created": 0, "data": {"object": obj}}
+
+
+def history(client: ShopClient, order_id: int) -> str:
+    return client.get(f"/orders/{order_id}").text
+
+
+def count_in_history(client: ShopClient, order_id: int, title: str) -> int:
+    """How many lines of the order's history say `title` in their What column."""
+    table = history(client, order_id).split('class="order-history"', 1)[1].split("</table>", 1)[0]
+    rows = [re.findall(r"<td>(.*?)</td>", row, re.S) for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
+    return sum(1 for cells in rows if len(cells) > 2 and cells[2] == title)
+
+
+def rfc3339(unix: int) -> str:
+    return datetime.fromtimestamp(unix, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ----- tests ----------------------------------------------------------------------------------
+
+
+def test_every_order_gets_its_own_link_and_paying_again_reuses_it(stack):
+    name = f"Blue lamp {secrets.token_hex(3)}"
+    item = new_item(stack, price="12.50", quantity=10, name=name)
+    alice = customer(stack)
+    first, second = placed(order(alice, item, 2)), placed(order(alice, item, 1))
+    first_url, second_url = checkout_url(alice, first), checkout_url(alice, second)
+    assert first_url.startswith(stack.env["STRIPE_API_BASE"] + "/checkout/cs_") and first_url != second_url
+    assert checkout_url(alice, first) == first_url
+    session = stripe_client(stack).v1.checkout.sessions.retrieve(
+        session_id(first_url), params={"expand": ["line_items"]}
+    )
+    [line] = session.line_items.data
+    assert (line.description, line.quantity, line.price.unit_amount, session.amount_total) == (name, 2, 1250, 2500)
+    assert session.client_reference_id == str(first) and session.metadata["order_id"] == str(first)
+    assert session.success_url == stack.url("/orders/checkout/success?session_id={CHECKOUT_SESSION_ID}")
+    assert session.cancel_url == stack.url(f"/orders/{first}?payment=cancelled")
+    assert api_order(stack, first)["payment_url"] == first_url
+    hold = reservation(stack, first)
+    assert hold["state"] == "held"
+    assert hold["expires_at"] == rfc3339(session.expires_at + 300)  # the hold outlives the link by 5 minutes
+
+
+def test_a_card_payment_marks_the_order_paid_and_commits_its_stock(stack):
+    item = new_item(stack, price="3.00", quantity=10)
+    alice = customer(stack)
+    order_id = placed(order(alice, item, 3))
+    session = session_id(checkout_url(alice, order_id))
+    paid = complete(stack, session)
+    assert paid.status_code == 200 and paid.json()["redirect_url"].endswith(f"session_id={session}")
+    wait_for_status(stack, order_id, "Paid")
+    wait_until(lambda: reservation(stack, order_id)["state"] == "committed")
+    assert stock_of(stack, item) == 7
+    page = history(alice, order_id)
+    assert "checkout.session.completed" in page and "Payment accepted: the order is paid" in page
+    success = alice.get(f"/orders/checkout/success?session_id={session}")
+    assert success.status_code == 200 and "Payment received" in success.text
+    assert api_order(stack, order_id)["payment_url"] is None
+    assert pay(alice, order_id).status_code == 409
+
+
+def test_a_declined_card_changes_nothing_and_the_order_stays_payable(stack):
+    item = new_item(stack, price="3.00", quantity=10)
+    alice = customer(stack)
+    order_id = placed(order(alice, item, 1))
+    url = checkout_url(alice, order_id)
+    declined = complete(stack, session_id(url), CARD_DECLINED)
+    assert declined.status_code == 402 and declined.json()["error"]["message"] == "Your card was declined."
+    assert status_of(stack, order_id) == "Pending" and reservation(stack, order_id)["state"] == "held"
+    assert checkout_url(alice, order_id) == url  # the same link, still open
+    complete(stack, session_id(url))
+    wait_for_status(stack, order_id, "Paid")
+
+
+def test_an_expired_session_cancels_the_order_and_returns_the_stock(stack):
+    item = new_item(stack, price="3.00", quantity=10)
+    alice = customer(stack)
+    order_id = placed(order(alice, item, 4))
+    session = session_id(checkout_url(alice, order_id))
+    assert stock_of(stack, item) == 6
+    assert control(stack, f"/checkout/{session}/expire").status_code == 200
+    wait_for_status(stack, order_id, "Cancelled")
+    wait_until(lambda: reservation(stack, order_id)["state"] == "released")
+    assert stock_of(stack, item) == 10
+    assert "Not paid: the order is cancelled and its stock returned" in history(alice, order_id)
+
+
+def test_cancelling_a_pending_order_expires_its_link_at_stripe(stack):
+    item = new_item(stack, price="3.00", quantity=10)
+    alice = customer(stack)
+    order_id = placed(order(alice, item, 2))
+    session = session_id(checkout_url(alice, order_id))
+    cancelled = alice.post(f"/orders/{order_id}/cancel", htmx=True)
+    assert ">Cancelled<" in cancelled.text
+    assert stripe_client(stack).v1.checkout.sessions.retrieve(session).status == "expired"
+    assert stock_of(stack, item) == 10
+    paying = complete(stack, session)
+    assert paying.status_code == 409  # the link is closed: nobody can pay a cancelled order
+
+
+def test_cancelling_an_order_that_was_just_paid_fulfils_it_instead(stack):
+    item = new_item(stack, price="3.00", quantity=10)
+    alice = customer(stack)
+    order_id = placed(order(alice, item, 2))
+    session = session_id(checkout_url(alice, order_id))
+    complete(stack, session)
+    cancelled = alice.post(f"/orders/{order_id}/cancel", htmx=True)
+    assert "This order was just paid" in cancelled.text or ">Paid<" in cancelled.text
+    wait_for_status(stack, order_id, "Paid")
+    wait_until(lambda: reservation(stack, order_id)["state"] == "committed")
+    assert stock_of(stack, item) == 8
+
+
+def test_an_edit_expires_the_link_and_the_next_pay_makes_a_new_one(stack):
+    item = new_item(stack, price="3.00", quantity=10)
+    alice = customer(stack)
+    order_id = placed(order(alice, item, 1))
+    old = checkout_url(alice, order_id)
+    edited = alice.post(f"/orders/{order_id}/edit", {"quantity": 2}, htmx=True)
+    assert "Quantity changed to 2" in edited.text
+    assert stripe_client(stack).v1.checkout.sessions.retrieve(session_id(old)).status == "expired"
+    new = checkout_url(alice, order_id)
+    assert new != old
+    assert stripe_client(stack).v1.checkout.sessions.retrieve(session_id(new)).amount_total == 600
+    complete(stack, session_id(new))
+    wait_for_status(stack, order_id, "Paid")
+    assert status_of(stack, order_id) == "Paid"  # the old link's expired event changed nothing
+
+
+def test_a_double_clicked_pay_creates_one_session(stack):
+    item = new_item(stack, price="3.00", quantity=10)
+    alice = customer(stack)
+    order_id = placed(order(alice, item, 1))
+    token = alice.csrf_token()
+    start = threading.Barrier(4)
+    answers = []
+
+    def click():
+        start.wait()
+        answers.append(
+            alice.http.post(
+                stack.url(f"/orders/{order_id}/pay"),
+                data={"csrf_token": token},
+                headers={"Origin": stack.base_url, "Referer": stack.url(f"/orders/{order_id}")},
+                allow_redirects=False,
+                timeout=30,
+            )
+        )
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [303] * 4
+    assert len({a.headers["Location"] for a in answers}) == 1
+    listed = stripe_client(stack).v1.checkout.sessions.list(params={"limit": 100})
+    mine = [
+        s
+        for s in (session.to_dict() for session in listed.data)
+        if s["metadata"].get("order_id") == str(order_id)
+        and s["metadata"].get("shop_instance") == stack.env["SHOP_INSTANCE_ID"]
+    ]
+    assert len(mine) == 1
+    assert count_in_history(alice, order_id, "Payment link") == 1
+
+
+def test_a_total_below_stripes_minimum_gets_a_clear_message(stack):
+    item = new_item(stack, price="0.10", quantity=10)
+    alice = customer(stack)
+    order_id = placed(order(alice, item, 3))
+    response = pay(alice, order_id)
+    assert response.status_code == 422 and "Card payments need a total of at least $0.50" in response.text
+    assert status_of(stack, order_id) == "Pending"
+
+
+def test_the_api_gives_the_checkout_url(stack):
+    item = new_item(stack, price="3.00", quantity=10)
+    alice = customer(stack)
+    order_id = placed(order(alice, item, 1))
+    token = alice.api_token(alice.login_name)
+    response = alice.api("POST", f"/orders/api/orders/{order_id}/checkout", token)
+    assert response.status_code == 200 and response.json()["url"].startswith(stack.env["STRIPE_API_BASE"])
+    assert alice.api("GET", f"/orders/api/orders/{order_id}", token).json()["payment_url"] == response.json()["url"]
+
+
+def test_forged_changed_and_old_webhooks_are_refused_and_change_nothing(stack):
+    item = new_item(stack, price="3.00", quantity=10)
+    alice = customer(stack)
+    order_id = placed(order(alice, item, 2))
+    session = session_id(checkout_url(alice, order_id))
+    event = session_event(stack, "checkout.session.completed", session, "evt_forged_1")
+    event["data"]["object"].update(status="complete", payment_status="paid", payment_intent="pi_forged")
+    body = json.dumps(event).encode()
+    forged = signed_post(stack, event, secret="whsec_" + "f" * 48)
+    changed = requests.post(
+        stack.url("/orders/stripe/webhook"),
+        data=body.replace(b'"paid"', b'"Paid"', 1),
+        headers={"Stripe-Signature": sign(body, stack.env["STRIPE_WEBHOOK_SECRET"])},
+        timeout=10,
+    )
+    old = signed_post(stack, event, timestamp=int(time.time()) - 301)
+    unsigned = requests.post(stack.url("/orders/stripe/webhook"), data=body, timeout=10)
+    assert [r.status_code for r in (forged, changed, old, unsigned)] == [400, 400, 400, 400]
+    assert status_of(stack, order_id) == "Pending" and reservation(stack, order_id)["state"] == "held"
+    assert "evt_forged_1" not in history(alice, order_id) and "No word from Stripe yet" in history(alice, order_id)
+
+
+def test_an_admin_refunds_a_paid_order_with_and_without_restock(stack, admin):
+    item = new_item(stack, price="5.00", quantity=10)
+    alice = customer(stack)
+    restocked, kept = placed(order(alice, item, 2)), placed(order(alice, item, 3))
+    for order_id in (restocked, kept):
+        complete(stack, session_id(checkout_url(alice, order_id)))
+        wait_for_status(stack, order_id, "Paid")
+        wait_until(lambda order_id=order_id: reservation(stack, order_id)["state"] == "committed")
+    assert stock_of(stack, item) == 5
+    page = admin.get(f"/orders/{restocked}").text
+    assert 'id="refund-form"' in page
+
+    response = admin.post(f"/orders/admin/{restocked}/cancel", {"restock": "y", "return_to": "order"})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/orders/{restocked}")
+    row = admin.post(f"/orders/admin/{kept}/cancel", htmx=True)
+    assert row.status_code == 200 and ">Cancelled<" in row.text
+    assert status_of(stack, restocked) == "Cancelled" and status_of(stack, kept) == "Cancelled"
+    assert reservation(stack, restocked)["state"] == "released" and reservation(stack, kept)["state"] == "committed"
+    assert stock_of(stack, item) == 7  # two back on sale, three stay sold
+    for order_id, amount in ((restocked, 1000), (kept, 1500)):
+        events = [e for e in emulator_events(stack, _session_of(stack, order_id)) if e["type"] == "charge.refunded"]
+        assert len(events) == 1 and events[0]["event"]["data"]["object"]["amount_refunded"] == amount
+    wait_until(lambda: "Stripe confirms the refund" in history(alice, restocked))
+    assert status_of(stack, restocked) == "Cancelled"
+
+
+def _session_of(stack, order_id: int) -> str:
+    [(session,)] = stack.query("orders", "SELECT stripe_session_id FROM orders WHERE id = :id", id=order_id)
+    return session
