@@ -239,6 +239,7 @@ def test_a_cancel_while_inventory_is_down_returns_the_stock_once_it_is_back(shop
         assert cancelled.status_code == 200 and ">Cancelled<" in cancelled.text
     finally:
         shop.start("inventory")
-    assert stock_of(shop, item) == 7  # not yet back: the release waits for the sweeper
-    assert sweep(shop) == {"released": 1}
+    # The release waits for a sweeper: this one, or the jobs process's (every 15 s), whichever comes first.
+    assert sweep(shop) in ({"released": 1}, {})
     assert stock_of(shop, item) == 10 and reservation(shop, order_id)["state"] == "released"
+    assert sweep(shop) == {}  # and it is done once
