@@ -4,6 +4,7 @@
 nginx serves that folder at /static/ with a long cache, and templates ask `asset_url(name)`.
 """
 
+import gzip
 import hashlib
 import json
 import shutil
@@ -31,6 +32,7 @@ def build(dest: Path = BUILD_DIR) -> dict[str, str]:
         stem, _, ext = name.partition(".")
         hashed = f"{stem}.{digest}.{ext}"
         shutil.copyfile(source, dest / hashed)
+        (dest / f"{hashed}.gz").write_bytes(gzip.compress(source.read_bytes(), compresslevel=9, mtime=0))
         manifest[name] = f"/static/{hashed}"
     (dest / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     for path in [dest, *dest.iterdir()]:

@@ -39,6 +39,7 @@ class ServiceClient:
         self.retries = retries
         self.backoff = backoff
         self.session = requests.Session()
+        self.session.trust_env = False  # loopback calls: no proxy settings or ~/.netrc to read each time
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)

@@ -1,0 +1,244 @@
+"""What the benchmark asks of the shop: the accounts and item it needs, and one Case per measured path.
+
+Routes that are not built yet answer 404: such a case is reported "not available yet" and the run
+goes on without it.
+"""
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from shared_ui.assets import BUILD_DIR
+from tests.shop_stack import ADMIN_LOGIN, ADMIN_PASSWORD
+
+# What a browser sends; nginx compresses pages and text assets for it.
+BROWSER = {"Accept-Encoding": "gzip", "Accept": "text/html,*/*"}
+# Search-as-you-type over the seeded names ("<Adjective> <Material> <Noun> <number>"): whole words,
+# prefixes after a few keystrokes, two-word searches, and one that matches nothing.
+SEARCHES = ["oak", "lamp", "cozy mu", "brass ke", "wool", "ch", "vintage cedar", "zzzz"]
+ORDER_STOCK = 1_000_000  # far more than any run can order: no 409 can come from running out
+PASSWORD = "bench-" + secrets.token_hex(8)
+
+
+@dataclass
+class Case:
+    """One measured path: where it goes, what it sends, and how to tell it is not built yet."""
+
+    key: str
+    title: str
+    base: str
+    paths: list[str]
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    unavailable: str | None = None  # why it cannot run, when it cannot
+    probe: "callable | None" = None  # a custom probe (the webhook signs its request)
+
+    def check(self) -> None:
+        """Send the case's first request once; a 404 or 405 marks it not available yet."""
+        if self.unavailable:
+            return
+        try:
+            if self.probe:
+                response = self.probe()
+            else:
+                response = requests.request(
+                    self.method, self.base + self.paths[0], headers=self.headers, data=self.body, timeout=15
+                )
+        except requests.RequestException as error:
+            self.unavailable = f"no answer: {error}"
+            return
+        if response.status_code in (404, 405):
+            self.unavailable = f"not available yet ({response.status_code} from {self.method} {self.paths[0]})"
+        elif response.status_code >= 400:
+            self.unavailable = (
+                f"failing: {response.status_code} from {self.method} {self.paths[0]}: {response.text[:200]}"
+            )
+
+
+class ShopApi:
+    """JSON API calls through nginx with bearer tokens."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+
+    def call(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.request(method, self.base_url + path, headers=headers, timeout=15, **kwargs)
+
+    def token(self, login: str, password: str) -> str | None:
+        response = self.call("POST", "/users/api/tokens", json={"login": login, "password": password})
+        return response.json()["token"] if response.status_code == 201 else None
+
+
+@dataclass
+class Accounts:
+    """The admin's and a customer's bearer tokens, and the item every benchmark order takes from."""
+
+    admin_token: str | None = None
+    user_token: str | None = None
+    user_login: str | None = None
+    item_id: int | None = None
+    initial_stock: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def prepare_accounts(api: ShopApi) -> Accounts:
+    accounts = Accounts()
+    accounts.admin_token = api.token(ADMIN_LOGIN, ADMIN_PASSWORD)
+    if not accounts.admin_token:
+        accounts.problems.append("no admin token from POST /users/api/tokens")
+    login = f"bench_{secrets.token_hex(4)}"
+    created = api.call("POST", "/users/api/users", json={"login": login, "password": PASSWORD})
+    if created.status_code == 201:
+        accounts.user_login = login
+        accounts.user_token = api.token(login, PASSWORD)
+    else:
+        accounts.problems.append(f"POST /users/api/users answered {created.status_code}")
+    if accounts.admin_token:
+        item = {
+            "name": "Benchmark Order Item",
+            "description": "Ordered again and again by make bench.",
+            "price": "9.99",
+            "quantity": ORDER_STOCK,
+        }
+        response = api.call("POST", "/inventory/api/items", accounts.admin_token, json=item)
+        if response.status_code == 201:
+            accounts.item_id = int(response.json()["id"])
+            accounts.initial_stock = stock_of(api, accounts)
+        else:
+            accounts.problems.append(f"POST /inventory/api/items answered {response.status_code}")
+    return accounts
+
+
+def stock_of(api: ShopApi, accounts: Accounts) -> int | None:
+    response = api.call("GET", f"/inventory/api/items/{accounts.item_id}", accounts.admin_token)
+    return int(response.json()["quantity"]) if response.status_code == 200 else None
+
+
+def orders_total(api: ShopApi, token: str) -> tuple[int | None, int | None]:
+    """(how many orders the user has, units they hold in all), from GET /orders/api/orders."""
+    count, units, page = None, 0, 1
+    while page <= 10_000:
+        response = api.call("GET", f"/orders/api/orders?per_page=100&page={page}", token)
+        if response.status_code != 200:
+            return None, None
+        body = response.json()
+        count = body["total"]
+        units += sum(int(order["quantity"]) for order in body["items"])
+        if page * 100 >= count or not body["items"]:
+            return count, units
+        page += 1
+    return count, units
+
+
+def order_check(api: ShopApi, accounts: Accounts) -> dict:
+    """Zero oversell: the stock taken equals the units ordered, and nothing went below zero."""
+    time.sleep(1.0)  # requests still in flight when wrk stopped finish first
+    remaining = stock_of(api, accounts)
+    count, units = orders_total(api, accounts.user_token)
+    check = {
+        "initial_stock": accounts.initial_stock,
+        "remaining_stock": remaining,
+        "orders": count,
+        "units_ordered": units,
+    }
+    if remaining is None or count is None:
+        check["ok"] = False
+        check["problem"] = "could not read the stock or the orders back"
+    else:
+        check["ok"] = remaining >= 0 and accounts.initial_stock == remaining + units
+        if not check["ok"]:
+            check["problem"] = f"stock taken {accounts.initial_stock - remaining} != units ordered {units}"
+    return check
+
+
+def static_htmx_path() -> str:
+    manifest = json.loads((BUILD_DIR / "manifest.json").read_text())
+    return manifest["htmx.min.js"]
+
+
+# --- Stripe webhooks ---------------------------------------------------------------------------
+
+
+def webhook_template() -> str:
+    """A checkout.session.completed event as Stripe sends it, for a session the shop never made.
+
+    `@ID@` marks where each request's unique id goes (event id and session id).
+    """
+    from stripe_emulator import objects  # the emulator's Stripe-shaped objects, read only
+
+    now = int(time.time())
+    session = objects.checkout_session(
+        session_id="cs_bench_@ID@",
+        created=now,
+        expires_at=now + 1800,
+        currency="usd",
+        amount_total=999,
+        url="https://checkout.stripe.com/c/pay/cs_bench_@ID@",
+        success_url="https://shop.example/orders/checkout/success?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url="https://shop.example/orders/999999999?payment=cancelled",
+        client_reference_id="999999999",
+        customer_email=None,
+        metadata={"order_id": "999999999"},
+        payment_method_types=["card"],
+        explicit_payment_method_types=False,
+        payment_method_options={},
+        locale=None,
+        submit_type=None,
+    )
+    session.update(status="complete", payment_status="paid", payment_intent="pi_bench_@ID@")
+    event = objects.event(
+        event_id="evt_bench_@ID@",
+        created=now,
+        event_type="checkout.session.completed",
+        obj=session,
+        api_version="2025-01-27.acacia",
+        previous_attributes=None,
+        request_id=None,
+        idempotency_key=None,
+        pending_webhooks=1,
+    )
+    return json.dumps(event, separators=(",", ":"))
+
+
+def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def webhook_files(folder: Path, secret: str, pool_size: int = 5000) -> dict[str, str]:
+    """The template for the Lua signer, and a pool signed in advance in case LuaJIT's FFI is missing."""
+    template = webhook_template()
+    template_file = folder / "webhook-template.json"
+    template_file.write_text(template)
+    nonce = secrets.token_hex(3)
+    now = int(time.time())
+    pool_file = folder / "webhook-pool.txt"
+    with pool_file.open("w") as pool:
+        for n in range(pool_size):
+            payload = template.replace("@ID@", f"{nonce}_pool_{n}")
+            pool.write(f"{sign(payload, secret, now)}\t{payload}\n")
+    return {
+        "BENCH_WEBHOOK_TEMPLATE": str(template_file),
+        "BENCH_WEBHOOK_POOL": str(pool_file),
+        "BENCH_WEBHOOK_SECRET": secret,
+        "BENCH_NONCE": nonce,
+    }
+
+
+def webhook_probe(url: str, secret: str):
+    def probe() -> requests.Response:
+        payload = webhook_template().replace("@ID@", f"probe_{secrets.token_hex(4)}")
+        headers = {"Content-Type": "application/json", "Stripe-Signature": sign(payload, secret)}
+        return requests.post(url, data=payload, headers=headers, timeout=15)
+
+    return probe

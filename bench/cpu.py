@@ -1,0 +1,53 @@
+"""CPU time per request: what each process group spent, read from /proc, independent of how busy the machine is.
+
+Throughput on a shared two-core machine moves with the neighbours' load; the CPU time each request
+costs hardly does, so it tells where the time goes (nginx, the app, wrk itself) when req/s are noisy.
+"""
+
+import os
+import resource
+from pathlib import Path
+
+from bench.memory import group_members
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def group_seconds(pgid: int) -> float:
+    """User + system CPU seconds of the live processes in a group (children that ended are not counted)."""
+    total = 0
+    for pid in group_members(pgid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def children_seconds() -> float:
+    """CPU seconds of this process's finished children (wrk runs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Meter:
+    """CPU seconds spent by each group (and by wrk) between start() and stop()."""
+
+    def __init__(self, groups: dict[str, int]):
+        self.groups = groups
+
+    def __enter__(self) -> "Meter":
+        self.before = {name: group_seconds(pgid) for name, pgid in self.groups.items()}
+        self.wrk_before = children_seconds()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.spent = {name: group_seconds(pgid) - self.before[name] for name, pgid in self.groups.items()}
+        self.spent["wrk"] = children_seconds() - self.wrk_before
+
+    def per_request_ms(self, requests: int) -> dict[str, float]:
+        """Milliseconds of CPU per answered request, by group; groups that did nothing are left out."""
+        if not requests:
+            return {}
+        return {name: round(1000 * s / requests, 3) for name, s in self.spent.items() if s > 0.005}

@@ -1,0 +1,251 @@
+"""bench/results.md and bench/results.json from one run, and the ratio lines `make bench` prints."""
+
+import json
+import statistics
+from pathlib import Path
+
+MEMORY_LIMIT_MIB = 400
+# (number, what, numerator case, denominator case, at least)
+RATIOS = [
+    ("1", "catalog page / hello world, both through nginx", "catalog", "hello_nginx", 0.5),
+    ("2", "hello world through nginx / straight to gunicorn", "hello_nginx", "hello_direct", 0.85),
+    ("3", "search fragment, 100,000 items / 1,000 items", "search_large", "search_small", 0.8),
+    ("4", "order creation / catalog page", "order_create", "catalog", 0.25),
+    ("5", "signed webhooks through nginx / hello world", "webhook", "hello_nginx", 0.3),
+    ("7", "htmx file from nginx / hello world (sanity)", "static_htmx", "hello_nginx", 1.0),
+]
+
+
+def evaluate(results: dict) -> list[dict]:
+    """Every ratio with its value, target and verdict (PASS, FAIL, or why it could not be measured)."""
+    cases = results.get("cases", {})
+    rows = []
+    for number, what, top, bottom, target in RATIOS:
+        row = {"number": number, "what": what, "numerator": top, "denominator": bottom, "target": f">= {target}"}
+        a, b = cases.get(top, {}), cases.get(bottom, {})
+        missing = next((c for c in (a, b) if c.get("status") != "ok"), None)
+        if missing is not None:
+            row.update(
+                value=None, verdict="N/A", why=f"{missing.get('title', '?')}: {missing.get('status', 'not run')}"
+            )
+        else:
+            row["value"], row["per_round"] = ratio_of(a, b)
+            spread = " ".join(f"{r:.2f}" for r in row["per_round"])
+            row["detail"] = f"rounds {spread}; all {a['rps']:.1f} / {b['rps']:.1f} req/s"
+            row["cpu_estimate"] = cpu_estimate(a, b)
+            if row["cpu_estimate"] is not None:
+                row["detail"] += f"; CPU-time estimate {row['cpu_estimate']:.2f}"
+            passed = row["value"] >= target
+            if number == "4":
+                check = results.get("order_check", {})
+                extra = [f"errors {a['errors']}"]
+                if check:
+                    extra.append("no oversell" if check.get("ok") else f"OVERSELL/MISMATCH: {check.get('problem')}")
+                row["detail"] += ", " + ", ".join(extra)
+                passed = passed and a["errors"] == 0 and bool(check.get("ok"))
+            row["verdict"] = "PASS" if passed else "FAIL"
+        rows.append(row)
+    memory = results.get("memory", {})
+    idle = (memory.get("idle") or {}).get("total_mib")
+    loaded = (memory.get("load_peak") or {}).get("total_mib")
+    mem_row = {
+        "number": "6",
+        "what": "memory of the whole shop, default worker counts",
+        "target": f"< {MEMORY_LIMIT_MIB} MiB",
+    }
+    if idle is None or loaded is None:
+        mem_row.update(value=None, verdict="N/A", why="not measured")
+    else:
+        mem_row.update(
+            value={"idle_mib": idle, "load_mib": loaded},
+            detail=f"idle {idle:.1f} MiB, under load {loaded:.1f} MiB ({results.get('memory_kind', 'pss').upper()})",
+            verdict="PASS" if idle < MEMORY_LIMIT_MIB and loaded < MEMORY_LIMIT_MIB else "FAIL",
+        )
+    rows.insert(5, mem_row)
+    return rows
+
+
+def ratio_of(a: dict, b: dict) -> tuple[float, list[float]]:
+    """The median of the rounds' ratios (a burst of noise in one round does not decide), and each round's."""
+    tops, bottoms = a.get("rounds_rps") or [], b.get("rounds_rps") or []
+    per_round = [round(x / y, 3) for x, y in zip(tops, bottoms, strict=False) if y]
+    if per_round and len(tops) == len(bottoms):
+        return round(statistics.median(per_round), 3), per_round
+    return (round(a["rps"] / b["rps"], 3) if b["rps"] else 0.0), per_round
+
+
+def cpu_estimate(a: dict, b: dict) -> float | None:
+    """The ratio the CPU time per request predicts on a saturated machine (req/s ~ 1 / CPU per request).
+
+    Unlike req/s it hardly moves with the neighbours' load: a second opinion when the rounds disagree.
+    """
+    cost_a, cost_b = (
+        sum((a.get("cpu_ms_per_request") or {}).values()),
+        sum((b.get("cpu_ms_per_request") or {}).values()),
+    )
+    return round(cost_b / cost_a, 3) if cost_a and cost_b else None
+
+
+def ratio_lines(results: dict) -> str:
+    lines = ["Ratios (successful answers per second; the median of the rounds' ratios, each round side by side):"]
+    for row in results.get("ratios") or evaluate(results):
+        if row["number"] == "6":
+            shown = row.get("detail") or row.get("why", "")
+            lines.append(
+                f"  {row['number']}. {row['what']:52} {shown}  (target {row['target']} each)  {row['verdict']}"
+            )
+            continue
+        value = f"{row['value']:.2f}" if row.get("value") is not None else "n/a"
+        tail = row.get("detail") or row.get("why", "")
+        lines.append(
+            f"  {row['number']}. {row['what']:52} {value:>6}  (target {row['target']})  {row['verdict']:4}  [{tail}]"
+        )
+    return "\n".join(lines)
+
+
+def write(results: dict, folder: Path) -> None:
+    results["ratios"] = evaluate(results)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (folder / "results.md").write_text(markdown(results))
+
+
+def _ms(value) -> str:
+    return f"{value:.2f}" if isinstance(value, int | float) else "-"
+
+
+def markdown(results: dict) -> str:
+    load = results["load"]
+    gunicorn = results["gunicorn"]
+    machine = results["machine"]
+    out = [
+        "# Benchmark results",
+        "",
+        f"Written by `make bench` on {results['started_at']} (regenerated by every run; the analysis is in "
+        f"[NOTES.md](NOTES.md)). Machine: {machine['cpus']} CPUs, Python {machine['python']}, "
+        f"Linux {machine['kernel']}.",
+        "Load: wrk from a separate process on 127.0.0.1, "
+        f"{load['threads']} threads, {load['connections']} connections, {load['rounds']} rounds of "
+        f"{load['seconds_per_round']:g} s per case (every other round in reverse order). "
+        "Apps: gunicorn with shopctl/gunicorn_conf.py: "
+        f"{gunicorn['worker_class']}, {gunicorn['workers']} workers x {gunicorn['threads']} threads per app.",
+        "The machine is shared and noisy: read the ratios, and the absolute numbers only as context.",
+        "",
+        "## Ratios",
+        "",
+        "```",
+        ratio_lines(results),
+        "```",
+        "",
+        "## Cases",
+        "",
+        "| case | req/s | p50 ms | p99 ms | errors | KiB/answer | memory peak MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for case in results.get("cases", {}).values():
+        if case["status"] != "ok":
+            out.append(f"| {case['title']} | {case['status']} | | | | | |")
+            continue
+        out.append(
+            f"| {case['title']} | {case['rps']:.1f} | {_ms(case['p50_ms'])} | {_ms(case['p99_ms'])} "
+            f"| {case['errors']} | {case['kib_per_response']} | {case.get('memory_peak_mib') or '-'} |"
+        )
+    out += [
+        "",
+        "CPU time per answered request, by process group (from /proc; it hardly moves with the neighbours' "
+        "load, so it shows where the time goes when req/s are noisy; 2 cores = 2,000 ms of CPU per second):",
+        "",
+        "| case | CPU ms per request |",
+        "|---|---|",
+    ]
+    for case in results.get("cases", {}).values():
+        if case.get("cpu_ms_per_request"):
+            spent = ", ".join(f"{name} {ms:.2f}" for name, ms in case["cpu_ms_per_request"].items())
+            out.append(f"| {case['title']} | {spent} |")
+    check = results.get("order_check")
+    if check:
+        out += [
+            "",
+            f"Order check: initial stock {check['initial_stock']}, remaining {check['remaining_stock']}, "
+            f"{check['orders']} orders for {check['units_ordered']} units "
+            f"({check['answered_2xx']} answered 2xx within wrk's window): "
+            + ("stock taken = units ordered, no oversell." if check.get("ok") else f"**{check.get('problem')}**"),
+        ]
+    hooks = results.get("webhook_check")
+    if hooks:
+        out += [
+            "",
+            f"Webhook check: {hooks['answered_2xx']} deliveries answered 2xx; orders' stripe_events holds "
+            f"{hooks.get('recorded')} of these events" + _webhook_verdict(hooks),
+        ]
+    out += _memory_section(results)
+    out += _worker_section(results)
+    seeding = results.get("seeding", {})
+    out += ["", "## Setup", ""]
+    for name in ("small", "large"):
+        if name in seeding:
+            entry = seeding[name]
+            status = "ok" if entry["ok"] else f"FAILED: {entry['output']}"
+            out.append(f"- seed-bulk {entry['items']:,}: {status}")
+    if "seconds" in seeding:
+        out.append(f"- seeding took {seeding['seconds']} s (both catalogs at once)")
+    for note in results.get("notes", []):
+        out.append(f"- {note}")
+    return "\n".join(out) + "\n"
+
+
+def _webhook_verdict(hooks: dict) -> str:
+    if hooks.get("ok"):
+        return "."
+    if hooks.get("problem"):
+        return f" (**{hooks['problem']}**)."
+    return ": **the shop answered them without recording them** (events about sessions it never made)."
+
+
+def _memory_section(results: dict) -> list[str]:
+    memory = results.get("memory") or {}
+    idle, peak = memory.get("idle"), memory.get("load_peak")
+    if not idle:
+        return []
+    kind = results.get("memory_kind", "pss").upper()
+    out = [
+        "",
+        "## Memory of the shop",
+        "",
+        f"{kind} of every process in each Procfile process's group, summed; under load = the largest total "
+        "sampled (every second) during the cases.",
+        "",
+        "| process | processes | idle MiB | under load MiB |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, group in idle["groups"].items():
+        loaded = (peak or {}).get("groups", {}).get(name, {}).get("mib", "-")
+        out.append(f"| {name} | {len(group['processes'])} | {group['mib']} | {loaded} |")
+    out.append(f"| **total** | | **{idle['total_mib']}** | **{(peak or {}).get('total_mib', '-')}** |")
+    return out
+
+
+def _worker_section(results: dict) -> list[str]:
+    rows = results.get("worker_choice")
+    if not rows:
+        return []
+    out = [
+        "",
+        "## Worker choice",
+        "",
+        "Each setting for all three apps and the hello world (GUNICORN_CMD_ARGS over shopctl/gunicorn_conf.py, "
+        "or another config file), every app restarted, then each path driven through nginx; memory is the "
+        "whole shop's.",
+        "",
+        "| gunicorn | hello req/s | catalog req/s | catalog p99 ms | orders req/s | orders p99 ms "
+        "| shop MiB idle | shop MiB under load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        hello, catalog, order = (row.get(k, {}) for k in ("hello_nginx", "catalog", "order_create"))
+        out.append(
+            f"| {row['label']} | {hello.get('rps', '-')} | {catalog.get('rps', '-')} | {_ms(catalog.get('p99_ms'))} "
+            f"| {order.get('rps', '-')} | {_ms(order.get('p99_ms'))} | {row.get('shop_mib_idle', '-')} "
+            f"| {row.get('shop_mib_under_load', '-')} |"
+        )
+    return out

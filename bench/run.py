@@ -1,0 +1,412 @@
+"""`make bench`: the shop under load, side by side with a bare hello world, written to bench/results.*.
+
+Steps (each bounded; everything started is stopped in `finally`, also on Ctrl-C or SIGTERM):
+1. start the shop (every Procfile process, production settings) and the side stack (nginx, a
+   100,000-item inventory, the hello world), then seed 1,000 items into the shop and 100,000 into
+   the side inventory, both with `flask --app inventory_app seed-bulk`;
+2. worker choice: hello world, catalog page and order creation under a few gunicorn settings;
+3. memory of the shop at idle;
+4. every case for `--rounds` rounds of `--seconds` (the two sides of each ratio back to back,
+   every other round in reverse order), wrk from a separate process on 127.0.0.1, memory and
+   CPU time per request measured throughout; then the order check (zero oversell);
+5. bench/results.md and bench/results.json, and the ratio lines printed.
+"""
+
+import argparse
+import json
+import os
+import platform
+import runpy
+import signal
+import sys
+import time
+from pathlib import Path
+
+from bench import cases as shop_cases
+from bench import cpu, memory, report, stacks, wrk
+from bench.cases import BROWSER, SEARCHES, Case, ShopApi
+
+OUT_DIR = Path(__file__).parent
+# (label, GUNICORN_CMD_ARGS, config file instead of shopctl/gunicorn_conf.py) for the worker choice.
+WORKER_CHOICES = [
+    ("gthread 2 x 4, preload + gc.freeze (shopctl default)", "", None),
+    ("gthread 1 worker x 8 threads", "--workers 1 --threads 8", None),
+    ("gthread 2 workers x 2 threads", "--workers 2 --threads 2", None),
+    ("sync 3 workers", "--worker-class sync --workers 3 --threads 1", None),
+]
+APPS = ("inventory", "users", "orders")
+CASE_ORDER = [
+    "hello_direct",
+    "hello_nginx",
+    "catalog",
+    "order_create",
+    "search_small",
+    "search_large",
+    "catalog_large",
+    "webhook",
+    "static_htmx",
+]
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="seconds per case per round (default 3)")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds over all cases (default 4)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument("--small", type=int, default=1_000, help="items in the shop's catalog")
+    parser.add_argument("--large", type=int, default=100_000, help="items in the side catalog")
+    parser.add_argument("--worker-seconds", type=float, default=4.0, help="seconds per worker-choice run (0: skip)")
+    parser.add_argument("--out", type=Path, default=OUT_DIR, help="where results.md and results.json go")
+    parser.add_argument("--keep", action="store_true", help="keep the stacks' var folders (logs, databases)")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=540,
+        help="seconds the whole run may take; worker-choice rows that would overrun it are skipped (default 540)",
+    )
+    return parser.parse_args(argv)
+
+
+def _stop_on_sigterm() -> None:
+    def handler(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    _stop_on_sigterm()
+    wrk.wrk_binary()
+    load = wrk.Load(threads=args.threads, connections=args.connections, seconds=args.seconds)
+    started = time.monotonic()
+    shop = side = None
+    failed = True
+    try:
+        log("starting the shop (production settings) and the side stack (nginx, 100k inventory, hello world)")
+        shop = stacks.start_shop()
+        side = stacks.start_side()
+        log(f"shop at {shop.base_url}, side nginx at {side.base_url}")
+        results = Bench(shop, side, load, args, deadline=started + args.budget).run()
+        report.write(results, args.out)
+        log(f"done in {time.monotonic() - started:.0f} s; wrote {args.out / 'results.md'} and results.json")
+        print()
+        print(report.ratio_lines(results))
+        failed = False
+        return 0
+    except KeyboardInterrupt:
+        log("interrupted; stopping everything")
+        return 130
+    finally:
+        for stack in (side, shop):
+            if stack is not None:
+                stack.close(keep_files=args.keep or failed)
+        if failed and shop is not None:
+            log(f"logs kept in {shop.var_dir} and {side.var_dir if side else '-'}")
+
+
+class Bench:
+    """One run: setup, the worker choice, the cases, the checks."""
+
+    def __init__(self, shop, side, load: wrk.Load, args, deadline: float):
+        self.shop, self.side, self.load, self.args = shop, side, load, args
+        self.deadline = deadline
+        self.api = ShopApi(shop.base_url)
+        self.results: dict = {
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release()},
+            "load": {
+                "tool": "wrk",
+                "threads": load.threads,
+                "connections": load.connections,
+                "seconds_per_round": load.seconds,
+                "rounds": args.rounds,
+            },
+            "gunicorn": gunicorn_settings(shop.env),
+            "notes": [],
+            "memory_kind": "pss" if memory.pss_available() else "rss",
+        }
+
+    def note(self, text: str) -> None:
+        log(text)
+        self.results["notes"].append(text)
+
+    def run(self) -> dict:
+        self.seed()
+        self.accounts = shop_cases.prepare_accounts(self.api)
+        for problem in self.accounts.problems:
+            self.note(f"setup: {problem}")
+        self.cases = self.build_cases()
+        for case in self.cases:
+            case.check()
+            if case.unavailable:
+                self.note(f"{case.title}: {case.unavailable}")
+        if self.args.worker_seconds > 0:
+            self.worker_choice()
+        self.measure()
+        return self.results
+
+    # --- setup ---------------------------------------------------------------------------------
+
+    def seed(self) -> None:
+        log(f"seeding {self.args.small:,} items into the shop and {self.args.large:,} into the side inventory")
+        began = time.monotonic()
+        jobs = {"small": stacks.seed(self.shop, self.args.small), "large": stacks.seed(self.side, self.args.large)}
+        seeding = {}
+        try:
+            for name, process in jobs.items():
+                output, _ = process.communicate(timeout=240)
+                count = self.args.small if name == "small" else self.args.large
+                seeding[name] = {"items": count, "ok": process.returncode == 0, "output": output.strip()[-300:]}
+                if process.returncode != 0:
+                    self.note(f"seed-bulk {count} failed (catalog left as it was): {output.strip()[-300:]}")
+        finally:
+            for process in jobs.values():
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(5)
+        seeding["seconds"] = round(time.monotonic() - began, 1)
+        self.results["seeding"] = seeding
+        log(f"seeded in {seeding['seconds']} s")
+
+    def build_cases(self) -> list[Case]:
+        shop, side = self.shop, self.side
+        hello_path = "/users/hello"
+        fragment = {**BROWSER, "HX-Request": "true"}
+        search_paths = [f"/inventory/?q={q.replace(' ', '+')}" for q in SEARCHES]
+        json_headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        accounts = self.accounts
+        order = Case(
+            "order_create",
+            "order creation (orders -> inventory hold -> order write)",
+            shop.base_url,
+            ["/orders/api/orders"],
+            method="POST",
+            headers={**json_headers, "Authorization": f"Bearer {accounts.user_token}"},
+            body=json.dumps({"inventory_id": accounts.item_id, "quantity": 1}),
+        )
+        if not (accounts.user_token and accounts.item_id):
+            order.unavailable = (
+                "not available yet (no customer token or no item to order: " + "; ".join(accounts.problems) + ")"
+            )
+        secret = shop.env["STRIPE_WEBHOOK_SECRET"]
+        webhook_url = "/orders/stripe/webhook"
+        webhook = Case(
+            "webhook",
+            "signed Stripe webhook deliveries through nginx",
+            shop.base_url,
+            [webhook_url],
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+            },
+            env=shop_cases.webhook_files(shop.var_dir, secret),
+            probe=shop_cases.webhook_probe(shop.url(webhook_url), secret),
+        )
+        cases = [
+            Case("hello_nginx", "hello world through nginx", side.base_url, [hello_path], headers=BROWSER),
+            Case(
+                "hello_direct",
+                "hello world straight to gunicorn",
+                side.app_url("users", ""),
+                [hello_path],
+                headers=BROWSER,
+            ),
+            Case(
+                "catalog",
+                f"catalog page through nginx ({self.args.small:,} items)",
+                shop.base_url,
+                ["/inventory/"],
+                headers=BROWSER,
+            ),
+            Case(
+                "search_small",
+                f"catalog search fragment ({self.args.small:,} items)",
+                shop.base_url,
+                search_paths,
+                headers=fragment,
+            ),
+            Case(
+                "search_large",
+                f"catalog search fragment ({self.args.large:,} items)",
+                side.base_url,
+                search_paths,
+                headers=fragment,
+            ),
+            Case(
+                "catalog_large",
+                f"catalog page through nginx ({self.args.large:,} items)",
+                side.base_url,
+                ["/inventory/"],
+                headers=BROWSER,
+            ),
+            order,
+            webhook,
+            Case(
+                "static_htmx", "htmx file from nginx", shop.base_url, [shop_cases.static_htmx_path()], headers=BROWSER
+            ),
+        ]
+        by_key = {case.key: case for case in cases}
+        # The two sides of each ratio next to each other: in every round they meet the same weather.
+        return [by_key[key] for key in CASE_ORDER]
+
+    # --- worker choice -------------------------------------------------------------------------
+
+    def worker_choice(self) -> None:
+        """Hello world, catalog page and order creation under each worker setting, all apps restarted."""
+        chosen = [c for c in self.cases if c.key in ("hello_nginx", "catalog", "order_create") and not c.unavailable]
+        groups_of_shop = None
+        rows = []
+        seconds = self.args.worker_seconds
+        measured = [c for c in self.cases if not c.unavailable]
+        main_phase = len(measured) * (self.args.rounds * (self.args.seconds + 1) + 2) + 40  # with restarting back
+        row_cost = 0.0
+        try:
+            for label, gunicorn_args, config in WORKER_CHOICES:
+                row_began = time.monotonic()
+                if row_began + row_cost + main_phase > self.deadline:
+                    self.note(f"worker choice: {label} skipped to finish within --budget {self.args.budget:.0f} s")
+                    continue
+                log(f"worker choice: {label}")
+                stacks.restart_with(self.side, ("users",), gunicorn_args, config)
+                stacks.restart_with(self.shop, APPS, gunicorn_args, config)
+                groups_of_shop = stacks.process_groups(self.shop)
+                row = {"label": label, "gunicorn_args": gunicorn_args, "config": config or stacks.GUNICORN_CONF}
+                peak = 0.0
+                for case in chosen:
+                    self.drive(case, seconds=1)  # warm: workers import lazily, nginx opens its keepalive pool
+                    with memory.Sampler(groups_of_shop, 0.5) as sampler:
+                        run = self.drive(case, seconds=seconds)
+                    row[case.key] = summary(run)
+                    peak = max(peak, sampler.peak["total_mib"] if sampler.peak else 0.0)
+                row["shop_mib_idle"] = memory.snapshot(groups_of_shop)["total_mib"]
+                row["shop_mib_under_load"] = peak
+                rows.append(row)
+                row_cost = time.monotonic() - row_began
+                log(
+                    "  "
+                    + ", ".join(f"{c.key} {row[c.key]['rps']} req/s" for c in chosen)
+                    + f", shop {row['shop_mib_idle']} MiB idle / {peak} MiB under load"
+                )
+        finally:
+            log("worker choice: back to the default settings")
+            stacks.restart_with(self.side, ("users",))
+            stacks.restart_with(self.shop, APPS)
+        self.results["worker_choice"] = rows
+
+    # --- the measured cases --------------------------------------------------------------------
+
+    def drive(self, case: Case, seconds: float | None = None) -> wrk.Run:
+        return wrk.run(
+            case.base,
+            case.paths,
+            self.load,
+            method=case.method,
+            headers=case.headers,
+            body=case.body,
+            extra_env=case.env,
+            seconds=seconds,
+        )
+
+    def measure(self) -> None:
+        groups = stacks.process_groups(self.shop)
+        time.sleep(2)  # let the restarted apps settle
+        runnable = [c for c in self.cases if not c.unavailable]
+        for case in runnable:
+            self.drive(case, seconds=1)  # warm-up, not recorded
+        time.sleep(2)
+        idle = memory.snapshot(groups)
+        log(f"memory at idle: {idle['total_mib']} MiB ({idle['kind']})")
+        runs: dict[str, list[wrk.Run]] = {c.key: [] for c in runnable}
+        cpu_groups = {f"shop {k}": v for k, v in groups.items()}
+        cpu_groups.update({f"side {k}": v for k, v in stacks.process_groups(self.side).items()})
+        cpu_spent: dict[str, dict[str, float]] = {c.key: {} for c in runnable}
+        peaks: dict[str, float] = {}
+        load_peak = None
+        self.results["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
+        for round_number in range(self.args.rounds):
+            order = runnable if round_number % 2 == 0 else list(reversed(runnable))
+            for case in order:
+                with memory.Sampler(groups) as sampler, cpu.Meter(cpu_groups) as meter:
+                    run = self.drive(case)
+                runs[case.key].append(run)
+                for name, seconds in meter.spent.items():
+                    cpu_spent[case.key][name] = cpu_spent[case.key].get(name, 0.0) + seconds
+                time.sleep(0.5)  # requests nginx still had in flight finish before the next case
+                peak = sampler.peak
+                if peak:
+                    peaks[case.key] = max(peaks.get(case.key, 0.0), peak["total_mib"])
+                    if load_peak is None or peak["total_mib"] > load_peak["total_mib"]:
+                        load_peak = peak
+                log(
+                    f"round {round_number + 1} {case.key:14} {run.ok_per_second:9.1f} req/s  "
+                    f"p50 {run.p50_ms:7.2f} ms  p99 {run.p99_ms:7.2f} ms  errors {run.error_count}"
+                )
+        results = {}
+        for case in self.cases:
+            entry = {"title": case.title, "method": case.method, "url": case.base + case.paths[0]}
+            if case.unavailable:
+                entry["status"] = case.unavailable
+            else:
+                entry.update(status="ok", **summary(wrk.combine(runs[case.key])))
+                entry["rounds_rps"] = [round(r.ok_per_second, 1) for r in runs[case.key]]
+                answered = sum(r.requests for r in runs[case.key])
+                entry["cpu_ms_per_request"] = {
+                    name: round(1000 * seconds / answered, 3)
+                    for name, seconds in sorted(cpu_spent[case.key].items(), key=lambda kv: -kv[1])
+                    if answered and seconds > 0.005
+                }
+                entry["memory_peak_mib"] = peaks.get(case.key)
+            results[case.key] = entry
+        self.results["cases"] = results
+        self.results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+        self.results["memory"] = {"idle": idle, "load_peak": load_peak}
+        if "order_create" in runs:
+            check = shop_cases.order_check(self.api, self.accounts)
+            check["answered_2xx"] = sum(r.requests - r.errors.get("status", 0) for r in runs["order_create"])
+            self.results["order_check"] = check
+            log(f"order check: {check}")
+        if "webhook" in runs:
+            self.results["webhook_check"] = self.webhook_check(runs["webhook"])
+            log(f"webhook check: {self.results['webhook_check']}")
+
+    def webhook_check(self, runs: list[wrk.Run]) -> dict:
+        """The shop recorded the events it answered 2xx for (read from its database, as an operator would)."""
+        answered = sum(r.requests - r.errors.get("status", 0) for r in runs)
+        try:
+            recorded = self.shop.query("orders", "SELECT count(*) FROM stripe_events WHERE id LIKE 'evt_bench_%'")[0][0]
+        except Exception as error:  # the table is the orders engineer's to name
+            return {"answered_2xx": answered, "recorded": None, "problem": str(error)[:200]}
+        # wrk counts answers that reached it; requests still in flight when it stopped are recorded too
+        return {"answered_2xx": answered, "recorded": recorded, "ok": recorded >= answered}
+
+
+def summary(run: wrk.Run) -> dict:
+    return {
+        "rps": round(run.ok_per_second, 1),
+        "p50_ms": round(run.p50_ms, 2),
+        "p90_ms": round(run.p90_ms, 2),
+        "p99_ms": round(run.p99_ms, 2),
+        "max_ms": round(run.max_ms, 2),
+        "requests": run.requests,
+        "errors": run.error_count,
+        "error_detail": run.errors,
+        "seconds": round(run.seconds, 2),
+        "kib_per_response": round(run.bytes / run.requests / 1024, 2) if run.requests else None,
+    }
+
+
+def gunicorn_settings(env: dict[str, str]) -> dict:
+    """What shopctl/gunicorn_conf.py gives the apps (it reads SHOP_WORKERS and SHOP_THREADS, as here)."""
+    namespace = runpy.run_path(str(stacks.PROJECT_ROOT / "shopctl" / "gunicorn_conf.py"))
+    return {k: namespace.get(k) for k in ("worker_class", "workers", "threads", "keepalive", "timeout")}
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

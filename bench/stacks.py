@@ -1,0 +1,101 @@
+"""The processes a benchmark runs: the shop as in production, and a side stack for the yardsticks.
+
+- The **shop** is `tests.shop_stack.Stack`: every Procfile process (nginx, the three apps under
+  gunicorn with shopctl/gunicorn_conf.py, jobs) on free ports with a fresh var folder, in the
+  production configuration: SHOP_ENV=production, no Stripe emulator (it is a dev and test stand-in;
+  nothing benchmarked calls Stripe), no demo data.
+- The **side stack** is a second Stack with the same template and settings, running its own nginx,
+  an inventory with its own database (the 100,000-item catalog), and the bare hello world in the
+  users slot, so nginx proxies `/users/...` to it through the very location block, upstream
+  keepalive and headers that the shop's apps get.
+"""
+
+import signal
+import subprocess
+
+from shared_ui.config import PROJECT_ROOT
+from tests.shop_stack import Stack
+
+HELLO_COMMAND = "exec gunicorn -c shopctl/gunicorn_conf.py -b \"127.0.0.1:$USERS_PORT\" 'bench.hello_app:create_app()'"
+
+
+PRODUCTION = {
+    "SHOP_ENV": "production",
+    "STRIPE_API_BASE": "",  # no emulator process; nothing benchmarked calls Stripe
+    "SHOP_DEMO_DATA": "",
+}
+
+
+def make_stack() -> Stack:
+    """A Stack in production settings: one instance of each app on SQLite (whatever SHOP_TEST_SCALED says)."""
+    stack = Stack(instances=1, database="sqlite", **PRODUCTION)
+    # The databases pinned inside the Stack's var folder, so no `.env` (read outside tests) can point elsewhere.
+    stack.env.update(
+        {
+            f"{app.upper()}_DATABASE_URL": f"sqlite:///{stack.var_dir}/{app}.sqlite3"
+            for app in ("inventory", "users", "orders")
+        }
+    )
+    return stack
+
+
+def start_shop() -> Stack:
+    return _started(make_stack())
+
+
+def start_side() -> Stack:
+    side = make_stack()
+    side.commands["users"] = HELLO_COMMAND
+    return _started(side, "users", "inventory", "web")
+
+
+def _started(stack: Stack, *names: str) -> Stack:
+    """The stack, started; if it cannot start (or Ctrl-C), what did start is stopped, the logs kept."""
+    try:
+        stack.start(*names)
+    except BaseException:
+        stack.close(keep_files=True)
+        raise
+    return stack
+
+
+def seed(stack: Stack, count: int) -> subprocess.Popen:
+    """Start `flask --app inventory_app seed-bulk COUNT` against the stack's inventory database."""
+    return subprocess.Popen(  # noqa: S603 (our own command)
+        ["flask", "--app", "inventory_app", "seed-bulk", str(count), "--seed", "7"],  # noqa: S607 (the venv's flask)
+        cwd=PROJECT_ROOT,
+        env=stack.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+GUNICORN_CONF = "shopctl/gunicorn_conf.py"
+
+
+def restart_with(stack: Stack, names: tuple[str, ...], gunicorn_args: str = "", config: str | None = None) -> None:
+    """Restart gunicorn processes with extra command-line settings, or another config file.
+
+    GUNICORN_CMD_ARGS overrides shopctl/gunicorn_conf.py (gunicorn reads it after the config
+    file), so the Procfile's commands run unchanged with another worker class or count.
+    """
+    for name in names:
+        stack.stop(name, signal.SIGINT)  # gunicorn's quick shutdown: no waiting on idle keepalive sockets
+    commands = dict(stack.commands)
+    if config:
+        for name in names:
+            stack.commands[name] = stack.commands[name].replace(GUNICORN_CONF, config)
+    if gunicorn_args:
+        stack.env["GUNICORN_CMD_ARGS"] = gunicorn_args
+    try:
+        stack.start(*names)
+    finally:
+        stack.env.pop("GUNICORN_CMD_ARGS", None)
+        stack.commands.update(commands)
+
+
+def process_groups(stack: Stack) -> dict[str, int]:
+    """{Procfile name: process group id}; each process leads its own group."""
+    return {name: process.pid for name, process in stack.processes.items() if process.poll() is None}
