@@ -10,6 +10,7 @@ from orders_app.extensions import db, inventory, migrate, stripe_gateway, users
 from shared_ui import add_ready_check, init_shop_app
 from shared_ui.config import is_dev
 from shared_ui.db import init_db
+from shared_ui.metrics import add_collector
 
 STRIPE_SETTINGS = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
 
@@ -28,6 +29,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     _check_stripe_settings(app)
     add_ready_check(app, "stripe", lambda: _stripe_problem(app))
     add_ready_check(app, "inventory", lambda: current_inventory().health_problem())
+
+    from orders_app.metrics import order_metrics
+
+    add_collector(app, order_metrics)
 
     from orders_app import api, models  # noqa: F401 (models: the tables migrations know)
     from orders_app.cli import register_commands

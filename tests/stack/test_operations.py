@@ -28,3 +28,16 @@ def test_metrics_add_up_the_requests_of_every_worker(stack):
 def _count(text: str) -> float:
     prefix = 'shop_http_requests_total{app="users",method="GET",route="/users/healthz",status="200"} '
     return next((float(line[len(prefix) :]) for line in text.splitlines() if line.startswith(prefix)), 0.0)
+
+
+def test_orders_metrics_count_orders_by_status_and_webhook_events(stack):
+    from tests.stack.test_orders import customer, new_item, order, placed
+
+    client = customer(stack)
+    placed(order(client, new_item(stack, price="2.00", quantity=5), 1))
+    metrics = requests.get(stack.app_url("orders", "/orders/metrics"), timeout=5).text
+    pending = next(line for line in metrics.splitlines() if line.startswith('shop_orders{status="Pending"}'))
+    assert float(pending.rsplit(" ", 1)[1]) >= 1
+    assert "shop_stripe_events" in metrics and "shop_orders_needing_attention" in metrics
+    inventory = requests.get(stack.app_url("inventory", "/inventory/metrics"), timeout=5).text
+    assert 'shop_inventory_reserved_units{state="held"}' in inventory
