@@ -78,3 +78,15 @@ class ShopClient:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         return requests.request(method, self.base_url + path, headers=headers, timeout=15, **kwargs)
+
+
+def find_user(client: ShopClient, admin_token: str, login: str) -> dict:
+    """A user as the admin API lists it, looked up by login (newest users are on the last pages)."""
+    first = client.api("GET", "/users/api/users?per_page=100", admin_token).json()
+    last_page = max(1, -(-first["total"] // 100))
+    for page in range(last_page, 0, -1):
+        listing = client.api("GET", f"/users/api/users?per_page=100&page={page}", admin_token).json()
+        for user in listing["items"]:
+            if user["login"] == login:
+                return user
+    raise AssertionError(f"no user {login!r}")

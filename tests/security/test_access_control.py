@@ -9,7 +9,7 @@ import secrets
 import pytest
 import requests
 
-from tests.shop_client import DEFAULT_PASSWORD, ShopClient, new_login
+from tests.shop_client import DEFAULT_PASSWORD, ShopClient, find_user, new_login
 from tests.shop_stack import ADMIN_LOGIN, ADMIN_PASSWORD
 
 OK = "granted"  # anything but 401/403/404 or a redirect to the login page: the rules behind ran
@@ -196,10 +196,7 @@ class Walker:
             return client
         client.register(new_login(persona))
         if persona == "admin":
-            users = self.admin.api("GET", "/users/api/users?per_page=100&page=1", self.admin_token).json()
-            total_pages = -(-users["total"] // 100)
-            users = self.admin.api("GET", f"/users/api/users?per_page=100&page={total_pages}", self.admin_token)
-            user_id = next(u["id"] for u in users.json()["items"] if u["login"] == client.login_name)
+            user_id = find_user(self.admin, self.admin_token, client.login_name)["id"]
             self.admin.api("PATCH", f"/users/api/users/{user_id}", self.admin_token, json={"is_admin": True})
         return client
 

@@ -2,7 +2,7 @@
 
 import requests
 
-from tests.shop_client import DEFAULT_PASSWORD, ShopClient, new_login
+from tests.shop_client import DEFAULT_PASSWORD, ShopClient, find_user, new_login
 
 
 def test_a_form_post_without_the_token_is_400_and_changes_nothing(stack):
@@ -24,13 +24,10 @@ def test_an_htmx_post_without_the_header_is_400_and_changes_nothing(stack, admin
     login = new_login()
     ShopClient(stack.base_url).register(login)
     token = admin.api_token("admin", stack.env["SHOP_ADMIN_PASSWORD"])
-    users = admin.api("GET", "/users/api/users?per_page=100", token).json()["items"]
-    user_id = next(u["id"] for u in users if u["login"] == login)
+    user_id = find_user(admin, token, login)["id"]
     response = admin.post(f"/users/admin/{user_id}/deactivate", htmx=True, csrf=False)
     assert response.status_code == 400
-    assert next(
-        u for u in admin.api("GET", "/users/api/users?per_page=100", token).json()["items"] if u["id"] == user_id
-    )["is_active"]
+    assert find_user(admin, token, login)["is_active"]
 
 
 def test_a_cross_site_post_with_the_victims_cookie_is_refused(stack):

@@ -5,7 +5,7 @@ import time
 import requests
 
 from tests.helpers import CSRF_FIELD, make_app
-from tests.shop_client import DEFAULT_PASSWORD, ShopClient, new_login
+from tests.shop_client import DEFAULT_PASSWORD, ShopClient, find_user, new_login
 from users_app import create_app as create_users_app
 
 APP_PAGES = ("/inventory/", "/orders/", "/users/account")
@@ -52,8 +52,7 @@ def test_a_demoted_admin_loses_admin_pages_in_all_three_apps_within_five_seconds
     helper = ShopClient(stack.base_url)
     helper.register(login)
     admin_token = admin.api_token("admin", stack.env["SHOP_ADMIN_PASSWORD"])
-    users = admin.api("GET", "/users/api/users?per_page=100", admin_token).json()["items"]
-    user_id = next(u["id"] for u in users if u["login"] == login)
+    user_id = find_user(admin, admin_token, login)["id"]
     admin.api("PATCH", f"/users/api/users/{user_id}", admin_token, json={"is_admin": True})
 
     promoted = ShopClient(stack.base_url)

@@ -4,7 +4,7 @@ import time
 
 import requests
 
-from tests.shop_client import ShopClient, new_login
+from tests.shop_client import ShopClient, find_user, new_login
 from tests.shop_stack import wait_until
 
 APP_PAGES = ("/inventory/", "/orders/", "/users/account")
@@ -47,10 +47,7 @@ def test_a_deactivated_user_loses_access_everywhere_within_five_seconds(stack, s
     login = new_login()
     shop.register(login)
     assert shows_login(shop, "/orders/", login)
-    users = admin.api(
-        "GET", "/users/api/users?per_page=100", admin.api_token("admin", stack.env["SHOP_ADMIN_PASSWORD"])
-    )
-    user_id = next(u["id"] for u in users.json()["items"] if u["login"] == login)
+    user_id = find_user(admin, admin.api_token("admin", stack.env["SHOP_ADMIN_PASSWORD"]), login)["id"]
     assert admin.post(f"/users/admin/{user_id}/deactivate", htmx=True).status_code == 200
     deactivated = time.monotonic()
     time.sleep(max(0.0, deactivated + 5 - time.monotonic()))  # the promise: within 5 seconds

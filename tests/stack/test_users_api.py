@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.shop_client import DEFAULT_PASSWORD, new_login
+from tests.shop_client import DEFAULT_PASSWORD, find_user, new_login
 
 
 def test_register_then_token_then_me(shop):
@@ -72,7 +72,7 @@ def test_admin_lists_and_patches_users_and_a_customer_may_not(stack, shop):
     assert listing.status_code == 200
     page = listing.json()
     assert set(page) == {"items", "page", "per_page", "total"} and page["per_page"] == 100
-    user_id = next(u["id"] for u in page["items"] if u["login"] == login)
+    user_id = find_user(shop, admin_token, login)["id"]
 
     promoted = shop.api("PATCH", f"/users/api/users/{user_id}", admin_token, json={"is_admin": True})
     assert promoted.status_code == 200 and promoted.json()["is_admin"] is True
