@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run run-scaled test test-scaled lint install assets lock clean
+.PHONY: run run-scaled test test-scaled lint install assets lock clean translations
 
 run: install assets  ## set everything up and run the shop (Ctrl-C stops it)
 	@scripts/system-packages.sh nginx
@@ -42,6 +42,16 @@ node_modules/.installed: package-lock.json
 
 assets: install
 	$(BIN)/python -m shopctl assets >/dev/null
+	$(BIN)/pybabel -q compile -d translations
+
+# One catalog for the whole shop (babel.cfg says what is read). The .po files are the source; the
+# .pot is regenerated here and the .mo files are compiled by `make assets` (neither is committed).
+BABEL_KEYWORDS := -k _l -k lazy_gettext
+translations: install  ## extract every message, merge them into translations/*/messages.po, compile
+	$(BIN)/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+	  --ignore-dirs=".* _* node_modules build var bench tests" -o translations/messages.pot .
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --ignore-obsolete
+	$(BIN)/pybabel compile -d translations
 
 lock:  ## re-pin every Python package from requirements.in
 	rm -rf /tmp/shop-lock && $(PYTHON) -m venv /tmp/shop-lock

@@ -1,6 +1,7 @@
 """inventory JSON API: items for everyone to read, for admins to add, change and delete."""
 
 from flask import Blueprint, abort, jsonify, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from inventory_app import items, search, stock
@@ -58,7 +59,7 @@ def update_item(item_id: int):
     body = _item_body(PATCH_FIELDS)
     expected = body.pop("expected_quantity", None)
     if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int) or "quantity" not in body):
-        message = "expected_quantity is a whole number sent with quantity."
+        message = _("expected_quantity is a whole number sent with quantity.")
         raise ApiError(422, "invalid_field", message, field="expected_quantity")
     values = _checked(body, partial=True)
     try:
@@ -88,7 +89,7 @@ def _item_body(allowed: set | tuple) -> dict:
     body = json_body()
     unknown = sorted(set(body) - set(allowed))
     if unknown:
-        raise ApiError(422, "invalid_field", f"Unknown field {unknown[0]!r}.", field=unknown[0])
+        raise ApiError(422, "invalid_field", _("Unknown field %(field)r.", field=unknown[0]), field=unknown[0])
     return body
 
 

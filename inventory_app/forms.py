@@ -1,10 +1,17 @@
 """The admin table's row form; the rules themselves live in items.py (shared with the API)."""
 
+from decimal import Decimal
+
+from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 
 from inventory_app.models import DESCRIPTION_MAX, NAME_MAX
-from shared_ui.api import cents_to_str
+from shared_ui.i18n import current_locale
+
+#: locales that write 1.234,56 (decimal comma): a price typed there is read that way
+DECIMAL_COMMA_LOCALES = ("pt_BR",)
 
 
 class ItemForm(FlaskForm):
@@ -17,10 +24,10 @@ class ItemForm(FlaskForm):
     class Meta:
         csrf = False
 
-    name = StringField("Name", render_kw={"maxlength": NAME_MAX, "autocomplete": "off"})
-    description = TextAreaField("Description", render_kw={"maxlength": DESCRIPTION_MAX, "rows": 2})
-    price = StringField("Price", render_kw={"inputmode": "decimal", "autocomplete": "off"})
-    quantity = StringField("Quantity", render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    name = StringField(_l("Name"), render_kw={"maxlength": NAME_MAX, "autocomplete": "off"})
+    description = TextAreaField(_l("Description"), render_kw={"maxlength": DESCRIPTION_MAX, "rows": 2})
+    price = StringField(_l("Price"), render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    quantity = StringField(_l("Quantity"), render_kw={"inputmode": "numeric", "autocomplete": "off"})
     expected_quantity = HiddenField()
 
     @classmethod
@@ -30,15 +37,17 @@ class ItemForm(FlaskForm):
             data={
                 "name": item.name,
                 "description": item.description,
-                "price": cents_to_str(item.price_cents),
+                "price": format_decimal(Decimal(item.price_cents) / 100, format="0.00"),  # 12.50, or 12,50 in pt-BR
                 "quantity": str(item.quantity),
                 "expected_quantity": str(item.quantity),
             },
         )
 
     def values(self) -> dict:
-        """The raw item fields, for items.check_fields."""
-        return {name: self[name].data or "" for name in ("name", "description", "price", "quantity")}
+        """The raw item fields, for items.check_fields (a price as the API writes it: 1234.56)."""
+        values = {name: self[name].data or "" for name in ("name", "description", "price", "quantity")}
+        values["price"] = price_as_typed(values["price"])
+        return values
 
     def expected(self) -> int | None:
         value = (self.expected_quantity.data or "").strip()
@@ -47,3 +56,14 @@ class ItemForm(FlaskForm):
     def show_errors(self, errors: dict[str, str]) -> None:
         for name, message in errors.items():
             self[name].errors = [message]
+
+
+def price_as_typed(text: str) -> str:
+    """A price typed in the page's language, written with a decimal point: "1.234,56" -> "1234.56" in pt-BR.
+
+    Where the decimal separator is a comma, dots group thousands; a price with no comma is read as
+    typed ("12.50" stays 12.50). Elsewhere the text is left alone (items.py drops grouping commas).
+    """
+    if current_locale() in DECIMAL_COMMA_LOCALES and "," in text:
+        return text.replace(".", "").replace(",", ".")
+    return text

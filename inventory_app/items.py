@@ -8,8 +8,11 @@ orders cannot be deleted at all until they are paid or released.
 """
 
 import re
+from decimal import Decimal
 
 from flask import abort
+from flask_babel import format_decimal, format_number
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from inventory_app import stock
@@ -17,6 +20,7 @@ from inventory_app.extensions import db
 from inventory_app.models import DESCRIPTION_MAX, NAME_MAX, Item, StockMovement, utcnow
 from shared_ui.api import parse_money
 from shared_ui.db import write_transaction
+from shared_ui.requests_kind import is_api_request
 
 PRICE_MAX_CENTS = 100_000_000  # 1,000,000.00
 QUANTITY_MAX = 1_000_000
@@ -59,12 +63,12 @@ def check_fields(raw: dict, *, partial: bool = False) -> dict:
 
 def _name(value) -> tuple[str | None, str | None]:
     if not isinstance(value, str) or not value.strip():
-        return None, "Enter a name."
+        return None, _("Enter a name.")
     value = " ".join(value.split())
     if len(value) > NAME_MAX:
-        return None, f"Use at most {NAME_MAX} characters."
+        return None, _("Use at most %(max)d characters.", max=NAME_MAX)
     if CONTROL_CHARACTERS.search(value):
-        return None, "The name contains characters that cannot be shown."
+        return None, _("The name contains characters that cannot be shown.")
     return value, None
 
 
@@ -72,23 +76,26 @@ def _description(value) -> tuple[str | None, str | None]:
     if value is None:
         return "", None
     if not isinstance(value, str):
-        return None, "The description must be text."
+        return None, _("The description must be text.")
     value = value.replace("\r\n", "\n").strip()
     if len(value) > DESCRIPTION_MAX:
-        return None, f"Use at most {DESCRIPTION_MAX} characters."
+        return None, _("Use at most %(max)d characters.", max=DESCRIPTION_MAX)
     if CONTROL_CHARACTERS.search(value):
-        return None, "The description contains characters that cannot be shown."
+        return None, _("The description contains characters that cannot be shown.")
     return value, None
 
 
 def _price(value) -> tuple[int | None, str | None]:
     if value is None or (isinstance(value, str) and not value.strip()):
-        return None, "Enter a price."
+        return None, _("Enter a price.")
     cents = parse_money(value.replace(",", "") if isinstance(value, str) else value)
     if cents is None:
-        return None, "Enter a price of 0 or more with at most two decimals, like 12.50."
+        # The API takes "12.50" whatever the language; a form takes the page's own way of writing it.
+        example = "12.50" if is_api_request() else format_decimal(Decimal("12.50"), format="0.00")
+        return None, _("Enter a price of 0 or more with at most two decimals, like %(example)s.", example=example)
     if cents > PRICE_MAX_CENTS:
-        return None, "Prices go up to 1,000,000.00."
+        top = Decimal(PRICE_MAX_CENTS) / 100
+        return None, _("Prices go up to %(max)s.", max=format_decimal(top, format="#,##0.00"))
     return cents, None
 
 
@@ -96,9 +103,9 @@ def _quantity(value) -> tuple[int | None, str | None]:
     if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return None, "Enter a whole number, 0 or more."
+        return None, _("Enter a whole number, 0 or more.")
     if value > QUANTITY_MAX:
-        return None, f"At most {QUANTITY_MAX:,} units."
+        return None, _("At most %(max)s units.", max=format_number(QUANTITY_MAX))
     return value, None
 
 
@@ -152,11 +159,10 @@ def remove_item(item_id: int) -> str:
         item = live_item(item_id, lock=True) or abort(404)
         held = stock.held_by_item([item.id]).get(item.id, 0)
         if held:
-            raise ItemError(
-                {"quantity": f"Cannot delete: {held} held by pending orders. Try again once they are paid or released"},
-                status=409,
-                code="item_has_holds",
+            message = _(
+                "Cannot delete: %(num)d held by pending orders. Try again once they are paid or released", num=held
             )
+            raise ItemError({"quantity": message}, status=409, code="item_has_holds")
         if stock.ever_reserved(item.id):
             item.archived_at = utcnow()
             return "archived"

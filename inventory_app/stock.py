@@ -16,6 +16,7 @@ same way.
 from collections.abc import Iterable
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -157,7 +158,7 @@ def adjust_on_hand(item_id: int, quantity: int, *, expected: int | None, actor: 
         raise StockError(
             409,
             "quantity_changed",
-            f"The stock changed to {current} since you read it; check it and try again.",
+            _("The stock changed to %(num)d since you read it; check it and try again.", num=current),
             available=current,
         )
     if quantity == current:
@@ -170,7 +171,7 @@ def adjust_on_hand(item_id: int, quantity: int, *, expected: int | None, actor: 
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
     if moved is None:  # only without BEGIN IMMEDIATE: someone moved it between our read and write
-        raise StockError(409, "quantity_changed", "The stock changed while saving; check it and try again.")
+        raise StockError(409, "quantity_changed", _("The stock changed while saving; check it and try again."))
     record(item_id, quantity - current, quantity, ADJUSTED, actor=actor)
 
 

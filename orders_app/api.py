@@ -1,12 +1,13 @@
 """orders JSON API (DESIGN "JSON API"): the same rules as the pages, through ordering.py."""
 
 from flask import Blueprint, abort, jsonify, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from orders_app import checkout, ordering
 from orders_app.models import STATUSES, Order
 from orders_app.openapi import OPENAPI
-from orders_app.ordering import OrderError
+from orders_app.ordering import ONLY_OWNER_CHANGES, ONLY_OWNER_PAYS, OrderError
 from shared_ui.api import ApiError, json_body, page_args, page_of
 from shared_ui.extensions import csrf
 
@@ -16,7 +17,7 @@ csrf.exempt(bp)
 
 @bp.errorhandler(OrderError)
 def _order_error(error: OrderError):
-    body = {"code": error.code, "message": error.message}
+    body = {"code": error.code, "message": str(error.message)}
     if error.field:
         body["field"] = error.field
     if error.available is not None:
@@ -40,10 +41,11 @@ def list_orders():
     page, per_page = page_args()
     status = request.args.get("status") or None
     if status is not None and status not in STATUSES:
-        raise ApiError(422, "invalid_field", f"status must be one of {', '.join(STATUSES)}.", field="status")
+        message = _("status must be one of %(statuses)s.", statuses=", ".join(STATUSES))
+        raise ApiError(422, "invalid_field", message, field="status")
     everyone = request.args.get("all") in ("1", "true")
     if everyone and not current_user.is_admin:
-        raise ApiError(403, "forbidden", "Only administrators may list every order.")
+        raise ApiError(403, "forbidden", _("Only administrators may list every order."))
     orders, total = ordering.list_orders(
         user_id=None if everyone else current_user.id, status=status, page=page, per_page=per_page
     )
@@ -61,7 +63,7 @@ def get_order(order_id: int):
 def change_order(order_id: int):
     order = _order_or_404(order_id)
     if order.user_id != current_user.id:
-        raise ApiError(403, "forbidden", "Only the customer who placed an order can change its quantity.")
+        raise ApiError(403, "forbidden", str(ONLY_OWNER_CHANGES))
     quantity = _required(json_body(), "quantity")
     order = ordering.change_quantity(order, quantity, ordering.actor_name(current_user))
     return jsonify(order.to_api())
@@ -81,7 +83,7 @@ def checkout_order(order_id: int):
     """The order's Stripe Checkout URL (the same as the order page's Pay)."""
     order = _order_or_404(order_id)
     if order.user_id != current_user.id:
-        raise ApiError(403, "forbidden", "Only the customer who placed an order can pay for it.")
+        raise ApiError(403, "forbidden", str(ONLY_OWNER_PAYS))
     return jsonify(url=checkout.start_checkout(order, ordering.actor_name(current_user)))
 
 
@@ -97,5 +99,5 @@ def _order_or_404(order_id: int) -> Order:
 def _required(body: dict, name: str):
     value = body.get(name)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ApiError(422, "invalid_field", f"{name} must be a whole number.", field=name)
+        raise ApiError(422, "invalid_field", _("%(field)s must be a whole number.", field=name), field=name)
     return value

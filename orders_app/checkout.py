@@ -17,6 +17,8 @@ instead and the change refused.
 from datetime import UTC, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from orders_app import payments
 from orders_app.clients.inventory import (
@@ -42,7 +44,7 @@ from orders_app.models import (
     Order,
     utcnow,
 )
-from orders_app.ordering import NOT_ANSWERING, OrderError, _locked, _record, cancel_order, not_pending
+from orders_app.ordering import BUSY, OrderError, _locked, _record, cancel_order, not_pending, status_word
 from shared_ui.db import write_transaction
 from shared_ui.money import format_money
 
@@ -54,11 +56,13 @@ STRIPE_MIN_EXPIRY = timedelta(minutes=30, seconds=30)
 #: a link that closes sooner than this is not handed out any more: a new one is made
 LINK_SLACK = timedelta(seconds=60)
 
-PAYMENTS_DOWN = "the payment service is not answering; nothing was charged. Please try again in a moment."
-BOLETO_PENDING = (
+# Messages people read, in the language of the request that shows them (lazy).
+PAYMENTS_DOWN = _l("the payment service is not answering; nothing was charged. Please try again in a moment.")
+PAYMENTS_DOWN_UNCHANGED = _l("the payment service is not answering; nothing was changed. Please try again in a moment.")
+BOLETO_PENDING = _l(
     "A boleto was issued for this order: it cannot be changed or cancelled until it is paid or its due date passes."
 )
-PAYMENT_IN_REVIEW = "A payment for this order is being checked by the shop; it cannot be changed or paid again now."
+PAYMENT_IN_REVIEW = _l("A payment for this order is being checked by the shop; it cannot be changed or paid again now.")
 
 
 # ----- Pay ------------------------------------------------------------------------------------
@@ -92,9 +96,8 @@ def start_checkout(order: Order, actor: str) -> str:
         if error.code == "amount_too_small":
             raise _too_small(order.currency) from None
         current_app.logger.error("stripe refused a session for order %s: %s", order_id, error)
-        raise OrderError(
-            f"Stripe refused to open a payment page for this order: {error}", status=503, code="payment_refused"
-        ) from None
+        message = _("Stripe refused to open a payment page for this order: %(error)s", error=str(error))
+        raise OrderError(message, status=503, code="payment_refused") from None
     except PaymentsUnavailable:
         raise OrderError(PAYMENTS_DOWN, status=503, code="payments_unavailable") from None
     with write_transaction(db):
@@ -109,22 +112,20 @@ def start_checkout(order: Order, actor: str) -> str:
             return order.stripe_session_url
     # The order changed while Stripe was asked (an edit, a cancel): this link must not be used.
     _expire_quietly(session.id)
-    raise OrderError(
-        "This order changed while its payment page was being prepared; look at it again.", status=409, code="conflict"
-    )
+    message = _("This order changed while its payment page was being prepared; look at it again.")
+    raise OrderError(message, status=409, code="conflict")
 
 
 def _check_payable(order: Order) -> None:
     if order.status != PENDING:
-        raise OrderError(
-            f"This order is {order.status.lower()}; there is nothing to pay.", status=409, code="not_pending"
-        )
+        message = _("This order is %(status)s; there is nothing to pay.", status=status_word(order))
+        raise OrderError(message, status=409, code="not_pending")
     if order.checkout_state == SESSION_PROCESSING:
         raise OrderError(BOLETO_PENDING, status=409, code="awaiting_payment")
     if order.checkout_state == SESSION_COMPLETE:
         raise OrderError(PAYMENT_IN_REVIEW, status=409, code="payment_in_review")
     if order.hold_state != HELD:
-        raise OrderError("This order is being changed right now; try again in a moment.", status=409, code="conflict")
+        raise OrderError(BUSY, status=409, code="conflict")
 
 
 def _check_minimum(order: Order) -> None:
@@ -135,7 +136,8 @@ def _check_minimum(order: Order) -> None:
 
 def _too_small(currency: str) -> OrderError:
     minimum = format_money(MINIMUM_CHARGE.get(currency, 50), currency)
-    return OrderError(f"Card payments need a total of at least {minimum}.", status=422, code="amount_too_small")
+    message = _("Card payments need a total of at least %(minimum)s.", minimum=minimum)
+    return OrderError(message, status=422, code="amount_too_small")
 
 
 def _prepare_new_session(order: Order, now) -> None:
@@ -200,7 +202,7 @@ def _move_hold(order_id: int, hold_until) -> None:
         hold = current_inventory().change_hold(order.key, expires_at=hold_until)
     except InventoryUnavailable:
         raise OrderError(
-            f"{NOT_ANSWERING}; nothing was charged. Please try again in a moment.",
+            _("the inventory service is not answering; nothing was charged. Please try again in a moment."),
             status=503,
             code="inventory_unavailable",
         ) from None
@@ -210,7 +212,7 @@ def _move_hold(order_id: int, hold_until) -> None:
         # The hold lapsed at inventory before anyone paid: the order can no longer be paid.
         cancel_order(order, "inventory", "The stock hold lapsed before the order was paid")
         raise OrderError(
-            "The stock held for this order was released, so the order was cancelled; please order again.",
+            _("The stock held for this order was released, so the order was cancelled; please order again."),
             status=409,
             code="not_pending",
         )
@@ -262,9 +264,7 @@ def close_session(order_id: int, actor: str, purpose: str) -> None:
         _closed_already(order_id, actor)
         return
     except PaymentsUnavailable:
-        raise OrderError(
-            PAYMENTS_DOWN.replace("nothing was charged", "nothing was changed"), status=503, code="payments_unavailable"
-        ) from None
+        raise OrderError(PAYMENTS_DOWN_UNCHANGED, status=503, code="payments_unavailable") from None
     with write_transaction(db):
         order = _locked(order_id)
         if order.stripe_session_id == session_id and order.checkout_state in (SESSION_CLOSING, SESSION_OPEN):
@@ -279,13 +279,11 @@ def _closed_already(order_id: int, actor: str) -> None:
     try:
         payments.apply_from_stripe(order_id, actor, "checked before a change")
     except PaymentsUnavailable:
-        raise OrderError(
-            PAYMENTS_DOWN.replace("nothing was charged", "nothing was changed"), status=503, code="payments_unavailable"
-        ) from None
+        raise OrderError(PAYMENTS_DOWN_UNCHANGED, status=503, code="payments_unavailable") from None
     order = db.session.get(Order, order_id)
     if order.status == PAID:
         raise OrderError(
-            "This order was just paid, so it can no longer be changed or cancelled.", status=409, code="not_pending"
+            _("This order was just paid, so it can no longer be changed or cancelled."), status=409, code="not_pending"
         )
     if order.status != PENDING:
         raise not_pending(order)

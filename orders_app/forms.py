@@ -1,5 +1,6 @@
 """orders_app's forms: they carry the CSRF token and the inputs; the rules live in ordering.py."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.widgets import NumberInput
@@ -18,13 +19,13 @@ class OrderForm(FlaskForm):
     """The order form of an item: the item page posts the same fields to POST /orders/."""
 
     inventory_id = HiddenField()
-    quantity = StringField("Quantity", widget=NumberInput(min=1, step=1), render_kw=QUOTE_ON_INPUT)
+    quantity = StringField(_l("Quantity"), widget=NumberInput(min=1, step=1), render_kw=QUOTE_ON_INPUT)
 
 
 class QuantityForm(FlaskForm):
     """The inline quantity edit of an order; `version` is the one the customer saw."""
 
-    quantity = StringField("Quantity", widget=NumberInput(min=1, step=1))
+    quantity = StringField(_l("Quantity"), widget=NumberInput(min=1, step=1))
     version = HiddenField()
 
 
@@ -35,4 +36,4 @@ class ActionForm(FlaskForm):
 class RefundForm(FlaskForm):
     """An admin's cancel of a paid order: the payment is refunded; the stock back only if asked."""
 
-    restock = BooleanField("Put the stock back on sale")
+    restock = BooleanField(_l("Put the stock back on sale"))

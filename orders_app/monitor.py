@@ -4,6 +4,8 @@ status, and which need someone to look at them."""
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
 from orders_app.extensions import db
@@ -22,16 +24,17 @@ from orders_app.models import (
 )
 
 IN_FLIGHT = (REQUESTING, ADJUSTING, ABANDONED, RELEASING, COMMITTING, RESTOCKING)
+# Why an order needs a look, in the admin's language (lazy).
 STUCK_REASONS = {
-    REQUESTING: "placing it did not finish (stock requested from inventory)",
-    ADJUSTING: "a quantity change did not finish at inventory",
-    ABANDONED: "a failed order's stock is not yet released at inventory",
-    RELEASING: "cancelled, but its stock is not yet back at inventory",
-    COMMITTING: "paid, but its stock is not yet committed at inventory",
-    RESTOCKING: "refunded, but its stock is not yet back at inventory",
+    REQUESTING: _l("placing it did not finish (stock requested from inventory)"),
+    ADJUSTING: _l("a quantity change did not finish at inventory"),
+    ABANDONED: _l("a failed order's stock is not yet released at inventory"),
+    RELEASING: _l("cancelled, but its stock is not yet back at inventory"),
+    COMMITTING: _l("paid, but its stock is not yet committed at inventory"),
+    RESTOCKING: _l("refunded, but its stock is not yet back at inventory"),
 }
-RETRIED_BY = {COMMITTING: "payment reconcile"}
-REFUND_PENDING = "a refund is due but Stripe has not confirmed it yet; payment reconcile keeps trying"
+RETRIED_BY = {COMMITTING: _l("payment reconcile")}
+REFUND_PENDING = _l("a refund is due but Stripe has not confirmed it yet; payment reconcile keeps trying")
 ATTENTION = "attention"
 
 
@@ -54,14 +57,14 @@ class MonitorQuery:
         query = cls(**{f.name: args.get(f.name, "").strip() for f in fields(cls) if f.name not in ("page", "problems")})
         query.page = max(args.get("page", 1, type=int) or 1, 1)
         if query.status not in ("", *STATUSES):
-            query.problems.append(f"Unknown status {query.status!r}; showing every status.")
+            query.problems.append(_("Unknown status %(status)r; showing every status.", status=query.status))
             query.status = ""
         if query.view not in ("", ATTENTION):
             query.view = ""
-        for name, label in (("date_from", "From"), ("date_to", "To")):
+        for name, label in (("date_from", _l("From")), ("date_to", _l("To"))):
             value = getattr(query, name)
             if value and _date(value) is None:
-                query.problems.append(f"{label}: use a date like 2026-01-31.")
+                query.problems.append(_("%(field)s: use a date like 2026-01-31.", field=label))
                 setattr(query, name, "")
         return query
 
@@ -107,14 +110,14 @@ def attention_condition(now: datetime, stale: datetime):
 def attention_reasons(order: Order, now: datetime, stale: datetime) -> list[str]:
     reasons = []
     if order.needs_attention:
-        reasons.append(order.attention_reason or "flagged for a look")
+        reasons.append(order.attention_reason or _("flagged for a look"))
     if order.is_overdue(now) and order.hold_state not in HIDDEN_HOLD_STATES:
-        reasons.append("not paid within the payment window")
+        reasons.append(_("not paid within the payment window"))
     if order.hold_state in IN_FLIGHT and order.updated_at < stale:
-        retried_by = RETRIED_BY.get(order.hold_state, "the sweeper")
-        reasons.append(f"{STUCK_REASONS[order.hold_state]}; {retried_by} keeps trying")
+        retried_by = RETRIED_BY.get(order.hold_state) or _("the sweeper")
+        reasons.append(_("%(reason)s; %(who)s keeps trying", reason=STUCK_REASONS[order.hold_state], who=retried_by))
     if order.refund_state == REFUND_DUE and order.updated_at < stale:
-        reasons.append(REFUND_PENDING)
+        reasons.append(str(REFUND_PENDING))
     return reasons
 
 

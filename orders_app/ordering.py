@@ -31,6 +31,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import delete, func, or_, select
 
 from orders_app.clients.inventory import (
@@ -68,10 +71,18 @@ from orders_app.models import (
 )
 from shared_ui.db import write_transaction
 
-NOT_ANSWERING = "the inventory service is not answering"
-NOTHING_RESERVED = f"{NOT_ANSWERING}; nothing was reserved"
-NO_LONGER_SOLD = "this item is no longer sold"
-NO_SUCH_ITEM = "there is no such item"
+# Messages people read: translated into the language of the request that shows them (lazy).
+NOTHING_RESERVED = _l("the inventory service is not answering; nothing was reserved")
+NO_LONGER_SOLD = _l("this item is no longer sold")
+NO_SUCH_ITEM = _l("there is no such item")
+BUSY = _l("This order is being changed right now; try again in a moment.")
+CHANGED_MEANWHILE = _l("This order changed since you opened it; look at it again before changing it.")
+NO_SUCH_ORDER = _l("There is no such order.")
+TRY_AGAIN = _l("the inventory service is not answering; please try again in a moment")
+ONLY_OWNER_PAYS = _l("Only the customer who placed an order can pay for it.")
+ONLY_OWNER_CHANGES = _l("Only the customer who placed an order can change its quantity.")
+#: an order's status inside a sentence ("This order is paid; ...")
+STATUS_WORDS = {"Pending": _l("pending"), "Paid": _l("paid"), "Cancelled": _l("cancelled")}
 SWEEPER = "sweeper"
 WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
@@ -88,6 +99,7 @@ class OrderError(Exception):
         field: str | None = None,
         available: int | None = None,
     ):
+        message = str(message)  # a lazy translation becomes text in the language of this request
         super().__init__(message)
         self.message = message
         self.status = status
@@ -123,14 +135,14 @@ def parse_quantity(value) -> int:
     most = current_app.config["ORDERS_MAX_QUANTITY"]
     quantity = _whole_number(value)
     if quantity is None or not 1 <= quantity <= most:
-        raise OrderError(f"Enter a whole number of units from 1 to {most}.", field="quantity")
+        raise OrderError(_("Enter a whole number of units from 1 to %(most)d.", most=most), field="quantity")
     return quantity
 
 
 def parse_inventory_id(value) -> int:
     item_id = _whole_number(value)
     if item_id is None or item_id < 1:
-        raise OrderError("Choose an item to order.", field="inventory_id")
+        raise OrderError(_("Choose an item to order."), field="inventory_id")
     return item_id
 
 
@@ -149,18 +161,19 @@ def _whole_number(value) -> int | None:
 
 def short_of_stock(available: int | None) -> OrderError:
     if available is None:
-        message = "not enough left in stock"
+        message = _("not enough left in stock")
     elif available <= 0:
-        message = "only 0 left: this item is sold out"
+        message = _("only 0 left: this item is sold out")
     else:
-        message = f"only {available} left"
+        message = ngettext("only %(num)d left", "only %(num)d left", available)
     return OrderError(message, status=409, code="insufficient_stock", field="quantity", available=available)
 
 
 def short_for_change(available: int | None, current: int) -> OrderError:
     if available is None:
         return short_of_stock(None)
-    message = f"only {max(available, 0)} more left (this order can have at most {current + max(available, 0)})"
+    more = max(available, 0)
+    message = _("only %(more)d more left (this order can have at most %(most)d)", more=more, most=current + more)
     return OrderError(message, status=409, code="insufficient_stock", field="quantity", available=available)
 
 
@@ -174,16 +187,21 @@ def unavailable(message: str = NOTHING_RESERVED) -> OrderError:
 
 def not_pending(order: Order) -> OrderError:
     return OrderError(
-        f"This order is {order.status.lower()}; only pending orders can be changed or cancelled.",
+        _("This order is %(status)s; only pending orders can be changed or cancelled.", status=status_word(order)),
         status=409,
         code="not_pending",
     )
 
 
+def status_word(order: Order) -> str:
+    """The order's status as a word inside a sentence, in the reader's language: "paid"."""
+    return str(STATUS_WORDS.get(order.status, order.status.lower()))
+
+
 # ----- reading -------------------------------------------------------------------------------
 
 
-def read_item(inventory_id, when_down: str = f"{NOT_ANSWERING}; please try again in a moment") -> Item:
+def read_item(inventory_id, when_down=TRY_AGAIN) -> Item:
     """The item as inventory has it now, or an OrderError in words a customer understands."""
     item_id = parse_inventory_id(inventory_id)
     try:
@@ -283,7 +301,7 @@ def place_order(user, inventory_id, quantity) -> Order:
         # Not this order's hold (a key left from an orders database that was reset): keep off it.
         current_app.logger.error("inventory holds %s for another order: %s", key, hold)
         _forget(order_id)
-        raise unavailable("the inventory service holds something else for this order; nothing was reserved")
+        raise unavailable(_("the inventory service holds something else for this order; nothing was reserved"))
     fault_point("after_hold")
     if not _mark_held(order_id, actor_name(user)):
         _release_quietly(key)  # the sweeper gave up on this row already
@@ -398,12 +416,14 @@ def change_quantity(order: Order, quantity, actor: str, expected_version: int | 
         if settled is not None and settled.hold_state == HELD and settled.quantity == quantity:
             return settled
         if settled is None:
-            raise unavailable(f"{NOT_ANSWERING}; your order will be checked again with it shortly")
+            raise unavailable(
+                _("the inventory service is not answering; your order will be checked again with it shortly")
+            )
         if settled.status == CANCELLED:
             raise OrderError(
-                "The stock of this order is no longer held, so it was cancelled.", status=409, code="not_pending"
+                _("The stock of this order is no longer held, so it was cancelled."), status=409, code="not_pending"
             )
-        raise unavailable(f"{NOT_ANSWERING}; the quantity was not changed")
+        raise unavailable(_("the inventory service is not answering; the quantity was not changed"))
     with write_transaction(db):
         order = _locked(order_id)
         if order.hold_state == ADJUSTING:
@@ -581,28 +601,20 @@ def _locked(order_id: int) -> Order | None:
 def _check_version(order: Order, expected_version: int | None) -> None:
     """The version the customer saw, checked before anything is asked of Stripe (and again in the claim)."""
     if expected_version is not None and expected_version != order.version:
-        raise OrderError(
-            "This order changed since you opened it; look at it again before changing it.",
-            status=409,
-            code="conflict",
-        )
+        raise OrderError(CHANGED_MEANWHILE, status=409, code="conflict")
 
 
 def _claim(order_id: int, expected_version: int | None) -> Order:
     """The order, checked to be changeable, inside the caller's write transaction."""
     order = _locked(order_id)
     if order is None:
-        raise OrderError("There is no such order.", status=404, code="not_found")
+        raise OrderError(NO_SUCH_ORDER, status=404, code="not_found")
     if order.status != PENDING:
         raise not_pending(order)
     if order.hold_state != HELD:
-        raise OrderError("This order is being changed right now; try again in a moment.", status=409, code="conflict")
+        raise OrderError(BUSY, status=409, code="conflict")
     if expected_version is not None and expected_version != order.version:
-        raise OrderError(
-            "This order changed since you opened it; look at it again before changing it.",
-            status=409,
-            code="conflict",
-        )
+        raise OrderError(CHANGED_MEANWHILE, status=409, code="conflict")
     return order
 
 

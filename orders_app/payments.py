@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -72,7 +74,17 @@ from orders_app.models import (
     StripeEvent,
     utcnow,
 )
-from orders_app.ordering import OrderError, _cancel_in_place, _flag, _locked, _record, release_hold
+from orders_app.ordering import (
+    BUSY,
+    NO_SUCH_ORDER,
+    OrderError,
+    _cancel_in_place,
+    _flag,
+    _locked,
+    _record,
+    release_hold,
+    status_word,
+)
 from shared_ui.db import write_transaction
 from shared_ui.money import format_money
 
@@ -92,20 +104,20 @@ PAID_FACT, AWAITING, FAILED, EXPIRED, STILL_OPEN = "paid", "awaiting", "failed",
 
 #: the outcome of an event (stored in stripe_events) in words, for the payment timeline
 OUTCOMES = {
-    "paid": "Payment accepted: the order is paid",
-    "already_paid": "Already paid: nothing to do",
-    "awaiting_payment": "Boleto issued: the order waits for it to be paid",
-    "already_awaiting": "Already waiting for the boleto: nothing to do",
-    "released": "Not paid: the order is cancelled and its stock returned",
-    "closed_by_shop": "The shop closed this payment link: nothing to do",
-    "late": "Came after the order was settled: nothing to do",
-    "refund_due": "Paid after the order was cancelled: the payment is refunded",
-    "amount_mismatch": "Amount or currency differs from the order's: not accepted, flagged",
-    "stale": "About an old payment link of the order: nothing to do",
-    "stale_paid": "A payment through an old payment link: refunded, flagged",
-    "refund_recorded": "Stripe confirms the refund",
-    "external_refund": "Refunded at Stripe outside the shop: flagged",
-    "open": "The payment page is still open: nothing to do",
+    "paid": _l("Payment accepted: the order is paid"),
+    "already_paid": _l("Already paid: nothing to do"),
+    "awaiting_payment": _l("Boleto issued: the order waits for it to be paid"),
+    "already_awaiting": _l("Already waiting for the boleto: nothing to do"),
+    "released": _l("Not paid: the order is cancelled and its stock returned"),
+    "closed_by_shop": _l("The shop closed this payment link: nothing to do"),
+    "late": _l("Came after the order was settled: nothing to do"),
+    "refund_due": _l("Paid after the order was cancelled: the payment is refunded"),
+    "amount_mismatch": _l("Amount or currency differs from the order's: not accepted, flagged"),
+    "stale": _l("About an old payment link of the order: nothing to do"),
+    "stale_paid": _l("A payment through an old payment link: refunded, flagged"),
+    "refund_recorded": _l("Stripe confirms the refund"),
+    "external_refund": _l("Refunded at Stripe outside the shop: flagged"),
+    "open": _l("The payment page is still open: nothing to do"),
 }
 
 
@@ -506,17 +518,15 @@ def refund_and_cancel(order: Order, actor: str, *, restock: bool) -> Order:
     with write_transaction(db):
         order = _locked(order_id)
         if order is None:
-            raise OrderError("There is no such order.", status=404, code="not_found")
+            raise OrderError(NO_SUCH_ORDER, status=404, code="not_found")
         if order.status != PAID:
             raise OrderError(
-                f"This order is {order.status.lower()}, not paid: there is nothing to refund.",
+                _("This order is %(status)s, not paid: there is nothing to refund.", status=status_word(order)),
                 status=409,
                 code="not_paid",
             )
         if order.hold_state not in (COMMITTED, COMMITTING):
-            raise OrderError(
-                "This order is being changed right now; try again in a moment.", status=409, code="conflict"
-            )
+            raise OrderError(BUSY, status=409, code="conflict")
         now = utcnow()
         order.status = CANCELLED
         order.cancelled_at = now
@@ -595,4 +605,4 @@ def events_of(order_id: int) -> list[StripeEvent]:
 
 
 def outcome_text(outcome: str) -> str:
-    return OUTCOMES.get(outcome, outcome.replace("_", " "))
+    return str(OUTCOMES.get(outcome, outcome.replace("_", " ")))

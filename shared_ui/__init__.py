@@ -8,9 +8,12 @@ from shared_ui.assets import load_manifest
 from shared_ui.auth import FindUser, init_login
 from shared_ui.errors import register_error_handlers
 from shared_ui.extensions import csrf, htmx
+from shared_ui.i18n import init_i18n
 from shared_ui.metrics import init_metrics
 from shared_ui.money import format_money
+from shared_ui.pages import announce_html
 from shared_ui.request_log import init_request_log
+from shared_ui.requests_kind import wants_fragment
 
 templates = Blueprint("shared_ui", __name__, template_folder="templates")
 
@@ -26,13 +29,17 @@ def init_shop_app(app, *, db, find_user: FindUser) -> None:
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)
     htmx.init_app(app)
     csrf.init_app(app)
+    init_i18n(app)
     init_login(app, find_user)
     init_request_log(app, app.config["APP_NAME"])
     register_error_handlers(app)
     app.register_blueprint(templates)
     manifest = load_manifest()
     app.jinja_env.globals["asset_url"] = lambda name: manifest[name]
-    app.jinja_env.filters["money"] = lambda cents: format_money(cents, app.config["SHOP_CURRENCY"])
+    app.jinja_env.globals.update(is_fragment=wants_fragment, announce=announce_html)
+    app.jinja_env.filters["money"] = lambda cents, currency=None: format_money(
+        cents, currency or app.config["SHOP_CURRENCY"]
+    )
     app.after_request(_security_headers)
     init_metrics(app)
     _add_health_routes(app, db)

@@ -3,6 +3,7 @@
 from decimal import Decimal, InvalidOperation
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 
 MAX_PER_PAGE = 100
 
@@ -11,6 +12,7 @@ class ApiError(Exception):
     """An error answered as `{"error": {"code", "message"}}` with an HTTP status."""
 
     def __init__(self, status: int, code: str, message: str, field: str | None = None):
+        message = str(message)  # a lazy translation becomes text in the request's language
         super().__init__(message)
         self.status = status
         self.code = code
@@ -30,7 +32,7 @@ def json_body() -> dict:
     """The request's JSON object, or a 400 `malformed_json` ApiError."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ApiError(400, "malformed_json", "The body must be a JSON object.")
+        raise ApiError(400, "malformed_json", _("The body must be a JSON object."))
     return data
 
 
@@ -40,9 +42,10 @@ def page_args() -> tuple[int, int]:
         page = int(request.args.get("page", 1))
         per_page = int(request.args.get("per_page", 20))
     except ValueError:
-        raise ApiError(400, "bad_request", "page and per_page must be whole numbers.") from None
+        raise ApiError(400, "bad_request", _("page and per_page must be whole numbers.")) from None
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise ApiError(400, "bad_request", f"page must be 1 or more; per_page from 1 to {MAX_PER_PAGE}.")
+        message = _("page must be 1 or more; per_page from 1 to %(max)d.", max=MAX_PER_PAGE)
+        raise ApiError(400, "bad_request", message)
     return page, per_page
 
 

@@ -13,6 +13,7 @@ from functools import wraps
 from urllib.parse import quote, urlsplit
 
 from flask import abort, current_app, jsonify, redirect, request
+from flask_babel import gettext as _
 from flask_login import UserMixin, current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -77,7 +78,7 @@ def _find_user_at_least(user_id: int, session_version: int) -> UserRecord | None
 def _load_session_user(user_id: str) -> ShopUser | None:
     if is_api_request():
         return None  # the API never trusts the cookie
-    uid, _, session_version = user_id.partition(":")
+    uid, _sep, session_version = user_id.partition(":")
     if not uid.isdigit() or not session_version.isdigit():
         return None
     return user_from_record(_find_user_at_least(int(uid), int(session_version)), session_version)
@@ -86,7 +87,7 @@ def _load_session_user(user_id: str) -> ShopUser | None:
 def _load_bearer_user(req) -> ShopUser | None:
     if not is_api_request():
         return None
-    scheme, _, token = req.headers.get("Authorization", "").partition(" ")
+    scheme, _sep, token = req.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     claims = read_api_token(token.strip())
@@ -127,7 +128,7 @@ def _quote(path: str) -> str:
 
 def _unauthorized():
     if is_api_request():
-        response = jsonify(error={"code": "unauthorized", "message": "A valid bearer token is required."})
+        response = jsonify(error={"code": "unauthorized", "message": _("A valid bearer token is required.")})
         response.status_code = 401
         response.headers["WWW-Authenticate"] = "Bearer"
         return response

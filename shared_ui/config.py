@@ -63,7 +63,9 @@ class BaseConfig:
         self.USERS_URL = env("USERS_URL", f"http://127.0.0.1:{env_int('USERS_PORT', 5002)}")
         self.ORDERS_URL = env("ORDERS_URL", f"http://127.0.0.1:{env_int('ORDERS_PORT', 5003)}")
         self.SQLALCHEMY_DATABASE_URI = env(f"{self.APP_NAME.upper()}_DATABASE_URL", sqlite_url(self.APP_NAME))
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # A server database may drop idle connections; a SQLite file cannot (and the ping costs a query).
+        on_sqlite = self.SQLALCHEMY_DATABASE_URI.startswith("sqlite")
+        self.SQLALCHEMY_ENGINE_OPTIONS = {} if on_sqlite else {"pool_pre_ping": True}
         self.MAX_CONTENT_LENGTH = 1024 * 1024
         self.SESSION_COOKIE_NAME = "shop_session"
         self.SESSION_COOKIE_HTTPONLY = True
@@ -77,6 +79,10 @@ class BaseConfig:
         self.API_TOKEN_SECONDS = 24 * 3600
         self.SERVICE_CONNECT_TIMEOUT = 1.0
         self.SERVICE_READ_TIMEOUT = 3.0
+        #: one catalog for the whole project (compiled by `make assets`; see shared_ui/i18n.py)
+        self.BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
+        self.BABEL_DEFAULT_LOCALE = "en"
+        self.BABEL_DEFAULT_TIMEZONE = "UTC"
         if self.SHOP_PUBLIC_URL.startswith("https://"):
             # The __Host- prefix pins the cookie to this host, Path=/ and Secure.
             self.SESSION_COOKIE_NAME = "__Host-shop_session"

@@ -1,6 +1,7 @@
 """Error pages in the shop's look, and the JSON error shape for /api/ paths."""
 
 from flask import current_app, make_response, render_template
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -21,18 +22,32 @@ ERROR_CODES = {
     503: "service_unavailable",
 }
 
+# Lazy: each is translated into the language of the request that shows it.
 FRIENDLY = {
-    400: "The request could not be understood.",
-    403: "You do not have access to this page.",
-    404: "There is nothing here. The link may be old, or the page is not yours to see.",
-    405: "That action is not allowed here.",
-    413: "What you sent is too large.",
-    429: "Too many attempts. Please wait a moment and try again.",
-    500: "Something went wrong on our side. Nothing was changed; please try again.",
-    503: "A part of the shop is not answering. Please try again in a moment.",
+    400: _l("The request could not be understood."),
+    403: _l("You do not have access to this page."),
+    404: _l("There is nothing here. The link may be old, or the page is not yours to see."),
+    405: _l("That action is not allowed here."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many attempts. Please wait a moment and try again."),
+    500: _l("Something went wrong on our side. Nothing was changed; please try again."),
+    503: _l("A part of the shop is not answering. Please try again in a moment."),
+}
+TITLES = {
+    400: _l("Bad request"),
+    401: _l("Please log in"),
+    403: _l("Not allowed"),
+    404: _l("Not found"),
+    405: _l("Not allowed"),
+    409: _l("Conflict"),
+    413: _l("Too large"),
+    422: _l("Not valid"),
+    429: _l("Slow down"),
+    500: _l("Something went wrong"),
+    503: _l("Temporarily unavailable"),
 }
 
-CSRF_MESSAGE = "This form has expired or was sent from another site. Reload the page and try again."
+CSRF_MESSAGE = _l("This form has expired or was sent from another site. Reload the page and try again.")
 
 
 def register_error_handlers(app) -> None:
@@ -70,8 +85,9 @@ def _has_own_description(error: HTTPException) -> bool:
 
 def error_response(status: int, message: str | None):
     """The error as JSON for the API, as a small fragment for htmx, else as a full page."""
-    message = message or FRIENDLY.get(status, "Something went wrong.")
+    message = str(message or FRIENDLY.get(status) or _l("Something went wrong."))
     if is_api_request():
         return ApiError(status, ERROR_CODES.get(status, "error"), message).to_response()
     template = "shared_ui/errors/fragment.html" if is_htmx_request() else "shared_ui/errors/page.html"
-    return make_response(render_template(template, status=status, message=message), status)
+    title = str(TITLES.get(status) or _l("Error"))
+    return make_response(render_template(template, status=status, message=message, title=title), status)

@@ -1,14 +1,32 @@
-"""Money is integer cents; this turns it into text for people."""
+"""Money is integer cents; this turns it into text for people, in their language's format."""
 
-SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "brl": "R$ "}
+from decimal import Decimal
+
+from babel.numbers import format_currency, get_currency_symbol
+
+from shared_ui.i18n import current_locale
+
+#: spaces CLDR puts between symbol and digits; the shop writes a plain space (stable text)
+_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
 
 
-def format_money(cents: int | None, currency: str = "usd") -> str:
-    """1234 in usd -> "$12.34"; an unknown currency shows its code: "12.34 CHF"."""
+def format_money(cents: int | None, currency: str = "usd", locale: str | None = None) -> str:
+    """1234 cents -> "$12.34" in English, "R$ 12,34" for BRL in pt-BR (the request's locale by default).
+
+    Decimal all the way (never float). A symbol of several characters keeps a space from the
+    digits in every language ("R$ 50.00", "CHF 9.90"), as CLDR's currency spacing asks.
+    """
     if cents is None:
         return ""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(int(cents)), 100)
-    amount = f"{whole:,}.{part:02d}"
-    symbol = SYMBOLS.get(currency.lower())
-    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency.upper()}"
+    locale = locale or current_locale()
+    code = currency.upper()
+    text = format_currency(Decimal(int(cents)) / Decimal(100), code, locale=locale).translate(_SPACES)
+    symbol = get_currency_symbol(code, locale=locale)
+    at = text.find(symbol)
+    if len(symbol) > 1 and at >= 0:
+        after = at + len(symbol)
+        if after < len(text) and text[after].isdigit():
+            text = f"{text[:after]} {text[after:]}"
+        elif at > 0 and text[at - 1].isdigit():
+            text = f"{text[:at]} {text[at:]}"
+    return text

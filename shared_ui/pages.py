@@ -1,7 +1,10 @@
 """One URL per resource: a whole page, or the named block an htmx request swaps."""
 
+import json
+
 from flask import make_response, redirect, render_template
 from jinja2_fragments.flask import render_block
+from markupsafe import Markup
 
 from shared_ui.requests_kind import is_htmx_request, wants_fragment
 
@@ -24,3 +27,26 @@ def hx_redirect(url: str):
         response.headers["HX-Redirect"] = url
         return response
     return redirect(url, code=303)
+
+
+def announce(body, message: str, status: int = 200):
+    """An htmx answer with `message` for screen readers: shop.js puts it in the layout's live region.
+
+    For answers that carry no markup of their own (a deleted row); fragments with markup call
+    `announce_html` in their template instead. The header is JSON with non-ASCII escaped (headers are ASCII).
+    """
+    response = make_response(body, status)
+    response.headers["HX-Trigger"] = json.dumps({"shop:announce": str(message)})
+    return response
+
+
+def announce_html(text) -> Markup:
+    """Template global `announce(text)`: in an htmx fragment, `text` for screen readers.
+
+    It goes out of band into the layout's live region #announcer, which stays in the page, so the
+    change is read out (a live region swapped in with the content is not). A whole page says it
+    all already: nothing then. The <template> keeps it valid inside table rows.
+    """
+    if not wants_fragment():
+        return Markup("")
+    return Markup('<template><div id="announcer" hx-swap-oob="innerHTML"><p>{}</p></div></template>').format(text)

@@ -22,10 +22,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from users_app import api, internal
     from users_app.cli import register_commands
-    from users_app.views import account, admin, auth
+    from users_app.views import account, admin, auth, language
 
-    for blueprint in (auth.bp, account.bp, admin.bp, api.bp, internal.bp):
+    for blueprint in (auth.bp, account.bp, admin.bp, language.bp, api.bp, internal.bp):
         app.register_blueprint(blueprint)
+    app.extensions["shop_user_locale"] = language.stored_locale
     register_commands(app)
     return app
 

@@ -2,6 +2,7 @@
 
 import re
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -28,9 +29,9 @@ class AccountError(Exception):
 
 def login_problem(login: str) -> str | None:
     if not LOGIN_MIN <= len(login) <= LOGIN_MAX:
-        return f"Use {LOGIN_MIN} to {LOGIN_MAX} characters."
+        return _("Use %(min)d to %(max)d characters.", min=LOGIN_MIN, max=LOGIN_MAX)
     if not LOGIN_PATTERN.match(login):
-        return "Use letters, digits, dots, dashes, underscores or @."
+        return _("Use letters, digits, dots, dashes, underscores or @.")
     return None
 
 
@@ -60,11 +61,11 @@ def register(login: str, password: str, *, is_admin: bool = False, address: str 
     try:
         with write_transaction(db):
             if find_by_login(login):
-                raise AccountError("This login is taken.", "login", status=409, code="conflict")
+                raise AccountError(_("This login is taken."), "login", status=409, code="conflict")
             user = User(login=login, password_hash=password_hash, is_admin=is_admin)
             db.session.add(user)
     except IntegrityError:
-        raise AccountError("This login is taken.", "login", status=409, code="conflict") from None
+        raise AccountError(_("This login is taken."), "login", status=409, code="conflict") from None
     if address:
         record("register", address)
     return user
@@ -93,7 +94,7 @@ def end_sessions(user: User) -> None:
 
 def change_password(user: User, current: str, new: str) -> None:
     if not verify_password(user.password_hash, current or ""):
-        raise AccountError("This is not your current password.", "current_password")
+        raise AccountError(_("This is not your current password."), "current_password")
     if problem := password_problem(new or "", user.login):
         raise AccountError(problem, "new_password")
     password_hash = hash_password(new)
@@ -105,7 +106,8 @@ def change_password(user: User, current: str, new: str) -> None:
 def set_roles(actor_id: int, user: User, *, is_admin: bool | None = None, is_active: bool | None = None) -> None:
     """An admin promotes, demotes, deactivates or reactivates; losing a right ends the sessions."""
     if user.id == actor_id and (is_admin is False or is_active is False):
-        raise AccountError("You cannot remove your own access; ask another admin.", status=409, code="conflict")
+        message = _("You cannot remove your own access; ask another admin.")
+        raise AccountError(message, status=409, code="conflict")
     with write_transaction(db):
         if is_admin is not None and is_admin != user.is_admin:
             user.is_admin = is_admin
@@ -115,6 +117,13 @@ def set_roles(actor_id: int, user: User, *, is_admin: bool | None = None, is_act
             user.is_active = is_active
             if not is_active:
                 user.session_version += 1
+
+
+def set_locale(user: User, locale: str | None) -> None:
+    """Remember the language the user chose, for their next login on any device."""
+    if user.locale != locale:
+        with write_transaction(db):
+            user.locale = locale
 
 
 def ensure_admin(login: str, password: str) -> User | None:

@@ -1,6 +1,7 @@
 """users JSON API: registration, bearer tokens, me, and the admin list."""
 
 from flask import Blueprint, abort, jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -31,7 +32,7 @@ def _account_error(error: accounts.AccountError) -> ApiError:
 def _string(body: dict, name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str):
-        raise ApiError(422, "invalid_field", f"{name} must be a string.", field=name)
+        raise ApiError(422, "invalid_field", _("%(field)s must be a string.", field=name), field=name)
     return value
 
 
@@ -50,7 +51,7 @@ def create_token():
     body = json_body()
     user = accounts.authenticate(_string(body, "login"), _string(body, "password"), request.remote_addr)
     if user is None:
-        raise ApiError(401, "invalid_credentials", "Wrong login or password.")
+        raise ApiError(401, "invalid_credentials", _("Wrong login or password."))
     token, expires_at = issue_api_token(user.record())
     return jsonify(
         token=token,
@@ -84,10 +85,10 @@ def update_user(user_id: int):
     for name in ("is_admin", "is_active"):
         if name in body:
             if not isinstance(body[name], bool):
-                raise ApiError(422, "invalid_field", f"{name} must be true or false.", field=name)
+                raise ApiError(422, "invalid_field", _("%(field)s must be true or false.", field=name), field=name)
             changes[name] = body[name]
     if not changes:
-        raise ApiError(422, "invalid_field", "Give is_admin and/or is_active.")
+        raise ApiError(422, "invalid_field", _("Give is_admin and/or is_active."))
     try:
         accounts.set_roles(current_user.id, user, **changes)
     except accounts.AccountError as error:

@@ -1,34 +1,41 @@
 """users_app's forms; the rules themselves live in accounts.py."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
 
 class RegisterForm(FlaskForm):
-    login = StringField("Login", validators=[InputRequired("Choose a login.")], render_kw={"autocomplete": "username"})
+    login = StringField(
+        _l("Login"), validators=[InputRequired(_l("Choose a login."))], render_kw={"autocomplete": "username"}
+    )
     password = PasswordField(
-        "Password", validators=[InputRequired("Choose a password.")], render_kw={"autocomplete": "new-password"}
+        _l("Password"), validators=[InputRequired(_l("Choose a password."))], render_kw={"autocomplete": "new-password"}
     )
 
 
 class LoginForm(FlaskForm):
     login = StringField(
-        "Login", validators=[InputRequired("Enter your login.")], render_kw={"autocomplete": "username"}
+        _l("Login"), validators=[InputRequired(_l("Enter your login."))], render_kw={"autocomplete": "username"}
     )
     password = PasswordField(
-        "Password", validators=[InputRequired("Enter your password.")], render_kw={"autocomplete": "current-password"}
+        _l("Password"),
+        validators=[InputRequired(_l("Enter your password."))],
+        render_kw={"autocomplete": "current-password"},
     )
 
 
 class PasswordForm(FlaskForm):
     current_password = PasswordField(
-        "Current password",
-        validators=[InputRequired("Enter your current password.")],
+        _l("Current password"),
+        validators=[InputRequired(_l("Enter your current password."))],
         render_kw={"autocomplete": "current-password"},
     )
     new_password = PasswordField(
-        "New password", validators=[InputRequired("Choose a new password.")], render_kw={"autocomplete": "new-password"}
+        _l("New password"),
+        validators=[InputRequired(_l("Choose a new password."))],
+        render_kw={"autocomplete": "new-password"},
     )
 
 

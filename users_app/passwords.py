@@ -2,6 +2,7 @@
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
 
 # OWASP Password Storage Cheat Sheet: Argon2id, 19 MiB, 2 iterations, 1 lane.
 hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -41,9 +42,9 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 def password_problem(password: str, login: str = "") -> str | None:
     """Why `password` may not be used, or None when it is fine."""
     if len(password) < MIN_LENGTH:
-        return f"Use at least {MIN_LENGTH} characters."
+        return _("Use at least %(min)d characters.", min=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f"Use at most {MAX_LENGTH} characters."
+        return _("Use at most %(max)d characters.", max=MAX_LENGTH)
     if password.lower() in {p.lower() for p in COMMON_PASSWORDS} or (login and password.lower() == login.lower()):
-        return "This password is too common or too easy to guess; choose another."
+        return _("This password is too common or too easy to guess; choose another.")
     return None

@@ -7,6 +7,8 @@ sees the same numbers; `prune` (a periodic job) drops what no limit looks at any
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, func, select
 
 from shared_ui.db import write_transaction
@@ -46,18 +48,20 @@ def check_login(login: str, address: str) -> None:
         wait = min(timedelta(seconds=30 * 2 ** (failures - free)), MAX_WAIT)
         remaining = int((last + wait - now).total_seconds())
         if remaining > 0:
-            raise Throttled(f"Too many failed attempts for this login. Try again in {_humane(remaining)}.", remaining)
+            message = _("Too many failed attempts for this login. Try again in %(wait)s.", wait=_humane(remaining))
+            raise Throttled(message, remaining)
     failures, last = _count_since("login_failed", now - LOGIN_WINDOW, address=address)
     if failures >= config["SHOP_LOGIN_FAILURES_PER_ADDRESS"]:
         remaining = int((last + LOGIN_WINDOW - now).total_seconds())
-        raise Throttled(f"Too many failed logins from your network. Try again in {_humane(remaining)}.", remaining)
+        message = _("Too many failed logins from your network. Try again in %(wait)s.", wait=_humane(remaining))
+        raise Throttled(message, remaining)
 
 
 def check_registration(address: str) -> None:
     now = utcnow()
-    count, _ = _count_since("register", now - REGISTER_WINDOW, address=address)
+    count, _last = _count_since("register", now - REGISTER_WINDOW, address=address)
     if count >= current_app.config["SHOP_REGISTRATIONS_PER_HOUR"]:
-        raise Throttled("Too many new accounts from your network. Please try again later.", 3600)
+        raise Throttled(_("Too many new accounts from your network. Please try again later."), 3600)
 
 
 def record(kind: str, address: str, login: str | None = None) -> None:
@@ -75,5 +79,5 @@ def prune() -> int:
 def _humane(seconds: int) -> str:
     seconds = max(1, seconds)
     if seconds < 90:
-        return f"{seconds} seconds"
-    return f"{round(seconds / 60)} minutes"
+        return ngettext("%(num)d second", "%(num)d seconds", seconds)
+    return ngettext("%(num)d minute", "%(num)d minutes", round(seconds / 60))

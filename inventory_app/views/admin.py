@@ -9,13 +9,14 @@ default), 422 for a plain form post.
 import secrets
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from inventory_app import items, search, stock
 from inventory_app.forms import ItemForm
 from inventory_app.items import live_item
 from shared_ui.auth import admin_required
-from shared_ui.pages import render_page
+from shared_ui.pages import announce, render_page
 from shared_ui.requests_kind import wants_fragment
 
 bp = Blueprint("admin", __name__, url_prefix="/inventory/admin")
@@ -59,7 +60,7 @@ def create():
     except items.ItemError as error:
         form.show_errors(error.errors)
         return _row(None, form, status=_invalid())
-    return _saved(item, f"Added {item.name}.")
+    return _saved(item, _("Added %(name)s.", name=item.name))
 
 
 @bp.route("/items/<int:item_id>")
@@ -96,7 +97,7 @@ def update(item_id: int):
         if error.available is not None:
             form.expected_quantity.data = str(error.available)  # saving again sets it anyway
         return _row(item, form, status=_invalid())
-    return _saved(item, f"Saved {item.name}.")
+    return _saved(item, _("Saved %(name)s.", name=item.name))
 
 
 @bp.route("/items/<int:item_id>", methods=["DELETE"])
@@ -109,8 +110,8 @@ def delete(item_id: int):
     except items.ItemError as error:
         return _row(item, error=error.message)
     if outcome == "erased":
-        return ""
-    notice = f"“{name}” is archived: orders refer to it, so it stays in their history."
+        return announce("", _("“%(name)s” is deleted.", name=name))
+    notice = _("“%(name)s” is archived: orders refer to it, so it stays in their history.", name=name)
     return _page("item_row", item=item, notice=notice, rows=[(item, None)])
 
 
@@ -138,7 +139,10 @@ def confirm_delete(item_id: int):
     except items.ItemError as error:
         flash(error.message, "error")
         return redirect(url_for(".index", q=name), code=303)
-    flash(f"“{name}” is {'archived: orders refer to it' if outcome == 'archived' else 'deleted'}.", "success")
+    if outcome == "archived":
+        flash(_("“%(name)s” is archived: orders refer to it.", name=name), "success")
+    else:
+        flash(_("“%(name)s” is deleted.", name=name), "success")
     return redirect(url_for(".index"), code=303)
 
 
@@ -152,16 +156,17 @@ def _invalid() -> int:
 
 def _saved(item, message: str):
     if wants_fragment():
-        return _row(item)
+        return _row(item, announcement=message)
     flash(message, "success")
     return redirect(url_for(".index", q=item.name), code=303)
 
 
-def _row(item, form: ItemForm | None = None, *, status: int = 200, error: str | None = None):
+def _row(item, form: ItemForm | None = None, *, status: int = 200, error: str | None = None, announcement=None):
     """One row (display or form): the fragment for htmx, else the admin page holding just that row."""
     held = stock.held_by_item([item.id]) if item is not None else {}
     row_id = None if item is not None else f"new-{secrets.token_hex(4)}"
-    return _page("item_row", status, item=item, form=form, rows=[(item, form)], held=held, error=error, row_id=row_id)
+    context = {"item": item, "form": form, "rows": [(item, form)], "held": held, "error": error, "row_id": row_id}
+    return _page("item_row", status, **context, announcement=announcement)
 
 
 def _page(block: str, status: int = 200, **context):

@@ -5,6 +5,7 @@ from datetime import timedelta
 from math import ceil
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from orders_app import monitor, ordering, payments
@@ -55,14 +56,17 @@ def cancel(order_id: int):
         if order.status == PAID:
             restock = RefundForm().restock.data
             order = payments.refund_and_cancel(order, actor, restock=restock)
-            done = f"Order #{order.id} is cancelled and its payment refunded" + (
-                "; its stock went back." if restock else "; its stock was not returned."
-            )
+            if restock:
+                done = _("Order #%(id)d is cancelled and its payment refunded; its stock went back.", id=order.id)
+            else:
+                done = _(
+                    "Order #%(id)d is cancelled and its payment refunded; its stock was not returned.", id=order.id
+                )
             if order.refund_state == payments.REFUND_DUE:
-                done += " Stripe did not answer yet: the refund is retried automatically."
+                done += " " + _("Stripe did not answer yet: the refund is retried automatically.")
         else:
             order = ordering.cancel_order(order, actor, "Cancelled by an administrator")
-            done = f"Order #{order.id} is cancelled; its stock went back."
+            done = _("Order #%(id)d is cancelled; its stock went back.", id=order.id)
     except OrderError as exc:
         error = exc.message
     if not wants_fragment():  # the no-JavaScript path: back to the monitor (or the order) with a message
@@ -76,6 +80,7 @@ def cancel(order_id: int):
         "order_row",
         order=order,
         error=error,
+        done=done,
         now=now,
         stale=stale,
         reasons=monitor.attention_reasons,

@@ -3,12 +3,13 @@
 from math import ceil
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from orders_app import checkout, ordering, payments
 from orders_app.forms import ActionForm, OrderForm, QuantityForm, RefundForm
 from orders_app.models import STATUSES, Order
-from orders_app.ordering import OrderError
+from orders_app.ordering import ONLY_OWNER_CHANGES, ONLY_OWNER_PAYS, OrderError
 from shared_ui.pages import hx_redirect, render_page
 from shared_ui.requests_kind import wants_fragment
 
@@ -69,7 +70,8 @@ def create():
             status = error.status
             form.quantity.errors.append(error.message)
         else:
-            flash(f"Order #{order.id} placed: {order.quantity} × {order.item_name}.", "success")
+            what = {"id": order.id, "quantity": order.quantity, "item": order.item_name}
+            flash(_("Order #%(id)d placed: %(quantity)d × %(item)s.", **what), "success")
             return redirect(url_for(".show", order_id=order.id), code=303)
     return _order_form_page(form, status=status, ask_inventory=status != 503)
 
@@ -112,7 +114,7 @@ def pay(order_id: int):
     """Off to the order's Stripe Checkout page (303, or HX-Redirect for htmx)."""
     order = _order_or_404(order_id)
     if order.user_id != current_user.id:
-        abort(403, "Only the customer who placed an order can pay for it.")
+        abort(403, str(ONLY_OWNER_PAYS))
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -127,7 +129,7 @@ def pay(order_id: int):
 def edit(order_id: int):
     order = _order_or_404(order_id)
     if order.user_id != current_user.id:
-        abort(403, "Only the customer who placed an order can change its quantity.")
+        abort(403, str(ONLY_OWNER_CHANGES))
     if request.method == "GET":
         form = QuantityForm(formdata=None, quantity=str(order.quantity), version=str(order.version))
         return _order_page(order, quantity_form=form)
@@ -140,7 +142,9 @@ def edit(order_id: int):
         form.quantity.errors.append(error.message)
         shown_elsewhere = None if order.can_change() else error.message  # no form on a settled order
         return _order_page(order, quantity_form=form, error=shown_elsewhere, status=error.status)
-    return _done(order, f"Quantity changed to {order.quantity}; the total is now {_money(order.total_cents)}.")
+    total = _money(order.total_cents)
+    changed = _("Quantity changed to %(quantity)d; the total is now %(total)s.", quantity=order.quantity, total=total)
+    return _done(order, changed)
 
 
 @bp.route("/<int:order_id>/cancel", methods=["GET", "POST"])
@@ -155,7 +159,7 @@ def cancel(order_id: int):
         order = ordering.cancel_order(order, ordering.actor_name(current_user), "Cancelled on the order page")
     except OrderError as error:
         return _order_page(order, error=error.message, status=error.status)
-    return _done(order, f"Order #{order.id} is cancelled; its stock went back to the shop.")
+    return _done(order, _("Order #%(id)d is cancelled; its stock went back to the shop.", id=order.id))
 
 
 def _order_or_404(order_id: int) -> Order:

@@ -2,6 +2,7 @@
 
 import stripe
 from flask import Blueprint, abort, current_app, jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -51,7 +52,7 @@ def _order_of_session(session_id: str) -> Order:
     """The order whose current session this is, if the user may see it (else 404)."""
     order_id = db.session.scalar(select(Order.id).where(Order.stripe_session_id == session_id)) if session_id else None
     order = ordering.order_for(current_user, order_id) if order_id else None
-    return order or abort(404, "There is no payment of yours with this reference.")
+    return order or abort(404, _("There is no payment of yours with this reference."))
 
 
 @bp.post("/stripe/webhook")

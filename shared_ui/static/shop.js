@@ -1,7 +1,143 @@
 // Small behaviours the shop adds to htmx; no eval, no inline scripts (the CSP forbids both).
-document.addEventListener("htmx:afterSwap", (event) => {
-  // Put the keyboard where the new content is: its first invalid field, else its marked target.
-  const root = event.detail.elt;
-  const target = root.querySelector && (root.querySelector("[aria-invalid=true]") || root.querySelector("[data-autofocus]"));
-  if (target) target.focus();
-});
+(function () {
+  "use strict";
+
+  const FOCUSABLE = [
+    "a[href]", "button:not([disabled])", "input:not([type=hidden]):not([disabled])", "select:not([disabled])",
+    "textarea:not([disabled])", "[tabindex]:not([tabindex='-1'])",
+  ].join(",");
+
+  function focusLost() {
+    const active = document.activeElement;
+    return !active || active === document.body || !active.isConnected;
+  }
+
+  // Focus an element that is not focusable by itself (a message, a region) without adding it to the tab order.
+  function focusOn(element) {
+    if (!element) return false;
+    if (!element.matches(FOCUSABLE) && !element.hasAttribute("tabindex")) element.setAttribute("tabindex", "-1");
+    element.focus();
+    return document.activeElement === element;
+  }
+
+  // Where the keyboard goes in new content: its first invalid field, else a marked target; with
+  // `place` (focus was inside what got replaced) also: an alert it brings, the control at the same
+  // position when the controls are the same in number (a refresh, a row redrawn), its status
+  // message, its first control, else the content itself.
+  function focusInto(root, place) {
+    if (!root || !root.querySelector || !root.isConnected) return false;
+    const wanted = root.querySelector("[aria-invalid=true]") || root.querySelector("[data-autofocus]");
+    if (wanted) return focusOn(wanted);
+    if (!place) return false;
+    if (focusOn(root.querySelector("[role=alert]"))) return true;
+    const controls = root.querySelectorAll(FOCUSABLE);
+    if (place.count === controls.length && place.index >= 0 && focusOn(controls[place.index])) return true;
+    return focusOn(root.querySelector("[role=status]:not(:empty)")) || focusOn(controls[0]) || focusOn(root);
+  }
+
+  // Focus moves once the swap has settled: htmx has then wired up the new content (its forms
+  // submit through htmx), so a quick keyboard user cannot outrun it.
+  let pending = null; // where focus was, when the swap under way removes the element holding it
+
+  // A swap that took away the element holding focus puts it somewhere sensible: into what replaced
+  // it, else next to where it was, else the page's own fallback ([data-focus-fallback]), else <main>.
+  function restoreFocus() {
+    const place = pending;
+    pending = null;
+    if (!place || !focusLost()) return;
+    const replaced = place.id && document.getElementById(place.id);
+    if (replaced && focusInto(replaced, place)) return;
+    for (const near of [place.next, place.previous]) {
+      if (near && near.isConnected && focusInto(near, { index: -1 })) return;
+    }
+    if (focusOn(document.querySelector("[data-focus-fallback]"))) return;
+    focusOn(document.getElementById("main"));
+  }
+
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const target = event.detail.target;
+    const active = document.activeElement;
+    if (!event.detail.shouldSwap || !target || !active || active === document.body || !target.contains(active)) return;
+    const controls = Array.from(target.querySelectorAll(FOCUSABLE));
+    pending = {
+      id: target.id,
+      index: controls.indexOf(active),
+      count: controls.length,
+      next: target.nextElementSibling,
+      previous: target.previousElementSibling,
+    };
+    // A swap that leaves nothing behind (a deleted row) settles no element: restore a moment later.
+    window.setTimeout(restoreFocus, htmx.config.defaultSettleDelay + 50);
+  });
+
+  // A swap that asks for focus gets it (an invalid field, or [data-autofocus]); else focus lost is restored.
+  document.addEventListener("htmx:afterSettle", (event) => {
+    if (focusInto(event.detail.elt, null)) pending = null;
+    restoreFocus();
+  });
+
+  // A table wider than its box scrolls sideways in it (.table-scroll, or the table itself on a phone:
+  // shop.css); a box that scrolls and holds nothing focusable joins the tab order, so the keyboard can
+  // scroll it too, and leaves it again when it no longer scrolls.
+  function letKeyboardScrollTables() {
+    for (const box of document.querySelectorAll("main .table-scroll, main table")) {
+      const scrolls = box.scrollWidth > box.clientWidth + 1 && getComputedStyle(box).overflowX === "auto";
+      if (scrolls && !box.querySelector(FOCUSABLE)) box.setAttribute("tabindex", "0");
+      else if (!scrolls && box.getAttribute("tabindex") === "0") box.removeAttribute("tabindex");
+    }
+  }
+  let resizing = 0;
+  window.addEventListener("resize", () => {
+    window.clearTimeout(resizing);
+    resizing = window.setTimeout(letKeyboardScrollTables, 150);
+  });
+  document.addEventListener("DOMContentLoaded", letKeyboardScrollTables);
+  document.addEventListener("htmx:afterSettle", letKeyboardScrollTables);
+
+  // An answer without markup announces its result through the HX-Trigger header (shared_ui.pages.announce).
+  document.addEventListener("shop:announce", (event) => {
+    const region = document.getElementById("announcer");
+    if (region && event.detail && typeof event.detail.value === "string") {
+      const line = document.createElement("p");
+      line.textContent = event.detail.value;
+      region.replaceChildren(line);
+    }
+  });
+
+  // htmx swaps no error answer by itself: show (and announce) what went wrong above the content.
+  const errorBox = () => document.getElementById("request-error");
+
+  function showError(text) {
+    const box = errorBox();
+    if (!box) return;
+    box.textContent = text;
+    box.hidden = false;
+  }
+
+  document.addEventListener("htmx:responseError", (event) => {
+    const box = errorBox();
+    if (!box) return;
+    let text = "";
+    const xhr = event.detail.xhr;
+    if (xhr && /text\/html/.test(xhr.getResponseHeader("Content-Type") || "")) {
+      // Parsed, never run: only the text of the shop's own error message is taken.
+      const doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      const message = doc.querySelector(".error-message, .error-page p");
+      text = message ? message.textContent.trim() : "";
+    }
+    showError(text || box.dataset.fallback);
+  });
+
+  document.addEventListener("htmx:sendError", () => {
+    const box = errorBox();
+    if (box) showError(box.dataset.offline);
+  });
+
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const box = errorBox();
+    if (box && event.detail.successful && !box.hidden) {
+      box.hidden = true;
+      box.textContent = "";
+    }
+  });
+})();

@@ -1,6 +1,7 @@
 """A user's own account page: who they are, and a password change."""
 
 from flask import Blueprint, flash, redirect
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from shared_ui.pages import render_page
@@ -33,6 +34,6 @@ def change_password():
             getattr(form, error.field).errors.append(error.message)
         else:
             start_session(user)  # this browser stays logged in; every other session ends
-            flash("Your password is changed. Other devices have been logged out.", "success")
+            flash(_("Your password is changed. Other devices have been logged out."), "success")
             return redirect("/users/account", code=303)
     return render_page("users/account.html", user=user, form=form, status=422)

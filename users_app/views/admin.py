@@ -1,6 +1,7 @@
 """The admin user list: promote, demote, deactivate, reactivate."""
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -20,6 +21,12 @@ ACTIONS = {
     "demote": {"is_admin": False},
     "deactivate": {"is_active": False},
     "reactivate": {"is_active": True},
+}
+DONE = {
+    "promote": _l("%(login)s is now an administrator."),
+    "demote": _l("%(login)s is no longer an administrator."),
+    "deactivate": _l("%(login)s is deactivated."),
+    "reactivate": _l("%(login)s is active again."),
 }
 
 
@@ -54,7 +61,8 @@ def change(user_id: int, action: str):
         accounts.set_roles(current_user.id, user, **ACTIONS[action])
     except accounts.AccountError as exc:
         error = exc.message
+    done = str(DONE[action]) % {"login": user.login}
     if not wants_fragment():  # the no-JavaScript path: back to the list with a message
-        flash(error or f"{user.login}: {action}d.", "error" if error else "success")
+        flash(error or done, "error" if error else "success")
         return redirect(url_for(".index"), code=303)
-    return render_page("users/admin.html", "user_row", user=user, form=ActionForm(), error=error)
+    return render_page("users/admin.html", "user_row", user=user, form=ActionForm(), error=error, done=done)

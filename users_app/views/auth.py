@@ -1,9 +1,12 @@
 """Register, log in, log out: the only place that writes the auth keys of the shared session."""
 
 from flask import Blueprint, flash, redirect, request, session
+from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
 
 from shared_ui.auth import ShopUser, safe_next
+from shared_ui.i18n import LANGUAGES, SESSION_KEY
 from shared_ui.pages import render_page
 from users_app import accounts
 from users_app.extensions import db
@@ -14,14 +17,23 @@ from users_app.throttle import Throttled
 bp = Blueprint("auth", __name__, url_prefix="/users")
 
 HOME = "/inventory/"
-KEPT_SESSION_KEYS = ("lang",)
+KEPT_SESSION_KEYS = (SESSION_KEY,)
 
 
 def start_session(user) -> None:
-    """Log `user` in with a fresh session: nothing from before the login carries over."""
+    """Log `user` in with a fresh session: nothing from before the login carries over.
+
+    The language goes with the account: the one saved on it wins; without one, the visitor's
+    choice so far is saved on it.
+    """
     kept = {key: session[key] for key in KEPT_SESSION_KEYS if key in session}
     session.clear()  # a new CSRF token too: no session fixation
     session.update(kept)
+    if user.locale in LANGUAGES:
+        session[SESSION_KEY] = user.locale
+    elif session.get(SESSION_KEY) in LANGUAGES:
+        accounts.set_locale(user, session[SESSION_KEY])
+    refresh()  # the messages of this request in the account's language
     login_user(ShopUser(user.record()))
 
 
@@ -45,7 +57,7 @@ def register():
             getattr(form, error.field or "login").errors.append(error.message)
         else:
             start_session(user)
-            flash(f"Welcome, {user.login}! Your account is ready.", "success")
+            flash(_("Welcome, %(login)s! Your account is ready.", login=user.login), "success")
             return redirect(safe_next(request.args.get("next"), HOME), code=303)
     return render_page("users/register.html", form=form, status=422 if form.errors else 200)
 
@@ -63,10 +75,10 @@ def login():
             response.headers["Retry-After"] = str(error.retry_after)
             return response
         if user is None:
-            form.password.errors.append("Wrong login or password.")
+            form.password.errors.append(_("Wrong login or password."))
         else:
             start_session(user)
-            flash(f"Logged in as {user.login}.", "success")
+            flash(_("Logged in as %(login)s.", login=user.login), "success")
             return redirect(next_path, code=303)
     return render_page("users/login.html", form=form, next_path=next_path, status=422 if form.errors else 200)
 
@@ -81,5 +93,5 @@ def logout():
     kept = {key: session[key] for key in KEPT_SESSION_KEYS if key in session}
     session.clear()
     session.update(kept)
-    flash("You are logged out.", "success")
+    flash(_("You are logged out."), "success")
     return redirect(HOME, code=303)

@@ -1,0 +1,85 @@
+"""Two languages for every app: English and Brazilian Portuguese, with Flask-Babel.
+
+A page's locale is, in this order: the visitor's choice kept in the shared session (`lang`: the
+switch in the layout posts to users_app's `/users/language`, and users_app copies the account's
+locale there at login, so every app sees it), then the logged-in user's stored locale where the app
+can read it (users_app registers `shop_user_locale`), then the browser's `Accept-Language`, then
+English. The JSON API never reads the cookie: its error messages follow `Accept-Language` alone.
+
+One catalog serves the whole project: `translations/` at the project root (`babel.cfg` says what is
+extracted; `make translations` extracts, updates and compiles; `make assets` compiles).
+"""
+
+from collections.abc import Callable
+
+from flask import current_app, has_request_context, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+from shared_ui.extensions import babel
+from shared_ui.requests_kind import is_api_request
+
+#: the languages the shop speaks: locale code -> its name in that language
+LANGUAGES = {"en": "English", "pt_BR": "Português (Brasil)"}
+DEFAULT_LOCALE = "en"
+#: the session key every app reads (DESIGN: one of the shared session's keys)
+SESSION_KEY = "lang"
+
+UserLocale = Callable[[int], str | None]
+
+
+def init_i18n(app) -> None:
+    """Attach Flask-Babel with the shop's locale selection, and the template helpers."""
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(
+        current_locale=current_locale, html_lang=html_lang, other_languages=other_languages, LANGUAGES=LANGUAGES
+    )
+    app.after_request(_vary_on_language)
+
+
+def select_locale() -> str | None:
+    """The locale of this request (None outside a request: the default, English)."""
+    if not has_request_context():
+        return None
+    if not is_api_request():
+        chosen = session.get(SESSION_KEY)
+        if chosen in LANGUAGES:
+            return chosen
+        stored = _stored_user_locale()
+        if stored in LANGUAGES:
+            return stored
+    return request.accept_languages.best_match(list(LANGUAGES), default=DEFAULT_LOCALE)
+
+
+def _stored_user_locale() -> str | None:
+    find_locale: UserLocale | None = current_app.extensions.get("shop_user_locale")
+    if find_locale is None or not current_user.is_authenticated:
+        return None
+    return find_locale(current_user.id)
+
+
+def current_locale() -> str:
+    """"en" or "pt_BR": the locale Flask-Babel chose (English outside a request)."""
+    try:
+        locale = get_locale()
+    except (RuntimeError, KeyError):  # outside the shop's apps (a script, a test helper)
+        locale = None
+    return str(locale) if locale is not None else DEFAULT_LOCALE
+
+
+def html_lang() -> str:
+    """The BCP 47 tag for `<html lang>`: "en", "pt-BR"."""
+    return current_locale().replace("_", "-")
+
+
+def other_languages() -> list[tuple[str, str]]:
+    """(code, name) of every language but the current one: what the switch offers."""
+    here = current_locale()
+    return [(code, name) for code, name in LANGUAGES.items() if code != here]
+
+
+def _vary_on_language(response):
+    """Pages differ by language: say so to caches (the session cookie varies them already)."""
+    if has_request_context() and response.mimetype == "text/html":
+        response.vary.add("Accept-Language")
+    return response

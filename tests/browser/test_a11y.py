@@ -1,0 +1,212 @@
+"""In Chromium through nginx: axe-core finds no serious or critical problem on any page of the shop,
+nor in the states htmx swaps in (search results, a row in edit mode, a validation error), in
+English and in Brazilian Portuguese. Helpers here serve the other accessibility and language tests."""
+
+import re
+import secrets
+
+import pytest
+import requests
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
+
+from tests.shop_client import DEFAULT_PASSWORD, ShopClient, new_login
+from tests.shop_stack import ADMIN_LOGIN
+
+BLOCKING = ("serious", "critical")
+PT_BR = {"locale": "pt-BR"}  # the browser's language: Accept-Language pt-BR
+
+axe = Axe()
+
+
+def assert_accessible(page: Page, where: str) -> None:
+    """axe-core on the page as it is now: no serious or critical violation (all of them listed if any)."""
+    results = axe.run(page)
+    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
+    report = "\n".join(
+        f"- {v['id']} ({v['impact']}): {v['help']}\n"
+        + "\n".join(f"    {node['target']}: {node['failureSummary']}".replace("\n", " ") for node in v["nodes"][:5])
+        for v in blocking
+    )
+    assert not blocking, f"axe on {where} ({page.url}):\n{report}"
+
+
+def api_token(stack, login: str = ADMIN_LOGIN, password: str | None = None) -> str:
+    password = password or stack.env["SHOP_ADMIN_PASSWORD"]
+    response = requests.post(stack.url("/users/api/tokens"), json={"login": login, "password": password}, timeout=10)
+    assert response.status_code == 201, response.text
+    return response.json()["token"]
+
+
+def add_item(stack, name: str, price: str = "12.50", quantity: int = 8, description: str = "") -> dict:
+    response = requests.post(
+        stack.url("/inventory/api/items"),
+        json={"name": name, "description": description, "price": price, "quantity": quantity},
+        headers={"Authorization": f"Bearer {api_token(stack)}"},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def register_user(stack) -> str:
+    """A new customer account (made over HTTP); its login. The password is DEFAULT_PASSWORD."""
+    login = new_login("shopper")
+    assert ShopClient(stack.base_url).register(login).status_code == 303
+    return login
+
+
+def place_order(stack, login: str, item_id: int, quantity: int = 2) -> int:
+    response = requests.post(
+        stack.url("/orders/api/orders"),
+        json={"inventory_id": item_id, "quantity": quantity},
+        headers={"Authorization": f"Bearer {api_token(stack, login, DEFAULT_PASSWORD)}"},
+        timeout=15,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def log_in(stack, page: Page, login: str, password: str = DEFAULT_PASSWORD) -> None:
+    page.goto(stack.url("/users/login"))
+    page.locator("#login").fill(login)
+    page.locator("#password").fill(password)
+    page.locator("#main form button[type=submit]").click()
+    expect(page.locator("#nav-user")).to_have_text(login)
+
+
+def log_in_as_admin(stack, page: Page) -> None:
+    log_in(stack, page, ADMIN_LOGIN, stack.env["SHOP_ADMIN_PASSWORD"])
+
+
+@pytest.fixture
+def word() -> str:
+    """A word no other test's items carry, so searches find only this test's items."""
+    return "ax" + secrets.token_hex(3)
+
+
+@pytest.fixture
+def pt_page(browser: Browser):
+    """A page in a browser whose language is Brazilian Portuguese."""
+    context = browser.new_context(**PT_BR)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.mark.parametrize("path", ["/inventory/", "/users/login", "/users/register", "/inventory/items/999999999"])
+def test_public_pages_pass_axe_in_english_and_portuguese(stack, page: Page, pt_page: Page, path):
+    for each, lang in ((page, "en"), (pt_page, "pt-BR")):
+        each.goto(stack.url(path))
+        expect(each.locator("html")).to_have_attribute("lang", lang)
+        assert_accessible(each, f"{path} in {lang}")
+
+
+def test_catalog_search_results_and_empty_state_pass_axe(stack, page: Page, word):
+    add_item(stack, f"Lamp {word}", description="Brass, with a linen shade.")
+    add_item(stack, f"Vase {word}", quantity=2)
+    add_item(stack, f"Bowl {word}", quantity=0)
+    page.goto(stack.url("/inventory/"))
+    page.get_by_label("Search items").fill(word)
+    expect(page.locator("#catalog-items tr")).to_have_count(3)
+    expect(page.locator("#announcer")).to_have_text("3 items found.")  # read out by screen readers
+    assert_accessible(page, "catalog with search results swapped in")
+
+    page.get_by_label("Search items").fill(word + "zz")
+    expect(page.locator("#catalog-results .empty-state")).to_contain_text("No items match")
+    expect(page.locator("#announcer")).to_contain_text("No items match")
+    assert_accessible(page, "catalog with no results")
+
+
+def test_item_page_and_its_order_form_pass_axe(stack, page: Page, pt_page: Page, word):
+    item = add_item(stack, f"Kettle {word}")
+    page.goto(stack.url(f"/inventory/items/{item['id']}"))
+    assert_accessible(page, "item page, anonymous")
+    log_in(stack, pt_page, register_user(stack))
+    pt_page.goto(stack.url(f"/inventory/items/{item['id']}"))
+    expect(pt_page.get_by_label("Quantidade")).to_be_visible()
+    assert_accessible(pt_page, "item page with the order form, in Portuguese")
+
+
+def test_registration_with_errors_passes_axe_and_ties_errors_to_fields(stack, page: Page, pt_page: Page):
+    for each, (login_label, password_label, button) in (
+        (page, ("Login", "Password", "Create account")),
+        (pt_page, ("Login", "Senha", "Criar conta")),
+    ):
+        each.goto(stack.url("/users/register"))
+        each.get_by_label(login_label, exact=True).fill("ab")
+        each.get_by_label(password_label, exact=True).fill("short")
+        each.get_by_role("button", name=button).click()
+        field = each.get_by_label(login_label, exact=True)
+        expect(field).to_have_attribute("aria-invalid", "true")
+        described = re.compile(r"^(Use 3 to 64 characters|Use de 3 a 64 caracteres)\.$")
+        expect(field).to_have_accessible_description(described)
+        assert_accessible(each, f"registration with errors ({button})")
+
+
+def test_account_and_users_admin_pass_axe(stack, page: Page):
+    log_in(stack, page, register_user(stack))
+    page.goto(stack.url("/users/account"))
+    assert_accessible(page, "account")
+    page.get_by_role("button", name="Log out").click()
+
+    log_in_as_admin(stack, page)
+    page.goto(stack.url("/users/admin/"))
+    assert_accessible(page, "users admin")
+    page.get_by_label("Search logins").fill("shopper")
+    expect(page.locator("#announcer")).to_contain_text("shown")
+    assert_accessible(page, "users admin with search results")
+
+
+def test_inventory_admin_in_edit_mode_and_with_an_error_passes_axe(stack, page: Page, word):
+    item = add_item(stack, f"Clock {word}")
+    log_in_as_admin(stack, page)
+    page.goto(stack.url(f"/inventory/admin/?q={word}"))
+    assert_accessible(page, "inventory admin")
+    row = page.locator(f"#item-{item['id']}")
+    row.get_by_role("button", name="Edit").click()
+    expect(row).to_have_class(re.compile("editing"))
+    expect(row.get_by_label("Name")).to_be_focused()
+    assert_accessible(page, "inventory admin, a row in edit mode")
+
+    row.get_by_label("Price").fill("free")
+    row.get_by_role("button", name="Save").click()
+    expect(row.get_by_label("Price")).to_have_attribute("aria-invalid", "true")
+    expect(row.get_by_label("Price")).to_be_focused()
+    assert_accessible(page, "inventory admin, a row with a validation error")
+
+    page.get_by_role("button", name="Add item").click()
+    expect(page.locator("tr.editing")).to_have_count(2)
+    assert_accessible(page, "inventory admin, a new row")
+
+    page.goto(stack.url(f"/inventory/admin/items/{item['id']}/history"))
+    assert_accessible(page, "stock history")
+
+
+def test_my_orders_empty_and_with_an_order_and_the_order_page_pass_axe(stack, page: Page, pt_page: Page, word):
+    login = register_user(stack)
+    log_in(stack, page, login)
+    page.goto(stack.url("/orders/"))
+    expect(page.locator("#order-list .empty-state")).to_be_visible()
+    assert_accessible(page, "my orders, none yet")
+
+    item = add_item(stack, f"Teapot {word}", price="7.25")
+    order_id = place_order(stack, login, item["id"])
+    page.goto(stack.url("/orders/"))
+    expect(page.locator(f"#order-{order_id}")).to_be_visible()
+    assert_accessible(page, "my orders, one order")
+    page.goto(stack.url(f"/orders/{order_id}"))
+    assert_accessible(page, "order page")
+
+    log_in(stack, pt_page, login)
+    pt_page.goto(stack.url(f"/orders/{order_id}"))
+    assert_accessible(pt_page, "order page, Portuguese browser")
+
+
+def test_the_admin_order_monitor_passes_axe(stack, page: Page, word):
+    login = register_user(stack)
+    item = add_item(stack, f"Jug {word}", quantity=3)
+    place_order(stack, login, item["id"], 1)
+    log_in_as_admin(stack, page)
+    page.goto(stack.url("/orders/admin/"))
+    expect(page.locator("#low-stock")).to_be_visible()  # inventory's fragment, pulled in by htmx
+    assert_accessible(page, "admin order monitor")

@@ -1,0 +1,142 @@
+"""In Chromium through nginx, with the keyboard alone (Tab, Enter, typing; never a click): register,
+search, open an item, order it, change the quantity, cancel; pay on the Stripe emulator; log in as
+the admin and edit a price inline. After each htmx swap the focus is somewhere sensible."""
+
+import re
+
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.test_a11y import add_item, assert_accessible, word  # noqa: F401 (word is a fixture)
+from tests.shop_client import DEFAULT_PASSWORD, new_login
+from tests.shop_stack import ADMIN_LOGIN
+
+TABS = 80  # more than any page of the shop has stops
+
+
+def tab_to(page: Page, target: Locator, *, backwards: bool = False) -> None:
+    """Press Tab (or Shift+Tab) until `target` has the focus, as a keyboard user would."""
+    expect(target).to_be_visible()
+    for _ in range(TABS):
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"{target} never got the focus in {TABS} presses of Tab")
+
+
+def retype(page: Page, text: str) -> None:
+    """Replace what the focused field holds."""
+    page.keyboard.press("ControlOrMeta+A")
+    page.keyboard.type(text)
+
+
+def register_with_the_keyboard(stack, page: Page) -> str:
+    login = new_login("keys")
+    page.goto(stack.url("/users/register"))
+    expect(page.locator("#login")).to_be_focused()  # the first field is ready for typing
+    page.keyboard.type(login)
+    page.keyboard.press("Tab")
+    page.keyboard.type(DEFAULT_PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.locator("#nav-user")).to_have_text(login)
+    return login
+
+
+def find_and_open_with_the_keyboard(page: Page, item: dict, search: str) -> None:
+    """From the catalog: the skip link, the search field, then the item's link."""
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_label("Search items"))
+    page.keyboard.type(search)
+    link = page.locator(f"#catalog-item-{item['id']} a.item-name")
+    expect(page.locator("#catalog-items tr")).to_have_count(1)
+    expect(page.locator("#announcer")).to_have_text("1 item found.")
+    tab_to(page, link)
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text(item["name"])
+
+
+def order_with_the_keyboard(page: Page, quantity: int) -> int:
+    tab_to(page, page.get_by_label("Quantity"))
+    retype(page, str(quantity))
+    expect(page.locator("#order-total")).to_contain_text(f"{quantity} ×")
+    tab_to(page, page.get_by_role("button", name="Order"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/orders/\d+$"))
+    return int(page.url.rsplit("/", 1)[1])
+
+
+def test_a_shopper_orders_changes_and_cancels_with_the_keyboard_alone(stack, page: Page, word):  # noqa: F811
+    item = add_item(stack, f"Teacup {word}", price="3.50", quantity=10)
+    register_with_the_keyboard(stack, page)
+    find_and_open_with_the_keyboard(page, item, word)
+    order_with_the_keyboard(page, 2)
+    expect(page.locator("#order-status")).to_have_text("Pending")
+    expect(page.locator("#order-total-price")).to_have_text("$7.00")
+
+    tab_to(page, page.get_by_role("button", name="Change quantity"))
+    page.keyboard.press("Enter")
+    quantity = page.locator("#order-quantity").get_by_label("Quantity")
+    expect(quantity).to_be_focused()  # the form opens where the keyboard is
+    retype(page, "3")
+    page.keyboard.press("Enter")
+    notice = page.locator("#order-detail [role=status]")
+    expect(notice).to_contain_text("Quantity changed to 3")
+    expect(notice).to_be_focused()  # the result is read out, and Tab goes on from there
+    expect(page.locator("#order-total-price")).to_have_text("$10.50")
+
+    page.once("dialog", lambda dialog: dialog.accept())  # the confirmation answered with Enter
+    tab_to(page, page.get_by_role("button", name="Cancel order"))
+    page.keyboard.press("Enter")
+    expect(page.locator("#order-status")).to_have_text("Cancelled")
+    expect(page.locator("body")).not_to_be_focused()  # focus was not dropped on the floor
+    assert page.evaluate("document.activeElement.closest('#main') !== null")
+
+
+def test_a_shopper_pays_on_the_emulator_with_the_keyboard_alone(stack, page: Page, word):  # noqa: F811
+    item = add_item(stack, f"Saucer {word}", price="4.00", quantity=5)
+    register_with_the_keyboard(stack, page)
+    find_and_open_with_the_keyboard(page, item, word)
+    order_id = order_with_the_keyboard(page, 2)
+
+    tab_to(page, page.locator("#pay-order"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/checkout/"))  # Stripe's (the emulator's) page
+    expect(page.get_by_label("Card number")).to_be_focused()
+    page.keyboard.type("4242 4242 4242 4242")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/orders/checkout/success"))
+    expect(page.locator("#payment-status")).to_have_text("Payment received", timeout=15_000)
+    assert_accessible(page, "the payment success page")
+    tab_to(page, page.locator("#order-link"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/orders/{order_id}$"))
+    expect(page.locator("#order-status")).to_have_text("Paid")
+
+
+def test_the_admin_logs_in_and_edits_a_price_inline_with_the_keyboard_alone(stack, page: Page, word):  # noqa: F811
+    item = add_item(stack, f"Candle {word}", price="12.50")
+    page.goto(stack.url("/users/login"))
+    expect(page.locator("#login")).to_be_focused()
+    page.keyboard.type(ADMIN_LOGIN)
+    page.keyboard.press("Tab")
+    page.keyboard.type(stack.env["SHOP_ADMIN_PASSWORD"])
+    page.keyboard.press("Enter")
+    expect(page.locator("#nav-user")).to_have_text(ADMIN_LOGIN)
+
+    page.goto(stack.url(f"/inventory/admin/?q={word}"))
+    row = page.locator(f"#item-{item['id']}")
+    tab_to(page, row.get_by_role("button", name="Edit"))
+    page.keyboard.press("Enter")
+    expect(row.get_by_label("Name")).to_be_focused()
+    tab_to(page, row.get_by_label("Price"))
+    retype(page, "abc")
+    page.keyboard.press("Enter")
+    price = row.get_by_label("Price")
+    expect(price).to_be_focused()  # the invalid field, its error read with it
+    expect(price).to_have_accessible_description(re.compile("at most two decimals"))
+    retype(page, "14.75")
+    page.keyboard.press("Enter")
+    expect(row.locator(".item-price")).to_have_text("$14.75")
+    expect(row.get_by_role("button", name="Edit")).to_be_focused()  # back on the row, ready for more
+    expect(page.locator("#announcer")).to_have_text(f"Saved Candle {word}.")
