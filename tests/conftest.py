@@ -6,6 +6,7 @@ import shutil
 os.environ["SHOP_ENV"] = "test"  # never read the developer's .env in tests
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.shop_client import ShopClient
 from tests.shop_stack import ADMIN_LOGIN, ADMIN_PASSWORD, Stack
@@ -64,3 +65,8 @@ def browser_type_launch_args(browser_type_launch_args):
 def base_url(stack) -> str:
     """Browser pages open relative URLs on the running shop (replaces pytest-playwright's own)."""
     return stack.base_url
+
+
+# A loaded CI machine runs Chromium, nginx and nine gunicorn processes on two cores: give the
+# browser's assertions more than Playwright's 5-second default before calling a page wrong.
+expect.set_options(timeout=15_000)
