@@ -2,6 +2,7 @@
 page, the order Paid and its stock sold; and a declined card that changes nothing."""
 
 import re
+import time
 
 from playwright.sync_api import Page, expect
 
@@ -23,6 +24,14 @@ def order_and_pay(stack, page: Page, price: str, quantity: int) -> tuple[int, in
     return item, order_id
 
 
+def reload_until_contains(page: Page, selector: str, text: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while text not in page.locator(selector).inner_text() and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+        page.reload()
+    expect(page.locator(selector)).to_contain_text(text)
+
+
 def test_pay_with_a_card_on_the_checkout_page_and_come_back_paid(stack, page: Page):
     item, order_id = order_and_pay(stack, page, "6.00", 2)
     expect(page.locator("h1")).to_have_text("Pay 12.00 USD")
@@ -33,8 +42,9 @@ def test_pay_with_a_card_on_the_checkout_page_and_come_back_paid(stack, page: Pa
     expect(page.locator("#payment-status")).to_have_text("Payment received", timeout=15_000)
     page.locator("#order-link").click()
     expect(page.locator("#order-status")).to_have_text("Paid")
-    # The webhook may come after the success page has fulfilled the order itself.
-    expect(page.locator("#payment-timeline")).to_contain_text("checkout.session.completed", timeout=30_000)
+    # The webhook may come after the success page has fulfilled the order itself; the order page
+    # does not refresh on its own, so look again until Stripe's word is on it.
+    reload_until_contains(page, "#payment-timeline", "checkout.session.completed", seconds=45)
     expect(page.get_by_role("button", name=re.compile(r"^Pay "))).to_have_count(0)
     assert reservation(stack, order_id)["state"] == "committed"
     assert stock_of(stack, item) == 8
