@@ -30,8 +30,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 10, interval: float = 0.05) -> Any:
-    """Poll until `predicate()` is truthy and return it; fail after `timeout` seconds."""
+def wait_until(predicate: Callable[[], Any], timeout: float = 30, interval: float = 0.05) -> Any:
+    """Poll until `predicate()` is truthy and return it; fail after `timeout` seconds (long enough
+    for a loaded CI machine: returning as soon as it holds, a long deadline costs nothing)."""
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
@@ -60,7 +61,7 @@ class EmulatorProcess:
         self.log_path = var_dir / f"emulator-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 20) -> EmulatorProcess:
+    def start(self, timeout: float = 60) -> EmulatorProcess:
         """Start gunicorn and wait until `/healthz` answers."""
         command = [
             str(GUNICORN),
@@ -215,7 +216,7 @@ class WebhookReceiver:
                 d for d in self.deliveries if d.object_id == object_id and (event_type is None or d.type == event_type)
             ]
 
-    def wait_for(self, object_id: str, event_type: str, count: int = 1, timeout: float = 10) -> list[Delivery]:
+    def wait_for(self, object_id: str, event_type: str, count: int = 1, timeout: float = 30) -> list[Delivery]:
         """Wait until `count` accepted (2xx) deliveries of that type about that object arrived."""
         return wait_until(
             lambda: (

@@ -157,7 +157,7 @@ def test_a_session_expires_by_itself_at_expires_at(client, receiver):
     session = client.v1.checkout.sessions.create(params=session_params(expires_in=3))
     assert session.status == "open"
 
-    [delivery] = receiver.wait_for(session.id, "checkout.session.expired", timeout=10)
+    [delivery] = receiver.wait_for(session.id, "checkout.session.expired", timeout=30)
 
     assert time.time() >= session.expires_at
     assert delivery.event["data"]["object"]["status"] == "expired"

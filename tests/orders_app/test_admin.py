@@ -65,10 +65,15 @@ def test_filters_by_status_user_item_and_search(app, users, inventory, boss):
 
 def test_the_date_range_filters_on_the_day_ordered(app, users, inventory, boss):
     ids = seed(app, users, inventory)
+    # One clock reading for every order and for "today": seeded just before midnight (UTC) and read
+    # just after, the orders would belong to yesterday.
+    now = utcnow()
     with app.app_context():
-        db.session.get(Order, ids["bob"]).created_at = utcnow() - timedelta(days=3)
+        for key in ("alice_widget", "alice_lamp"):
+            db.session.get(Order, ids[key]).created_at = now
+        db.session.get(Order, ids["bob"]).created_at = now - timedelta(days=3)
         db.session.commit()
-    today = utcnow().date()
+    today = now.date()
     three_days_ago = (today - timedelta(days=3)).isoformat()
     html = boss.get(f"/orders/admin/?date_from={three_days_ago}&date_to={three_days_ago}").get_data(as_text=True)
     assert row_ids(html) == [ids["bob"]]

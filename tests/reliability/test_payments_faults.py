@@ -2,8 +2,10 @@
 the worst moment. Never a payment lost, never one applied twice.
 
 A module of its own Stack whose emulator posts webhooks to a dead port: the tests deliver the
-emulator's events themselves, through nginx, when and as often as they choose (or never), and the
-jobs process reconciles only once an hour, so `payments reconcile` runs when a test says so.
+emulator's events themselves, through nginx, when and as often as they choose (or never), and
+`payments reconcile` runs only when a test says so: the jobs process is stopped once the shop is up
+(it reconciles as soon as it has started, whatever ORDERS_RECONCILE_SECONDS says, and on a loaded
+machine it starts late enough to find the first test's payment and apply it behind the test's back).
 """
 
 import json
@@ -36,6 +38,7 @@ def quiet(request):
     stack = Stack(STRIPE_WEBHOOK_URL=dead, ORDERS_RECONCILE_SECONDS="3600")
     try:
         stack.start()
+        stack.stop("jobs")
     except Exception:
         stack.close(keep_files=True)
         raise
