@@ -87,8 +87,10 @@ def test_the_admin_monitor_filters_without_losing_them_on_refresh(stack, page: P
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(buyer)
     expect(rows.first).to_contain_text("$4.00")
-    with page.expect_response(re.compile(rf"/orders/admin/\?.*user={buyer}"), timeout=15_000):
-        pass  # the results region refreshes itself every 10 s, with the filters
+    # The results region refreshes itself every 10 s, with the filters (the deadline leaves a loaded
+    # machine time to send the poll and answer it).
+    with page.expect_response(re.compile(rf"/orders/admin/\?.*user={buyer}"), timeout=30_000):
+        pass
     expect(rows).to_have_count(1)
     expect(page.locator("#low-stock")).to_contain_text("Low stock")
 

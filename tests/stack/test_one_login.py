@@ -106,7 +106,7 @@ def test_every_request_gets_a_request_id_that_the_app_logs(stack, shop):
     response = shop.get("/users/login")
     request_id = response.headers["X-Request-ID"]
     assert len(request_id) >= 16
-    wait_until(lambda: request_id in stack.log("users"), timeout=5)
+    wait_until(lambda: request_id in stack.log("users"), timeout=30)  # written as the request ends
 
 
 def test_body_over_one_mebibyte_is_refused_with_413(stack):
