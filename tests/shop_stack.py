@@ -106,7 +106,7 @@ class Stack:
             return list(self.commands)
         return [n for n in self.commands if n in names or n.split("-")[0] in names]
 
-    def start(self, *names: str, timeout: float = 60) -> None:
+    def start(self, *names: str, timeout: float = 120) -> None:
         if not self.released:  # scaled out: migrations, admin, demo data once, before any instance
             for step in procfile.release_steps(self.env):
                 subprocess.run(["bash", "-c", step], cwd=PROJECT_ROOT, env=self.env, check=True, capture_output=True)
@@ -125,7 +125,7 @@ class Stack:
         for name in names:
             self.wait_ready(name, timeout)
 
-    def wait_ready(self, name: str, timeout: float = 60) -> None:
+    def wait_ready(self, name: str, timeout: float = 120) -> None:
         url = procfile.health_url(self.env, name)
         if url is None:
             return
@@ -178,8 +178,12 @@ class Stack:
             shutil.rmtree(self.var_dir, ignore_errors=True)
 
 
-def wait_until(predicate, timeout: float = 10, interval: float = 0.1):
-    """Poll `predicate` until it returns something truthy; return that, or fail after `timeout`."""
+def wait_until(predicate, timeout: float = 30, interval: float = 0.1):
+    """Poll `predicate` until it returns something truthy; return that, or fail after `timeout`.
+
+    The default is for a loaded two-core CI machine: what tests wait for is often a webhook, which
+    the emulator retries after 1, 2, 4 ... s when the shop answers 500 (e.g. an order mid-change),
+    or a sweep of the jobs process. Waiting longer costs nothing when the condition comes true."""
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
