@@ -122,7 +122,9 @@ class Stack:
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
-        for name in names:
+        # nginx last: scaled out it waits for every instance before it listens (shopctl/procfile.py),
+        # so an app that does not start is reported as itself rather than as nginx not answering.
+        for name in sorted(names, key=lambda name: name == "web"):
             self.wait_ready(name, timeout)
 
     def wait_ready(self, name: str, timeout: float = 120) -> None:
