@@ -8,10 +8,14 @@ queried with `to_tsquery('simple', 'blue:* & mu:*')`. Either way the index answe
 rows directly, so a search costs what its matches cost, not what the table holds. Any other database
 falls back to case-insensitive LIKE on the same words (a scan).
 
-The catalog's HTML pages are keyset pages in (name, id) order: `?after=<cursor>` names the last
-item shown, and the next page starts right after it through the partial index on live items, so
-page 4,000 costs what page 1 costs and nothing ever counts the whole table. The API's numbered
-pages count (DESIGN's list envelope has a total).
+The catalog's HTML pages are keyset pages: `?after=<cursor>` names the last item shown and the
+next page starts right after it, so page 4,000 costs what page 1 costs and nothing ever counts the
+whole table. Browsing (no search words) is in (name, id) order through the partial indexes on live
+items. A search is newest first, in descending id order: on SQLite FTS5 hands out its matches in
+rowid order and the page's query stops reading them once the page is full (also when archived or
+sold-out matches have to be skipped to fill it), so a word that matches 7,000 of 100,000 items costs
+what a page costs. Sorting the matches by name would mean reading and sorting all 7,000 of them.
+The API's numbered pages stay in (name, id) order and count (DESIGN's list envelope has a total).
 """
 
 import base64
@@ -110,14 +114,64 @@ def matching(q: str = "", available: bool = False):
 
 
 def catalog_page(q: str, available: bool, after: Cursor | None, size: int) -> tuple[list[Item], Cursor | None]:
-    """One keyset page of the catalog and the cursor of the next (None on the last page)."""
-    found = matching(q, available)
-    query = select(found.c.id, found.c.name)
-    if after is not None:
-        query = query.where(tuple_(found.c.name, found.c.id) > tuple_(after.name, after.id))
-    rows = db.session.execute(query.order_by(found.c.name, found.c.id).limit(size + 1)).all()
+    """One keyset page of the catalog and the cursor of the next (None on the last page).
+
+    Without search words the page is in (name, id) order and continues after the cursor's
+    (name, id); with them it is newest first and continues below the cursor's id (its name is
+    only carried along).
+    """
+    if search_terms(q):
+        rows = newest_matches(q, available, after.id if after is not None else None, size + 1)
+    else:
+        found = matching(q, available)
+        query = select(found.c.id, found.c.name)
+        if after is not None:
+            query = query.where(tuple_(found.c.name, found.c.id) > tuple_(after.name, after.id))
+        rows = db.session.execute(query.order_by(found.c.name, found.c.id).limit(size + 1)).all()
     items = _items([row.id for row in rows[:size]])
     return items, Cursor(rows[size - 1].name, rows[size - 1].id) if len(rows) > size else None
+
+
+def newest_matches(q: str, available: bool, before: int | None, limit: int) -> list:
+    """Up to `limit` live items matching `q` (in stock if `available`) with ids below `before`,
+    newest first, as (id, name) rows.
+
+    SQLite: the FTS5 table drives the query. It yields the matching rowids in descending order
+    (the `rowid <` bound and the order are handed to FTS5, no sorting step), each is looked up by
+    primary key and dropped if archived or sold out, and reading stops at `limit` kept rows. So a
+    page is always full while matches remain, however many of them have to be skipped, and the
+    cost grows with the rows read to fill the page, not with all the matches.
+
+    PostgreSQL: a GIN index cannot hand out its rows in id order, so the matches below the cursor
+    are found through it first (a MATERIALIZED CTE: left to itself the planner may walk the
+    primary key backwards instead, recomputing every row's tsvector until the page is full,
+    which takes a second for a rare word) and only the `limit` newest are kept (a top-N sort,
+    no sort of all matches). That costs what the matches below the cursor cost, never the table.
+    """
+    index = full_text_index()
+    if index == "fts5":
+        match = " ".join(f'"{term}"*' for term in search_terms(q))
+        rowid = literal_column("inventory_fts.rowid")
+        query = (
+            select(Item.id, Item.name)
+            .select_from(FTS)
+            .join(Item, Item.id == rowid)
+            .where(literal_column("inventory_fts").op("MATCH")(match), Item.archived_at.is_(None))
+        )
+        if available:
+            query = query.where(Item.quantity > 0)
+        if before is not None:
+            query = query.where(rowid < before)
+        return db.session.execute(query.order_by(rowid.desc()).limit(limit)).all()
+    query = live_items(select(Item.id, Item.name), q, available)
+    if before is not None:
+        query = query.where(Item.id < before)
+    if index == "tsvector":
+        found = query.cte("matches").prefix_with("MATERIALIZED")
+        query = select(found.c.id, found.c.name).order_by(found.c.id.desc())
+    else:
+        query = query.order_by(Item.id.desc())
+    return db.session.execute(query.limit(limit)).all()
 
 
 def numbered_page(q: str, available: bool, page: int, per_page: int) -> tuple[list[Item], int]:
