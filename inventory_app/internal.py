@@ -94,10 +94,15 @@ def get_reservation(key: str):
 
 @bp.get("/items/<int:item_id>")
 def get_item(item_id: int):
-    """An item as orders need it, archived ones too (`archived: true`), with its held and sold units."""
+    """An item as orders need it, archived ones too (`archived: true`), with its held and sold units.
+
+    `?totals=0` leaves the units out: orders reads the item for every order it places and needs
+    only its name, price and stock, while the totals add up every reservation the item ever had.
+    """
     item = db.session.get(Item, item_id) if item_id <= ID_MAX else None
     if item is None:
         raise ApiError(404, "item_not_found", f"There is no item {item_id}.")
+    totals = stock.totals(item.id) if request.args.get("totals") != "0" else {}
     return jsonify(
         id=item.id,
         name=item.name,
@@ -106,7 +111,7 @@ def get_item(item_id: int):
         price_cents=item.price_cents,
         quantity=item.quantity,
         archived=item.is_archived,
-        **stock.totals(item.id),
+        **totals,
     )
 
 

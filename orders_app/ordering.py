@@ -275,9 +275,9 @@ def place_order(user, inventory_id, quantity) -> Order:
         created_at=now,
         updated_at=now,
     )
-    with write_transaction(db):
+    with write_transaction(db, keep_loaded=True):
         db.session.add(order)
-    order_id, key, expires_at = order.id, order.key, order.hold_expires_at
+    order_id, key, expires_at = order.id, order.key, order.hold_expires_at  # as written: no reload
     try:
         hold = current_inventory().hold(key, item.id, quantity, expires_at)
     except InsufficientStock as error:
@@ -326,8 +326,11 @@ def _is_hold_for(hold, item_id: int, quantity: int) -> bool:
 
 
 def _mark_held(order_id: int, actor: str) -> bool:
-    """requesting -> held; False when the row is gone (someone gave up on it)."""
-    with write_transaction(db):
+    """requesting -> held; False when the row is gone (someone gave up on it).
+
+    The order stays loaded as committed, so the caller's answer needs no second read.
+    """
+    with write_transaction(db, keep_loaded=True):
         order = _locked(order_id)
         if order is None or order.hold_state not in (REQUESTING, HELD):
             return False

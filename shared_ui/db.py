@@ -50,19 +50,28 @@ def init_db(app, db: SQLAlchemy) -> None:
 
 
 @contextmanager
-def write_transaction(db: SQLAlchemy) -> Iterator[None]:
+def write_transaction(db: SQLAlchemy, *, keep_loaded: bool = False) -> Iterator[None]:
     """Run the block in one write transaction: committed at the end, rolled back on error.
 
     On SQLite it begins IMMEDIATE, so the write lock is taken before the first read and two
     writers queue on the busy timeout instead of failing halfway.
+
+    `keep_loaded=True` leaves the objects the block loaded or wrote with the values just committed
+    instead of expiring them (which makes the next attribute read a SELECT): for an answer built
+    from rows the block itself read under its lock and wrote. The next write_transaction expires
+    everything anyway, so every saga step still reads afresh.
     """
     db.session.commit()  # end any read transaction the request has open
+    session = db.session()
+    expire_on_commit = session.expire_on_commit
     token = _immediate.set(True)
     try:
         yield
-        db.session.commit()
+        session.expire_on_commit = expire_on_commit and not keep_loaded
+        session.commit()
     except BaseException:
-        db.session.rollback()
+        session.rollback()
         raise
     finally:
+        session.expire_on_commit = expire_on_commit
         _immediate.reset(token)

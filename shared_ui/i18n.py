@@ -12,8 +12,8 @@ extracted; `make translations` extracts, updates and compiles; `make assets` com
 
 from collections.abc import Callable
 
-from flask import current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask import current_app, g, has_app_context, has_request_context, request, session
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 from shared_ui.extensions import babel
@@ -31,10 +31,35 @@ UserLocale = Callable[[int], str | None]
 def init_i18n(app) -> None:
     """Attach Flask-Babel with the shop's locale selection, and the template helpers."""
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.globals.update(
         current_locale=current_locale, html_lang=html_lang, other_languages=other_languages, LANGUAGES=LANGUAGES
     )
     app.after_request(_vary_on_language)
+
+
+def _translations():
+    """This request's catalog, found once per request.
+
+    Flask-Babel's own template callables look the locale and the catalog up again for every string
+    (a sixth of a catalog page's time). The catalog is kept where Flask-Babel keeps it
+    (`babel_translations` in its per-request namespace), which its `refresh()` and `force_locale()`
+    clear, so a change of language within a request is still seen.
+    """
+    space = g.get("_flask_babel") if has_app_context() else None
+    translations = getattr(space, "babel_translations", None)
+    if translations is None:
+        translations = get_translations()
+        space = g.get("_flask_babel") if has_app_context() else None
+        if space is not None:
+            space.babel_translations = translations
+    return translations
 
 
 def select_locale() -> str | None:

@@ -1,6 +1,7 @@
 """Money is integer cents; this turns it into text for people, in their language's format."""
 
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_symbol
 
@@ -18,9 +19,14 @@ def format_money(cents: int | None, currency: str = "usd", locale: str | None = 
     """
     if cents is None:
         return ""
-    locale = locale or current_locale()
-    code = currency.upper()
-    text = format_currency(Decimal(int(cents)) / Decimal(100), code, locale=locale).translate(_SPACES)
+    return _format(int(cents), currency.upper(), str(locale or current_locale()))
+
+
+@lru_cache(maxsize=8192)
+def _format(cents: int, code: str, locale: str) -> str:
+    """Babel looks up the locale's data at every call (a fifth of a catalog page's time): the same
+    price in the same language is the same text, so each is made once per process."""
+    text = format_currency(Decimal(cents) / Decimal(100), code, locale=locale).translate(_SPACES)
     symbol = get_currency_symbol(code, locale=locale)
     at = text.find(symbol)
     if len(symbol) > 1 and at >= 0:

@@ -100,7 +100,7 @@ class InventoryClient:
 
     def item(self, item_id: int) -> Item:
         """The item, archived ones too; ItemNotFound when there is none."""
-        response = self._call("GET", f"/inventory/internal/items/{int(item_id)}")
+        response = self._call("GET", f"/inventory/internal/items/{int(item_id)}", params={"totals": "0"})
         if response.status_code == 404:
             raise ItemNotFound(f"no item {item_id}")
         return _item(self._json(response, 200))
