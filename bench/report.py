@@ -128,7 +128,9 @@ def markdown(results: dict) -> str:
         f"{load['threads']} threads, {load['connections']} connections, {load['rounds']} rounds of "
         f"{load['seconds_per_round']:g} s per case (every other round in reverse order). "
         "Apps: gunicorn with shopctl/gunicorn_conf.py: "
-        f"{gunicorn['worker_class']}, {gunicorn['workers']} workers x {gunicorn['threads']} threads per app.",
+        f"{gunicorn['worker_class']}, {gunicorn['workers']} workers x {gunicorn['threads']} threads per app"
+        + "".join(f"; {app}: {s['workers']} x {s['threads']}" for app, s in gunicorn.get("per_app", {}).items())
+        + ".",
         "The machine is shared and noisy: read the ratios, and the absolute numbers only as context.",
         "",
         "## Ratios",
@@ -176,7 +178,8 @@ def markdown(results: dict) -> str:
         out += [
             "",
             f"Webhook check: {hooks['answered_2xx']} deliveries answered 2xx; orders' stripe_events holds "
-            f"{hooks.get('recorded')} of these events" + _webhook_verdict(hooks),
+            f"{hooks.get('recorded')} of these events and {hooks.get('orders_moved')} orders left Pending"
+            + _webhook_verdict(hooks),
         ]
     out += _memory_section(results)
     out += _worker_section(results)
@@ -196,10 +199,11 @@ def markdown(results: dict) -> str:
 
 def _webhook_verdict(hooks: dict) -> str:
     if hooks.get("ok"):
-        return "."
+        return (": events about sessions the shop never made are acknowledged and change nothing (a Stripe "
+                "account can carry other integrations' sessions).")
     if hooks.get("problem"):
         return f" (**{hooks['problem']}**)."
-    return ": **the shop answered them without recording them** (events about sessions it never made)."
+    return ": **events about sessions the shop never made changed something, or none was answered**."
 
 
 def _memory_section(results: dict) -> list[str]:

@@ -377,14 +377,16 @@ class Bench:
             log(f"webhook check: {self.results['webhook_check']}")
 
     def webhook_check(self, runs: list[wrk.Run]) -> dict:
-        """The shop recorded the events it answered 2xx for (read from its database, as an operator would)."""
+        """The events (about Checkout Sessions this shop never made) were acknowledged and changed
+        nothing: no stripe_events row, no order moved past Pending (read from its database)."""
         answered = sum(r.requests - r.errors.get("status", 0) for r in runs)
         try:
             recorded = self.shop.query("orders", "SELECT count(*) FROM stripe_events WHERE id LIKE 'evt_bench_%'")[0][0]
-        except Exception as error:  # the table is the orders engineer's to name
+            moved = self.shop.query("orders", "SELECT count(*) FROM orders WHERE status <> 'Pending'")[0][0]
+        except Exception as error:  # the tables are the orders engineer's to name
             return {"answered_2xx": answered, "recorded": None, "problem": str(error)[:200]}
-        # wrk counts answers that reached it; requests still in flight when it stopped are recorded too
-        return {"answered_2xx": answered, "recorded": recorded, "ok": recorded >= answered}
+        return {"answered_2xx": answered, "recorded": recorded, "orders_moved": moved,
+                "ok": answered > 0 and recorded == 0 and moved == 0}
 
 
 def summary(run: wrk.Run) -> dict:
@@ -403,9 +405,25 @@ def summary(run: wrk.Run) -> dict:
 
 
 def gunicorn_settings(env: dict[str, str]) -> dict:
-    """What shopctl/gunicorn_conf.py gives the apps (it reads SHOP_WORKERS and SHOP_THREADS, as here)."""
-    namespace = runpy.run_path(str(stacks.PROJECT_ROOT / "shopctl" / "gunicorn_conf.py"))
-    return {k: namespace.get(k) for k in ("worker_class", "workers", "threads", "keepalive", "timeout")}
+    """What shopctl/gunicorn_conf.py gives the apps (it reads SHOP_APP, SHOP_WORKERS and SHOP_THREADS)."""
+    keys = ("worker_class", "workers", "threads", "keepalive", "timeout")
+    settings = {}
+    for app in ("", *APPS):
+        saved = os.environ.get("SHOP_APP")
+        os.environ["SHOP_APP"] = app
+        try:
+            namespace = runpy.run_path(str(stacks.PROJECT_ROOT / "shopctl" / "gunicorn_conf.py"))
+        finally:
+            if saved is None:
+                os.environ.pop("SHOP_APP")
+            else:
+                os.environ["SHOP_APP"] = saved
+        values = {k: namespace.get(k) for k in keys}
+        if not app:
+            settings.update(values)
+        elif (values["workers"], values["threads"]) != (settings["workers"], settings["threads"]):
+            settings.setdefault("per_app", {})[app] = {"workers": values["workers"], "threads": values["threads"]}
+    return settings
 
 
 if __name__ == "__main__":

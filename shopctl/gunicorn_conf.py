@@ -1,6 +1,7 @@
 """gunicorn settings for the shop's apps (the Procfile passes -c this file and -b the port).
 
-Chosen by measurement (`make bench`, bench/NOTES.md): gthread with 2 workers x 4 threads per app,
+Chosen by measurement (`make bench`, bench/NOTES.md): gthread with 2 workers x 4 threads per app
+(users: 1 x 8),
 the app imported once in the master (preload) with the garbage collector frozen before the fork,
 so the workers share the master's pages instead of each holding a copy of Flask, SQLAlchemy and
 Jinja: about 490 MiB for the whole shop without preloading, under 400 MiB with it.
@@ -14,9 +15,16 @@ import shutil
 from pathlib import Path
 
 # Threads serve the short waits on SQLite and on the other apps; two processes use both cores.
+# users_app is the exception: its heavy work is argon2, which runs in C without holding the GIL,
+# so one process with more threads hashes on both cores, and a second process would only add its
+# memory (~45 MiB; the shop measured 378 instead of 404 MiB with it, bench/NOTES.md). The Procfile
+# names the app in SHOP_APP; <APP>_WORKERS / <APP>_THREADS, then SHOP_WORKERS / SHOP_THREADS override.
+APP_DEFAULTS = {"users": (1, 8)}
+_app = os.environ.get("SHOP_APP", "")
+_workers, _threads = APP_DEFAULTS.get(_app, (2, 4))
 worker_class = "gthread"
-workers = int(os.environ.get("SHOP_WORKERS", "2"))
-threads = int(os.environ.get("SHOP_THREADS", "4"))
+workers = int(os.environ.get(f"{_app.upper()}_WORKERS") or os.environ.get("SHOP_WORKERS") or _workers)
+threads = int(os.environ.get(f"{_app.upper()}_THREADS") or os.environ.get("SHOP_THREADS") or _threads)
 preload_app = True
 # Far above the apps' own timeouts for calls to each other (1 s connect, 3 s read).
 timeout = 30
