@@ -4,6 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from inventory_app.availability import availability
 from inventory_app.config import InventoryConfig
 from inventory_app.extensions import db, migrate, users
 from inventory_app.models import Item  # noqa: F401 (the models must be known to migrations)
@@ -21,6 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     users.init_app(app)
     init_shop_app(app, db=db, find_user=users.find_user)
+    app.jinja_env.globals["availability"] = availability
 
     from inventory_app import api, internal
     from inventory_app.cli import register_commands

@@ -62,6 +62,18 @@ def _translations():
     return translations
 
 
+def gettext(string: str, **variables) -> str:
+    """flask_babel.gettext with the request's catalog found once: for text repeated on every row."""
+    text = _translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    """flask_babel.ngettext (with `num` among the variables) with the request's catalog found once."""
+    variables.setdefault("num", num)
+    return _translations().ungettext(singular, plural, num) % variables
+
+
 def select_locale() -> str | None:
     """The locale of this request (None outside a request: the default, English)."""
     if not has_request_context():
