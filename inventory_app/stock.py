@@ -51,7 +51,7 @@ def hold(key: str, item_id: int, quantity: int, expires_at: datetime, *, actor: 
     now, with created=False, when it is for the same item and quantity; else `key_conflict`.
     """
     try:
-        with write_transaction(db):
+        with write_transaction(db, keep_loaded=True):  # the answer is built from these rows: no reload
             existing = _find(key)
             if existing is not None:
                 return _same_hold(existing, item_id, quantity), False
