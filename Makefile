@@ -48,9 +48,9 @@ assets: install
 # .pot is regenerated here and the .mo files are compiled by `make assets` (neither is committed).
 BABEL_KEYWORDS := -k _l -k lazy_gettext
 translations: install  ## extract every message, merge them into translations/*/messages.po, compile
-	$(BIN)/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+	$(BIN)/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output --no-wrap \
 	  --ignore-dirs=".* _* node_modules build var bench tests" -o translations/messages.pot .
-	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --ignore-obsolete
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --ignore-obsolete --no-wrap --no-fuzzy-matching
 	$(BIN)/pybabel compile -d translations
 
 lock:  ## re-pin every Python package from requirements.in

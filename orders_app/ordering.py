@@ -629,6 +629,23 @@ def _set_hold_state(order_id: int, expected: str, new: str) -> None:
             order.updated_at = utcnow()
 
 
+def resolve_attention(order_id: int, actor: str) -> Order | None:
+    """An admin has dealt with a flagged order: the flag goes, the history keeps why it was raised.
+
+    None when there is no such order; an order that is not flagged (any more) is left as it is.
+    """
+    with write_transaction(db, keep_loaded=True):
+        order = _locked(order_id)
+        if order is None or not order.needs_attention:
+            return order
+        reason = order.attention_reason
+        order.needs_attention = False
+        order.attention_reason = None
+        order.updated_at = utcnow()
+        _record(order, actor, "attention_resolved", None, None, reason)
+    return order
+
+
 def _flag(order: Order, reason: str) -> None:
     order.needs_attention = True
     order.attention_reason = reason

@@ -1,12 +1,14 @@
 """The admin order monitor: every order, filtered and searched, refreshing itself; admin cancel
-(a Pending order: its stock goes back; a Paid order: refunded at Stripe, restocked if asked)."""
+(a Pending order: its stock goes back; a Paid order: refunded at Stripe, restocked if asked), and
+"mark as resolved" for an order flagged for a look."""
 
 from datetime import timedelta
 from math import ceil
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from orders_app import monitor, ordering, payments
 from orders_app.extensions import db
@@ -74,6 +76,37 @@ def cancel(order_id: int):
         if request.form.get("return_to") == "order":
             return redirect(url_for("orders.show", order_id=order.id), code=303)
         return redirect(url_for(".index"), code=303)
+    now, stale = _clock()
+    return render_page(
+        "orders/admin.html",
+        "order_row",
+        order=order,
+        error=error,
+        done=done,
+        now=now,
+        stale=stale,
+        reasons=monitor.attention_reasons,
+        form=ActionForm(),
+    )
+
+
+@bp.route("/<int:order_id>/resolve", methods=["POST"])
+@admin_required
+def resolve(order_id: int):
+    """A flagged order (a payment refunded after a cancel, a refund that failed...) has been dealt with."""
+    ActionForm()  # the CSRF token is checked for every POST; the form has nothing else
+    was_flagged = db.session.scalar(select(Order.needs_attention).where(Order.id == order_id))
+    order = ordering.resolve_attention(order_id, ordering.actor_name(current_user)) or abort(404)
+    error, done = None, None
+    if was_flagged:
+        done = _("Order #%(id)d is marked as resolved.", id=order.id)
+    else:
+        error = _("Order #%(id)d is not flagged: there is nothing to resolve.", id=order.id)
+    if not wants_fragment():
+        flash(error or done, "error" if error else "success")
+        if request.form.get("return_to") == "order":
+            return redirect(url_for("orders.show", order_id=order.id), code=303)
+        return redirect(url_for(".index", view=monitor.ATTENTION), code=303)
     now, stale = _clock()
     return render_page(
         "orders/admin.html",

@@ -24,6 +24,7 @@ EVENT_TITLES = {
     "refunded": _l("Refunded"),
     "refund_failed": _l("Refund failed"),
     "old_link_paid": _l("Paid through an old link"),
+    "attention_resolved": _l("Marked as resolved"),
 }
 
 

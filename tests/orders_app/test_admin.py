@@ -116,3 +116,40 @@ def test_an_admin_cancels_any_pending_order_from_the_monitor(app, users, invento
     assert "only pending orders" in again.get_data(as_text=True)
     plain = post_form(boss, f"/orders/admin/{ids['alice_widget']}/cancel")
     assert plain.status_code == 303 and inventory.stock(1) == 100
+
+
+def test_an_admin_marks_a_flagged_order_resolved_and_its_history_keeps_the_reason(app, users, inventory, boss, alice):
+    ids = seed(app, users, inventory)
+    lamp, widget = ids["alice_lamp"], ids["alice_widget"]
+    with app.app_context():
+        flagged = db.session.get(Order, lamp)
+        flagged.needs_attention, flagged.attention_reason = True, "paid after it was cancelled; refunded"
+        db.session.commit()
+    page = boss.get(f"/orders/{lamp}").get_data(as_text=True)
+    assert "Needs attention: paid after it was cancelled; refunded" in page and 'id="resolve-attention"' in page
+    assert "Needs attention" not in alice.get(f"/orders/{lamp}").get_data(as_text=True)  # the customer's page
+    monitor = boss.get("/orders/admin/").get_data(as_text=True)
+    assert f'hx-post="/orders/admin/{lamp}/resolve"' in monitor
+    assert f'hx-post="/orders/admin/{widget}/resolve"' not in monitor  # nothing to resolve there
+
+    assert post_form(alice, f"/orders/admin/{lamp}/resolve").status_code == 403
+    with app.app_context():
+        assert db.session.get(Order, lamp).needs_attention
+
+    response = post_form(boss, f"/orders/admin/{lamp}/resolve", htmx=True)
+    row = response.get_data(as_text=True)
+    assert response.status_code == 200 and row.lstrip().startswith(f'<tr id="monitor-order-{lamp}"')
+    assert f"Order #{lamp} is marked as resolved." in row and "/resolve" not in row
+    assert lamp not in row_ids(boss.get("/orders/admin/?view=attention").get_data(as_text=True))
+    with app.app_context():
+        order = db.session.get(Order, lamp)
+        assert (order.needs_attention, order.attention_reason, order.status) == (False, None, "Cancelled")
+    history = boss.get(f"/orders/{lamp}").get_data(as_text=True)
+    assert "Marked as resolved" in history and "paid after it was cancelled; refunded" in history
+    assert "Needs attention:" not in history
+
+    again = post_form(boss, f"/orders/admin/{lamp}/resolve", htmx=True).get_data(as_text=True)
+    assert "is not flagged: there is nothing to resolve" in again
+    plain = post_form(boss, f"/orders/admin/{lamp}/resolve", {"return_to": "order"})
+    assert plain.status_code == 303 and plain.headers["Location"].endswith(f"/orders/{lamp}")
+    assert post_form(boss, "/orders/admin/999999/resolve").status_code == 404

@@ -93,6 +93,7 @@ TABLE = {
     ("POST", "/orders/<int:order_id>/cancel"): OWNER_OR_ADMIN,
     ("GET", "/orders/admin/"): ADMINS_ONLY,
     ("POST", "/orders/admin/<int:order_id>/cancel"): ADMINS_ONLY,
+    ("POST", "/orders/admin/<int:order_id>/resolve"): ADMINS_ONLY,
     ("GET", "/orders/checkout/success"): OWNER_OR_ADMIN,
     ("POST", "/orders/stripe/webhook"): (BAD, BAD, BAD, BAD),
     ("GET", "/orders/api/orders"): USERS_ONLY,
