@@ -6,6 +6,7 @@ each app on a PostgreSQL server of its own instead of one instance on SQLite.
 """
 
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -27,10 +28,39 @@ ADMIN_LOGIN = "admin"
 ADMIN_PASSWORD = "admin-" + secrets.token_hex(8)
 
 
+def _ephemeral_low() -> int:
+    """Where the kernel starts picking ports for outgoing connections (32768 by default on Linux)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_EPHEMERAL_LOW = _ephemeral_low()
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port nobody listens on now, for a server that binds it later (or again, on restart).
+
+    Taken below the kernel's range for outgoing connections: a port from bind(0) is in that range,
+    and between this call and the server's bind (or while a test has an app stopped) any client
+    connection, of which the suite makes thousands, could take it as its own and the server would
+    fail to start with "address in use". Each port is handed out once per test run.
+    """
+    low = max(1024, min(20000, _EPHEMERAL_LOW - 4000))
+    for _ in range(500):
+        port = random.randint(low, _EPHEMERAL_LOW - 1)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free loopback port between {low} and {_EPHEMERAL_LOW - 1}")
 
 
 class Stack:
