@@ -152,6 +152,27 @@ def update_item(item_id: int, values: dict, *, expected_quantity: int | None = N
     return item
 
 
+def archived_items(page: int, size: int) -> tuple[list[Item], bool]:
+    """One page of the archived items, the most recently archived first, and whether there are more."""
+    query = select(Item).where(Item.archived_at.is_not(None)).order_by(Item.archived_at.desc(), Item.id.desc())
+    found = db.session.scalars(query.limit(size + 1).offset((page - 1) * size)).all()
+    return list(found[:size]), len(found) > size
+
+
+def restore_item(item_id: int) -> tuple[Item, bool]:
+    """Put an archived item back on sale as it was (name, price, stock on hand); (item, restored).
+
+    An item that is not archived is left as it is (restored False); one that does not exist is a 404.
+    """
+    with write_transaction(db):
+        query = select(Item).where(Item.id == item_id).with_for_update()
+        item = (db.session.scalar(query) if 0 < item_id <= ID_MAX else None) or abort(404)
+        if item.archived_at is None:
+            return item, False
+        item.archived_at = None
+    return item, True
+
+
 def remove_item(item_id: int) -> str:
     """Delete an item: "archived" when orders ever held it, else "erased"; ItemError if units are held."""
     with write_transaction(db):

@@ -115,6 +115,29 @@ def delete(item_id: int):
     return _page("item_row", item=item, notice=notice, rows=[(item, None)])
 
 
+@bp.route("/archived")
+@admin_required
+def archived():
+    """Items taken off sale because orders refer to them; each can be put back."""
+    page = max(request.args.get("page", 1, type=int), 1)
+    found, has_more = items.archived_items(page, current_app.config["ADMIN_PAGE_SIZE"])
+    return render_page("inventory/archived.html", items=found, page=page, has_more=has_more)
+
+
+@bp.route("/items/<int:item_id>/restore", methods=["POST"])
+@admin_required
+def restore(item_id: int):
+    item, restored = items.restore_item(item_id)
+    if restored:
+        message = _("“%(name)s” is back in the catalog.", name=item.name)
+    else:
+        message = _("“%(name)s” is not archived: it is in the catalog already.", name=item.name)
+    if wants_fragment():
+        return render_page("inventory/archived.html", "archived_row", item=item, message=message)
+    flash(message, "success")
+    return redirect(url_for(".archived"), code=303)
+
+
 @bp.route("/items/<int:item_id>/history")
 @admin_required
 def history(item_id: int):

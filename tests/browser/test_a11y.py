@@ -181,6 +181,10 @@ def test_inventory_admin_in_edit_mode_and_with_an_error_passes_axe(stack, page: 
     page.goto(stack.url(f"/inventory/admin/items/{item['id']}/history"))
     assert_accessible(page, "stock history")
 
+    page.goto(stack.url("/inventory/admin/archived"))
+    expect(page.get_by_role("heading", name="Archived items")).to_be_visible()
+    assert_accessible(page, "archived items")
+
 
 def test_my_orders_empty_and_with_an_order_and_the_order_page_pass_axe(stack, page: Page, pt_page: Page, word):
     login = register_user(stack)

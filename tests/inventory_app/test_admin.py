@@ -318,3 +318,36 @@ def test_the_history_page_lists_every_stock_movement_with_its_reason_and_key(adm
         ("-3", "7", "held", "order-5"),
         ("+10", "10", "created", ""),
     ]
+
+
+def test_an_archived_item_is_listed_and_restored_as_it_was(admin, client, customer, make_item, stored):
+    item_id = make_item("Blue Mug", price_cents=1250, quantity=4)
+    hold(client, "order-1", item_id, 1)
+    client.post("/inventory/internal/reservations/order-1/commit", headers=SERVICE)
+    htmx(admin, "DELETE", f"/inventory/admin/items/{item_id}")
+    assert stored(item_id).archived_at is not None
+    assert "Blue Mug" not in client.get("/inventory/").get_data(as_text=True)
+
+    listed = admin.get("/inventory/admin/archived").get_data(as_text=True)
+    row = re.search(rf'<tr id="archived-item-{item_id}">.*?</tr>', listed, re.S).group(0)
+    assert "Blue Mug" in row and "$12.50" in row and ">3<" in row and f"/inventory/admin/items/{item_id}/restore" in row
+    assert customer.get("/inventory/admin/archived").status_code == 403
+    refused = htmx(customer, "POST", f"/inventory/admin/items/{item_id}/restore", token_page="/inventory/")
+    assert refused.status_code == 403
+    assert stored(item_id).archived_at is not None
+
+    restored = htmx(admin, "POST", f"/inventory/admin/items/{item_id}/restore").get_data(as_text=True)
+    assert restored.lstrip().startswith(f'<tr id="archived-item-{item_id}" class="notice">')
+    assert "“Blue Mug” is back in the catalog." in restored
+    item = stored(item_id)
+    assert (item.archived_at, item.name, item.price_cents, item.quantity) == (None, "Blue Mug", 1250, 3)
+    assert "Blue Mug" in client.get("/inventory/").get_data(as_text=True)
+    assert "Blue Mug" in admin.get("/inventory/admin/").get_data(as_text=True)
+    assert "No archived items." in admin.get("/inventory/admin/archived").get_data(as_text=True)
+
+    again = htmx(admin, "POST", f"/inventory/admin/items/{item_id}/restore").get_data(as_text=True)
+    assert "is not archived: it is in the catalog already" in again
+    token = csrf_from(admin, "/inventory/admin/archived")
+    plain = admin.post(f"/inventory/admin/items/{item_id}/restore", data={"csrf_token": token})
+    assert plain.status_code == 303 and plain.headers["Location"].endswith("/inventory/admin/archived")
+    assert htmx(admin, "POST", "/inventory/admin/items/999999/restore").status_code == 404

@@ -34,6 +34,8 @@ TABLE = {
     ("POST", "/inventory/admin/items"): ADMINS_ONLY,
     ("GET", "/inventory/admin/items/new"): ADMINS_ONLY,
     ("GET", "/inventory/admin/items/new/cancel"): ADMINS_ONLY,
+    ("GET", "/inventory/admin/archived"): ADMINS_ONLY,
+    ("POST", "/inventory/admin/items/<int:item_id>/restore"): ADMINS_ONLY,
     ("GET", "/inventory/admin/items/<int:item_id>"): ADMINS_ONLY,
     ("POST", "/inventory/admin/items/<int:item_id>"): ADMINS_ONLY,
     ("PUT", "/inventory/admin/items/<int:item_id>"): ADMINS_ONLY,
