@@ -86,3 +86,15 @@ def test_admin_action_without_csrf_token_is_refused(boss, app):
     uid = user_id(app, "frank")
     assert boss.post(f"/users/admin/{uid}/deactivate").status_code == 400
     assert fresh_user(app, "frank").is_active
+
+
+def test_the_user_list_pages_keep_the_search_also_in_a_fragment(boss, app):
+    with app.app_context():
+        db.session.add_all(User(login=f"pager-{n:02d}", password_hash="not-a-hash") for n in range(55))
+        db.session.commit()
+    first = boss.get("/users/admin/?q=pager").get_data(as_text=True)
+    assert first.count("pager-") >= 50 and "pager-54" not in first
+    assert 'href="/users/admin/?q=pager&amp;page=2" rel="next"' in first and 'rel="prev"' not in first
+    second = boss.get("/users/admin/?q=pager&page=2", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in second and "pager-54" in second and "pager-00" not in second
+    assert 'href="/users/admin/?q=pager&amp;page=1" rel="prev"' in second and 'rel="next"' not in second
