@@ -71,23 +71,7 @@ def cancel(order_id: int):
             done = _("Order #%(id)d is cancelled; its stock went back.", id=order.id)
     except OrderError as exc:
         error = exc.message
-    if not wants_fragment():  # the no-JavaScript path: back to the monitor (or the order) with a message
-        flash(error or done, "error" if error else "success")
-        if request.form.get("return_to") == "order":
-            return redirect(url_for("orders.show", order_id=order.id), code=303)
-        return redirect(url_for(".index"), code=303)
-    now, stale = _clock()
-    return render_page(
-        "orders/admin.html",
-        "order_row",
-        order=order,
-        error=error,
-        done=done,
-        now=now,
-        stale=stale,
-        reasons=monitor.attention_reasons,
-        form=ActionForm(),
-    )
+    return _answer(order, error, done)
 
 
 @bp.route("/<int:order_id>/resolve", methods=["POST"])
@@ -102,11 +86,17 @@ def resolve(order_id: int):
         done = _("Order #%(id)d is marked as resolved.", id=order.id)
     else:
         error = _("Order #%(id)d is not flagged: there is nothing to resolve.", id=order.id)
+    return _answer(order, error, done, view=monitor.ATTENTION)
+
+
+def _answer(order: Order, error: str | None, done: str | None, view: str | None = None):
+    """An admin action's answer: the order's monitor row for htmx; else back to the monitor (or the
+    order page, when the form came from there) with the message flashed."""
     if not wants_fragment():
         flash(error or done, "error" if error else "success")
         if request.form.get("return_to") == "order":
             return redirect(url_for("orders.show", order_id=order.id), code=303)
-        return redirect(url_for(".index", view=monitor.ATTENTION), code=303)
+        return redirect(url_for(".index", view=view), code=303)
     now, stale = _clock()
     return render_page(
         "orders/admin.html",
