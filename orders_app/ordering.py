@@ -629,21 +629,22 @@ def _set_hold_state(order_id: int, expected: str, new: str) -> None:
             order.updated_at = utcnow()
 
 
-def resolve_attention(order_id: int, actor: str) -> Order | None:
+def resolve_attention(order_id: int, actor: str) -> tuple[Order | None, bool]:
     """An admin has dealt with a flagged order: the flag goes, the history keeps why it was raised.
 
-    None when there is no such order; an order that is not flagged (any more) is left as it is.
+    (order, resolved): (None, False) when there is no such order; an order that is not flagged (any
+    more: another admin was first) is left as it is.
     """
     with write_transaction(db, keep_loaded=True):
         order = _locked(order_id)
         if order is None or not order.needs_attention:
-            return order
+            return order, False
         reason = order.attention_reason
         order.needs_attention = False
         order.attention_reason = None
         order.updated_at = utcnow()
         _record(order, actor, "attention_resolved", None, None, reason)
-    return order
+    return order, True
 
 
 def _flag(order: Order, reason: str) -> None:

@@ -8,7 +8,6 @@ from math import ceil
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from orders_app import monitor, ordering, payments
 from orders_app.extensions import db
@@ -78,11 +77,11 @@ def cancel(order_id: int):
 @admin_required
 def resolve(order_id: int):
     """A flagged order (a payment refunded after a cancel, a refund that failed...) has been dealt with."""
-    ActionForm()  # the CSRF token is checked for every POST; the form has nothing else
-    was_flagged = db.session.scalar(select(Order.needs_attention).where(Order.id == order_id))
-    order = ordering.resolve_attention(order_id, ordering.actor_name(current_user)) or abort(404)
+    order, resolved = ordering.resolve_attention(order_id, ordering.actor_name(current_user))
+    if order is None:
+        abort(404)
     error, done = None, None
-    if was_flagged:
+    if resolved:
         done = _("Order #%(id)d is marked as resolved.", id=order.id)
     else:
         error = _("Order #%(id)d is not flagged: there is nothing to resolve.", id=order.id)

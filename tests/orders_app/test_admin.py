@@ -153,3 +153,13 @@ def test_an_admin_marks_a_flagged_order_resolved_and_its_history_keeps_the_reaso
     plain = post_form(boss, f"/orders/admin/{lamp}/resolve", {"return_to": "order"})
     assert plain.status_code == 303 and plain.headers["Location"].endswith(f"/orders/{lamp}")
     assert post_form(boss, "/orders/admin/999999/resolve").status_code == 404
+
+
+def test_resolving_without_the_csrf_token_is_refused_and_changes_nothing(app, users, inventory, boss):
+    ids = seed(app, users, inventory)
+    with app.app_context():
+        db.session.get(Order, ids["alice_lamp"]).needs_attention = True
+        db.session.commit()
+    assert boss.post(f"/orders/admin/{ids['alice_lamp']}/resolve").status_code == 400
+    with app.app_context():
+        assert db.session.get(Order, ids["alice_lamp"]).needs_attention
