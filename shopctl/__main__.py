@@ -35,7 +35,7 @@ def main(argv: list[str]) -> int:
     added = settings.ensure_dev_env() if os.environ.get("SHOP_ENV", "development") == "development" else {}
     if command == "run-scaled":
         return run_scaled()
-    env = resolve()
+    env = resolve(env_file=_env_file())
     prepare(env)
     if "SHOP_ADMIN_PASSWORD" in added:
         print(
@@ -45,7 +45,7 @@ def main(argv: list[str]) -> int:
     if command == "prepare":
         return 0
     print(f"\n  The shop will be at {env['SHOP_PUBLIC_URL']}/  (Ctrl-C stops everything)\n", flush=True)
-    names = procfile.wanted(env)
+    names = list(procfile.processes(env))  # the Procfile's processes; the emulator only when Stripe is emulated
     honcho = [os.path.join(settings.VENV_BIN, "honcho"), "start", "-e", "/dev/null", "-f", str(procfile.PROCFILE)]
     os.chdir(procfile.PROJECT_ROOT)
     os.execve(honcho[0], honcho + names, env)  # noqa: S606 (a fixed program, no shell)
@@ -53,11 +53,11 @@ def main(argv: list[str]) -> int:
 
 def run_scaled() -> int:
     """Two (SHOP_INSTANCES) of each app behind nginx, on PostgreSQL; stops the server at the end."""
-    base = resolve({"SHOP_INSTANCES": os.environ.get("SHOP_INSTANCES", "2")})
+    base = resolve({"SHOP_INSTANCES": os.environ.get("SHOP_INSTANCES", "2")}, env_file=_env_file())
     server = postgres.Server(base["SHOP_VAR_DIR"], int(base.get("SHOP_POSTGRES_PORT", "5433")))
     server.start()
     try:
-        env = resolve({"SHOP_INSTANCES": base["SHOP_INSTANCES"], **server.urls()})
+        env = resolve({"SHOP_INSTANCES": base["SHOP_INSTANCES"], **server.urls()}, env_file=_env_file())
         prepare(env)
         for step in procfile.release_steps(env):
             subprocess.run(["bash", "-c", step], cwd=procfile.PROJECT_ROOT, env=env, check=True)
@@ -76,6 +76,11 @@ def run_scaled() -> int:
         return honcho.wait()
     finally:
         server.stop()
+
+
+def _env_file():
+    """The `.env` to read; none under SHOP_ENV=test (the tests of these commands set every setting)."""
+    return None if os.environ.get("SHOP_ENV") == "test" else settings.ENV_FILE
 
 
 if __name__ == "__main__":

@@ -1,0 +1,94 @@
+"""The README's commands that start the shop: `make run` ends in `python -m shopctl run`, which must
+start the whole shop with honcho (nginx, the three apps, jobs, the Stripe emulator, demo data, an
+admin) and stop all of it on Ctrl-C; `make run-scaled` (`python -m shopctl run-scaled`) the same with
+two instances of each app on a PostgreSQL server of its own, stopped too."""
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+import requests
+
+from shared_ui.config import PROJECT_ROOT
+from shopctl.settings import PORT_DEFAULTS
+from tests.shop_stack import free_port
+
+
+@pytest.mark.parametrize("command", ["run", "run-scaled"])
+def test_shopctl_serves_the_shop_with_demo_data_and_ctrl_c_stops_everything(command):
+    var_dir = PROJECT_ROOT / "var" / f"test-run-{uuid.uuid4().hex[:8]}"  # nginx (nobody) reads under it
+    ports = {name: str(free_port()) for name in PORT_DEFAULTS}
+    if command == "run-scaled":
+        for app in ("INVENTORY", "USERS", "ORDERS"):
+            ports[f"{app}_PORTS"] = f"{free_port()},{free_port()}"
+        ports["SHOP_POSTGRES_PORT"] = str(free_port())
+    password = "admin-" + secrets.token_hex(8)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SHOP_", "STRIPE_"))},
+        **ports,
+        "SHOP_ENV": "test",  # every setting below, none from a developer's .env
+        "SHOP_VAR_DIR": str(var_dir),
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "SHOP_SERVICE_TOKEN": secrets.token_urlsafe(24),
+        "SHOP_ADMIN_LOGIN": "admin",
+        "SHOP_ADMIN_PASSWORD": password,
+        "SHOP_DEMO_DATA": "1",
+        "STRIPE_SECRET_KEY": "sk_test_" + secrets.token_hex(12),
+        "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_hex(24),
+        "STRIPE_API_BASE": f"http://127.0.0.1:{ports['STRIPE_EMULATOR_PORT']}",
+    }
+    shop = f"http://127.0.0.1:{ports['SHOP_PORT']}"
+    log = (PROJECT_ROOT / "var").joinpath(f"{var_dir.name}.log")
+    with log.open("w") as output:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "shopctl", command],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        catalog = None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and run.poll() is None:
+            try:
+                catalog = requests.get(f"{shop}/inventory/", timeout=5)
+                if catalog.status_code == 200 and "catalog-item-" in catalog.text:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.5)
+        assert run.poll() is None, log.read_text()[-3000:]
+        assert catalog is not None and catalog.status_code == 200 and "catalog-item-" in catalog.text, log.read_text()[
+            -3000:
+        ]
+        token = requests.post(f"{shop}/users/api/tokens", json={"login": "admin", "password": password}, timeout=10)
+        assert token.status_code in (200, 201), token.text
+        emulator = requests.get(f"http://127.0.0.1:{ports['STRIPE_EMULATOR_PORT']}/healthz", timeout=5)
+        assert emulator.status_code == 200
+
+        os.killpg(run.pid, signal.SIGINT)  # Ctrl-C in the terminal
+        run.wait(timeout=60)
+        served = [ports[name] for name in ("SHOP_PORT", "STRIPE_EMULATOR_PORT", "SHOP_POSTGRES_PORT") if name in ports]
+        for name in ("INVENTORY", "USERS", "ORDERS"):
+            served += ports.get(f"{name}_PORTS", ports[f"{name}_PORT"]).split(",")
+        for port in served:
+            try:
+                with socket.create_connection(("127.0.0.1", int(port)), timeout=2):
+                    raise AssertionError(f"port {port} still accepts connections after Ctrl-C")
+            except ConnectionRefusedError:
+                pass
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
+        shutil.rmtree(var_dir, ignore_errors=True)
+        log.unlink(missing_ok=True)
