@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, and_, func, literal_column, or_, select, table, text, tuple_
 
 from inventory_app.extensions import db
+from inventory_app.items import ID_MAX
 from inventory_app.models import HELD, Item, Reservation
 
 MAX_TERMS = 8
@@ -57,6 +58,8 @@ class Cursor:
         except (ValueError, TypeError):
             return None
         if not isinstance(name, str) or not isinstance(item_id, int) or isinstance(item_id, bool):
+            return None
+        if not 0 < item_id <= ID_MAX:  # a made-up id the database could not even compare
             return None
         return cls(name, item_id)
 

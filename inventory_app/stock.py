@@ -62,6 +62,7 @@ def hold(key: str, item_id: int, quantity: int, expires_at: datetime, *, actor: 
                 raise StockError(410, "item_archived", f"{item.name} is no longer sold.")
             if _take(item_id, quantity, reason=HOLD, key=key, actor=actor) is None:
                 raise _short(item_id, quantity)
+            db.session.expire(item)  # _take changed its quantity in SQL: not kept loaded as it was
             reservation = Reservation(key=key, item_id=item_id, quantity=quantity, state=HELD, expires_at=expires_at)
             db.session.add(reservation)
             db.session.flush()

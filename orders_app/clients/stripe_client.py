@@ -181,6 +181,7 @@ def verify_event(payload: bytes, signature: str | None, secret: str | None) -> d
     event = json.loads(payload)
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
         raise ValueError("not a Stripe event")
-    if not isinstance((event.get("data") or {}).get("object"), dict):
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
         raise ValueError("the event has no data.object")
     return event

@@ -1,5 +1,7 @@
 """The catalog shoppers see: availability, search as you type, "available only", pages, item pages."""
 
+import base64
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -164,3 +166,12 @@ def test_without_a_full_text_index_search_falls_back_to_like(client, make_item, 
     assert names_in(client.get("/inventory/?q=whistle").get_data(as_text=True)) == ["Blue Kettle"]
     assert names_in(client.get("/inventory/?q=100%25+wool").get_data(as_text=True)) == ["100% Wool Scarf"]
     assert names_in(client.get("/inventory/?q=blue+scarf").get_data(as_text=True)) == []
+
+
+@pytest.mark.parametrize("item_id", [2**63, 0, -5])
+def test_a_made_up_page_cursor_starts_from_the_top(client, make_item, item_id):
+    make_item("Blue Mug")
+    cursor = base64.urlsafe_b64encode(json.dumps(["x", item_id]).encode()).decode().rstrip("=")
+    for query in ("q=mug&", ""):
+        response = client.get(f"/inventory/?{query}after={cursor}", headers={"HX-Request": "true"})
+        assert response.status_code == 200 and "Blue Mug" in response.get_data(as_text=True)

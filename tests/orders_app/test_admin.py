@@ -130,6 +130,7 @@ def test_an_admin_marks_a_flagged_order_resolved_and_its_history_keeps_the_reaso
     assert "Needs attention" not in alice.get(f"/orders/{lamp}").get_data(as_text=True)  # the customer's page
     monitor = boss.get("/orders/admin/").get_data(as_text=True)
     assert f'hx-post="/orders/admin/{lamp}/resolve"' in monitor
+    assert lamp in row_ids(boss.get("/orders/admin/?view=attention").get_data(as_text=True))
     assert f'hx-post="/orders/admin/{widget}/resolve"' not in monitor  # nothing to resolve there
 
     assert post_form(alice, f"/orders/admin/{lamp}/resolve").status_code == 403

@@ -272,6 +272,26 @@ def test_a_bad_signature_is_a_400_and_changes_nothing(app, alice, stripe_fake, l
     assert fresh(app, order_id).status == PENDING and stored_events(app, order_id) == []
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        [1, 2],
+        "an event",
+        {"id": "evt_1"},
+        {"id": "evt_1", "type": "x", "data": []},
+        {"id": "evt_1", "type": "x", "data": [1]},
+        {"id": "evt_1", "type": "x", "data": "text"},
+        {"id": "evt_1", "type": "x", "data": {"object": "cs"}},
+    ],
+)
+def test_a_signed_body_that_is_not_an_event_is_a_400_not_a_retry(app, stripe_fake, body):
+    """Signed as Stripe signs, but not an event: 400 (a 500 would have Stripe retry it for days)."""
+    an_event = {"id": "evt_control", "type": "customer.created", "data": {"object": {"id": "cus_1"}}}
+    assert deliver(app, an_event).get_json() == {"received": True, "outcome": "ignored"}  # signed the same way
+    payload, headers = signed(body)
+    assert app.test_client().post("/orders/stripe/webhook", data=payload, headers=headers).status_code == 400
+
+
 def test_events_of_sessions_the_shop_never_made_are_ignored(app, stripe_fake):
     event = {
         "id": "evt_elsewhere",
