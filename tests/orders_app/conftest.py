@@ -1,7 +1,11 @@
+from datetime import timedelta
+
 import pytest
 
 from orders_app import create_app
 from orders_app.clients.inventory import EXTENSION_KEY
+from orders_app.extensions import db
+from orders_app.models import Order, utcnow
 from shared_ui.auth import issue_api_token
 from tests.helpers import FakeUsers, csrf_from, log_in, make_app
 from tests.orders_app.fake_inventory import FakeInventory
@@ -91,3 +95,22 @@ def bearer(app, users):
 @pytest.fixture
 def client_anonymous(app):
     return app.test_client()
+
+
+def half_placed(app, item_id: int, hold_minutes: float) -> int:
+    """An order row as placing leaves it before inventory has answered (hold_state requesting); its id."""
+    with app.app_context():
+        order = Order(
+            user_id=1,
+            user_login="alice",
+            inventory_id=item_id,
+            item_name="Widget",
+            unit_price_cents=10,
+            quantity=1,
+            total_cents=10,
+            currency="usd",
+            hold_expires_at=utcnow() + timedelta(minutes=hold_minutes),
+        )
+        db.session.add(order)
+        db.session.commit()
+        return order.id

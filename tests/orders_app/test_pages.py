@@ -4,9 +4,7 @@ import re
 
 import pytest
 
-from orders_app.extensions import db
-from orders_app.models import Order
-from tests.orders_app.conftest import place, post_form
+from tests.orders_app.conftest import half_placed, place, post_form
 
 
 def order_ids(html: str) -> list[int]:
@@ -53,25 +51,7 @@ def test_the_order_page_shows_the_item_as_ordered_and_its_history(alice, invento
 
 
 def test_orders_placed_halfway_are_hidden(app, alice, widget):
-    from datetime import timedelta
-
-    from orders_app.models import utcnow
-
-    with app.app_context():
-        order = Order(
-            user_id=1,
-            user_login="alice",
-            inventory_id=widget,
-            item_name="Widget",
-            unit_price_cents=10,
-            quantity=1,
-            total_cents=10,
-            currency="usd",
-            hold_expires_at=utcnow() + timedelta(minutes=5),
-        )
-        db.session.add(order)
-        db.session.commit()
-        order_id = order.id
+    order_id = half_placed(app, widget, hold_minutes=5)
     assert order_ids(alice.get("/orders/").get_data(as_text=True)) == []
     assert alice.get(f"/orders/{order_id}").status_code == 404
 

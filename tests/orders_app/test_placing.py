@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from orders_app.extensions import db
 from orders_app.models import HELD, REQUESTING, Order
-from tests.orders_app.conftest import place, post_form
+from tests.orders_app.conftest import half_placed, place, post_form
 
 
 def order_count(app) -> int:
@@ -170,21 +170,9 @@ def test_a_requesting_order_without_a_hold_is_deleted_by_the_sweeper(app, alice,
     from orders_app.ordering import sweep
 
     inventory.down = True
+    app.config["ORDERS_FAULT_AFTER_HOLD"] = None
+    half_placed(app, widget, hold_minutes=35)
     with app.app_context():
-        app.config["ORDERS_FAULT_AFTER_HOLD"] = None
-        order = Order(
-            user_id=1,
-            user_login="alice",
-            inventory_id=widget,
-            item_name="Widget",
-            unit_price_cents=10,
-            quantity=1,
-            total_cents=10,
-            currency="usd",
-            hold_expires_at=utcnow() + timedelta(minutes=35),
-        )
-        db.session.add(order)
-        db.session.commit()
         later = utcnow() + timedelta(minutes=2)
         assert sweep(now=later) == {"skipped": 1}  # inventory down: try again next time
         inventory.down = False
