@@ -9,24 +9,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.shop_client import ShopClient
-from tests.shop_stack import ADMIN_LOGIN, ADMIN_PASSWORD, Stack
+from tests.shop_stack import ADMIN_LOGIN, ADMIN_PASSWORD, Stack, serve
 
 
 @pytest.fixture(scope="session")
 def stack(request):
     """The whole shop, started once for the test session and stopped at its end."""
-    shop = Stack()
-    try:
-        shop.start()
-    except Exception:
-        shop.close(keep_files=True)
-        raise
-    yield shop
-    failed = request.session.testsfailed
-    if failed:
-        for name in shop.processes:
-            print(f"\n----- {name} log (tail) -----\n{shop.log(name)[-4000:]}")
-    shop.close()
+    yield from serve(Stack(), request)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import requests
@@ -212,6 +213,25 @@ class Stack:
             self.database.stop() if keep_files else self.database.remove()
         if not keep_files:
             shutil.rmtree(self.var_dir, ignore_errors=True)
+
+
+def serve(stack: Stack, request=None, *names: str, logs: tuple[str, ...] | None = None) -> Iterator[Stack]:
+    """For a fixture: `yield from serve(Stack(...), request)`.
+
+    Starts the stack (only the processes `names`, when given); if it cannot start, what did start is
+    stopped and its files are kept for reading. After the tests, when any failed, the tails of the
+    `logs` processes' output (every process by default) are printed; then the stack is closed.
+    """
+    try:
+        stack.start(*names)
+    except BaseException:
+        stack.close(keep_files=True)
+        raise
+    yield stack
+    if request is not None and request.session.testsfailed:
+        for name in logs or stack.processes:
+            print(f"\n----- {name} log (tail) -----\n{stack.log(name)[-4000:]}")
+    stack.close()
 
 
 def wait_until(predicate, timeout: float = 30, interval: float = 0.1):

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from shared_ui.config import PROJECT_ROOT
 from tests.browser.test_a11y import add_item, assert_accessible, log_in, log_in_as_admin, place_order, register_user
-from tests.shop_stack import Stack
+from tests.shop_stack import Stack, serve
 
 SCREENS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 SHOTS = PROJECT_ROOT / "docs" / "screenshots"
@@ -53,14 +53,7 @@ def shoot(page: Page, name: str, screen: str) -> None:
 @pytest.fixture(scope="module")
 def demo_shop():
     """A shop of its own with the demo catalog, selling in reais: what the screenshots show."""
-    shop = Stack(SHOP_DEMO_DATA="1", SHOP_CURRENCY="brl")
-    try:
-        shop.start()
-    except Exception:
-        shop.close(keep_files=True)
-        raise
-    yield shop
-    shop.close()
+    yield from serve(Stack(SHOP_DEMO_DATA="1", SHOP_CURRENCY="brl"))
 
 
 @pytest.mark.parametrize(("screen", "locale"), [("desktop", "en-US"), ("phone", "pt-BR")])

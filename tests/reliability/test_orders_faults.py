@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from shared_ui.config import PROJECT_ROOT
-from tests.shop_stack import Stack, free_port
+from tests.shop_stack import Stack, free_port, serve
 from tests.stack.test_orders import admin_token, customer, new_item, order, placed, reservation, stock_of
 
 HOLDS = "/inventory/internal/reservations"
@@ -99,16 +99,7 @@ def proxy():
 def shop(proxy, request):
     stack = Stack(INVENTORY_URL=proxy.url)
     proxy.target = f"http://127.0.0.1:{stack.env['INVENTORY_PORT']}"
-    try:
-        stack.start()
-    except Exception:
-        stack.close(keep_files=True)
-        raise
-    yield stack
-    if request.session.testsfailed:
-        for name in ("orders", "inventory", "jobs"):
-            print(f"\n----- {name} log (tail) -----\n{stack.log(name)[-4000:]}")
-    stack.close()
+    yield from serve(stack, request, logs=("orders", "inventory", "jobs"))
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@ the worst moment. Never a payment lost, never one applied twice.
 
 A module of its own Stack whose emulator posts webhooks to a dead port: the tests deliver the
 emulator's events themselves, through nginx, when and as often as they choose (or never), and
-`payments reconcile` runs only when a test says so: the jobs process is stopped once the shop is up
+`payments reconcile` runs only when a test says so: the jobs process is not started
 (it reconciles as soon as it has started, whatever ORDERS_RECONCILE_SECONDS says, and on a loaded
 machine it starts late enough to find the first test's payment and apply it behind the test's back).
 """
@@ -15,7 +15,7 @@ import threading
 import pytest
 
 from shared_ui.config import PROJECT_ROOT
-from tests.shop_stack import Stack, free_port, wait_until
+from tests.shop_stack import Stack, free_port, serve, wait_until
 from tests.stack.test_orders import customer, new_item, order, placed, reservation, stock_of
 from tests.stack.test_payments import (
     checkout_url,
@@ -36,17 +36,8 @@ from tests.stack.test_payments import (
 def quiet(request):
     dead = f"http://127.0.0.1:{free_port()}/orders/stripe/webhook"
     stack = Stack(STRIPE_WEBHOOK_URL=dead, ORDERS_RECONCILE_SECONDS="3600")
-    try:
-        stack.start()
-        stack.stop("jobs")
-    except Exception:
-        stack.close(keep_files=True)
-        raise
-    yield stack
-    if request.session.testsfailed:
-        for name in ("orders", "stripe", "jobs"):
-            print(f"\n----- {name} log (tail) -----\n{stack.log(name)[-4000:]}")
-    stack.close()
+    everything_but_jobs = [name for name in stack.commands if name.partition("-")[0] != "jobs"]  # jobs-2 scaled out
+    yield from serve(stack, request, *everything_but_jobs, logs=("orders", "stripe"))
 
 
 def reconcile(stack) -> dict:

@@ -4,7 +4,7 @@ held; settled it is paid and the stock sold; lapsed it is cancelled and the stoc
 import pytest
 
 from tests.shop_client import ShopClient
-from tests.shop_stack import Stack, wait_until
+from tests.shop_stack import Stack, serve, wait_until
 from tests.stack.test_orders import customer, new_item, order, placed, reservation, stock_of
 from tests.stack.test_payments import (
     api_order,
@@ -22,17 +22,7 @@ from tests.stack.test_payments import (
 
 @pytest.fixture(scope="module")
 def brl_shop(request):
-    shop = Stack(SHOP_CURRENCY="brl")
-    try:
-        shop.start()
-    except Exception:
-        shop.close(keep_files=True)
-        raise
-    yield shop
-    if request.session.testsfailed:
-        for name in ("orders", "stripe", "jobs"):
-            print(f"\n----- {name} log (tail) -----\n{shop.log(name)[-4000:]}")
-    shop.close()
+    yield from serve(Stack(SHOP_CURRENCY="brl"), request, logs=("orders", "stripe", "jobs"))
 
 
 def boleto_issued(shop, quantity: int = 2) -> tuple[int, int, str, ShopClient]:
