@@ -62,8 +62,7 @@ def get_order(order_id: int):
 @login_required
 def change_order(order_id: int):
     order = _order_or_404(order_id)
-    if order.user_id != current_user.id:
-        raise ApiError(403, "forbidden", str(ONLY_OWNER_CHANGES))
+    ordering.check_owner(order, current_user, ONLY_OWNER_CHANGES)
     quantity = _required(json_body(), "quantity")
     order = ordering.change_quantity(order, quantity, ordering.actor_name(current_user))
     return jsonify(order.to_api())
@@ -82,8 +81,7 @@ def cancel_order(order_id: int):
 def checkout_order(order_id: int):
     """The order's Stripe Checkout URL (the same as the order page's Pay)."""
     order = _order_or_404(order_id)
-    if order.user_id != current_user.id:
-        raise ApiError(403, "forbidden", str(ONLY_OWNER_PAYS))
+    ordering.check_owner(order, current_user, ONLY_OWNER_PAYS)
     return jsonify(url=checkout.start_checkout(order, ordering.actor_name(current_user)))
 
 

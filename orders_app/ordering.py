@@ -81,6 +81,13 @@ NO_SUCH_ORDER = _l("There is no such order.")
 TRY_AGAIN = _l("the inventory service is not answering; please try again in a moment")
 ONLY_OWNER_PAYS = _l("Only the customer who placed an order can pay for it.")
 ONLY_OWNER_CHANGES = _l("Only the customer who placed an order can change its quantity.")
+
+
+def check_owner(order, user, rule) -> None:
+    """Paying and changing the quantity are the customer's own (an admin sees and cancels any order,
+    but never pays for or edits one): anyone else gets `rule` as a 403."""
+    if order.user_id != user.id:
+        raise OrderError(rule, status=403, code="forbidden")
 #: an order's status inside a sentence ("This order is paid; ...")
 STATUS_WORDS = {"Pending": _l("pending"), "Paid": _l("paid"), "Cancelled": _l("cancelled")}
 SWEEPER = "sweeper"

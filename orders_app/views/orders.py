@@ -112,9 +112,7 @@ def show(order_id: int):
 @login_required
 def pay(order_id: int):
     """Off to the order's Stripe Checkout page (303, or HX-Redirect for htmx)."""
-    order = _order_or_404(order_id)
-    if order.user_id != current_user.id:
-        abort(403, str(ONLY_OWNER_PAYS))
+    order = _own_order_or_403(order_id, ONLY_OWNER_PAYS)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -127,9 +125,7 @@ def pay(order_id: int):
 @bp.route("/<int:order_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(order_id: int):
-    order = _order_or_404(order_id)
-    if order.user_id != current_user.id:
-        abort(403, str(ONLY_OWNER_CHANGES))
+    order = _own_order_or_403(order_id, ONLY_OWNER_CHANGES)
     if request.method == "GET":
         form = QuantityForm(formdata=None, quantity=str(order.quantity), version=str(order.version))
         return _order_page(order, quantity_form=form)
@@ -164,6 +160,16 @@ def cancel(order_id: int):
 
 def _order_or_404(order_id: int) -> Order:
     return ordering.order_for(current_user, order_id) or abort(404)
+
+
+def _own_order_or_403(order_id: int, rule) -> Order:
+    """The order, if it is the current user's to pay or change (the 403 error page otherwise)."""
+    order = _order_or_404(order_id)
+    try:
+        ordering.check_owner(order, current_user, rule)
+    except OrderError as error:
+        abort(error.status, error.message)
+    return order
 
 
 def _order_page(order: Order, *, quantity_form=None, error=None, notice=None, status=200, payment_cancelled=False):
