@@ -21,6 +21,9 @@ from tests.shop_stack import ADMIN_LOGIN, ADMIN_PASSWORD
 BROWSER = {"Accept-Encoding": "gzip", "Accept": "text/html,*/*"}
 # Search-as-you-type over the seeded names ("<Adjective> <Material> <Noun> <number>"): whole words,
 # prefixes after a few keystrokes, two-word searches, and one that matches nothing.
+#: a cookie that is not the shop's session: the app renders the page as for any visitor, and nginx
+#: neither serves nor stores its shared copy of a new visitor's page (shared_ui/page_cache.py)
+RENDER_COOKIE = "seen_banner=1"
 SEARCHES = ["oak", "lamp", "cozy mu", "brass ke", "wool", "ch", "vintage cedar", "zzzz"]
 ORDER_STOCK = 1_000_000  # far more than any run can order: no 409 can come from running out
 PASSWORD = "bench-" + secrets.token_hex(8)

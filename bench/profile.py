@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench import cases as shop_cases
 from bench import stacks, wrk
-from bench.cases import BROWSER, SEARCHES, ShopApi
+from bench.cases import BROWSER, RENDER_COOKIE, SEARCHES, ShopApi
 from shared_ui.config import PROJECT_ROOT
 
 OUT = PROJECT_ROOT / "var" / "bench-profiles"
@@ -104,10 +104,10 @@ def main(argv: list[str]) -> int:
 
 def _request(case: str, shop, accounts) -> dict:
     if case == "catalog":
-        return {"paths": ["/inventory/"], "headers": BROWSER}
+        return {"paths": ["/inventory/"], "headers": {**BROWSER, "Cookie": RENDER_COOKIE}}
     if case == "search":
         paths = [f"/inventory/?q={q.replace(' ', '+')}" for q in SEARCHES]
-        return {"paths": paths, "headers": {**BROWSER, "HX-Request": "true"}}
+        return {"paths": paths, "headers": {**BROWSER, "HX-Request": "true", "Cookie": RENDER_COOKIE}}
     if case == "order":
         return {
             "paths": ["/orders/api/orders"],

@@ -31,7 +31,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from orders_app.clients.inventory import (
@@ -229,14 +229,20 @@ def _receive_refund(event_id: str, charge: dict) -> str:
     return outcome
 
 
+# Built once: every webhook delivery runs them, and building a select costs more than SQLite
+# takes to answer it (make bench).
+_ORDER_OF_SESSION = select(Order.id).where(Order.stripe_session_id == bindparam("session_id"))
+_ORDER_BY_ID = select(Order.id).where(Order.id == bindparam("order_id"))
+
+
 def _order_id_for(session: CheckoutSession) -> int | None:
     """The order whose session this is; else the order this shop made it for (then it is stale)."""
-    found = db.session.scalar(select(Order.id).where(Order.stripe_session_id == session.id))
+    found = db.session.scalar(_ORDER_OF_SESSION, {"session_id": session.id})
     if found is not None:
         return found
     ours = session.instance == current_app.config["SHOP_INSTANCE_ID"]
     if ours and session.order_id and session.order_id.isdigit():
-        return db.session.scalar(select(Order.id).where(Order.id == int(session.order_id)))
+        return db.session.scalar(_ORDER_BY_ID, {"order_id": int(session.order_id)})
     return None
 
 

@@ -59,6 +59,8 @@ class BaseConfig:
         #: where Pay sends the browser; the CSP's form-action must allow it (Chrome applies it to redirects)
         self.CHECKOUT_ORIGIN = _origin(self.STRIPE_API_BASE) if self.STRIPE_API_BASE else "https://checkout.stripe.com"
         self.SHOP_PAYMENT_WINDOW_MINUTES = env_int("SHOP_PAYMENT_WINDOW_MINUTES", 30)
+        #: seconds nginx may share a catalog page among visitors who are not logged in (0: never)
+        self.SHOP_PAGE_CACHE_SECONDS = env_int("SHOP_PAGE_CACHE_SECONDS", 1)
         self.INVENTORY_URL = env("INVENTORY_URL", f"http://127.0.0.1:{env_int('INVENTORY_PORT', 5001)}")
         self.USERS_URL = env("USERS_URL", f"http://127.0.0.1:{env_int('USERS_PORT', 5002)}")
         self.ORDERS_URL = env("ORDERS_URL", f"http://127.0.0.1:{env_int('ORDERS_PORT', 5003)}")

@@ -1,24 +1,29 @@
-"""One JSON log line per request, carrying the X-Request-ID that nginx assigns."""
+"""One JSON log line per request on standard error, carrying the X-Request-ID that nginx assigns.
+
+Each line is one write(2) straight to file descriptor 2: every thread's lines arrive whole (a
+write to a pipe up to PIPE_BUF bytes, or to a file opened for appending, is not interleaved), and
+a request does not pay for the logging module's record, handler lock and flush (make bench: about
+a tenth of a webhook delivery's CPU went there). The line is the same as before; where standard
+error goes is still the process manager's choice.
+"""
 
 import json
-import logging
-import sys
+import os
 import time
 import uuid
 
 from flask import g, request
 
-log = logging.getLogger("shop.request")
+STDERR = 2
+#: a path longer than this is cut in the log line, which stays under PIPE_BUF (4,096 bytes)
+PATH_MAX = 1024
+
+
+def emit(line: dict) -> None:
+    os.write(STDERR, (json.dumps(line) + "\n").encode())
 
 
 def init_request_log(app, app_name: str) -> None:
-    if not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
-        log.propagate = False
-
     @app.before_request
     def _start():
         g.request_id = _valid_id(request.headers.get("X-Request-ID")) or uuid.uuid4().hex
@@ -33,12 +38,12 @@ def init_request_log(app, app_name: str) -> None:
             "app": app_name,
             "request_id": g.get("request_id"),
             "method": request.method,
-            "path": request.path,
+            "path": request.path[:PATH_MAX],
             "status": response.status_code,
             "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
             "user_id": _user_id(),
         }
-        log.info(json.dumps(line))
+        emit(line)
         return response
 
 

@@ -29,7 +29,7 @@ def nginx_binary() -> str:
 def render(env: dict[str, str]) -> Path:
     """Write $SHOP_VAR_DIR/nginx.conf for these settings and return its path."""
     var = Path(env["SHOP_VAR_DIR"])
-    for sub in ("logs", "tmp"):
+    for sub in ("logs", "tmp", "cache"):
         (var / sub).mkdir(parents=True, exist_ok=True)
     public = urlsplit(env["SHOP_PUBLIC_URL"])
     values = {

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, request, url_for
 
 from inventory_app import search
 from inventory_app.items import live_item
+from shared_ui.page_cache import shared_for_visitors
 from shared_ui.pages import render_page
 
 bp = Blueprint("catalog", __name__, url_prefix="/inventory")
@@ -12,6 +13,7 @@ QUERY_MAX = 100
 
 
 @bp.route("/")
+@shared_for_visitors
 def index():
     q = request.args.get("q", "").strip()[:QUERY_MAX]
     available = request.args.get("available") == "1"
@@ -32,6 +34,7 @@ def index():
 
 
 @bp.route("/items/<int:item_id>")
+@shared_for_visitors
 def show(item_id: int):
     item = live_item(item_id) or abort(404)
     return render_page("inventory/item.html", item=item)

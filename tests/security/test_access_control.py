@@ -71,6 +71,7 @@ TABLE = {
     ("POST", "/users/logout"): PUBLIC,
     ("GET", "/users/register"): PUBLIC,
     ("POST", "/users/register"): PUBLIC,
+    ("GET", "/users/language"): PUBLIC,
     ("POST", "/users/language"): PUBLIC,
     ("GET", "/users/api/me"): USERS_ONLY,
     ("GET", "/users/api/users"): ADMINS_ONLY,

@@ -16,11 +16,21 @@ bp = Blueprint("language", __name__, url_prefix="/users")
 HOME = "/inventory/"
 
 
-@bp.route("/language", methods=["POST"])
+@bp.route("/language", methods=["GET", "POST"])
 def choose():
-    """Show the shop in `lang` (en or pt_BR) from now on, then go back to `next`."""
-    next_path = safe_next(request.form.get("next"), HOME)
-    lang = request.form.get("lang", "")
+    """Show the shop in `lang` (en or pt_BR) from now on, then go back to `next`.
+
+    Logged-in pages post the switch with their CSRF token, and the choice is saved on the account.
+    A visitor who is not logged in has no session, and so no token, until something needs one: their
+    pages carry none so nginx can share them (shared_ui/page_cache.py), and their switch is a GET
+    that changes only the session it starts. A forged GET can at most change the language of a
+    visitor who is not logged in; for a logged-in visitor a GET changes nothing.
+    """
+    values = request.form if request.method == "POST" else request.args
+    next_path = safe_next(values.get("next"), HOME)
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect(next_path, code=303)
+    lang = values.get("lang", "")
     if lang not in LANGUAGES:
         flash(_("That language is not available."), "error")
         return redirect(next_path, code=303)

@@ -1,0 +1,118 @@
+"""nginx shares the catalog among visitors who are not logged in, for one second, and never
+shares anything of one visitor (shared_ui/page_cache.py, nginx.conf's location /inventory/)."""
+
+import secrets
+import time
+
+import pytest
+import requests
+
+from tests.shop_client import ShopClient, new_login
+from tests.shop_stack import ADMIN_LOGIN, wait_until
+
+CACHE = "X-Cache-Status"
+
+
+@pytest.fixture(scope="module")
+def admin_token(stack):
+    return ShopClient(stack.base_url).api_token(ADMIN_LOGIN, stack.env["SHOP_ADMIN_PASSWORD"])
+
+
+@pytest.fixture
+def item(stack, admin_token):
+    """A fresh item with a name no other test searches for; its id and that name."""
+    name = f"Cached Lamp {secrets.token_hex(4)}"
+    body = {"name": name, "description": "A lamp.", "price": "12.00", "quantity": 7}
+    created = ShopClient(stack.base_url).api("POST", "/inventory/api/items", admin_token, json=body)
+    assert created.status_code == 201, created.text
+    return created.json()["id"], name
+
+
+def visitor_get(stack, path, **headers) -> requests.Response:
+    """A first-time visitor: no cookie, a new connection."""
+    return requests.get(stack.url(path), headers=headers, timeout=15, allow_redirects=False)
+
+
+def test_visitors_without_a_cookie_share_one_copy_of_the_page(stack, item):
+    _, name = item
+    path = f"/inventory/?q={name.replace(' ', '+')}"
+    first = visitor_get(stack, path)
+    second = visitor_get(stack, path)
+    assert first.status_code == second.status_code == 200
+    assert name in first.text
+    assert first.headers[CACHE] in ("MISS", "EXPIRED")
+    assert second.headers[CACHE] in ("HIT", "UPDATING")
+    assert second.text == first.text
+    for response in (first, second):
+        assert "Set-Cookie" not in response.headers  # the page starts no session
+        assert "csrf" not in response.text.lower()
+        assert "X-Accel-Expires" not in response.headers  # nginx's instruction, not the browser's
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"]  # kept with the copy
+
+
+def test_a_stock_change_reaches_visitors_within_a_few_seconds_and_customers_at_once(stack, item, admin_token):
+    item_id, _ = item
+    path = f"/inventory/items/{item_id}"
+    assert "In stock" in visitor_get(stack, path).text
+    assert visitor_get(stack, path).headers[CACHE] in ("HIT", "UPDATING")
+    customer = ShopClient(stack.base_url)
+    customer.register()
+    changed = customer.api("PATCH", f"/inventory/api/items/{item_id}", admin_token, json={"quantity": 0})
+    assert changed.status_code == 200, changed.text
+    seen = customer.get(path)  # logged in: straight from the app
+    assert seen.headers[CACHE] == "BYPASS"
+    assert "sold out" in seen.text.lower()
+    started = time.monotonic()
+    wait_until(lambda: "Out of stock" in visitor_get(stack, path).text, timeout=10, interval=0.2)
+    assert time.monotonic() - started < 5  # 1 s of cache; the rest is a loaded machine
+
+
+def test_a_logged_in_page_is_never_stored_nor_served_from_the_copy(stack, item):
+    _, name = item
+    path = f"/inventory/?q={name.replace(' ', '+')}"
+    shared = visitor_get(stack, path)
+    assert 'id="nav-login"' in shared.text
+    customer = ShopClient(stack.base_url)
+    customer.register(new_login("cache"))
+    mine = customer.get(path)
+    assert mine.headers[CACHE] == "BYPASS"
+    assert customer.login_name in mine.text and 'id="logout"' in mine.text
+    assert '"X-CSRFToken"' in mine.text
+    after = visitor_get(stack, path)
+    assert customer.login_name not in after.text
+    assert 'id="nav-login"' in after.text and "csrf" not in after.text.lower()
+    # A bearer token skips the cache too (it is somebody's request).
+    assert visitor_get(stack, path, Authorization="Bearer x").headers[CACHE] == "BYPASS"
+
+
+def test_languages_and_htmx_fragments_get_copies_of_their_own(stack, item):
+    _, name = item
+    path = f"/inventory/?q={name.replace(' ', '+')}"
+    for _ in range(2):  # the second round comes from the copies
+        english = visitor_get(stack, path, **{"Accept-Language": "en-US,en;q=0.9"})
+        portuguese = visitor_get(stack, path, **{"Accept-Language": "pt-BR,pt;q=0.9"})
+        fragment = visitor_get(stack, path, **{"HX-Request": "true", "Accept-Language": "en-US,en;q=0.9"})
+        assert ">Log in<" in english.text and "<html" in english.text
+        assert ">Entrar<" in portuguese.text and ">Log in<" not in portuguese.text
+        assert "<html" not in fragment.text and name in fragment.text
+    assert fragment.headers[CACHE] in ("HIT", "UPDATING")
+
+
+def test_a_visitor_switches_language_without_a_session_and_a_customer_only_by_post(stack):
+    visitor = ShopClient(stack.base_url)
+    page = visitor.get("/inventory/")
+    assert 'method="get" action="/users/language"' in page.text
+    switched = visitor.get("/users/language?lang=pt_BR&next=/inventory/", follow=False)
+    assert switched.status_code == 303 and switched.headers["Location"].endswith("/inventory/")
+    now = visitor.get("/inventory/")
+    assert now.headers[CACHE] == "BYPASS" and ">Entrar<" in now.text
+    assert "Idioma alterado" in now.text  # the flash came with the session
+    # Logged in, the pages post the switch with a token; a GET (a link on another site) changes nothing.
+    customer = ShopClient(stack.base_url)
+    customer.register()
+    assert 'method="post" action="/users/language"' in customer.get("/inventory/").text
+    ignored = customer.get("/users/language?lang=pt_BR&next=/inventory/", follow=False)
+    assert ignored.status_code == 303
+    assert ">Log out<" in customer.get("/inventory/").text
+    refused = customer.post("/users/language", {"lang": "pt_BR", "next": "/inventory/"}, csrf=False)
+    assert refused.status_code == 400
