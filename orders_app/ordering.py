@@ -34,7 +34,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 
 from orders_app.clients.inventory import (
     HOLD_COMMITTED,
@@ -601,11 +601,14 @@ def _ids(*conditions, batch: int) -> list[int]:
 # ----- shared steps --------------------------------------------------------------------------
 
 
+_LOCKED = (
+    select(Order).where(Order.id == bindparam("order_id")).with_for_update().execution_options(populate_existing=True)
+)
+
+
 def _locked(order_id: int) -> Order | None:
     """The row, read inside write_transaction (FOR UPDATE where the database has row locks)."""
-    return db.session.scalar(
-        select(Order).where(Order.id == order_id).with_for_update().execution_options(populate_existing=True)
-    )
+    return db.session.scalar(_LOCKED, {"order_id": order_id})
 
 
 def _check_version(order: Order, expected_version: int | None) -> None:
