@@ -7,7 +7,7 @@ from pathlib import Path
 MEMORY_LIMIT_MIB = 400
 # (number, what, numerator case, denominator case, at least; None: shown for context, no target)
 RATIOS = [
-    ("1", "catalog page for new visitors / hello world, through nginx", "catalog", "hello_nginx", 0.5),
+    ("1", "catalog page for new visitors (nginx's copy) / hello world", "catalog", "hello_nginx", 0.5),
     ("1b", "catalog page rendered (a visitor with a cookie) / hello world", "catalog_rendered", "hello_nginx", None),
     ("2", "hello world through nginx / straight to gunicorn", "hello_nginx", "hello_direct", 0.85),
     ("3", "search fragment, 100,000 items / 1,000 items", "search_large", "search_small", 0.8),
@@ -186,6 +186,15 @@ def markdown(results: dict) -> str:
             f"Webhook check: {hooks['answered_2xx']} deliveries answered 2xx; orders' stripe_events holds "
             f"{hooks.get('recorded')} of these events and {hooks.get('orders_moved')} orders left Pending"
             + _webhook_verdict(hooks),
+        ]
+    cache = results.get("page_cache")
+    if cache and cache.get("share_from_copy") is not None:
+        out += [
+            "",
+            f"Page cache (ratio 1): of the {cache['from_copy'] + cache['rendered']:,} requests for `/inventory/` "
+            f"without a cookie, {cache['from_copy']:,} ({100 * cache['share_from_copy']:.2f}%) were answered from "
+            f"nginx's copy and {cache['rendered']:,} rendered by the app (one URL, one language: a new visitor's "
+            "landing page at its best; ratio 1b is the page the app renders).",
         ]
     out += _memory_section(results)
     out += _worker_section(results)

@@ -388,6 +388,33 @@ class Bench:
         if "webhook" in runs:
             self.results["webhook_check"] = self.webhook_check(runs["webhook"])
             log(f"webhook check: {self.results['webhook_check']}")
+        if "catalog" in runs:
+            self.results["page_cache"] = self.page_cache_check()
+            log(f"page cache: {self.results['page_cache']}")
+
+    def page_cache_check(self) -> dict:
+        """How the catalog requests without a cookie were answered: from nginx's copy or rendered by
+        the app (nginx's access log says, per request: HIT/UPDATING from the copy, MISS/EXPIRED
+        rendered and stored). Warm-up requests count too."""
+        time.sleep(1.5)  # the access log is written every second
+        counts: dict[str, int] = {}
+        log_file = self.shop.var_dir / "logs" / "nginx-access.log"
+        for line in log_file.read_text(errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("uri") == "/inventory/" and entry.get("cache") not in (None, "", "BYPASS"):
+                counts[entry["cache"]] = counts.get(entry["cache"], 0) + 1
+        copies = counts.get("HIT", 0) + counts.get("UPDATING", 0)
+        rendered = counts.get("MISS", 0) + counts.get("EXPIRED", 0)
+        total = copies + rendered
+        return {
+            "by_status": counts,
+            "from_copy": copies,
+            "rendered": rendered,
+            "share_from_copy": round(copies / total, 4) if total else None,
+        }
 
     def webhook_check(self, runs: list[wrk.Run]) -> dict:
         """The events (about Checkout Sessions this shop never made) were acknowledged and changed

@@ -1,10 +1,11 @@
 """One JSON log line per request on standard error, carrying the X-Request-ID that nginx assigns.
 
-Each line is one write(2) straight to file descriptor 2: every thread's lines arrive whole (a
-write to a pipe up to PIPE_BUF bytes, or to a file opened for appending, is not interleaved), and
-a request does not pay for the logging module's record, handler lock and flush (make bench: about
-a tenth of a webhook delivery's CPU went there). The line is the same as before; where standard
-error goes is still the process manager's choice.
+Each line goes straight to file descriptor 2 in one write(2): every thread's lines arrive whole (a
+write to a pipe of at most PIPE_BUF bytes, or to a file opened for appending, is not interleaved;
+the path is cut so a line stays under 4,096 bytes even with every character escaped), and a request
+does not pay for the logging module's record, handler lock and flush (make bench: about a tenth of
+a webhook delivery's CPU went there). Where standard error goes is still the process manager's
+choice.
 """
 
 import json
@@ -15,12 +16,15 @@ import uuid
 from flask import g, request
 
 STDERR = 2
-#: a path longer than this is cut in the log line, which stays under PIPE_BUF (4,096 bytes)
-PATH_MAX = 1024
+#: a path longer than this is cut in the log line: 300 characters escaped at worst as a surrogate
+#: pair (\ud83d\ude00, 12 bytes) are 3,600 bytes, so the whole line stays under PIPE_BUF (4,096)
+PATH_MAX = 300
 
 
 def emit(line: dict) -> None:
-    os.write(STDERR, (json.dumps(line) + "\n").encode())
+    data = (json.dumps(line) + "\n").encode()
+    while data:  # a regular file or a pipe takes it in one go; a signal could cut a write short
+        data = data[os.write(STDERR, data) :]
 
 
 def init_request_log(app, app_name: str) -> None:

@@ -58,10 +58,15 @@ def test_shopctl_serves_the_shop_with_demo_data_and_ctrl_c_stops_everything(comm
     try:
         catalog = None
         deadline = time.monotonic() + 120
+        # Each app starts on its own (users hashes the admin's password first): the shop is up when
+        # all three answer through nginx, not when the first does.
         while time.monotonic() < deadline and run.poll() is None:
             try:
                 catalog = requests.get(f"{shop}/inventory/", timeout=5)
-                if catalog.status_code == 200 and "catalog-item-" in catalog.text:
+                others_up = all(
+                    requests.get(f"{shop}/{app}/healthz", timeout=5).status_code == 200 for app in ("users", "orders")
+                )
+                if catalog.status_code == 200 and "catalog-item-" in catalog.text and others_up:
                     break
             except requests.ConnectionError:
                 pass

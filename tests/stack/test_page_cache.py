@@ -95,7 +95,18 @@ def test_languages_and_htmx_fragments_get_copies_of_their_own(stack, item):
         assert ">Log in<" in english.text and "<html" in english.text
         assert ">Entrar<" in portuguese.text and ">Log in<" not in portuguese.text
         assert "<html" not in fragment.text and name in fragment.text
+        # A boosted htmx request wants the whole page: it must not get the fragment's copy.
+        boosted = visitor_get(stack, path, **{"HX-Request": "true", "HX-Boosted": "true"})
+        assert "<html" in boosted.text
     assert fragment.headers[CACHE] in ("HIT", "UPDATING")
+    assert boosted.headers[CACHE] in ("HIT", "UPDATING")
+
+
+def test_only_the_catalog_and_item_pages_go_through_the_cache(stack):
+    """The JSON API, health checks and admin pages are never stored, nor wait on the cache."""
+    for path in ("/inventory/api/items", "/inventory/healthz", "/inventory/admin/"):
+        response = visitor_get(stack, path)
+        assert CACHE not in response.headers, path
 
 
 def test_a_visitor_switches_language_without_a_session_and_a_customer_only_by_post(stack):

@@ -24,7 +24,9 @@ def choose():
     A visitor who is not logged in has no session, and so no token, until something needs one: their
     pages carry none so nginx can share them (shared_ui/page_cache.py), and their switch is a GET
     that changes only the session it starts. A forged GET can at most change the language of a
-    visitor who is not logged in; for a logged-in visitor a GET changes nothing.
+    visitor who is not logged in (and so the language saved on an account that has none when they
+    next log in, as any choice made before logging in is), which they change back with one click;
+    for a logged-in visitor a GET changes nothing.
     """
     values = request.form if request.method == "POST" else request.args
     next_path = safe_next(values.get("next"), HOME)
