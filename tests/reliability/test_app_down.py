@@ -1,0 +1,43 @@
+"""An app that is down (starting, restarting, crashed) gets an answer from nginx in the shop's
+words: 503 with Retry-After, a page in both languages, or the API's error shape (nginx.conf,
+`error_page 502 504 =503 @unavailable`); the other apps keep serving."""
+
+import pytest
+import requests
+
+from tests.shop_stack import Stack, serve
+
+
+@pytest.fixture(scope="module")
+def stack(request):
+    yield from serve(Stack(instances=1, database="sqlite"), request)
+
+
+def test_a_stopped_app_is_a_clear_503_and_the_rest_of_the_shop_keeps_working(stack):
+    stack.stop("users")
+    try:
+        page = requests.get(stack.url("/users/login"), timeout=10)
+        assert page.status_code == 503
+        assert page.headers["Retry-After"] == "5"
+        assert page.headers["Content-Type"].startswith("text/html")
+        assert "A part of the shop is not answering" in page.text
+        assert "Uma parte da loja não está respondendo" in page.text
+        assert "nginx" not in page.text.lower()
+
+        api = requests.post(stack.url("/users/api/tokens"), json={"login": "a", "password": "b"}, timeout=10)
+        assert api.status_code == 503
+        assert api.headers["Content-Type"].startswith("application/json")
+        assert api.json()["error"]["code"] == "service_unavailable"
+
+        catalog = requests.get(stack.url("/inventory/"), timeout=10)
+        assert catalog.status_code == 200 and "catalog-results" in catalog.text
+    finally:
+        stack.start("users")
+    assert requests.get(stack.url("/users/login"), timeout=10).status_code == 200
+
+
+def test_an_apps_own_error_answers_pass_through_untouched(stack):
+    missing = requests.get(stack.url("/users/api/me"), timeout=10)
+    assert missing.status_code == 401  # the app's answer (no token), not nginx's page
+    assert missing.json()["error"]["code"] == "unauthorized"
+    assert "Retry-After" not in missing.headers
