@@ -23,6 +23,8 @@ def test_a_stopped_app_is_a_clear_503_and_the_rest_of_the_shop_keeps_working(sta
         assert "A part of the shop is not answering" in page.text
         assert "Uma parte da loja não está respondendo" in page.text
         assert "nginx" not in page.text.lower()
+        assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+        assert page.headers["X-Content-Type-Options"] == "nosniff"
 
         api = requests.post(stack.url("/users/api/tokens"), json={"login": "a", "password": "b"}, timeout=10)
         assert api.status_code == 503
