@@ -27,7 +27,7 @@ def evaluate(results: dict) -> list[dict]:
             "what": what,
             "numerator": top,
             "denominator": bottom,
-            "target": f">= {target}" if target is not None else "none",
+            "target": f">= {target}" if target is not None else None,
         }
         a, b = cases.get(top, {}), cases.get(bottom, {})
         missing = next((c for c in (a, b) if c.get("status") != "ok"), None)
@@ -104,7 +104,7 @@ def ratio_lines(results: dict) -> str:
             continue
         value = f"{row['value']:.2f}" if row.get("value") is not None else "n/a"
         tail = row.get("detail") or row.get("why", "")
-        target = f"(target {row['target']})" if row["target"] != "none" else "(context)"
+        target = f"(target {row['target']})" if row["target"] else "(context)"
         lines.append(f"  {row['number']}. {row['what']:52} {value:>6}  {target}  {row['verdict']:4}  [{tail}]")
     return "\n".join(lines)
 

@@ -10,10 +10,9 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from inventory_app import stock
-from inventory_app.extensions import db
-from inventory_app.items import ID_MAX
-from inventory_app.models import KEY_MAX, Item, Reservation
+from inventory_app import items, stock
+from inventory_app.items import possible_id
+from inventory_app.models import KEY_MAX, Reservation
 from shared_ui.api import ApiError, cents_to_str, json_body
 from shared_ui.auth import require_service_token
 from shared_ui.errors import ERROR_CODES
@@ -99,7 +98,7 @@ def get_item(item_id: int):
     `?totals=0` leaves the units out: orders reads the item for every order it places and needs
     only its name, price and stock, while the totals add up every reservation the item ever had.
     """
-    item = db.session.get(Item, item_id) if item_id <= ID_MAX else None
+    item = items.any_item(item_id)
     if item is None:
         raise ApiError(404, "item_not_found", f"There is no item {item_id}.")
     totals = stock.totals(item.id) if request.args.get("totals") != "0" else {}
@@ -148,7 +147,7 @@ def _key(value) -> str:
 
 
 def _item_id(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= ID_MAX:
+    if isinstance(value, bool) or not isinstance(value, int) or not possible_id(value):
         raise ApiError(422, "invalid_field", "item_id must be a positive whole number.", field="item_id")
     return value
 

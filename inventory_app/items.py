@@ -114,10 +114,22 @@ ID_MAX = 2**31 - 1  # ids are 32-bit integers in every database the shop runs on
 
 def live_item(item_id: int, *, lock: bool = False) -> Item | None:
     """The item if it exists and is not archived (with `lock`, its row locked until commit)."""
-    if not 0 < item_id <= ID_MAX:
+    if not possible_id(item_id):
         return None
     query = select(Item).where(Item.id == item_id, Item.archived_at.is_(None))
     return db.session.scalar(query.with_for_update() if lock else query)
+
+
+def any_item(item_id: int, *, lock: bool = False) -> Item | None:
+    """The item if it exists, archived or not: orders read archived items, an admin restores them."""
+    if not possible_id(item_id):
+        return None
+    return db.session.get(Item, item_id, with_for_update=True if lock else None)
+
+
+def possible_id(item_id: int) -> bool:
+    """False for an id no row can have (one some databases cannot even compare)."""
+    return 0 < item_id <= ID_MAX
 
 
 def create_item(values: dict, *, actor: str) -> Item:
@@ -165,8 +177,7 @@ def restore_item(item_id: int) -> tuple[Item, bool]:
     An item that is not archived is left as it is (restored False); one that does not exist is a 404.
     """
     with write_transaction(db):
-        query = select(Item).where(Item.id == item_id).with_for_update()
-        item = (db.session.scalar(query) if 0 < item_id <= ID_MAX else None) or abort(404)
+        item = any_item(item_id, lock=True) or abort(404)
         if item.archived_at is None:
             return item, False
         item.archived_at = None

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, and_, func, literal_column, or_, select, table, text, tuple_
 
 from inventory_app.extensions import db
-from inventory_app.items import ID_MAX
+from inventory_app.items import possible_id
 from inventory_app.models import HELD, Item, Reservation
 
 MAX_TERMS = 8
@@ -59,7 +59,7 @@ class Cursor:
             return None
         if not isinstance(name, str) or not isinstance(item_id, int) or isinstance(item_id, bool):
             return None
-        if not 0 < item_id <= ID_MAX:  # a made-up id the database could not even compare
+        if not possible_id(item_id):  # a made-up id the database could not even compare
             return None
         return cls(name, item_id)
 

@@ -227,10 +227,9 @@ def ever_reserved(item_id: int) -> bool:
 # The statements every hold, change and release runs, built once (building and keying a statement
 # costs more than SQLite takes to run it; make bench). The archived check is in the WHERE clause, so
 # an item archived after the caller read it is not sold.
-_TAKE_CONDITIONS = (Item.id == bindparam("item_id"), Item.quantity >= bindparam("n"))
 _TAKE = (
     update(Item)
-    .where(*_TAKE_CONDITIONS)
+    .where(Item.id == bindparam("item_id"), Item.quantity >= bindparam("n"))
     .values(quantity=Item.quantity - bindparam("n"))
     .returning(Item.quantity)
     .execution_options(synchronize_session=False)
