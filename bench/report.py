@@ -136,6 +136,7 @@ def markdown(results: dict) -> str:
         "Apps: gunicorn with shopctl/gunicorn_conf.py: "
         f"{gunicorn['worker_class']}, {gunicorn['workers']} workers x {gunicorn['threads']} threads per app"
         + "".join(f"; {app}: {s['workers']} x {s['threads']}" for app, s in gunicorn.get("per_app", {}).items())
+        + ("; each worker of an app with two or more kept on one core" if gunicorn.get("pinned") else "")
         + ".",
         "The machine is shared and noisy: read the ratios, and the absolute numbers only as context.",
         "",

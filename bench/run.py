@@ -460,7 +460,7 @@ def gunicorn_settings(env: dict[str, str]) -> dict:
                 os.environ["SHOP_APP"] = saved
         values = {k: namespace.get(k) for k in keys}
         if not app:
-            settings.update(values)
+            settings.update(values, pinned=namespace.get("_pin_workers"))
         elif (values["workers"], values["threads"]) != (settings["workers"], settings["threads"]):
             settings.setdefault("per_app", {})[app] = {"workers": values["workers"], "threads": values["threads"]}
     return settings

@@ -1,6 +1,12 @@
 """The operator's view of the running shop: readiness and metrics on loopback, never through nginx."""
 
+import os
+import signal
+from pathlib import Path
+
 import requests
+
+from tests.shop_stack import wait_until
 
 APPS = ("inventory", "users", "orders")
 
@@ -41,3 +47,46 @@ def test_orders_metrics_count_orders_by_status_and_webhook_events(stack):
     assert "shop_stripe_events" in metrics and "shop_orders_needing_attention" in metrics
     inventory = requests.get(stack.app_url("inventory", "/inventory/metrics"), timeout=5).text
     assert 'shop_inventory_reserved_units{state="held"}' in inventory
+
+
+def test_each_app_worker_keeps_a_core_of_its_own_and_a_new_worker_takes_the_free_one(stack):
+    cores = os.sched_getaffinity(0)
+    for name, process in stack.processes.items():
+        if name.split("-")[0] not in ("inventory", "orders"):
+            continue
+        workers = _workers_of(process.pid)
+        assert len(workers) == 2, (name, workers)
+        pinned = [os.sched_getaffinity(pid) for pid in workers]
+        assert [len(each) for each in pinned] == [1, 1], (name, pinned)
+        assert len(set().union(*pinned)) == min(2, len(cores)), (name, pinned)  # one core each while there are two
+    (users_worker,) = _workers_of(_first(stack, "users").pid)
+    assert os.sched_getaffinity(users_worker) == cores  # one worker: argon2's threads use every core
+
+    orders = _first(stack, "orders")
+    before = set(_workers_of(orders.pid))
+    victim = min(before)
+    freed = os.sched_getaffinity(victim)
+    os.kill(victim, signal.SIGKILL)
+    wait_until(lambda: len(_workers_of(orders.pid)) == 2 and victim not in _workers_of(orders.pid), timeout=30)
+    (new_worker,) = set(_workers_of(orders.pid)) - before
+    assert os.sched_getaffinity(new_worker) == freed
+    wait_until(lambda: requests.get(stack.app_url("orders", "/orders/healthz"), timeout=5).ok, timeout=30)
+
+
+def _first(stack, app: str):
+    """The app's process (its first instance when scaled out)."""
+    return stack.processes.get(app) or stack.processes[f"{app}-1"]
+
+
+def _workers_of(master: int) -> list[int]:
+    """The live child processes of a gunicorn master (from any of its threads)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid, rest = stat.read_text().split(" ", 1)
+        except OSError:  # gone meanwhile
+            continue
+        state, parent = rest.rsplit(")", 1)[1].split()[:2]
+        if int(parent) == master and state != "Z":
+            children.append(int(pid))
+    return sorted(children)
