@@ -43,6 +43,11 @@ def test_visitors_without_a_cookie_share_one_copy_of_the_page(stack, item):
     assert first.headers[CACHE] in ("MISS", "EXPIRED")
     assert second.headers[CACHE] in ("HIT", "UPDATING")
     assert second.text == first.text
+    # each answer names its own request (the id in nginx's log), also the one served from the copy
+    assert first.headers["X-Request-ID"] != second.headers["X-Request-ID"]
+    access_log = stack.var_dir / "logs" / "nginx-access.log"  # written at least once a second
+    ids = [f'"request_id":"{response.headers["X-Request-ID"]}"' for response in (first, second)]
+    wait_until(lambda: all(each in access_log.read_text() for each in ids), timeout=10)
     for response in (first, second):
         assert "Set-Cookie" not in response.headers  # the page starts no session
         assert "csrf" not in response.text.lower()
