@@ -15,14 +15,26 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 def group_seconds(pgid: int) -> float:
     """User + system CPU seconds of the live processes in a group (children that ended are not counted)."""
-    total = 0
+    return sum(member_seconds(pgid).values())
+
+
+def member_seconds(pgid: int) -> dict[int, float]:
+    """{pid: user + system CPU seconds} of each live process in a group."""
+    spent = {}
     for pid in group_members(pgid):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICKS
+        spent[pid] = (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+    return spent
+
+
+def busiest_share(before: dict[int, float], after: dict[int, float]) -> float | None:
+    """The share of a group's CPU (between two member_seconds) that its busiest process took."""
+    spent = [after[pid] - before.get(pid, 0.0) for pid in after]
+    total = sum(spent)
+    return max(spent) / total if total > 0 else None
 
 
 def children_seconds() -> float:

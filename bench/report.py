@@ -37,7 +37,11 @@ def evaluate(results: dict) -> list[dict]:
             )
         else:
             row["value"], row["per_round"] = ratio_of(a, b)
-            spread = " ".join(f"{r:.2f}" for r in row["per_round"])
+            one_worker = one_worker_rounds(a, b)
+            marks = ["*" if one else "" for one in one_worker]
+            spread = " ".join(f"{r:.2f}{mark}" for r, mark in zip(row["per_round"], marks, strict=False))
+            if any(one_worker):
+                spread += " (*: the hello world ran on one of its workers; left out of the median)"
             row["detail"] = f"rounds {spread}; all {a['rps']:.1f} / {b['rps']:.1f} req/s"
             row["cpu_estimate"] = cpu_estimate(a, b)
             if row["cpu_estimate"] is not None:
@@ -72,13 +76,31 @@ def evaluate(results: dict) -> list[dict]:
     return rows
 
 
+#: a hello world round whose busiest worker took more than this share of the CPU ran on one core
+ONE_WORKER_SHARE = 0.8
+
+
 def ratio_of(a: dict, b: dict) -> tuple[float, list[float]]:
-    """The median of the rounds' ratios (a burst of noise in one round does not decide), and each round's."""
+    """The median of the rounds' ratios (a burst of noise in one round does not decide), and each round's.
+
+    Rounds in which either side's hello world ran on one of its two workers are left out of the
+    median while other rounds remain: wrk's connections straight to gunicorn are sometimes all
+    accepted by one worker, and that round compares one core with two.
+    """
     tops, bottoms = a.get("rounds_rps") or [], b.get("rounds_rps") or []
     per_round = [round(x / y, 3) for x, y in zip(tops, bottoms, strict=False) if y]
     if per_round and len(tops) == len(bottoms):
-        return round(statistics.median(per_round), 3), per_round
+        flags = one_worker_rounds(a, b)
+        fair = [round(x / y, 3) for x, y, one in zip(tops, bottoms, flags, strict=False) if y and not one]
+        return round(statistics.median(fair or per_round), 3), per_round
     return (round(a["rps"] / b["rps"], 3) if b["rps"] else 0.0), per_round
+
+
+def one_worker_rounds(a: dict, b: dict) -> list[bool]:
+    """For each round: did either side's hello world run on one worker only?"""
+    rounds = len(a.get("rounds_rps") or [])
+    shares = [(case.get("busiest_worker_share") or []) + [None] * rounds for case in (a, b)]
+    return [any(s is not None and s > ONE_WORKER_SHARE for s in pair) for pair in zip(*shares, strict=False)][:rounds]
 
 
 def cpu_estimate(a: dict, b: dict) -> float | None:

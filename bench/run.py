@@ -35,6 +35,8 @@ WORKER_CHOICES = [
     ("sync 3 workers", "--worker-class sync --workers 3 --threads 1", None),
 ]
 APPS = ("inventory", "users", "orders")
+#: cases whose rounds record the share of the hello world's CPU its busiest worker took
+ONE_WORKER_CHECKED = ("hello_direct", "hello_nginx")
 CASE_ORDER = [
     "hello_direct",
     "hello_nginx",
@@ -343,12 +345,19 @@ class Bench:
         peaks: dict[str, float] = {}
         load_peak = None
         self.results["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
+        # The hello world's workers, each round: wrk's connections straight to gunicorn are sometimes
+        # all accepted by one of its two workers, and then that side runs on one core (see report.py).
+        hello_workers = cpu_groups["side users"]
+        busiest: dict[str, list[float | None]] = {key: [] for key in ONE_WORKER_CHECKED if key in runs}
         for round_number in range(self.args.rounds):
             order = runnable if round_number % 2 == 0 else list(reversed(runnable))
             for case in order:
+                workers_before = cpu.member_seconds(hello_workers)
                 with memory.Sampler(groups) as sampler, cpu.Meter(cpu_groups) as meter:
                     run = self.drive(case)
                 runs[case.key].append(run)
+                if case.key in busiest:
+                    busiest[case.key].append(cpu.busiest_share(workers_before, cpu.member_seconds(hello_workers)))
                 for name, seconds in meter.spent.items():
                     cpu_spent[case.key][name] = cpu_spent[case.key].get(name, 0.0) + seconds
                 time.sleep(0.5)  # requests nginx still had in flight finish before the next case
@@ -376,6 +385,8 @@ class Bench:
                     if answered and seconds > 0.005
                 }
                 entry["memory_peak_mib"] = peaks.get(case.key)
+                if case.key in busiest:
+                    entry["busiest_worker_share"] = [round(x, 3) if x is not None else None for x in busiest[case.key]]
             results[case.key] = entry
         self.results["cases"] = results
         self.results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
