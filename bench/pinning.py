@@ -5,16 +5,17 @@
 
 `workers` starts the shop and the side stack as `make bench` does (1,000 items in each catalog),
 then runs the hello world (straight and through nginx), the rendered catalog page, order creation
-and signed webhooks, every round once with each worker on its core (as shopctl/gunicorn_conf.py
-starts them) and once with every thread of every worker free to run on any core, alternating
-which goes first. Same processes, same data, interleaved: only the affinity differs.
+and signed webhooks, every round once with each worker on its share of the cores (as
+shopctl/gunicorn_conf.py starts them) and once with every thread of every worker free to run on
+any core, alternating which goes first. Same processes, same data, interleaved: only the affinity differs.
 
-`own-core` measures ratio 2 (hello world through nginx / straight to gunicorn) with the hello
-world's workers on core 0 and nginx and wrk on core 1: what the ratio is when nginx does not take
-its CPU from the app, as on a machine with cores to spare.
+`own-core` measures ratio 2 (hello world through nginx / straight to gunicorn) on the side stack
+alone, with the hello world's workers on the first core and nginx and wrk on the second: what the
+ratio is when nginx does not take its CPU from the app, as on a machine with cores to spare.
 """
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -36,8 +37,12 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     shop = side = None
     try:
-        shop, side = stacks.start_shop(), stacks.start_side()
-        (workers if args.experiment == "workers" else own_core)(shop, side, args.rounds)
+        side = stacks.start_side()
+        if args.experiment == "workers":
+            shop = stacks.start_shop()
+            workers(shop, side, args.rounds)
+        else:
+            own_core(side, args.rounds)
     finally:
         for stack in (side, shop):
             if stack is not None:
@@ -56,6 +61,8 @@ def workers(shop, side, rounds: int) -> None:
     chosen = [case for case in chosen if not case.unavailable]
     pinned = {pid: os.sched_getaffinity(pid) for stack in (shop, side) for pid in _app_workers(stack)}
     every_core = os.sched_getaffinity(0)
+    if all(cores == every_core for cores in pinned.values()):
+        raise SystemExit("the apps' workers are not pinned (SHOP_PIN_WORKERS=0, or one core): nothing to compare")
     groups = _cpu_groups(shop, side)
     for case in chosen:
         bench.drive(case, seconds=1)  # warm-up
@@ -63,8 +70,7 @@ def workers(shop, side, rounds: int) -> None:
     for number in range(rounds):
         for mode in ("pinned", "free") if number % 2 == 0 else ("free", "pinned"):
             for pid, cores in pinned.items():
-                for thread in os.listdir(f"/proc/{pid}/task"):
-                    os.sched_setaffinity(int(thread), cores if mode == "pinned" else every_core)
+                _set_cores(pid, cores if mode == "pinned" else every_core)
             for case in chosen:
                 with cpu.Meter(groups) as meter:
                     answered = bench.drive(case)
@@ -82,13 +88,13 @@ def workers(shop, side, rounds: int) -> None:
     print("order check:", shop_cases.order_check(bench.api, bench.accounts))
 
 
-def own_core(shop, side, rounds: int) -> None:
+def own_core(side, rounds: int) -> None:
     groups = stacks.process_groups(side)
-    for name, cores in (("users", {0}), ("web", {1})):
+    app_core, nginx_core = sorted(os.sched_getaffinity(0))[:2]
+    for name, core in (("users", app_core), ("web", nginx_core)):
         for pid in group_members(groups[name]):
-            for thread in os.listdir(f"/proc/{pid}/task"):
-                os.sched_setaffinity(int(thread), cores)
-    os.sched_setaffinity(0, {1})  # wrk, started from here, beside nginx
+            _set_cores(pid, {core})
+    os.sched_setaffinity(0, {nginx_core})  # wrk, started from here, beside nginx
     load = wrk.Load(seconds=3)
     wrk.run(side.base_url, ["/users/hello"], load, headers=shop_cases.BROWSER, seconds=1)
     ratios = []
@@ -99,6 +105,13 @@ def own_core(shop, side, rounds: int) -> None:
         print(f"round {number + 1}: through nginx {through.ok_per_second:7.1f} req/s, straight "
               f"{straight.ok_per_second:7.1f} req/s, ratio {ratios[-1]:.2f}", flush=True)
     print(f"ratio 2 with nginx on a core of its own: {statistics.median(ratios):.2f} (median of {rounds} rounds)")
+
+
+def _set_cores(pid: int, cores: set[int]) -> None:
+    """Every thread of a process on `cores` (a thread that ends meanwhile is skipped)."""
+    for thread in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(ProcessLookupError):
+            os.sched_setaffinity(int(thread), cores)
 
 
 def _app_workers(stack) -> list[int]:

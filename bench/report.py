@@ -36,13 +36,17 @@ def evaluate(results: dict) -> list[dict]:
                 value=None, verdict="N/A", why=f"{missing.get('title', '?')}: {missing.get('status', 'not run')}"
             )
         else:
-            row["value"], row["per_round"] = ratio_of(a, b)
-            one_worker = one_worker_rounds(a, b)
-            marks = ["*" if one else "" for one in one_worker]
-            spread = " ".join(f"{r:.2f}{mark}" for r, mark in zip(row["per_round"], marks, strict=False))
-            if any(one_worker):
+            row["value"], rounds = ratio_of(a, b)
+            row["per_round"] = [ratio for ratio, _ in rounds]
+            spread = " ".join(f"{ratio:.2f}{'*' if out else ''}" for ratio, out in rounds)
+            if any(out for _, out in rounds):
                 spread += " (*: the hello world ran on one of its workers; left out of the median)"
             row["detail"] = f"rounds {spread}; all {a['rps']:.1f} / {b['rps']:.1f} req/s"
+            if row["value"] is None:
+                row["why"] = "every round ran the hello world on one of its workers"
+                row.update(verdict="N/A", detail=f"{row['why']}; {row['detail']}")
+                rows.append(row)
+                continue
             row["cpu_estimate"] = cpu_estimate(a, b)
             if row["cpu_estimate"] is not None:
                 row["detail"] += f"; CPU-time estimate {row['cpu_estimate']:.2f}"
@@ -80,27 +84,31 @@ def evaluate(results: dict) -> list[dict]:
 ONE_WORKER_SHARE = 0.8
 
 
-def ratio_of(a: dict, b: dict) -> tuple[float, list[float]]:
-    """The median of the rounds' ratios (a burst of noise in one round does not decide), and each round's.
+def ratio_of(a: dict, b: dict) -> tuple[float | None, list[tuple[float, bool]]]:
+    """The median of the rounds' ratios (a burst of noise in one round does not decide), and each
+    round's ratio with whether it was left out.
 
-    Rounds in which either side's hello world ran on one of its two workers are left out of the
-    median while other rounds remain: wrk's connections straight to gunicorn are sometimes all
-    accepted by one worker, and that round compares one core with two.
+    A round in which either side's hello world ran on one of its two workers is left out: wrk's
+    connections straight to gunicorn are sometimes all accepted by one worker, and that round
+    compares one core with two. None when every round was left out.
     """
     tops, bottoms = a.get("rounds_rps") or [], b.get("rounds_rps") or []
-    per_round = [round(x / y, 3) for x, y in zip(tops, bottoms, strict=False) if y]
-    if per_round and len(tops) == len(bottoms):
-        flags = one_worker_rounds(a, b)
-        fair = [round(x / y, 3) for x, y, one in zip(tops, bottoms, flags, strict=False) if y and not one]
-        return round(statistics.median(fair or per_round), 3), per_round
-    return (round(a["rps"] / b["rps"], 3) if b["rps"] else 0.0), per_round
+    if not tops or len(tops) != len(bottoms):
+        return (round(a["rps"] / b["rps"], 3) if b["rps"] else 0.0), []
+    rounds = [
+        (round(top / bottom, 3), one)
+        for top, bottom, one in zip(tops, bottoms, one_worker_rounds(a, b), strict=True)
+        if bottom
+    ]
+    kept = [ratio for ratio, one in rounds if not one]
+    return (round(statistics.median(kept), 3) if kept else None), rounds
 
 
 def one_worker_rounds(a: dict, b: dict) -> list[bool]:
     """For each round: did either side's hello world run on one worker only?"""
     rounds = len(a.get("rounds_rps") or [])
-    shares = [(case.get("busiest_worker_share") or []) + [None] * rounds for case in (a, b)]
-    return [any(s is not None and s > ONE_WORKER_SHARE for s in pair) for pair in zip(*shares, strict=False)][:rounds]
+    shares = [((case.get("busiest_worker_share") or []) + [None] * rounds)[:rounds] for case in (a, b)]
+    return [any(s is not None and s > ONE_WORKER_SHARE for s in pair) for pair in zip(*shares, strict=True)]
 
 
 def cpu_estimate(a: dict, b: dict) -> float | None:
@@ -158,7 +166,7 @@ def markdown(results: dict) -> str:
         "Apps: gunicorn with shopctl/gunicorn_conf.py: "
         f"{gunicorn['worker_class']}, {gunicorn['workers']} workers x {gunicorn['threads']} threads per app"
         + "".join(f"; {app}: {s['workers']} x {s['threads']}" for app, s in gunicorn.get("per_app", {}).items())
-        + ("; each worker of an app with two or more kept on one core" if gunicorn.get("pinned") else "")
+        + ("; an app's workers share the cores out, each kept to its share" if gunicorn.get("pinned") else "")
         + ".",
         "The machine is shared and noisy: read the ratios, and the absolute numbers only as context.",
         "",

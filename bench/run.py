@@ -352,7 +352,7 @@ class Bench:
         for round_number in range(self.args.rounds):
             order = runnable if round_number % 2 == 0 else list(reversed(runnable))
             for case in order:
-                workers_before = cpu.member_seconds(hello_workers)
+                workers_before = cpu.member_seconds(hello_workers) if case.key in busiest else {}
                 with memory.Sampler(groups) as sampler, cpu.Meter(cpu_groups) as meter:
                     run = self.drive(case)
                 runs[case.key].append(run)
@@ -471,7 +471,7 @@ def gunicorn_settings(env: dict[str, str]) -> dict:
                 os.environ["SHOP_APP"] = saved
         values = {k: namespace.get(k) for k in keys}
         if not app:
-            settings.update(values, pinned=namespace.get("_pin_workers"))
+            settings.update(values, pinned=namespace.get("pin_workers"))
         elif (values["workers"], values["threads"]) != (settings["workers"], settings["threads"]):
             settings.setdefault("per_app", {})[app] = {"workers": values["workers"], "threads": values["threads"]}
     return settings

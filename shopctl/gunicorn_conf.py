@@ -1,10 +1,10 @@
 """gunicorn settings for the shop's apps (the Procfile passes -c this file and -b the port).
 
 Chosen by measurement (`make bench`, bench/NOTES.md): gthread with 2 workers x 4 threads per app
-(users: 1 x 8), each worker kept on one core, the app imported once in the master (preload) with
-the garbage collector frozen before the fork, so the workers share the master's pages instead of
-each holding a copy of Flask, SQLAlchemy and Jinja: about 490 MiB for the whole shop without
-preloading, under 400 MiB with it.
+(users: 1 x 8), each worker kept to its share of the cores, the app imported once in the master
+(preload) with the garbage collector frozen before the fork, so the workers share the master's
+pages instead of each holding a copy of Flask, SQLAlchemy and Jinja: about 490 MiB for the whole
+shop without preloading, under 400 MiB with it.
 """
 
 import collections
@@ -27,12 +27,12 @@ worker_class = "gthread"
 workers = int(os.environ.get(f"{_app.upper()}_WORKERS") or os.environ.get("SHOP_WORKERS") or _workers)
 threads = int(os.environ.get(f"{_app.upper()}_THREADS") or os.environ.get("SHOP_THREADS") or _threads)
 preload_app = True
-# Each worker process kept on one core of its own (a new worker takes the core with the fewest):
-# a process's threads take turns on the GIL, and spread over two cores every handover wakes the
-# other core. Measured side by side (bench/NOTES.md, fourth round): 5-31% more requests per second
-# on every path, from 3-21% less CPU per request. A single worker (users, for argon2's threads)
-# keeps every core. SHOP_PIN_WORKERS=0: no pinning.
-_pin_workers = os.environ.get("SHOP_PIN_WORKERS", "1") != "0" and workers > 1
+# An app's workers share the cores out among themselves, each kept to its share: on two cores, one
+# core each. A process's threads take turns on the GIL, and spread over two cores every handover
+# wakes the other core. Measured side by side (bench/NOTES.md, fourth round): the hello world behind
+# nginx +20-31% req/s, the shop's own paths -9..+14% (mostly within the noise). An app with a single
+# worker (users, for argon2's threads) keeps every core. SHOP_PIN_WORKERS=0: no pinning.
+pin_workers = os.environ.get("SHOP_PIN_WORKERS", "1") != "0"
 # Far above the apps' own timeouts for calls to each other (1 s connect, 3 s read).
 timeout = 30
 graceful_timeout = 10
@@ -71,19 +71,28 @@ def when_ready(server):
 def pre_fork(server, worker):
     """Keep the preloaded objects out of the workers' collections: touching them would copy their pages.
 
-    Also chooses the new worker's core: the one the fewest live workers are on.
+    Also gives the new worker its share of the cores: the slot (0 .. workers - 1) the fewest live
+    workers hold, so a worker that replaces one takes the cores it left.
     """
     gc.freeze()
-    cores = sorted(os.sched_getaffinity(0))
-    if _pin_workers and len(cores) > 1:
-        taken = collections.Counter(getattr(other, "shop_core", None) for other in server.WORKERS.values())
-        worker.shop_core = min(cores, key=lambda core: (taken[core], core))
+    if pin_workers and server.num_workers > 1 and len(os.sched_getaffinity(0)) > 1:
+        taken = collections.Counter(getattr(other, "shop_slot", None) for other in server.WORKERS.values())
+        worker.shop_slot = min(range(server.num_workers), key=lambda slot: (taken[slot], slot))
+
+
+def cores_of(slot: int, workers: int, cores: list[int]) -> set[int]:
+    """Worker `slot`'s share: every `workers`-th core from its own, or one core when there are more workers."""
+    if workers >= len(cores):
+        return {cores[slot % len(cores)]}
+    return set(cores[slot::workers])
 
 
 def post_fork(server, worker):
-    """The worker on its core; no pooled database connection crosses the fork (SQLAlchemy's advice)."""
-    if hasattr(worker, "shop_core"):
-        os.sched_setaffinity(0, {worker.shop_core})
+    """The worker on its cores; no pooled database connection crosses the fork (SQLAlchemy's advice)."""
+    if hasattr(worker, "shop_slot"):
+        share = cores_of(worker.shop_slot, server.num_workers, sorted(os.sched_getaffinity(0)))
+        with contextlib.suppress(OSError):  # the cores allowed changed meanwhile: run unpinned
+            os.sched_setaffinity(0, share)
     app = server.app.wsgi()
     extension = getattr(app, "extensions", {}).get("sqlalchemy")
     if extension is not None:
