@@ -29,9 +29,10 @@ threads = int(os.environ.get(f"{_app.upper()}_THREADS") or os.environ.get("SHOP_
 preload_app = True
 # An app's workers share the cores out among themselves, each kept to its share: on two cores, one
 # core each. A process's threads take turns on the GIL, and spread over two cores every handover
-# wakes the other core. Measured side by side (bench/NOTES.md, fourth round): the hello world behind
-# nginx +20-31% req/s, the shop's own paths -9..+14% (mostly within the noise). An app with a single
-# worker (users, for argon2's threads) keeps every core. SHOP_PIN_WORKERS=0: no pinning.
+# wakes the other core. Measured side by side in five runs (bench/NOTES.md, fourth round): the hello
+# world behind nginx +20% req/s (median), the shop's own paths 0 to +5% (median; -15..+14% by run).
+# An app with a single worker (users, for argon2's threads) keeps every core. SHOP_PIN_WORKERS=0:
+# no pinning.
 pin_workers = os.environ.get("SHOP_PIN_WORKERS", "1") != "0"
 # Far above the apps' own timeouts for calls to each other (1 s connect, 3 s read).
 timeout = 30
