@@ -13,13 +13,8 @@ from bench.memory import group_members
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def group_seconds(pgid: int) -> float:
-    """User + system CPU seconds of the live processes in a group (children that ended are not counted)."""
-    return sum(member_seconds(pgid).values())
-
-
 def member_seconds(pgid: int) -> dict[int, float]:
-    """{pid: user + system CPU seconds} of each live process in a group."""
+    """{pid: user + system CPU seconds} of each live process in a group (ended children are not counted)."""
     spent = {}
     for pid in group_members(pgid):
         try:
@@ -28,13 +23,6 @@ def member_seconds(pgid: int) -> dict[int, float]:
             continue
         spent[pid] = (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
     return spent
-
-
-def busiest_share(before: dict[int, float], after: dict[int, float]) -> float | None:
-    """The share of a group's CPU (between two member_seconds) that its busiest process took."""
-    spent = [after[pid] - before.get(pid, 0.0) for pid in after]
-    total = sum(spent)
-    return max(spent) / total if total > 0 else None
 
 
 def children_seconds() -> float:
@@ -50,13 +38,21 @@ class Meter:
         self.groups = groups
 
     def __enter__(self) -> "Meter":
-        self.before = {name: group_seconds(pgid) for name, pgid in self.groups.items()}
+        self.before = {name: member_seconds(pgid) for name, pgid in self.groups.items()}
         self.wrk_before = children_seconds()
         return self
 
     def __exit__(self, *exc) -> None:
-        self.spent = {name: group_seconds(pgid) - self.before[name] for name, pgid in self.groups.items()}
+        self.after = {name: member_seconds(pgid) for name, pgid in self.groups.items()}
+        self.spent = {name: sum(self.after[name].values()) - sum(self.before[name].values()) for name in self.groups}
         self.spent["wrk"] = children_seconds() - self.wrk_before
+
+    def busiest_share(self, name: str) -> float | None:
+        """The share of group `name`'s CPU that its busiest process took (None if it took none)."""
+        before, after = self.before[name], self.after[name]
+        spent = [seconds - before.get(pid, 0.0) for pid, seconds in after.items()]
+        total = sum(spent)
+        return max(spent) / total if total > 0 else None
 
     def per_request_ms(self, requests: int) -> dict[str, float]:
         """Milliseconds of CPU per answered request, by group; groups that did nothing are left out."""

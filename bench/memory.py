@@ -28,6 +28,11 @@ def group_members(pgid: int) -> list[int]:
     return sorted(members)
 
 
+def followers(pgid: int) -> list[int]:
+    """The processes of a group other than its leader: a gunicorn master's workers, for one."""
+    return [pid for pid in group_members(pgid) if pid != pgid]
+
+
 def process_memory(pid: int) -> tuple[int, str]:
     """(bytes, "pss" or "rss") for one process; (0, "gone") when it has ended."""
     try:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench import cases as shop_cases
 from bench import cpu, run, stacks, wrk
-from bench.memory import group_members
+from bench.memory import followers, group_members
 
 APP_NAMES = ("inventory", "users", "orders")
 WORKER_CASES = ("hello_direct", "hello_nginx", "catalog_rendered", "order_create", "webhook")
@@ -63,7 +63,7 @@ def workers(shop, side, rounds: int) -> None:
     every_core = os.sched_getaffinity(0)
     if all(cores == every_core for cores in pinned.values()):
         raise SystemExit("the apps' workers are not pinned (SHOP_PIN_WORKERS=0, or one core): nothing to compare")
-    groups = _cpu_groups(shop, side)
+    groups = stacks.both_groups(shop, side)
     for case in chosen:
         bench.drive(case, seconds=1)  # warm-up
     results: dict[tuple[str, str], list[tuple[float, float]]] = {}
@@ -116,13 +116,7 @@ def _set_cores(pid: int, cores: set[int]) -> None:
 
 def _app_workers(stack) -> list[int]:
     groups = stacks.process_groups(stack)
-    return [pid for name in APP_NAMES if name in groups for pid in group_members(groups[name]) if pid != groups[name]]
-
-
-def _cpu_groups(shop, side) -> dict[str, int]:
-    groups = {f"shop {name}": pgid for name, pgid in stacks.process_groups(shop).items()}
-    groups.update({f"side {name}": pgid for name, pgid in stacks.process_groups(side).items()})
-    return groups
+    return [pid for name in APP_NAMES if name in groups for pid in followers(groups[name])]
 
 
 def _medians(values: list[tuple[float, float]]) -> tuple[float, float]:

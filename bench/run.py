@@ -339,25 +339,23 @@ class Bench:
         idle = memory.snapshot(groups)
         log(f"memory at idle: {idle['total_mib']} MiB ({idle['kind']})")
         runs: dict[str, list[wrk.Run]] = {c.key: [] for c in runnable}
-        cpu_groups = {f"shop {k}": v for k, v in groups.items()}
-        cpu_groups.update({f"side {k}": v for k, v in stacks.process_groups(self.side).items()})
+        cpu_groups = stacks.both_groups(self.shop, self.side)
         cpu_spent: dict[str, dict[str, float]] = {c.key: {} for c in runnable}
         peaks: dict[str, float] = {}
         load_peak = None
         self.results["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
-        # The hello world's workers, each round: wrk's connections straight to gunicorn are sometimes
-        # all accepted by one of its two workers, and then that side runs on one core (see report.py).
-        hello_workers = cpu_groups["side users"]
+        # The hello world's (side users') busiest worker, each round: wrk's connections straight to
+        # gunicorn are sometimes all accepted by one of its two workers, and then that side runs on
+        # one core (see report.py).
         busiest: dict[str, list[float | None]] = {key: [] for key in ONE_WORKER_CHECKED if key in runs}
         for round_number in range(self.args.rounds):
             order = runnable if round_number % 2 == 0 else list(reversed(runnable))
             for case in order:
-                workers_before = cpu.member_seconds(hello_workers) if case.key in busiest else {}
                 with memory.Sampler(groups) as sampler, cpu.Meter(cpu_groups) as meter:
                     run = self.drive(case)
                 runs[case.key].append(run)
                 if case.key in busiest:
-                    busiest[case.key].append(cpu.busiest_share(workers_before, cpu.member_seconds(hello_workers)))
+                    busiest[case.key].append(meter.busiest_share("side users"))
                 for name, seconds in meter.spent.items():
                     cpu_spent[case.key][name] = cpu_spent[case.key].get(name, 0.0) + seconds
                 time.sleep(0.5)  # requests nginx still had in flight finish before the next case

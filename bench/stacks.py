@@ -99,3 +99,10 @@ def restart_with(stack: Stack, names: tuple[str, ...], gunicorn_args: str = "", 
 def process_groups(stack: Stack) -> dict[str, int]:
     """{Procfile name: process group id}; each process leads its own group."""
     return {name: process.pid for name, process in stack.processes.items() if process.poll() is None}
+
+
+def both_groups(shop: Stack, side: Stack) -> dict[str, int]:
+    """{"shop web": pgid, ..., "side users": pgid}: every process group of both stacks, as reports name them."""
+    groups = {f"shop {name}": pgid for name, pgid in process_groups(shop).items()}
+    groups.update({f"side {name}": pgid for name, pgid in process_groups(side).items()})
+    return groups

@@ -135,6 +135,10 @@ class Stack:
         finally:
             engine.dispose()
 
+    def running(self, app: str) -> list[subprocess.Popen]:
+        """An app's processes (every instance when scaled out, the first first)."""
+        return [self.processes[name] for name in self._names((app,)) if name in self.processes]
+
     def _names(self, names: tuple[str, ...]) -> list[str]:
         """Process names, where "inventory" also means every instance "inventory-N"."""
         if not names:

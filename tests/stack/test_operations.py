@@ -5,7 +5,7 @@ import signal
 
 import requests
 
-from bench.memory import group_members
+from bench.memory import followers
 from tests.shop_stack import wait_until
 
 APPS = ("inventory", "users", "orders")
@@ -51,34 +51,22 @@ def test_orders_metrics_count_orders_by_status_and_webhook_events(stack):
 
 def test_each_app_shares_the_cores_out_among_its_workers(stack):
     cores = os.sched_getaffinity(0)
-    for name, process in stack.processes.items():
-        if name.split("-")[0] not in ("inventory", "orders"):
-            continue
-        shares = [os.sched_getaffinity(pid) for pid in _workers_of(process.pid)]
-        assert len(shares) == 2, (name, shares)
-        assert shares[0].isdisjoint(shares[1]) or len(cores) == 1, (name, shares)
-        assert shares[0] | shares[1] == cores, (name, shares)  # no core left out
-    (users_worker,) = _workers_of(_first(stack, "users").pid)
+    for process in stack.running("inventory") + stack.running("orders"):
+        shares = [os.sched_getaffinity(pid) for pid in followers(process.pid)]
+        assert len(shares) == 2, shares
+        assert shares[0].isdisjoint(shares[1]) or len(cores) == 1, shares
+        assert shares[0] | shares[1] == cores, shares  # no core left out
+    (users_worker,) = followers(stack.running("users")[0].pid)
     assert os.sched_getaffinity(users_worker) == cores  # one worker: argon2's threads use every core
 
 
 def test_a_worker_that_replaces_one_takes_the_cores_it_left(stack):
-    orders = _first(stack, "orders")
-    before = set(_workers_of(orders.pid))
+    orders = stack.running("orders")[0]
+    before = set(followers(orders.pid))
     victim = min(before, key=lambda pid: min(os.sched_getaffinity(pid)))  # the first share: not the next free one
     freed = os.sched_getaffinity(victim)
     os.kill(victim, signal.SIGKILL)
     # gunicorn forks the new worker before it pins itself: wait for both
-    new_worker = wait_until(lambda: next(iter(set(_workers_of(orders.pid)) - before), None), timeout=30)
+    new_worker = wait_until(lambda: next(iter(set(followers(orders.pid)) - before), None), timeout=30)
     wait_until(lambda: os.sched_getaffinity(new_worker) == freed, timeout=30)
     wait_until(lambda: requests.get(stack.app_url("orders", "/orders/healthz"), timeout=5).ok, timeout=30)
-
-
-def _first(stack, app: str):
-    """The app's process (its first instance when scaled out)."""
-    return stack.processes.get(app) or stack.processes[f"{app}-1"]
-
-
-def _workers_of(master: int) -> list[int]:
-    """A gunicorn master's workers: the other processes of its process group (it leads one)."""
-    return [pid for pid in group_members(master) if pid != master]
