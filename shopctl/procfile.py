@@ -50,8 +50,12 @@ def release_steps(env: dict[str, str]) -> list[str]:
     return [commands[app].split(EXEC, 1)[0] for app in APPS if EXEC in commands[app]]
 
 
-def processes(env: dict[str, str]) -> dict[str, str]:
-    """{name: command} of every process to start; instances are named `inventory-2` etc."""
+def processes(env: dict[str, str], only: set[str] | None = None) -> dict[str, str]:
+    """{name: command} of every process to start; instances are named `inventory-2` etc.
+
+    `only` (process or app names) keeps those processes; scaled out, nginx then waits for the
+    instances of the apps it keeps, never for an app that is not started.
+    """
     commands = read()
     count = instances(env)
     wanted = {}
@@ -68,6 +72,8 @@ def processes(env: dict[str, str]) -> dict[str, str]:
                 wanted[f"{name}-{index + 1}"] = f"export {PORT_SETTINGS[name]}={port}; {serve}"
             else:
                 wanted[f"{name}-{index + 1}"] = serve
+    if only is not None:
+        wanted = {name: command for name, command in wanted.items() if name in only or name.partition("-")[0] in only}
     if count > 1 and "web" in wanted:
         urls = [health_url(env, name) for name in wanted if name.partition("-")[0] in APPS]
         wanted["web"] = f"python -m shopctl.procfile wait {' '.join(urls)} && {wanted['web']}"

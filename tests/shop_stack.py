@@ -151,20 +151,29 @@ class Stack:
                 subprocess.run(["bash", "-c", step], cwd=PROJECT_ROOT, env=self.env, check=True, capture_output=True)
             self.released = True
         names = self._names(names)
+        # nginx only once every other process it is started with answers: scaled out, its start
+        # command waits for the app instances it proxies to (shopctl/procfile.py), and a wait of its
+        # own racing this one would time out together with it. Started last, its wait is already over.
+        for name in [n for n in names if n != "web"]:
+            self._spawn(name, self.commands[name])
         for name in names:
-            with (self.var_dir / f"{name}.log").open("ab") as log:
-                self.processes[name] = subprocess.Popen(
-                    ["bash", "-c", self.commands[name]],
-                    cwd=PROJECT_ROOT,
-                    env=self.env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-        # nginx last: scaled out it waits for every instance before it listens (shopctl/procfile.py),
-        # so an app that does not start is reported as itself rather than as nginx not answering.
-        for name in sorted(names, key=lambda name: name == "web"):
-            self.wait_ready(name, timeout)
+            if name != "web":
+                self.wait_ready(name, timeout)
+        if "web" in names:
+            started = {name for name, process in self.processes.items() if process.poll() is None}
+            self._spawn("web", procfile.processes(self.env, only=started | {"web"})["web"])
+            self.wait_ready("web", timeout)
+
+    def _spawn(self, name: str, command: str) -> None:
+        with (self.var_dir / f"{name}.log").open("ab") as log:
+            self.processes[name] = subprocess.Popen(
+                ["bash", "-c", command],
+                cwd=PROJECT_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def wait_ready(self, name: str, timeout: float = 120) -> None:
         url = procfile.health_url(self.env, name)
