@@ -2,6 +2,11 @@
 
 Every call is idempotent by the reservation key (`order-<id>`): repeating one gives the same
 answer and never moves stock twice (the rules are in stock.py). Times are RFC 3339 in UTC.
+
+A reservation holds `lines: [{item_id, quantity}]`. The one-item body of before (`item_id`,
+`quantity`, and `quantity` alone in a PATCH) is still accepted as one line, and a one-line
+reservation's answer still carries `item_id` and `quantity`, so callers can move to lines at their
+own pace.
 """
 
 import re
@@ -24,21 +29,30 @@ bp.before_request(require_service_token)
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:-]+$")
 QUANTITY_MAX = 1_000_000
+#: lines per reservation (an order has at most 50)
+LINES_MAX = 100
 #: the furthest deadline a hold may have (a boleto's due date is days away, not months)
 HOLD_HORIZON = timedelta(days=60)
 
 
 class StockApiError(ApiError):
-    """An ApiError that can say how many units are available (for "only N left")."""
+    """An ApiError that names the short lines with what is left (for "only N left"), or the item."""
 
     def __init__(self, error: stock.StockError):
-        super().__init__(error.status, error.code, error.message)
-        self.available = error.available
+        field = "quantity" if error.code == "invalid_field" else None
+        super().__init__(error.status, error.code, error.message, field=field)
+        self.error = error
 
     def to_response(self):
         error = {"code": self.code, "message": self.message}
-        if self.available is not None:
-            error["available"] = self.available
+        if self.field:
+            error["field"] = self.field
+        if self.error.item_id is not None:
+            error["item_id"] = self.error.item_id
+        if self.error.available is not None:
+            error["available"] = self.error.available
+        if self.error.short is not None:
+            error["short"] = [{"item_id": item_id, "available": left} for item_id, left in self.error.short]
         response = jsonify(error=error)
         response.status_code = self.status
         return response
@@ -54,18 +68,28 @@ def _json_error(error: HTTPException):
 @bp.post("/reservations")
 def hold():
     body = json_body()
-    args = (_key(body.get("key")), _item_id(body.get("item_id")), _quantity(body.get("quantity"), "quantity"))
+    key = _key(body.get("key"))
+    if "lines" in body:
+        _not_both(body, "item_id", "quantity")
+        lines = _lines(body["lines"])
+    else:
+        lines = [(_item_id(body.get("item_id"), "item_id"), _quantity(body.get("quantity"), "quantity"))]
     expires_at = _time(body.get("expires_at"), "expires_at")
-    reservation, created = _do(stock.hold, *args, expires_at)
+    reservation, created = _do(stock.hold, key, lines, expires_at)
     return jsonify(reservation_json(reservation)), 201 if created else 200
 
 
 @bp.patch("/reservations/<key>")
 def change(key: str):
     body = json_body()
-    quantity = _quantity(body["quantity"], "quantity") if body.get("quantity") is not None else None
+    lines = quantity = None
+    if body.get("lines") is not None:
+        _not_both(body, "quantity")
+        lines = _lines(body["lines"])
+    elif body.get("quantity") is not None:
+        quantity = _quantity(body["quantity"], "quantity")
     expires_at = _time(body["expires_at"], "expires_at") if body.get("expires_at") is not None else None
-    reservation = _do(stock.change_hold, key, quantity=quantity, expires_at=expires_at)
+    reservation = _do(stock.change_hold, key, lines=lines, quantity=quantity, expires_at=expires_at)
     return jsonify(reservation_json(reservation))
 
 
@@ -115,13 +139,12 @@ def get_item(item_id: int):
 
 
 def reservation_json(reservation: Reservation) -> dict:
-    return {
-        "key": reservation.key,
-        "item_id": reservation.item_id,
-        "quantity": reservation.quantity,
-        "state": reservation.state,
-        "expires_at": rfc3339(reservation.expires_at),
-    }
+    """The reservation with its lines; a one-line one also with the one-item fields of before."""
+    lines = [{"item_id": line.item_id, "quantity": line.quantity} for line in reservation.lines]
+    answer = {"key": reservation.key, "lines": lines}
+    if len(lines) == 1:
+        answer |= lines[0]
+    return answer | {"state": reservation.state, "expires_at": rfc3339(reservation.expires_at)}
 
 
 def rfc3339(moment: datetime) -> str:
@@ -146,9 +169,32 @@ def _key(value) -> str:
     return value
 
 
-def _item_id(value) -> int:
+def _lines(value) -> list[tuple[int, int]]:
+    """[(item_id, quantity)] from `lines`: 1 to LINES_MAX objects {item_id, quantity}."""
+    if not isinstance(value, list) or not 1 <= len(value) <= LINES_MAX:
+        raise ApiError(422, "invalid_field", f"lines is a list of 1 to {LINES_MAX} lines.", field="lines")
+    lines = []
+    for n, line in enumerate(value):
+        if not isinstance(line, dict):
+            raise ApiError(422, "invalid_field", "Each line is an object {item_id, quantity}.", field=f"lines[{n}]")
+        lines.append(
+            (
+                _item_id(line.get("item_id"), f"lines[{n}].item_id"),
+                _quantity(line.get("quantity"), f"lines[{n}].quantity"),
+            )
+        )
+    return lines
+
+
+def _not_both(body: dict, *one_item_fields: str) -> None:
+    for field in one_item_fields:
+        if body.get(field) is not None:
+            raise ApiError(422, "invalid_field", f"Send lines or {field}, not both.", field=field)
+
+
+def _item_id(value, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not possible_id(value):
-        raise ApiError(422, "invalid_field", "item_id must be a positive whole number.", field="item_id")
+        raise ApiError(422, "invalid_field", f"{field} must be a positive whole number.", field=field)
     return value
 
 

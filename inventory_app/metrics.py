@@ -5,7 +5,7 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
 from inventory_app.extensions import db
-from inventory_app.models import COMMITTED, HELD, Item, Reservation, utcnow
+from inventory_app.models import COMMITTED, HELD, Item, Reservation, ReservationLine, utcnow
 
 
 def stock_metrics():
@@ -13,7 +13,8 @@ def stock_metrics():
     units = GaugeMetricFamily("shop_inventory_reserved_units", "Units in reservations, by state", labels=["state"])
     rows = dict(
         db.session.execute(
-            select(Reservation.state, func.coalesce(func.sum(Reservation.quantity), 0))
+            select(Reservation.state, func.coalesce(func.sum(ReservationLine.quantity), 0))
+            .join(ReservationLine)
             .where(Reservation.state.in_((HELD, COMMITTED)))
             .group_by(Reservation.state)
         ).all()

@@ -1,15 +1,15 @@
 """inventory_app's tables: the items, the holds that orders place on them, and every stock movement.
 
-`Item.quantity` is the stock on hand that is free to sell. A hold moves units from it into a
-`held` reservation, a commit turns that into `committed` (sold), a release moves them back. So
-quantity + held + committed changes only when an admin adds or removes stock, and every change
-of `quantity` has its row in `stock_movements`.
+`Item.quantity` is the stock on hand that is free to sell. A hold moves units from it into the
+lines of a `held` reservation (one line per item), a commit turns that into `committed` (sold), a
+release moves them back. So quantity + held + committed changes only when an admin adds or
+removes stock, and every change of `quantity` has its row in `stock_movements`.
 """
 
 from datetime import UTC, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory_app.extensions import db
 
@@ -54,22 +54,49 @@ class Item(db.Model):
 
 
 class Reservation(db.Model):
-    """A hold an order places on stock, under the order's idempotency key (`order-<id>`)."""
+    """A hold an order places on stock, under the order's idempotency key (`order-<id>`).
+
+    Its lines say how many units of each item it holds; the state is the whole reservation's
+    (all lines are held, sold or given back together).
+    """
 
     __tablename__ = "reservations"
-    __table_args__ = (
-        CheckConstraint("quantity > 0", name="ck_reservations_quantity_positive"),
-        CheckConstraint("state IN ('held', 'committed', 'released')", name="ck_reservations_state"),
-    )
+    __table_args__ = (CheckConstraint("state IN ('held', 'committed', 'released')", name="ck_reservations_state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(KEY_MAX), unique=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("inventory.id"))
-    quantity: Mapped[int]
     state: Mapped[str] = mapped_column(String(16), default=HELD)
     expires_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: in ascending item id, the order stock is taken in
+    lines: Mapped[list["ReservationLine"]] = relationship(
+        back_populates="reservation",
+        cascade="all, delete-orphan",
+        order_by="ReservationLine.item_id",
+        lazy="selectin",
+        passive_deletes=True,
+    )
+
+    def units(self) -> dict[int, int]:
+        """{item id: units} of its lines."""
+        return {line.item_id: line.quantity for line in self.lines}
+
+
+class ReservationLine(db.Model):
+    """The units of one item that a reservation holds (one line per item)."""
+
+    __tablename__ = "reservation_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="ck_reservation_lines_quantity_positive"),
+        UniqueConstraint("reservation_id", "item_id", name="uq_reservation_lines_item"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reservation_id: Mapped[int] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("inventory.id"))
+    quantity: Mapped[int]
+    reservation: Mapped[Reservation] = relationship(back_populates="lines")
 
 
 class StockMovement(db.Model):
@@ -100,7 +127,7 @@ Index("ix_inventory_live_name", Item.name, Item.id, **LIVE)
 Index("ix_inventory_in_stock_name", Item.name, Item.id, **IN_STOCK)
 Index("ix_inventory_live_quantity", Item.quantity, Item.id, **LIVE)
 Index("ix_inventory_live_price", Item.price_cents, Item.id, **LIVE)
-Index("ix_reservations_item_state", Reservation.item_id, Reservation.state)
+Index("ix_reservation_lines_item", ReservationLine.item_id, ReservationLine.reservation_id)
 Index("ix_reservations_state_expires", Reservation.state, Reservation.expires_at)
 Index("ix_stock_movements_item", StockMovement.item_id, StockMovement.id)
 Index("ix_stock_movements_key", StockMovement.key)

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, func, literal_column, or_, select, table, text, tuple_
 
+from inventory_app import stock
 from inventory_app.extensions import db
 from inventory_app.items import possible_id
-from inventory_app.models import HELD, Item, Reservation
+from inventory_app.models import Item
 
 MAX_TERMS = 8
 FTS = table("inventory_fts")
@@ -193,12 +194,7 @@ def admin_page(q: str, sort: str, descending: bool, page: int, size: int) -> tup
     found = matching(q)
     query = select(found.c.id)
     if sort == "held":
-        held = (
-            select(Reservation.item_id, func.sum(Reservation.quantity).label("units"))
-            .where(Reservation.state == HELD)
-            .group_by(Reservation.item_id)
-            .subquery()
-        )
+        held = stock.held_units()
         query = query.outerjoin(held, held.c.item_id == found.c.id)
         key = func.coalesce(held.c.units, 0)
     else:

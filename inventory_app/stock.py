@@ -21,7 +21,16 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from inventory_app.extensions import db
-from inventory_app.models import COMMITTED, HELD, RELEASED, Item, Reservation, StockMovement, utcnow
+from inventory_app.models import (
+    COMMITTED,
+    HELD,
+    RELEASED,
+    Item,
+    Reservation,
+    ReservationLine,
+    StockMovement,
+    utcnow,
+)
 from shared_ui.db import write_transaction
 
 # Why stock moved (StockMovement.reason).
@@ -29,41 +38,63 @@ CREATED, ADJUSTED, SEEDED = "created", "adjusted", "seeded"
 HOLD, HOLD_INCREASED, HOLD_DECREASED = "held", "hold_increased", "hold_decreased"
 HOLD_RELEASED, HOLD_EXPIRED, RETAKEN, RESTOCKED = "released", "expired", "retaken", "restocked"
 
+#: {item id: units}: what a reservation holds, one entry per item
+Units = dict[int, int]
+
 
 class StockError(Exception):
-    """A stock rule said no; `status` and `code` are how the APIs answer it."""
+    """A stock rule said no; `status` and `code` are how the APIs answer it.
 
-    def __init__(self, status: int, code: str, message: str, *, available: int | None = None):
+    `short` lists every line that could not be had, `[(item_id, available)]`; `available` is the
+    one short item's count when the request named one item (the one-item API's field); `item_id`
+    names the item a 404 or 410 is about.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        available: int | None = None,
+        short: list[tuple[int, int]] | None = None,
+        item_id: int | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.available = available
+        self.short = short
+        self.item_id = item_id
+
+
+def summed(lines: Iterable[tuple[int, int]]) -> Units:
+    """Lines naming the same item as one line of their total, in ascending item id."""
+    units: Units = {}
+    for item_id, quantity in lines:
+        units[item_id] = units.get(item_id, 0) + quantity
+    return dict(sorted(units.items()))
 
 
 # --- holds (orders_app, through the internal API) -------------------------------------------------
 
 
-def hold(key: str, item_id: int, quantity: int, expires_at: datetime, *, actor: str = "service"):
-    """Hold `quantity` units of an item under `key` until `expires_at` (naive UTC).
+def hold(key: str, lines: Iterable[tuple[int, int]], expires_at: datetime, *, actor: str = "service"):
+    """Hold every line's units under `key` until `expires_at` (naive UTC): all lines or none.
 
     Returns (reservation, created). A key that exists already returns its reservation as it is
-    now, with created=False, when it is for the same item and quantity; else `key_conflict`.
+    now, with created=False, when it holds the same units; else `key_conflict`.
     """
+    units = summed(lines)
     try:
         with write_transaction(db, keep_loaded=True):  # the answer is built from these rows: no reload
             existing = _find(key)
             if existing is not None:
-                return _same_hold(existing, item_id, quantity), False
-            item = db.session.get(Item, item_id)
-            if item is None:
-                raise StockError(404, "item_not_found", f"There is no item {item_id}.")
-            if item.is_archived:
-                raise StockError(410, "item_archived", f"{item.name} is no longer sold.")
-            if _take(item_id, quantity, reason=HOLD, key=key, actor=actor) is None:
-                raise _short(item_id, quantity)
-            db.session.expire(item)  # _take changed its quantity in SQL: not kept loaded as it was
-            reservation = Reservation(key=key, item_id=item_id, quantity=quantity, state=HELD, expires_at=expires_at)
+                return _same_hold(existing, units), False
+            _take_all(units, reason=HOLD, key=key, actor=actor)
+            reservation = Reservation(key=key, state=HELD, expires_at=expires_at)
+            reservation.lines = [ReservationLine(item_id=item_id, quantity=n) for item_id, n in units.items()]
             db.session.add(reservation)
             db.session.flush()
         return reservation, True
@@ -72,52 +103,58 @@ def hold(key: str, item_id: int, quantity: int, expires_at: datetime, *, actor: 
         existing = _find(key, lock=False)
         if existing is None:
             raise
-        return _same_hold(existing, item_id, quantity), False
+        return _same_hold(existing, units), False
 
 
-def change_hold(key: str, *, quantity: int | None = None, expires_at: datetime | None = None, actor: str = "service"):
-    """Set a hold's quantity and/or deadline to these absolute values; more units take the difference."""
+def change_hold(
+    key: str,
+    *,
+    lines: Iterable[tuple[int, int]] | None = None,
+    quantity: int | None = None,
+    expires_at: datetime | None = None,
+    actor: str = "service",
+) -> Reservation:
+    """Set a hold's lines and/or deadline to these absolute values: all lines or none.
+
+    More of an item takes the difference, less or a line left out gives it back. `quantity` is the
+    one-item form: the new quantity of a reservation's only line.
+    """
     with write_transaction(db):
         reservation = _get(key)
-        if quantity is not None and quantity != reservation.quantity:
+        units = summed(lines) if lines is not None else None
+        if quantity is not None:
+            units = _one_line(reservation, quantity)
+        if units is not None and units != reservation.units():
             if reservation.state != HELD:
-                raise StockError(409, "hold_not_held", f"This hold is {reservation.state}; its quantity is fixed.")
-            difference = quantity - reservation.quantity
-            if difference > 0:
-                if _take(reservation.item_id, difference, reason=HOLD_INCREASED, key=key, actor=actor) is None:
-                    raise _short(reservation.item_id, difference)
-            else:
-                _give(reservation.item_id, -difference, reason=HOLD_DECREASED, key=key, actor=actor)
-            reservation.quantity = quantity
+                raise StockError(409, "hold_not_held", f"This hold is {reservation.state}; its lines are fixed.")
+            _move_to(reservation, units, key=key, actor=actor)
         if expires_at is not None and reservation.state == HELD:
             reservation.expires_at = expires_at
     return reservation
 
 
 def commit(key: str, *, actor: str = "service") -> Reservation:
-    """held -> committed (sold). A released hold takes its units again if they are on hand."""
+    """held -> committed (sold). A released hold takes its units again if they are all on hand."""
     with write_transaction(db):
         reservation = _get(key)
         if reservation.state == RELEASED:
             # A payment arrived after the hold lapsed: sell the units if they are still there,
-            # even when the item was archived meanwhile (the customer has paid).
-            units = reservation.quantity
-            if _take(reservation.item_id, units, reason=RETAKEN, key=key, actor=actor, archived=True) is None:
-                raise _short(reservation.item_id, reservation.quantity)
+            # even when an item was archived meanwhile (the customer has paid).
+            _take_all(reservation.units(), reason=RETAKEN, key=key, actor=actor, archived=True)
         if reservation.state != COMMITTED:
             reservation.state = COMMITTED
     return reservation
 
 
 def release(key: str, *, restock: bool = False, actor: str = "service") -> Reservation:
-    """held -> released, units back on hand; a committed hold only with `restock` (a refund)."""
+    """held -> released, every line's units back on hand; a committed hold only with `restock` (a refund)."""
     with write_transaction(db):
         reservation = _get(key)
         if reservation.state == COMMITTED and not restock:
             raise StockError(409, "hold_committed", "This hold is sold; release it with restock: true to restock.")
         if reservation.state != RELEASED:
             reason = RESTOCKED if reservation.state == COMMITTED else HOLD_RELEASED
-            _give(reservation.item_id, reservation.quantity, reason=reason, key=key, actor=actor)
+            _give_all(reservation.units(), reason=reason, key=key, actor=actor)
             reservation.state = RELEASED
     return reservation
 
@@ -127,7 +164,7 @@ def find_reservation(key: str) -> Reservation | None:
 
 
 def sweep_expired(now: datetime | None = None, limit: int = 500) -> int:
-    """Release held reservations past their deadline; how many. Safe when two sweepers run at once."""
+    """Release held reservations past their deadline (every line); how many. Safe when two sweepers run at once."""
     now = now or utcnow()
     overdue = select(Reservation.id).where(Reservation.state == HELD, Reservation.expires_at <= now).limit(1)
     if db.session.scalar(overdue) is None:
@@ -141,7 +178,7 @@ def sweep_expired(now: datetime | None = None, limit: int = 500) -> int:
             .with_for_update(skip_locked=True)
         ).all()
         for reservation in expired:
-            _give(reservation.item_id, reservation.quantity, reason=HOLD_EXPIRED, key=reservation.key, actor="sweeper")
+            _give_all(reservation.units(), reason=HOLD_EXPIRED, key=reservation.key, actor="sweeper")
             reservation.state = RELEASED
     return len(expired)
 
@@ -192,18 +229,31 @@ def held_by_item(item_ids: Iterable[int]) -> dict[int, int]:
     if not ids:
         return {}
     rows = db.session.execute(
-        select(Reservation.item_id, func.sum(Reservation.quantity))
-        .where(Reservation.state == HELD, Reservation.item_id.in_(ids))
-        .group_by(Reservation.item_id)
+        select(ReservationLine.item_id, func.sum(ReservationLine.quantity))
+        .join(Reservation)
+        .where(Reservation.state == HELD, ReservationLine.item_id.in_(ids))
+        .group_by(ReservationLine.item_id)
     )
     return {item_id: int(total) for item_id, total in rows}
+
+
+def held_units():
+    """A subquery of (item_id, units) held by pending orders, per item (the admin table sorts by it)."""
+    return (
+        select(ReservationLine.item_id, func.sum(ReservationLine.quantity).label("units"))
+        .join(Reservation)
+        .where(Reservation.state == HELD)
+        .group_by(ReservationLine.item_id)
+        .subquery()
+    )
 
 
 def totals(item_id: int) -> dict[str, int]:
     """Units of this item held and committed (sold) through reservations."""
     rows = db.session.execute(
-        select(Reservation.state, func.sum(Reservation.quantity))
-        .where(Reservation.item_id == item_id, Reservation.state.in_((HELD, COMMITTED)))
+        select(Reservation.state, func.sum(ReservationLine.quantity))
+        .join(Reservation)
+        .where(ReservationLine.item_id == item_id, Reservation.state.in_((HELD, COMMITTED)))
         .group_by(Reservation.state)
     )
     found = {state: int(total) for state, total in rows}
@@ -218,7 +268,8 @@ def movements_of(item_id: int, limit: int = 200) -> list[StockMovement]:
 
 def ever_reserved(item_id: int) -> bool:
     """True when any order ever held this item: past orders refer to it."""
-    return db.session.scalar(select(Reservation.id).where(Reservation.item_id == item_id).limit(1)) is not None
+    query = select(ReservationLine.id).where(ReservationLine.item_id == item_id).limit(1)
+    return db.session.scalar(query) is not None
 
 
 # --- the two ways stock on hand moves ----------------------------------------------------------
@@ -260,19 +311,73 @@ def _give(item_id: int, n: int, *, reason: str, key: str, actor: str) -> int:
     return after
 
 
-def _short(item_id: int, wanted: int) -> StockError:
-    """Why `wanted` units could not be taken: archived (410), or too few on hand (409, with how many)."""
-    row = db.session.execute(select(Item.quantity, Item.archived_at).where(Item.id == item_id)).one_or_none()
-    if row is None:  # erased meanwhile
-        return StockError(404, "item_not_found", f"There is no item {item_id}.")
-    if row.archived_at is not None:
-        return StockError(410, "item_archived", "This item is no longer sold.")
-    return StockError(
-        409,
-        "insufficient_stock",
-        f"Only {row.quantity} left." if row.quantity else "This item is out of stock.",
-        available=row.quantity,
-    )
+def _take_all(units: Units, *, reason: str, key: str, actor: str, archived: bool = False) -> None:
+    """Take every line's units, in ascending item id: all of them, or StockError naming every short line."""
+    failed = [
+        item_id
+        for item_id, n in sorted(units.items())
+        if _take(item_id, n, reason=reason, key=key, actor=actor, archived=archived) is None
+    ]
+    if failed:
+        raise _short(failed, one_item=len(units) == 1)  # the caller's transaction rolls back what was taken
+
+
+def _give_all(units: Units, *, reason: str, key: str, actor: str) -> None:
+    for item_id, n in sorted(units.items()):
+        _give(item_id, n, reason=reason, key=key, actor=actor)
+
+
+def _move_to(reservation: Reservation, units: Units, *, key: str, actor: str) -> None:
+    """Take or give back each item's difference between the reservation's lines and `units`, then set them."""
+    held = reservation.units()
+    failed = []
+    for item_id in sorted(held.keys() | units.keys()):
+        difference = units.get(item_id, 0) - held.get(item_id, 0)
+        if difference > 0:
+            if _take(item_id, difference, reason=HOLD_INCREASED, key=key, actor=actor) is None:
+                failed.append(item_id)
+        elif difference < 0:
+            _give(item_id, -difference, reason=HOLD_DECREASED, key=key, actor=actor)
+    if failed:
+        raise _short(failed, one_item=len(units) == 1)
+    lines = {line.item_id: line for line in reservation.lines}
+    reservation.lines = [_line(lines.get(item_id), item_id, quantity) for item_id, quantity in units.items()]
+
+
+def _line(line: ReservationLine | None, item_id: int, quantity: int) -> ReservationLine:
+    if line is None:
+        return ReservationLine(item_id=item_id, quantity=quantity)
+    line.quantity = quantity
+    return line
+
+
+def _one_line(reservation: Reservation, quantity: int) -> Units:
+    """The one-item form of a change: the new quantity of the reservation's only line."""
+    if len(reservation.lines) != 1:
+        raise StockError(422, "invalid_field", "This hold has several lines: send lines, not quantity.")
+    return {reservation.lines[0].item_id: quantity}
+
+
+def _short(item_ids: list[int], *, one_item: bool) -> StockError:
+    """Why these items' units could not be taken: an unknown item (404) or an archived one (410)
+    first, else too few on hand (409, naming every short item with how many are left)."""
+    rows = {
+        row.id: row
+        for row in db.session.execute(select(Item.id, Item.quantity, Item.archived_at).where(Item.id.in_(item_ids)))
+    }
+    for item_id in item_ids:
+        if item_id not in rows:  # never existed, or erased meanwhile
+            return StockError(404, "item_not_found", f"There is no item {item_id}.", item_id=item_id)
+    for item_id in item_ids:
+        if rows[item_id].archived_at is not None:
+            return StockError(410, "item_archived", "This item is no longer sold.", item_id=item_id)
+    short = [(item_id, rows[item_id].quantity) for item_id in item_ids]
+    if one_item:
+        left = short[0][1]
+        message = f"Only {left} left." if left else "This item is out of stock."
+        return StockError(409, "insufficient_stock", message, available=left, short=short)
+    message = f"Not enough stock for {len(short)} of the lines."
+    return StockError(409, "insufficient_stock", message, short=short)
 
 
 _FIND = select(Reservation).where(Reservation.key == bindparam("key"))
@@ -290,7 +395,7 @@ def _get(key: str) -> Reservation:
     return reservation
 
 
-def _same_hold(existing: Reservation, item_id: int, quantity: int) -> Reservation:
-    if existing.item_id != item_id or existing.quantity != quantity:
-        raise StockError(409, "key_conflict", f"Hold {existing.key!r} exists for another item or quantity.")
+def _same_hold(existing: Reservation, units: Units) -> Reservation:
+    if existing.units() != units:
+        raise StockError(409, "key_conflict", f"Hold {existing.key!r} exists for other items or quantities.")
     return existing

@@ -6,9 +6,7 @@ from inventory_app import create_app, items
 from inventory_app.extensions import db
 from inventory_app.models import Item
 from shared_ui.auth import issue_api_token
-from tests.helpers import SECRETS, FakeUsers, csrf_from, log_in, make_app
-
-SERVICE = {"X-Service-Token": SECRETS["SHOP_SERVICE_TOKEN"]}
+from tests.helpers import FakeUsers, csrf_from, log_in, make_app
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from inventory_app.extensions import db
 from inventory_app.models import StockMovement
 from tests.helpers import csrf_from
-from tests.inventory_app.conftest import SERVICE, htmx
+from tests.inventory_app.conftest import htmx
+from tests.inventory_app.holds import SERVICE
 
 ADMIN_PATHS = [
     ("GET", "/inventory/admin/"),

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.inventory_app.conftest import SERVICE
+from tests.inventory_app.holds import SERVICE
 
 
 def bearer(token):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from inventory_app import search
-from tests.inventory_app.conftest import SERVICE
+from tests.inventory_app.holds import SERVICE
 
 HX = {"HX-Request": "true"}
 
@@ -54,11 +54,27 @@ def test_search_without_javascript_is_a_plain_page(client, make_item):
     assert names_in(html) == ["Blue Mug"]
 
 
-@pytest.mark.parametrize("q", ['"', "mug*", "mug OR kettle", "NEAR(", "-mug", "(mug", "^x"])
-def test_search_text_is_never_parsed_as_a_query_language(client, make_item, q):
+@pytest.mark.parametrize(
+    ("q", "found"),
+    [
+        ('"', ["Blue Mug", "Red Teapot"]),  # no words: everything
+        ("mug*", ["Blue Mug"]),
+        ("-mug", ["Blue Mug"]),  # not NOT
+        ("(mug", ["Blue Mug"]),
+        ("mug OR kettle", []),  # not OR: "or" and "kettle" are words no item has
+        ("NEAR(", []),
+        ("^x", []),
+    ],
+)
+def test_search_text_is_never_parsed_as_a_query_language(client, make_item, q, found):
     make_item("Blue Mug")
+    make_item("Red Teapot")
     response = client.get(f"/inventory/?q={q}", headers=HX)
+    html = response.get_data(as_text=True)
     assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="catalog-results">') and "<html" not in html
+    assert names_in(html) == found
+    assert ("No items match" in html) == (not found)
 
 
 def test_a_search_that_matches_nothing_says_so(client, make_item):

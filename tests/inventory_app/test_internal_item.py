@@ -1,7 +1,6 @@
 """The internal item read orders_app makes for every order it places."""
 
-from tests.inventory_app.conftest import SERVICE
-from tests.inventory_app.test_stock_api import hold
+from tests.inventory_app.holds import SERVICE, hold
 
 
 def test_the_item_read_for_an_order_leaves_out_the_reservation_totals(client, make_item):

@@ -9,37 +9,7 @@ from sqlalchemy import func, select
 from inventory_app.extensions import db
 from inventory_app.jobs import PERIODIC, sweep_expired_holds
 from inventory_app.models import StockMovement
-from tests.inventory_app.conftest import SERVICE
-
-HOLDS = "/inventory/internal/reservations"
-
-
-def rfc3339(delta: timedelta) -> str:
-    return (datetime.now(UTC) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-IN_AN_HOUR = rfc3339(timedelta(hours=1))
-
-
-def hold(client, key, item_id, quantity=1, expires_at=IN_AN_HOUR):
-    body = {"key": key, "item_id": item_id, "quantity": quantity, "expires_at": expires_at}
-    return client.post(HOLDS, json=body, headers=SERVICE)
-
-
-def stock_of(client, item_id) -> dict:
-    response = client.get(f"/inventory/internal/items/{item_id}", headers=SERVICE)
-    assert response.status_code == 200
-    return response.get_json()
-
-
-def movements(app, key=None, item_id=None) -> list[tuple[int, str]]:
-    with app.app_context():
-        query = select(StockMovement.delta, StockMovement.reason).order_by(StockMovement.id)
-        if key:
-            query = query.where(StockMovement.key == key)
-        if item_id:
-            query = query.where(StockMovement.item_id == item_id)
-        return [tuple(row) for row in db.session.execute(query)]
+from tests.inventory_app.holds import HOLDS, IN_AN_HOUR, SERVICE, hold, movements, rfc3339, stock_of
 
 
 def test_a_hold_takes_stock_and_answers_the_reservation(client, make_item, app):
@@ -48,6 +18,7 @@ def test_a_hold_takes_stock_and_answers_the_reservation(client, make_item, app):
     assert response.status_code == 201
     assert response.get_json() == {
         "key": "order-1",
+        "lines": [{"item_id": item_id, "quantity": 3}],
         "item_id": item_id,
         "quantity": 3,
         "state": "held",
@@ -126,6 +97,7 @@ def test_too_few_units_is_409_with_how_many_are_left(client, make_item):
         "code": "insufficient_stock",
         "message": "Only 2 left.",
         "available": 2,
+        "short": [{"item_id": item_id, "available": 2}],
     }
     assert stock_of(client, item_id)["quantity"] == 2
     assert hold(client, "order-1", item_id, 2).status_code == 201  # nothing was recorded under the key

@@ -143,7 +143,8 @@ def test_killing_an_orders_and_an_inventory_instance_under_load_loses_no_order_a
     def held() -> dict[str, int]:
         rows = scaled.query(
             "inventory",
-            "SELECT key, quantity FROM reservations WHERE item_id = :item AND state = 'held'",
+            "SELECT r.key, l.quantity FROM reservations r JOIN reservation_lines l ON l.reservation_id = r.id "
+            "WHERE l.item_id = :item AND r.state = 'held'",
             item=item,
         )
         return dict(rows)
