@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from . import expansion, ledger, objects, params, payments, sessions, storage
-from .errors import StripeError
+from .errors import StripeError, param_error, resource_missing
 from .runtime import runtime
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
@@ -193,9 +193,7 @@ def list_sessions() -> Response:
     """List sessions, newest first (`limit`, `starting_after`, `status`, `payment_intent`)."""
     query = params.decode_form(request.args.items(multi=True))
     params.check_known(query, {"limit", "starting_after", "status", "payment_intent", "expand"})
-    limit = params.integer(query, "limit", minimum=1) or 10
-    if limit > 100:
-        raise StripeError("This value must be less than or equal to 100.", param="limit")
+    limit = params.page_limit(query)
     filters = {name: query[name] for name in ("status", "payment_intent") if query.get(name)}
     rt = runtime()
     with rt.store.reading() as conn:
@@ -217,12 +215,24 @@ def retrieve_session(session_id: str) -> Response:
 
 @bp.get("/checkout/sessions/<session_id>/line_items")
 def session_line_items(session_id: str) -> Response:
-    """The line items of a session."""
+    """A page of a session's line items, in the order they were given (`limit`, `starting_after`, `ending_before`)."""
+    query = params.decode_form(request.args.items(multi=True))
+    params.check_known(query, {"limit", "starting_after", "ending_before", "expand"})
+    if expansion.expand_paths(query.get("expand")):
+        raise param_error("The Stripe emulator cannot expand line items' fields.", "expand")
+    limit = params.page_limit(query)
+    cursors = {name: params.text(query, name) for name in ("starting_after", "ending_before")}
     rt = runtime()
     with rt.store.reading() as conn:
         record = ledger.require(ledger.context(conn, rt.settings), "checkout.session", session_id)
     items = record.private.get("line_items", [])
-    return json_response(dump(objects.list_object(items, f"/v1/checkout/sessions/{session_id}/line_items")))
+    url = f"/v1/checkout/sessions/{session_id}/line_items"
+    try:
+        page = objects.list_page(items, url, limit=limit, **cursors)
+    except KeyError as unknown:
+        param = "starting_after" if cursors["starting_after"] else "ending_before"
+        raise resource_missing("line item", unknown.args[0], param) from None
+    return json_response(dump(page))
 
 
 @bp.post("/checkout/sessions/<session_id>/expire")

@@ -42,7 +42,9 @@ def _expand_path(ctx: Context, obj: dict[str, Any], parts: list[str], full_path:
             raise param_error(f"This property cannot be expanded ({field}).", "expand")
         record = storage.load(ctx.conn, "checkout.session", obj["id"])
         items = record.private.get("line_items", []) if record else []
-        obj["line_items"] = objects.list_object(items, f"/v1/checkout/sessions/{obj['id']}/line_items")
+        # A sublist, as at Stripe: the first 10, `has_more` when there are more (read the rest from
+        # /line_items).
+        obj["line_items"] = objects.list_page(items, f"/v1/checkout/sessions/{obj['id']}/line_items")
         return
     value = obj[field]
     if isinstance(value, str):

@@ -155,12 +155,18 @@ def customer_details(email: str | None) -> dict[str, Any]:
     }
 
 
-def line_item(*, currency: str, unit_amount: int, quantity: int, name: str, created: int) -> dict[str, Any]:
-    """One `item` of a session's `line_items` list, with its ad-hoc price."""
+def line_item(
+    *, currency: str, unit_amount: int, quantity: int, name: str, created: int, metadata: dict[str, str]
+) -> dict[str, Any]:
+    """One `item` of a session's `line_items` list, with its ad-hoc price.
+
+    `discounts` and `taxes` are left out: Stripe includes them only when expanded.
+    """
     amount = unit_amount * quantity
     return {
         "id": new_id("li_1"),
         "object": "item",
+        "adjustable_quantity": None,
         "amount_discount": 0,
         "amount_subtotal": amount,
         "amount_tax": 0,
@@ -188,6 +194,7 @@ def line_item(*, currency: str, unit_amount: int, quantity: int, name: str, crea
             "unit_amount": unit_amount,
             "unit_amount_decimal": str(unit_amount),
         },
+        "metadata": metadata,
         "quantity": quantity,
     }
 
@@ -195,6 +202,29 @@ def line_item(*, currency: str, unit_amount: int, quantity: int, name: str, crea
 def list_object(data: list[dict[str, Any]], url: str, has_more: bool = False) -> dict[str, Any]:
     """Stripe's list envelope."""
     return {"object": "list", "data": data, "has_more": has_more, "url": url}
+
+
+def list_page(
+    data: list[dict[str, Any]], url: str, *, limit: int = 10, starting_after: str | None = None,
+    ending_before: str | None = None,
+) -> dict[str, Any]:
+    """One page of a list kept in order (a session's line items), as Stripe pages it: `limit`
+    objects after `starting_after`, or before `ending_before`, or from the start.
+
+    Raises KeyError with the cursor when no object of the list has that id.
+    """
+    ids = [obj["id"] for obj in data]
+    if starting_after is not None:
+        if starting_after not in ids:
+            raise KeyError(starting_after)
+        start = ids.index(starting_after) + 1
+        return list_object(data[start:start + limit], url, start + limit < len(data))
+    if ending_before is not None:
+        if ending_before not in ids:
+            raise KeyError(ending_before)
+        end = ids.index(ending_before)
+        return list_object(data[max(0, end - limit):end], url, end - limit > 0)
+    return list_object(data[:limit], url, limit < len(data))
 
 
 def payment_intent(

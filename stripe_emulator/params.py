@@ -83,6 +83,14 @@ def integer(
     return number
 
 
+def page_limit(params: dict[str, Any]) -> int:
+    """A list request's `limit`: 1 to 100, 10 when absent (as at Stripe)."""
+    limit = integer(params, "limit", minimum=1)
+    if limit is not None and limit > 100:
+        raise param_error("This value must be less than or equal to 100.", "limit")
+    return limit or 10
+
+
 def mapping(params: dict[str, Any], name: str, *, path: str | None = None) -> dict[str, Any]:
     """A hash parameter such as `metadata`; absent or empty means `{}`."""
     value = params.get(name)

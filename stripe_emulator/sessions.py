@@ -16,6 +16,8 @@ MINIMUM_CHARGE = {
     "inr": 50, "jpy": 50, "gbp": 30, "dkk": 250, "nok": 300, "sek": 300, "pln": 200, "mxn": 1000,
 }
 ASYNC_METHODS = {"boleto": "brl"}
+#: Stripe's limit of line items per session in payment mode
+MAX_LINE_ITEMS = 100
 SESSION_CREATE_PARAMS = {
     "mode", "line_items", "client_reference_id", "metadata", "success_url", "cancel_url",
     "expires_at", "payment_method_types", "customer_email", "locale", "submit_type",
@@ -84,13 +86,19 @@ def _line_items(ctx: Context, form: dict[str, Any]) -> tuple[str, list[dict[str,
     entries = params.array(form, "line_items")
     if not entries:
         raise param_error("Missing required param: line_items.", "line_items", "parameter_missing")
+    if len(entries) > MAX_LINE_ITEMS:
+        raise param_error(
+            f"You may only specify up to {MAX_LINE_ITEMS} line items in payment mode.", "line_items"
+        )
     currencies: set[str] = set()
     items = []
     for index, entry in enumerate(entries):
         path = f"line_items[{index}]"
         if not isinstance(entry, dict):
             raise param_error(f"Invalid object: {path}", path)
-        params.check_known(entry, {"price_data", "quantity", "price", "adjustable_quantity", "tax_rates"}, path)
+        params.check_known(
+            entry, {"price_data", "quantity", "price", "adjustable_quantity", "tax_rates", "metadata"}, path
+        )
         if "price" in entry:
             raise param_error("The Stripe emulator supports only price_data line items.", f"{path}[price]")
         price_data = params.mapping(entry, "price_data", path=f"{path}[price_data]")
@@ -110,7 +118,8 @@ def _line_items(ctx: Context, form: dict[str, Any]) -> tuple[str, list[dict[str,
         assert unit_amount is not None and quantity is not None and name is not None
         currencies.add(currency.lower())
         items.append(objects.line_item(
-            currency=currency.lower(), unit_amount=unit_amount, quantity=quantity, name=name, created=ctx.now
+            currency=currency.lower(), unit_amount=unit_amount, quantity=quantity, name=name, created=ctx.now,
+            metadata=params.metadata(entry, path=f"{path}[metadata]"),
         ))
     if len(currencies) > 1:
         raise param_error("All line items must have the same currency.", "line_items")

@@ -59,6 +59,17 @@ def session_params(
     }
 
 
+def line_items(*lines: tuple[str, int, int], currency: str = "usd") -> list[dict[str, Any]]:
+    """`line_items` for (name, unit amount, quantity) lines, one per order line as the shop sends them."""
+    return [
+        {
+            "price_data": {"currency": currency, "unit_amount": unit_amount, "product_data": {"name": name}},
+            "quantity": quantity,
+        }
+        for name, unit_amount, quantity in lines
+    ]
+
+
 def pay(http: requests.Session, emulator: EmulatorProcess, session_id: str, **form: str) -> requests.Response:
     """Submit the hosted page's form (without following the redirect to the shop)."""
     return http.post(emulator.url(f"/checkout/{session_id}/pay"), data=form, allow_redirects=False, timeout=10)

@@ -10,7 +10,7 @@ import pytest
 import requests
 import stripe
 
-from .helpers import SECRET_KEY, TEST_SETTINGS, session_params
+from .helpers import SECRET_KEY, TEST_SETTINGS, line_items, session_params
 from .servers import EmulatorProcess
 
 
@@ -107,6 +107,65 @@ def test_line_items_and_payment_intent_can_be_expanded(client):
     assert (item.description, item.quantity, item.price.unit_amount, item.amount_total) == ("Blue mug", 3, 999, 2997)
     listed = client.v1.checkout.sessions.line_items.list(session.id)
     assert [i.id for i in listed.data] == [item.id]
+
+
+def test_a_session_of_several_line_items_totals_them_and_lists_each_in_order(client):
+    items = line_items(("Blue mug", 1250, 2), ("Teapot", 3999, 1), ("Saucer", 199, 3))
+    items[1]["metadata"] = {"inventory_id": "7"}
+    session = client.v1.checkout.sessions.create(params=session_params(line_items=items))
+    assert session.amount_total == 2500 + 3999 + 597
+    assert session.amount_subtotal == session.amount_total
+
+    listed = client.v1.checkout.sessions.line_items.list(session.id)
+    assert listed.object == "list" and listed.has_more is False
+    assert listed.url == f"/v1/checkout/sessions/{session.id}/line_items"
+    assert [(i.description, i.quantity, i.price.unit_amount, i.amount_subtotal, i.amount_total) for i in listed] == [
+        ("Blue mug", 2, 1250, 2500, 2500),
+        ("Teapot", 1, 3999, 3999, 3999),
+        ("Saucer", 3, 199, 597, 597),
+    ]
+    assert all(i.object == "item" and i.currency == "usd" and i.id.startswith("li_") for i in listed)
+    assert [i.metadata.to_dict() for i in listed] == [{}, {"inventory_id": "7"}, {}]
+    assert sum(i.amount_total for i in listed) == session.amount_total
+
+
+def test_line_items_come_in_pages_of_ten_like_stripes(client):
+    items = line_items(*[(f"Item {n}", 100 + n, 1) for n in range(25)])
+    session = client.v1.checkout.sessions.create(params=session_params(line_items=items))
+    lists = client.v1.checkout.sessions.line_items
+
+    first = lists.list(session.id)
+    assert [i.description for i in first.data] == [f"Item {n}" for n in range(10)] and first.has_more is True
+    every = [i.description for i in first.auto_paging_iter()]
+    assert every == [f"Item {n}" for n in range(25)]
+    whole = lists.list(session.id, params={"limit": 100})
+    assert len(whole.data) == 25 and whole.has_more is False
+    before = lists.list(session.id, params={"ending_before": whole.data[12].id, "limit": 5})
+    assert [i.description for i in before.data] == [f"Item {n}" for n in range(7, 12)] and before.has_more is True
+    last = lists.list(session.id, params={"starting_after": whole.data[19].id})
+    assert len(last.data) == 5 and last.has_more is False
+
+    expanded = client.v1.checkout.sessions.retrieve(session.id, params={"expand": ["line_items"]})
+    assert len(expanded.line_items.data) == 10 and expanded.line_items.has_more is True
+    assert session.amount_total == sum(100 + n for n in range(25))
+
+    with pytest.raises(stripe.InvalidRequestError, match="less than or equal to 100"):
+        lists.list(session.id, params={"limit": 101})
+    with pytest.raises(stripe.InvalidRequestError, match="li_nope"):
+        lists.list(session.id, params={"starting_after": "li_nope"})
+
+
+def test_more_than_a_hundred_line_items_are_refused_like_stripe_does(client):
+    items = line_items(*[(f"Item {n}", 100, 1) for n in range(101)])
+    with pytest.raises(stripe.InvalidRequestError, match="up to 100 line items") as refused:
+        client.v1.checkout.sessions.create(params=session_params(line_items=items))
+    assert refused.value.param == "line_items"
+
+
+def test_line_items_of_two_currencies_are_refused(client):
+    items = line_items(("Blue mug", 1250, 1)) + line_items(("Caneca", 900, 1), currency="brl")
+    with pytest.raises(stripe.InvalidRequestError, match="same currency"):
+        client.v1.checkout.sessions.create(params=session_params(line_items=items))
 
 
 def test_sessions_survive_a_restart(tmp_path):

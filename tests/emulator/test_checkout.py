@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 import stripe
 
-from .helpers import events_of, pay, session_params
+from .helpers import events_of, line_items, pay, session_params
 from .servers import wait_until
 
 
@@ -28,6 +29,22 @@ def test_the_page_shows_items_total_card_field_pay_and_cancel(client, emulator, 
     assert "Boleto" not in page.text
     assert "form-action 'self' http://127.0.0.1:8000" in page.headers["Content-Security-Policy"]
     assert http.get(emulator.url("/_emulator/static/emulator.css"), timeout=5).status_code == 200
+
+
+def test_the_page_lists_every_line_with_quantity_unit_price_and_line_total(client, http):
+    items = line_items(("Blue mug", 1250, 2), ("Teapot", 3999, 1), ("Saucer", 199, 3))
+    session = client.v1.checkout.sessions.create(params=session_params(line_items=items))
+
+    page = http.get(session.url, timeout=5).text
+
+    rows = re.findall(r"<tr><td>([^<]+)</td><td[^>]*>(\d+)</td><td[^>]*>([^<]+)</td><td[^>]*>([^<]+)</td></tr>", page)
+    assert rows == [
+        ("Blue mug", "2", "12.50 USD", "25.00 USD"),
+        ("Teapot", "1", "39.99 USD", "39.99 USD"),
+        ("Saucer", "3", "1.99 USD", "5.97 USD"),
+    ]
+    assert re.search(r"Total due</th><td[^>]*>70\.96 USD<", page)
+    assert "Pay 70.96 USD" in page
 
 
 def test_4242_pays_redirects_to_success_url_and_sends_a_signed_completed_event(client, emulator, http, receiver):

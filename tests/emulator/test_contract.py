@@ -58,6 +58,17 @@ def test_an_open_session_created_through_the_sdk_meets_the_contract(client, stri
     assert session.currency == "usd"
 
 
+def test_line_items_carry_every_field_of_the_sdks_line_item(client):
+    """The subset of Stripe's fixtures has no line item: the SDK's `LineItem` (generated from Stripe's
+    OpenAPI) is the contract instead; `discounts` and `taxes` come only when expanded, as at Stripe."""
+    session = client.v1.checkout.sessions.create(params=session_params())
+    [item] = client.v1.checkout.sessions.line_items.list(session.id).data
+    fields = {name for name in vars(stripe.LineItem)["__annotations__"] if not name.isupper()}  # not OBJECT_NAME
+    missing = sorted(fields - {"discounts", "taxes"} - set(item.to_dict()))
+    assert not missing, f"line item lacks {missing}"
+    assert isinstance(item, stripe.LineItem) and item.object == "item"
+
+
 def test_paid_session_payment_intent_refund_and_event_meet_the_contract(
     client, emulator, http, receiver, stripe_fixtures
 ):
