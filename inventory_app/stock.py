@@ -6,6 +6,13 @@ transaction, with a `stock_movements` row written in the same transaction. So st
 below zero whatever the concurrency (the CHECK constraint would refuse it anyway), and a movement
 exists exactly when stock moved.
 
+A reservation holds lines, one per item (lines naming one item are summed first). Every rule moves
+all of a reservation's lines in ascending item id, so two reservations never wait on each other's
+rows in opposite orders (no deadlock on PostgreSQL), and all or none: a line that cannot be had is
+noted, the others are still tried so that the error names every short line, and raising rolls the
+whole transaction back. A short line's `available` is the free units on hand, beyond what the
+reservation already holds.
+
 Every call on a reservation is idempotent by its key: the reservation row (unique key) is the
 record of what was done, so a repeated call finds it and answers from it without moving stock
 again. On SQLite the write transaction begins IMMEDIATE, so two calls with one key run one after
