@@ -1,4 +1,4 @@
-"""orders_app's forms: they carry the CSRF token and the inputs; the rules live in ordering.py."""
+"""orders_app's forms: they carry the CSRF token and the inputs; the rules live in the use cases."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm

@@ -1,7 +1,7 @@
 """Orders and their history.
 
 An order's `status` is what the customer sees (Pending, Paid, Cancelled); its `hold_state` is
-where the stock held for it at inventory stands, which is what the saga in ordering.py moves:
+where the stock held for it at inventory stands, which is what the saga (placing, editing, cancelling, settling) moves:
 
 - requesting: the row is written and inventory was asked to hold (hidden from every list)
 - held:       inventory holds the stock under `order-<id>`
@@ -17,7 +17,7 @@ where the stock held for it at inventory stands, which is what the saga in order
 Every state but `held`, `released` and `committed` is a step in flight: the sweeper
 (ordering.sweep) and payment reconcile (payments.reconcile) finish the ones a request left behind.
 
-The order's Checkout Session, `checkout_state` (payments.py moves it):
+The order's Checkout Session, `checkout_state` (checkout.py and webhooks.py move it):
 
 - None:       no payment link yet
 - open:       `stripe_session_url` is where the customer pays, until `pay_by`
@@ -35,21 +35,36 @@ from datetime import UTC, datetime
 from sqlalchemy import ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from orders_app import states
 from orders_app.extensions import db
+
+# The states live in states.py (pure); they are re-exported here for the code that reads rows.
+from orders_app.states import (  # noqa: F401
+    ABANDONED,
+    ADJUSTING,
+    CANCELLED,
+    COMMITTED,
+    COMMITTING,
+    HELD,
+    HIDDEN_HOLD_STATES,
+    PAID,
+    PENDING,
+    REFUND_DONE,
+    REFUND_DUE,
+    REFUND_FAILED,
+    RELEASED,
+    RELEASING,
+    REQUESTING,
+    RESTOCKING,
+    SESSION_CLOSING,
+    SESSION_COMPLETE,
+    SESSION_EXPIRED,
+    SESSION_FAILED,
+    SESSION_OPEN,
+    SESSION_PROCESSING,
+    STATUSES,
+)
 from shared_ui.api import cents_to_str
-
-PENDING, PAID, CANCELLED = "Pending", "Paid", "Cancelled"
-STATUSES = (PENDING, PAID, CANCELLED)
-
-REQUESTING, HELD, ADJUSTING = "requesting", "held", "adjusting"
-ABANDONED, RELEASING, RELEASED, COMMITTED = "abandoned", "releasing", "released", "committed"
-COMMITTING, RESTOCKING = "committing", "restocking"
-#: orders in these states were never placed as far as the customer knows
-HIDDEN_HOLD_STATES = (REQUESTING, ABANDONED)
-
-SESSION_OPEN, SESSION_CLOSING, SESSION_PROCESSING = "open", "closing", "processing"
-SESSION_COMPLETE, SESSION_EXPIRED, SESSION_FAILED = "complete", "expired", "failed"
-REFUND_DUE, REFUND_DONE = "due", "done"
 
 
 def utcnow() -> datetime:
@@ -86,7 +101,7 @@ class Order(db.Model):
     hold_expires_at: Mapped[datetime]
     #: the payment deadline the customer is shown (the hold lasts a few minutes longer)
     pay_by: Mapped[datetime | None]
-    # Payments (payments.py): the current Checkout Session and what became of it.
+    # Payments (checkout.py, webhooks.py): the current Checkout Session and what became of it.
     stripe_session_id: Mapped[str | None] = mapped_column(String(255), index=True)
     stripe_session_url: Mapped[str | None] = mapped_column(Text)
     #: see the module docstring; None until the first Pay
@@ -119,16 +134,47 @@ class Order(db.Model):
         return self.status == PENDING
 
     @property
+    def is_paid(self) -> bool:
+        return self.status == PAID
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == CANCELLED
+
+    @property
+    def being_adjusted(self) -> bool:
+        """A change of the hold is in flight at inventory."""
+        return self.hold_state == ADJUSTING
+
+    @property
+    def stock_committing(self) -> bool:
+        return self.hold_state == COMMITTING
+
+    @property
+    def refund_in_progress(self) -> bool:
+        return self.refund_state == REFUND_DUE
+
+    @property
+    def refunded(self) -> bool:
+        return self.refund_state == REFUND_DONE
+
+    @property
     def awaiting_payment(self) -> bool:
         """Stripe holds a payment that has not settled yet (a boleto): no edits, no cancels."""
         return self.status == PENDING and self.checkout_state == SESSION_PROCESSING
 
+    # The guards (states.py): the pages, the API and the use cases ask the same ones.
     def can_change(self) -> bool:
-        """Quantity edits and cancels need a Pending order whose hold is settled and no payment in hand."""
-        return self.status == PENDING and self.hold_state == HELD and not self.awaiting_payment
+        return states.can_change(self)
 
     def can_pay(self) -> bool:
-        return self.can_change()
+        return states.can_pay(self)
+
+    def can_cancel(self) -> bool:
+        return states.can_cancel(self)
+
+    def can_refund(self) -> bool:
+        return states.can_refund(self)
 
     def is_overdue(self, now: datetime) -> bool:
         return self.status == PENDING and self.pay_by is not None and self.pay_by < now

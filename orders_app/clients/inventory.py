@@ -69,6 +69,10 @@ class Hold:
     state: str
     expires_at: str | None
 
+    def is_for(self, item_id: int, quantity: int) -> bool:
+        """Held, and for exactly this item and quantity."""
+        return self.state == HOLD_HELD and self.item_id == item_id and self.quantity == quantity
+
 
 def rfc3339(moment: datetime) -> str:
     """A naive-UTC or aware datetime as inventory expects it: 2026-01-02T03:04:05Z."""

@@ -9,6 +9,7 @@ import pytest
 
 from orders_app.clients.stripe_client import EXTENSION_KEY
 from orders_app.extensions import db
+from orders_app.jobs import reconcile_payments as reconcile
 from orders_app.models import (
     CANCELLED,
     COMMITTED,
@@ -21,7 +22,6 @@ from orders_app.models import (
     StripeEvent,
     utcnow,
 )
-from orders_app.payments import reconcile
 from tests.orders_app.conftest import place, post_form
 from tests.orders_app.fake_stripe import WEBHOOK_SECRET, FakeStripe, signed
 
@@ -232,6 +232,9 @@ def test_an_amount_that_differs_is_never_accepted_and_the_admin_sees_why(app, al
     monitor = boss.get("/orders/admin/?view=attention").get_data(as_text=True)
     assert f"monitor-order-{order_id}" in monitor and "payment of $1.00 for this order of $25.00" in monitor
     assert pay(alice, order_id).status_code == 409  # no second payment while it is looked at
+    page = alice.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert 'id="pay-order"' not in page and 'id="change-quantity"' not in page  # the page offers no 409
+    assert 'id="cancel-order"' in page  # cancelling refunds what Stripe took
 
 
 def test_an_event_for_an_old_link_changes_nothing_and_an_old_link_paid_is_refunded(app, alice, stripe_fake, lamp):
@@ -292,7 +295,14 @@ def test_a_signed_body_that_is_not_an_event_is_a_400_not_a_retry(app, stripe_fak
     assert app.test_client().post("/orders/stripe/webhook", data=payload, headers=headers).status_code == 400
 
 
-def test_events_of_sessions_the_shop_never_made_are_ignored(app, stripe_fake):
+@pytest.mark.parametrize(
+    "metadata",
+    [{"shop_instance": "another-shop"}, {}],
+    ids=["another shop's", "no shop named"],
+)
+def test_events_of_sessions_the_shop_never_made_are_ignored(app, alice, stripe_fake, lamp, metadata):
+    order_id = place(alice, lamp, 1)
+    pay(alice, order_id)
     event = {
         "id": "evt_elsewhere",
         "type": "checkout.session.completed",
@@ -301,14 +311,18 @@ def test_events_of_sessions_the_shop_never_made_are_ignored(app, stripe_fake):
                 "id": "cs_elsewhere",
                 "status": "complete",
                 "payment_status": "paid",
-                "metadata": {"order_id": "1"},
-                "amount_total": 999,
+                "payment_intent": "pi_elsewhere",
+                "metadata": {"order_id": str(order_id), **metadata},
+                "amount_total": 1250,
                 "currency": "usd",
             }
         },
     }
     response = deliver(app, event)
     assert response.status_code == 200 and response.get_json()["outcome"] == "ignored"
+    order = fresh(app, order_id)
+    assert order.status == PENDING and not order.needs_attention and stored_events(app, order_id) == []
+    assert stripe_fake.refunds == {}
 
 
 def test_a_payment_whose_hold_lapsed_takes_the_stock_again(app, alice, inventory, stripe_fake, lamp):
@@ -402,12 +416,11 @@ def test_reconcile_pages_through_every_order_it_must_ask_about(app, alice, strip
 
 
 def test_the_jobs_process_reconciles_payments_every_minute_or_so():
-    from orders_app import payments
     from orders_app.jobs import PERIODIC
 
     jobs = {name: (every, function) for name, every, function in PERIODIC}
     every, function = jobs["orders.reconcile_payments"]
-    assert every <= 120 and function is payments.reconcile
+    assert every <= 120 and function is reconcile
 
 
 # ----- cancel and edit with a link open ------------------------------------------------------------
@@ -469,7 +482,7 @@ def test_an_expired_link_cancels_the_order_and_returns_the_stock(app, alice, inv
 
 
 def test_the_sweeper_expires_the_link_before_cancelling_an_overdue_order(app, alice, inventory, stripe_fake, lamp):
-    from orders_app.ordering import sweep
+    from orders_app.jobs import sweep
 
     order_id = place(alice, lamp, 1)
     pay(alice, order_id)
@@ -531,9 +544,13 @@ def test_a_refund_while_stripe_is_down_is_retried_by_reconcile(app, alice, boss,
     assert fresh(app, order_id).refund_state == "done" and len(stripe_fake.refunds) == 1
 
 
-def test_a_customer_cannot_refund(alice, stripe_fake, app, lamp):
+def test_a_customer_cannot_refund(alice, stripe_fake, app, inventory, lamp):
     order_id = paid_order(app, alice, lamp, stripe_fake)
+    stock = inventory.stock(lamp)
     assert post_form(alice, f"/orders/admin/{order_id}/cancel").status_code == 403
+    order = fresh(app, order_id)
+    assert (order.status, order.refund_state) == (PAID, None) and stripe_fake.refunds == {}
+    assert inventory.stock(lamp) == stock
 
 
 # ----- JSON API and readiness ----------------------------------------------------------------------

@@ -131,7 +131,7 @@ def test_when_the_release_fails_too_the_sweeper_releases_and_deletes(app, alice,
     assert inventory.stock(widget) == 6  # held, answer lost, release failed: not yet back
     assert not re.search(r'id="order-\d+"', alice.get("/orders/").get_data(as_text=True))  # hidden from the customer
     with app.app_context():
-        from orders_app.ordering import sweep
+        from orders_app.jobs import sweep
 
         assert sweep() == {"deleted": 1}
     assert order_count(app) == 0 and inventory.stock(widget) == 10
@@ -140,8 +140,9 @@ def test_when_the_release_fails_too_the_sweeper_releases_and_deletes(app, alice,
 def test_a_crash_between_hold_and_order_write_is_finished_by_the_sweeper(app, alice, inventory, widget):
     from datetime import timedelta
 
+    from orders_app.errors import InjectedFault
+    from orders_app.jobs import sweep
     from orders_app.models import utcnow
-    from orders_app.ordering import InjectedFault, sweep
 
     app.config["ORDERS_FAULT_AFTER_HOLD"] = "raise"
     with pytest.raises(InjectedFault):
@@ -166,8 +167,8 @@ def test_the_fault_hook_is_ignored_outside_tests(app, alice, widget):
 def test_a_requesting_order_without_a_hold_is_deleted_by_the_sweeper(app, alice, inventory, widget):
     from datetime import timedelta
 
+    from orders_app.jobs import sweep
     from orders_app.models import utcnow
-    from orders_app.ordering import sweep
 
     inventory.down = True
     app.config["ORDERS_FAULT_AFTER_HOLD"] = None
@@ -201,8 +202,8 @@ def test_a_sweeper_that_places_the_order_first_wins_and_the_customer_sees_it_pla
     """The hold's answer is lost; before the request gives up, a sweeper finds the hold and places it."""
     from datetime import timedelta
 
+    from orders_app.jobs import sweep
     from orders_app.models import utcnow
-    from orders_app.ordering import sweep
 
     def sweeper_runs(method, args):
         if method == "hold":
@@ -220,8 +221,8 @@ def test_a_sweeper_that_gives_up_first_wins_and_the_late_hold_is_released(app, a
     """The sweeper finds no hold yet and deletes the row; the hold that lands after is given back."""
     from datetime import timedelta
 
+    from orders_app.jobs import sweep
     from orders_app.models import utcnow
-    from orders_app.ordering import sweep
 
     def sweeper_runs(method, args):
         if method == "hold":

@@ -4,9 +4,8 @@ import json
 from datetime import timedelta
 
 from orders_app.extensions import db
-from orders_app.jobs import PERIODIC
+from orders_app.jobs import PERIODIC, sweep
 from orders_app.models import CANCELLED, RELEASED, Order, utcnow
-from orders_app.ordering import sweep
 from tests.orders_app.conftest import place
 
 

@@ -1,0 +1,51 @@
+"""The code's shape: no import cycle, the orders domain's layers (`.importlinter`), and no module
+importing another module's private names."""
+
+import ast
+from pathlib import Path
+
+import pytest
+from importlinter.cli import lint_imports
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("inventory_app", "users_app", "orders_app", "shared_ui", "stripe_emulator", "shopctl")
+
+
+def private_imports(root: Path, packages=PACKAGES) -> list[str]:
+    """`from a.b import _name` where a.b is another first-party module: what it reaches into."""
+    found = []
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            module = ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not isinstance(node, ast.ImportFrom) or node.level or not node.module:
+                    continue
+                if node.module.split(".")[0] not in packages or node.module == module:
+                    continue
+                found += [
+                    f"{module} imports {node.module}.{alias.name}"
+                    for alias in node.names
+                    if alias.name.startswith("_") and not alias.name.startswith("__")
+                ]
+    return found
+
+
+def test_import_contracts_hold(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert lint_imports(config_filename=str(ROOT / ".importlinter"), no_cache=True, no_logo=True) == 0
+
+
+def test_no_module_imports_another_modules_private_names():
+    assert private_imports(ROOT) == []
+
+
+@pytest.mark.parametrize("line", ["from shop.store import _locked", "from shop.store import thing, _record as record"])
+def test_the_private_name_check_finds_a_private_import(tmp_path, line):
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "store.py").write_text("def _locked(): ...\n")
+    (package / "uses.py").write_text(line + "\n")
+    assert private_imports(tmp_path, ("shop",)) != []
