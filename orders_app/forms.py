@@ -5,21 +5,12 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.widgets import NumberInput
 
-QUOTE_ON_INPUT = {
-    "hx-get": "/orders/quote",
-    "hx-trigger": "input changed delay:300ms, change",
-    "hx-target": "#order-total",
-    "hx-swap": "innerHTML",
-    "hx-include": "#inventory_id",
-    "hx-sync": "this:replace",
-}
-
 
 class OrderForm(FlaskForm):
-    """The order form of an item: the item page posts the same fields to POST /orders/."""
+    """The order form of an item (shared_ui/order_form.html renders it, here and on the item page)."""
 
     inventory_id = HiddenField()
-    quantity = StringField(_l("Quantity"), widget=NumberInput(min=1, step=1), render_kw=QUOTE_ON_INPUT)
+    quantity = StringField(_l("Quantity"))
 
 
 class QuantityForm(FlaskForm):
