@@ -49,3 +49,42 @@ def test_the_private_name_check_finds_a_private_import(tmp_path, line):
     (package / "store.py").write_text("def _locked(): ...\n")
     (package / "uses.py").write_text(line + "\n")
     assert private_imports(tmp_path, ("shop",)) != []
+
+
+def imported_modules(path: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            modules.add(node.module)
+        elif isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+    return modules
+
+
+def test_bench_and_tests_do_not_import_each_other():
+    """What both use (the stack, the client) lives in stacktools/."""
+    tests_from_bench = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in (ROOT / "bench").rglob("*.py")
+        for module in imported_modules(path)
+        if module.split(".")[0] == "tests"
+    ]
+    bench_from_tests = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in (ROOT / "tests").rglob("*.py")
+        for module in imported_modules(path)
+        if module.split(".")[0] == "bench"
+    ]
+    assert tests_from_bench + bench_from_tests == []
+
+
+@pytest.mark.parametrize("folder", ["orders_app", "stack", "reliability", "browser", "security"])
+def test_tests_import_helper_modules_not_other_tests(folder):
+    """Helpers live in helper modules (helpers.py, shop_orders.py, fakes), never in test modules or conftest."""
+    reached = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in (ROOT / "tests" / folder).rglob("*.py")
+        for module in imported_modules(path)
+        if module.startswith("tests.") and module.rsplit(".", 1)[-1].startswith(("test_", "conftest"))
+    ]
+    assert reached == []

@@ -9,7 +9,7 @@ from orders_app.editing import change_quantity
 from orders_app.errors import OrderError
 from orders_app.extensions import db
 from orders_app.models import HELD, RELEASED, RELEASING, Order
-from tests.orders_app.conftest import place, post_form
+from tests.orders_app.helpers import place, post_form
 
 HX = {"HX-Request": "true"}
 
@@ -205,7 +205,7 @@ def test_an_edit_after_a_cancel_is_refused(app, alice, inventory, widget):
 
 def test_concurrent_edit_and_cancel_from_two_browsers_leave_a_consistent_order(app, users, inventory, widget):
     """Two threads: an edit blocked inside inventory while a cancel arrives, then the reverse order."""
-    from tests.orders_app.conftest import logged_in
+    from tests.orders_app.helpers import logged_in
 
     tab1, tab2 = logged_in(app, users.records[1]), logged_in(app, users.records[1])
     order_id = place(tab1, widget, 3)

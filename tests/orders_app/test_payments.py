@@ -19,11 +19,20 @@ from orders_app.models import (
     PENDING,
     RELEASED,
     Order,
-    StripeEvent,
     utcnow,
 )
-from tests.orders_app.conftest import place, post_form
 from tests.orders_app.fake_stripe import WEBHOOK_SECRET, FakeStripe, signed
+from tests.orders_app.helpers import (
+    actions,
+    deliver,
+    fresh,
+    paid_order,
+    pay,
+    place,
+    post_form,
+    session_of,
+    stored_events,
+)
 
 HX = {"HX-Request": "true"}
 
@@ -40,44 +49,6 @@ def stripe_fake(app) -> FakeStripe:
 def lamp(inventory) -> int:
     """An item at $12.50 with 10 in stock."""
     return inventory.add_item("Lamp", 1250, 10)
-
-
-def fresh(app, order_id) -> Order:
-    with app.app_context():
-        order = db.session.get(Order, order_id)
-        order.events  # noqa: B018 (load the history before leaving the session)
-        db.session.expunge_all()
-        return order
-
-
-def actions(app, order_id) -> list[str]:
-    return [event.action for event in fresh(app, order_id).events]
-
-
-def stored_events(app, order_id) -> list[tuple[str, str]]:
-    with app.app_context():
-        rows = db.session.scalars(db.select(StripeEvent).where(StripeEvent.order_id == order_id)).all()
-        return [(row.type, row.outcome) for row in rows]
-
-
-def pay(client, order_id: int, *, htmx: bool = False):
-    return post_form(client, f"/orders/{order_id}/pay", htmx=htmx)
-
-
-def session_of(app, order_id) -> str:
-    return fresh(app, order_id).stripe_session_id
-
-
-def deliver(app, event: dict, **sign):
-    body, headers = signed(event, **sign)
-    return app.test_client().post("/orders/stripe/webhook", data=body, headers=headers)
-
-
-def paid_order(app, client, item: int, stripe_fake: FakeStripe, quantity: int = 2) -> int:
-    order_id = place(client, item, quantity)
-    assert pay(client, order_id).status_code == 303
-    assert deliver(app, stripe_fake.pay(session_of(app, order_id))).status_code == 200
-    return order_id
 
 
 # ----- Pay -------------------------------------------------------------------------------------
@@ -114,7 +85,7 @@ def test_paying_twice_reuses_the_open_session_and_htmx_gets_a_redirect_header(al
 
 
 def test_a_double_clicked_pay_creates_one_session(app, users, stripe_fake, lamp):
-    from tests.orders_app.conftest import logged_in
+    from tests.orders_app.helpers import logged_in
 
     clients = [logged_in(app, users.records[1]) for _ in range(2)]
     order_id = place(clients[0], lamp, 1)

@@ -10,9 +10,8 @@ from orders_app.extensions import db
 from orders_app.jobs import reconcile_payments as reconcile
 from orders_app.jobs import sweep
 from orders_app.models import CANCELLED, COMMITTED, PAID, PENDING, RELEASED, Order, utcnow
-from tests.orders_app.conftest import place, post_form
 from tests.orders_app.fake_stripe import WEBHOOK_SECRET, FakeStripe
-from tests.orders_app.test_payments import deliver, fresh, pay, session_of
+from tests.orders_app.helpers import deliver, fresh, pay, place, post_form, session_of
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from orders_app.extensions import db
 from orders_app.models import HELD, REQUESTING, Order
-from tests.orders_app.conftest import half_placed, place, post_form
+from tests.orders_app.helpers import half_placed, place, post_form
 
 
 def order_count(app) -> int:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from orders_app.extensions import db
 from orders_app.jobs import PERIODIC, sweep
 from orders_app.models import CANCELLED, RELEASED, Order, utcnow
-from tests.orders_app.conftest import place
+from tests.orders_app.helpers import place
 
 
 def test_a_pending_order_past_its_hold_deadline_is_cancelled_and_its_stock_released(app, alice, inventory, widget):

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from tests.reliability.test_races import ledger
-from tests.shop_client import DEFAULT_PASSWORD, new_login
-from tests.shop_stack import Stack, wait_until
-from tests.stack.test_orders import new_item
+from stacktools.client import DEFAULT_PASSWORD, new_login
+from stacktools.stack import Stack, wait_until
+from tests.stack.shop_orders import ledger, new_item
 
 STOCK = 1_000_000
 CUSTOMERS = 4

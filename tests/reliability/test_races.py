@@ -8,34 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from tests.shop_client import DEFAULT_PASSWORD, ShopClient, new_login
-from tests.stack.test_orders import admin_token, new_item
-
-
-def ledger(stack, item_id: int) -> dict[str, int]:
-    """On hand, held and committed units of an item, read from inventory's own database."""
-    (on_hand,) = stack.query("inventory", "SELECT quantity FROM inventory WHERE id = :id", id=item_id)[0]
-    rows = stack.query(
-        "inventory",
-        "SELECT state, COALESCE(SUM(quantity), 0) FROM reservations WHERE item_id = :id GROUP BY state",
-        id=item_id,
-    )
-    by_state = {state: int(total) for state, total in rows}
-    return {"on_hand": on_hand, "held": by_state.get("held", 0), "committed": by_state.get("committed", 0)}
-
-
-def api_customers(stack, count: int) -> list[str]:
-    """`count` fresh users' bearer tokens (registered through the API, in parallel)."""
-
-    def one(_):
-        login = new_login("racer")
-        created = requests.post(stack.url("/users/api/users"), json={"login": login, "password": DEFAULT_PASSWORD})
-        assert created.status_code == 201, created.text
-        token = requests.post(stack.url("/users/api/tokens"), json={"login": login, "password": DEFAULT_PASSWORD})
-        return token.json()["token"]
-
-    with ThreadPoolExecutor(8) as pool:
-        return list(pool.map(one, range(count)))
+from stacktools.client import DEFAULT_PASSWORD, ShopClient, new_login
+from tests.stack.shop_orders import admin_token, api_customers, ledger, new_item
 
 
 def test_fifty_buyers_race_for_the_last_five_units(stack):

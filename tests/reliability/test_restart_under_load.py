@@ -10,9 +10,9 @@ import pytest
 import requests
 
 from shared_ui.config import PROJECT_ROOT
-from tests.reliability.test_races import ledger
-from tests.shop_client import DEFAULT_PASSWORD, new_login
-from tests.shop_stack import Stack, wait_until
+from stacktools.client import DEFAULT_PASSWORD, new_login
+from stacktools.stack import Stack, wait_until
+from tests.stack.shop_orders import ledger
 
 CARD = "4242 4242 4242 4242"
 

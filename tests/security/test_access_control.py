@@ -9,8 +9,8 @@ import secrets
 import pytest
 import requests
 
-from tests.shop_client import DEFAULT_PASSWORD, ShopClient, find_user, new_login
-from tests.shop_stack import ADMIN_LOGIN, ADMIN_PASSWORD
+from stacktools.client import DEFAULT_PASSWORD, ShopClient, find_user, new_login
+from stacktools.stack import ADMIN_LOGIN, ADMIN_PASSWORD
 
 OK = "granted"  # anything but 401/403/404 or a redirect to the login page: the rules behind ran
 LOGIN = "login"  # pages: a redirect to /users/login; API: 401

@@ -1,7 +1,7 @@
 """The orders JSON API through nginx, against the real inventory."""
 
-from tests.shop_client import ShopClient
-from tests.stack.test_orders import new_item, reservation, stock_of
+from stacktools.client import ShopClient
+from tests.stack.shop_orders import new_item, reservation, stock_of
 
 
 def api_customer(stack) -> tuple[ShopClient, str]:
