@@ -160,6 +160,7 @@ def session_params(order: Order) -> dict:
         "order_id": str(order.id),
         "order_version": str(order.version),
         "shop_instance": config["SHOP_INSTANCE_ID"],
+        "shop_database": store.database_id(),
     }
     return {
         "mode": "payment",
@@ -175,7 +176,13 @@ def session_params(order: Order) -> dict:
         ],
         "client_reference_id": str(order.id),
         "metadata": metadata,
-        "payment_intent_data": {"metadata": {"order_id": str(order.id), "shop_instance": config["SHOP_INSTANCE_ID"]}},
+        "payment_intent_data": {
+            "metadata": {
+                "order_id": str(order.id),
+                "shop_instance": config["SHOP_INSTANCE_ID"],
+                "shop_database": store.database_id(),
+            }
+        },
         "payment_method_types": methods,
         "success_url": f"{public}/orders/checkout/success?session_id={{CHECKOUT_SESSION_ID}}",
         "cancel_url": f"{public}/orders/{order.id}?payment=cancelled",
@@ -184,7 +191,8 @@ def session_params(order: Order) -> dict:
 
 
 def idempotency_key(order: Order) -> str:
-    return f"{current_app.config['SHOP_INSTANCE_ID']}:order:{order.id}:v{order.version}"
+    """`{SHOP_INSTANCE_ID}:{orders database id}:order:{id}:v{version}` (DESIGN "Stock and payment", step 2)."""
+    return store.shop_key("order", order.id, f"v{order.version}")
 
 
 def _move_hold(order_id: int, hold_until) -> None:

@@ -235,6 +235,15 @@ class StripeEvent(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+class DatabaseIdentity(db.Model):
+    """The one row naming this orders database: a random id written once by its migration."""
+
+    __tablename__ = "database_identity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    database_id: Mapped[str] = mapped_column(String(32))
+
+
 Index("ix_orders_user_created", Order.user_id, Order.created_at)
 Index("ix_orders_status_created", Order.status, Order.created_at)
 Index("ix_orders_hold_state", Order.hold_state)

@@ -9,8 +9,6 @@ fails leaves that record, and reconcile or the sweeper (jobs.py) finish it later
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
-
 from orders_app import states, store
 from orders_app.clients.inventory import (
     HOLD_HELD,
@@ -171,7 +169,7 @@ def refund_payment(order_id: int) -> bool:
             order.refund_state = REFUND_FAILED
             store.flag(order, "A refund is due but the shop knows no payment of this order; refund it at Stripe")
         return False
-    key = f"{current_app.config['SHOP_INSTANCE_ID']}:refund:{order.id}"
+    key = store.shop_key("refund", order.id)
     refund_id, state = None, REFUND_DONE
     try:
         refund_id = current_stripe().refund(order.payment_intent, key, {"order_id": str(order.id)})
@@ -198,7 +196,7 @@ def refund_payment(order_id: int) -> bool:
 def refund_stale_payment(stale: StalePayment) -> None:
     """A payment through a link the order no longer uses is given back, and the admin told."""
     session = stale.session
-    key = f"{current_app.config['SHOP_INSTANCE_ID']}:refund:{stale.order_id}:{session.id}"
+    key = store.shop_key("refund", stale.order_id, session.id)
     try:
         refund_id = current_stripe().refund(session.payment_intent, key, {"order_id": str(stale.order_id)})
         result = f"refunded automatically ({refund_id})"

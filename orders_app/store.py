@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, delete, func, select
 from orders_app import states
 from orders_app.errors import CHANGED_MEANWHILE, NO_SUCH_ORDER, OrderError, refused
 from orders_app.extensions import db
-from orders_app.models import HIDDEN_HOLD_STATES, Order, OrderEvent, StripeEvent, utcnow
+from orders_app.models import HIDDEN_HOLD_STATES, DatabaseIdentity, Order, OrderEvent, StripeEvent, utcnow
 from shared_ui.db import write_transaction
 
 #: how the jobs appear in an order's history
@@ -24,6 +24,20 @@ _LOCKED = (
 def locked(order_id: int) -> Order | None:
     """The row, read inside write_transaction (FOR UPDATE where the database has row locks)."""
     return db.session.scalar(_LOCKED, {"order_id": order_id})
+
+
+def database_id() -> str:
+    """This orders database's own random id (read once per app; its migration wrote it)."""
+    cache = current_app.extensions.setdefault("orders_database_id", {})
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if url not in cache:
+        cache[url] = db.session.scalar(select(DatabaseIdentity.database_id).where(DatabaseIdentity.id == 1))
+    return cache[url]
+
+
+def shop_key(*parts) -> str:
+    """A key no other shop and no other database of this shop makes: `{instance}:{database id}:...`."""
+    return ":".join([current_app.config["SHOP_INSTANCE_ID"], database_id(), *map(str, parts)])
 
 
 def actor_name(user) -> str:

@@ -156,11 +156,12 @@ _ORDER_BY_ID = select(Order.id).where(Order.id == bindparam("order_id"))
 
 
 def _order_id_for(session: CheckoutSession) -> int | None:
-    """The order whose session this is; else the order this shop made it for (then it is stale)."""
+    """The order whose session this is; else the order this shop and this database made it for (then
+    it is stale). A session of another shop, or of an earlier database of this one, names no order."""
     found = db.session.scalar(_ORDER_OF_SESSION, {"session_id": session.id})
     if found is not None:
         return found
-    ours = session.instance == current_app.config["SHOP_INSTANCE_ID"]
+    ours = session.instance == current_app.config["SHOP_INSTANCE_ID"] and session.database == store.database_id()
     if ours and session.order_id and session.order_id.isdigit():
         return db.session.scalar(_ORDER_BY_ID, {"order_id": int(session.order_id)})
     return None

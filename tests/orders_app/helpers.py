@@ -4,7 +4,7 @@ webhooks signed as Stripe signs them, and reading an order back."""
 from datetime import timedelta
 
 from orders_app.extensions import db
-from orders_app.models import Order, StripeEvent, utcnow
+from orders_app.models import DatabaseIdentity, Order, StripeEvent, utcnow
 from tests.helpers import csrf_from, log_in
 from tests.orders_app.fake_stripe import FakeStripe, signed
 
@@ -89,3 +89,9 @@ def paid_order(app, client, item: int, stripe_fake: FakeStripe, quantity: int = 
     assert pay(client, order_id).status_code == 303
     assert deliver(app, stripe_fake.pay(session_of(app, order_id))).status_code == 200
     return order_id
+
+
+def database_id(app) -> str:
+    """The orders database's own id, as its migration wrote it."""
+    with app.app_context():
+        return db.session.scalar(db.select(DatabaseIdentity.database_id))

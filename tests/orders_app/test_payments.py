@@ -24,6 +24,7 @@ from orders_app.models import (
 from tests.orders_app.fake_stripe import WEBHOOK_SECRET, FakeStripe, signed
 from tests.orders_app.helpers import (
     actions,
+    database_id,
     deliver,
     fresh,
     paid_order,
@@ -59,8 +60,10 @@ def test_pay_opens_a_checkout_session_for_exactly_this_order(app, alice, invento
     response = pay(alice, order_id)
     assert response.status_code == 303 and response.headers["Location"].startswith("https://checkout.fake/cs_test_")
     [(_, key)] = [call for call in stripe_fake.calls if call[0] == "create_session"]
-    assert key == f"dev:order:{order_id}:v1"
+    database = database_id(app)
+    assert len(database) == 16 and key == f"dev:{database}:order:{order_id}:v1"
     params, _ = stripe_fake.saved[key]
+    assert params["metadata"]["shop_database"] == database
     assert params["line_items"] == [
         {"price_data": {"currency": "usd", "unit_amount": 1250, "product_data": {"name": "Lamp"}}, "quantity": 2}
     ]
@@ -488,7 +491,9 @@ def test_an_admin_refunds_a_paid_order_with_or_without_restock(app, alice, boss,
     assert response.status_code == 200 and ">Cancelled<" in response.get_data(as_text=True)
     order = fresh(app, order_id)
     assert order.status == CANCELLED and order.refund_state == "done" and order.refund_id in stripe_fake.refunds
-    assert [call[1] for call in stripe_fake.calls if call[0] == "refund"] == [f"dev:refund:{order_id}"]
+    assert [call[1] for call in stripe_fake.calls if call[0] == "refund"] == [
+        f"dev:{database_id(app)}:refund:{order_id}"
+    ]
     assert inventory.stock(lamp) == (10 if restock else 7)
     assert order.hold_state == (RELEASED if restock else COMMITTED)
     charge_refunded = {
@@ -547,3 +552,51 @@ def test_readyz_says_whether_stripe_is_configured(app):
     app.config["STRIPE_WEBHOOK_SECRET"] = None
     checks = app.test_client().get("/orders/readyz").get_json()["checks"]
     assert "STRIPE_WEBHOOK_SECRET" in checks["stripe"]
+
+
+# ----- a new database beside the same Stripe account (issue 18, item 7) ---------------------------
+
+
+def test_a_new_database_pays_its_order_1_and_ignores_the_old_order_1s_events(tmp_path, inventory, users, stripe_fake):
+    """The shop starts again on an empty database while Stripe (the emulator's store) remembers the
+    old one's keys and sessions: the new order 1 gets its own link, and the old order 1's events
+    name no order."""
+    from orders_app import create_app
+    from orders_app.clients.inventory import EXTENSION_KEY as INVENTORY_KEY
+    from tests.helpers import make_app
+    from tests.orders_app.helpers import logged_in
+
+    lamp = inventory.add_item("Lamp", 1250, 10)
+
+    def shop(folder: str):
+        (tmp_path / folder).mkdir()
+        app = make_app(create_app, "orders", tmp_path / folder, SHOP_PAYMENT_WINDOW_MINUTES=30)
+        app.extensions["shop_find_user"] = users.find_user
+        app.extensions[INVENTORY_KEY] = inventory
+        app.extensions[EXTENSION_KEY] = stripe_fake
+        app.config["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
+        return app
+
+    old = shop("old")
+    old_order = place(logged_in(old, users.records[1]), lamp, 2)
+    assert pay(logged_in(old, users.records[1]), old_order).status_code == 303
+    old_session = session_of(old, old_order)
+
+    new = shop("new")
+    assert database_id(new) != database_id(old)
+    alice = logged_in(new, users.records[1])
+    new_order = place(alice, lamp, 2)
+    assert new_order == old_order == 1
+    response = pay(alice, new_order)  # the same order id and version: a key of its own all the same
+    assert response.status_code == 303
+    new_session = session_of(new, new_order)
+    assert new_session != old_session
+
+    for event in (stripe_fake.pay(old_session), stripe_fake.event("checkout.session.expired", old_session)):
+        assert deliver(new, event).get_json()["outcome"] == "ignored"
+    order = fresh(new, new_order)
+    assert order.status == PENDING and not order.needs_attention and stored_events(new, new_order) == []
+    assert stripe_fake.refunds == {}
+
+    assert deliver(new, stripe_fake.pay(new_session)).get_json()["outcome"] == "paid"
+    assert fresh(new, new_order).status == PAID
