@@ -168,11 +168,12 @@ def session_params(order: Order) -> dict:
             {
                 "price_data": {
                     "currency": order.currency,
-                    "unit_amount": order.unit_price_cents,
-                    "product_data": {"name": order.item_name},
+                    "unit_amount": line.unit_price_cents,
+                    "product_data": {"name": line.item_name},
                 },
-                "quantity": order.quantity,
+                "quantity": line.quantity,
             }
+            for line in order.lines
         ],
         "client_reference_id": str(order.id),
         "metadata": metadata,

@@ -102,8 +102,8 @@ def settle_adjusting(order_id: int, actor: str = SWEEPER) -> Order | None:
 
 def _apply_quantity(order: Order, quantity: int, actor: str, action: str, note: str | None) -> None:
     old = order.quantity
-    order.quantity = quantity
-    order.total_cents = order.unit_price_cents * quantity
+    order.one_line.quantity = quantity
+    order.set_lines(list(order.lines))
     order.version += 1
     order.updated_at = utcnow()
     store.record(order, actor, action, str(old), str(quantity), note)

@@ -32,7 +32,7 @@ The order's Checkout Session, `checkout_state` (checkout.py and webhooks.py move
 
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, false
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from orders_app import states
@@ -85,11 +85,7 @@ class Order(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int]
     user_login: Mapped[str] = mapped_column(String(64))
-    inventory_id: Mapped[int]
-    #: the item's name and unit price when it was ordered (later price changes do not apply)
-    item_name: Mapped[str] = mapped_column(String(200))
-    unit_price_cents: Mapped[int]
-    quantity: Mapped[int]
+    #: the sum of the lines' totals
     total_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16), default=PENDING, server_default=PENDING)
@@ -120,9 +116,56 @@ class Order(db.Model):
     paid_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
 
+    lines: Mapped[list["OrderLine"]] = relationship(
+        back_populates="order",
+        order_by="OrderLine.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="selectin",
+    )
     events: Mapped[list["OrderEvent"]] = relationship(
         back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    # ----- lines ---------------------------------------------------------------------------------
+
+    @property
+    def units(self) -> int:
+        """Every unit of every line."""
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def one_line(self) -> "OrderLine | None":
+        """The order's line when it has exactly one (the one-item views and API fields use it)."""
+        return self.lines[0] if len(self.lines) == 1 else None
+
+    @property
+    def inventory_id(self) -> int | None:
+        return self.one_line.inventory_id if self.one_line else None
+
+    @property
+    def item_name(self) -> str:
+        """The item's name (one line), else each line as "2 x Mug" joined by commas."""
+        if self.one_line:
+            return self.one_line.item_name
+        return ", ".join(f"{line.quantity} × {line.item_name}" for line in self.lines)
+
+    @property
+    def unit_price_cents(self) -> int | None:
+        return self.one_line.unit_price_cents if self.one_line else None
+
+    @property
+    def quantity(self) -> int:
+        """The units ordered (of the one item, for a one-line order)."""
+        return self.units
+
+    def set_lines(self, lines: list["OrderLine"]) -> None:
+        """The order's lines in this order, numbered from 1; the total follows."""
+        for position, line in enumerate(lines, start=1):
+            line.position = position
+            line.line_total_cents = line.unit_price_cents * line.quantity
+        self.lines = lines
+        self.total_cents = sum(line.line_total_cents for line in lines)
 
     @property
     def key(self) -> str:
@@ -188,16 +231,48 @@ class Order(db.Model):
         return self.stripe_session_url
 
     def to_api(self) -> dict:
-        return {
+        body = {
             "id": self.id,
             "user_id": self.user_id,
-            "inventory_id": self.inventory_id,
-            "quantity": self.quantity,
+            "lines": [line.to_api() for line in self.lines],
             "total_price": cents_to_str(self.total_cents),
             "status": self.status,
             "payment_url": self.payment_url(),
             "created_at": rfc3339(self.created_at),
             "updated_at": rfc3339(self.updated_at),
+        }
+        if self.one_line:  # a one-line order keeps the one-item fields
+            body |= {"inventory_id": self.one_line.inventory_id, "quantity": self.one_line.quantity}
+        return body
+
+
+class OrderLine(db.Model):
+    """One item of an order: its name and unit price when it was ordered (later changes do not apply)."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        UniqueConstraint("order_id", "position", name="uq_order_lines_position"),
+        UniqueConstraint("order_id", "inventory_id", name="uq_order_lines_item"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    inventory_id: Mapped[int] = mapped_column(index=True)
+    item_name: Mapped[str] = mapped_column(String(200))
+    unit_price_cents: Mapped[int]
+    quantity: Mapped[int]
+    line_total_cents: Mapped[int]
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+    def to_api(self) -> dict:
+        return {
+            "inventory_id": self.inventory_id,
+            "name": self.item_name,
+            "unit_price": cents_to_str(self.unit_price_cents),
+            "quantity": self.quantity,
+            "line_total": cents_to_str(self.line_total_cents),
         }
 
 

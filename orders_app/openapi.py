@@ -2,13 +2,24 @@
 
 from shared_ui.openapi import document, error_responses, json_body, ok, paged
 
+MONEY = {"type": "string", "pattern": r"^\d+\.\d{2}$"}
+ORDER_LINE = {
+    "type": "object",
+    "required": ["inventory_id", "name", "unit_price", "quantity", "line_total"],
+    "properties": {
+        "inventory_id": {"type": "integer"},
+        "name": {"type": "string", "description": "the item's name when it was ordered"},
+        "unit_price": {**MONEY, "description": "the item's price when it was ordered"},
+        "quantity": {"type": "integer", "minimum": 1},
+        "line_total": {**MONEY, "description": "unit price x quantity"},
+    },
+}
 ORDER = {
     "type": "object",
     "required": [
         "id",
         "user_id",
-        "inventory_id",
-        "quantity",
+        "lines",
         "total_price",
         "status",
         "payment_url",
@@ -18,9 +29,10 @@ ORDER = {
     "properties": {
         "id": {"type": "integer"},
         "user_id": {"type": "integer"},
-        "inventory_id": {"type": "integer"},
-        "quantity": {"type": "integer", "minimum": 1},
-        "total_price": {"type": "string", "pattern": r"^\d+\.\d{2}$", "description": "unit price x quantity"},
+        "lines": {"type": "array", "minItems": 1, "maxItems": 50, "items": {"$ref": "#/components/schemas/OrderLine"}},
+        "inventory_id": {"type": "integer", "description": "a one-line order's item"},
+        "quantity": {"type": "integer", "minimum": 1, "description": "a one-line order's quantity"},
+        "total_price": {**MONEY, "description": "the sum of the lines' totals"},
         "status": {"enum": ["Pending", "Paid", "Cancelled"]},
         "payment_url": {"type": ["string", "null"], "description": "the open Checkout Session of a Pending order"},
         "created_at": {"type": "string", "format": "date-time"},
@@ -43,7 +55,7 @@ STOCK_ERRORS = (
 OPENAPI = document(
     "Shop orders API",
     "/orders/api",
-    schemas={"Order": ORDER, "NewOrder": NEW_ORDER, "Quantity": QUANTITY},
+    schemas={"Order": ORDER, "OrderLine": ORDER_LINE, "NewOrder": NEW_ORDER, "Quantity": QUANTITY},
     paths={
         "/orders": {
             "post": {

@@ -36,7 +36,7 @@ from orders_app.errors import (
     unavailable,
 )
 from orders_app.extensions import db
-from orders_app.models import ABANDONED, HELD, HIDDEN_HOLD_STATES, PENDING, REQUESTING, Order, utcnow
+from orders_app.models import ABANDONED, HELD, HIDDEN_HOLD_STATES, PENDING, REQUESTING, Order, OrderLine, utcnow
 from orders_app.store import SWEEPER
 from shared_ui.db import write_transaction
 
@@ -124,11 +124,6 @@ def place_order(user, inventory_id, quantity) -> Order:
     order = Order(
         user_id=user.id,
         user_login=user.login,
-        inventory_id=item.id,
-        item_name=item.name,
-        unit_price_cents=item.price_cents,
-        quantity=quantity,
-        total_cents=item.price_cents * quantity,
         currency=config["SHOP_CURRENCY"],
         status=PENDING,
         hold_state=REQUESTING,
@@ -136,6 +131,9 @@ def place_order(user, inventory_id, quantity) -> Order:
         hold_expires_at=pay_by + timedelta(minutes=config["ORDERS_HOLD_MARGIN_MINUTES"]),
         created_at=now,
         updated_at=now,
+    )
+    order.set_lines(
+        [OrderLine(inventory_id=item.id, item_name=item.name, unit_price_cents=item.price_cents, quantity=quantity)]
     )
     with write_transaction(db, keep_loaded=True):
         db.session.add(order)

@@ -4,7 +4,7 @@ webhooks signed as Stripe signs them, and reading an order back."""
 from datetime import timedelta
 
 from orders_app.extensions import db
-from orders_app.models import DatabaseIdentity, Order, StripeEvent, utcnow
+from orders_app.models import DatabaseIdentity, Order, OrderLine, StripeEvent, utcnow
 from tests.helpers import csrf_from, log_in
 from tests.orders_app.fake_stripe import FakeStripe, signed
 
@@ -40,14 +40,10 @@ def half_placed(app, item_id: int, hold_minutes: float) -> int:
         order = Order(
             user_id=1,
             user_login="alice",
-            inventory_id=item_id,
-            item_name="Widget",
-            unit_price_cents=10,
-            quantity=1,
-            total_cents=10,
             currency="usd",
             hold_expires_at=utcnow() + timedelta(minutes=hold_minutes),
         )
+        order.set_lines([OrderLine(inventory_id=item_id, item_name="Widget", unit_price_cents=10, quantity=1)])
         db.session.add(order)
         db.session.commit()
         return order.id

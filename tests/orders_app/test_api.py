@@ -4,6 +4,7 @@ import pytest
 
 ORDER_KEYS = {
     "id",
+    "lines",
     "user_id",
     "inventory_id",
     "quantity",
@@ -146,8 +147,7 @@ def test_the_openapi_document_describes_the_routes(client_anonymous):
     assert set(doc["components"]["schemas"]["Order"]["required"]) == {
         "id",
         "user_id",
-        "inventory_id",
-        "quantity",
+        "lines",
         "total_price",
         "status",
         "payment_url",

@@ -135,7 +135,8 @@ def test_killing_an_orders_and_an_inventory_instance_under_load_loses_no_order_a
     def orders() -> list[tuple]:
         return scaled.query(
             "orders",
-            "SELECT id, user_login, quantity, status, hold_state FROM orders WHERE inventory_id = :item",
+            "SELECT o.id, o.user_login, l.quantity, o.status, o.hold_state FROM orders o"
+            " JOIN order_lines l ON l.order_id = o.id WHERE l.inventory_id = :item",
             item=item,
         )
 
