@@ -22,6 +22,8 @@ def _order_error(error: OrderError):
         body["field"] = error.field
     if error.available is not None:
         body["available"] = error.available
+    if error.short is not None:
+        body["short"] = error.short
     return jsonify(error=body), error.status
 
 
@@ -29,7 +31,9 @@ def _order_error(error: OrderError):
 @login_required
 def create_order():
     body = json_body()
-    order = placing.place_order(current_user, _required(body, "inventory_id"), _required(body, "quantity"))
+    one_item = "lines" not in body
+    lines = [(_required(body, "inventory_id"), _required(body, "quantity"))] if one_item else body["lines"]
+    order = placing.place_order(current_user, lines)
     response = jsonify(order.to_api())
     response.headers["Location"] = url_for(".get_order", order_id=order.id)
     return response, 201
@@ -63,8 +67,11 @@ def get_order(order_id: int):
 def change_order(order_id: int):
     order = _order_or_404(order_id)
     errors.check_owner(order, current_user, ONLY_OWNER_CHANGES)
-    quantity = _required(json_body(), "quantity")
-    order = editing.change_quantity(order, quantity, store.actor_name(current_user))
+    body = json_body()
+    if "lines" in body:
+        order = editing.change_lines(order, body["lines"], store.actor_name(current_user))
+    else:  # a one-line order's quantity
+        order = editing.change_quantity(order, _required(body, "quantity"), store.actor_name(current_user))
     return jsonify(order.to_api())
 
 

@@ -36,6 +36,7 @@ class OrderError(Exception):
         code: str = "invalid_field",
         field: str | None = None,
         available: int | None = None,
+        short: list[dict] | None = None,
     ):
         message = str(message)  # a lazy translation becomes text in the language of this request
         super().__init__(message)
@@ -44,6 +45,8 @@ class OrderError(Exception):
         self.code = code
         self.field = field
         self.available = available
+        #: every short line of an order: [{"inventory_id", "available"}]
+        self.short = short
 
 
 class InjectedFault(BaseException):
@@ -87,6 +90,26 @@ def short_of_stock(available: int | None) -> OrderError:
     else:
         message = ngettext("only %(num)d left", "only %(num)d left", available)
     return OrderError(message, status=409, code="insufficient_stock", field="quantity", available=available)
+
+
+def short_lines(short: list[tuple[int, str, int | None]], *, one_line: bool = False) -> OrderError:
+    """Lines inventory cannot hold, each named with what is left: [(item id, name, available)].
+
+    A one-line order keeps the one-item wording ("only 2 left"); else "Lamp: only 2 left; Pin: …"."""
+    listed = [{"inventory_id": item_id, "available": available} for item_id, _name, available in short]
+    if one_line and len(short) == 1:
+        error = short_of_stock(short[0][2])
+        error.short = listed
+        return error
+    parts = []
+    for _item_id, name, available in short:
+        if available is None:
+            parts.append(_("%(item)s: not enough left in stock", item=name))
+        else:
+            parts.append(
+                ngettext("%(item)s: only %(num)d left", "%(item)s: only %(num)d left", max(available, 0), item=name)
+            )
+    return OrderError("; ".join(parts), status=409, code="insufficient_stock", field="lines", short=listed)
 
 
 def short_for_change(available: int | None, current: int) -> OrderError:

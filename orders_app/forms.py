@@ -20,6 +20,12 @@ class QuantityForm(FlaskForm):
     version = HiddenField()
 
 
+class LinesForm(FlaskForm):
+    """The edit of an order of several lines: the quantities come as `quantity-<item id>` fields."""
+
+    version = HiddenField()
+
+
 class ActionForm(FlaskForm):
     """A button that posts: only the CSRF token."""
 

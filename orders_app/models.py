@@ -135,6 +135,11 @@ class Order(db.Model):
         return sum(line.quantity for line in self.lines)
 
     @property
+    def line_quantities(self) -> dict[int, int]:
+        """{item id: quantity}: what inventory holds for this order."""
+        return {line.inventory_id: line.quantity for line in self.lines}
+
+    @property
     def one_line(self) -> "OrderLine | None":
         """The order's line when it has exactly one (the one-item views and API fields use it)."""
         return self.lines[0] if len(self.lines) == 1 else None
@@ -146,8 +151,11 @@ class Order(db.Model):
     @property
     def item_name(self) -> str:
         """The item's name (one line), else each line as "2 x Mug" joined by commas."""
-        if self.one_line:
-            return self.one_line.item_name
+        return self.one_line.item_name if self.one_line else self.summary
+
+    @property
+    def summary(self) -> str:
+        """Every line as "2 x Mug", joined by commas (history notes, the monitor)."""
         return ", ".join(f"{line.quantity} × {line.item_name}" for line in self.lines)
 
     @property

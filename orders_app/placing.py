@@ -32,6 +32,7 @@ from orders_app.errors import (
     InjectedFault,
     OrderError,
     no_longer_sold,
+    short_lines,
     short_of_stock,
     unavailable,
 )
@@ -70,6 +71,27 @@ def parse_inventory_id(value) -> int:
     if item_id is None or item_id < 1:
         raise OrderError(_("Choose an item to order."), field="inventory_id")
     return item_id
+
+
+def parse_lines(lines) -> list[tuple[int, int]]:
+    """[(item id, quantity)] from [{"inventory_id", "quantity"}] or (id, quantity) pairs: 1 to
+    ORDERS_MAX_LINES lines, one per item (an item named twice has its quantities added)."""
+    most = current_app.config["ORDERS_MAX_LINES"]
+    if not isinstance(lines, list | tuple) or not 1 <= len(lines) <= most:
+        raise OrderError(_("An order has from 1 to %(most)d lines.", most=most), field="lines")
+    summed: dict[int, int] = {}
+    for line in lines:
+        if isinstance(line, dict):
+            item_id, quantity = line.get("inventory_id"), line.get("quantity")
+        elif isinstance(line, list | tuple) and len(line) == 2:
+            item_id, quantity = line
+        else:
+            raise OrderError(_("Each line names an item and a quantity."), field="lines")
+        item_id = parse_inventory_id(item_id)
+        summed[item_id] = summed.get(item_id, 0) + parse_quantity(quantity)
+    for quantity in summed.values():
+        parse_quantity(quantity)  # the sum of an item named twice is a quantity too
+    return list(summed.items())
 
 
 def _whole_number(value) -> int | None:
@@ -114,10 +136,22 @@ def quote_for(item: Item, quantity) -> Quote:
 # ----- step 1: place -------------------------------------------------------------------------
 
 
-def place_order(user, inventory_id, quantity) -> Order:
-    """Write the order Pending, hold its stock at inventory, then mark it held (or undo it all)."""
-    item = read_item(inventory_id, when_down=NOTHING_RESERVED)
-    quantity = quote_for(item, quantity).quantity  # nothing written yet: the hold re-checks the stock
+def place_order(user, lines) -> Order:
+    """Place an order of `lines` ([{"inventory_id", "quantity"}] or (id, quantity) pairs): written
+    Pending, every line's stock held at inventory (all or none), then marked held; or nothing at all.
+
+    The use case the order form, the API and the cart all call; the order is returned held.
+    """
+    wanted = parse_lines(lines)
+    items = [read_item(item_id, when_down=NOTHING_RESERVED) for item_id, _ in wanted]
+    short = [
+        (item.id, item.name, item.quantity)
+        for item, (_, quantity) in zip(items, wanted, strict=True)
+        if quantity > item.quantity
+    ]
+    if short:  # nothing written yet: the hold re-checks the stock
+        raise short_lines(short, one_line=len(wanted) == 1)
+    names = {item.id: item.name for item in items}
     config = current_app.config
     now = utcnow()
     pay_by = now + timedelta(minutes=config["SHOP_PAYMENT_WINDOW_MINUTES"])
@@ -133,16 +167,21 @@ def place_order(user, inventory_id, quantity) -> Order:
         updated_at=now,
     )
     order.set_lines(
-        [OrderLine(inventory_id=item.id, item_name=item.name, unit_price_cents=item.price_cents, quantity=quantity)]
+        [
+            OrderLine(inventory_id=item.id, item_name=item.name, unit_price_cents=item.price_cents, quantity=quantity)
+            for item, (_, quantity) in zip(items, wanted, strict=True)
+        ]
     )
     with write_transaction(db, keep_loaded=True):
         db.session.add(order)
     order_id, key, expires_at = order.id, order.key, order.hold_expires_at  # as written: no reload
     try:
-        hold = current_inventory().hold(key, item.id, quantity, expires_at)
+        hold = current_inventory().hold(key, dict(wanted), expires_at)
     except InsufficientStock as error:
         store.forget(order_id)
-        raise short_of_stock(error.available) from None
+        short = error.short or {wanted[0][0]: error.available}
+        named = [(item_id, names.get(item_id, str(item_id)), left) for item_id, left in short.items()]
+        raise short_lines(named, one_line=len(wanted) == 1) from None
     except ItemArchived:
         store.forget(order_id)
         raise no_longer_sold() from None
@@ -157,7 +196,7 @@ def place_order(user, inventory_id, quantity) -> Order:
         raise unavailable() from None
     except HoldConflict:
         hold = None  # the key is taken by another item or quantity
-    if hold is None or not hold.is_for(item.id, quantity):
+    if hold is None or not hold.is_for(dict(wanted)):
         # Not this order's hold (a key left from an orders database that was reset): keep off it.
         current_app.logger.error("inventory holds %s for another order: %s", key, hold)
         store.forget(order_id)
@@ -193,7 +232,7 @@ def mark_held(order_id: int, actor: str) -> bool:
         if order.hold_state == REQUESTING:
             order.hold_state = HELD
             order.updated_at = utcnow()
-            note = f"{order.quantity} × {order.item_name}; stock held"
+            note = f"{order.summary}; stock held"
             if actor == SWEEPER:
                 note += " (the sweeper finished placing it)"
             store.record(order, actor, "placed", None, PENDING, note)
@@ -239,7 +278,7 @@ def finish_requesting(order_id: int) -> str:
         hold = current_inventory().get_hold(order.key)
     except InventoryUnavailable:
         return "skipped"
-    if hold is not None and hold.is_for(order.inventory_id, order.quantity):
+    if hold is not None and hold.is_for(order.line_quantities):
         return "placed" if mark_held(order_id, SWEEPER) else "skipped"
     if hold is not None and hold.state == HOLD_HELD:
         store.forget(order_id)  # inventory holds something else under this key: not ours to release

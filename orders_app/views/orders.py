@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from orders_app import cancelling, checkout, editing, errors, placing, store
 from orders_app.errors import ONLY_OWNER_CHANGES, ONLY_OWNER_PAYS, OrderError
-from orders_app.forms import ActionForm, OrderForm, QuantityForm, RefundForm
+from orders_app.forms import ActionForm, LinesForm, OrderForm, QuantityForm, RefundForm
 from orders_app.models import STATUSES, Order
 from shared_ui.pages import hx_redirect, render_page
 from shared_ui.requests_kind import wants_fragment
@@ -65,7 +65,7 @@ def create():
     status = 422
     if form.validate_on_submit():
         try:
-            order = placing.place_order(current_user, form.inventory_id.data, form.quantity.data)
+            order = placing.place_order(current_user, [(form.inventory_id.data, form.quantity.data)])
         except OrderError as error:
             status = error.status
             form.quantity.errors.append(error.message)
@@ -126,6 +126,8 @@ def pay(order_id: int):
 @login_required
 def edit(order_id: int):
     order = _own_order_or_403(order_id, ONLY_OWNER_CHANGES)
+    if order.one_line is None:
+        return _edit_lines(order)
     if request.method == "GET":
         form = QuantityForm(formdata=None, quantity=str(order.quantity), version=str(order.version))
         return _order_page(order, quantity_form=form)
@@ -141,6 +143,24 @@ def edit(order_id: int):
     total = _money(order.total_cents)
     changed = _("Quantity changed to %(quantity)d; the total is now %(total)s.", quantity=order.quantity, total=total)
     return _done(order, changed)
+
+
+def _edit_lines(order: Order):
+    """An order of several lines: a quantity field per line (0 removes it), saved all or none."""
+    if request.method == "GET":
+        return _order_page(order, lines_form=LinesForm(formdata=None, version=str(order.version)))
+    form = LinesForm()
+    if not form.validate_on_submit():
+        return _order_page(order, lines_form=form, status=400)
+    wanted = [(line.inventory_id, request.form.get(f"quantity-{line.inventory_id}", "")) for line in order.lines]
+    try:
+        order = editing.change_lines(order, wanted, store.actor_name(current_user), _version(form))
+    except OrderError as error:
+        shown_elsewhere = None if order.can_change() else error.message
+        return _order_page(
+            order, lines_form=form, lines_error=error.message, error=shown_elsewhere, status=error.status
+        )
+    return _done(order, _("The order is changed; the total is now %(total)s.", total=_money(order.total_cents)))
 
 
 @bp.route("/<int:order_id>/cancel", methods=["GET", "POST"])
@@ -172,7 +192,17 @@ def _own_order_or_403(order_id: int, rule) -> Order:
     return order
 
 
-def _order_page(order: Order, *, quantity_form=None, error=None, notice=None, status=200, payment_cancelled=False):
+def _order_page(
+    order: Order,
+    *,
+    quantity_form=None,
+    lines_form=None,
+    lines_error=None,
+    error=None,
+    notice=None,
+    status=200,
+    payment_cancelled=False,
+):
     """The order page, or its detail region for htmx (errors then answer 200 so htmx swaps them)."""
     if wants_fragment():
         status = 200
@@ -181,6 +211,8 @@ def _order_page(order: Order, *, quantity_form=None, error=None, notice=None, st
         "order_detail",
         order=order,
         quantity_form=quantity_form,
+        lines_form=lines_form,
+        lines_error=lines_error,
         action_form=ActionForm(),
         refund_form=RefundForm(),
         payment_events=store.events_of(order.id),
@@ -198,7 +230,7 @@ def _done(order: Order, message: str):
     return redirect(url_for(".show", order_id=order.id), code=303)
 
 
-def _version(form: QuantityForm) -> int | None:
+def _version(form) -> int | None:
     value = (form.version.data or "").strip()
     return int(value) if value.isdigit() else None
 

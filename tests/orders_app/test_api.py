@@ -68,6 +68,7 @@ def test_insufficient_stock_says_how_many_are_available(client_anonymous, bearer
         "message": "only 10 left",
         "field": "quantity",
         "available": 10,
+        "short": [{"inventory_id": widget, "available": 10}],
     }
 
 

@@ -311,7 +311,7 @@ def test_a_payment_whose_stock_is_gone_is_refunded_and_the_order_cancelled(app, 
     order_id = place(alice, lamp, 2)
     pay(alice, order_id)
     inventory.release(f"order-{order_id}")
-    inventory.hold("someone-else", lamp, 10, utcnow() + timedelta(hours=1))  # and the stock sold out meanwhile
+    inventory.hold("someone-else", {lamp: 10}, utcnow() + timedelta(hours=1))  # and the stock sold out meanwhile
     deliver(app, stripe_fake.pay(session_of(app, order_id)))
     order = fresh(app, order_id)
     assert (order.status, order.hold_state, order.refund_state) == (CANCELLED, RELEASED, "done")

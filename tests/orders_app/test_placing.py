@@ -90,7 +90,7 @@ def test_losing_the_race_for_the_last_units_deletes_the_order(app, alice, invent
     def someone_else_buys(method, args):
         if method == "hold":
             inventory.before_call = None
-            inventory.hold("order-other", widget, 9, __import__("datetime").datetime(2030, 1, 1))
+            inventory.hold("order-other", {widget: 9}, __import__("datetime").datetime(2030, 1, 1))
 
     inventory.before_call = someone_else_buys
     response = post_form(alice, "/orders/", {"inventory_id": widget, "quantity": 3})
@@ -192,7 +192,7 @@ def test_order_ids_are_never_reused_after_a_failed_order(app, alice, inventory, 
 def test_a_hold_left_under_the_same_key_by_another_order_is_not_taken_over(app, alice, inventory, widget):
     from datetime import datetime
 
-    inventory.hold("order-1", widget, 5, datetime(2030, 1, 1))  # from an orders database since reset
+    inventory.hold("order-1", {widget: 5}, datetime(2030, 1, 1))  # from an orders database since reset
     response = post_form(alice, "/orders/", {"inventory_id": widget, "quantity": 2})
     assert response.status_code == 503
     assert order_count(app) == 0 and inventory.held() == {"order-1": 5}
