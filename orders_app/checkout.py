@@ -78,6 +78,7 @@ def start_checkout(order: Order, actor: str) -> str:
     if order.stripe_session_id and order.checkout_state in (SESSION_OPEN, SESSION_CLOSING):
         close_session(order_id, actor, "pay")  # the old link is past its deadline (or was paid)
     _check_minimum(order)
+    _check_renewable(order, now)
     with write_transaction(db):
         order = store.locked(order_id)
         _check_payable(order)
@@ -118,6 +119,19 @@ def start_checkout(order: Order, actor: str) -> str:
 def _check_payable(order: Order) -> None:
     """The guard the Pay button asks (states.why_not_pay), as the error the customer reads."""
     refused(order, states.why_not_pay(order), nothing_to_pay=True)
+
+
+def renewal_deadline(order: Order):
+    """After this no new Checkout Session renews the order's hold: created_at + 2 x the payment window."""
+    return order.created_at + 2 * timedelta(minutes=current_app.config["SHOP_PAYMENT_WINDOW_MINUTES"])
+
+
+def _check_renewable(order: Order, now) -> None:
+    """Holding is bounded (DESIGN step 4): an order too old for a new link is never paid; the sweeper
+    cancels it."""
+    if now >= renewal_deadline(order):
+        message = _("This order was placed too long ago to be paid now; please order again.")
+        raise OrderError(message, status=409, code="payment_window_over")
 
 
 def _check_minimum(order: Order) -> None:

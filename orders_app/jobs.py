@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_
+from sqlalchemy import and_, or_
 
 from orders_app import store
 from orders_app.cancelling import cancel_order
@@ -75,7 +75,12 @@ def sweep(now: datetime | None = None, stale_seconds: int | None = None, batch: 
         done["released" if release_hold(order_id) else "skipped"] += 1
     # A boleto in hand keeps its order until Stripe says it settled or lapsed (reconcile_payments).
     not_awaiting = or_(Order.checkout_state.is_(None), Order.checkout_state != SESSION_PROCESSING)
-    overdue = (Order.status == PENDING, Order.hold_state == HELD, Order.hold_expires_at <= now, not_awaiting)
+    # Holding is bounded: past twice the payment window no new link renews the hold (checkout.py),
+    # so an order that old without a live link is cancelled, whatever its hold's expiry says.
+    too_old = Order.created_at <= now - 2 * timedelta(minutes=current_app.config["SHOP_PAYMENT_WINDOW_MINUTES"])
+    no_live_link = or_(Order.pay_by.is_(None), Order.pay_by <= now)
+    past_deadline = or_(Order.hold_expires_at <= now, and_(too_old, no_live_link))
+    overdue = (Order.status == PENDING, Order.hold_state == HELD, past_deadline, not_awaiting)
     for order_id in store.ids(*overdue, batch=batch):
         try:
             cancel_order(db.session.get(Order, order_id), SWEEPER, "Not paid in time: the hold expired")

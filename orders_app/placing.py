@@ -13,6 +13,8 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import func, select
 
 from orders_app import store
 from orders_app.clients.inventory import (
@@ -143,6 +145,7 @@ def place_order(user, lines) -> Order:
     The use case the order form, the API and the cart all call; the order is returned held.
     """
     wanted = parse_lines(lines)
+    _check_pending_limit(user)  # before anything is asked of inventory
     items = [read_item(item_id, when_down=NOTHING_RESERVED) for item_id, _ in wanted]
     short = [
         (item.id, item.name, item.quantity)
@@ -173,6 +176,7 @@ def place_order(user, lines) -> Order:
         ]
     )
     with write_transaction(db, keep_loaded=True):
+        _check_pending_limit(user)  # again under the write lock: two places at once count each other
         db.session.add(order)
     order_id, key, expires_at = order.id, order.key, order.hold_expires_at  # as written: no reload
     try:
@@ -206,6 +210,23 @@ def place_order(user, lines) -> Order:
         _release_quietly(key)  # the sweeper gave up on this row already
         raise unavailable()
     return db.session.get(Order, order_id)
+
+
+def _check_pending_limit(user) -> None:
+    """At most SHOP_MAX_PENDING_ORDERS Pending orders per customer, so no one keeps stock from everyone."""
+    most = current_app.config["SHOP_MAX_PENDING_ORDERS"]
+    pending = db.session.scalar(
+        select(func.count())
+        .select_from(Order)
+        .where(Order.user_id == user.id, Order.status == PENDING, Order.hold_state != ABANDONED)
+    )
+    if pending >= most:
+        message = ngettext(
+            "You have %(num)d pending order: pay or cancel it before placing another.",
+            "You have %(num)d pending orders: pay or cancel one before placing another.",
+            pending,
+        )
+        raise OrderError(message, status=409, code="too_many_pending")
 
 
 def fault_point(name: str) -> None:
