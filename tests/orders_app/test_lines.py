@@ -224,3 +224,23 @@ def test_the_order_page_edits_each_line_without_javascript(app, alice, bearer, c
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and 'id="lines-error"' in html and "Lamp: only 2 left" in html
     assert fresh(app, order_id).line_quantities == {shelf["mug"]: 3, shelf["lamp"]: 1}
+
+
+def test_the_openapi_document_describes_orders_of_lines_and_short_lines(client_anonymous, bearer, shelf):
+    import jsonschema_rs  # schemathesis' own validator
+
+    doc = client_anonymous.get("/orders/api/openapi.json").json
+
+    def valid(name: str, value) -> bool:
+        schema = {"$ref": f"#/components/schemas/{name}", "components": doc["components"]}
+        return jsonschema_rs.Draft202012Validator(schema).is_valid(value)
+
+    assert valid("NewOrder", {"lines": three_lines(shelf)}) and valid("NewOrder", {"inventory_id": 1, "quantity": 2})
+    assert not valid("NewOrder", {"lines": []})
+    assert valid("Change", {"lines": [{"inventory_id": 1, "quantity": 1}]}) and valid("Change", {"quantity": 3})
+    order = api_place(client_anonymous, bearer, three_lines(shelf)).json
+    assert valid("Order", order)
+    short = api_place(client_anonymous, bearer, [{"inventory_id": shelf["lamp"], "quantity": 9}])
+    assert short.status_code == 409 and valid("StockConflict", short.json)
+    post = doc["paths"]["/orders"]["post"]
+    assert post["responses"]["409"]["content"]["application/json"]["schema"]["$ref"].endswith("/StockConflict")
