@@ -88,3 +88,20 @@ def test_tests_import_helper_modules_not_other_tests(folder):
         if module.startswith("tests.") and module.rsplit(".", 1)[-1].startswith(("test_", "conftest"))
     ]
     assert reached == []
+
+
+def test_an_orders_status_is_assigned_only_by_the_transition_function():
+    """orders_app/store.py's transition() moves a status by the table in states.py; nothing else does."""
+    assigned = []
+    for path in sorted((ROOT / "orders_app").rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            for target in targets:
+                if isinstance(target, ast.Attribute) and target.attr == "status":
+                    owner = target.value.id if isinstance(target.value, ast.Name) else ""
+                    if owner == "order":
+                        assigned.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert [place for place in assigned if not place.startswith("orders_app/store.py")] == []
+    assert assigned, "the check found not even transition() itself"
