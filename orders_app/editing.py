@@ -54,7 +54,7 @@ def change_lines(order: Order, lines, actor: str, expected_version: int | None =
         order.hold_state = ADJUSTING  # the claim: cancels and other edits wait for this one
         order.updated_at = utcnow()
     try:
-        hold = current_inventory().change_hold(key, lines=wanted)
+        hold = current_inventory().change_hold(key, lines=wanted, held_lines=len(old))
     except InsufficientStock as error:
         store.set_hold_state(order_id, ADJUSTING, HELD)
         if len(old) == 1:

@@ -134,12 +134,18 @@ class InventoryClient:
         self._raise_for_stock(response, missing=ItemNotFound)
         return _hold(self._json(response, 200, 201))
 
-    def change_hold(self, key: str, *, lines: Lines | None = None, expires_at: datetime | None = None) -> Hold:
+    def change_hold(
+        self, key: str, *, lines: Lines | None = None, expires_at: datetime | None = None, held_lines: int = 1
+    ) -> Hold:
         """Set the hold's lines (the new set, absolute; more stock only if it is free, all or none)
-        and/or its expiry."""
+        and/or its expiry. `held_lines`: how many lines the hold has now (a one-line hold that stays
+        one line is changed by its quantity, which every inventory understands)."""
         body = {}
-        if lines is not None:
-            body |= _lines_body(lines)
+        if lines is not None and len(lines) == 1 and held_lines == 1:
+            [quantity] = lines.values()
+            body["quantity"] = int(quantity)
+        elif lines is not None:
+            body["lines"] = [{"item_id": int(i), "quantity": int(q)} for i, q in sorted(lines.items())]
         if expires_at is not None:
             body["expires_at"] = rfc3339(expires_at)
         response = self._call("PATCH", f"/inventory/internal/reservations/{key}", json=body)
@@ -249,13 +255,12 @@ def _whole(value) -> bool:
 
 
 def _lines_body(lines: Lines) -> dict:
-    """The lines as DESIGN's contract has them; a one-line hold also names its item and quantity, which
-    an inventory of the one-item contract reads (it ignores `lines`), so both understand it."""
-    body: dict = {"lines": [{"item_id": int(i), "quantity": int(q)} for i, q in sorted(lines.items())]}
+    """The lines as DESIGN's contract has them; one line in the one-item form (`item_id`, `quantity`),
+    which inventory takes before and after it learnt lines (it refuses both forms at once)."""
     if len(lines) == 1:
         [(item_id, quantity)] = lines.items()
-        body |= {"item_id": int(item_id), "quantity": int(quantity)}
-    return body
+        return {"item_id": int(item_id), "quantity": int(quantity)}
+    return {"lines": [{"item_id": int(i), "quantity": int(q)} for i, q in sorted(lines.items())]}
 
 
 def _hold(body: dict) -> Hold:

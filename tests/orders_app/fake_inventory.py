@@ -82,7 +82,7 @@ class FakeInventory:
             self.holds[key] = Hold(key, tuple(sorted(lines.items())), HOLD_HELD, rfc3339(expires_at))
             return self.holds[key]
 
-    def change_hold(self, key, *, lines=None, expires_at=None) -> Hold:
+    def change_hold(self, key, *, lines=None, expires_at=None, held_lines=1) -> Hold:
         with self._call("change_hold", key, lines):
             hold = self._hold(key)
             if hold.state != HOLD_HELD:

@@ -88,14 +88,8 @@ def test_hold_sends_the_contract_body_with_the_service_token(app, client, stand_
     hold = client.hold("order-1", {7: 3}, datetime(2030, 1, 1, 0, 35, 0, 123))
     assert (hold.key, hold.quantity, hold.state) == ("order-1", 3, "held")
     *_, headers, body = stand_in.seen[-1]
-    # DESIGN's lines, and for a one-line hold the one-item fields an inventory of the old contract reads
-    assert body == {
-        "key": "order-1",
-        "lines": [{"item_id": 7, "quantity": 3}],
-        "item_id": 7,
-        "quantity": 3,
-        "expires_at": "2030-01-01T00:35:00Z",
-    }
+    # one line in the one-item form, which inventory takes before and after it learnt lines
+    assert body == {"key": "order-1", "item_id": 7, "quantity": 3, "expires_at": "2030-01-01T00:35:00Z"}
     assert hold.lines == ((7, 3),)
     assert headers["X-Service-Token"] == app.config["SHOP_SERVICE_TOKEN"]
 
@@ -108,6 +102,11 @@ def test_a_hold_of_several_lines_and_the_short_ones(client, stand_in):
     assert hold.lines == ((7, 2), (9, 1)) and hold.is_for({9: 1, 7: 2}) and hold.quantity == 3
     *_, body = stand_in.seen[-1]
     assert body["lines"] == [{"item_id": 7, "quantity": 2}, {"item_id": 9, "quantity": 1}] and "item_id" not in body
+    stand_in.answer("PATCH", "/inventory/internal/reservations/order-2", (200, held))
+    stand_in.answer("PATCH", "/inventory/internal/reservations/order-1", (200, HOLD))
+    client.change_hold("order-2", lines={7: 2}, held_lines=2)  # two lines become one: the lines form
+    client.change_hold("order-1", lines={7: 5})  # one line stays one: its quantity
+    assert [seen[-1] for seen in stand_in.seen[-2:]] == [{"lines": [{"item_id": 7, "quantity": 2}]}, {"quantity": 5}]
     short = {
         "code": "insufficient_stock",
         "message": "short",
