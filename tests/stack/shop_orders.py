@@ -217,3 +217,9 @@ def api_customers(stack, count: int) -> list[str]:
 
     with ThreadPoolExecutor(8) as pool:
         return list(pool.map(one, range(count)))
+
+
+def api_customer(stack) -> tuple[ShopClient, str]:
+    client = ShopClient(stack.base_url)
+    client.register()
+    return client, client.api_token(client.login_name)

@@ -54,4 +54,3 @@ def test_a_new_database_beside_the_same_stripe_pays_its_order_1_and_ignores_the_
     wait_until(lambda: status_of(shop, new_order) == "Paid")
     [(flagged,)] = shop.query("orders", "SELECT needs_attention FROM orders WHERE id = 1")
     assert not flagged
-
