@@ -49,7 +49,7 @@ assets: install
 BABEL_KEYWORDS := -k _l -k lazy_gettext
 translations: install  ## extract every message, merge them into translations/*/messages.po, compile
 	$(BIN)/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output --no-wrap \
-	  --ignore-dirs=".* _* node_modules build var bench tests" -o translations/messages.pot .
+	  --ignore-dirs=".* _* node_modules build var bench tests stacktools" -o translations/messages.pot .
 	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --ignore-obsolete --no-wrap --no-fuzzy-matching
 	$(BIN)/pybabel compile -d translations
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import requests
 
 from shared_ui.assets import BUILD_DIR
-from tests.shop_stack import ADMIN_LOGIN, ADMIN_PASSWORD
+from stacktools.stack import ADMIN_LOGIN, ADMIN_PASSWORD
 
 # What a browser sends; nginx compresses pages and text assets for it.
 BROWSER = {"Accept-Encoding": "gzip", "Accept": "text/html,*/*"}

@@ -8,7 +8,7 @@ import os
 import resource
 from pathlib import Path
 
-from bench.memory import group_members
+from stacktools.processes import group_members
 
 TICKS = os.sysconf("SC_CLK_TCK")
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench import cases as shop_cases
 from bench import cpu, run, stacks, wrk
-from bench.memory import followers, group_members
+from stacktools.processes import followers, group_members
 
 APP_NAMES = ("inventory", "users", "orders")
 WORKER_CASES = ("hello_direct", "hello_nginx", "catalog_rendered", "order_create", "webhook")

@@ -1,13 +1,13 @@
-"""orders JSON API (DESIGN "JSON API"): the same rules as the pages, through ordering.py."""
+"""orders JSON API (DESIGN "JSON API"): the same use cases as the pages."""
 
 from flask import Blueprint, abort, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from orders_app import checkout, ordering
+from orders_app import cancelling, checkout, editing, errors, placing, store
+from orders_app.errors import ONLY_OWNER_CHANGES, ONLY_OWNER_PAYS, OrderError
 from orders_app.models import STATUSES, Order
 from orders_app.openapi import OPENAPI
-from orders_app.ordering import ONLY_OWNER_CHANGES, ONLY_OWNER_PAYS, OrderError
 from shared_ui.api import ApiError, json_body, page_args, page_of
 from shared_ui.extensions import csrf
 
@@ -22,6 +22,8 @@ def _order_error(error: OrderError):
         body["field"] = error.field
     if error.available is not None:
         body["available"] = error.available
+    if error.short is not None:
+        body["short"] = error.short
     return jsonify(error=body), error.status
 
 
@@ -29,7 +31,9 @@ def _order_error(error: OrderError):
 @login_required
 def create_order():
     body = json_body()
-    order = ordering.place_order(current_user, _required(body, "inventory_id"), _required(body, "quantity"))
+    one_item = "lines" not in body
+    lines = [(_required(body, "inventory_id"), _required(body, "quantity"))] if one_item else body["lines"]
+    order = placing.place_order(current_user, lines)
     response = jsonify(order.to_api())
     response.headers["Location"] = url_for(".get_order", order_id=order.id)
     return response, 201
@@ -46,7 +50,7 @@ def list_orders():
     everyone = request.args.get("all") in ("1", "true")
     if everyone and not current_user.is_admin:
         raise ApiError(403, "forbidden", _("Only administrators may list every order."))
-    orders, total = ordering.list_orders(
+    orders, total = store.list_orders(
         user_id=None if everyone else current_user.id, status=status, page=page, per_page=per_page
     )
     return jsonify(page_of([o.to_api() for o in orders], page, per_page, total))
@@ -62,9 +66,12 @@ def get_order(order_id: int):
 @login_required
 def change_order(order_id: int):
     order = _order_or_404(order_id)
-    ordering.check_owner(order, current_user, ONLY_OWNER_CHANGES)
-    quantity = _required(json_body(), "quantity")
-    order = ordering.change_quantity(order, quantity, ordering.actor_name(current_user))
+    errors.check_owner(order, current_user, ONLY_OWNER_CHANGES)
+    body = json_body()
+    if "lines" in body:
+        order = editing.change_lines(order, body["lines"], store.actor_name(current_user))
+    else:  # a one-line order's quantity
+        order = editing.change_quantity(order, _required(body, "quantity"), store.actor_name(current_user))
     return jsonify(order.to_api())
 
 
@@ -72,7 +79,7 @@ def change_order(order_id: int):
 @login_required
 def cancel_order(order_id: int):
     order = _order_or_404(order_id)
-    order = ordering.cancel_order(order, ordering.actor_name(current_user), "Cancelled through the API")
+    order = cancelling.cancel_order(order, store.actor_name(current_user), "Cancelled through the API")
     return jsonify(order.to_api())
 
 
@@ -81,8 +88,8 @@ def cancel_order(order_id: int):
 def checkout_order(order_id: int):
     """The order's Stripe Checkout URL (the same as the order page's Pay)."""
     order = _order_or_404(order_id)
-    ordering.check_owner(order, current_user, ONLY_OWNER_PAYS)
-    return jsonify(url=checkout.start_checkout(order, ordering.actor_name(current_user)))
+    errors.check_owner(order, current_user, ONLY_OWNER_PAYS)
+    return jsonify(url=checkout.start_checkout(order, store.actor_name(current_user)))
 
 
 @bp.get("/openapi.json")
@@ -91,7 +98,7 @@ def openapi():
 
 
 def _order_or_404(order_id: int) -> Order:
-    return ordering.order_for(current_user, order_id) or abort(404)
+    return store.order_for(current_user, order_id) or abort(404)
 
 
 def _required(body: dict, name: str):

@@ -18,9 +18,8 @@ from datetime import UTC, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
-from orders_app import payments
+from orders_app import states, store
 from orders_app.clients.inventory import (
     HOLD_HELD,
     HoldConflict,
@@ -31,9 +30,17 @@ from orders_app.clients.inventory import (
     current_inventory,
 )
 from orders_app.clients.stripe_client import PaymentRefused, PaymentsUnavailable, SessionNotOpen, current_stripe
+from orders_app.errors import (
+    BOLETO_PENDING,
+    PAYMENT_IN_REVIEW,
+    PAYMENTS_DOWN,
+    OrderError,
+    not_pending,
+    payments_unavailable,
+    refused,
+)
 from orders_app.extensions import db
 from orders_app.models import (
-    HELD,
     PAID,
     PENDING,
     SESSION_CLOSING,
@@ -44,7 +51,8 @@ from orders_app.models import (
     Order,
     utcnow,
 )
-from orders_app.ordering import BUSY, OrderError, _locked, _record, cancel_order, not_pending, status_word
+from orders_app.settling import cancel_and_release
+from orders_app.webhooks import apply_from_stripe
 from shared_ui.db import write_transaction
 from shared_ui.money import format_money
 
@@ -55,15 +63,6 @@ MINIMUM_CHARGE = {"usd": 50, "eur": 50, "brl": 50}
 STRIPE_MIN_EXPIRY = timedelta(minutes=30, seconds=30)
 #: a link that closes sooner than this is not handed out any more: a new one is made
 LINK_SLACK = timedelta(seconds=60)
-
-# Messages people read, in the language of the request that shows them (lazy).
-PAYMENTS_DOWN = _l("the payment service is not answering; nothing was charged. Please try again in a moment.")
-PAYMENTS_DOWN_UNCHANGED = _l("the payment service is not answering; nothing was changed. Please try again in a moment.")
-BOLETO_PENDING = _l(
-    "A boleto was issued for this order: it cannot be changed or cancelled until it is paid or its due date passes."
-)
-PAYMENT_IN_REVIEW = _l("A payment for this order is being checked by the shop; it cannot be changed or paid again now.")
-
 
 # ----- Pay ------------------------------------------------------------------------------------
 
@@ -79,8 +78,9 @@ def start_checkout(order: Order, actor: str) -> str:
     if order.stripe_session_id and order.checkout_state in (SESSION_OPEN, SESSION_CLOSING):
         close_session(order_id, actor, "pay")  # the old link is past its deadline (or was paid)
     _check_minimum(order)
+    _check_renewable(order, now)
     with write_transaction(db):
-        order = _locked(order_id)
+        order = store.locked(order_id)
         _check_payable(order)
         url = order.payment_url(utcnow() + LINK_SLACK)
         if url:
@@ -101,14 +101,14 @@ def start_checkout(order: Order, actor: str) -> str:
     except PaymentsUnavailable:
         raise OrderError(PAYMENTS_DOWN, status=503, code="payments_unavailable") from None
     with write_transaction(db):
-        order = _locked(order_id)
+        order = store.locked(order_id)
         if order.status == PENDING and order.version == version and order.stripe_session_id in (None, session.id):
             if order.stripe_session_id is None:
                 order.stripe_session_id = session.id
                 order.stripe_session_url = session.url
                 order.checkout_state = SESSION_OPEN
                 order.updated_at = utcnow()
-                _record(order, actor, "payment_link", None, None, f"Payment page opened; pay by {_when(pay_by)}")
+                store.record(order, actor, "payment_link", None, None, f"Payment page opened; pay by {_when(pay_by)}")
             return order.stripe_session_url
     # The order changed while Stripe was asked (an edit, a cancel): this link must not be used.
     _expire_quietly(session.id)
@@ -117,15 +117,21 @@ def start_checkout(order: Order, actor: str) -> str:
 
 
 def _check_payable(order: Order) -> None:
-    if order.status != PENDING:
-        message = _("This order is %(status)s; there is nothing to pay.", status=status_word(order))
-        raise OrderError(message, status=409, code="not_pending")
-    if order.checkout_state == SESSION_PROCESSING:
-        raise OrderError(BOLETO_PENDING, status=409, code="awaiting_payment")
-    if order.checkout_state == SESSION_COMPLETE:
-        raise OrderError(PAYMENT_IN_REVIEW, status=409, code="payment_in_review")
-    if order.hold_state != HELD:
-        raise OrderError(BUSY, status=409, code="conflict")
+    """The guard the Pay button asks (states.why_not_pay), as the error the customer reads."""
+    refused(order, states.why_not_pay(order), nothing_to_pay=True)
+
+
+def renewal_deadline(order: Order):
+    """After this no new Checkout Session renews the order's hold: created_at + 2 x the payment window."""
+    return order.created_at + 2 * timedelta(minutes=current_app.config["SHOP_PAYMENT_WINDOW_MINUTES"])
+
+
+def _check_renewable(order: Order, now) -> None:
+    """Holding is bounded (DESIGN step 4): an order too old for a new link is never paid; the sweeper
+    cancels it."""
+    if now >= renewal_deadline(order):
+        message = _("This order was placed too long ago to be paid now; please order again.")
+        raise OrderError(message, status=409, code="payment_window_over")
 
 
 def _check_minimum(order: Order) -> None:
@@ -168,6 +174,7 @@ def session_params(order: Order) -> dict:
         "order_id": str(order.id),
         "order_version": str(order.version),
         "shop_instance": config["SHOP_INSTANCE_ID"],
+        "shop_database": store.database_id(),
     }
     return {
         "mode": "payment",
@@ -175,15 +182,22 @@ def session_params(order: Order) -> dict:
             {
                 "price_data": {
                     "currency": order.currency,
-                    "unit_amount": order.unit_price_cents,
-                    "product_data": {"name": order.item_name},
+                    "unit_amount": line.unit_price_cents,
+                    "product_data": {"name": line.item_name},
                 },
-                "quantity": order.quantity,
+                "quantity": line.quantity,
             }
+            for line in order.lines
         ],
         "client_reference_id": str(order.id),
         "metadata": metadata,
-        "payment_intent_data": {"metadata": {"order_id": str(order.id), "shop_instance": config["SHOP_INSTANCE_ID"]}},
+        "payment_intent_data": {
+            "metadata": {
+                "order_id": str(order.id),
+                "shop_instance": config["SHOP_INSTANCE_ID"],
+                "shop_database": store.database_id(),
+            }
+        },
         "payment_method_types": methods,
         "success_url": f"{public}/orders/checkout/success?session_id={{CHECKOUT_SESSION_ID}}",
         "cancel_url": f"{public}/orders/{order.id}?payment=cancelled",
@@ -192,7 +206,8 @@ def session_params(order: Order) -> dict:
 
 
 def idempotency_key(order: Order) -> str:
-    return f"{current_app.config['SHOP_INSTANCE_ID']}:order:{order.id}:v{order.version}"
+    """`{SHOP_INSTANCE_ID}:{orders database id}:order:{id}:v{version}` (DESIGN "Stock and payment", step 2)."""
+    return store.shop_key("order", order.id, f"v{order.version}")
 
 
 def _move_hold(order_id: int, hold_until) -> None:
@@ -210,14 +225,14 @@ def _move_hold(order_id: int, hold_until) -> None:
         hold = None
     if hold is None or hold.state != HOLD_HELD:
         # The hold lapsed at inventory before anyone paid: the order can no longer be paid.
-        cancel_order(order, "inventory", "The stock hold lapsed before the order was paid")
+        cancel_and_release(order_id, "inventory", "The stock hold lapsed before the order was paid")
         raise OrderError(
             _("The stock held for this order was released, so the order was cancelled; please order again."),
             status=409,
             code="not_pending",
         )
     with write_transaction(db):
-        order = _locked(order_id)
+        order = store.locked(order_id)
         if order.hold_expires_at < hold_until:
             order.hold_expires_at = hold_until
 
@@ -253,7 +268,7 @@ def close_session(order_id: int, actor: str, purpose: str) -> None:
         return
     session_id = order.stripe_session_id
     with write_transaction(db):
-        order = _locked(order_id)
+        order = store.locked(order_id)
         if order.stripe_session_id != session_id or order.checkout_state not in (SESSION_OPEN, SESSION_CLOSING):
             return
         order.checkout_state = SESSION_CLOSING  # from now on an `expired` event is the shop's own doing
@@ -264,22 +279,22 @@ def close_session(order_id: int, actor: str, purpose: str) -> None:
         _closed_already(order_id, actor)
         return
     except PaymentsUnavailable:
-        raise OrderError(PAYMENTS_DOWN_UNCHANGED, status=503, code="payments_unavailable") from None
+        raise payments_unavailable() from None
     with write_transaction(db):
-        order = _locked(order_id)
+        order = store.locked(order_id)
         if order.stripe_session_id == session_id and order.checkout_state in (SESSION_CLOSING, SESSION_OPEN):
             order.checkout_state = SESSION_EXPIRED
             order.stripe_session_url = None
             order.updated_at = utcnow()
-            _record(order, actor, "payment_link_closed", None, None, f"before the {_purpose_word(purpose)}")
+            store.record(order, actor, "payment_link_closed", None, None, f"before the {_purpose_word(purpose)}")
 
 
 def _closed_already(order_id: int, actor: str) -> None:
     """Stripe would not expire the session: it is complete (apply the payment) or expired already."""
     try:
-        payments.apply_from_stripe(order_id, actor, "checked before a change")
+        apply_from_stripe(order_id, actor, "checked before a change")
     except PaymentsUnavailable:
-        raise OrderError(PAYMENTS_DOWN_UNCHANGED, status=503, code="payments_unavailable") from None
+        raise payments_unavailable() from None
     order = db.session.get(Order, order_id)
     if order.status == PAID:
         raise OrderError(

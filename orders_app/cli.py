@@ -5,7 +5,7 @@ import json
 import click
 from flask.cli import AppGroup
 
-from orders_app import ordering, payments
+from orders_app import jobs
 
 
 def register_commands(app) -> None:
@@ -20,7 +20,7 @@ def register_commands(app) -> None:
     )
     def sweep(older_than):
         """Finish orders a request left halfway; cancel Pending orders past their hold deadline."""
-        click.echo(json.dumps(ordering.sweep(stale_seconds=older_than)))
+        click.echo(json.dumps(jobs.sweep(stale_seconds=older_than)))
 
     app.cli.add_command(orders)
 
@@ -30,6 +30,6 @@ def register_commands(app) -> None:
     def reconcile():
         """Ask Stripe about every Pending order with a session and apply what it says (missed webhooks);
         commit the stock of paid orders whose commit is pending; retry refunds that are due."""
-        click.echo(json.dumps(payments.reconcile()))
+        click.echo(json.dumps(jobs.reconcile_payments()))
 
     app.cli.add_command(group)

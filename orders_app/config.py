@@ -20,6 +20,10 @@ class OrdersConfig(BaseConfig):
         #: than the longest request (three inventory calls of 2 x 4 s, well under a minute)
         self.ORDERS_STALE_SECONDS = env_int("ORDERS_STALE_SECONDS", 60)
         self.ORDERS_MAX_QUANTITY = 1000
+        #: Pending orders a customer may have at once (DESIGN "Stock and payment", step 4)
+        self.SHOP_MAX_PENDING_ORDERS = env_int("SHOP_MAX_PENDING_ORDERS", 5)
+        #: an order has 1 to 50 lines (DESIGN "Data")
+        self.ORDERS_MAX_LINES = 50
         self.ORDERS_PER_PAGE = 20
         #: test-only fault hook (ordering.fault_point), honoured only when SHOP_ENV=test:
         #: "exit" ends the worker with os._exit(1) right after inventory answers the hold;

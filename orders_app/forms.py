@@ -1,31 +1,28 @@
-"""orders_app's forms: they carry the CSRF token and the inputs; the rules live in ordering.py."""
+"""orders_app's forms: they carry the CSRF token and the inputs; the rules live in the use cases."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.widgets import NumberInput
 
-QUOTE_ON_INPUT = {
-    "hx-get": "/orders/quote",
-    "hx-trigger": "input changed delay:300ms, change",
-    "hx-target": "#order-total",
-    "hx-swap": "innerHTML",
-    "hx-include": "#inventory_id",
-    "hx-sync": "this:replace",
-}
-
 
 class OrderForm(FlaskForm):
-    """The order form of an item: the item page posts the same fields to POST /orders/."""
+    """The order form of an item (shared_ui/order_form.html renders it, here and on the item page)."""
 
     inventory_id = HiddenField()
-    quantity = StringField(_l("Quantity"), widget=NumberInput(min=1, step=1), render_kw=QUOTE_ON_INPUT)
+    quantity = StringField(_l("Quantity"))
 
 
 class QuantityForm(FlaskForm):
     """The inline quantity edit of an order; `version` is the one the customer saw."""
 
     quantity = StringField(_l("Quantity"), widget=NumberInput(min=1, step=1))
+    version = HiddenField()
+
+
+class LinesForm(FlaskForm):
+    """The edit of an order of several lines: the quantities come as `quantity-<item id>` fields."""
+
     version = HiddenField()
 
 

@@ -1,16 +1,132 @@
-"""orders_app's periodic work, run by the `jobs` process (shopctl/jobs.py).
+"""orders_app's periodic work, run by the `jobs` process (shopctl/jobs.py), on top of the use cases.
 
-Both are safe when two copies run at once: see ordering.sweep and payments.reconcile.
+Both are safe when two copies run at once: every step is a conditional change of one row plus
+idempotent calls, so two sweepers (or a sweeper racing a request) do no harm.
 """
 
-from orders_app import ordering, payments
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, or_
+
+from orders_app import store
+from orders_app.cancelling import cancel_order
+from orders_app.clients.stripe_client import PaymentsUnavailable
+from orders_app.editing import settle_adjusting
+from orders_app.errors import OrderError
+from orders_app.extensions import db
+from orders_app.models import (
+    ABANDONED,
+    ADJUSTING,
+    COMMITTING,
+    HELD,
+    PENDING,
+    REFUND_DUE,
+    RELEASING,
+    REQUESTING,
+    RESTOCKING,
+    SESSION_CLOSING,
+    SESSION_OPEN,
+    SESSION_PROCESSING,
+    Order,
+    utcnow,
+)
+from orders_app.placing import finish_requesting, give_up
+from orders_app.settling import commit_stock, refund_payment, release_hold
+from orders_app.store import SWEEPER
+from orders_app.webhooks import apply_from_stripe
 from shared_ui.config import env_int
 
 SWEEP_SECONDS = 15
 #: how often Stripe is asked about payments whose webhook may have been missed
 RECONCILE_SECONDS = env_int("ORDERS_RECONCILE_SECONDS", 60)
+RECONCILE = "reconcile"
+#: how reconcile counts what it found ("" is not worth a line: nothing changed)
+RECONCILE_COUNTS = {"open": "", "stale": "", "no_session": "", "busy": "", "already_awaiting": "awaiting"}
+
+
+def sweep(now: datetime | None = None, stale_seconds: int | None = None, batch: int = 100) -> dict:
+    """Finish what requests left halfway, and cancel Pending orders past their hold deadline.
+
+    - `requesting` older than ORDERS_STALE_SECONDS: inventory holds it -> placed; else released
+      (if anything) and deleted;
+    - `abandoned`: released, then deleted;
+    - `adjusting` older than ORDERS_STALE_SECONDS: takes the quantity inventory holds;
+    - `releasing` / `restocking`: released;
+    - Pending and `held` past `hold_expires_at`: cancelled (its Checkout Session expired first) and
+      released; not while a boleto awaits payment.
+    Every step is a conditional change of one row plus idempotent calls, so two sweepers at once
+    (or a sweeper racing a request) do no harm. Returns counts of what it did.
+    """
+    now = now or utcnow()
+    if stale_seconds is None:
+        stale_seconds = current_app.config["ORDERS_STALE_SECONDS"]
+    stale = now - timedelta(seconds=stale_seconds)
+    done: Counter = Counter()
+    for order_id in store.ids(Order.hold_state == REQUESTING, Order.created_at <= stale, batch=batch):
+        done[finish_requesting(order_id)] += 1
+    for order_id in store.ids(Order.hold_state == ABANDONED, batch=batch):
+        done["deleted" if give_up(order_id) else "skipped"] += 1
+    for order_id in store.ids(Order.hold_state == ADJUSTING, Order.updated_at <= stale, batch=batch):
+        done["reconciled" if settle_adjusting(order_id) else "skipped"] += 1
+    for order_id in store.ids(Order.hold_state.in_((RELEASING, RESTOCKING)), batch=batch):
+        done["released" if release_hold(order_id) else "skipped"] += 1
+    # A boleto in hand keeps its order until Stripe says it settled or lapsed (reconcile_payments).
+    not_awaiting = or_(Order.checkout_state.is_(None), Order.checkout_state != SESSION_PROCESSING)
+    # Holding is bounded: past twice the payment window no new link renews the hold (checkout.py),
+    # so an order that old without a live link is cancelled, whatever its hold's expiry says.
+    too_old = Order.created_at <= now - 2 * timedelta(minutes=current_app.config["SHOP_PAYMENT_WINDOW_MINUTES"])
+    no_live_link = or_(Order.pay_by.is_(None), Order.pay_by <= now)
+    past_deadline = or_(Order.hold_expires_at <= now, and_(too_old, no_live_link))
+    overdue = (Order.status == PENDING, Order.hold_state == HELD, past_deadline, not_awaiting)
+    for order_id in store.ids(*overdue, batch=batch):
+        try:
+            cancel_order(db.session.get(Order, order_id), SWEEPER, "Not paid in time: the hold expired")
+        except OrderError:
+            done["skipped"] += 1  # a customer or another sweeper got there first
+        else:
+            done["expired"] += 1
+    return {name: count for name, count in done.items() if count}
+
+
+def reconcile_payments(batch: int | None = None) -> dict:
+    """Ask Stripe about every Pending order with a session and apply what it says (missed
+    webhooks), commit the stock of Paid orders whose commit is pending, retry refunds that are due.
+
+    Orders are asked about oldest first, page by page, until all are done or the run's time budget
+    is spent (the next run starts again). Every step is a conditional change plus idempotent calls,
+    so two copies at once do no harm.
+    """
+    config = current_app.config
+    batch = batch or config["ORDERS_RECONCILE_BATCH"]
+    deadline = time.monotonic() + config["ORDERS_RECONCILE_BUDGET_SECONDS"]
+    done: Counter = Counter()
+    asking = (
+        Order.status == PENDING,
+        Order.stripe_session_id.is_not(None),
+        Order.checkout_state.in_((SESSION_OPEN, SESSION_CLOSING, SESSION_PROCESSING)),
+    )
+    for order_id in store.all_ids(*asking, batch=batch, deadline=deadline):
+        try:
+            outcome = apply_from_stripe(order_id, RECONCILE, "reconcile")
+        except PaymentsUnavailable:
+            done["stripe_unavailable"] += 1
+            break  # the rest waits for the next run
+        done[RECONCILE_COUNTS.get(outcome, outcome)] += 1
+    for order_id in store.all_ids(Order.hold_state == COMMITTING, batch=batch, deadline=deadline):
+        done["committed" if commit_stock(order_id) else "commit_pending"] += 1
+    for order_id in store.all_ids(Order.refund_state == REFUND_DUE, batch=batch, deadline=deadline):
+        done["refunded" if refund_payment(order_id) else "refund_pending"] += 1
+    return {name: count for name, count in done.items() if count and name}
+
+
+#: how reconcile counts what it found ("" is not worth a line: nothing changed)
+RECONCILE_COUNTS = {"open": "", "stale": "", "no_session": "", "busy": "", "already_awaiting": "awaiting"}
+
 
 PERIODIC = [
-    ("orders.sweep", SWEEP_SECONDS, ordering.sweep),
-    ("orders.reconcile_payments", RECONCILE_SECONDS, payments.reconcile),
+    ("orders.sweep", SWEEP_SECONDS, sweep),
+    ("orders.reconcile_payments", RECONCILE_SECONDS, reconcile_payments),
 ]

@@ -1,7 +1,7 @@
 """Orders and their history.
 
 An order's `status` is what the customer sees (Pending, Paid, Cancelled); its `hold_state` is
-where the stock held for it at inventory stands, which is what the saga in ordering.py moves:
+where the stock held for it at inventory stands, which is what the saga (placing, editing, cancelling, settling) moves:
 
 - requesting: the row is written and inventory was asked to hold (hidden from every list)
 - held:       inventory holds the stock under `order-<id>`
@@ -17,7 +17,7 @@ where the stock held for it at inventory stands, which is what the saga in order
 Every state but `held`, `released` and `committed` is a step in flight: the sweeper
 (ordering.sweep) and payment reconcile (payments.reconcile) finish the ones a request left behind.
 
-The order's Checkout Session, `checkout_state` (payments.py moves it):
+The order's Checkout Session, `checkout_state` (checkout.py and webhooks.py move it):
 
 - None:       no payment link yet
 - open:       `stripe_session_url` is where the customer pays, until `pay_by`
@@ -32,24 +32,39 @@ The order's Checkout Session, `checkout_state` (payments.py moves it):
 
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, false
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from orders_app import states
 from orders_app.extensions import db
+
+# The states live in states.py (pure); they are re-exported here for the code that reads rows.
+from orders_app.states import (  # noqa: F401
+    ABANDONED,
+    ADJUSTING,
+    CANCELLED,
+    COMMITTED,
+    COMMITTING,
+    HELD,
+    HIDDEN_HOLD_STATES,
+    PAID,
+    PENDING,
+    REFUND_DONE,
+    REFUND_DUE,
+    REFUND_FAILED,
+    RELEASED,
+    RELEASING,
+    REQUESTING,
+    RESTOCKING,
+    SESSION_CLOSING,
+    SESSION_COMPLETE,
+    SESSION_EXPIRED,
+    SESSION_FAILED,
+    SESSION_OPEN,
+    SESSION_PROCESSING,
+    STATUSES,
+)
 from shared_ui.api import cents_to_str
-
-PENDING, PAID, CANCELLED = "Pending", "Paid", "Cancelled"
-STATUSES = (PENDING, PAID, CANCELLED)
-
-REQUESTING, HELD, ADJUSTING = "requesting", "held", "adjusting"
-ABANDONED, RELEASING, RELEASED, COMMITTED = "abandoned", "releasing", "released", "committed"
-COMMITTING, RESTOCKING = "committing", "restocking"
-#: orders in these states were never placed as far as the customer knows
-HIDDEN_HOLD_STATES = (REQUESTING, ABANDONED)
-
-SESSION_OPEN, SESSION_CLOSING, SESSION_PROCESSING = "open", "closing", "processing"
-SESSION_COMPLETE, SESSION_EXPIRED, SESSION_FAILED = "complete", "expired", "failed"
-REFUND_DUE, REFUND_DONE = "due", "done"
 
 
 def utcnow() -> datetime:
@@ -70,11 +85,7 @@ class Order(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int]
     user_login: Mapped[str] = mapped_column(String(64))
-    inventory_id: Mapped[int]
-    #: the item's name and unit price when it was ordered (later price changes do not apply)
-    item_name: Mapped[str] = mapped_column(String(200))
-    unit_price_cents: Mapped[int]
-    quantity: Mapped[int]
+    #: the sum of the lines' totals
     total_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16), default=PENDING, server_default=PENDING)
@@ -86,7 +97,7 @@ class Order(db.Model):
     hold_expires_at: Mapped[datetime]
     #: the payment deadline the customer is shown (the hold lasts a few minutes longer)
     pay_by: Mapped[datetime | None]
-    # Payments (payments.py): the current Checkout Session and what became of it.
+    # Payments (checkout.py, webhooks.py): the current Checkout Session and what became of it.
     stripe_session_id: Mapped[str | None] = mapped_column(String(255), index=True)
     stripe_session_url: Mapped[str | None] = mapped_column(Text)
     #: see the module docstring; None until the first Pay
@@ -105,9 +116,64 @@ class Order(db.Model):
     paid_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
 
+    lines: Mapped[list["OrderLine"]] = relationship(
+        back_populates="order",
+        order_by="OrderLine.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="selectin",
+    )
     events: Mapped[list["OrderEvent"]] = relationship(
         back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    # ----- lines ---------------------------------------------------------------------------------
+
+    @property
+    def units(self) -> int:
+        """Every unit of every line."""
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def line_quantities(self) -> dict[int, int]:
+        """{item id: quantity}: what inventory holds for this order."""
+        return {line.inventory_id: line.quantity for line in self.lines}
+
+    @property
+    def one_line(self) -> "OrderLine | None":
+        """The order's line when it has exactly one (the one-item views and API fields use it)."""
+        return self.lines[0] if len(self.lines) == 1 else None
+
+    @property
+    def inventory_id(self) -> int | None:
+        return self.one_line.inventory_id if self.one_line else None
+
+    @property
+    def item_name(self) -> str:
+        """The item's name (one line), else each line as "2 x Mug" joined by commas."""
+        return self.one_line.item_name if self.one_line else self.summary
+
+    @property
+    def summary(self) -> str:
+        """Every line as "2 x Mug", joined by commas (history notes, the monitor)."""
+        return ", ".join(f"{line.quantity} × {line.item_name}" for line in self.lines)
+
+    @property
+    def unit_price_cents(self) -> int | None:
+        return self.one_line.unit_price_cents if self.one_line else None
+
+    @property
+    def quantity(self) -> int:
+        """The units ordered (of the one item, for a one-line order)."""
+        return self.units
+
+    def set_lines(self, lines: list["OrderLine"]) -> None:
+        """The order's lines in this order, numbered from 1; the total follows."""
+        for position, line in enumerate(lines, start=1):
+            line.position = position
+            line.line_total_cents = line.unit_price_cents * line.quantity
+        self.lines = lines
+        self.total_cents = sum(line.line_total_cents for line in lines)
 
     @property
     def key(self) -> str:
@@ -119,16 +185,47 @@ class Order(db.Model):
         return self.status == PENDING
 
     @property
+    def is_paid(self) -> bool:
+        return self.status == PAID
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == CANCELLED
+
+    @property
+    def being_adjusted(self) -> bool:
+        """A change of the hold is in flight at inventory."""
+        return self.hold_state == ADJUSTING
+
+    @property
+    def stock_committing(self) -> bool:
+        return self.hold_state == COMMITTING
+
+    @property
+    def refund_in_progress(self) -> bool:
+        return self.refund_state == REFUND_DUE
+
+    @property
+    def refunded(self) -> bool:
+        return self.refund_state == REFUND_DONE
+
+    @property
     def awaiting_payment(self) -> bool:
         """Stripe holds a payment that has not settled yet (a boleto): no edits, no cancels."""
         return self.status == PENDING and self.checkout_state == SESSION_PROCESSING
 
+    # The guards (states.py): the pages, the API and the use cases ask the same ones.
     def can_change(self) -> bool:
-        """Quantity edits and cancels need a Pending order whose hold is settled and no payment in hand."""
-        return self.status == PENDING and self.hold_state == HELD and not self.awaiting_payment
+        return states.can_change(self)
 
     def can_pay(self) -> bool:
-        return self.can_change()
+        return states.can_pay(self)
+
+    def can_cancel(self) -> bool:
+        return states.can_cancel(self)
+
+    def can_refund(self) -> bool:
+        return states.can_refund(self)
 
     def is_overdue(self, now: datetime) -> bool:
         return self.status == PENDING and self.pay_by is not None and self.pay_by < now
@@ -142,16 +239,48 @@ class Order(db.Model):
         return self.stripe_session_url
 
     def to_api(self) -> dict:
-        return {
+        body = {
             "id": self.id,
             "user_id": self.user_id,
-            "inventory_id": self.inventory_id,
-            "quantity": self.quantity,
+            "lines": [line.to_api() for line in self.lines],
             "total_price": cents_to_str(self.total_cents),
             "status": self.status,
             "payment_url": self.payment_url(),
             "created_at": rfc3339(self.created_at),
             "updated_at": rfc3339(self.updated_at),
+        }
+        if self.one_line:  # a one-line order keeps the one-item fields
+            body |= {"inventory_id": self.one_line.inventory_id, "quantity": self.one_line.quantity}
+        return body
+
+
+class OrderLine(db.Model):
+    """One item of an order: its name and unit price when it was ordered (later changes do not apply)."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        UniqueConstraint("order_id", "position", name="uq_order_lines_position"),
+        UniqueConstraint("order_id", "inventory_id", name="uq_order_lines_item"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    inventory_id: Mapped[int] = mapped_column(index=True)
+    item_name: Mapped[str] = mapped_column(String(200))
+    unit_price_cents: Mapped[int]
+    quantity: Mapped[int]
+    line_total_cents: Mapped[int]
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+    def to_api(self) -> dict:
+        return {
+            "inventory_id": self.inventory_id,
+            "name": self.item_name,
+            "unit_price": cents_to_str(self.unit_price_cents),
+            "quantity": self.quantity,
+            "line_total": cents_to_str(self.line_total_cents),
         }
 
 
@@ -187,6 +316,15 @@ class StripeEvent(db.Model):
     #: paid, awaiting_payment, released, stale, duplicate… (payments.OUTCOMES says them in words)
     outcome: Mapped[str] = mapped_column(String(40))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class DatabaseIdentity(db.Model):
+    """The one row naming this orders database: a random id written once by its migration."""
+
+    __tablename__ = "database_identity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    database_id: Mapped[str] = mapped_column(String(32))
 
 
 Index("ix_orders_user_created", Order.user_id, Order.created_at)

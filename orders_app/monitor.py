@@ -21,6 +21,7 @@ from orders_app.models import (
     RESTOCKING,
     STATUSES,
     Order,
+    OrderLine,
 )
 
 IN_FLIGHT = (REQUESTING, ADJUSTING, ABANDONED, RELEASING, COMMITTING, RESTOCKING)
@@ -85,8 +86,9 @@ class MonitorQuery:
         if self.user:
             found.append(func.lower(Order.user_login).contains(self.user.lower(), autoescape=True))
         if self.item:
-            by_name = func.lower(Order.item_name).contains(self.item.lower(), autoescape=True)
-            found.append(or_(by_name, Order.inventory_id == int(self.item)) if self.item.isdigit() else by_name)
+            by_name = func.lower(OrderLine.item_name).contains(self.item.lower(), autoescape=True)
+            matches = or_(by_name, OrderLine.inventory_id == int(self.item)) if self.item.isdigit() else by_name
+            found.append(_has_line(matches))
         if self.q:
             found.append(_search(self.q))
         if self.date_from:
@@ -145,11 +147,16 @@ def summary(query: MonitorQuery, now: datetime, stale: datetime) -> list[dict]:
     return [{"status": s, "count": found.get(s, (0, 0))[0], "revenue_cents": found.get(s, (0, 0))[1]} for s in STATUSES]
 
 
+def _has_line(condition):
+    """Orders with a line that meets `condition` (an order of several items is found by any of them)."""
+    return select(OrderLine.id).where(OrderLine.order_id == Order.id, condition).exists()
+
+
 def _search(text: str):
     text = text.strip().lstrip("#")
     words = [
         func.lower(Order.user_login).contains(text.lower(), autoescape=True),
-        func.lower(Order.item_name).contains(text.lower(), autoescape=True),
+        _has_line(func.lower(OrderLine.item_name).contains(text.lower(), autoescape=True)),
     ]
     if text.isdigit():
         words.append(Order.id == int(text))

@@ -2,13 +2,24 @@
 
 from shared_ui.openapi import document, error_responses, json_body, ok, paged
 
+MONEY = {"type": "string", "pattern": r"^\d+\.\d{2}$"}
+ORDER_LINE = {
+    "type": "object",
+    "required": ["inventory_id", "name", "unit_price", "quantity", "line_total"],
+    "properties": {
+        "inventory_id": {"type": "integer"},
+        "name": {"type": "string", "description": "the item's name when it was ordered"},
+        "unit_price": {**MONEY, "description": "the item's price when it was ordered"},
+        "quantity": {"type": "integer", "minimum": 1},
+        "line_total": {**MONEY, "description": "unit price x quantity"},
+    },
+}
 ORDER = {
     "type": "object",
     "required": [
         "id",
         "user_id",
-        "inventory_id",
-        "quantity",
+        "lines",
         "total_price",
         "status",
         "payment_url",
@@ -18,39 +29,106 @@ ORDER = {
     "properties": {
         "id": {"type": "integer"},
         "user_id": {"type": "integer"},
-        "inventory_id": {"type": "integer"},
-        "quantity": {"type": "integer", "minimum": 1},
-        "total_price": {"type": "string", "pattern": r"^\d+\.\d{2}$", "description": "unit price x quantity"},
+        "lines": {"type": "array", "minItems": 1, "maxItems": 50, "items": {"$ref": "#/components/schemas/OrderLine"}},
+        "inventory_id": {"type": "integer", "description": "a one-line order's item"},
+        "quantity": {"type": "integer", "minimum": 1, "description": "a one-line order's quantity"},
+        "total_price": {**MONEY, "description": "the sum of the lines' totals"},
         "status": {"enum": ["Pending", "Paid", "Cancelled"]},
         "payment_url": {"type": ["string", "null"], "description": "the open Checkout Session of a Pending order"},
         "created_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
     },
 }
-NEW_ORDER = {
+LINE_INPUT = {
     "type": "object",
     "required": ["inventory_id", "quantity"],
     "properties": {"inventory_id": {"type": "integer"}, "quantity": {"type": "integer", "minimum": 1}},
 }
+LINES = {
+    "type": "object",
+    "required": ["lines"],
+    "properties": {
+        "lines": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 50,
+            "items": {"$ref": "#/components/schemas/LineInput"},
+            "description": "one per item (an item named twice has its quantities added)",
+        }
+    },
+}
+NEW_ORDER = {
+    "description": "The order's lines, or (one item) `inventory_id` and `quantity`",
+    "oneOf": [{"$ref": "#/components/schemas/Lines"}, {"$ref": "#/components/schemas/LineInput"}],
+}
 QUANTITY = {"type": "object", "required": ["quantity"], "properties": {"quantity": {"type": "integer", "minimum": 1}}}
+CHANGE = {
+    "description": (
+        "The order's new lines (absolute: each line it keeps with its new quantity; a line left out or "
+        "at quantity 0 goes, the last line cannot), or for a one-line order its `quantity`"
+    ),
+    "oneOf": [{"$ref": "#/components/schemas/Lines"}, {"$ref": "#/components/schemas/Quantity"}],
+}
+SHORT = {
+    "type": "array",
+    "description": "every line inventory could not hold, with what is left of its item",
+    "items": {
+        "type": "object",
+        "required": ["inventory_id", "available"],
+        "properties": {"inventory_id": {"type": "integer"}, "available": {"type": ["integer", "null"]}},
+    },
+}
+STOCK_CONFLICT = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "field": {"type": "string"},
+                "available": {"type": "integer"},
+                "short": SHORT,
+            },
+        }
+    },
+}
+STOCK_409 = {"409": ok({"$ref": "#/components/schemas/StockConflict"}, "Conflict: short lines, or not pending")}
 ORDER_REF = {"$ref": "#/components/schemas/Order"}
 ORDER_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 STOCK_ERRORS = (
-    "409: `insufficient_stock` (with `available`) or `not_pending`; 410: `item_archived`; "
-    "503: `inventory_unavailable` (nothing was reserved)."
+    "409: `insufficient_stock` (`error.short` names every short line with what is left; a one-line order "
+    "also gets `available`), `not_pending` or `too_many_pending` (the customer has "
+    "SHOP_MAX_PENDING_ORDERS Pending orders); 410: `item_archived`; 503: `inventory_unavailable` "
+    "(nothing was reserved)."
 )
 
 OPENAPI = document(
     "Shop orders API",
     "/orders/api",
-    schemas={"Order": ORDER, "NewOrder": NEW_ORDER, "Quantity": QUANTITY},
+    schemas={
+        "Order": ORDER,
+        "OrderLine": ORDER_LINE,
+        "LineInput": LINE_INPUT,
+        "Lines": LINES,
+        "NewOrder": NEW_ORDER,
+        "Quantity": QUANTITY,
+        "Change": CHANGE,
+        "StockConflict": STOCK_CONFLICT,
+    },
     paths={
         "/orders": {
             "post": {
-                "summary": "Order an item: the stock is held until the payment deadline",
+                "summary": "Order items (1 to 50 lines): every line's stock is held until the payment deadline",
                 "description": STOCK_ERRORS,
                 "requestBody": json_body({"$ref": "#/components/schemas/NewOrder"}),
-                "responses": {"201": ok(ORDER_REF, "Created"), **error_responses(400, 401, 409, 410, 422, 503)},
+                "responses": {
+                    "201": ok(ORDER_REF, "Created"),
+                    **error_responses(400, 401, 410, 422, 503),
+                    **STOCK_409,
+                },
             },
             "get": {
                 "summary": "Your orders, newest first (admins: ?all=1 for everyone's)",
@@ -69,11 +147,15 @@ OPENAPI = document(
                 "responses": {"200": ok(ORDER_REF), **error_responses(401, 404)},
             },
             "patch": {
-                "summary": "Change a Pending order's quantity; its hold follows",
+                "summary": "Change a Pending order's lines (or a one-line order's quantity); its hold follows",
                 "description": STOCK_ERRORS,
                 "parameters": ORDER_ID,
-                "requestBody": json_body({"$ref": "#/components/schemas/Quantity"}),
-                "responses": {"200": ok(ORDER_REF), **error_responses(400, 401, 403, 404, 409, 410, 422, 503)},
+                "requestBody": json_body({"$ref": "#/components/schemas/Change"}),
+                "responses": {
+                    "200": ok(ORDER_REF),
+                    **error_responses(400, 401, 403, 404, 410, 422, 503),
+                    **STOCK_409,
+                },
             },
         },
         "/orders/{id}/checkout": {

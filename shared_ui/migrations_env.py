@@ -41,6 +41,23 @@ def run(include_name: IncludeName | None = None) -> None:
     if include_name is not None:
         configure_args.setdefault("include_name", include_name)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=metadata, **configure_args)
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Alembic's recipe for SQLite: a batch operation copies a table and drops the old one,
+            # and with foreign keys on, that drop would cascade into the tables that refer to it.
+            # Off outside any transaction (SQLite ignores the pragma inside one), checked after.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+        try:
+            context.configure(connection=connection, target_metadata=metadata, **configure_args)
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {broken[:5]}")
+            if connection.in_transaction():
+                connection.commit()  # what the migrations did is in; the pragma below needs no transaction
+        finally:
+            if sqlite:
+                driver = connection.connection.driver_connection
+                driver.execute("PRAGMA foreign_keys = ON")

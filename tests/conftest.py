@@ -8,8 +8,8 @@ os.environ["SHOP_ENV"] = "test"  # never read the developer's .env in tests
 import pytest
 from playwright.sync_api import expect
 
-from tests.shop_client import ShopClient
-from tests.shop_stack import ADMIN_LOGIN, ADMIN_PASSWORD, Stack, serve
+from stacktools.client import ShopClient
+from stacktools.stack import ADMIN_LOGIN, ADMIN_PASSWORD, Stack, serve
 
 
 @pytest.fixture(scope="session")

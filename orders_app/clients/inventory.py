@@ -37,11 +37,13 @@ class ItemArchived(InventoryError):
 
 
 class InsufficientStock(InventoryError):
-    """Not enough free stock; `available` is what inventory says is left (None if it did not say)."""
+    """Not enough free stock: `short` is {item id: what inventory says is left (None if it did not say)}
+    for every short line; `available` is the one short line's (one-line holds)."""
 
-    def __init__(self, message: str, available: int | None):
+    def __init__(self, message: str, available: int | None, short: dict[int, int | None] | None = None):
         super().__init__(message)
-        self.available = available
+        self.short = short or {}
+        self.available = available if available is not None or len(self.short) != 1 else next(iter(self.short.values()))
 
 
 class HoldNotFound(InventoryError):
@@ -61,13 +63,33 @@ class Item:
     archived: bool
 
 
+Lines = dict[int, int]
+"""{item id: quantity} of a hold (lines naming the same item are summed)."""
+
+
+def summed(lines) -> Lines:
+    """{item id: quantity} from (item id, quantity) pairs, the same item's quantities added."""
+    total: Lines = {}
+    for item_id, quantity in lines:
+        total[int(item_id)] = total.get(int(item_id), 0) + int(quantity)
+    return total
+
+
 @dataclass(frozen=True)
 class Hold:
     key: str
-    item_id: int
-    quantity: int
+    lines: tuple[tuple[int, int], ...]
     state: str
     expires_at: str | None
+
+    @property
+    def quantity(self) -> int:
+        """Every unit held, of every line."""
+        return sum(quantity for _, quantity in self.lines)
+
+    def is_for(self, lines: Lines) -> bool:
+        """Held, and for exactly these lines."""
+        return self.state == HOLD_HELD and summed(self.lines) == lines
 
 
 def rfc3339(moment: datetime) -> str:
@@ -105,18 +127,25 @@ class InventoryClient:
             raise ItemNotFound(f"no item {item_id}")
         return _item(self._json(response, 200))
 
-    def hold(self, key: str, item_id: int, quantity: int, expires_at: datetime) -> Hold:
-        """Hold `quantity` units of the item under `key` (the existing hold when the key is known)."""
-        body = {"key": key, "item_id": int(item_id), "quantity": int(quantity), "expires_at": rfc3339(expires_at)}
+    def hold(self, key: str, lines: Lines, expires_at: datetime) -> Hold:
+        """Hold every line under `key`, all or none (the existing hold when the key is known)."""
+        body = {"key": key, **_lines_body(lines), "expires_at": rfc3339(expires_at)}
         response = self._call("POST", "/inventory/internal/reservations", json=body)
         self._raise_for_stock(response, missing=ItemNotFound)
         return _hold(self._json(response, 200, 201))
 
-    def change_hold(self, key: str, *, quantity: int | None = None, expires_at: datetime | None = None) -> Hold:
-        """Set the hold's quantity and/or expiry (absolute values; more stock only if it is free)."""
+    def change_hold(
+        self, key: str, *, lines: Lines | None = None, expires_at: datetime | None = None, held_lines: int = 1
+    ) -> Hold:
+        """Set the hold's lines (the new set, absolute; more stock only if it is free, all or none)
+        and/or its expiry. `held_lines`: how many lines the hold has now (a one-line hold that stays
+        one line is changed by its quantity, which every inventory understands)."""
         body = {}
-        if quantity is not None:
+        if lines is not None and len(lines) == 1 and held_lines == 1:
+            [quantity] = lines.values()
             body["quantity"] = int(quantity)
+        elif lines is not None:
+            body["lines"] = [{"item_id": int(i), "quantity": int(q)} for i, q in sorted(lines.items())]
         if expires_at is not None:
             body["expires_at"] = rfc3339(expires_at)
         response = self._call("PATCH", f"/inventory/internal/reservations/{key}", json=body)
@@ -166,9 +195,14 @@ class InventoryClient:
             return
         error = _error_of(response)
         if response.status_code == 409 and error.get("code") == "insufficient_stock":
+            short = {}
+            for line in error.get("short") or ():
+                if isinstance(line, dict) and _whole(line.get("item_id")):
+                    short[line["item_id"]] = line["available"] if _whole(line.get("available")) else None
             available = error.get("available")
-            valid = isinstance(available, int) and not isinstance(available, bool)
-            raise InsufficientStock(error.get("message", "insufficient stock"), available if valid else None)
+            raise InsufficientStock(
+                error.get("message", "insufficient stock"), available if _whole(available) else None, short
+            )
         if response.status_code == 409:
             raise HoldConflict(error.get("message", "conflict"))
         if response.status_code == 410:
@@ -216,10 +250,27 @@ def _item(body: dict) -> Item:
     return item
 
 
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _lines_body(lines: Lines) -> dict:
+    """The lines as DESIGN's contract has them; one line in the one-item form (`item_id`, `quantity`),
+    which inventory takes before and after it learnt lines (it refuses both forms at once)."""
+    if len(lines) == 1:
+        [(item_id, quantity)] = lines.items()
+        return {"item_id": int(item_id), "quantity": int(quantity)}
+    return {"lines": [{"item_id": int(i), "quantity": int(q)} for i, q in sorted(lines.items())]}
+
+
 def _hold(body: dict) -> Hold:
+    """Inventory's reservation: `lines`, or (the one-item contract) one `item_id` and `quantity`."""
     try:
-        return Hold(
-            str(body["key"]), int(body["item_id"]), int(body["quantity"]), str(body["state"]), body.get("expires_at")
-        )
+        if isinstance(body.get("lines"), list):
+            pairs = [(line["item_id"], line["quantity"]) for line in body["lines"]]
+        else:
+            pairs = [(body["item_id"], body["quantity"])]
+        lines = tuple(sorted(summed(pairs).items()))
+        return Hold(str(body["key"]), lines, str(body["state"]), body.get("expires_at"))
     except (KeyError, TypeError, ValueError):
         raise InventoryUnavailable("inventory's reservation has an unexpected shape") from None

@@ -59,8 +59,10 @@ class CheckoutSession:
     boleto_due: datetime | None
     expires_at: int | None
     #: metadata the shop put on the session: which order, made by which shop (SHOP_INSTANCE_ID)
+    #: and which orders database (its random id)
     order_id: str | None
     instance: str | None
+    database: str | None = None
 
     @classmethod
     def from_dict(cls, body: dict) -> "CheckoutSession":
@@ -85,6 +87,7 @@ class CheckoutSession:
             expires_at=body.get("expires_at"),
             order_id=metadata.get("order_id") or body.get("client_reference_id"),
             instance=metadata.get("shop_instance"),
+            database=metadata.get("shop_database"),
         )
 
 

@@ -9,11 +9,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from orders_app import monitor, ordering, payments
+from orders_app import cancelling, monitor, store
+from orders_app.errors import OrderError
 from orders_app.extensions import db
 from orders_app.forms import ActionForm, RefundForm
-from orders_app.models import PAID, STATUSES, Order, utcnow
-from orders_app.ordering import OrderError
+from orders_app.models import PAID, REFUND_DUE, STATUSES, Order, utcnow
 from shared_ui.auth import admin_required
 from shared_ui.pages import render_page
 from shared_ui.requests_kind import wants_fragment
@@ -52,21 +52,21 @@ def index():
 def cancel(order_id: int):
     order = db.get_or_404(Order, order_id)
     error, done = None, None
-    actor = ordering.actor_name(current_user)
+    actor = store.actor_name(current_user)
     try:
         if order.status == PAID:
             restock = RefundForm().restock.data
-            order = payments.refund_and_cancel(order, actor, restock=restock)
+            order = cancelling.refund_and_cancel(order, actor, restock=restock)
             if restock:
                 done = _("Order #%(id)d is cancelled and its payment refunded; its stock went back.", id=order.id)
             else:
                 done = _(
                     "Order #%(id)d is cancelled and its payment refunded; its stock was not returned.", id=order.id
                 )
-            if order.refund_state == payments.REFUND_DUE:
+            if order.refund_state == REFUND_DUE:
                 done += " " + _("Stripe did not answer yet: the refund is retried automatically.")
         else:
-            order = ordering.cancel_order(order, actor, "Cancelled by an administrator")
+            order = cancelling.cancel_order(order, actor, "Cancelled by an administrator")
             done = _("Order #%(id)d is cancelled; its stock went back.", id=order.id)
     except OrderError as exc:
         error = exc.message
@@ -77,7 +77,7 @@ def cancel(order_id: int):
 @admin_required
 def resolve(order_id: int):
     """A flagged order (a payment refunded after a cancel, a refund that failed...) has been dealt with."""
-    order, resolved = ordering.resolve_attention(order_id, ordering.actor_name(current_user))
+    order, resolved = cancelling.resolve_attention(order_id, store.actor_name(current_user))
     if order is None:
         abort(404)
     error, done = None, None

@@ -5,9 +5,9 @@ from datetime import datetime
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
+from orders_app.errors import status_word
 from orders_app.models import utcnow
-from orders_app.ordering import status_word
-from orders_app.payments import outcome_text
+from orders_app.webhooks import outcome_text
 
 EVENT_TITLES = {
     "placed": _l("Order placed"),

@@ -6,10 +6,10 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from orders_app import checkout, ordering, payments
-from orders_app.forms import ActionForm, OrderForm, QuantityForm, RefundForm
+from orders_app import cancelling, checkout, editing, errors, placing, store
+from orders_app.errors import ONLY_OWNER_CHANGES, ONLY_OWNER_PAYS, OrderError
+from orders_app.forms import ActionForm, LinesForm, OrderForm, QuantityForm, RefundForm
 from orders_app.models import STATUSES, Order
-from orders_app.ordering import ONLY_OWNER_CHANGES, ONLY_OWNER_PAYS, OrderError
 from shared_ui.pages import hx_redirect, render_page
 from shared_ui.requests_kind import wants_fragment
 
@@ -22,7 +22,7 @@ def index():
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
     page = max(request.args.get("page", 1, type=int), 1)
     per_page = current_app.config["ORDERS_PER_PAGE"]
-    orders, total = ordering.list_orders(user_id=current_user.id, status=status, page=page, per_page=per_page)
+    orders, total = store.list_orders(user_id=current_user.id, status=status, page=page, per_page=per_page)
     return render_page(
         "orders/index.html",
         "order_list",
@@ -43,7 +43,7 @@ def quote():
     page may show its order form before the visitor logs in.
     """
     try:
-        result = ordering.quote(request.args.get("inventory_id"), request.args.get("quantity"))
+        result = placing.quote(request.args.get("inventory_id"), request.args.get("quantity"))
     except OrderError as error:
         return render_template("orders/_quote.html", quote=None, quote_error=error.message)
     return render_template("orders/_quote.html", quote=result, quote_error=None)
@@ -65,7 +65,7 @@ def create():
     status = 422
     if form.validate_on_submit():
         try:
-            order = ordering.place_order(current_user, form.inventory_id.data, form.quantity.data)
+            order = placing.place_order(current_user, [(form.inventory_id.data, form.quantity.data)])
         except OrderError as error:
             status = error.status
             form.quantity.errors.append(error.message)
@@ -81,8 +81,8 @@ def _order_form_page(form: OrderForm, status: int = 200, ask_inventory: bool = T
     item, item_error, current_quote, quote_error = None, None, None, None
     if ask_inventory:
         try:
-            item = ordering.read_item(form.inventory_id.data)
-            current_quote = ordering.quote_for(item, form.quantity.data)
+            item = placing.read_item(form.inventory_id.data)
+            current_quote = placing.quote_for(item, form.quantity.data)
         except OrderError as error:
             if item is None:
                 item_error = error.message
@@ -116,7 +116,7 @@ def pay(order_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        url = checkout.start_checkout(order, ordering.actor_name(current_user))
+        url = checkout.start_checkout(order, store.actor_name(current_user))
     except OrderError as error:
         return _order_page(_order_or_404(order_id), error=error.message, status=error.status)
     return hx_redirect(url)
@@ -126,6 +126,8 @@ def pay(order_id: int):
 @login_required
 def edit(order_id: int):
     order = _own_order_or_403(order_id, ONLY_OWNER_CHANGES)
+    if order.one_line is None:
+        return _edit_lines(order)
     if request.method == "GET":
         form = QuantityForm(formdata=None, quantity=str(order.quantity), version=str(order.version))
         return _order_page(order, quantity_form=form)
@@ -133,7 +135,7 @@ def edit(order_id: int):
     if not form.validate_on_submit():
         return _order_page(order, quantity_form=form, status=400)
     try:
-        order = ordering.change_quantity(order, form.quantity.data, ordering.actor_name(current_user), _version(form))
+        order = editing.change_quantity(order, form.quantity.data, store.actor_name(current_user), _version(form))
     except OrderError as error:
         form.quantity.errors.append(error.message)
         shown_elsewhere = None if order.can_change() else error.message  # no form on a settled order
@@ -141,6 +143,24 @@ def edit(order_id: int):
     total = _money(order.total_cents)
     changed = _("Quantity changed to %(quantity)d; the total is now %(total)s.", quantity=order.quantity, total=total)
     return _done(order, changed)
+
+
+def _edit_lines(order: Order):
+    """An order of several lines: a quantity field per line (0 removes it), saved all or none."""
+    if request.method == "GET":
+        return _order_page(order, lines_form=LinesForm(formdata=None, version=str(order.version)))
+    form = LinesForm()
+    if not form.validate_on_submit():
+        return _order_page(order, lines_form=form, status=400)
+    wanted = [(line.inventory_id, request.form.get(f"quantity-{line.inventory_id}", "")) for line in order.lines]
+    try:
+        order = editing.change_lines(order, wanted, store.actor_name(current_user), _version(form))
+    except OrderError as error:
+        shown_elsewhere = None if order.can_change() else error.message
+        return _order_page(
+            order, lines_form=form, lines_error=error.message, error=shown_elsewhere, status=error.status
+        )
+    return _done(order, _("The order is changed; the total is now %(total)s.", total=_money(order.total_cents)))
 
 
 @bp.route("/<int:order_id>/cancel", methods=["GET", "POST"])
@@ -152,27 +172,37 @@ def cancel(order_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        order = ordering.cancel_order(order, ordering.actor_name(current_user), "Cancelled on the order page")
+        order = cancelling.cancel_order(order, store.actor_name(current_user), "Cancelled on the order page")
     except OrderError as error:
         return _order_page(order, error=error.message, status=error.status)
     return _done(order, _("Order #%(id)d is cancelled; its stock went back to the shop.", id=order.id))
 
 
 def _order_or_404(order_id: int) -> Order:
-    return ordering.order_for(current_user, order_id) or abort(404)
+    return store.order_for(current_user, order_id) or abort(404)
 
 
 def _own_order_or_403(order_id: int, rule) -> Order:
     """The order, if it is the current user's to pay or change (the 403 error page otherwise)."""
     order = _order_or_404(order_id)
     try:
-        ordering.check_owner(order, current_user, rule)
+        errors.check_owner(order, current_user, rule)
     except OrderError as error:
         abort(error.status, error.message)
     return order
 
 
-def _order_page(order: Order, *, quantity_form=None, error=None, notice=None, status=200, payment_cancelled=False):
+def _order_page(
+    order: Order,
+    *,
+    quantity_form=None,
+    lines_form=None,
+    lines_error=None,
+    error=None,
+    notice=None,
+    status=200,
+    payment_cancelled=False,
+):
     """The order page, or its detail region for htmx (errors then answer 200 so htmx swaps them)."""
     if wants_fragment():
         status = 200
@@ -181,9 +211,11 @@ def _order_page(order: Order, *, quantity_form=None, error=None, notice=None, st
         "order_detail",
         order=order,
         quantity_form=quantity_form,
+        lines_form=lines_form,
+        lines_error=lines_error,
         action_form=ActionForm(),
         refund_form=RefundForm(),
-        payment_events=payments.events_of(order.id),
+        payment_events=store.events_of(order.id),
         payment_cancelled=payment_cancelled,
         error=error,
         notice=notice,
@@ -198,7 +230,7 @@ def _done(order: Order, message: str):
     return redirect(url_for(".show", order_id=order.id), code=303)
 
 
-def _version(form: QuantityForm) -> int | None:
+def _version(form) -> int | None:
     value = (form.version.data or "").strip()
     return int(value) if value.isdigit() else None
 

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from orders_app import ordering, payments
+from orders_app import store, webhooks
 from orders_app.clients.stripe_client import PaymentsUnavailable, verify_event
 from orders_app.extensions import db
 from orders_app.models import Order
@@ -33,7 +33,7 @@ def success():
     stripe_down = False
     if order.is_pending:
         try:
-            payments.apply_from_stripe(order.id, ordering.actor_name(current_user), "success page")
+            webhooks.apply_from_stripe(order.id, store.actor_name(current_user), "success page")
         except PaymentsUnavailable:
             stripe_down = True
         order = db.session.get(Order, order.id)
@@ -51,7 +51,7 @@ def success():
 def _order_of_session(session_id: str) -> Order:
     """The order whose current session this is, if the user may see it (else 404)."""
     order_id = db.session.scalar(select(Order.id).where(Order.stripe_session_id == session_id)) if session_id else None
-    order = ordering.order_for(current_user, order_id) if order_id else None
+    order = store.order_for(current_user, order_id) if order_id else None
     return order or abort(404, _("There is no payment of yours with this reference."))
 
 
@@ -67,5 +67,5 @@ def stripe_webhook():
     except (stripe.SignatureVerificationError, ValueError) as error:
         current_app.logger.warning("stripe webhook refused: %s", error)
         return jsonify(error={"code": "bad_signature", "message": "The Stripe signature does not check out."}), 400
-    outcome = payments.receive_event(event)
+    outcome = webhooks.receive_event(event)
     return jsonify(received=True, outcome=outcome)

@@ -6,9 +6,9 @@ import re
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.test_a11y import add_item, assert_accessible, word  # noqa: F401 (word is a fixture)
-from tests.shop_client import DEFAULT_PASSWORD, new_login
-from tests.shop_stack import ADMIN_LOGIN
+from stacktools.client import DEFAULT_PASSWORD, new_login
+from stacktools.stack import ADMIN_LOGIN
+from tests.browser.helpers import add_item, assert_accessible
 
 TABS = 80  # more than any page of the shop has stops
 
@@ -66,7 +66,7 @@ def order_with_the_keyboard(page: Page, quantity: int) -> int:
     return int(page.url.rsplit("/", 1)[1])
 
 
-def test_a_shopper_orders_changes_and_cancels_with_the_keyboard_alone(stack, page: Page, word):  # noqa: F811
+def test_a_shopper_orders_changes_and_cancels_with_the_keyboard_alone(stack, page: Page, word):
     item = add_item(stack, f"Teacup {word}", price="3.50", quantity=10)
     register_with_the_keyboard(stack, page)
     find_and_open_with_the_keyboard(page, item, word)
@@ -93,7 +93,7 @@ def test_a_shopper_orders_changes_and_cancels_with_the_keyboard_alone(stack, pag
     assert page.evaluate("document.activeElement.closest('#main') !== null")
 
 
-def test_a_shopper_pays_on_the_emulator_with_the_keyboard_alone(stack, page: Page, word):  # noqa: F811
+def test_a_shopper_pays_on_the_emulator_with_the_keyboard_alone(stack, page: Page, word):
     item = add_item(stack, f"Saucer {word}", price="4.00", quantity=5)
     register_with_the_keyboard(stack, page)
     find_and_open_with_the_keyboard(page, item, word)
@@ -114,7 +114,7 @@ def test_a_shopper_pays_on_the_emulator_with_the_keyboard_alone(stack, page: Pag
     expect(page.locator("#order-status")).to_have_text("Paid")
 
 
-def test_the_admin_logs_in_and_edits_a_price_inline_with_the_keyboard_alone(stack, page: Page, word):  # noqa: F811
+def test_the_admin_logs_in_and_edits_a_price_inline_with_the_keyboard_alone(stack, page: Page, word):
     item = add_item(stack, f"Candle {word}", price="12.50")
     page.goto(stack.url("/users/login"))
     expect(page.locator("#login")).to_be_focused()

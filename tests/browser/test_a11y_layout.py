@@ -13,8 +13,8 @@ import requests
 from playwright.sync_api import Browser, Page, expect
 
 from shared_ui.config import PROJECT_ROOT
-from tests.browser.test_a11y import add_item, assert_accessible, log_in, log_in_as_admin, place_order, register_user
-from tests.shop_stack import Stack, serve
+from stacktools.stack import Stack, serve
+from tests.browser.helpers import add_item, assert_accessible, log_in, log_in_as_admin, place_order, register_user
 
 SCREENS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 SHOTS = PROJECT_ROOT / "docs" / "screenshots"

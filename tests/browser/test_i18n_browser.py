@@ -6,8 +6,8 @@ import re
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.test_a11y import PT_BR, add_item, register_user, word  # noqa: F401 (word is a fixture)
-from tests.shop_client import DEFAULT_PASSWORD
+from stacktools.client import DEFAULT_PASSWORD
+from tests.browser.helpers import PT_BR, add_item, register_user
 
 
 def log_in_pt(stack, page: Page, login: str) -> None:
@@ -18,7 +18,7 @@ def log_in_pt(stack, page: Page, login: str) -> None:
     expect(page.locator("#nav-user")).to_have_text(login)
 
 
-def test_a_portuguese_browser_gets_the_shop_in_portuguese(stack, browser: Browser, word):  # noqa: F811
+def test_a_portuguese_browser_gets_the_shop_in_portuguese(stack, browser: Browser, word):
     add_item(stack, f"Garrafa {word}", price="1234.56", quantity=2)
     context = browser.new_context(**PT_BR)
     page = context.new_page()
@@ -83,7 +83,7 @@ def test_the_language_follows_the_account_to_another_browser(stack, browser: Bro
     elsewhere.close()
 
 
-def test_a_portuguese_shopper_orders_and_cancels_in_portuguese(stack, browser: Browser, word):  # noqa: F811
+def test_a_portuguese_shopper_orders_and_cancels_in_portuguese(stack, browser: Browser, word):
     item = add_item(stack, f"Chaleira {word}", price="1234.50", quantity=5)
     context = browser.new_context(**PT_BR)
     page = context.new_page()

@@ -6,8 +6,8 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from tests.shop_client import new_login
-from tests.shop_stack import ADMIN_LOGIN
+from stacktools.client import new_login
+from stacktools.stack import ADMIN_LOGIN
 
 
 @pytest.fixture

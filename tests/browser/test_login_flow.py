@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.shop_client import DEFAULT_PASSWORD, new_login
+from stacktools.client import DEFAULT_PASSWORD, new_login
 
 
 def test_register_login_see_name_on_every_app_then_logout_everywhere(stack, page: Page):

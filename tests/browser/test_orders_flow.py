@@ -5,19 +5,9 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.shop_client import DEFAULT_PASSWORD, new_login
-from tests.shop_stack import ADMIN_LOGIN
-from tests.stack.test_orders import new_item, stock_of
-
-
-def register(stack, page: Page) -> str:
-    login = new_login("buyer")
-    page.goto(stack.url("/users/register"))
-    page.get_by_label("Login").fill(login)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.locator("#main form").get_by_role("button").click()
-    expect(page.locator("#nav-user")).to_have_text(login)
-    return login
+from stacktools.stack import ADMIN_LOGIN
+from tests.browser.helpers import register
+from tests.stack.shop_orders import new_item, stock_of
 
 
 def test_order_edit_and_cancel_an_order_in_the_browser(stack, page: Page):

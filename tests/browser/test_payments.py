@@ -6,9 +6,8 @@ import time
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_orders_flow import register
-from tests.stack.test_orders import new_item, reservation, stock_of
-from tests.stack.test_payments import CARD_DECLINED, CARD_OK
+from tests.browser.helpers import register
+from tests.stack.shop_orders import CARD_DECLINED, CARD_OK, new_item, reservation, stock_of
 
 
 def order_and_pay(stack, page: Page, price: str, quantity: int) -> tuple[int, int]:

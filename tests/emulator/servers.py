@@ -18,7 +18,7 @@ from typing import Any
 import requests
 import stripe
 
-from tests.shop_stack import free_port
+from stacktools.stack import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"

@@ -1,14 +1,11 @@
-from datetime import timedelta
-
 import pytest
 
 from orders_app import create_app
 from orders_app.clients.inventory import EXTENSION_KEY
-from orders_app.extensions import db
-from orders_app.models import Order, utcnow
 from shared_ui.auth import issue_api_token
-from tests.helpers import FakeUsers, csrf_from, log_in, make_app
+from tests.helpers import FakeUsers, make_app
 from tests.orders_app.fake_inventory import FakeInventory
+from tests.orders_app.helpers import logged_in
 
 
 @pytest.fixture
@@ -39,12 +36,6 @@ def widget(inventory) -> int:
     return inventory.add_item("Widget", 10, 10)
 
 
-def logged_in(app, record):
-    client = app.test_client()
-    log_in(client, record)
-    return client
-
-
 @pytest.fixture
 def alice(app, users):
     return logged_in(app, users.records[1])
@@ -58,25 +49,6 @@ def bob(app, users):
 @pytest.fixture
 def boss(app, users):
     return logged_in(app, users.records[3])
-
-
-def post_form(client, path: str, data: dict | None = None, *, htmx: bool = False):
-    """A form post with the session's CSRF token, as the pages send it (htmx: in the header)."""
-    token = csrf_from(client, "/orders/")
-    data = dict(data or {})
-    headers = {}
-    if htmx:
-        headers = {"HX-Request": "true", "X-CSRFToken": token}
-    else:
-        data["csrf_token"] = token
-    return client.post(path, data=data, headers=headers)
-
-
-def place(client, item_id: int, quantity) -> int:
-    """Order through the form; returns the new order's id."""
-    response = post_form(client, "/orders/", {"inventory_id": item_id, "quantity": quantity})
-    assert response.status_code == 303, response.get_data(as_text=True)
-    return int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
 
 
 @pytest.fixture
@@ -95,22 +67,3 @@ def bearer(app, users):
 @pytest.fixture
 def client_anonymous(app):
     return app.test_client()
-
-
-def half_placed(app, item_id: int, hold_minutes: float) -> int:
-    """An order row as placing leaves it before inventory has answered (hold_state requesting); its id."""
-    with app.app_context():
-        order = Order(
-            user_id=1,
-            user_login="alice",
-            inventory_id=item_id,
-            item_name="Widget",
-            unit_price_cents=10,
-            quantity=1,
-            total_cents=10,
-            currency="usd",
-            hold_expires_at=utcnow() + timedelta(minutes=hold_minutes),
-        )
-        db.session.add(order)
-        db.session.commit()
-        return order.id

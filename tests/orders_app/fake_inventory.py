@@ -22,6 +22,7 @@ from orders_app.clients.inventory import (
     ItemArchived,
     ItemNotFound,
     rfc3339,
+    summed,
 )
 
 
@@ -49,7 +50,7 @@ class FakeInventory:
         return self.items[item_id].quantity
 
     def held(self) -> dict[str, int]:
-        """{key: quantity} of the reservations in state held."""
+        """{key: units} of the reservations in state held."""
         return {key: hold.quantity for key, hold in self.holds.items() if hold.state == HOLD_HELD}
 
     def fail(self, method: str, mode: str = "before", times: int = 1) -> None:
@@ -63,33 +64,41 @@ class FakeInventory:
                 raise ItemNotFound(str(item_id))
             return self.items[item_id]
 
-    def hold(self, key, item_id, quantity, expires_at) -> Hold:
-        with self._call("hold", key, item_id, quantity):
+    def hold(self, key, lines, expires_at) -> Hold:
+        lines = summed(lines.items())
+        with self._call("hold", key, lines):
             if key in self.holds:
                 existing = self.holds[key]
-                if (existing.item_id, existing.quantity) != (item_id, quantity):
-                    raise HoldConflict(f"{key} exists for another item or quantity")
+                if summed(existing.lines) != lines:
+                    raise HoldConflict(f"{key} exists for other lines")
                 return existing
-            item = self.items.get(item_id)
-            if item is None:
-                raise ItemNotFound(str(item_id))
-            if item.archived:
-                raise ItemArchived(item.name)
-            self._take(item_id, quantity)
-            self.holds[key] = Hold(key, item_id, quantity, HOLD_HELD, rfc3339(expires_at))
+            for item_id in sorted(lines):
+                item = self.items.get(item_id)
+                if item is None:
+                    raise ItemNotFound(str(item_id))
+                if item.archived:
+                    raise ItemArchived(item.name)
+            self._take_all(lines)
+            self.holds[key] = Hold(key, tuple(sorted(lines.items())), HOLD_HELD, rfc3339(expires_at))
             return self.holds[key]
 
-    def change_hold(self, key, *, quantity=None, expires_at=None) -> Hold:
-        with self._call("change_hold", key, quantity):
+    def change_hold(self, key, *, lines=None, expires_at=None, held_lines=1) -> Hold:
+        with self._call("change_hold", key, lines):
             hold = self._hold(key)
             if hold.state != HOLD_HELD:
                 raise HoldConflict(f"{key} is {hold.state}")
-            if quantity is not None and quantity != hold.quantity:
-                if quantity > hold.quantity:
-                    self._take(hold.item_id, quantity - hold.quantity)
-                else:
-                    self._give(hold.item_id, hold.quantity - quantity)
-                hold = replace(hold, quantity=quantity)
+            if lines is not None:
+                lines = summed(lines.items())
+                old = summed(hold.lines)
+                for item_id in sorted(set(lines) - set(old)):
+                    if self.items[item_id].archived:
+                        raise ItemArchived(self.items[item_id].name)
+                more = {i: q - old.get(i, 0) for i, q in lines.items() if q > old.get(i, 0)}
+                self._take_all(more)
+                for item_id, quantity in old.items():
+                    if lines.get(item_id, 0) < quantity:
+                        self._give(item_id, quantity - lines.get(item_id, 0))
+                hold = replace(hold, lines=tuple(sorted(lines.items())))
             if expires_at is not None:
                 hold = replace(hold, expires_at=rfc3339(expires_at))
             self.holds[key] = hold
@@ -99,7 +108,7 @@ class FakeInventory:
         with self._call("commit", key):
             hold = self._hold(key)
             if hold.state == HOLD_RELEASED:
-                self._take(hold.item_id, hold.quantity)
+                self._take_all(summed(hold.lines))
             self.holds[key] = replace(hold, state=HOLD_COMMITTED)
             return self.holds[key]
 
@@ -111,7 +120,8 @@ class FakeInventory:
             if hold.state == HOLD_COMMITTED and not restock:
                 raise HoldConflict(f"{key} is committed")
             if hold.state != HOLD_RELEASED:
-                self._give(hold.item_id, hold.quantity)
+                for item_id, quantity in hold.lines:
+                    self._give(item_id, quantity)
                 self.holds[key] = replace(hold, state=HOLD_RELEASED)
             return self.holds[key]
 
@@ -126,11 +136,13 @@ class FakeInventory:
             raise HoldNotFound(key)
         return self.holds[key]
 
-    def _take(self, item_id: int, quantity: int) -> None:
-        item = self.items[item_id]
-        if quantity > item.quantity:
-            raise InsufficientStock(f"only {item.quantity} left", item.quantity)
-        self.items[item_id] = replace(item, quantity=item.quantity - quantity)
+    def _take_all(self, lines: dict[int, int]) -> None:
+        """Every line or none; a 409 names every short line."""
+        short = {i: self.items[i].quantity for i, q in sorted(lines.items()) if q > self.items[i].quantity}
+        if short:
+            raise InsufficientStock("not enough stock", None, short)
+        for item_id, quantity in lines.items():
+            self.items[item_id] = replace(self.items[item_id], quantity=self.items[item_id].quantity - quantity)
 
     def _give(self, item_id: int, quantity: int) -> None:
         item = self.items[item_id]

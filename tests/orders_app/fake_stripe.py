@@ -45,8 +45,9 @@ class FakeStripe:
                 if saved_params != params:
                     raise PaymentRefused("Keys for idempotent requests can only be used with the same parameters")
                 return CheckoutSession.from_dict(session)
-            [line] = params["line_items"]
-            amount = line["price_data"]["unit_amount"] * line["quantity"]
+            items = params["line_items"]
+            amount = sum(line["price_data"]["unit_amount"] * line["quantity"] for line in items)
+            line = items[0]
             if amount < 50:
                 raise PaymentRefused("The total must be at least 0.50.", "amount_too_small", "line_items")
             session_id = f"cs_test_fake{next(self._ids)}"

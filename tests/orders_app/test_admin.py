@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from orders_app.extensions import db
 from orders_app.models import Order, utcnow
-from tests.orders_app.conftest import logged_in, place, post_form
+from tests.orders_app.helpers import logged_in, place, post_form
 
 HX = {"HX-Request": "true"}
 

@@ -4,10 +4,12 @@ import threading
 
 import pytest
 
+from orders_app.cancelling import cancel_order
+from orders_app.editing import change_quantity
+from orders_app.errors import OrderError
 from orders_app.extensions import db
 from orders_app.models import HELD, RELEASED, RELEASING, Order
-from orders_app.ordering import OrderError, cancel_order, change_quantity
-from tests.orders_app.conftest import place, post_form
+from tests.orders_app.helpers import place, post_form
 
 HX = {"HX-Request": "true"}
 
@@ -104,8 +106,8 @@ def test_edit_whose_answer_is_lost_takes_the_quantity_inventory_holds(app, alice
 def test_edit_with_inventory_gone_entirely_is_settled_by_the_sweeper(app, alice, inventory, widget):
     from datetime import timedelta
 
+    from orders_app.jobs import sweep
     from orders_app.models import ADJUSTING, utcnow
-    from orders_app.ordering import sweep
 
     order_id = place(alice, widget, 3)
     inventory.fail("change_hold", "after")
@@ -157,7 +159,7 @@ def test_a_cancelled_order_cannot_be_edited_or_cancelled_again(alice, inventory,
 
 
 def test_cancel_with_inventory_down_still_cancels_and_the_sweeper_returns_the_stock(app, alice, inventory, widget):
-    from orders_app.ordering import sweep
+    from orders_app.jobs import sweep
 
     order_id = place(alice, widget, 4)
     inventory.down = True
@@ -203,7 +205,7 @@ def test_an_edit_after_a_cancel_is_refused(app, alice, inventory, widget):
 
 def test_concurrent_edit_and_cancel_from_two_browsers_leave_a_consistent_order(app, users, inventory, widget):
     """Two threads: an edit blocked inside inventory while a cancel arrives, then the reverse order."""
-    from tests.orders_app.conftest import logged_in
+    from tests.orders_app.helpers import logged_in
 
     tab1, tab2 = logged_in(app, users.records[1]), logged_in(app, users.records[1])
     order_id = place(tab1, widget, 3)

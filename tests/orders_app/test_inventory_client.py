@@ -85,40 +85,66 @@ def test_an_archived_or_unknown_item(client, stand_in):
 
 def test_hold_sends_the_contract_body_with_the_service_token(app, client, stand_in):
     stand_in.answer("POST", "/inventory/internal/reservations", (201, HOLD))
-    hold = client.hold("order-1", 7, 3, datetime(2030, 1, 1, 0, 35, 0, 123))
+    hold = client.hold("order-1", {7: 3}, datetime(2030, 1, 1, 0, 35, 0, 123))
     assert (hold.key, hold.quantity, hold.state) == ("order-1", 3, "held")
     *_, headers, body = stand_in.seen[-1]
+    # one line in the one-item form, which inventory takes before and after it learnt lines
     assert body == {"key": "order-1", "item_id": 7, "quantity": 3, "expires_at": "2030-01-01T00:35:00Z"}
+    assert hold.lines == ((7, 3),)
     assert headers["X-Service-Token"] == app.config["SHOP_SERVICE_TOKEN"]
+
+
+def test_a_hold_of_several_lines_and_the_short_ones(client, stand_in):
+    path = "/inventory/internal/reservations"
+    held = {"key": "order-2", "lines": [{"item_id": 9, "quantity": 1}, {"item_id": 7, "quantity": 2}], "state": "held"}
+    stand_in.answer("POST", path, (201, held))
+    hold = client.hold("order-2", {7: 2, 9: 1}, datetime(2030, 1, 1))
+    assert hold.lines == ((7, 2), (9, 1)) and hold.is_for({9: 1, 7: 2}) and hold.quantity == 3
+    *_, body = stand_in.seen[-1]
+    assert body["lines"] == [{"item_id": 7, "quantity": 2}, {"item_id": 9, "quantity": 1}] and "item_id" not in body
+    stand_in.answer("PATCH", "/inventory/internal/reservations/order-2", (200, held))
+    stand_in.answer("PATCH", "/inventory/internal/reservations/order-1", (200, HOLD))
+    client.change_hold("order-2", lines={7: 2}, held_lines=2)  # two lines become one: the lines form
+    client.change_hold("order-1", lines={7: 5})  # one line stays one: its quantity
+    assert [seen[-1] for seen in stand_in.seen[-2:]] == [{"lines": [{"item_id": 7, "quantity": 2}]}, {"quantity": 5}]
+    short = {
+        "code": "insufficient_stock",
+        "message": "short",
+        "short": [{"item_id": 7, "available": 1}, {"item_id": 9, "available": 0}],
+    }
+    stand_in.answer("POST", path, (409, {"error": short}))
+    with pytest.raises(InsufficientStock) as refused:
+        client.hold("order-2", {7: 2, 9: 1}, datetime(2030, 1, 1))
+    assert refused.value.short == {7: 1, 9: 0}
 
 
 def test_hold_refusals_become_their_errors(client, stand_in):
     path = "/inventory/internal/reservations"
     stand_in.answer("POST", path, (409, {"error": {"code": "insufficient_stock", "message": "short", "available": 2}}))
     with pytest.raises(InsufficientStock) as short:
-        client.hold("order-1", 7, 3, datetime(2030, 1, 1))
+        client.hold("order-1", {7: 3}, datetime(2030, 1, 1))
     assert short.value.available == 2
     stand_in.answer("POST", path, (410, {"error": {"code": "item_archived", "message": "gone"}}))
     with pytest.raises(ItemArchived):
-        client.hold("order-1", 7, 3, datetime(2030, 1, 1))
+        client.hold("order-1", {7: 3}, datetime(2030, 1, 1))
     stand_in.answer("POST", path, (404, {"error": {"code": "not_found", "message": "no item"}}))
     with pytest.raises(ItemNotFound):
-        client.hold("order-1", 7, 3, datetime(2030, 1, 1))
+        client.hold("order-1", {7: 3}, datetime(2030, 1, 1))
 
 
 def test_release_and_get_of_an_unknown_key_are_none_and_patch_is_hold_not_found(client, stand_in):
     assert client.release("order-5") is None
     assert client.get_hold("order-5") is None
     with pytest.raises(HoldNotFound):
-        client.change_hold("order-5", quantity=2)
+        client.change_hold("order-5", lines={7: 2})
 
 
 def test_a_500_is_retried_once_then_reported_unavailable(client, stand_in):
     stand_in.answer("POST", "/inventory/internal/reservations", (500, {}), (201, HOLD))
-    assert client.hold("order-1", 7, 3, datetime(2030, 1, 1)).state == "held"
+    assert client.hold("order-1", {7: 3}, datetime(2030, 1, 1)).state == "held"
     stand_in.answer("POST", "/inventory/internal/reservations", (500, {}))
     with pytest.raises(InventoryUnavailable):
-        client.hold("order-1", 7, 3, datetime(2030, 1, 1))
+        client.hold("order-1", {7: 3}, datetime(2030, 1, 1))
     assert [s[1] for s in stand_in.seen].count("/inventory/internal/reservations") == 4
 
 

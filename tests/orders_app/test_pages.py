@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.orders_app.conftest import half_placed, place, post_form
+from tests.orders_app.helpers import half_placed, place, post_form
 
 
 def order_ids(html: str) -> list[int]:

@@ -9,6 +9,7 @@ import pytest
 
 from orders_app.clients.stripe_client import EXTENSION_KEY
 from orders_app.extensions import db
+from orders_app.jobs import reconcile_payments as reconcile
 from orders_app.models import (
     CANCELLED,
     COMMITTED,
@@ -18,12 +19,21 @@ from orders_app.models import (
     PENDING,
     RELEASED,
     Order,
-    StripeEvent,
     utcnow,
 )
-from orders_app.payments import reconcile
-from tests.orders_app.conftest import place, post_form
 from tests.orders_app.fake_stripe import WEBHOOK_SECRET, FakeStripe, signed
+from tests.orders_app.helpers import (
+    actions,
+    database_id,
+    deliver,
+    fresh,
+    paid_order,
+    pay,
+    place,
+    post_form,
+    session_of,
+    stored_events,
+)
 
 HX = {"HX-Request": "true"}
 
@@ -42,44 +52,6 @@ def lamp(inventory) -> int:
     return inventory.add_item("Lamp", 1250, 10)
 
 
-def fresh(app, order_id) -> Order:
-    with app.app_context():
-        order = db.session.get(Order, order_id)
-        order.events  # noqa: B018 (load the history before leaving the session)
-        db.session.expunge_all()
-        return order
-
-
-def actions(app, order_id) -> list[str]:
-    return [event.action for event in fresh(app, order_id).events]
-
-
-def stored_events(app, order_id) -> list[tuple[str, str]]:
-    with app.app_context():
-        rows = db.session.scalars(db.select(StripeEvent).where(StripeEvent.order_id == order_id)).all()
-        return [(row.type, row.outcome) for row in rows]
-
-
-def pay(client, order_id: int, *, htmx: bool = False):
-    return post_form(client, f"/orders/{order_id}/pay", htmx=htmx)
-
-
-def session_of(app, order_id) -> str:
-    return fresh(app, order_id).stripe_session_id
-
-
-def deliver(app, event: dict, **sign):
-    body, headers = signed(event, **sign)
-    return app.test_client().post("/orders/stripe/webhook", data=body, headers=headers)
-
-
-def paid_order(app, client, item: int, stripe_fake: FakeStripe, quantity: int = 2) -> int:
-    order_id = place(client, item, quantity)
-    assert pay(client, order_id).status_code == 303
-    assert deliver(app, stripe_fake.pay(session_of(app, order_id))).status_code == 200
-    return order_id
-
-
 # ----- Pay -------------------------------------------------------------------------------------
 
 
@@ -88,8 +60,10 @@ def test_pay_opens_a_checkout_session_for_exactly_this_order(app, alice, invento
     response = pay(alice, order_id)
     assert response.status_code == 303 and response.headers["Location"].startswith("https://checkout.fake/cs_test_")
     [(_, key)] = [call for call in stripe_fake.calls if call[0] == "create_session"]
-    assert key == f"dev:order:{order_id}:v1"
+    database = database_id(app)
+    assert len(database) == 16 and key == f"dev:{database}:order:{order_id}:v1"
     params, _ = stripe_fake.saved[key]
+    assert params["metadata"]["shop_database"] == database
     assert params["line_items"] == [
         {"price_data": {"currency": "usd", "unit_amount": 1250, "product_data": {"name": "Lamp"}}, "quantity": 2}
     ]
@@ -114,7 +88,7 @@ def test_paying_twice_reuses_the_open_session_and_htmx_gets_a_redirect_header(al
 
 
 def test_a_double_clicked_pay_creates_one_session(app, users, stripe_fake, lamp):
-    from tests.orders_app.conftest import logged_in
+    from tests.orders_app.helpers import logged_in
 
     clients = [logged_in(app, users.records[1]) for _ in range(2)]
     order_id = place(clients[0], lamp, 1)
@@ -232,6 +206,9 @@ def test_an_amount_that_differs_is_never_accepted_and_the_admin_sees_why(app, al
     monitor = boss.get("/orders/admin/?view=attention").get_data(as_text=True)
     assert f"monitor-order-{order_id}" in monitor and "payment of $1.00 for this order of $25.00" in monitor
     assert pay(alice, order_id).status_code == 409  # no second payment while it is looked at
+    page = alice.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert 'id="pay-order"' not in page and 'id="change-quantity"' not in page  # the page offers no 409
+    assert 'id="cancel-order"' in page  # cancelling refunds what Stripe took
 
 
 def test_an_event_for_an_old_link_changes_nothing_and_an_old_link_paid_is_refunded(app, alice, stripe_fake, lamp):
@@ -292,7 +269,14 @@ def test_a_signed_body_that_is_not_an_event_is_a_400_not_a_retry(app, stripe_fak
     assert app.test_client().post("/orders/stripe/webhook", data=payload, headers=headers).status_code == 400
 
 
-def test_events_of_sessions_the_shop_never_made_are_ignored(app, stripe_fake):
+@pytest.mark.parametrize(
+    "metadata",
+    [{"shop_instance": "another-shop"}, {}],
+    ids=["another shop's", "no shop named"],
+)
+def test_events_of_sessions_the_shop_never_made_are_ignored(app, alice, stripe_fake, lamp, metadata):
+    order_id = place(alice, lamp, 1)
+    pay(alice, order_id)
     event = {
         "id": "evt_elsewhere",
         "type": "checkout.session.completed",
@@ -301,14 +285,18 @@ def test_events_of_sessions_the_shop_never_made_are_ignored(app, stripe_fake):
                 "id": "cs_elsewhere",
                 "status": "complete",
                 "payment_status": "paid",
-                "metadata": {"order_id": "1"},
-                "amount_total": 999,
+                "payment_intent": "pi_elsewhere",
+                "metadata": {"order_id": str(order_id), **metadata},
+                "amount_total": 1250,
                 "currency": "usd",
             }
         },
     }
     response = deliver(app, event)
     assert response.status_code == 200 and response.get_json()["outcome"] == "ignored"
+    order = fresh(app, order_id)
+    assert order.status == PENDING and not order.needs_attention and stored_events(app, order_id) == []
+    assert stripe_fake.refunds == {}
 
 
 def test_a_payment_whose_hold_lapsed_takes_the_stock_again(app, alice, inventory, stripe_fake, lamp):
@@ -323,7 +311,7 @@ def test_a_payment_whose_stock_is_gone_is_refunded_and_the_order_cancelled(app, 
     order_id = place(alice, lamp, 2)
     pay(alice, order_id)
     inventory.release(f"order-{order_id}")
-    inventory.hold("someone-else", lamp, 10, utcnow() + timedelta(hours=1))  # and the stock sold out meanwhile
+    inventory.hold("someone-else", {lamp: 10}, utcnow() + timedelta(hours=1))  # and the stock sold out meanwhile
     deliver(app, stripe_fake.pay(session_of(app, order_id)))
     order = fresh(app, order_id)
     assert (order.status, order.hold_state, order.refund_state) == (CANCELLED, RELEASED, "done")
@@ -402,12 +390,11 @@ def test_reconcile_pages_through_every_order_it_must_ask_about(app, alice, strip
 
 
 def test_the_jobs_process_reconciles_payments_every_minute_or_so():
-    from orders_app import payments
     from orders_app.jobs import PERIODIC
 
     jobs = {name: (every, function) for name, every, function in PERIODIC}
     every, function = jobs["orders.reconcile_payments"]
-    assert every <= 120 and function is payments.reconcile
+    assert every <= 120 and function is reconcile
 
 
 # ----- cancel and edit with a link open ------------------------------------------------------------
@@ -469,7 +456,7 @@ def test_an_expired_link_cancels_the_order_and_returns_the_stock(app, alice, inv
 
 
 def test_the_sweeper_expires_the_link_before_cancelling_an_overdue_order(app, alice, inventory, stripe_fake, lamp):
-    from orders_app.ordering import sweep
+    from orders_app.jobs import sweep
 
     order_id = place(alice, lamp, 1)
     pay(alice, order_id)
@@ -504,7 +491,9 @@ def test_an_admin_refunds_a_paid_order_with_or_without_restock(app, alice, boss,
     assert response.status_code == 200 and ">Cancelled<" in response.get_data(as_text=True)
     order = fresh(app, order_id)
     assert order.status == CANCELLED and order.refund_state == "done" and order.refund_id in stripe_fake.refunds
-    assert [call[1] for call in stripe_fake.calls if call[0] == "refund"] == [f"dev:refund:{order_id}"]
+    assert [call[1] for call in stripe_fake.calls if call[0] == "refund"] == [
+        f"dev:{database_id(app)}:refund:{order_id}"
+    ]
     assert inventory.stock(lamp) == (10 if restock else 7)
     assert order.hold_state == (RELEASED if restock else COMMITTED)
     charge_refunded = {
@@ -531,9 +520,13 @@ def test_a_refund_while_stripe_is_down_is_retried_by_reconcile(app, alice, boss,
     assert fresh(app, order_id).refund_state == "done" and len(stripe_fake.refunds) == 1
 
 
-def test_a_customer_cannot_refund(alice, stripe_fake, app, lamp):
+def test_a_customer_cannot_refund(alice, stripe_fake, app, inventory, lamp):
     order_id = paid_order(app, alice, lamp, stripe_fake)
+    stock = inventory.stock(lamp)
     assert post_form(alice, f"/orders/admin/{order_id}/cancel").status_code == 403
+    order = fresh(app, order_id)
+    assert (order.status, order.refund_state) == (PAID, None) and stripe_fake.refunds == {}
+    assert inventory.stock(lamp) == stock
 
 
 # ----- JSON API and readiness ----------------------------------------------------------------------
@@ -559,3 +552,51 @@ def test_readyz_says_whether_stripe_is_configured(app):
     app.config["STRIPE_WEBHOOK_SECRET"] = None
     checks = app.test_client().get("/orders/readyz").get_json()["checks"]
     assert "STRIPE_WEBHOOK_SECRET" in checks["stripe"]
+
+
+# ----- a new database beside the same Stripe account (issue 18, item 7) ---------------------------
+
+
+def test_a_new_database_pays_its_order_1_and_ignores_the_old_order_1s_events(tmp_path, inventory, users, stripe_fake):
+    """The shop starts again on an empty database while Stripe (the emulator's store) remembers the
+    old one's keys and sessions: the new order 1 gets its own link, and the old order 1's events
+    name no order."""
+    from orders_app import create_app
+    from orders_app.clients.inventory import EXTENSION_KEY as INVENTORY_KEY
+    from tests.helpers import make_app
+    from tests.orders_app.helpers import logged_in
+
+    lamp = inventory.add_item("Lamp", 1250, 10)
+
+    def shop(folder: str):
+        (tmp_path / folder).mkdir()
+        app = make_app(create_app, "orders", tmp_path / folder, SHOP_PAYMENT_WINDOW_MINUTES=30)
+        app.extensions["shop_find_user"] = users.find_user
+        app.extensions[INVENTORY_KEY] = inventory
+        app.extensions[EXTENSION_KEY] = stripe_fake
+        app.config["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
+        return app
+
+    old = shop("old")
+    old_order = place(logged_in(old, users.records[1]), lamp, 2)
+    assert pay(logged_in(old, users.records[1]), old_order).status_code == 303
+    old_session = session_of(old, old_order)
+
+    new = shop("new")
+    assert database_id(new) != database_id(old)
+    alice = logged_in(new, users.records[1])
+    new_order = place(alice, lamp, 2)
+    assert new_order == old_order == 1
+    response = pay(alice, new_order)  # the same order id and version: a key of its own all the same
+    assert response.status_code == 303
+    new_session = session_of(new, new_order)
+    assert new_session != old_session
+
+    for event in (stripe_fake.pay(old_session), stripe_fake.event("checkout.session.expired", old_session)):
+        assert deliver(new, event).get_json()["outcome"] == "ignored"
+    order = fresh(new, new_order)
+    assert order.status == PENDING and not order.needs_attention and stored_events(new, new_order) == []
+    assert stripe_fake.refunds == {}
+
+    assert deliver(new, stripe_fake.pay(new_session)).get_json()["outcome"] == "paid"
+    assert fresh(new, new_order).status == PAID

@@ -7,12 +7,11 @@ import pytest
 
 from orders_app.clients.stripe_client import EXTENSION_KEY
 from orders_app.extensions import db
+from orders_app.jobs import reconcile_payments as reconcile
+from orders_app.jobs import sweep
 from orders_app.models import CANCELLED, COMMITTED, PAID, PENDING, RELEASED, Order, utcnow
-from orders_app.ordering import sweep
-from orders_app.payments import reconcile
-from tests.orders_app.conftest import place, post_form
 from tests.orders_app.fake_stripe import WEBHOOK_SECRET, FakeStripe
-from tests.orders_app.test_payments import deliver, fresh, pay, session_of
+from tests.orders_app.helpers import deliver, fresh, pay, place, post_form, session_of
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from orders_app.extensions import db
 from orders_app.models import HELD, REQUESTING, Order
-from tests.orders_app.conftest import half_placed, place, post_form
+from tests.orders_app.helpers import half_placed, place, post_form
 
 
 def order_count(app) -> int:
@@ -90,7 +90,7 @@ def test_losing_the_race_for_the_last_units_deletes_the_order(app, alice, invent
     def someone_else_buys(method, args):
         if method == "hold":
             inventory.before_call = None
-            inventory.hold("order-other", widget, 9, __import__("datetime").datetime(2030, 1, 1))
+            inventory.hold("order-other", {widget: 9}, __import__("datetime").datetime(2030, 1, 1))
 
     inventory.before_call = someone_else_buys
     response = post_form(alice, "/orders/", {"inventory_id": widget, "quantity": 3})
@@ -131,7 +131,7 @@ def test_when_the_release_fails_too_the_sweeper_releases_and_deletes(app, alice,
     assert inventory.stock(widget) == 6  # held, answer lost, release failed: not yet back
     assert not re.search(r'id="order-\d+"', alice.get("/orders/").get_data(as_text=True))  # hidden from the customer
     with app.app_context():
-        from orders_app.ordering import sweep
+        from orders_app.jobs import sweep
 
         assert sweep() == {"deleted": 1}
     assert order_count(app) == 0 and inventory.stock(widget) == 10
@@ -140,8 +140,9 @@ def test_when_the_release_fails_too_the_sweeper_releases_and_deletes(app, alice,
 def test_a_crash_between_hold_and_order_write_is_finished_by_the_sweeper(app, alice, inventory, widget):
     from datetime import timedelta
 
+    from orders_app.errors import InjectedFault
+    from orders_app.jobs import sweep
     from orders_app.models import utcnow
-    from orders_app.ordering import InjectedFault, sweep
 
     app.config["ORDERS_FAULT_AFTER_HOLD"] = "raise"
     with pytest.raises(InjectedFault):
@@ -166,8 +167,8 @@ def test_the_fault_hook_is_ignored_outside_tests(app, alice, widget):
 def test_a_requesting_order_without_a_hold_is_deleted_by_the_sweeper(app, alice, inventory, widget):
     from datetime import timedelta
 
+    from orders_app.jobs import sweep
     from orders_app.models import utcnow
-    from orders_app.ordering import sweep
 
     inventory.down = True
     app.config["ORDERS_FAULT_AFTER_HOLD"] = None
@@ -191,7 +192,7 @@ def test_order_ids_are_never_reused_after_a_failed_order(app, alice, inventory, 
 def test_a_hold_left_under_the_same_key_by_another_order_is_not_taken_over(app, alice, inventory, widget):
     from datetime import datetime
 
-    inventory.hold("order-1", widget, 5, datetime(2030, 1, 1))  # from an orders database since reset
+    inventory.hold("order-1", {widget: 5}, datetime(2030, 1, 1))  # from an orders database since reset
     response = post_form(alice, "/orders/", {"inventory_id": widget, "quantity": 2})
     assert response.status_code == 503
     assert order_count(app) == 0 and inventory.held() == {"order-1": 5}
@@ -201,8 +202,8 @@ def test_a_sweeper_that_places_the_order_first_wins_and_the_customer_sees_it_pla
     """The hold's answer is lost; before the request gives up, a sweeper finds the hold and places it."""
     from datetime import timedelta
 
+    from orders_app.jobs import sweep
     from orders_app.models import utcnow
-    from orders_app.ordering import sweep
 
     def sweeper_runs(method, args):
         if method == "hold":
@@ -220,8 +221,8 @@ def test_a_sweeper_that_gives_up_first_wins_and_the_late_hold_is_released(app, a
     """The sweeper finds no hold yet and deletes the row; the hold that lands after is given back."""
     from datetime import timedelta
 
+    from orders_app.jobs import sweep
     from orders_app.models import utcnow
-    from orders_app.ordering import sweep
 
     def sweeper_runs(method, args):
         if method == "hold":

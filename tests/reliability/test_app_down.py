@@ -5,7 +5,7 @@ words: 503 with Retry-After, a page in both languages, or the API's error shape 
 import pytest
 import requests
 
-from tests.shop_stack import Stack, serve
+from stacktools.stack import Stack, serve
 
 
 @pytest.fixture(scope="module")

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from tests.reliability.test_races import ledger
-from tests.shop_client import DEFAULT_PASSWORD, new_login
-from tests.shop_stack import Stack, wait_until
-from tests.stack.test_orders import new_item
+from stacktools.client import DEFAULT_PASSWORD, new_login
+from stacktools.stack import Stack, wait_until
+from tests.stack.shop_orders import ledger, new_item
 
 STOCK = 1_000_000
 CUSTOMERS = 4
@@ -43,7 +42,8 @@ class Attempt:
 
 @pytest.fixture(scope="module")
 def scaled():
-    stack = Stack(instances=2, database="postgres", ORDERS_STALE_SECONDS="5")
+    # Customers keep ordering without paying: no limit of Pending orders per customer here.
+    stack = Stack(instances=2, database="postgres", ORDERS_STALE_SECONDS="5", SHOP_MAX_PENDING_ORDERS="100000")
     try:
         stack.start()
         yield stack
@@ -136,7 +136,8 @@ def test_killing_an_orders_and_an_inventory_instance_under_load_loses_no_order_a
     def orders() -> list[tuple]:
         return scaled.query(
             "orders",
-            "SELECT id, user_login, quantity, status, hold_state FROM orders WHERE inventory_id = :item",
+            "SELECT o.id, o.user_login, l.quantity, o.status, o.hold_state FROM orders o"
+            " JOIN order_lines l ON l.order_id = o.id WHERE l.inventory_id = :item",
             item=item,
         )
 

@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from shared_ui.config import PROJECT_ROOT
-from tests.shop_stack import Stack, free_port, serve
-from tests.stack.test_orders import admin_token, customer, new_item, order, placed, reservation, stock_of
+from stacktools.stack import Stack, free_port, serve
+from tests.stack.shop_orders import admin_token, customer, new_item, order, placed, reservation, stock_of
 
 HOLDS = "/inventory/internal/reservations"
 FORWARDED_HEADERS = ("X-Service-Token", "X-Request-ID", "Content-Type")

@@ -15,20 +15,25 @@ import threading
 import pytest
 
 from shared_ui.config import PROJECT_ROOT
-from tests.shop_stack import Stack, free_port, serve, wait_until
-from tests.stack.test_orders import customer, new_item, order, placed, reservation, stock_of
-from tests.stack.test_payments import (
+from stacktools.stack import Stack, free_port, serve, wait_until
+from tests.stack.shop_orders import (
     checkout_url,
     complete,
     control,
     count_in_history,
+    customer,
     emulator_events,
     history,
+    new_item,
+    order,
     pay,
+    placed,
+    reservation,
     session_event,
     session_id,
     signed_post,
     status_of,
+    stock_of,
 )
 
 
@@ -175,8 +180,8 @@ def test_inventory_down_while_fulfilling_leaves_it_paid_and_reconcile_commits_th
 
 @pytest.fixture
 def admin_of_quiet(quiet):
-    from tests.shop_client import ShopClient
-    from tests.shop_stack import ADMIN_LOGIN, ADMIN_PASSWORD
+    from stacktools.client import ShopClient
+    from stacktools.stack import ADMIN_LOGIN, ADMIN_PASSWORD
 
     client = ShopClient(quiet.base_url)
     client.login(ADMIN_LOGIN, ADMIN_PASSWORD)

@@ -10,16 +10,16 @@ import pytest
 import requests
 
 from shared_ui.config import PROJECT_ROOT
-from tests.reliability.test_races import ledger
-from tests.shop_client import DEFAULT_PASSWORD, new_login
-from tests.shop_stack import Stack, wait_until
+from stacktools.client import DEFAULT_PASSWORD, new_login
+from stacktools.stack import Stack, wait_until
+from tests.stack.shop_orders import ledger
 
 CARD = "4242 4242 4242 4242"
 
 
 @pytest.fixture(scope="module")
 def shop():
-    stack = Stack()
+    stack = Stack(SHOP_MAX_PENDING_ORDERS="100000")  # orders whose checkout failed in the restart stay Pending
     try:
         stack.start()
         yield stack

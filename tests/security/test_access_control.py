@@ -9,8 +9,8 @@ import secrets
 import pytest
 import requests
 
-from tests.shop_client import DEFAULT_PASSWORD, ShopClient, find_user, new_login
-from tests.shop_stack import ADMIN_LOGIN, ADMIN_PASSWORD
+from stacktools.client import DEFAULT_PASSWORD, ShopClient, find_user, new_login
+from stacktools.stack import ADMIN_LOGIN, ADMIN_PASSWORD
 
 OK = "granted"  # anything but 401/403/404 or a redirect to the login page: the rules behind ran
 LOGIN = "login"  # pages: a redirect to /users/login; API: 401
@@ -160,6 +160,14 @@ class Walker:
         assert response.status_code == 201, response.text
         return response.json()["id"]
 
+    def make_room(self) -> None:
+        """Cancel the owner's Pending orders: a customer may have only a few (SHOP_MAX_PENDING_ORDERS),
+        and every call here orders afresh."""
+        token = self.tokens["owner"]
+        pending = self.admin.api("GET", "/orders/api/orders?status=Pending&per_page=100", token).json()["items"]
+        for each in pending:
+            self.admin.api("POST", f"/orders/api/orders/{each['id']}/cancel", token)
+
     def new_order(self) -> int:
         response = self.admin.api(
             "POST",
@@ -205,6 +213,7 @@ class Walker:
         return client
 
     def call(self, persona: str, method: str, rule: str) -> requests.Response:
+        self.make_room()
         path = self.path(rule)
         client = self.stand_in(persona) if rule == "/users/logout" else self.clients[persona]
         if "/api/" in rule:

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from tests.shop_client import DEFAULT_PASSWORD, ShopClient, new_login
-from tests.shop_stack import Stack
+from stacktools.client import DEFAULT_PASSWORD, ShopClient, new_login
+from stacktools.stack import Stack
 
 
 def test_repeated_bad_logins_against_one_account_get_429_across_workers(stack):

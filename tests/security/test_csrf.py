@@ -2,7 +2,7 @@
 
 import requests
 
-from tests.shop_client import DEFAULT_PASSWORD, ShopClient, find_user, new_login
+from stacktools.client import DEFAULT_PASSWORD, ShopClient, find_user, new_login
 
 
 def test_a_form_post_without_the_token_is_400_and_changes_nothing(stack):

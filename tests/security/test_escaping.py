@@ -2,8 +2,8 @@
 
 from urllib.parse import quote
 
-from tests.shop_client import DEFAULT_PASSWORD, ShopClient
-from tests.stack.test_orders import customer, order, placed
+from stacktools.client import DEFAULT_PASSWORD, ShopClient
+from tests.stack.shop_orders import customer, order, placed
 
 NAME = '<script>alert("name")</script>Lamp'
 DESCRIPTION = '<img src=x onerror="alert(1)"><b>bold</b>'

@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from tests.shop_client import ShopClient, new_login
+from stacktools.client import ShopClient, new_login
 
 
 @pytest.mark.parametrize("path", ["/users/login", "/inventory/", "/users/register"])

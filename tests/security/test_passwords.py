@@ -5,7 +5,7 @@ import secrets
 from argon2 import extract_parameters
 from argon2.low_level import Type
 
-from tests.shop_client import ShopClient, new_login
+from stacktools.client import ShopClient, new_login
 
 
 def test_no_clear_password_in_any_database_or_log(stack):

@@ -4,8 +4,8 @@ import time
 
 import requests
 
+from stacktools.client import DEFAULT_PASSWORD, ShopClient, find_user, new_login
 from tests.helpers import CSRF_FIELD, make_app
-from tests.shop_client import DEFAULT_PASSWORD, ShopClient, find_user, new_login
 from users_app import create_app as create_users_app
 
 APP_PAGES = ("/inventory/", "/orders/", "/users/account")

@@ -18,7 +18,7 @@ import requests
 
 from shared_ui.config import PROJECT_ROOT
 from shopctl.settings import PORT_DEFAULTS
-from tests.shop_stack import free_port
+from stacktools.stack import free_port
 
 
 @pytest.mark.parametrize("command", ["run", "run-scaled"])

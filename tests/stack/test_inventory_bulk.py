@@ -9,8 +9,8 @@ import subprocess
 import pytest
 
 from shared_ui.config import PROJECT_ROOT
-from tests.shop_client import ShopClient
-from tests.shop_stack import ADMIN_LOGIN, ADMIN_PASSWORD, Stack
+from stacktools.client import ShopClient
+from stacktools.stack import ADMIN_LOGIN, ADMIN_PASSWORD, Stack
 
 ITEMS = 100_000
 

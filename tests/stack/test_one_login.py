@@ -4,8 +4,8 @@ import time
 
 import requests
 
-from tests.shop_client import ShopClient, find_user, new_login
-from tests.shop_stack import wait_until
+from stacktools.client import ShopClient, find_user, new_login
+from stacktools.stack import wait_until
 
 APP_PAGES = ("/inventory/", "/orders/", "/users/account")
 

@@ -5,8 +5,8 @@ import signal
 
 import requests
 
-from bench.memory import followers
-from tests.shop_stack import wait_until
+from stacktools.processes import followers
+from stacktools.stack import wait_until
 
 APPS = ("inventory", "users", "orders")
 
@@ -37,7 +37,7 @@ def _count(text: str) -> float:
 
 
 def test_orders_metrics_count_orders_by_status_and_webhook_events(stack):
-    from tests.stack.test_orders import customer, new_item, order, placed
+    from tests.stack.shop_orders import customer, new_item, order, placed
 
     client = customer(stack)
     placed(order(client, new_item(stack, price="2.00", quantity=5), 1))

@@ -1,69 +1,11 @@
 """Ordering through nginx with the real inventory: holds follow the order, money is exact, orders
-are private, and the admin monitor sees them all. Helpers here serve the other orders stack tests."""
+are private, and the admin monitor sees them all. Helpers: tests/stack/shop_orders.py."""
 
-import re
 import secrets
 
 import requests
 
-from tests.shop_client import ShopClient
-from tests.shop_stack import ADMIN_LOGIN, ADMIN_PASSWORD
-
-ORDER_URL = re.compile(r"/orders/(\d+)$")
-
-
-def admin_token(stack) -> str:
-    response = requests.post(
-        stack.url("/users/api/tokens"), json={"login": ADMIN_LOGIN, "password": ADMIN_PASSWORD}, timeout=10
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["token"]
-
-
-def new_item(stack, price: str = "0.10", quantity: int = 10, name: str | None = None) -> int:
-    """An item added through inventory's admin API; its id."""
-    name = name or f"Widget {secrets.token_hex(3)}"
-    response = requests.post(
-        stack.url("/inventory/api/items"),
-        json={"name": name, "description": "for the orders tests", "price": price, "quantity": quantity},
-        headers={"Authorization": f"Bearer {admin_token(stack)}"},
-        timeout=10,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
-
-def stock_of(stack, item_id: int) -> int:
-    """Units on hand and free to sell, as the catalog API says."""
-    response = requests.get(stack.url(f"/inventory/api/items/{item_id}"), timeout=10)
-    assert response.status_code == 200, response.text
-    return response.json()["quantity"]
-
-
-def reservation(stack, order_id: int) -> dict | None:
-    """Inventory's hold for an order, read on loopback with the service token."""
-    response = requests.get(
-        stack.app_url("inventory", f"/inventory/internal/reservations/order-{order_id}"),
-        headers={"X-Service-Token": stack.env["SHOP_SERVICE_TOKEN"]},
-        timeout=10,
-    )
-    return response.json() if response.status_code == 200 else None
-
-
-def customer(stack) -> ShopClient:
-    client = ShopClient(stack.base_url)
-    assert client.register().status_code == 303
-    return client
-
-
-def order(client: ShopClient, item_id: int, quantity) -> requests.Response:
-    """The item page's order form, posted."""
-    return client.post("/orders/", {"inventory_id": item_id, "quantity": quantity})
-
-
-def placed(response: requests.Response) -> int:
-    assert response.status_code == 303, response.text
-    return int(ORDER_URL.search(response.headers["Location"]).group(1))
+from tests.stack.shop_orders import admin_token, customer, new_item, order, placed, reservation, stock_of
 
 
 def test_three_units_at_ten_cents_cost_exactly_thirty_cents(stack):

@@ -1,13 +1,7 @@
 """The orders JSON API through nginx, against the real inventory."""
 
-from tests.shop_client import ShopClient
-from tests.stack.test_orders import new_item, reservation, stock_of
-
-
-def api_customer(stack) -> tuple[ShopClient, str]:
-    client = ShopClient(stack.base_url)
-    client.register()
-    return client, client.api_token(client.login_name)
+from stacktools.client import ShopClient
+from tests.stack.shop_orders import api_customer, new_item, reservation, stock_of
 
 
 def test_create_edit_cancel_with_exact_money(stack):

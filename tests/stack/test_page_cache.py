@@ -7,8 +7,8 @@ import time
 import pytest
 import requests
 
-from tests.shop_client import ShopClient, new_login
-from tests.shop_stack import ADMIN_LOGIN, wait_until
+from stacktools.client import ShopClient, new_login
+from stacktools.stack import ADMIN_LOGIN, wait_until
 
 CACHE = "X-Cache-Status"
 

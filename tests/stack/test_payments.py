@@ -1,136 +1,41 @@
 """Payments through nginx with the real inventory and the Stripe emulator: a link per order, card
-payments, declines, expiry, cancel and edit with a link open, admin refunds, forged webhooks.
-Helpers here serve the other payments tests (reliability, boleto, browser)."""
+payments, declines, expiry, cancel and edit with a link open, admin refunds, forged webhooks."""
 
 import json
-import re
 import secrets
 import threading
 import time
-from datetime import UTC, datetime
 
 import requests
-import stripe
 
-from tests.shop_client import ShopClient
-from tests.shop_stack import wait_until
-from tests.stack.test_orders import admin_token, customer, new_item, order, placed, reservation, stock_of
-
-CARD_OK = "4242 4242 4242 4242"
-CARD_DECLINED = "4000 0000 0000 0002"
-SESSION_URL = re.compile(r"/checkout/(cs_[A-Za-z0-9_]+)$")
-
-
-# ----- helpers --------------------------------------------------------------------------------
-
-
-def emulator(stack, path: str) -> str:
-    return stack.env["STRIPE_API_BASE"] + path
-
-
-def pay(client: ShopClient, order_id: int) -> requests.Response:
-    """The order page's Pay button, without following the redirect."""
-    return client.post(f"/orders/{order_id}/pay")
-
-
-def checkout_url(client: ShopClient, order_id: int) -> str:
-    response = pay(client, order_id)
-    assert response.status_code == 303, response.text
-    return response.headers["Location"]
-
-
-def session_id(url: str) -> str:
-    return SESSION_URL.search(url).group(1)
-
-
-def complete(stack, session: str, card: str = CARD_OK, **form) -> requests.Response:
-    """What the emulator's Pay does with a test card (or method=boleto)."""
-    data = {"card": card, **form} if "method" not in form else form
-    return requests.post(emulator(stack, f"/_emulator/checkout/{session}/complete"), data=data, timeout=10)
-
-
-def control(stack, path: str, **form) -> requests.Response:
-    return requests.post(emulator(stack, f"/_emulator{path}"), data=form, timeout=10)
-
-
-def stripe_client(stack) -> stripe.StripeClient:
-    return stripe.StripeClient(stack.env["STRIPE_SECRET_KEY"], base_addresses={"api": stack.env["STRIPE_API_BASE"]})
-
-
-def api_order(stack, order_id: int) -> dict:
-    """The order as the JSON API shows it to an admin."""
-    response = requests.get(
-        stack.url(f"/orders/api/orders/{order_id}"),
-        headers={"Authorization": f"Bearer {admin_token(stack)}"},
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def status_of(stack, order_id: int) -> str:
-    return api_order(stack, order_id)["status"]
-
-
-def wait_for_status(stack, order_id: int, status: str, timeout: float = 45) -> None:
-    """Wait for what a webhook does: the emulator retries a delivery the shop answered 500 (e.g. an
-    order mid-change) after 1, 2, 4, 8 ... s, each attempt allowed 10 s, on a loaded machine."""
-    wait_until(lambda: status_of(stack, order_id) == status, timeout=timeout, interval=0.2)
-
-
-def emulator_events(stack, session: str) -> list[dict]:
-    """The emulator's events of a session, oldest first, with their payloads and deliveries."""
-    response = requests.get(emulator(stack, "/_emulator/events"), params={"session": session}, timeout=10)
-    response.raise_for_status()
-    return list(reversed(response.json()))
-
-
-def delivered(stack, session: str, event_type: str) -> bool:
-    """The emulator has delivered its `event_type` event about `session` to the shop (answered 2xx)."""
-    events = [e for e in emulator_events(stack, session) if e["type"] == event_type]
-    return bool(events) and all(any(d["state"] == "delivered" for d in e["deliveries"]) for e in events)
-
-
-def signed_post(
-    stack, event: dict, *, secret: str | None = None, timestamp: int | None = None, body: bytes | None = None
-) -> requests.Response:
-    """Deliver an event to the shop's webhook through nginx, signed as Stripe signs."""
-    body = body if body is not None else json.dumps(event).encode()
-    header = sign(body, secret or stack.env["STRIPE_WEBHOOK_SECRET"], timestamp)
-    return requests.post(
-        stack.url("/orders/stripe/webhook"),
-        data=body,
-        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
-        timeout=15,
-    )
-
-
-def sign(body: bytes, secret: str, timestamp: int | None = None) -> str:
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    digest = stripe.WebhookSignature._compute_signature(f"{timestamp}.{body.decode()}", secret)
-    return f"t={timestamp},v1={digest}"
-
-
-def session_event(stack, event_type: str, session: str, event_id: str) -> dict:
-    """An event about a session as the emulator has it now (for tests that choose the order of events)."""
-    obj = stripe_client(stack).v1.checkout.sessions.retrieve(session).to_dict()
-    return {"id": event_id, "object": "event", "type": event_type, "created": 0, "data": {"object": obj}}
-
-
-def history(client: ShopClient, order_id: int) -> str:
-    return client.get(f"/orders/{order_id}").text
-
-
-def count_in_history(client: ShopClient, order_id: int, title: str) -> int:
-    """How many lines of the order's history say `title` in their What column."""
-    table = history(client, order_id).split('class="order-history"', 1)[1].split("</table>", 1)[0]
-    rows = [re.findall(r"<td>(.*?)</td>", row, re.S) for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
-    return sum(1 for cells in rows if len(cells) > 2 and cells[2] == title)
-
-
-def rfc3339(unix: int) -> str:
-    return datetime.fromtimestamp(unix, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
+from stacktools.stack import wait_until
+from tests.stack.shop_orders import (
+    CARD_DECLINED,
+    api_order,
+    checkout_url,
+    complete,
+    control,
+    count_in_history,
+    customer,
+    delivered,
+    emulator_events,
+    history,
+    new_item,
+    order,
+    pay,
+    placed,
+    reservation,
+    rfc3339,
+    session_event,
+    session_id,
+    session_of_order,
+    sign,
+    signed_post,
+    status_of,
+    stock_of,
+    stripe_client,
+    wait_for_status,
+)
 
 # ----- tests ----------------------------------------------------------------------------------
 
@@ -344,12 +249,9 @@ def test_an_admin_refunds_a_paid_order_with_and_without_restock(stack, admin):
     assert reservation(stack, restocked)["state"] == "released" and reservation(stack, kept)["state"] == "committed"
     assert stock_of(stack, item) == 7  # two back on sale, three stay sold
     for order_id, amount in ((restocked, 1000), (kept, 1500)):
-        events = [e for e in emulator_events(stack, _session_of(stack, order_id)) if e["type"] == "charge.refunded"]
+        events = [
+            e for e in emulator_events(stack, session_of_order(stack, order_id)) if e["type"] == "charge.refunded"
+        ]
         assert len(events) == 1 and events[0]["event"]["data"]["object"]["amount_refunded"] == amount
     wait_until(lambda: "Stripe confirms the refund" in history(alice, restocked))
     assert status_of(stack, restocked) == "Cancelled"
-
-
-def _session_of(stack, order_id: int) -> str:
-    [(session,)] = stack.query("orders", "SELECT stripe_session_id FROM orders WHERE id = :id", id=order_id)
-    return session

@@ -3,18 +3,23 @@ held; settled it is paid and the stock sold; lapsed it is cancelled and the stoc
 
 import pytest
 
-from tests.shop_client import ShopClient
-from tests.shop_stack import Stack, serve, wait_until
-from tests.stack.test_orders import customer, new_item, order, placed, reservation, stock_of
-from tests.stack.test_payments import (
+from stacktools.client import ShopClient
+from stacktools.stack import Stack, serve, wait_until
+from tests.stack.shop_orders import (
     api_order,
     checkout_url,
     complete,
     control,
+    customer,
     history,
+    new_item,
+    order,
     pay,
+    placed,
+    reservation,
     rfc3339,
     session_id,
+    stock_of,
     stripe_client,
     wait_for_status,
 )

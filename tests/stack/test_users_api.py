@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.shop_client import DEFAULT_PASSWORD, find_user, new_login
+from stacktools.client import DEFAULT_PASSWORD, find_user, new_login
 
 
 def test_register_then_token_then_me(shop):

@@ -1,0 +1,145 @@
+"""The ways a rule says no, in words a customer reads (translated in the request that shows them)."""
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+from orders_app import states
+
+NOTHING_RESERVED = _l("the inventory service is not answering; nothing was reserved")
+NO_LONGER_SOLD = _l("this item is no longer sold")
+NO_SUCH_ITEM = _l("there is no such item")
+BUSY = _l("This order is being changed right now; try again in a moment.")
+CHANGED_MEANWHILE = _l("This order changed since you opened it; look at it again before changing it.")
+NO_SUCH_ORDER = _l("There is no such order.")
+TRY_AGAIN = _l("the inventory service is not answering; please try again in a moment")
+ONLY_OWNER_PAYS = _l("Only the customer who placed an order can pay for it.")
+ONLY_OWNER_CHANGES = _l("Only the customer who placed an order can change its quantity.")
+PAYMENTS_DOWN = _l("the payment service is not answering; nothing was charged. Please try again in a moment.")
+PAYMENTS_DOWN_UNCHANGED = _l("the payment service is not answering; nothing was changed. Please try again in a moment.")
+BOLETO_PENDING = _l(
+    "A boleto was issued for this order: it cannot be changed or cancelled until it is paid or its due date passes."
+)
+PAYMENT_IN_REVIEW = _l("A payment for this order is being checked by the shop; it cannot be changed or paid again now.")
+#: an order's status inside a sentence ("This order is paid; ...")
+STATUS_WORDS = {states.PENDING: _l("pending"), states.PAID: _l("paid"), states.CANCELLED: _l("cancelled")}
+
+
+class OrderError(Exception):
+    """A rule said no. `status`/`code` are how the API answers; `field` the input it is about."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 422,
+        code: str = "invalid_field",
+        field: str | None = None,
+        available: int | None = None,
+        short: list[dict] | None = None,
+    ):
+        message = str(message)  # a lazy translation becomes text in the language of this request
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.field = field
+        self.available = available
+        #: every short line of an order: [{"inventory_id", "available"}]
+        self.short = short
+
+
+class InjectedFault(BaseException):
+    """Raised by the test-only fault hook; a BaseException so nothing on the way catches it."""
+
+
+def check_owner(order, user, rule) -> None:
+    """Paying and changing the quantity are the customer's own (an admin sees and cancels any order,
+    but never pays for or edits one): anyone else gets `rule` as a 403."""
+    if order.user_id != user.id:
+        raise OrderError(rule, status=403, code="forbidden")
+
+
+def refused(order, reason: str | None, *, nothing_to_pay: bool = False) -> None:
+    """Raise the OrderError for a guard's reason (states.why_not_*); nothing when it is None."""
+    if reason is None:
+        return
+    if reason == "not_pending":
+        if nothing_to_pay:
+            message = _("This order is %(status)s; there is nothing to pay.", status=status_word(order))
+            raise OrderError(message, status=409, code="not_pending")
+        raise not_pending(order)
+    if reason == "awaiting_payment":
+        raise OrderError(BOLETO_PENDING, status=409, code="awaiting_payment")
+    if reason == "payment_in_review":
+        raise OrderError(PAYMENT_IN_REVIEW, status=409, code="payment_in_review")
+    if reason == "not_paid":
+        raise OrderError(
+            _("This order is %(status)s, not paid: there is nothing to refund.", status=status_word(order)),
+            status=409,
+            code="not_paid",
+        )
+    raise OrderError(BUSY, status=409, code="conflict")
+
+
+def short_of_stock(available: int | None) -> OrderError:
+    if available is None:
+        message = _("not enough left in stock")
+    elif available <= 0:
+        message = _("only 0 left: this item is sold out")
+    else:
+        message = ngettext("only %(num)d left", "only %(num)d left", available)
+    return OrderError(message, status=409, code="insufficient_stock", field="quantity", available=available)
+
+
+def short_lines(short: list[tuple[int, str, int | None]], *, one_line: bool = False) -> OrderError:
+    """Lines inventory cannot hold, each named with what is left: [(item id, name, available)].
+
+    A one-line order keeps the one-item wording ("only 2 left"); else "Lamp: only 2 left; Pin: …"."""
+    listed = [{"inventory_id": item_id, "available": available} for item_id, _name, available in short]
+    if one_line and len(short) == 1:
+        error = short_of_stock(short[0][2])
+        error.short = listed
+        return error
+    parts = []
+    for _item_id, name, available in short:
+        if available is None:
+            parts.append(_("%(item)s: not enough left in stock", item=name))
+        else:
+            parts.append(
+                ngettext("%(item)s: only %(num)d left", "%(item)s: only %(num)d left", max(available, 0), item=name)
+            )
+    return OrderError("; ".join(parts), status=409, code="insufficient_stock", field="lines", short=listed)
+
+
+def short_for_change(available: int | None, current: int) -> OrderError:
+    if available is None:
+        return short_of_stock(None)
+    more = max(available, 0)
+    message = _("only %(more)d more left (this order can have at most %(most)d)", more=more, most=current + more)
+    return OrderError(message, status=409, code="insufficient_stock", field="quantity", available=available)
+
+
+def no_longer_sold() -> OrderError:
+    return OrderError(NO_LONGER_SOLD, status=410, code="item_archived", field="inventory_id")
+
+
+def unavailable(message: str = NOTHING_RESERVED) -> OrderError:
+    return OrderError(message, status=503, code="inventory_unavailable")
+
+
+def payments_unavailable(message: str = PAYMENTS_DOWN_UNCHANGED) -> OrderError:
+    return OrderError(message, status=503, code="payments_unavailable")
+
+
+def not_pending(order) -> OrderError:
+    return OrderError(
+        _("This order is %(status)s; only pending orders can be changed or cancelled.", status=status_word(order)),
+        status=409,
+        code="not_pending",
+    )
+
+
+def status_word(order) -> str:
+    """The order's status as a word inside a sentence, in the reader's language: "paid"."""
+    return str(STATUS_WORDS.get(order.status, order.status.lower()))

@@ -1,0 +1,307 @@
+"""Step 1 of the saga (DESIGN "Stock and payment"): place an order, and the quote the order form shows.
+
+The row is written Pending with `hold_state=requesting` (hidden from every list) before inventory
+is asked to hold; then marked `held`, or deleted when inventory says no. A request that dies
+halfway leaves a `requesting` or `abandoned` row that the sweeper (jobs.sweep) finishes with
+`finish_requesting` / `give_up` from what inventory says.
+"""
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import func, select
+
+from orders_app import store
+from orders_app.clients.inventory import (
+    HOLD_HELD,
+    HoldConflict,
+    InsufficientStock,
+    InventoryUnavailable,
+    Item,
+    ItemArchived,
+    ItemNotFound,
+    current_inventory,
+)
+from orders_app.errors import (
+    NO_SUCH_ITEM,
+    NOTHING_RESERVED,
+    TRY_AGAIN,
+    InjectedFault,
+    OrderError,
+    no_longer_sold,
+    short_lines,
+    short_of_stock,
+    unavailable,
+)
+from orders_app.extensions import db
+from orders_app.models import ABANDONED, HELD, HIDDEN_HOLD_STATES, PENDING, REQUESTING, Order, OrderLine, utcnow
+from orders_app.store import SWEEPER
+from shared_ui.db import write_transaction
+
+WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+@dataclass(frozen=True)
+class Quote:
+    item: Item
+    quantity: int
+
+    @property
+    def total_cents(self) -> int:
+        return self.item.price_cents * self.quantity
+
+
+# ----- inputs --------------------------------------------------------------------------------
+
+
+def parse_quantity(value) -> int:
+    """A whole number of units from 1 to ORDERS_MAX_QUANTITY, from a form string or JSON number."""
+    most = current_app.config["ORDERS_MAX_QUANTITY"]
+    quantity = _whole_number(value)
+    if quantity is None or not 1 <= quantity <= most:
+        raise OrderError(_("Enter a whole number of units from 1 to %(most)d.", most=most), field="quantity")
+    return quantity
+
+
+def parse_inventory_id(value) -> int:
+    item_id = _whole_number(value)
+    if item_id is None or item_id < 1:
+        raise OrderError(_("Choose an item to order."), field="inventory_id")
+    return item_id
+
+
+def parse_lines(lines) -> list[tuple[int, int]]:
+    """[(item id, quantity)] from [{"inventory_id", "quantity"}] or (id, quantity) pairs: 1 to
+    ORDERS_MAX_LINES lines, one per item (an item named twice has its quantities added)."""
+    most = current_app.config["ORDERS_MAX_LINES"]
+    if not isinstance(lines, list | tuple) or not 1 <= len(lines) <= most:
+        raise OrderError(_("An order has from 1 to %(most)d lines.", most=most), field="lines")
+    summed: dict[int, int] = {}
+    for line in lines:
+        if isinstance(line, dict):
+            item_id, quantity = line.get("inventory_id"), line.get("quantity")
+        elif isinstance(line, list | tuple) and len(line) == 2:
+            item_id, quantity = line
+        else:
+            raise OrderError(_("Each line names an item and a quantity."), field="lines")
+        item_id = parse_inventory_id(item_id)
+        summed[item_id] = summed.get(item_id, 0) + parse_quantity(quantity)
+    for quantity in summed.values():
+        parse_quantity(quantity)  # the sum of an item named twice is a quantity too
+    return list(summed.items())
+
+
+def _whole_number(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
+        return int(value.strip())
+    return None
+
+
+# ----- reading -------------------------------------------------------------------------------
+
+
+def read_item(inventory_id, when_down=TRY_AGAIN) -> Item:
+    """The item as inventory has it now, or an OrderError in words a customer understands."""
+    item_id = parse_inventory_id(inventory_id)
+    try:
+        item = current_inventory().item(item_id)
+    except ItemNotFound:
+        raise OrderError(NO_SUCH_ITEM, field="inventory_id") from None
+    except InventoryUnavailable:
+        raise unavailable(when_down) from None
+    if item.archived:
+        raise no_longer_sold()
+    return item
+
+
+def quote(inventory_id, quantity) -> Quote:
+    """Unit price x quantity for the item as it is sold now; errors as for placing the order."""
+    return quote_for(read_item(inventory_id), quantity)
+
+
+def quote_for(item: Item, quantity) -> Quote:
+    quantity = parse_quantity(quantity)
+    if quantity > item.quantity:
+        raise short_of_stock(item.quantity)
+    return Quote(item, quantity)
+
+
+# ----- step 1: place -------------------------------------------------------------------------
+
+
+def place_order(user, lines) -> Order:
+    """Place an order of `lines` ([{"inventory_id", "quantity"}] or (id, quantity) pairs): written
+    Pending, every line's stock held at inventory (all or none), then marked held; or nothing at all.
+
+    The use case the order form, the API and the cart all call; the order is returned held.
+    """
+    wanted = parse_lines(lines)
+    _check_pending_limit(user)  # before anything is asked of inventory
+    items = [read_item(item_id, when_down=NOTHING_RESERVED) for item_id, _ in wanted]
+    short = [
+        (item.id, item.name, item.quantity)
+        for item, (_, quantity) in zip(items, wanted, strict=True)
+        if quantity > item.quantity
+    ]
+    if short:  # nothing written yet: the hold re-checks the stock
+        raise short_lines(short, one_line=len(wanted) == 1)
+    names = {item.id: item.name for item in items}
+    config = current_app.config
+    now = utcnow()
+    pay_by = now + timedelta(minutes=config["SHOP_PAYMENT_WINDOW_MINUTES"])
+    order = Order(
+        user_id=user.id,
+        user_login=user.login,
+        currency=config["SHOP_CURRENCY"],
+        status=PENDING,
+        hold_state=REQUESTING,
+        pay_by=pay_by,
+        hold_expires_at=pay_by + timedelta(minutes=config["ORDERS_HOLD_MARGIN_MINUTES"]),
+        created_at=now,
+        updated_at=now,
+    )
+    order.set_lines(
+        [
+            OrderLine(inventory_id=item.id, item_name=item.name, unit_price_cents=item.price_cents, quantity=quantity)
+            for item, (_, quantity) in zip(items, wanted, strict=True)
+        ]
+    )
+    with write_transaction(db, keep_loaded=True):
+        _check_pending_limit(user)  # again under the write lock: two places at once count each other
+        db.session.add(order)
+    order_id, key, expires_at = order.id, order.key, order.hold_expires_at  # as written: no reload
+    try:
+        hold = current_inventory().hold(key, dict(wanted), expires_at)
+    except InsufficientStock as error:
+        store.forget(order_id)
+        short = error.short or {wanted[0][0]: error.available}
+        named = [(item_id, names.get(item_id, str(item_id)), left) for item_id, left in short.items()]
+        raise short_lines(named, one_line=len(wanted) == 1) from None
+    except ItemArchived:
+        store.forget(order_id)
+        raise no_longer_sold() from None
+    except ItemNotFound:
+        store.forget(order_id)
+        raise OrderError(NO_SUCH_ITEM, field="inventory_id") from None
+    except InventoryUnavailable:
+        give_up(order_id)  # it may have been held before the answer got lost
+        placed = db.session.get(Order, order_id)
+        if placed is not None and placed.hold_state == HELD:
+            return placed  # a sweeper found the hold and placed the order meanwhile
+        raise unavailable() from None
+    except HoldConflict:
+        hold = None  # the key is taken by another item or quantity
+    if hold is None or not hold.is_for(dict(wanted)):
+        # Not this order's hold (a key left from an orders database that was reset): keep off it.
+        current_app.logger.error("inventory holds %s for another order: %s", key, hold)
+        store.forget(order_id)
+        raise unavailable(_("the inventory service holds something else for this order; nothing was reserved"))
+    fault_point("after_hold")
+    if not mark_held(order_id, store.actor_name(user)):
+        _release_quietly(key)  # the sweeper gave up on this row already
+        raise unavailable()
+    return db.session.get(Order, order_id)
+
+
+def _check_pending_limit(user) -> None:
+    """At most SHOP_MAX_PENDING_ORDERS Pending orders per customer, so no one keeps stock from everyone."""
+    most = current_app.config["SHOP_MAX_PENDING_ORDERS"]
+    pending = db.session.scalar(
+        select(func.count())
+        .select_from(Order)
+        .where(Order.user_id == user.id, Order.status == PENDING, Order.hold_state != ABANDONED)
+    )
+    if pending >= most:
+        message = ngettext(
+            "You have %(num)d pending order: pay or cancel it before placing another.",
+            "You have %(num)d pending orders: pay or cancel one before placing another.",
+            pending,
+        )
+        raise OrderError(message, status=409, code="too_many_pending")
+
+
+def fault_point(name: str) -> None:
+    """Test-only crash between two saga steps (ORDERS_FAULT_AFTER_HOLD; only when SHOP_ENV=test)."""
+    config = current_app.config
+    if config.get("SHOP_ENV") != "test":
+        return
+    mode = config.get(f"ORDERS_FAULT_{name.upper()}")
+    if mode == "exit":
+        os._exit(1)  # the worker dies as if killed: no cleanup, no answer
+    if mode == "raise":
+        raise InjectedFault(name)
+
+
+def mark_held(order_id: int, actor: str) -> bool:
+    """requesting -> held; False when the row is gone (someone gave up on it).
+
+    The order stays loaded as committed, so the caller's answer needs no second read.
+    """
+    with write_transaction(db, keep_loaded=True):
+        order = store.locked(order_id)
+        if order is None or order.hold_state not in (REQUESTING, HELD):
+            return False
+        if order.hold_state == REQUESTING:
+            order.hold_state = HELD
+            order.updated_at = utcnow()
+            note = f"{order.summary}; stock held"
+            if actor == SWEEPER:
+                note += " (the sweeper finished placing it)"
+            store.record(order, actor, "placed", None, PENDING, note)
+    return True
+
+
+def give_up(order_id: int) -> bool:
+    """Abandon an order that was not placed: claim it, release what inventory may hold, delete it.
+
+    The claim (requesting -> abandoned) comes first, so a sweeper and the request that wrote the
+    row never both act on it: whoever claims first decides. When inventory does not answer the
+    release, the row stays `abandoned` (hidden) and the sweeper tries again. True when it is gone.
+    """
+    with write_transaction(db):
+        order = store.locked(order_id)
+        if order is None:
+            return True
+        if order.hold_state not in HIDDEN_HOLD_STATES:
+            return False  # placed meanwhile: it stands
+        order.hold_state = ABANDONED
+        order.updated_at = utcnow()
+        key = order.key
+    try:
+        current_inventory().release(key)
+    except (InventoryUnavailable, HoldConflict):
+        return False
+    store.forget(order_id)
+    return True
+
+
+def _release_quietly(key: str) -> None:
+    try:
+        current_inventory().release(key)
+    except (InventoryUnavailable, HoldConflict):
+        current_app.logger.error("could not release %s; inventory's own sweeper will at its expiry", key)
+
+
+def finish_requesting(order_id: int) -> str:
+    order = db.session.get(Order, order_id)
+    if order is None or order.hold_state != REQUESTING:
+        return "skipped"
+    try:
+        hold = current_inventory().get_hold(order.key)
+    except InventoryUnavailable:
+        return "skipped"
+    if hold is not None and hold.is_for(order.line_quantities):
+        return "placed" if mark_held(order_id, SWEEPER) else "skipped"
+    if hold is not None and hold.state == HOLD_HELD:
+        store.forget(order_id)  # inventory holds something else under this key: not ours to release
+        return "deleted"
+    return "deleted" if give_up(order_id) else "skipped"

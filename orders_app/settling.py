@@ -1,0 +1,235 @@
+"""What an order owes inventory and Stripe after its state moved: commit or release the stock,
+refund a payment, extend a boleto's hold (DESIGN "Stock and payment", steps 3, 4, 6, 7).
+
+Each step is called after the write transaction that recorded what is owed (`hold_state`
+committing/releasing/restocking, `refund_state` due), never under the database lock; a step that
+fails leaves that record, and reconcile or the sweeper (jobs.py) finish it later.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from orders_app import states, store
+from orders_app.clients.inventory import (
+    HOLD_HELD,
+    HoldConflict,
+    HoldNotFound,
+    InsufficientStock,
+    InventoryError,
+    InventoryUnavailable,
+    current_inventory,
+)
+from orders_app.clients.stripe_client import (
+    CheckoutSession,
+    PaymentRefused,
+    PaymentsError,
+    PaymentsUnavailable,
+    current_stripe,
+)
+from orders_app.extensions import db
+from orders_app.models import (
+    COMMITTED,
+    COMMITTING,
+    HELD,
+    PAID,
+    REFUND_DONE,
+    REFUND_DUE,
+    REFUND_FAILED,
+    RELEASED,
+    RELEASING,
+    RESTOCKING,
+    SESSION_COMPLETE,
+    Order,
+    utcnow,
+)
+from shared_ui.db import write_transaction
+from shared_ui.money import format_money
+
+STRIPE = "stripe"
+
+
+@dataclass(frozen=True)
+class StalePayment:
+    """A payment through a session that is not the order's current one (refunded after the transaction)."""
+
+    order_id: int
+    session: CheckoutSession
+
+
+def money_of(session: CheckoutSession) -> str:
+    return format_money(session.amount_total or 0, session.currency or "usd")
+
+
+def follow_up(order_id: int, stale_payment: StalePayment | None = None) -> None:
+    """Do what the order owes inventory and Stripe now; what fails stays owed (reconcile, sweeper)."""
+    order = db.session.get(Order, order_id)
+    if order is None:
+        return
+    if order.hold_state == COMMITTING:
+        commit_stock(order_id)
+        order = db.session.get(Order, order_id)
+    if order.hold_state in (RELEASING, RESTOCKING):
+        release_hold(order_id)
+        order = db.session.get(Order, order_id)
+    if order.refund_state == REFUND_DUE:
+        refund_payment(order_id)
+        order = db.session.get(Order, order_id)
+    if order.awaiting_payment and order.hold_expires_at < order.pay_by + timedelta(days=1):
+        extend_hold_for_boleto(order_id)
+    if stale_payment is not None:
+        refund_stale_payment(stale_payment)
+
+
+def cancel_and_release(order_id: int, actor: str, note: str | None, expected_version: int | None = None) -> Order:
+    """Pending -> Cancelled and its stock back (now, or through the sweeper if inventory is down).
+
+    The caller closed the order's Checkout Session first (or it has none open). A payment the shop
+    did not accept (an amount that differed) is refunded.
+    """
+    with write_transaction(db):
+        order = store.claim(order_id, expected_version)
+        store.transition(order, states.EV_CANCELLED, actor, note)
+        order.hold_state = RELEASING
+        if order.checkout_state == SESSION_COMPLETE and order.payment_intent and order.refund_state is None:
+            order.refund_state = REFUND_DUE  # a payment the shop did not accept goes back
+    follow_up(order_id)
+    return db.session.get(Order, order_id)
+
+
+def release_hold(order_id: int) -> bool:
+    """`releasing` (held stock) or `restocking` (sold stock of a refunded order) -> `released` once
+    inventory has the stock back; False to try again later."""
+    order = db.session.get(Order, order_id)
+    if order is None or order.hold_state not in (RELEASING, RESTOCKING):
+        return False
+    state = order.hold_state
+    try:
+        current_inventory().release(order.key, restock=state == RESTOCKING)
+    except InventoryUnavailable:
+        return False
+    except HoldConflict:
+        with write_transaction(db):
+            store.flag(store.locked(order_id), "inventory refused to release this order's stock")
+        return False
+    with write_transaction(db):
+        order = store.locked(order_id)
+        if order.hold_state == state:
+            order.hold_state = RELEASED
+            order.updated_at = utcnow()
+            was = COMMITTED if state == RESTOCKING else HELD
+            store.record(order, "inventory", "stock_released", was, RELEASED, f"{order.quantity} back in stock")
+    return True
+
+
+def commit_stock(order_id: int) -> bool:
+    """committing -> committed at inventory. A hold released meanwhile is taken again if the stock
+    is there; if it is not, the payment is refunded and the order cancelled and flagged."""
+    order = db.session.get(Order, order_id)
+    if order is None or order.hold_state != COMMITTING:
+        return False
+    try:
+        current_inventory().commit(order.key)
+    except InventoryUnavailable:
+        return False  # Paid, commit pending: reconcile tries again
+    except (InsufficientStock, HoldConflict, HoldNotFound):
+        _stock_gone(order_id)
+        return False
+    with write_transaction(db):
+        order = store.locked(order_id)
+        if order.hold_state == COMMITTING:
+            order.hold_state = COMMITTED
+            order.updated_at = utcnow()
+            store.record(order, "inventory", "stock_committed", HELD, COMMITTED, f"{order.quantity} sold")
+    return True
+
+
+def _stock_gone(order_id: int) -> None:
+    with write_transaction(db):
+        order = store.locked(order_id)
+        if order.hold_state != COMMITTING:
+            return
+        order.hold_state = RELEASED
+        order.updated_at = utcnow()
+        if order.status != PAID:
+            return  # cancelled by an admin meanwhile: its refund is already due
+        note = "Paid after its stock hold lapsed, and the stock was gone: the payment is refunded"
+        store.transition(order, states.EV_STOCK_GONE, "inventory", note)
+        order.refund_state = order.refund_state or REFUND_DUE
+        store.flag(order, note)
+
+
+def refund_payment(order_id: int) -> bool:
+    """Refund the order's payment at Stripe (idempotency key `{instance}:refund:{order id}`)."""
+    order = db.session.get(Order, order_id)
+    if order is None or order.refund_state != REFUND_DUE:
+        return False
+    if not order.payment_intent:
+        with write_transaction(db):
+            order = store.locked(order_id)
+            order.refund_state = REFUND_FAILED
+            store.flag(order, "A refund is due but the shop knows no payment of this order; refund it at Stripe")
+        return False
+    key = store.shop_key("refund", order.id)
+    refund_id, state = None, REFUND_DONE
+    try:
+        refund_id = current_stripe().refund(order.payment_intent, key, {"order_id": str(order.id)})
+        note = f"{format_money(order.total_cents, order.currency)} refunded ({refund_id})"
+    except PaymentsUnavailable:
+        return False  # still due: reconcile tries again
+    except PaymentRefused as error:
+        if error.code != "charge_already_refunded":
+            state = REFUND_FAILED
+        note = f"Stripe did not refund: {error}"
+    with write_transaction(db):
+        order = store.locked(order_id)
+        if order.refund_state != REFUND_DUE:
+            return False
+        order.refund_state = state
+        order.refund_id = refund_id
+        order.updated_at = utcnow()
+        store.record(order, STRIPE, "refunded" if state == REFUND_DONE else "refund_failed", None, None, note)
+        if state == REFUND_FAILED:
+            store.flag(order, f"The refund of {order.payment_intent} failed: {note}")
+    return state == REFUND_DONE
+
+
+def refund_stale_payment(stale: StalePayment) -> None:
+    """A payment through a link the order no longer uses is given back, and the admin told."""
+    session = stale.session
+    key = store.shop_key("refund", stale.order_id, session.id)
+    try:
+        refund_id = current_stripe().refund(session.payment_intent, key, {"order_id": str(stale.order_id)})
+        result = f"refunded automatically ({refund_id})"
+    except PaymentsError as error:
+        result = f"the automatic refund failed ({error}); refund {session.payment_intent} at Stripe"
+    with write_transaction(db):
+        order = store.locked(stale.order_id)
+        text = f"{money_of(session)} was paid through an old payment link ({session.id}): {result}"
+        store.flag(order, text)
+        store.record(order, STRIPE, "old_link_paid", None, None, text)
+
+
+def extend_hold_for_boleto(order_id: int) -> bool:
+    """Hold the stock until the boleto's due date + 1 day (its due date read from Stripe)."""
+    order = db.session.get(Order, order_id)
+    if order is None or not order.awaiting_payment:
+        return False
+    try:
+        session = current_stripe().retrieve_session(order.stripe_session_id)
+    except PaymentsError:
+        return False
+    if session.boleto_due is None:
+        return False
+    deadline = session.boleto_due + timedelta(days=1)
+    try:
+        hold = current_inventory().change_hold(order.key, expires_at=deadline)
+    except InventoryError:
+        return False
+    with write_transaction(db):
+        order = store.locked(order_id)
+        if not order.awaiting_payment:
+            return False
+        order.pay_by = session.boleto_due
+        if hold.state == HOLD_HELD:
+            order.hold_expires_at = deadline
+    return True

@@ -1,0 +1,164 @@
+"""The orders' store: rows read under the write lock, the one place a status changes, the history,
+and the queries the pages and the jobs share."""
+
+import time
+from collections.abc import Iterator
+
+from flask import current_app
+from sqlalchemy import bindparam, delete, func, select
+
+from orders_app import states
+from orders_app.errors import CHANGED_MEANWHILE, NO_SUCH_ORDER, OrderError, refused
+from orders_app.extensions import db
+from orders_app.models import HIDDEN_HOLD_STATES, DatabaseIdentity, Order, OrderEvent, StripeEvent, utcnow
+from shared_ui.db import write_transaction
+
+#: how the jobs appear in an order's history
+SWEEPER = "sweeper"
+
+_LOCKED = (
+    select(Order).where(Order.id == bindparam("order_id")).with_for_update().execution_options(populate_existing=True)
+)
+
+
+def locked(order_id: int) -> Order | None:
+    """The row, read inside write_transaction (FOR UPDATE where the database has row locks)."""
+    return db.session.scalar(_LOCKED, {"order_id": order_id})
+
+
+def database_id() -> str:
+    """This orders database's own random id (read once per app; its migration wrote it)."""
+    cache = current_app.extensions.setdefault("orders_database_id", {})
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if url not in cache:
+        cache[url] = db.session.scalar(select(DatabaseIdentity.database_id).where(DatabaseIdentity.id == 1))
+    return cache[url]
+
+
+def shop_key(*parts) -> str:
+    """A key no other shop and no other database of this shop makes: `{instance}:{database id}:...`."""
+    return ":".join([current_app.config["SHOP_INSTANCE_ID"], database_id(), *map(str, parts)])
+
+
+def actor_name(user) -> str:
+    """How a user appears in an order's history."""
+    return f"{user.login} (admin)" if user.is_admin else user.login
+
+
+def transition(order: Order, event: str, actor: str, note: str | None) -> None:
+    """Move the (locked) order's status by the table in states.py, and record it in its history.
+
+    The only place an order's status is assigned after it is written.
+    """
+    before = order.status
+    order.status = states.next_status(before, event)
+    now = utcnow()
+    order.updated_at = now
+    order.version += 1
+    if order.status == states.PAID:
+        order.paid_at = now
+    elif order.status == states.CANCELLED:
+        order.cancelled_at = now
+    action = "paid" if order.status == states.PAID else "cancelled"
+    record(order, actor, action, before, order.status, note)
+
+
+def record(order: Order, actor: str, action: str, from_value, to_value, note: str | None) -> None:
+    """One line of the order's history."""
+    db.session.add(
+        OrderEvent(order=order, actor=actor, action=action, from_value=from_value, to_value=to_value, note=note)
+    )
+
+
+def flag(order: Order, reason: str) -> None:
+    """Ask an admin to look at the order."""
+    order.needs_attention = True
+    order.attention_reason = reason
+    order.updated_at = utcnow()
+    current_app.logger.error("order %s needs attention: %s", order.id, reason)
+
+
+def check_version(order: Order, expected_version: int | None) -> None:
+    """The version the customer saw, checked before anything is asked of Stripe (and again in the claim)."""
+    if expected_version is not None and expected_version != order.version:
+        raise OrderError(CHANGED_MEANWHILE, status=409, code="conflict")
+
+
+def claim(order_id: int, expected_version: int | None, guard=states.why_not_cancel) -> Order:
+    """The order, checked by `guard` to be changeable, inside the caller's write transaction."""
+    order = locked(order_id)
+    if order is None:
+        raise OrderError(NO_SUCH_ORDER, status=404, code="not_found")
+    refused(order, guard(order))
+    check_version(order, expected_version)
+    return order
+
+
+def set_hold_state(order_id: int, expected: str, new: str) -> None:
+    """`expected` -> `new`, when the order is still `expected` (in its own write transaction)."""
+    with write_transaction(db):
+        order = locked(order_id)
+        if order is not None and order.hold_state == expected:
+            order.hold_state = new
+            order.updated_at = utcnow()
+
+
+def forget(order_id: int) -> None:
+    """Delete an order that was never placed (inventory holds nothing for it)."""
+    with write_transaction(db):
+        db.session.execute(
+            delete(Order).where(Order.id == order_id, Order.hold_state.in_(HIDDEN_HOLD_STATES)),
+            execution_options={"synchronize_session": False},
+        )
+
+
+# ----- queries ----------------------------------------------------------------------------------
+
+
+def order_for(user, order_id: int) -> Order | None:
+    """The order if `user` may see it: their own placed order, or any order for an admin."""
+    query = select(Order).where(Order.id == order_id)
+    if not user.is_admin:
+        query = query.where(Order.user_id == user.id, Order.hold_state.not_in(HIDDEN_HOLD_STATES))
+    return db.session.scalar(query)
+
+
+def list_orders(*, user_id: int | None, status: str | None, page: int, per_page: int) -> tuple[list[Order], int]:
+    """Placed orders, newest first, of one user (or of everyone when user_id is None)."""
+    query = select(Order).where(Order.hold_state.not_in(HIDDEN_HOLD_STATES))
+    if user_id is not None:
+        query = query.where(Order.user_id == user_id)
+    if status:
+        query = query.where(Order.status == status)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(
+        query.order_by(Order.created_at.desc(), Order.id.desc()).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return list(rows), total
+
+
+def ids(*conditions, batch: int) -> list[int]:
+    """Ids of up to `batch` matching orders, oldest first."""
+    return list(db.session.scalars(select(Order.id).where(*conditions).order_by(Order.id).limit(batch)))
+
+
+def all_ids(*conditions, batch: int, deadline: float) -> Iterator[int]:
+    """Ids of the matching orders, oldest first, fetched a page at a time while time is left."""
+    after = 0
+    while time.monotonic() < deadline:
+        page = list(
+            db.session.scalars(select(Order.id).where(*conditions, Order.id > after).order_by(Order.id).limit(batch))
+        )
+        yield from page
+        if len(page) < batch:
+            return
+        after = page[-1]
+
+
+def events_of(order_id: int) -> list[StripeEvent]:
+    """The Stripe events the order received, oldest first (the payment timeline)."""
+    return list(
+        db.session.scalars(
+            select(StripeEvent).where(StripeEvent.order_id == order_id).order_by(StripeEvent.received_at)
+        )
+    )

@@ -1,0 +1,278 @@
+"""What Stripe says about an order's payment, applied once (DESIGN "Stock and payment", steps 3, 4,
+6, and "Webhooks").
+
+One decision, whoever asks: states.decide turns a fact about a Checkout Session (paid, awaiting
+payment, failed, expired) into what happens to the order, and `_apply` does it. The webhook
+(`receive_event`), the success page and reconcile (`apply_from_stripe`, which asks Stripe) and a
+cancel that finds the session complete all go through it, so a payment is applied once however
+many of them see it, in whatever order.
+
+Atomic and fast. A webhook is one write transaction: the order row is locked, the event id is
+looked up (a repeat does nothing), the order moves forward, and the `stripe_events` row is
+inserted; a failure rolls both back and answers 500, so Stripe retries. Calls to inventory and
+refunds at Stripe come after that transaction (settling.follow_up), never under the database lock.
+
+Forward only (states.TRANSITIONS). A late `expired` never undoes Paid; a payment on a Cancelled
+order is refunded and flagged; a payment through a link that is not the order's current one is
+refunded and flagged; an amount or currency that differs from the order's is never accepted.
+"""
+
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
+
+from orders_app import states, store
+from orders_app.clients.stripe_client import CheckoutSession, current_stripe
+from orders_app.extensions import db
+from orders_app.models import (
+    ADJUSTING,
+    CANCELLED,
+    COMMITTING,
+    HELD,
+    PENDING,
+    REFUND_DUE,
+    RELEASING,
+    SESSION_CLOSING,
+    SESSION_COMPLETE,
+    SESSION_EXPIRED,
+    SESSION_FAILED,
+    SESSION_OPEN,
+    SESSION_PROCESSING,
+    Order,
+    StripeEvent,
+    utcnow,
+)
+from orders_app.settling import STRIPE, StalePayment, follow_up, money_of
+from orders_app.states import CHARGE_REFUNDED, SESSION_EVENTS, STILL_OPEN, fact_of_event, fact_of_session
+from shared_ui.db import write_transaction
+from shared_ui.money import format_money
+
+#: the outcome of an event (stored in stripe_events) in words, for the payment timeline
+OUTCOMES = {
+    "paid": _l("Payment accepted: the order is paid"),
+    "already_paid": _l("Already paid: nothing to do"),
+    "awaiting_payment": _l("Boleto issued: the order waits for it to be paid"),
+    "already_awaiting": _l("Already waiting for the boleto: nothing to do"),
+    "released": _l("Not paid: the order is cancelled and its stock returned"),
+    "closed_by_shop": _l("The shop closed this payment link: nothing to do"),
+    "late": _l("Came after the order was settled: nothing to do"),
+    "refund_due": _l("Paid after the order was cancelled: the payment is refunded"),
+    "amount_mismatch": _l("Amount or currency differs from the order's: not accepted, flagged"),
+    "stale": _l("About an old payment link of the order: nothing to do"),
+    "stale_paid": _l("A payment through an old payment link: refunded, flagged"),
+    "refund_recorded": _l("Stripe confirms the refund"),
+    "external_refund": _l("Refunded at Stripe outside the shop: flagged"),
+    "open": _l("The payment page is still open: nothing to do"),
+}
+
+
+class RetryLater(Exception):
+    """The order is in the middle of another change: let Stripe send the event again later."""
+
+
+def outcome_text(outcome: str) -> str:
+    return str(OUTCOMES.get(outcome, outcome.replace("_", " ")))
+
+
+# ----- the webhook ----------------------------------------------------------------------------
+
+
+def receive_event(event: dict) -> str:
+    """Apply one verified event once; its outcome. Raises (-> 500, Stripe retries) only when the
+    database transaction fails or the order is mid-change."""
+    event_id, event_type = event["id"], event["type"]
+    obj = event["data"]["object"]
+    if event_type == CHARGE_REFUNDED:
+        return _receive_refund(event_id, obj)
+    if event_type not in SESSION_EVENTS or not isinstance(obj.get("id"), str):
+        return "ignored"
+    session = CheckoutSession.from_dict(obj)
+    order_id = _order_id_for(session)
+    if order_id is None:
+        current_app.logger.info("stripe event %s is about no order of this shop", event_id)
+        return "ignored"
+    stale_payment = None
+    try:
+        with write_transaction(db):
+            order = store.locked(order_id)
+            # Looked up under the order's lock: a concurrent copy of this event has committed by now.
+            if db.session.scalar(select(StripeEvent.id).where(StripeEvent.id == event_id)) is not None:
+                return "duplicate"
+            outcome, note = _apply(order, session, fact_of_event(event_type, session), STRIPE, f"webhook {event_type}")
+            db.session.add(
+                StripeEvent(
+                    id=event_id, type=event_type, session_id=session.id, order_id=order_id, outcome=outcome, note=note
+                )
+            )
+    except IntegrityError:  # databases without BEGIN IMMEDIATE: the other copy inserted it first
+        return "duplicate"
+    if outcome == "stale_paid":
+        stale_payment = StalePayment(order_id, session)
+    follow_up(order_id, stale_payment)
+    return outcome
+
+
+def _receive_refund(event_id: str, charge: dict) -> str:
+    """charge.refunded: recorded; it never changes an order's status."""
+    intent = charge.get("payment_intent")
+    order_id = db.session.scalar(select(Order.id).where(Order.payment_intent == intent)) if intent else None
+    if order_id is None:
+        return "ignored"
+    try:
+        with write_transaction(db):
+            order = store.locked(order_id)
+            if db.session.scalar(select(StripeEvent.id).where(StripeEvent.id == event_id)) is not None:
+                return "duplicate"
+            refunded = format_money(charge.get("amount_refunded") or 0, charge.get("currency") or order.currency)
+            if order.refund_state is not None:
+                outcome, note = "refund_recorded", f"{refunded} refunded"
+            else:
+                outcome, note = "external_refund", f"{refunded} refunded at Stripe"
+                store.flag(
+                    order, f"{refunded} was refunded at Stripe outside the shop; the order is still {order.status}"
+                )
+            db.session.add(
+                StripeEvent(
+                    id=event_id,
+                    type=CHARGE_REFUNDED,
+                    session_id=order.stripe_session_id,
+                    order_id=order_id,
+                    outcome=outcome,
+                    note=note,
+                )
+            )
+    except IntegrityError:
+        return "duplicate"
+    return outcome
+
+
+# Built once: every webhook delivery runs them, and building a select costs more than SQLite
+# takes to answer it (make bench).
+_ORDER_OF_SESSION = select(Order.id).where(Order.stripe_session_id == bindparam("session_id"))
+_ORDER_BY_ID = select(Order.id).where(Order.id == bindparam("order_id"))
+
+
+def _order_id_for(session: CheckoutSession) -> int | None:
+    """The order whose session this is; else the order this shop and this database made it for (then
+    it is stale). A session of another shop, or of an earlier database of this one, names no order."""
+    found = db.session.scalar(_ORDER_OF_SESSION, {"session_id": session.id})
+    if found is not None:
+        return found
+    ours = session.instance == current_app.config["SHOP_INSTANCE_ID"] and session.database == store.database_id()
+    if ours and session.order_id and session.order_id.isdigit():
+        return db.session.scalar(_ORDER_BY_ID, {"order_id": int(session.order_id)})
+    return None
+
+
+# ----- asking Stripe (success page, reconcile, a cancel that finds the session closed) ----------
+
+
+def apply_from_stripe(order_id: int, actor: str, via: str) -> str:
+    """Read the order's current session from Stripe and apply what it says; the outcome.
+
+    Raises PaymentsUnavailable when Stripe does not answer.
+    """
+    order = db.session.get(Order, order_id)
+    if order is None or not order.stripe_session_id:
+        return "no_session"
+    session_id = order.stripe_session_id
+    session = current_stripe().retrieve_session(session_id)
+    fact = fact_of_session(session)
+    with write_transaction(db):
+        order = store.locked(order_id)
+        if order.stripe_session_id != session_id:
+            return "stale"
+        if fact == STILL_OPEN:
+            _reopen_if_close_was_lost(order)
+            return "open"
+        try:
+            outcome, _ = _apply(order, session, fact, actor, via)
+        except RetryLater:
+            return "busy"
+    follow_up(order_id)
+    return outcome
+
+
+def _reopen_if_close_was_lost(order: Order) -> None:
+    """A close the shop asked for long ago never reached Stripe: the link is usable again."""
+    stale = utcnow() - timedelta(seconds=current_app.config["ORDERS_STALE_SECONDS"])
+    if order.status == PENDING and order.checkout_state == SESSION_CLOSING and order.updated_at < stale:
+        order.checkout_state = SESSION_OPEN
+        order.updated_at = utcnow()
+
+
+# ----- doing what states.decide says ------------------------------------------------------------
+
+
+def _apply(order: Order, session: CheckoutSession, fact: str, actor: str, via: str) -> tuple[str, str | None]:
+    """Move the locked order forward by what Stripe says about `session`; (outcome, note)."""
+    decision = states.decide(order, session, fact)
+    if decision == states.STALE_PAID:
+        return "stale_paid", f"{money_of(session)} paid through {session.id}"
+    if decision == states.MISMATCH_SEEN:
+        return "amount_mismatch", None  # judged and flagged already
+    if decision in (states.REFUND_DUE_LATE, states.AMOUNT_MISMATCH, states.ACCEPT_PAYMENT):
+        return _apply_paid(order, session, decision, actor, via)
+    if decision == states.START_AWAITING:
+        return _apply_awaiting(order, session, actor)
+    if decision == states.CLOSED_BY_SHOP:
+        order.checkout_state = SESSION_EXPIRED
+        order.stripe_session_url = None
+        return "closed_by_shop", None
+    if decision == states.RETRY_LATER:
+        raise RetryLater(f"order {order.id} is {order.hold_state}")
+    if decision == states.RELEASE:
+        return _apply_unpaid(order, fact, actor)
+    return decision, None  # stale, already_paid, already_awaiting, late, open: nothing to do
+
+
+def _apply_paid(order: Order, session: CheckoutSession, decision: str, actor: str, via: str) -> tuple[str, str | None]:
+    paid = money_of(session)
+    order.checkout_state = SESSION_COMPLETE
+    order.stripe_session_url = None
+    order.payment_intent = order.payment_intent or session.payment_intent
+    order.updated_at = utcnow()
+    if decision == states.REFUND_DUE_LATE:
+        if order.refund_state is None:
+            order.refund_state = REFUND_DUE
+            store.flag(order, f"{paid} was paid after the order was cancelled; it is refunded automatically")
+            store.record(
+                order, actor, "paid_after_cancel", CANCELLED, CANCELLED, f"{paid} received ({via}); refund due"
+            )
+        return "refund_due", f"{paid} received for a cancelled order"
+    if decision == states.AMOUNT_MISMATCH:
+        expected = format_money(order.total_cents, order.currency)
+        store.flag(order, f"Stripe reports a payment of {paid} for this order of {expected}; not accepted")
+        store.record(
+            order, actor, "payment_mismatch", PENDING, PENDING, f"{paid} received, {expected} expected ({via})"
+        )
+        return "amount_mismatch", f"{paid} received, {expected} expected"
+    store.transition(order, states.EV_PAID, actor, f"{paid} ({via})")
+    if order.hold_state in (HELD, ADJUSTING):
+        order.hold_state = COMMITTING
+    return "paid", paid
+
+
+def _apply_awaiting(order: Order, session: CheckoutSession, actor: str) -> tuple[str, str | None]:
+    order.checkout_state = SESSION_PROCESSING
+    order.stripe_session_url = None
+    order.payment_intent = session.payment_intent or order.payment_intent
+    if session.boleto_due is not None:
+        order.pay_by = session.boleto_due
+    order.version += 1
+    order.updated_at = utcnow()
+    store.record(order, actor, "awaiting_payment", PENDING, PENDING, "Boleto issued; waiting for it to be paid")
+    return "awaiting_payment", None
+
+
+def _apply_unpaid(order: Order, fact: str, actor: str) -> tuple[str, str | None]:
+    """The session expired, or its boleto lapsed: the order is cancelled and its stock released."""
+    note = "The boleto was not paid by its due date" if fact == states.FAILED else "The payment link expired unpaid"
+    store.transition(order, states.EV_CANCELLED, actor, note)
+    order.hold_state = RELEASING
+    order.checkout_state = SESSION_FAILED if fact == states.FAILED else SESSION_EXPIRED
+    order.stripe_session_url = None
+    return "released", note
