@@ -11,7 +11,7 @@ from tests.shop_stack import wait_until
 APPS = ("inventory", "users", "orders")
 
 
-def test_every_app_is_ready_and_exposes_metrics_on_loopback_only(stack):
+def test_every_app_is_ready_and_exposes_readiness_and_metrics_on_loopback_only(stack):
     for app in APPS:
         ready = requests.get(stack.app_url(app, f"/{app}/readyz"), timeout=10)
         assert ready.status_code == 200, (app, ready.text)
@@ -21,6 +21,7 @@ def test_every_app_is_ready_and_exposes_metrics_on_loopback_only(stack):
         assert metrics.status_code == 200
         assert f'shop_http_requests_total{{app="{app}"' in metrics.text
         assert requests.get(stack.url(f"/{app}/metrics"), timeout=5).status_code == 404
+        assert requests.get(stack.url(f"/{app}/readyz"), timeout=5).status_code == 404
 
 
 def test_metrics_add_up_the_requests_of_every_worker(stack):
