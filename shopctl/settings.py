@@ -99,6 +99,7 @@ def resolve(overrides: dict[str, str] | None = None, *, env_file: Path | None = 
         _default(env, f"{app.upper()}_URL", ",".join(f"http://127.0.0.1:{port}" for port in ports(env, app)))
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', os.defpath)}"
     _default(env, "PYTHONUNBUFFERED", "1")
+    _default(env, "SHOP_AUTH_REQUESTS_PER_MINUTE", "30")
     return env
 
 
