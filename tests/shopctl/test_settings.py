@@ -6,7 +6,6 @@ import secrets
 import stat
 import subprocess
 import sys
-import uuid
 
 import pytest
 
@@ -68,12 +67,12 @@ def test_an_existing_env_file_is_tightened(tmp_path, bare_environment):
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
 
 
-def _production(**changes: str) -> dict[str, str]:
+def _production(var_dir, **changes: str) -> dict[str, str]:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SHOP_", "STRIPE_"))},
         **{name: str(free_port()) for name in PORT_DEFAULTS},
         "SHOP_ENV": "production",
-        "SHOP_VAR_DIR": str(PROJECT_ROOT / "var" / f"test-settings-{uuid.uuid4().hex[:8]}"),
+        "SHOP_VAR_DIR": str(var_dir / "var"),
         "SECRET_KEY": secrets.token_urlsafe(32),
         "SHOP_SERVICE_TOKEN": secrets.token_urlsafe(24),
         "SHOP_INSTANCE_ID": "shop-test-1",
@@ -96,8 +95,8 @@ REFUSED = [
 
 
 @pytest.mark.parametrize(("changes", "message"), REFUSED)
-def test_the_start_command_refuses_production_on_test_plumbing(changes, message):
-    env = _production(**changes)
+def test_the_start_command_refuses_production_on_test_plumbing(tmp_path, changes, message):
+    env = _production(tmp_path, **changes)
     started = subprocess.run(
         [sys.executable, "-m", "shopctl", "prepare"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
     )
@@ -107,9 +106,9 @@ def test_the_start_command_refuses_production_on_test_plumbing(changes, message)
 
 
 @pytest.mark.parametrize(("changes", "message"), REFUSED[:5])
-def test_each_app_refuses_production_on_test_plumbing(changes, message):
+def test_each_app_refuses_production_on_test_plumbing(tmp_path, changes, message):
     """Started without shopctl (gunicorn by hand, a container), an app stops all the same."""
-    env = _production(**changes)
+    env = _production(tmp_path, **changes)
     started = subprocess.run(
         [sys.executable, "-c", "from orders_app import create_app; create_app()"],
         cwd=PROJECT_ROOT,
@@ -121,8 +120,8 @@ def test_each_app_refuses_production_on_test_plumbing(changes, message):
     assert message in started.stderr
 
 
-def test_a_staging_shop_may_use_stripe_test_keys_but_not_the_emulator():
-    env = _production(SHOP_ENV="staging", STRIPE_SECRET_KEY="sk_test_" + "0" * 24)
+def test_a_staging_shop_may_use_stripe_test_keys(tmp_path):
+    env = _production(tmp_path, SHOP_ENV="staging", STRIPE_SECRET_KEY="sk_test_" + "0" * 24)
     started = subprocess.run(
         [sys.executable, "-c", "from orders_app import create_app; create_app()"],
         cwd=PROJECT_ROOT,
