@@ -22,6 +22,8 @@ HELLO_COMMAND = "exec gunicorn -c shopctl/gunicorn_conf.py -b \"127.0.0.1:$USERS
 PRODUCTION = {
     "SHOP_ENV": "production",
     "STRIPE_API_BASE": "",  # no emulator process; nothing benchmarked calls Stripe
+    # Production refuses a test key (shared_ui.config.start_problems); this one is never sent anywhere.
+    "STRIPE_SECRET_KEY": "sk_live_bench_never_used",
     "SHOP_DEMO_DATA": "",
     # The order case has one customer place orders as fast as it can; the shop's limit of Pending
     # orders per customer (5) would turn all but the first five into 409s.

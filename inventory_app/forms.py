@@ -9,6 +9,7 @@ from wtforms import HiddenField, StringField, TextAreaField
 
 from inventory_app.models import DESCRIPTION_MAX, NAME_MAX
 from shared_ui.i18n import current_locale
+from shared_ui.numbers import whole_number
 
 #: locales that write 1.234,56 (decimal comma): a price typed there is read that way
 DECIMAL_COMMA_LOCALES = ("pt_BR",)
@@ -50,8 +51,7 @@ class ItemForm(FlaskForm):
         return values
 
     def expected(self) -> int | None:
-        value = (self.expected_quantity.data or "").strip()
-        return int(value) if value.isdigit() else None
+        return whole_number(self.expected_quantity.data or "")
 
     def show_errors(self, errors: dict[str, str]) -> None:
         for name, message in errors.items():

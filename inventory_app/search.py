@@ -56,7 +56,7 @@ class Cursor:
             return None
         try:
             name, item_id = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):  # RecursionError: a cursor nested deeper than json goes
             return None
         if not isinstance(name, str) or not isinstance(item_id, int) or isinstance(item_id, bool):
             return None

@@ -23,6 +23,7 @@ from orders_app.models import (
     Order,
     OrderLine,
 )
+from shared_ui.numbers import page_number, whole_number
 
 IN_FLIGHT = (REQUESTING, ADJUSTING, ABANDONED, RELEASING, COMMITTING, RESTOCKING)
 # Why an order needs a look, in the admin's language (lazy).
@@ -56,7 +57,7 @@ class MonitorQuery:
     @classmethod
     def from_args(cls, args) -> "MonitorQuery":
         query = cls(**{f.name: args.get(f.name, "").strip() for f in fields(cls) if f.name not in ("page", "problems")})
-        query.page = max(args.get("page", 1, type=int) or 1, 1)
+        query.page = page_number(args)
         if query.status not in ("", *STATUSES):
             query.problems.append(_("Unknown status %(status)r; showing every status.", status=query.status))
             query.status = ""
@@ -64,7 +65,7 @@ class MonitorQuery:
             query.view = ""
         for name, label in (("date_from", _l("From")), ("date_to", _l("To"))):
             value = getattr(query, name)
-            if value and _date(value) is None:
+            if value and _date(value) in (None, date.max):  # the day after date.max overflows
                 query.problems.append(_("%(field)s: use a date like 2026-01-31.", field=label))
                 setattr(query, name, "")
         return query
@@ -87,7 +88,8 @@ class MonitorQuery:
             found.append(func.lower(Order.user_login).contains(self.user.lower(), autoescape=True))
         if self.item:
             by_name = func.lower(OrderLine.item_name).contains(self.item.lower(), autoescape=True)
-            matches = or_(by_name, OrderLine.inventory_id == int(self.item)) if self.item.isdigit() else by_name
+            item_id = whole_number(self.item)
+            matches = or_(by_name, OrderLine.inventory_id == item_id) if item_id is not None else by_name
             found.append(_has_line(matches))
         if self.q:
             found.append(_search(self.q))
@@ -158,8 +160,8 @@ def _search(text: str):
         func.lower(Order.user_login).contains(text.lower(), autoescape=True),
         _has_line(func.lower(OrderLine.item_name).contains(text.lower(), autoescape=True)),
     ]
-    if text.isdigit():
-        words.append(Order.id == int(text))
+    if (order_id := whole_number(text)) is not None:
+        words.append(Order.id == order_id)
     return or_(*words)
 
 

@@ -49,6 +49,7 @@ from orders_app.settling import STRIPE, StalePayment, follow_up, money_of
 from orders_app.states import CHARGE_REFUNDED, SESSION_EVENTS, STILL_OPEN, fact_of_event, fact_of_session
 from shared_ui.db import write_transaction
 from shared_ui.money import format_money
+from shared_ui.numbers import whole_number
 
 #: the outcome of an event (stored in stripe_events) in words, for the payment timeline
 OUTCOMES = {
@@ -162,8 +163,9 @@ def _order_id_for(session: CheckoutSession) -> int | None:
     if found is not None:
         return found
     ours = session.instance == current_app.config["SHOP_INSTANCE_ID"] and session.database == store.database_id()
-    if ours and session.order_id and session.order_id.isdigit():
-        return db.session.scalar(_ORDER_BY_ID, {"order_id": int(session.order_id)})
+    order_id = whole_number(session.order_id or "")
+    if ours and order_id is not None:
+        return db.session.scalar(_ORDER_BY_ID, {"order_id": order_id})
     return None
 
 

@@ -6,11 +6,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared_ui.assets import load_manifest
 from shared_ui.auth import FindUser, init_login
+from shared_ui.config import start_problems
 from shared_ui.errors import register_error_handlers
 from shared_ui.extensions import csrf, htmx
 from shared_ui.i18n import init_i18n
 from shared_ui.metrics import init_metrics
 from shared_ui.money import format_money
+from shared_ui.numbers import BoundedIntConverter
 from shared_ui.pages import announce_html
 from shared_ui.request_log import init_request_log
 from shared_ui.requests_kind import wants_fragment
@@ -26,6 +28,10 @@ def init_shop_app(app, *, db, find_user: FindUser) -> None:
             f"{app.name}: missing setting(s) {', '.join(missing)}. Set them in the environment "
             "(production) or run `make run` once, which writes a development .env."
         )
+    if problems := start_problems(app.config):
+        raise RuntimeError(f"{app.name} will not start with SHOP_ENV={app.config['SHOP_ENV']}: " + "; ".join(problems))
+    # Before any blueprint adds its routes: every <int:id> is bounded to what a column can hold.
+    app.url_map.converters["int"] = BoundedIntConverter
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)
     htmx.init_app(app)
     csrf.init_app(app)

@@ -5,6 +5,8 @@ from decimal import Decimal, InvalidOperation
 from flask import jsonify, request
 from flask_babel import gettext as _
 
+from shared_ui.numbers import MAX_PAGE
+
 MAX_PER_PAGE = 100
 
 
@@ -30,7 +32,10 @@ class ApiError(Exception):
 
 def json_body() -> dict:
     """The request's JSON object, or a 400 `malformed_json` ApiError."""
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON parser goes: malformed, not a crash
+        data = None
     if not isinstance(data, dict):
         raise ApiError(400, "malformed_json", _("The body must be a JSON object."))
     return data
@@ -43,8 +48,10 @@ def page_args() -> tuple[int, int]:
         per_page = int(request.args.get("per_page", 20))
     except ValueError:
         raise ApiError(400, "bad_request", _("page and per_page must be whole numbers.")) from None
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        message = _("page must be 1 or more; per_page from 1 to %(max)d.", max=MAX_PER_PAGE)
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
+        message = _(
+            "page must be from 1 to %(pages)d; per_page from 1 to %(max)d.", pages=MAX_PAGE, max=MAX_PER_PAGE
+        )
         raise ApiError(400, "bad_request", message)
     return page, per_page
 
@@ -69,8 +76,9 @@ def parse_money(value) -> int | None:
         return None
     try:
         amount = Decimal(str(value).strip())
+        # quantize raises InvalidOperation when the result has more digits than the context ("1e100")
+        if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+            return None
     except InvalidOperation:
-        return None
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
         return None
     return int(amount * 100)

@@ -1,7 +1,10 @@
 """Settings shared by every app: the environment first, then the project's `.env`."""
 
+import ipaddress
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
@@ -38,6 +41,48 @@ def sqlite_url(name: str) -> str:
 def is_dev() -> bool:
     """Dev and tests run with generated secrets; anything else must be given them."""
     return env("SHOP_ENV", "development") in ("development", "test")
+
+
+#: what the whole shop needs outside dev (each app checks its own; `python -m shopctl run` all of them)
+SHOP_SECRETS = ("SECRET_KEY", "SHOP_SERVICE_TOKEN", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
+
+
+def start_problems(settings: Mapping, required: tuple[str, ...] = ()) -> list[str]:
+    """Why a shop outside dev must not start with these settings; [] when it may (DESIGN, Configuration).
+
+    Outside dev: no Stripe emulator, a SHOP_INSTANCE_ID of its own (it prefixes Stripe's idempotency
+    keys), the `required` settings present; under SHOP_ENV=production also no Stripe test key.
+    """
+    shop_env = settings.get("SHOP_ENV") or "development"
+    if shop_env in ("development", "test"):
+        return []
+    problems = [f"{name} is not set" for name in required if not settings.get(name)]
+    if (settings.get("SHOP_INSTANCE_ID") or "dev") == "dev":
+        problems.append("SHOP_INSTANCE_ID is missing or 'dev': give this shop a name of its own (e.g. shop-eu-1)")
+    base = settings.get("STRIPE_API_BASE") or ""
+    if base and _is_emulator(base, str(settings.get("STRIPE_EMULATOR_PORT") or env("STRIPE_EMULATOR_PORT", "12111"))):
+        problems.append(
+            f"STRIPE_API_BASE={base} is the Stripe emulator; set it empty (STRIPE_API_BASE=) for the real Stripe"
+        )
+    key = settings.get("STRIPE_SECRET_KEY") or ""
+    if shop_env == "production" and key.startswith(("sk_test_", "rk_test_")):
+        problems.append("STRIPE_SECRET_KEY is a Stripe test key (sk_test_...) under SHOP_ENV=production")
+    return problems
+
+
+def _is_emulator(base: str, emulator_port: str) -> bool:
+    """The emulator runs on this machine: a loopback host, or the emulator's port."""
+    parts = urlsplit(base if "://" in base else f"http://{base}")
+    host = parts.hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    try:
+        same_port = str(parts.port) == emulator_port
+    except ValueError:
+        same_port = False
+    return loopback or same_port
 
 
 class BaseConfig:

@@ -21,6 +21,8 @@ LATENCY = Histogram(
     ["app", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+#: methods counted by name; any other shares the label "OTHER", so made-up methods cannot grow the series
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 SERVICE_CALLS = Counter("shop_service_calls_total", "Calls to the shop's other apps", ["target", "outcome"])
 
 MetricSource = Callable[[], Iterable[Metric]]
@@ -53,7 +55,8 @@ def init_metrics(app) -> None:
     def _count(response):
         started = g.pop("metrics_started", None)
         route = request.url_rule.rule if request.url_rule else "unmatched"
-        REQUESTS.labels(app_name, route, request.method, str(response.status_code)).inc()
+        method = request.method if request.method in KNOWN_METHODS else "OTHER"
+        REQUESTS.labels(app_name, route, method, str(response.status_code)).inc()
         if started is not None:
             LATENCY.labels(app_name, route).observe(time.perf_counter() - started)
         return response

@@ -1,6 +1,7 @@
 """Small builders for the apps' OpenAPI 3.1 documents, so each app writes only its own paths."""
 
 from shared_ui.api import MAX_PER_PAGE
+from shared_ui.numbers import MAX_PAGE
 
 ERROR = {
     "type": "object",
@@ -67,6 +68,6 @@ def paged(item_schema: dict | None = None, envelope: bool = False):
             },
         }
     return [
-        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}},
         {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}},
     ]

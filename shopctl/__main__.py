@@ -13,14 +13,23 @@ import subprocess
 import sys
 
 from shared_ui import assets
+from shared_ui.config import SHOP_SECRETS, start_problems
 from shopctl import nginx, postgres, procfile, settings
 from shopctl.settings import resolve
 
 
 def prepare(env: dict[str, str]) -> None:
+    refuse_unsafe(env)
     os.makedirs(env["SHOP_VAR_DIR"], exist_ok=True)
     nginx.nginx_binary()
     nginx.render(env)
+
+
+def refuse_unsafe(env: dict[str, str]) -> None:
+    """Outside dev, stop before anything starts when a setting would run production on test plumbing."""
+    if problems := start_problems(env, SHOP_SECRETS):
+        lines = "".join(f"\n  - {problem}" for problem in problems)
+        raise SystemExit(f"The shop will not start with SHOP_ENV={env.get('SHOP_ENV')}:{lines}")
 
 
 def main(argv: list[str]) -> int:
@@ -54,6 +63,7 @@ def main(argv: list[str]) -> int:
 def run_scaled() -> int:
     """Two (SHOP_INSTANCES) of each app behind nginx, on PostgreSQL; stops the server at the end."""
     base = resolve({"SHOP_INSTANCES": os.environ.get("SHOP_INSTANCES", "2")}, env_file=_env_file())
+    refuse_unsafe(base)
     server = postgres.Server(base["SHOP_VAR_DIR"], int(base.get("SHOP_POSTGRES_PORT", "5433")))
     server.start()
     try:

@@ -1,6 +1,7 @@
 """Render nginx.conf (a template: nginx cannot read the environment) into $SHOP_VAR_DIR."""
 
 import grp
+import ipaddress
 import os
 import pwd
 import re
@@ -39,6 +40,8 @@ def render(env: dict[str, str]) -> Path:
         "SERVER_NAMES": " ".join(sorted({public.hostname or "127.0.0.1", "127.0.0.1", "localhost"})),
         "MIME_TYPES": _mime_types(),
         "WORKER_USER": _worker_user(),
+        "REAL_IP": _real_ip(env.get("SHOP_TRUSTED_PROXIES", "")),
+        "SHOP_AUTH_REQUESTS_PER_MINUTE": str(_positive(env, "SHOP_AUTH_REQUESTS_PER_MINUTE")),
     }
     for app in APPS:
         values[f"{app.upper()}_SERVERS"] = "\n        ".join(f"server 127.0.0.1:{port};" for port in ports(env, app))
@@ -46,6 +49,31 @@ def render(env: dict[str, str]) -> Path:
     target = var / "nginx.conf"
     target.write_text(text)
     return target
+
+
+def _positive(env: dict[str, str], name: str) -> int:
+    try:
+        value = int(env[name])
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise SystemExit(f"{name} must be a whole number of 1 or more, not {env[name]!r}")
+    return value
+
+
+def _real_ip(trusted: str) -> str:
+    """nginx's realip lines for SHOP_TRUSTED_PROXIES (addresses or CIDR ranges, comma- or space-separated)."""
+    proxies = [each for each in re.split(r"[,\s]+", trusted) if each]
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SystemExit(f"SHOP_TRUSTED_PROXIES: {proxy!r} is not an address or a CIDR range") from None
+    if not proxies:
+        return "# SHOP_TRUSTED_PROXIES is empty: the connection's address is the client's."
+    lines = [f"set_real_ip_from {proxy};" for proxy in proxies]
+    lines += ["real_ip_header X-Forwarded-For;", "real_ip_recursive on;"]
+    return "\n    ".join(lines)
 
 
 def _mime_types() -> str:

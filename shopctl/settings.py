@@ -33,7 +33,7 @@ PORT_SETTINGS = {
 
 def instances(env: dict[str, str]) -> int:
     """How many copies of each app run (SHOP_INSTANCES, default 1)."""
-    return max(1, int(env.get("SHOP_INSTANCES", "1")))
+    return max(1, int(env.get("SHOP_INSTANCES") or "1"))
 
 
 def ports(env: dict[str, str], app: str) -> list[int]:
@@ -66,32 +66,47 @@ def ensure_dev_env(path: Path = ENV_FILE) -> dict[str, str]:
     if "STRIPE_SECRET_KEY" not in present:
         # No Stripe keys yet: use the emulator. With real keys in .env, nothing here is added.
         added["STRIPE_SECRET_KEY"] = "sk_test_emulator_" + secrets.token_hex(8)
-        if "STRIPE_API_BASE" not in present:
+        # STRIPE_API_BASE= (set empty) in the environment says "the real Stripe": no emulator then.
+        if "STRIPE_API_BASE" not in present and "STRIPE_API_BASE" not in os.environ:
             added["STRIPE_API_BASE"] = "http://127.0.0.1:${STRIPE_EMULATOR_PORT:-12111}"
-    if added:
-        with path.open("a") as env_file:
+    # Secrets: readable by the owner only, from the first byte (a chmod after writing leaves a window),
+    # and an existing .env of looser mode is tightened.
+    if added or path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(descriptor, "a") as env_file:
+            os.fchmod(descriptor, 0o600)
             env_file.write("".join(f"{k}={v}\n" for k, v in added.items()))
-        path.chmod(0o600)
     return added
 
 
 def resolve(overrides: dict[str, str] | None = None, *, env_file: Path | None = ENV_FILE) -> dict[str, str]:
-    """The full environment for the shop's processes: os.environ wins over `.env`, then defaults."""
+    """The full environment for the shop's processes: os.environ wins over `.env`, then defaults.
+
+    A variable set empty in the environment wins too (`STRIPE_API_BASE=` means the real Stripe): it
+    is passed on empty, so neither `.env` here nor the apps' own reading of `.env` bring it back.
+    """
     env = {k: v for k, v in (dotenv_values(env_file) if env_file and env_file.exists() else {}).items() if v}
-    env.update({k: v for k, v in os.environ.items() if v})
+    env.update(os.environ)
     env.update(overrides or {})
     for name, port in PORT_DEFAULTS.items():
-        env.setdefault(name, str(port))
-    env.setdefault("SHOP_PUBLIC_URL", f"http://127.0.0.1:{env['SHOP_PORT']}")
-    env.setdefault("SHOP_VAR_DIR", str(PROJECT_ROOT / "var"))
+        _default(env, name, str(port))
+    _default(env, "SHOP_PUBLIC_URL", f"http://127.0.0.1:{env['SHOP_PORT']}")
+    _default(env, "SHOP_VAR_DIR", str(PROJECT_ROOT / "var"))
     var = Path(env["SHOP_VAR_DIR"])
     env["SHOP_VAR_DIR"] = str(var if var.is_absolute() else PROJECT_ROOT / var)
-    env.setdefault("STRIPE_WEBHOOK_URL", f"{env['SHOP_PUBLIC_URL']}/orders/stripe/webhook")
+    _default(env, "STRIPE_WEBHOOK_URL", f"{env['SHOP_PUBLIC_URL']}/orders/stripe/webhook")
     for app in APPS:  # the apps call each other on every instance, failing over between them
-        env.setdefault(f"{app.upper()}_URL", ",".join(f"http://127.0.0.1:{port}" for port in ports(env, app)))
+        _default(env, f"{app.upper()}_URL", ",".join(f"http://127.0.0.1:{port}" for port in ports(env, app)))
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', os.defpath)}"
-    env.setdefault("PYTHONUNBUFFERED", "1")
+    _default(env, "PYTHONUNBUFFERED", "1")
+    _default(env, "SHOP_AUTH_REQUESTS_PER_MINUTE", "30")
     return env
+
+
+def _default(env: dict[str, str], name: str, value: str) -> None:
+    """Set `name` when it is missing or empty (an empty port or folder means "the default")."""
+    if not env.get(name):
+        env[name] = value
 
 
 def uses_emulator(env: dict[str, str]) -> bool:

@@ -103,6 +103,7 @@ class Stack:
                 # Every test visitor comes from 127.0.0.1: per-address limits are tested on their own.
                 "SHOP_REGISTRATIONS_PER_HOUR": "1000000",
                 "SHOP_LOGIN_FAILURES_PER_ADDRESS": "1000000",
+                "SHOP_AUTH_REQUESTS_PER_MINUTE": "1000000",
                 "SHOP_PUBLIC_URL": f"http://127.0.0.1:{ports['SHOP_PORT']}",
                 "STRIPE_WEBHOOK_URL": f"http://127.0.0.1:{ports['SHOP_PORT']}/orders/stripe/webhook",
                 **overrides,

@@ -10,7 +10,7 @@ from shared_ui.db import write_transaction
 from users_app.extensions import db
 from users_app.models import User
 from users_app.passwords import hash_password, password_problem, verify_password
-from users_app.throttle import check_login, check_registration, record
+from users_app.throttle import forget, start_login, start_registration
 
 LOGIN_PATTERN = re.compile(r"^[A-Za-z0-9._@-]+$")
 LOGIN_MIN, LOGIN_MAX = 3, 64
@@ -49,14 +49,17 @@ def registration_problems(login: str, password: str) -> dict[str, str]:
 def register(login: str, password: str, *, is_admin: bool = False, address: str | None = None) -> User:
     """Create an account, or raise AccountError naming the (first) field that is wrong.
 
-    With the caller's `address`, registrations from it are limited (throttle.Throttled).
+    With the caller's `address`, registrations from it are limited (throttle.Throttled); every
+    attempt counts. A taken login is refused before the (slow, memory-hungry) hash is computed.
     """
     login = (login or "").strip()
     password = password or ""
     if address:
-        check_registration(address)
+        start_registration(address)
     for field, problem in registration_problems(login, password).items():
         raise AccountError(problem, field)
+    if find_by_login(login):
+        raise AccountError(_("This login is taken."), "login", status=409, code="conflict")
     password_hash = hash_password(password)  # slow on purpose: outside the write lock
     try:
         with write_transaction(db):
@@ -66,8 +69,6 @@ def register(login: str, password: str, *, is_admin: bool = False, address: str 
             db.session.add(user)
     except IntegrityError:
         raise AccountError(_("This login is taken."), "login", status=409, code="conflict") from None
-    if address:
-        record("register", address)
     return user
 
 
@@ -78,11 +79,11 @@ def authenticate(login: str, password: str, address: str) -> User | None:
     counts towards those limits, a success never does.
     """
     login = (login or "").strip()
-    check_login(login, address)
+    attempt_id = start_login(login, address)  # counted as a failure until the password checks out
     user = find_by_login(login) if len(login) <= LOGIN_MAX else None
     if verify_password(user.password_hash if user else None, password or "") and user.is_active:
+        forget(attempt_id)
         return user
-    record("login_failed", address, login)
     return None
 
 
@@ -92,9 +93,14 @@ def end_sessions(user: User) -> None:
         user.session_version += 1
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, *, address: str | None = None) -> None:
+    """With the caller's `address`, a wrong current password counts as a failed login of the account
+    (a stolen session cannot guess it), and the login limits apply (throttle.Throttled)."""
+    attempt_id = start_login(user.login, address) if address else None
     if not verify_password(user.password_hash, current or ""):
         raise AccountError(_("This is not your current password."), "current_password")
+    if attempt_id is not None:
+        forget(attempt_id)
     if problem := password_problem(new or "", user.login):
         raise AccountError(problem, "new_password")
     password_hash = hash_password(new)

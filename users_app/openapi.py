@@ -40,22 +40,24 @@ OPENAPI = document(
                 "summary": "Register a user",
                 "security": [],
                 "requestBody": json_body({"$ref": "#/components/schemas/Credentials"}),
-                "responses": {"201": ok(USER_REF, "Created"), **error_responses(400, 409, 422)},
+                "description": "429: too many registrations from this address (every attempt counts).",
+                "responses": {"201": ok(USER_REF, "Created"), **error_responses(400, 409, 422, 429)},
             },
             "get": {
                 "summary": "List users (admin)",
                 "parameters": paged(),
-                "responses": {"200": ok(paged(USER_REF, envelope=True)), **error_responses(401, 403)},
+                "responses": {"200": ok(paged(USER_REF, envelope=True)), **error_responses(400, 401, 403)},
             },
         },
         "/tokens": {
             "post": {
                 "summary": "Get a bearer token for 24 hours",
+                "description": "429: too many failed attempts for this login or from this address; wait Retry-After.",
                 "security": [],
                 "requestBody": json_body({"$ref": "#/components/schemas/Credentials"}),
                 "responses": {
                     "201": ok({"$ref": "#/components/schemas/Token"}, "Created"),
-                    **error_responses(400, 401),
+                    **error_responses(400, 401, 422, 429),
                 },
             }
         },

@@ -2,6 +2,11 @@
 
 Successful logins never count. Counts live in users_app's database, so every worker and instance
 sees the same numbers; `prune` (a periodic job) drops what no limit looks at any more.
+
+An attempt is recorded before it is counted: a login attempt is written as a failure first and
+forgotten once its password checks out, a registration is written first and counts whatever its
+outcome. Checking first and writing after the (slow) password hash let sixteen parallel guesses all
+pass the check before any of them was written.
 """
 
 from datetime import timedelta
@@ -29,19 +34,39 @@ class Throttled(Exception):
         self.retry_after = max(1, retry_after)
 
 
-def _count_since(kind: str, since, **where) -> tuple[int, object]:
+def _count_since(kind: str, since, other_than: int | None = None, **where) -> tuple[int, object]:
     column = Attempt.login_key if "login_key" in where else Attempt.address
     value = where.get("login_key", where.get("address"))
     query = select(func.count(), func.max(Attempt.at)).where(Attempt.kind == kind, column == value, Attempt.at >= since)
+    if other_than is not None:
+        query = query.where(Attempt.id != other_than)
     count, last = db.session.execute(query).one()
     return count, last
 
 
-def check_login(login: str, address: str) -> None:
-    """Raise Throttled when this login or this address has failed too often lately."""
+def start_login(login: str, address: str) -> int:
+    """Record a login attempt as failed, then count: raise Throttled (forgetting it) when over a limit.
+
+    Returns the attempt's id; `forget` it when the password checks out (successes never count).
+    """
+    attempt_id = record("login_failed", address, login)
+    try:
+        check_login(login, address, other_than=attempt_id)
+    except Throttled:
+        forget(attempt_id)  # refused before guessing: it neither counts nor stretches the wait
+        raise
+    return attempt_id
+
+
+def check_login(login: str, address: str, other_than: int | None = None) -> None:
+    """Raise Throttled when this login or this address has failed too often lately.
+
+    `other_than`: the caller's own attempt, already recorded, which is not among the earlier ones.
+    """
     config = current_app.config
     now = utcnow()
-    failures, last = _count_since("login_failed", now - LOGIN_WINDOW, login_key=login.strip().lower()[:64])
+    login_key = login.strip().lower()[:64]
+    failures, last = _count_since("login_failed", now - LOGIN_WINDOW, other_than, login_key=login_key)
     free = config["SHOP_LOGIN_FAILURES_PER_LOGIN"]
     if failures >= free:
         # Each failure past the free ones doubles the wait: 30 s, 1 min, 2 min ... up to 15 min.
@@ -50,23 +75,37 @@ def check_login(login: str, address: str) -> None:
         if remaining > 0:
             message = _("Too many failed attempts for this login. Try again in %(wait)s.", wait=_humane(remaining))
             raise Throttled(message, remaining)
-    failures, last = _count_since("login_failed", now - LOGIN_WINDOW, address=address)
+    failures, last = _count_since("login_failed", now - LOGIN_WINDOW, other_than, address=address)
     if failures >= config["SHOP_LOGIN_FAILURES_PER_ADDRESS"]:
         remaining = int((last + LOGIN_WINDOW - now).total_seconds())
         message = _("Too many failed logins from your network. Try again in %(wait)s.", wait=_humane(remaining))
         raise Throttled(message, remaining)
 
 
-def check_registration(address: str) -> None:
-    now = utcnow()
-    count, _last = _count_since("register", now - REGISTER_WINDOW, address=address)
-    if count >= current_app.config["SHOP_REGISTRATIONS_PER_HOUR"]:
+def start_registration(address: str) -> None:
+    """Record a registration attempt (every one counts, whatever its outcome), then count.
+
+    Raise Throttled when this address has made more than the hourly limit.
+    """
+    record("register", address)
+    count, _last = _count_since("register", utcnow() - REGISTER_WINDOW, address=address)
+    if count > current_app.config["SHOP_REGISTRATIONS_PER_HOUR"]:
         raise Throttled(_("Too many new accounts from your network. Please try again later."), 3600)
 
 
-def record(kind: str, address: str, login: str | None = None) -> None:
+def record(kind: str, address: str, login: str | None = None) -> int:
+    """Write an attempt; its id."""
     with write_transaction(db):
-        db.session.add(Attempt(kind=kind, address=address, login_key=(login or "").strip().lower()[:64] or None))
+        attempt = Attempt(kind=kind, address=address, login_key=(login or "").strip().lower()[:64] or None)
+        db.session.add(attempt)
+        db.session.flush()
+        return attempt.id
+
+
+def forget(attempt_id: int) -> None:
+    """Take back a recorded login attempt (its password checked out, or it was refused unheard)."""
+    with write_transaction(db):
+        db.session.execute(delete(Attempt).where(Attempt.id == attempt_id))
 
 
 def prune() -> int:

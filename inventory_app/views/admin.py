@@ -16,6 +16,7 @@ from inventory_app import items, search, stock
 from inventory_app.forms import ItemForm
 from inventory_app.items import live_item
 from shared_ui.auth import admin_required
+from shared_ui.numbers import page_number
 from shared_ui.pages import announce, render_page
 from shared_ui.requests_kind import wants_fragment
 
@@ -31,7 +32,7 @@ def index():
     q = request.args.get("q", "").strip()[:QUERY_MAX]
     sort = request.args.get("sort") if request.args.get("sort") in search.SORTS else "name"
     desc = request.args.get("dir") == "desc"
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args)
     found, has_more = search.admin_page(q, sort, desc, page, current_app.config["ADMIN_PAGE_SIZE"])
     rows = [(item, None) for item in found]
     held = stock.held_by_item(item.id for item in found)
@@ -119,7 +120,7 @@ def delete(item_id: int):
 @admin_required
 def archived():
     """Items taken off sale because orders refer to them; each can be put back."""
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args)
     found, has_more = items.archived_items(page, current_app.config["ADMIN_PAGE_SIZE"])
     return render_page("inventory/archived.html", items=found, page=page, has_more=has_more)
 

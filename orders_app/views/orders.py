@@ -10,6 +10,7 @@ from orders_app import cancelling, checkout, editing, errors, placing, store
 from orders_app.errors import ONLY_OWNER_CHANGES, ONLY_OWNER_PAYS, OrderError
 from orders_app.forms import ActionForm, LinesForm, OrderForm, QuantityForm, RefundForm
 from orders_app.models import STATUSES, Order
+from shared_ui.numbers import page_number, whole_number
 from shared_ui.pages import hx_redirect, render_page
 from shared_ui.requests_kind import wants_fragment
 
@@ -20,7 +21,7 @@ bp = Blueprint("orders", __name__, url_prefix="/orders")
 @login_required
 def index():
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args)
     per_page = current_app.config["ORDERS_PER_PAGE"]
     orders, total = store.list_orders(user_id=current_user.id, status=status, page=page, per_page=per_page)
     return render_page(
@@ -231,8 +232,7 @@ def _done(order: Order, message: str):
 
 
 def _version(form) -> int | None:
-    value = (form.version.data or "").strip()
-    return int(value) if value.isdigit() else None
+    return whole_number(form.version.data or "")
 
 
 def _money(cents: int) -> str:

@@ -90,7 +90,7 @@ def test_the_api_keeps_its_money_format_and_translates_only_error_messages(inven
     item = client.get(f"/inventory/api/items/{item_id}", headers=PT).get_json()
     assert item["price"] == "12.50" and item["name"] == "Caneca Azul"
     refused = client.get("/inventory/api/items?page=0", headers=PT).get_json()["error"]
-    assert refused == {"code": "bad_request", "message": "page deve ser 1 ou mais; per_page de 1 a 100."}
+    assert refused == {"code": "bad_request", "message": "page deve ser de 1 a 1000000; per_page de 1 a 100."}
     missing = client.get("/inventory/api/items/999999", headers=PT).get_json()["error"]
     assert missing["code"] == "not_found" and missing["message"].startswith("Não há nada aqui.")
 

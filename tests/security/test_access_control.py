@@ -52,7 +52,7 @@ TABLE = {
     ("DELETE", "/inventory/api/items/<int:item_id>"): ADMINS_ONLY,
     ("GET", "/inventory/api/openapi.json"): PUBLIC,
     ("GET", "/inventory/healthz"): PUBLIC,
-    ("GET", "/inventory/readyz"): PUBLIC,
+    ("GET", "/inventory/readyz"): NOT_THROUGH_NGINX,
     ("GET", "/inventory/metrics"): NOT_THROUGH_NGINX,
     ("GET", "/inventory/internal/items/<int:item_id>"): NOT_THROUGH_NGINX,
     ("POST", "/inventory/internal/reservations"): NOT_THROUGH_NGINX,
@@ -80,7 +80,7 @@ TABLE = {
     ("POST", "/users/api/tokens"): PUBLIC,
     ("GET", "/users/api/openapi.json"): PUBLIC,
     ("GET", "/users/healthz"): PUBLIC,
-    ("GET", "/users/readyz"): PUBLIC,
+    ("GET", "/users/readyz"): NOT_THROUGH_NGINX,
     ("GET", "/users/metrics"): NOT_THROUGH_NGINX,
     ("GET", "/users/internal/users/<int:user_id>"): NOT_THROUGH_NGINX,
     # orders
@@ -107,7 +107,7 @@ TABLE = {
     ("POST", "/orders/api/orders/<int:order_id>/checkout"): OWNER_ONLY,
     ("GET", "/orders/api/openapi.json"): PUBLIC,
     ("GET", "/orders/healthz"): PUBLIC,
-    ("GET", "/orders/readyz"): PUBLIC,
+    ("GET", "/orders/readyz"): NOT_THROUGH_NGINX,
     ("GET", "/orders/metrics"): NOT_THROUGH_NGINX,
 }
 PERSONAS = ("anonymous", "owner", "other", "admin")

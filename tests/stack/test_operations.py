@@ -11,7 +11,7 @@ from stacktools.stack import wait_until
 APPS = ("inventory", "users", "orders")
 
 
-def test_every_app_is_ready_and_exposes_metrics_on_loopback_only(stack):
+def test_every_app_is_ready_and_exposes_readiness_and_metrics_on_loopback_only(stack):
     for app in APPS:
         ready = requests.get(stack.app_url(app, f"/{app}/readyz"), timeout=10)
         assert ready.status_code == 200, (app, ready.text)
@@ -21,6 +21,7 @@ def test_every_app_is_ready_and_exposes_metrics_on_loopback_only(stack):
         assert metrics.status_code == 200
         assert f'shop_http_requests_total{{app="{app}"' in metrics.text
         assert requests.get(stack.url(f"/{app}/metrics"), timeout=5).status_code == 404
+        assert requests.get(stack.url(f"/{app}/readyz"), timeout=5).status_code == 404
 
 
 def test_metrics_add_up_the_requests_of_every_worker(stack):
@@ -70,3 +71,12 @@ def test_a_worker_that_replaces_one_takes_the_cores_it_left(stack):
     new_worker = wait_until(lambda: next(iter(set(followers(orders.pid)) - before), None), timeout=30)
     wait_until(lambda: os.sched_getaffinity(new_worker) == freed, timeout=30)
     wait_until(lambda: requests.get(stack.app_url("orders", "/orders/healthz"), timeout=5).ok, timeout=30)
+
+
+def test_made_up_http_methods_share_one_metrics_label(stack):
+    """Each new method name would be a new series for ever: whatever the method, one "OTHER" label."""
+    for method in ("BREW", "PROPFIND", "XYZZY"):
+        requests.request(method, stack.url("/users/healthz"), timeout=5)
+    metrics = requests.get(stack.app_url("users", "/users/metrics"), timeout=5).text
+    assert 'method="OTHER"' in metrics
+    assert not any(f'method="{name}"' in metrics for name in ("BREW", "PROPFIND", "XYZZY"))

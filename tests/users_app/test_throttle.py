@@ -69,3 +69,28 @@ def test_api_token_guessing_gets_429_with_retry_after(client, register):
     assert response.status_code == 429
     assert response.json["error"]["code"] == "too_many_requests"
     assert "Retry-After" in response.headers
+
+
+def test_a_taken_login_is_refused_before_hashing_and_every_attempt_counts(app, client, register, monkeypatch):
+    register("alice")
+    from users_app import accounts
+
+    def no_hashing(password):
+        raise AssertionError("a taken login must not cost a password hash")
+
+    monkeypatch.setattr(accounts, "hash_password", no_hashing)
+    body = {"login": "ALICE", "password": "another good password"}
+    statuses = [client.post("/users/api/users", json=body).status_code for _ in range(3)]
+    assert statuses == [409, 409, 429]  # the registration above and two refused ones make three
+
+
+def test_wrong_current_passwords_lock_the_password_change_like_logins(client, register):
+    register("alice")
+    for _ in range(5):
+        token = csrf_from(client, "/users/account")
+        data = {"current_password": "wrong password!", "new_password": "a newer password", "csrf_token": token}
+        assert client.post("/users/account/password", data=data).status_code == 422
+    token = csrf_from(client, "/users/account")
+    data = {"current_password": "a good password", "new_password": "a newer password", "csrf_token": token}
+    refused = client.post("/users/account/password", data=data)
+    assert refused.status_code == 429 and "Retry-After" in refused.headers

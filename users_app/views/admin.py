@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from shared_ui.auth import admin_required
+from shared_ui.numbers import page_number
 from shared_ui.pages import render_page
 from shared_ui.requests_kind import wants_fragment
 from users_app import accounts
@@ -34,7 +35,7 @@ DONE = {
 @admin_required
 def index():
     q = request.args.get("q", "").strip()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args)
     query = select(User).order_by(User.id)
     if q:
         query = query.where(func.lower(User.login).contains(q.lower(), autoescape=True))
