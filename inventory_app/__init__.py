@@ -40,7 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 #: the routes that take a picture upload: their body may be 6 MiB, every other route's 1 MiB
-UPLOAD_ENDPOINTS = {"admin.upload_picture", "api.put_picture"}
+UPLOAD_ENDPOINTS = {"admin.upload_picture", "admin.remove_picture", "api.put_picture"}
 
 
 def _allow_picture_uploads(endpoint, values) -> None:
