@@ -9,6 +9,7 @@ import secrets
 import pytest
 import requests
 
+from tests.picture_samples import picture
 from tests.shop_client import DEFAULT_PASSWORD, ShopClient, find_user, new_login
 from tests.shop_stack import ADMIN_LOGIN, ADMIN_PASSWORD
 
@@ -44,12 +45,18 @@ TABLE = {
     ("POST", "/inventory/admin/items/<int:item_id>/delete"): ADMINS_ONLY,
     ("GET", "/inventory/admin/items/<int:item_id>/edit"): ADMINS_ONLY,
     ("GET", "/inventory/admin/items/<int:item_id>/history"): ADMINS_ONLY,
+    ("GET", "/inventory/admin/items/<int:item_id>/picture"): ADMINS_ONLY,
+    ("POST", "/inventory/admin/items/<int:item_id>/picture"): ADMINS_ONLY,
+    ("POST", "/inventory/admin/items/<int:item_id>/picture/delete"): ADMINS_ONLY,
+    ("GET", "/inventory/pictures/<string:picture_hash>-<int:width>.<string:fmt>"): PUBLIC,
     ("GET", "/inventory/fragments/low-stock"): ADMINS_ONLY,
     ("GET", "/inventory/api/items"): PUBLIC,
     ("GET", "/inventory/api/items/<int:item_id>"): PUBLIC,
     ("POST", "/inventory/api/items"): ADMINS_ONLY,
     ("PATCH", "/inventory/api/items/<int:item_id>"): ADMINS_ONLY,
     ("DELETE", "/inventory/api/items/<int:item_id>"): ADMINS_ONLY,
+    ("PUT", "/inventory/api/items/<int:item_id>/picture"): ADMINS_ONLY,
+    ("DELETE", "/inventory/api/items/<int:item_id>/picture"): ADMINS_ONLY,
     ("GET", "/inventory/api/openapi.json"): PUBLIC,
     ("GET", "/inventory/healthz"): PUBLIC,
     ("GET", "/inventory/readyz"): PUBLIC,
@@ -160,6 +167,16 @@ class Walker:
         assert response.status_code == 201, response.text
         return response.json()["id"]
 
+    def picture_url(self) -> str:
+        response = requests.put(
+            self.stack.url(f"/inventory/api/items/{self.new_item()}/picture"),
+            files={"file": ("p.jpg", picture("JPEG", (200, 100)), "image/jpeg")},
+            headers={"Authorization": f"Bearer {self.admin_token}"},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["picture"]["url"]
+
     def new_order(self) -> int:
         response = self.admin.api(
             "POST",
@@ -189,6 +206,8 @@ class Walker:
             order_id = self.new_order()
             url = self.admin.api("POST", f"/orders/api/orders/{order_id}/checkout", self.tokens["owner"]).json()["url"]
             path += f"?session_id={url.rstrip('/').rsplit('/', 1)[-1]}"
+        if "<string:picture_hash>" in rule:  # a stored picture's URL
+            path = self.picture_url()
         if path == "/orders/quote":
             path += f"?inventory_id={self.stock_item}&quantity=2"
         return path

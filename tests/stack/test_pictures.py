@@ -45,6 +45,7 @@ def test_nginx_keeps_a_copy_of_each_picture_for_everyone(stack, item_id, admin_t
     first = requests.get(url, timeout=15)
     assert first.status_code == 200 and first.headers["Content-Type"] == "image/webp"
     assert first.headers["Cache-Control"] == YEAR and first.headers["ETag"]
+    assert first.headers["X-Content-Type-Options"] == "nosniff"  # never taken for anything but a picture
     assert first.headers["X-Cache-Status"] in ("MISS", "HIT")
     again = requests.get(url, cookies={"shop_session": "someone"}, timeout=15)  # a cookie changes nothing
     assert again.headers["X-Cache-Status"] == "HIT" and again.content == first.content
