@@ -25,6 +25,8 @@ BROWSER = {"Accept-Encoding": "gzip", "Accept": "text/html,*/*"}
 #: neither serves nor stores its shared copy of a new visitor's page (shared_ui/page_cache.py)
 RENDER_COOKIE = "seen_banner=1"
 SEARCHES = ["oak", "lamp", "cozy mu", "brass ke", "wool", "ch", "vintage cedar", "zzzz"]
+#: the first catalog page's items get a picture, so the rendered catalog (ratio 1b) shows thumbnails
+CATALOG_PICTURES = 24
 ORDER_STOCK = 1_000_000  # far more than any run can order: no 409 can come from running out
 PASSWORD = "bench-" + secrets.token_hex(8)
 
@@ -90,6 +92,7 @@ class Accounts:
     user_login: str | None = None
     item_id: int | None = None
     initial_stock: int | None = None
+    picture_path: str | None = None
     problems: list[str] = field(default_factory=list)
 
 
@@ -118,7 +121,30 @@ def prepare_accounts(api: ShopApi) -> Accounts:
             accounts.initial_stock = stock_of(api, accounts)
         else:
             accounts.problems.append(f"POST /inventory/api/items answered {response.status_code}")
+        add_pictures(api, accounts)
     return accounts
+
+
+def add_pictures(api: ShopApi, accounts: Accounts) -> None:
+    """One picture (drawn by Pillow) for the first catalog page's items; the thumbnail's URL to measure.
+
+    The same bytes for every item: stored once, re-encoded at each upload (a few seconds in all).
+    """
+    from inventory_app.demo_pictures import draw
+
+    listed = api.call("GET", f"/inventory/api/items?per_page={CATALOG_PICTURES}")
+    if listed.status_code != 200:
+        accounts.problems.append(f"GET /inventory/api/items answered {listed.status_code}")
+        return
+    data = draw("mug", "#dfeef7", "#1f5f8b", "#8fb8d3")
+    for item in listed.json()["items"]:
+        path = f"/inventory/api/items/{item['id']}/picture"
+        response = api.call("PUT", path, accounts.admin_token, files={"file": ("bench.png", data, "image/png")})
+        if response.status_code != 200:
+            accounts.problems.append(f"PUT {path} answered {response.status_code}")
+            return
+        url = response.json()["picture"]["url"]
+        accounts.picture_path = url.rsplit("-", 1)[0] + "-160.webp"  # what the catalog's rows load
 
 
 def stock_of(api: ShopApi, accounts: Accounts) -> int | None:

@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import insert, select, text
 
-from inventory_app import demo_pictures, pictures, stock
+from inventory_app import pictures, stock
 from inventory_app.extensions import db
 from inventory_app.models import Item, utcnow
 from shared_ui.db import write_transaction
@@ -80,6 +80,8 @@ def register_commands(app) -> None:
                 seeded.append(item)
                 if quantity:
                     stock.record(item.id, quantity, quantity, stock.SEEDED, actor="cli")
+        from inventory_app import demo_pictures  # Pillow: imported by this command only
+
         # Drawn and encoded outside the write transaction (the slow part), stored in one more.
         drawn = {item.id: pictures.prepare(demo_pictures.draw(*DEMO_PICTURES[item.name])) for item in seeded}
         with write_transaction(db):

@@ -22,13 +22,16 @@ import re
 import struct
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import delete, select
 
 from inventory_app.extensions import db
 from inventory_app.models import ALT_MAX, ItemImage, PictureFile
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 #: the upload itself; the request body may be a little larger (the form around it)
 UPLOAD_MAX_BYTES = 5 * 1024 * 1024
@@ -41,9 +44,6 @@ WIDTHS = (160, 320, 640, 1280)
 FORMATS = {"webp": "image/webp", "jpg": "image/jpeg"}
 ACCEPTED = ("PNG", "JPEG", "WEBP")
 ACCEPT_ATTRIBUTE = "image/png,image/jpeg,image/webp"
-
-# Pillow's own guard: warn past MAX_PIXELS, refuse past twice that. Both are refusals here.
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 #: markup a browser could run or render if the file were ever taken for a page (each long enough
 #: that compressed pixel data holds one by chance about once in millions of 5 MB uploads)
@@ -88,8 +88,13 @@ def prepare(data: bytes) -> PreparedPicture:
     return picture
 
 
-def _open_checked(data: bytes) -> Image.Image:
+def _open_checked(data: bytes) -> "Image.Image":
     """The upload's pixels, upright, in RGB or RGBA, at most MAX_SIDE a side, with no metadata."""
+    # Pillow is imported on the first upload, not in every worker at start (3 MB each, make bench).
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    # Pillow's own guard: warn past MAX_PIXELS, refuse past twice that. Both are refusals here.
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -144,12 +149,16 @@ def _refuse_trailing_data(fmt: str, data: bytes) -> None:
         raise PictureError(_("The file has other data after the picture, so it is refused."))
 
 
-def _scaled(image: Image.Image, width: int) -> Image.Image:
+def _scaled(image: "Image.Image", width: int) -> "Image.Image":
+    from PIL import Image
+
     height = max(1, round(image.height * width / image.width))
     return image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
-def _encode(image: Image.Image, fmt: str) -> bytes:
+def _encode(image: "Image.Image", fmt: str) -> bytes:
+    from PIL import Image
+
     out = io.BytesIO()
     if fmt == "webp":
         image.save(out, "WEBP", quality=80, method=4)
