@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import requests
 
 from shared_ui.assets import BUILD_DIR
+from shared_ui.config import PROJECT_ROOT
 from tests.shop_stack import ADMIN_LOGIN, ADMIN_PASSWORD
 
 # What a browser sends; nginx compresses pages and text assets for it.
@@ -121,14 +123,15 @@ def prepare_accounts(api: ShopApi) -> Accounts:
             accounts.initial_stock = stock_of(api, accounts)
         else:
             accounts.problems.append(f"POST /inventory/api/items answered {response.status_code}")
-        add_pictures(api, accounts)
     return accounts
 
 
-def add_pictures(api: ShopApi, accounts: Accounts) -> None:
+def add_pictures(api: ShopApi, accounts: Accounts, env: dict[str, str], folder: Path) -> None:
     """One picture (drawn by Pillow) for the first catalog page's items; the thumbnail's URL to measure.
 
-    The same bytes for every item: stored once, re-encoded at each upload (a few seconds in all).
+    Set with `flask --app inventory_app picture set` beside the shop, as seed-bulk seeds the items:
+    uploads through the API would make the workers that took them import Pillow, a few MB each that
+    the memory line would then count for a shop nobody uploads to while it is measured.
     """
     from inventory_app.demo_pictures import draw
 
@@ -136,15 +139,22 @@ def add_pictures(api: ShopApi, accounts: Accounts) -> None:
     if listed.status_code != 200:
         accounts.problems.append(f"GET /inventory/api/items answered {listed.status_code}")
         return
-    data = draw("mug", "#dfeef7", "#1f5f8b", "#8fb8d3")
-    for item in listed.json()["items"]:
-        path = f"/inventory/api/items/{item['id']}/picture"
-        response = api.call("PUT", path, accounts.admin_token, files={"file": ("bench.png", data, "image/png")})
-        if response.status_code != 200:
-            accounts.problems.append(f"PUT {path} answered {response.status_code}")
-            return
-        url = response.json()["picture"]["url"]
-        accounts.picture_path = url.rsplit("-", 1)[0] + "-160.webp"  # what the catalog's rows load
+    ids = [str(item["id"]) for item in listed.json()["items"]]
+    file = folder / "bench-picture.png"
+    file.write_bytes(draw("mug", "#dfeef7", "#1f5f8b", "#8fb8d3"))
+    done = subprocess.run(  # noqa: S603 (our own command)
+        ["flask", "--app", "inventory_app", "picture", "set", str(file), *ids],  # noqa: S607 (the venv's flask)
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        accounts.problems.append(f"picture set failed: {(done.stdout + done.stderr)[-300:]}")
+        return
+    picture = api.call("GET", f"/inventory/api/items/{ids[0]}").json()["picture"]
+    accounts.picture_path = picture["url"].rsplit("-", 1)[0] + "-160.webp"  # what the catalog's rows load
 
 
 def stock_of(api: ShopApi, accounts: Accounts) -> int | None:

@@ -143,6 +143,7 @@ class Bench:
     def run(self) -> dict:
         self.seed()
         self.accounts = shop_cases.prepare_accounts(self.api)
+        shop_cases.add_pictures(self.api, self.accounts, self.shop.env, self.shop.var_dir)
         for problem in self.accounts.problems:
             self.note(f"setup: {problem}")
         self.cases = self.build_cases()

@@ -1,4 +1,4 @@
-"""inventory_app commands: `demo-data`, `seed-bulk N`, `holds sweep`."""
+"""inventory_app commands: `demo-data`, `seed-bulk N`, `picture set FILE ID...`, `holds sweep`."""
 
 import random
 
@@ -112,6 +112,26 @@ def register_commands(app) -> None:
                 )
             done += batch
         click.echo(f"seed-bulk: inserted {count} items")
+
+    picture = AppGroup("picture", help="Item pictures.")
+    app.cli.add_command(picture)
+
+    @picture.command("set")
+    @click.argument("file", type=click.File("rb"))
+    @click.argument("item_ids", nargs=-1, type=int, required=True)
+    @click.option("--alt", default=None, help="Alternative text (default: each item's name).")
+    def set_picture(file, item_ids: tuple[int, ...], alt: str | None):
+        """Give the items ITEM_IDS the picture in FILE, checked and re-encoded as an upload is."""
+        try:
+            prepared = pictures.prepare(file.read(pictures.UPLOAD_MAX_BYTES + 1))
+            alt = pictures.clean_alt(alt)
+        except pictures.PictureError as error:
+            raise click.ClickException(error.message) from None
+        with write_transaction(db):
+            found = db.session.scalars(select(Item).where(Item.id.in_(item_ids), Item.archived_at.is_(None))).all()
+            for item in found:
+                pictures.attach(item, prepared, alt)
+        click.echo(f"picture set: {len(found)} item(s) show {prepared.hash[:12]}")
 
     holds = AppGroup("holds", help="The holds that orders place on stock.")
     app.cli.add_command(holds)
