@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, func, literal_column, or_, select, table, text, tuple_
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from inventory_app.extensions import db
 from inventory_app.items import possible_id
@@ -220,8 +220,8 @@ def admin_page(q: str, sort: str, descending: bool, page: int, size: int) -> tup
 
 
 def _items(ids: list[int]) -> list[Item]:
-    """The items with these ids, in this order (with their pictures, in one more query)."""
-    query = select(Item).where(Item.id.in_(ids)).options(selectinload(Item.image))
+    """The items with these ids, in this order (with their pictures, joined in)."""
+    query = select(Item).where(Item.id.in_(ids)).options(joinedload(Item.image))
     by_id = {item.id: item for item in db.session.scalars(query)} if ids else {}
     return [by_id[item_id] for item_id in ids if item_id in by_id]
 
