@@ -2,6 +2,8 @@
 
 import re
 
+from sqlalchemy import event
+
 from inventory_app import items, search
 from inventory_app.extensions import db
 from inventory_app.models import Item, utcnow
@@ -115,3 +117,40 @@ def test_api_gives_and_filters_categories(client, app, admin_token, make_item):
     assert cleared.get_json()["category"] is None
     wrong = client.patch(f"/inventory/api/items/{pen['id']}", json={"category": 5}, headers=bearer(admin_token))
     assert wrong.status_code == 422 and wrong.get_json()["error"]["field"] == "category"
+
+
+def test_a_category_page_and_the_category_list_walk_the_index_and_count_nothing(app, make_item):
+    for n in range(40):
+        set_category(app, make_item(f"Lamp {n:02d}", quantity=n % 3), f"Cat {n % 5}")
+    statements = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", remember)
+        try:
+            items_, after = search.catalog_page("", True, None, 4, "Cat 2")
+            assert len(items_) == 4 and after is not None
+            assert search.categories() == [f"Cat {n}" for n in range(5)]
+        finally:
+            event.remove(db.engine, "before_cursor_execute", remember)
+        assert not any("count(" in s.lower() for s, _ in statements)
+        plans = []
+        for statement, parameters in statements:
+            if "min(category)" in statement or "inventory.category = " in statement:
+                rows = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+                plans.append(" / ".join(row[3] for row in rows))
+    assert len(plans) == 2 and all("ix_inventory_live_category" in plan for plan in plans), plans
+    assert not any("TEMP B-TREE" in plan or "SCAN inventory " in plan + " " for plan in plans), plans
+
+
+def test_a_category_is_escaped_everywhere_it_is_shown(app, client, admin, make_item):
+    item_id = make_item("Mug")
+    set_category(app, item_id, '<script>alert("x")</script>')
+    for page in (
+        client.get("/inventory/").get_data(as_text=True),
+        admin.get("/inventory/admin/").get_data(as_text=True),
+        client.get(f"/inventory/items/{item_id}").get_data(as_text=True),
+    ):
+        assert "<script>alert" not in page and "&lt;script&gt;alert" in page
