@@ -95,21 +95,22 @@ def _open_checked(data: bytes) -> "Image.Image":
     # Pillow is imported on the first upload, not in every worker at start (3 MB each, make bench).
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    # Pillow's own guard: warn past MAX_PIXELS, refuse past twice that. Both are refusals here.
+    # Pillow's own guard: warn past MAX_PIXELS, refuse past twice that. Both are refusals here: the
+    # warning is raised as an error in this process for good (catch_warnings is not thread-safe, and
+    # gunicorn's workers run threads), and the explicit size check below does not depend on it.
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            # Only the header is read here: the size is checked before any pixel is decoded.
-            with Image.open(io.BytesIO(data), formats=ACCEPTED) as probe:
-                _refuse_huge(probe.width, probe.height)
-                if MARKUP.search(data):
-                    raise PictureError(_("The picture hides web page code (HTML or SVG), so it is refused."))
-                _refuse_trailing_data(probe.format, data)
-                probe.verify()
-            image = Image.open(io.BytesIO(data), formats=ACCEPTED)
-            _refuse_huge(image.width, image.height)
-            image.load()
+        # Only the header is read here: the size is checked before any pixel is decoded.
+        with Image.open(io.BytesIO(data), formats=ACCEPTED) as probe:
+            _refuse_huge(probe.width, probe.height)
+            if MARKUP.search(data):
+                raise PictureError(_("The picture hides web page code (HTML or SVG), so it is refused."))
+            _refuse_trailing_data(probe.format, data)
+            probe.verify()
+        image = Image.open(io.BytesIO(data), formats=ACCEPTED)
+        _refuse_huge(image.width, image.height)
+        image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PictureError(_too_big_message()) from None
     except UnidentifiedImageError:
