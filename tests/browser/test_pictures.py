@@ -117,3 +117,26 @@ def test_a_category_link_filters_the_catalog_with_the_search_and_the_url_reloads
     page.reload()
     expect(page.locator("#catalog-items .item-name")).to_have_text([f"Pan {word}"])
     assert_accessible(page, "catalog filtered by a category and searched")
+
+
+def test_admin_adds_and_removes_a_picture_on_the_item_page(stack, page: Page, word):
+    item = add_item(stack, f"Kettle {word}")
+    log_in_as_admin(stack, page)
+    page.goto(stack.url(f"/inventory/items/{item['id']}"))
+    page.get_by_text("Add a picture").click()
+    section = page.locator("#item-picture")
+    section.get_by_label("Picture file (PNG, JPEG or WebP, up to 5 MB)").set_input_files(
+        files=[{"name": "kettle.webp", "mimeType": "image/webp", "buffer": samples.picture("WEBP", (800, 800))}]
+    )
+    section.get_by_label("Alternative text (optional)").fill("A copper kettle")
+    section.get_by_role("button", name="Upload").click()
+    large = page.locator(".item-large-picture img")
+    expect(large).to_have_attribute("alt", "A copper kettle")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=large.element_handle())
+    assert_accessible(page, "item page with its picture, as an admin")
+
+    page.get_by_text("Change the picture").click()
+    page.locator("#item-picture").get_by_role("button", name="Remove picture").click()
+    expect(page.locator(".item-large-picture")).to_have_count(0)
+    expect(page.locator("#announcer")).to_have_text(f"The picture of Kettle {word} is removed.")
+    assert requests.get(stack.url(f"/inventory/api/items/{item['id']}"), timeout=10).json()["picture"] is None
