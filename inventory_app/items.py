@@ -14,6 +14,7 @@ from flask import abort
 from flask_babel import format_decimal, format_number
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from inventory_app import pictures, stock
 from inventory_app.extensions import db
@@ -189,10 +190,18 @@ def set_picture(item_id: int, data: bytes, alt) -> Item:
     """
     alt = pictures.clean_alt(alt)
     prepared = pictures.prepare(data)
-    with write_transaction(db, keep_loaded=True):
-        item = live_item(item_id, lock=True) or abort(404)
-        pictures.attach(item, prepared, alt)
-    return item
+    for attempt in (1, 2):
+        try:
+            with write_transaction(db, keep_loaded=True):
+                item = live_item(item_id, lock=True) or abort(404)
+                pictures.attach(item, prepared, alt)
+            return item
+        except IntegrityError:
+            # The same file stored meanwhile by another request (another instance, on PostgreSQL):
+            # once more, and this time its files are there already.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def remove_picture(item_id: int) -> tuple[Item, bool]:

@@ -311,3 +311,23 @@ def test_api_puts_and_deletes_a_picture_and_refuses_with_422_and_the_reason(
         == 404
     )
     assert stored_counts(app) == (0, 0)
+
+
+def test_an_upload_that_meets_the_same_file_stored_meanwhile_tries_once_more(
+    app, admin, client, make_item, monkeypatch
+):
+    from sqlalchemy.exc import IntegrityError
+
+    item_id = make_item()
+    real_attach, calls = pictures.attach, []
+
+    def attach_after_a_race(item, prepared, alt):
+        calls.append(item.id)
+        if len(calls) == 1:  # as when another instance inserted the same file's rows first
+            raise IntegrityError("INSERT INTO picture_files", {}, Exception("duplicate key"))
+        return real_attach(item, prepared, alt)
+
+    monkeypatch.setattr(pictures, "attach", attach_after_a_race)
+    assert upload(admin, item_id, samples.picture()).status_code == 200
+    assert calls == [item_id, item_id]
+    assert client.get(f"/inventory/api/items/{item_id}").get_json()["picture"] is not None
