@@ -93,7 +93,7 @@ def prepare(data: bytes) -> PreparedPicture:
 def _open_checked(data: bytes) -> "Image.Image":
     """The upload's pixels, upright, in RGB or RGBA, at most MAX_SIDE a side, with no metadata."""
     # Pillow is imported on the first upload, not in every worker at start (3 MB each, make bench).
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     # Pillow's own guard: warn past MAX_PIXELS, refuse past twice that. Both are refusals here: the
     # warning is raised as an error in this process for good (catch_warnings is not thread-safe, and
@@ -110,7 +110,10 @@ def _open_checked(data: bytes) -> "Image.Image":
             probe.verify()
         image = Image.open(io.BytesIO(data), formats=ACCEPTED)
         _refuse_huge(image.width, image.height)
+        if image.format == "JPEG":  # decode a big JPEG at a fraction of its size: less memory and time
+            image.draft(None, (MAX_SIDE, MAX_SIDE))
         image.load()
+        image = _upright_plain(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PictureError(_too_big_message()) from None
     except UnidentifiedImageError:
@@ -121,6 +124,13 @@ def _open_checked(data: bytes) -> "Image.Image":
         raise PictureError(message) from None
     except (OSError, SyntaxError, ValueError, EOFError, struct.error):
         raise PictureError(_("The picture file is damaged or incomplete.")) from None
+    return image
+
+
+def _upright_plain(image: "Image.Image") -> "Image.Image":
+    """The pixels turned as EXIF says, in RGB or RGBA, at most MAX_SIDE a side, with no metadata."""
+    from PIL import Image, ImageOps
+
     image = ImageOps.exif_transpose(image)
     mode = "RGBA" if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info else "RGB"
     image = image.convert(mode)
