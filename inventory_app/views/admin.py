@@ -252,6 +252,8 @@ def _row(item, form: ItemForm | None = None, *, status: int = 200, error: str | 
 def _page(block: str, status: int = 200, **context):
     page = {
         "q": "", "sort": "name", "desc": False, "page": 1, "has_more": False, "notice": None, "error": None,
-        "picture_mode": False, "picture_errors": {}, "alt_value": None, "categories": search.categories(),
+        "picture_mode": False, "picture_errors": {}, "alt_value": None,
+        # the category datalist is outside the rows: only a whole page needs it
+        "categories": [] if wants_fragment() else search.categories(),
     }
     return render_page(TEMPLATE, block, status, **{**page, **context})
