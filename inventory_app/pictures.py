@@ -153,13 +153,23 @@ def _refuse_trailing_data(fmt: str, data: bytes) -> None:
     """A PNG or WebP file must end where the picture ends: anything after it is a hidden payload."""
     end = None
     if fmt == "PNG":
-        found = data.rfind(b"IEND")
-        end = found + 8 if found >= 0 else None  # the chunk's type and its CRC
+        end = _png_end(data)
     elif fmt == "WEBP" and len(data) >= 8:
         end = 8 + int.from_bytes(data[4:8], "little")
         end += end % 2
     if end is not None and len(data.rstrip(b"\0")) > end:
         raise PictureError(_("The file has other data after the picture, so it is refused."))
+
+
+def _png_end(data: bytes) -> int | None:
+    """Where a PNG's IEND chunk ends, walking the chunks by their lengths (None: no IEND)."""
+    pos = 8
+    while pos + 12 <= len(data):
+        length, kind = int.from_bytes(data[pos : pos + 4], "big"), data[pos + 4 : pos + 8]
+        pos += 12 + length  # length, type, data, CRC
+        if kind == b"IEND":
+            return pos
+    return None
 
 
 def _scaled(image: "Image.Image", width: int) -> "Image.Image":

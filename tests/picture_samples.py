@@ -65,3 +65,8 @@ def polyglot() -> bytes:
 def png_with_trailer() -> bytes:
     """A valid PNG with a zip archive (or anything) appended after its end."""
     return picture("PNG", (64, 64)) + b"PK\x03\x04" + b"\x00" * 40 + b"payload"
+
+
+def png_with_hidden_end() -> bytes:
+    """A PNG with a payload after its end that itself ends in "IEND", as if the file ended there."""
+    return picture("PNG", (64, 64)) + b"<payload>" + b"\x00" * 8 + b"IEND\xaeB`\x82"

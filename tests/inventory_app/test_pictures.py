@@ -21,6 +21,7 @@ REFUSED = [
     ("drawing.svg", lambda: samples.SVG, "a web page or an SVG drawing"),
     ("polyglot.jpg", samples.polyglot, "hides web page code"),
     ("trailer.png", samples.png_with_trailer, "other data after the picture"),
+    ("fake-end.png", samples.png_with_hidden_end, "other data after the picture"),
     ("notes.png", lambda: b"just some text, not a picture", "not a PNG, JPEG or WebP picture"),
     ("cut.png", lambda: samples.picture("PNG")[:600], "damaged or incomplete"),
 ]
