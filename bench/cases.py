@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import requests
 
 from shared_ui.assets import BUILD_DIR
+from shared_ui.config import PROJECT_ROOT
 from stacktools.stack import ADMIN_LOGIN, ADMIN_PASSWORD
 
 # What a browser sends; nginx compresses pages and text assets for it.
@@ -25,6 +27,8 @@ BROWSER = {"Accept-Encoding": "gzip", "Accept": "text/html,*/*"}
 #: neither serves nor stores its shared copy of a new visitor's page (shared_ui/page_cache.py)
 RENDER_COOKIE = "seen_banner=1"
 SEARCHES = ["oak", "lamp", "cozy mu", "brass ke", "wool", "ch", "vintage cedar", "zzzz"]
+#: the first catalog page's items get a picture, so the rendered catalog (ratio 1b) shows thumbnails
+CATALOG_PICTURES = 24
 ORDER_STOCK = 1_000_000  # far more than any run can order: no 409 can come from running out
 PASSWORD = "bench-" + secrets.token_hex(8)
 
@@ -90,6 +94,7 @@ class Accounts:
     user_login: str | None = None
     item_id: int | None = None
     initial_stock: int | None = None
+    picture_path: str | None = None
     problems: list[str] = field(default_factory=list)
 
 
@@ -119,6 +124,37 @@ def prepare_accounts(api: ShopApi) -> Accounts:
         else:
             accounts.problems.append(f"POST /inventory/api/items answered {response.status_code}")
     return accounts
+
+
+def add_pictures(api: ShopApi, accounts: Accounts, env: dict[str, str], folder: Path) -> None:
+    """One picture (drawn by Pillow) for the first catalog page's items; the thumbnail's URL to measure.
+
+    Set with `flask --app inventory_app picture set` beside the shop, as seed-bulk seeds the items:
+    uploads through the API would make the workers that took them import Pillow, a few MB each that
+    the memory line would then count for a shop nobody uploads to while it is measured.
+    """
+    from inventory_app.demo_pictures import draw
+
+    listed = api.call("GET", f"/inventory/api/items?per_page={CATALOG_PICTURES}")
+    if listed.status_code != 200:
+        accounts.problems.append(f"GET /inventory/api/items answered {listed.status_code}")
+        return
+    ids = [str(item["id"]) for item in listed.json()["items"]]
+    file = folder / "bench-picture.png"
+    file.write_bytes(draw("mug", "#dfeef7", "#1f5f8b", "#8fb8d3"))
+    done = subprocess.run(  # noqa: S603 (our own command)
+        ["flask", "--app", "inventory_app", "picture", "set", str(file), *ids],  # noqa: S607 (the venv's flask)
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        accounts.problems.append(f"picture set failed: {(done.stdout + done.stderr)[-300:]}")
+        return
+    picture = api.call("GET", f"/inventory/api/items/{ids[0]}").json()["picture"]
+    accounts.picture_path = picture["url"].rsplit("-", 1)[0] + "-160.webp"  # what the catalog's rows load
 
 
 def stock_of(api: ShopApi, accounts: Accounts) -> int | None:

@@ -14,6 +14,7 @@ RATIOS = [
     ("4", "order creation / catalog page rendered", "order_create", "catalog_rendered", 0.25),
     ("5", "signed webhooks through nginx / hello world", "webhook", "hello_nginx", 0.3),
     ("7", "htmx file from nginx / hello world (sanity)", "static_htmx", "hello_nginx", 1.0),
+    ("8", "a picture from nginx's copy / hello world", "picture_cached", "hello_nginx", 1.0),
 ]
 
 

@@ -48,6 +48,7 @@ CASE_ORDER = [
     "catalog_large",
     "webhook",
     "static_htmx",
+    "picture_cached",
 ]
 
 
@@ -142,6 +143,7 @@ class Bench:
     def run(self) -> dict:
         self.seed()
         self.accounts = shop_cases.prepare_accounts(self.api)
+        shop_cases.add_pictures(self.api, self.accounts, self.shop.env, self.shop.var_dir)
         for problem in self.accounts.problems:
             self.note(f"setup: {problem}")
         self.cases = self.build_cases()
@@ -215,6 +217,16 @@ class Bench:
             env=shop_cases.webhook_files(shop.var_dir, secret),
             probe=shop_cases.webhook_probe(shop.url(webhook_url), secret),
         )
+        # A catalog thumbnail as browsers fetch it: with the session cookie, from nginx's copy.
+        picture = Case(
+            "picture_cached",
+            "a catalog picture from nginx's copy",
+            shop.base_url,
+            [accounts.picture_path or "/inventory/pictures/none-160.webp"],
+            headers={**BROWSER, "Accept": "image/webp,*/*", "Cookie": RENDER_COOKIE},
+        )
+        if not accounts.picture_path:
+            picture.unavailable = "not available yet (no picture uploaded: " + "; ".join(accounts.problems) + ")"
         cases = [
             Case("hello_nginx", "hello world through nginx", side.base_url, [hello_path], headers=BROWSER),
             Case(
@@ -264,6 +276,7 @@ class Bench:
             Case(
                 "static_htmx", "htmx file from nginx", shop.base_url, [shop_cases.static_htmx_path()], headers=BROWSER
             ),
+            picture,
         ]
         by_key = {case.key: case for case in cases}
         # The two sides of each ratio next to each other: in every round they meet the same weather.

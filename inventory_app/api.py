@@ -4,8 +4,9 @@ from flask import Blueprint, abort, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from inventory_app import items, search, stock
+from inventory_app import items, pictures, search, stock
 from inventory_app.items import live_item
+from inventory_app.models import CATEGORY_MAX
 from inventory_app.openapi import OPENAPI
 from shared_ui.api import ApiError, cents_to_str, json_body, page_args, page_of
 from shared_ui.auth import admin_required
@@ -24,6 +25,8 @@ def item_json(item) -> dict:
         "description": item.description,
         "price": cents_to_str(item.price_cents),
         "quantity": item.quantity,
+        "category": item.category,
+        "picture": pictures.picture_json(item),
     }
 
 
@@ -32,7 +35,8 @@ def list_items():
     page, per_page = page_args()
     q = request.args.get("q", "").strip()[:100]
     available = request.args.get("available", "") in ("1", "true")
-    found, total = search.numbered_page(q, available, page, per_page)
+    category = " ".join(request.args.get("category", "").split())[:CATEGORY_MAX] or None
+    found, total = search.numbered_page(q, available, page, per_page, category)
     return jsonify(page_of([item_json(item) for item in found], page, per_page, total))
 
 
@@ -78,6 +82,29 @@ def delete_item(item_id: int):
     except items.ItemError as error:
         raise ApiError(error.status, error.code, error.message) from None
     return "", 204
+
+
+@bp.put("/items/<int:item_id>/picture")
+@admin_required
+def put_picture(item_id: int):
+    """Multipart `file` (PNG, JPEG or WebP up to 5 MiB) and optional `alt`: 200 item, 422 with the reason."""
+    live_item(item_id) or abort(404)
+    upload = request.files.get("file")
+    if upload is None:
+        raise ApiError(422, "invalid_field", _("Send the picture as the multipart field “file”."), field="file")
+    try:
+        item = items.set_picture(item_id, upload.read(pictures.UPLOAD_MAX_BYTES + 1), request.form.get("alt"))
+    except pictures.PictureError as error:
+        raise ApiError(422, "invalid_field", error.message, field=error.field) from None
+    return jsonify(item_json(item))
+
+
+@bp.delete("/items/<int:item_id>/picture")
+@admin_required
+def delete_picture(item_id: int):
+    """Remove the item's picture: 200 item (also when it had none)."""
+    item, _removed = items.remove_picture(item_id)
+    return jsonify(item_json(item))
 
 
 @bp.get("/openapi.json")

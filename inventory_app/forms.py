@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 
-from inventory_app.models import DESCRIPTION_MAX, NAME_MAX
+from inventory_app.models import CATEGORY_MAX, DESCRIPTION_MAX, NAME_MAX
 from shared_ui.i18n import current_locale
 from shared_ui.numbers import whole_number
 
@@ -29,6 +29,7 @@ class ItemForm(FlaskForm):
     description = TextAreaField(_l("Description"), render_kw={"maxlength": DESCRIPTION_MAX, "rows": 2})
     price = StringField(_l("Price"), render_kw={"inputmode": "decimal", "autocomplete": "off"})
     quantity = StringField(_l("Quantity"), render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    category = StringField(_l("Category"), render_kw={"maxlength": CATEGORY_MAX, "autocomplete": "off"})
     expected_quantity = HiddenField()
 
     @classmethod
@@ -40,13 +41,14 @@ class ItemForm(FlaskForm):
                 "description": item.description,
                 "price": format_decimal(Decimal(item.price_cents) / 100, format="0.00"),  # 12.50, or 12,50 in pt-BR
                 "quantity": str(item.quantity),
+                "category": item.category or "",
                 "expected_quantity": str(item.quantity),
             },
         )
 
     def values(self) -> dict:
         """The raw item fields, for items.check_fields (a price as the API writes it: 1234.56)."""
-        values = {name: self[name].data or "" for name in ("name", "description", "price", "quantity")}
+        values = {name: self[name].data or "" for name in ("name", "description", "price", "quantity", "category")}
         values["price"] = price_as_typed(values["price"])
         return values
 

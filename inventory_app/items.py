@@ -14,17 +14,20 @@ from flask import abort
 from flask_babel import format_decimal, format_number
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
-from inventory_app import stock
+from inventory_app import pictures, stock
 from inventory_app.extensions import db
-from inventory_app.models import DESCRIPTION_MAX, NAME_MAX, Item, StockMovement, utcnow
+from inventory_app.models import CATEGORY_MAX, DESCRIPTION_MAX, NAME_MAX, Item, StockMovement, utcnow
 from shared_ui.api import parse_money
 from shared_ui.db import write_transaction
 from shared_ui.requests_kind import is_api_request
 
 PRICE_MAX_CENTS = 100_000_000  # 1,000,000.00
 QUANTITY_MAX = 1_000_000
-FIELDS = ("name", "description", "price", "quantity")
+FIELDS = ("name", "description", "price", "quantity", "category")
+#: fields a new item may leave out
+OPTIONAL = ("description", "category")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -47,9 +50,9 @@ def check_fields(raw: dict, *, partial: bool = False) -> dict:
     """
     clean: dict = {}
     errors: dict[str, str] = {}
-    checks = {"name": _name, "description": _description, "price": _price, "quantity": _quantity}
+    checks = {"name": _name, "description": _description, "price": _price, "quantity": _quantity, "category": _category}
     for name, check in checks.items():
-        if name not in raw and (partial or name == "description"):
+        if name not in raw and (partial or name in OPTIONAL):
             continue
         value, problem = check(raw.get(name))
         if problem:
@@ -83,6 +86,20 @@ def _description(value) -> tuple[str | None, str | None]:
     if CONTROL_CHARACTERS.search(value):
         return None, _("The description contains characters that cannot be shown.")
     return value, None
+
+
+def _category(value) -> tuple[str | None, str | None]:
+    """One line of text, spaces tidied; empty (or null) means no category."""
+    if value is None:
+        return None, None
+    if not isinstance(value, str):
+        return None, _("The category must be text.")
+    value = " ".join(value.split())
+    if len(value) > CATEGORY_MAX:
+        return None, _("Use at most %(max)d characters.", max=CATEGORY_MAX)
+    if CONTROL_CHARACTERS.search(value):
+        return None, _("The category contains characters that cannot be shown.")
+    return value or None, None
 
 
 def _price(value) -> tuple[int | None, str | None]:
@@ -140,6 +157,7 @@ def create_item(values: dict, *, actor: str) -> Item:
             description=values.get("description", ""),
             price_cents=values["price_cents"],
             quantity=values["quantity"],
+            category=values.get("category"),
         )
         db.session.add(item)
         db.session.flush()
@@ -156,12 +174,42 @@ def update_item(item_id: int, values: dict, *, expected_quantity: int | None = N
     """
     with write_transaction(db):
         item = live_item(item_id, lock=True) or abort(404)
-        for name in ("name", "description", "price_cents"):
+        for name in ("name", "description", "price_cents", "category"):
             if name in values:
                 setattr(item, name, values[name])
         if "quantity" in values:
             stock.adjust_on_hand(item.id, values["quantity"], expected=expected_quantity, actor=actor)
     return item
+
+
+def set_picture(item_id: int, data: bytes, alt) -> Item:
+    """Give the item the uploaded picture (replacing any); PictureError, with nothing stored, if refused.
+
+    The upload is checked and re-encoded before the write transaction: that is the slow part and
+    holds no lock.
+    """
+    alt = pictures.clean_alt(alt)
+    prepared = pictures.prepare(data)
+    for attempt in (1, 2):
+        try:
+            with write_transaction(db, keep_loaded=True):
+                item = live_item(item_id, lock=True) or abort(404)
+                pictures.attach(item, prepared, alt)
+            return item
+        except IntegrityError:
+            # The same file stored meanwhile by another request (another instance, on PostgreSQL):
+            # once more, and this time its files are there already.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def remove_picture(item_id: int) -> tuple[Item, bool]:
+    """Take the item's picture away; (item, whether it had one)."""
+    with write_transaction(db, keep_loaded=True):
+        item = live_item(item_id, lock=True) or abort(404)
+        removed = pictures.detach(item)
+    return item, removed
 
 
 def archived_items(page: int, size: int) -> tuple[list[Item], bool]:
@@ -199,5 +247,9 @@ def remove_item(item_id: int) -> str:
             item.archived_at = utcnow()
             return "archived"
         db.session.execute(delete(StockMovement).where(StockMovement.item_id == item.id))
+        picture_hash = item.image.hash if item.image is not None else None
         db.session.delete(item)
+        db.session.flush()
+        if picture_hash:
+            pictures.forget_unused(picture_hash)
         return "erased"

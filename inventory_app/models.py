@@ -8,7 +8,17 @@ removes stock, and every change of `quantity` has its row in `stock_movements`.
 
 from datetime import UTC, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory_app.extensions import db
@@ -16,6 +26,8 @@ from inventory_app.extensions import db
 NAME_MAX = 120
 DESCRIPTION_MAX = 2000
 KEY_MAX = 100
+CATEGORY_MAX = 60
+ALT_MAX = 200
 
 #: On SQLite names compare and sort ignoring case, so "apple" sits next to "Apple" in the catalog.
 NAME_TYPE = String(NAME_MAX).with_variant(String(NAME_MAX, collation="NOCASE"), "sqlite")
@@ -45,12 +57,51 @@ class Item(db.Model):
     quantity: Mapped[int] = mapped_column(default=0, server_default="0")
     #: set when an item that orders refer to is deleted: hidden everywhere but the internal API
     archived_at: Mapped[datetime | None]
+    #: one category per item, as the admin wrote it (None: uncategorised)
+    category: Mapped[str | None] = mapped_column(String(CATEGORY_MAX))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: the item's picture (inventory_app/pictures.py); pages that list items load it with selectinload
+    image: Mapped["ItemImage | None"] = relationship(
+        back_populates="item", cascade="all, delete-orphan", passive_deletes=True, uselist=False
+    )
 
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+
+class ItemImage(db.Model):
+    """An item's picture: which stored picture (content hash), its alt text and its full size.
+
+    The encoded files themselves are in `picture_files`, keyed by the hash, so the same upload for
+    two items is stored once and a URL's bytes never change.
+    """
+
+    __tablename__ = "item_images"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("inventory.id", ondelete="CASCADE"), primary_key=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    #: what the admin wrote; None: the item's name stands in
+    alt: Mapped[str | None] = mapped_column(String(ALT_MAX))
+    #: the largest stored size (at most 2000 px a side)
+    width: Mapped[int]
+    height: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    item: Mapped[Item] = relationship(back_populates="image")
+
+
+class PictureFile(db.Model):
+    """One encoded size of a stored picture: `<hash>-<width>.<format>` (webp or jpg)."""
+
+    __tablename__ = "picture_files"
+    __table_args__ = (PrimaryKeyConstraint("hash", "width", "format", name="pk_picture_files"),)
+
+    hash: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int]
+    format: Mapped[str] = mapped_column(String(8))
+    height: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Reservation(db.Model):
@@ -128,6 +179,9 @@ Index("ix_inventory_in_stock_name", Item.name, Item.id, **IN_STOCK)
 Index("ix_inventory_live_quantity", Item.quantity, Item.id, **LIVE)
 Index("ix_inventory_live_price", Item.price_cents, Item.id, **LIVE)
 Index("ix_reservation_lines_item", ReservationLine.item_id, ReservationLine.reservation_id)
+# A category's page walks this in (name, id) order; the list of categories skips along it.
+Index("ix_inventory_live_category", Item.category, Item.name, Item.id, **LIVE)
+Index("ix_item_images_hash", ItemImage.hash)
 Index("ix_reservations_state_expires", Reservation.state, Reservation.expires_at)
 Index("ix_stock_movements_item", StockMovement.item_id, StockMovement.id)
 Index("ix_stock_movements_key", StockMovement.key)

@@ -1,20 +1,35 @@
 """The inventory API's OpenAPI document, served at /inventory/api/openapi.json."""
 
 from inventory_app.items import PRICE_MAX_CENTS, QUANTITY_MAX
-from inventory_app.models import DESCRIPTION_MAX, NAME_MAX
+from inventory_app.models import ALT_MAX, CATEGORY_MAX, DESCRIPTION_MAX, NAME_MAX
 from shared_ui.openapi import document, error_responses, json_body, ok, paged
 
 PRICE = {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "examples": ["12.50"], "description": "Exact, two places"}
 QUANTITY = {"type": "integer", "minimum": 0, "maximum": QUANTITY_MAX}
+CATEGORY = {"type": ["string", "null"], "maxLength": CATEGORY_MAX, "description": "One category; null: none"}
+PICTURE = {
+    "type": ["object", "null"],
+    "required": ["url", "alt", "width", "height"],
+    "description": "The item's picture at its largest stored size (WebP; the URL carries its content hash and "
+    "is cached for a year); null when it has none",
+    "properties": {
+        "url": {"type": "string", "examples": ["/inventory/pictures/9f86d081884c7d65…-640.webp"]},
+        "alt": {"type": "string", "description": "The admin's alternative text, else the item's name"},
+        "width": {"type": "integer", "minimum": 1, "maximum": 2000},
+        "height": {"type": "integer", "minimum": 1, "maximum": 2000},
+    },
+}
 ITEM = {
     "type": "object",
-    "required": ["id", "name", "description", "price", "quantity"],
+    "required": ["id", "name", "description", "price", "quantity", "category", "picture"],
     "properties": {
         "id": {"type": "integer"},
         "name": {"type": "string", "maxLength": NAME_MAX},
         "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
         "price": PRICE,
         "quantity": {**QUANTITY, "description": "Units on hand and free to sell"},
+        "category": CATEGORY,
+        "picture": PICTURE,
     },
 }
 NEW_ITEM = {
@@ -29,6 +44,7 @@ NEW_ITEM = {
             "description": "At least 0, at most two decimals",
         },
         "quantity": QUANTITY,
+        "category": {**CATEGORY, "description": "One category; null or empty: none"},
     },
 }
 ITEM_CHANGES = {
@@ -47,7 +63,28 @@ ITEM_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "in
 FILTERS = [
     {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "Words in the name or description"},
     {"name": "available", "in": "query", "schema": {"enum": ["1"]}, "description": "Only items in stock"},
+    {"name": "category", "in": "query", "schema": {"type": "string"}, "description": "Only items of this category"},
 ]
+PICTURE_UPLOAD = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "contentMediaType": "application/octet-stream",
+                        "description": "PNG, JPEG or WebP, at most 5 MiB and 40 megapixels; the type is read from "
+                        "the bytes. Re-encoded (metadata dropped, at most 2000 px a side)",
+                    },
+                    "alt": {"type": "string", "maxLength": ALT_MAX, "description": "Alternative text"},
+                },
+            }
+        }
+    },
+}
 
 OPENAPI = document(
     "Shop inventory API",
@@ -85,6 +122,21 @@ OPENAPI = document(
                 "description": "409 item_has_holds while pending orders hold units of it.",
                 "parameters": ITEM_ID,
                 "responses": {"204": {"description": "Gone from the catalog"}, **error_responses(401, 403, 404, 409)},
+            },
+        },
+        "/items/{id}/picture": {
+            "put": {
+                "summary": "Give an item a picture, replacing any (admin)",
+                "description": "422 invalid_field with the reason when the file is refused (not PNG, JPEG or "
+                "WebP, over 5 MiB or 40 megapixels, damaged, or carrying HTML/SVG); nothing is stored then.",
+                "parameters": ITEM_ID,
+                "requestBody": PICTURE_UPLOAD,
+                "responses": {"200": ok(ITEM_REF), **error_responses(401, 403, 404, 413, 422)},
+            },
+            "delete": {
+                "summary": "Remove an item's picture (admin)",
+                "parameters": ITEM_ID,
+                "responses": {"200": ok(ITEM_REF), **error_responses(401, 403, 404)},
             },
         },
     },

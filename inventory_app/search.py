@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, func, literal_column, or_, select, table, text, tuple_
+from sqlalchemy.orm import joinedload
 
 from inventory_app import stock
 from inventory_app.extensions import db
@@ -75,11 +76,14 @@ def search_terms(q: str) -> list[str]:
     return WORD.findall(q or "")[:MAX_TERMS]
 
 
-def live_items(query: Select, q: str = "", available: bool = False) -> Select:
-    """`query` narrowed to live items, in stock only if `available`, matching every word of `q`."""
+def live_items(query: Select, q: str = "", available: bool = False, category: str | None = None) -> Select:
+    """`query` narrowed to live items, in stock only if `available`, in `category` if given,
+    matching every word of `q`."""
     query = query.where(Item.archived_at.is_(None))
     if available:
         query = query.where(Item.quantity > 0)
+    if category:
+        query = query.where(Item.category == category)
     terms = search_terms(q)
     if not terms:
         return query
@@ -103,7 +107,7 @@ def live_items(query: Select, q: str = "", available: bool = False) -> Select:
     return query
 
 
-def matching(q: str = "", available: bool = False):
+def matching(q: str = "", available: bool = False, category: str | None = None):
     """The live items matching a search, as (id, name, price_cents, quantity) rows to page through.
 
     On PostgreSQL a search is a MATERIALIZED CTE: the GIN index finds the matches first, then
@@ -111,13 +115,15 @@ def matching(q: str = "", available: bool = False):
     the tsvector of every row until it fills a page, which takes a second for a rare word.
     Everywhere else it is a plain subquery the database flattens into the page's query.
     """
-    query = live_items(select(Item.id, Item.name, Item.price_cents, Item.quantity), q, available)
+    query = live_items(select(Item.id, Item.name, Item.price_cents, Item.quantity), q, available, category)
     if search_terms(q) and full_text_index() == "tsvector":
         return query.cte("matches").prefix_with("MATERIALIZED")
     return query.subquery("matches")
 
 
-def catalog_page(q: str, available: bool, after: Cursor | None, size: int) -> tuple[list[Item], Cursor | None]:
+def catalog_page(
+    q: str, available: bool, after: Cursor | None, size: int, category: str | None = None
+) -> tuple[list[Item], Cursor | None]:
     """One keyset page of the catalog and the cursor of the next (None on the last page).
 
     Without search words the page is in (name, id) order and continues after the cursor's
@@ -125,9 +131,9 @@ def catalog_page(q: str, available: bool, after: Cursor | None, size: int) -> tu
     only carried along).
     """
     if search_terms(q):
-        rows = newest_matches(q, available, after.id if after is not None else None, size + 1)
+        rows = newest_matches(q, available, after.id if after is not None else None, size + 1, category)
     else:
-        found = matching(q, available)
+        found = matching(q, available, category)
         query = select(found.c.id, found.c.name)
         if after is not None:
             query = query.where(tuple_(found.c.name, found.c.id) > tuple_(after.name, after.id))
@@ -136,7 +142,7 @@ def catalog_page(q: str, available: bool, after: Cursor | None, size: int) -> tu
     return items, Cursor(rows[size - 1].name, rows[size - 1].id) if len(rows) > size else None
 
 
-def newest_matches(q: str, available: bool, before: int | None, limit: int) -> list:
+def newest_matches(q: str, available: bool, before: int | None, limit: int, category: str | None = None) -> list:
     """Up to `limit` live items matching `q` (in stock if `available`) with ids below `before`,
     newest first, as (id, name) rows.
 
@@ -164,10 +170,12 @@ def newest_matches(q: str, available: bool, before: int | None, limit: int) -> l
         )
         if available:
             query = query.where(Item.quantity > 0)
+        if category:
+            query = query.where(Item.category == category)
         if before is not None:
             query = query.where(rowid < before)
         return db.session.execute(query.order_by(rowid.desc()).limit(limit)).all()
-    query = live_items(select(Item.id, Item.name), q, available)
+    query = live_items(select(Item.id, Item.name), q, available, category)
     if before is not None:
         query = query.where(Item.id < before)
     if index == "tsvector":
@@ -178,9 +186,11 @@ def newest_matches(q: str, available: bool, before: int | None, limit: int) -> l
     return db.session.execute(query.limit(limit)).all()
 
 
-def numbered_page(q: str, available: bool, page: int, per_page: int) -> tuple[list[Item], int]:
+def numbered_page(
+    q: str, available: bool, page: int, per_page: int, category: str | None = None
+) -> tuple[list[Item], int]:
     """The API's page `page` in (name, id) order, and how many items match in all."""
-    found = matching(q, available)
+    found = matching(q, available, category)
     total = db.session.scalar(select(func.count()).select_from(found))
     query = select(found.c.id).order_by(found.c.name, found.c.id)
     return _items(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()), total
@@ -206,8 +216,9 @@ def admin_page(q: str, sort: str, descending: bool, page: int, size: int) -> tup
 
 
 def _items(ids: list[int]) -> list[Item]:
-    """The items with these ids, in this order."""
-    by_id = {item.id: item for item in db.session.scalars(select(Item).where(Item.id.in_(ids)))} if ids else {}
+    """The items with these ids, in this order (with their pictures, joined in)."""
+    query = select(Item).where(Item.id.in_(ids)).options(joinedload(Item.image))
+    by_id = {item.id: item for item in db.session.scalars(query)} if ids else {}
     return [by_id[item_id] for item_id in ids if item_id in by_id]
 
 
@@ -215,3 +226,23 @@ def low_stock(threshold: int, limit: int = 20) -> list[Item]:
     """Live items with `threshold` units or fewer on hand, the emptiest first."""
     query = select(Item).where(and_(Item.archived_at.is_(None), Item.quantity <= threshold))
     return db.session.scalars(query.order_by(Item.quantity, Item.id).limit(limit)).all()
+
+
+CATEGORIES_MAX = 50
+
+
+def categories(limit: int = CATEGORIES_MAX) -> list[str]:
+    """The categories of live items in order, at most `limit` of them.
+
+    A loose index scan: each step asks the (category, name, id) index for the first category after
+    the last one found, so this costs one index probe per category, never a walk over every item.
+    """
+    step = text(
+        "WITH RECURSIVE found(category, n) AS ("
+        " SELECT (SELECT min(category) FROM inventory WHERE archived_at IS NULL AND category IS NOT NULL), 1"
+        " UNION ALL"
+        " SELECT (SELECT min(category) FROM inventory WHERE archived_at IS NULL AND category > found.category), n + 1"
+        " FROM found WHERE found.category IS NOT NULL AND n < :limit"
+        ") SELECT category FROM found WHERE category IS NOT NULL"
+    )
+    return list(db.session.scalars(step, {"limit": limit}))

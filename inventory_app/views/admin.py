@@ -12,7 +12,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from inventory_app import items, search, stock
+from inventory_app import items, pictures, search, stock
 from inventory_app.forms import ItemForm
 from inventory_app.items import live_item
 from shared_ui.auth import admin_required
@@ -116,6 +116,39 @@ def delete(item_id: int):
     return _page("item_row", item=item, notice=notice, rows=[(item, None)])
 
 
+@bp.route("/items/<int:item_id>/picture")
+@admin_required
+def picture(item_id: int):
+    """The row in picture mode: upload, replace or remove the item's picture."""
+    item = live_item(item_id) or abort(404)
+    return _row(item, picture_mode=True)
+
+
+@bp.route("/items/<int:item_id>/picture", methods=["POST"])
+@admin_required
+def upload_picture(item_id: int):
+    """A multipart upload (`file`, optional `alt`) from the row or the item page (`return_to=item`)."""
+    item = live_item(item_id) or abort(404)
+    upload = request.files.get("file")
+    data = upload.read(pictures.UPLOAD_MAX_BYTES + 1) if upload else b""
+    try:
+        item = items.set_picture(item_id, data, request.form.get("alt"))
+    except pictures.PictureError as error:
+        return _picture_refused(item, error)
+    return _picture_done(item, _("The picture of %(name)s is saved.", name=item.name))
+
+
+@bp.route("/items/<int:item_id>/picture/delete", methods=["POST"])
+@admin_required
+def remove_picture(item_id: int):
+    item, removed = items.remove_picture(item_id)
+    if removed:
+        message = _("The picture of %(name)s is removed.", name=item.name)
+    else:
+        message = _("%(name)s has no picture.", name=item.name)
+    return _picture_done(item, message)
+
+
 @bp.route("/archived")
 @admin_required
 def archived():
@@ -185,14 +218,43 @@ def _saved(item, message: str):
     return redirect(url_for(".index", q=item.name), code=303)
 
 
-def _row(item, form: ItemForm | None = None, *, status: int = 200, error: str | None = None, announcement=None):
-    """One row (display or form): the fragment for htmx, else the admin page holding just that row."""
+def _from_item_page() -> bool:
+    return request.form.get("return_to") == "item"
+
+
+def _picture_refused(item, error: pictures.PictureError):
+    """The form again with the reason next to its field: in the row, or on the item page."""
+    errors = {error.field: error.message}
+    alt = request.form.get("alt", "")
+    if _from_item_page():
+        context = {"item": item, "picture_errors": errors, "alt_value": alt}
+        return render_page("inventory/item.html", "picture", _invalid(), **context)
+    return _row(item, picture_mode=True, picture_errors=errors, alt_value=alt, status=_invalid())
+
+
+def _picture_done(item, message: str):
+    if _from_item_page():
+        if wants_fragment():
+            return render_page("inventory/item.html", "picture", item=item, announcement=message)
+        flash(message, "success")
+        return redirect(url_for("catalog.show", item_id=item.id), code=303)
+    return _saved(item, message)
+
+
+def _row(item, form: ItemForm | None = None, *, status: int = 200, error: str | None = None, announcement=None,
+         **extra):
+    """One row (display, form or picture form): the fragment for htmx, else the admin page holding just that row."""
     held = stock.held_by_item([item.id]) if item is not None else {}
     row_id = None if item is not None else f"new-{secrets.token_hex(4)}"
     context = {"item": item, "form": form, "rows": [(item, form)], "held": held, "error": error, "row_id": row_id}
-    return _page("item_row", status, **context, announcement=announcement)
+    return _page("item_row", status, **context, announcement=announcement, **extra)
 
 
 def _page(block: str, status: int = 200, **context):
-    page = {"q": "", "sort": "name", "desc": False, "page": 1, "has_more": False, "notice": None, "error": None}
+    page = {
+        "q": "", "sort": "name", "desc": False, "page": 1, "has_more": False, "notice": None, "error": None,
+        "picture_mode": False, "picture_errors": {}, "alt_value": None,
+        # the category datalist is outside the rows: only a whole page needs it
+        "categories": [] if wants_fragment() else search.categories(),
+    }
     return render_page(TEMPLATE, block, status, **{**page, **context})

@@ -11,6 +11,7 @@ from inventory_app.models import StockMovement
 from tests.helpers import csrf_from
 from tests.inventory_app.conftest import htmx
 from tests.inventory_app.holds import SERVICE
+from tests.inventory_app.rows import edit
 
 ADMIN_PATHS = [
     ("GET", "/inventory/admin/"),
@@ -29,14 +30,6 @@ def hold(client, key, item_id, quantity):
     expires = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     body = {"key": key, "item_id": item_id, "quantity": quantity, "expires_at": expires}
     assert client.post("/inventory/internal/reservations", json=body, headers=SERVICE).status_code == 201
-
-
-def edit(admin, item_id, **fields):
-    """Save the row as the admin table's form would send it: the shown values with some changed."""
-    row = htmx(admin, "GET", f"/inventory/admin/items/{item_id}/edit").get_data(as_text=True)
-    shown = dict(re.findall(r'name="(name|price|quantity|expected_quantity)"[^>]*value="([^"]*)"', row))
-    shown["description"] = re.search(r'name="description"[^>]*>\n?([^<]*)</textarea>', row).group(1)
-    return htmx(admin, "POST", f"/inventory/admin/items/{item_id}", data={**shown, **fields})
 
 
 @pytest.mark.parametrize(("method", "path"), ADMIN_PATHS)

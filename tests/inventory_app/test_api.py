@@ -18,7 +18,8 @@ def test_list_is_the_paged_envelope_in_name_order(client, make_item):
     assert response.status_code == 200
     body = response.get_json()
     assert body["total"] == 3 and body["page"] == 1 and body["per_page"] == 2
-    assert body["items"][0] == {"id": 2, "name": "Apple", "description": "Fresh.", "price": "12.50", "quantity": 3}
+    first = {"id": 2, "name": "Apple", "description": "Fresh.", "price": "12.50", "quantity": 3}
+    assert body["items"][0] == {**first, "category": None, "picture": None}
     assert [i["name"] for i in body["items"]] == ["Apple", "Banana"]
     second = client.get("/inventory/api/items?per_page=2&page=2").get_json()
     assert [i["name"] for i in second["items"]] == ["Cherry"]
@@ -48,7 +49,7 @@ def test_get_one_item_and_404_for_unknown(client, make_item):
 
 
 def test_admin_creates_an_item(client, admin_token):
-    body = {"name": "Green Teapot", "description": "Cast iron.", "price": "45.5", "quantity": 3}
+    body = {"name": "Green Teapot", "description": "Cast iron.", "price": "45.5", "quantity": 3, "category": " Tea "}
     response = client.post("/inventory/api/items", json=body, headers=bearer(admin_token))
     assert response.status_code == 201
     created = response.get_json()
@@ -58,6 +59,8 @@ def test_admin_creates_an_item(client, admin_token):
         "description": "Cast iron.",
         "price": "45.50",
         "quantity": 3,
+        "category": "Tea",
+        "picture": None,
     }
     assert response.headers["Location"] == f"/inventory/api/items/{created['id']}"
     assert client.get(response.headers["Location"]).get_json() == created
@@ -122,6 +125,8 @@ def test_patch_changes_some_fields(client, admin_token, make_item):
         "description": "Sturdy and simple.",
         "price": "9.99",
         "quantity": 10,
+        "category": None,
+        "picture": None,
     }
 
 
@@ -181,9 +186,13 @@ def test_item_ids_are_never_reused(client, admin_token, make_item):
 def test_openapi_document_describes_the_routes(client):
     doc = client.get("/inventory/api/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
-    assert set(doc["paths"]) == {"/items", "/items/{id}"}
+    assert set(doc["paths"]) == {"/items", "/items/{id}", "/items/{id}/picture"}
     assert set(doc["paths"]["/items/{id}"]) == {"get", "patch", "delete"}
-    assert doc["components"]["schemas"]["Item"]["required"] == ["id", "name", "description", "price", "quantity"]
+    assert set(doc["paths"]["/items/{id}/picture"]) == {"put", "delete"}
+    assert doc["components"]["schemas"]["Item"]["required"] == [
+        "id", "name", "description", "price", "quantity", "category", "picture"
+    ]
+    assert "category" in {p["name"] for p in doc["paths"]["/items"]["get"]["parameters"]}
 
 
 def test_ids_beyond_any_database_integer_are_simply_not_found(client):

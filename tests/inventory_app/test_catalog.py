@@ -18,7 +18,7 @@ def names_in(html: str) -> list[str]:
 
 
 def next_link(html: str) -> str | None:
-    match = re.search(r'<tr id="load-more">\s*<td colspan="3">\s*<a href="([^"]+)"', html)
+    match = re.search(r'<tr id="load-more">\s*<td colspan="\d">\s*<a href="([^"]+)"', html)
     return match.group(1).replace("&amp;", "&") if match else None
 
 

@@ -65,3 +65,28 @@ def test_a_catalog_of_100000_items_searches_filters_and_pages(app, client):
 
     exact = client.get("/inventory/api/items?q=012345").get_json()
     assert exact["total"] >= 1 and all("012345" in i["name"] for i in exact["items"])
+
+
+def test_demo_items_come_in_categories_with_pictures_drawn_at_seed_time(app, client):
+    app.config["SHOP_DEMO_DATA"] = True
+    assert "with pictures" in app.test_cli_runner().invoke(args=["demo-data"]).output
+    items = client.get("/inventory/api/items?per_page=20").get_json()["items"]
+    assert all(item["picture"] and item["picture"]["alt"] == item["name"] for item in items)
+    assert {item["category"] for item in items} == {"Accessories", "Home", "Kitchen", "Outdoors", "Stationery"}
+    assert client.get(items[0]["picture"]["url"]).status_code == 200
+    page = client.get("/inventory/?category=Kitchen").get_data(as_text=True)
+    assert page.count("<picture") == sum(item["category"] == "Kitchen" for item in items)
+
+
+def test_picture_set_gives_items_a_checked_picture_and_refuses_what_an_upload_would(app, client, make_item, tmp_path):
+    from tests import picture_samples
+
+    first, second = make_item("One"), make_item("Two")
+    good, bad = tmp_path / "good.png", tmp_path / "bad.png"
+    good.write_bytes(picture_samples.picture("PNG"))
+    bad.write_bytes(picture_samples.HTML_AS_PNG)
+    runner = app.test_cli_runner()
+    assert "2 item(s)" in runner.invoke(args=["picture", "set", str(good), str(first), str(second)]).output
+    assert client.get(f"/inventory/api/items/{second}").get_json()["picture"] is not None
+    refused = runner.invoke(args=["picture", "set", str(bad), str(first)])
+    assert refused.exit_code != 0 and "web page" in refused.output

@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.shop_client import DEFAULT_PASSWORD, ShopClient, new_login
-from tests.shop_stack import Stack
+from stacktools.client import DEFAULT_PASSWORD, ShopClient, new_login
+from stacktools.stack import Stack
 
 
 def _post_json(stack, path: str, body: dict, **headers) -> requests.Response:

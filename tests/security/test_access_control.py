@@ -11,6 +11,7 @@ import requests
 
 from stacktools.client import DEFAULT_PASSWORD, ShopClient, find_user, new_login
 from stacktools.stack import ADMIN_LOGIN, ADMIN_PASSWORD
+from tests.picture_samples import picture
 
 OK = "granted"  # anything but 401/403/404 or a redirect to the login page: the rules behind ran
 LOGIN = "login"  # pages: a redirect to /users/login; API: 401
@@ -44,12 +45,18 @@ TABLE = {
     ("POST", "/inventory/admin/items/<int:item_id>/delete"): ADMINS_ONLY,
     ("GET", "/inventory/admin/items/<int:item_id>/edit"): ADMINS_ONLY,
     ("GET", "/inventory/admin/items/<int:item_id>/history"): ADMINS_ONLY,
+    ("GET", "/inventory/admin/items/<int:item_id>/picture"): ADMINS_ONLY,
+    ("POST", "/inventory/admin/items/<int:item_id>/picture"): ADMINS_ONLY,
+    ("POST", "/inventory/admin/items/<int:item_id>/picture/delete"): ADMINS_ONLY,
+    ("GET", "/inventory/pictures/<string:picture_hash>-<int:width>.<string:fmt>"): PUBLIC,
     ("GET", "/inventory/fragments/low-stock"): ADMINS_ONLY,
     ("GET", "/inventory/api/items"): PUBLIC,
     ("GET", "/inventory/api/items/<int:item_id>"): PUBLIC,
     ("POST", "/inventory/api/items"): ADMINS_ONLY,
     ("PATCH", "/inventory/api/items/<int:item_id>"): ADMINS_ONLY,
     ("DELETE", "/inventory/api/items/<int:item_id>"): ADMINS_ONLY,
+    ("PUT", "/inventory/api/items/<int:item_id>/picture"): ADMINS_ONLY,
+    ("DELETE", "/inventory/api/items/<int:item_id>/picture"): ADMINS_ONLY,
     ("GET", "/inventory/api/openapi.json"): PUBLIC,
     ("GET", "/inventory/healthz"): PUBLIC,
     ("GET", "/inventory/readyz"): NOT_THROUGH_NGINX,
@@ -168,6 +175,16 @@ class Walker:
         for each in pending:
             self.admin.api("POST", f"/orders/api/orders/{each['id']}/cancel", token)
 
+    def picture_url(self) -> str:
+        response = requests.put(
+            self.stack.url(f"/inventory/api/items/{self.new_item()}/picture"),
+            files={"file": ("p.jpg", picture("JPEG", (200, 100)), "image/jpeg")},
+            headers={"Authorization": f"Bearer {self.admin_token}"},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["picture"]["url"]
+
     def new_order(self) -> int:
         response = self.admin.api(
             "POST",
@@ -197,6 +214,8 @@ class Walker:
             order_id = self.new_order()
             url = self.admin.api("POST", f"/orders/api/orders/{order_id}/checkout", self.tokens["owner"]).json()["url"]
             path += f"?session_id={url.rstrip('/').rsplit('/', 1)[-1]}"
+        if "<string:picture_hash>" in rule:  # a stored picture's URL
+            path = self.picture_url()
         if path == "/orders/quote":
             path += f"?inventory_id={self.stock_item}&quantity=2"
         return path

@@ -18,8 +18,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-from tests.shop_client import ShopClient, new_login
-from tests.shop_stack import ADMIN_LOGIN, ADMIN_PASSWORD, SCALED, Stack, serve
+from stacktools.client import ShopClient, new_login
+from stacktools.stack import ADMIN_LOGIN, ADMIN_PASSWORD, SCALED, Stack, serve
 
 APPS = ("inventory", "users", "orders")
 ROLES = ("anonymous", "customer", "admin")

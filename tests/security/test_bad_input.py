@@ -8,8 +8,8 @@ import json
 import pytest
 import requests
 
-from tests.shop_client import ShopClient
-from tests.shop_stack import ADMIN_LOGIN, ADMIN_PASSWORD
+from stacktools.client import ShopClient
+from stacktools.stack import ADMIN_LOGIN, ADMIN_PASSWORD
 
 HUGE = "100000000000000000000"
 NESTED = "[" * 100_000 + "]" * 100_000

@@ -12,7 +12,7 @@ import pytest
 from shared_ui.config import PROJECT_ROOT
 from shopctl import settings
 from shopctl.settings import PORT_DEFAULTS, ensure_dev_env, resolve, uses_emulator
-from tests.shop_stack import free_port
+from stacktools.stack import free_port
 
 DEV_KEYS = ("SECRET_KEY", "SHOP_SERVICE_TOKEN", "STRIPE_WEBHOOK_SECRET", "SHOP_ADMIN_LOGIN", "SHOP_ADMIN_PASSWORD")
 

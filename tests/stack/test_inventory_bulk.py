@@ -46,7 +46,7 @@ def item_ids(html: str) -> list[int]:
 
 
 def more_link(html: str) -> str | None:
-    match = re.search(r'id="load-more">\s*<td colspan="3">\s*<a href="([^"]+)"', html)
+    match = re.search(r'id="load-more">\s*<td colspan="\d">\s*<a href="([^"]+)"', html)
     return match.group(1).replace("&amp;", "&") if match else None
 
 

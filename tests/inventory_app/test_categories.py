@@ -1,0 +1,156 @@
+"""Categories: one per item, chosen or typed in the admin row; the catalog and the API filter by one."""
+
+import re
+
+from sqlalchemy import event
+
+from inventory_app import items, search
+from inventory_app.extensions import db
+from inventory_app.models import Item, utcnow
+from tests.inventory_app.conftest import htmx
+from tests.inventory_app.rows import edit
+
+HX = {"HX-Request": "true"}
+
+
+def names_in(html: str) -> list[str]:
+    return re.findall(r'class="item-name"[^>]*>([^<]+)<', html)
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_admin_types_a_category_in_the_row_and_picks_existing_ones_from_a_list(app, admin, make_item, stored):
+    item_id = make_item("Blue Mug")
+    other = make_item("Oak Bowl")
+    assert edit(admin, item_id, category="  Kitchen   ware ").status_code == 200
+    assert stored(item_id).category == "Kitchen ware"
+    row = htmx(admin, "GET", f"/inventory/admin/items/{other}/edit").get_data(as_text=True)
+    assert 'list="category-options"' in row and 'name="category"' in row
+    page = admin.get("/inventory/admin/").get_data(as_text=True)
+    assert '<datalist id="category-options"><option value="Kitchen ware"></option></datalist>' in page
+    assert edit(admin, item_id, category="").status_code == 200
+    assert stored(item_id).category is None
+    too_long = edit(admin, item_id, category="x" * 61).get_data(as_text=True)
+    assert f'id="item-{item_id}-category-error"' in too_long
+
+
+def test_the_catalog_links_every_category_and_filters_by_one(client, app, make_item):
+    for name, category in (("Blue Mug", "Kitchen"), ("Red Mug", "Kitchen"), ("Wool Socks", "Outdoors"), ("Pen", None)):
+        item_id = make_item(name)
+        if category:
+            set_category(app, item_id, category)
+    page = client.get("/inventory/").get_data(as_text=True)
+    links = re.findall(r'<a href="(/inventory/\?category=[^"]+)"[^>]*class="category-link"[^>]*>([^<]+)</a>', page)
+    assert [name for _url, name in links] == ["Kitchen", "Outdoors"]
+    assert names_in(client.get("/inventory/?category=Kitchen").get_data(as_text=True)) == ["Blue Mug", "Red Mug"]
+    kitchen = client.get("/inventory/?category=Kitchen").get_data(as_text=True)
+    assert re.search(r'aria-current="page">Kitchen</a>', kitchen)
+    assert names_in(client.get("/inventory/?category=Nothing").get_data(as_text=True)) == []
+
+
+def set_category(app, item_id, category):
+    with app.app_context():
+        items.update_item(item_id, {"category": category}, actor="test")
+
+
+def test_category_search_and_available_only_combine_and_the_url_reloads_the_same_view(client, app, make_item):
+    for name, category, quantity in (
+        ("Blue Mug", "Kitchen", 3),
+        ("Blue Pan", "Kitchen", 0),
+        ("Blue Sock", "Outdoors", 3),
+        ("Red Mug", "Kitchen", 3),
+    ):
+        set_category(app, make_item(name, quantity=quantity), category)
+    url = "/inventory/?q=blue&category=Kitchen"
+    assert names_in(client.get(url).get_data(as_text=True)) == ["Blue Pan", "Blue Mug"]  # a search: newest first
+    assert names_in(client.get(url + "&available=1").get_data(as_text=True)) == ["Blue Mug"]
+    fragment = client.get(url, headers=HX).get_data(as_text=True)
+    assert "<html" not in fragment and fragment.lstrip().startswith('<div id="catalog-results">')
+    # The search form keeps the category through a hidden field tied to it.
+    assert '<input type="hidden" name="category" value="Kitchen" form="catalog-search-form">' in fragment
+    # The category links keep the search and the availability filter.
+    assert 'href="/inventory/?q=blue&amp;available=1&amp;category=Outdoors"' in client.get(
+        url + "&available=1"
+    ).get_data(as_text=True)
+
+
+def test_category_pages_page_by_keyset_without_repeating_or_skipping(client, app, make_item):
+    app.config["CATALOG_PAGE_SIZE"] = 2
+    names = [f"Item {n:02d}" for n in range(7)]
+    for n, name in enumerate(names):
+        set_category(app, make_item(name), "Even" if n % 2 == 0 else "Odd")
+    html = client.get("/inventory/?category=Even").get_data(as_text=True)
+    seen = names_in(html)
+    while match := re.search(r'<tr id="load-more">\s*<td colspan="\d">\s*<a href="([^"]+)"', html):
+        assert "category=Even" in match.group(1)
+        html = client.get(match.group(1).replace("&amp;", "&"), headers=HX).get_data(as_text=True)
+        seen += names_in(html)
+    assert seen == names[::2]
+
+
+def test_the_list_of_categories_skips_along_the_index_and_ignores_archived_items(app, make_item):
+    for n in range(30):
+        set_category(app, make_item(f"Thing {n}"), f"Cat {n % 4}")
+    archived = make_item("Old")
+    set_category(app, archived, "Gone")
+    with app.app_context():
+        db.session.get(Item, archived).archived_at = utcnow()
+        db.session.commit()
+        assert search.categories() == ["Cat 0", "Cat 1", "Cat 2", "Cat 3"]
+        assert search.categories(limit=2) == ["Cat 0", "Cat 1"]
+
+
+def test_api_gives_and_filters_categories(client, app, admin_token, make_item):
+    set_category(app, make_item("Blue Mug"), "Kitchen")
+    make_item("Pen")
+    listed = client.get("/inventory/api/items?category=Kitchen").get_json()
+    assert [i["name"] for i in listed["items"]] == ["Blue Mug"] and listed["total"] == 1
+    assert listed["items"][0]["category"] == "Kitchen"
+    pen = client.get("/inventory/api/items?q=pen").get_json()["items"][0]
+    changed = client.patch(
+        f"/inventory/api/items/{pen['id']}", json={"category": "Office"}, headers=bearer(admin_token)
+    )
+    assert changed.status_code == 200 and changed.get_json()["category"] == "Office"
+    cleared = client.patch(f"/inventory/api/items/{pen['id']}", json={"category": None}, headers=bearer(admin_token))
+    assert cleared.get_json()["category"] is None
+    wrong = client.patch(f"/inventory/api/items/{pen['id']}", json={"category": 5}, headers=bearer(admin_token))
+    assert wrong.status_code == 422 and wrong.get_json()["error"]["field"] == "category"
+
+
+def test_a_category_page_and_the_category_list_walk_the_index_and_count_nothing(app, make_item):
+    for n in range(40):
+        set_category(app, make_item(f"Lamp {n:02d}", quantity=n % 3), f"Cat {n % 5}")
+    statements = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", remember)
+        try:
+            items_, after = search.catalog_page("", True, None, 4, "Cat 2")
+            assert len(items_) == 4 and after is not None
+            assert search.categories() == [f"Cat {n}" for n in range(5)]
+        finally:
+            event.remove(db.engine, "before_cursor_execute", remember)
+        assert not any("count(" in s.lower() for s, _ in statements)
+        plans = []
+        for statement, parameters in statements:
+            if "min(category)" in statement or "inventory.category = " in statement:
+                rows = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+                plans.append(" / ".join(row[3] for row in rows))
+    assert len(plans) == 2 and all("ix_inventory_live_category" in plan for plan in plans), plans
+    assert not any("TEMP B-TREE" in plan or "SCAN inventory " in plan + " " for plan in plans), plans
+
+
+def test_a_category_is_escaped_everywhere_it_is_shown(app, client, admin, make_item):
+    item_id = make_item("Mug")
+    set_category(app, item_id, '<script>alert("x")</script>')
+    for page in (
+        client.get("/inventory/").get_data(as_text=True),
+        admin.get("/inventory/admin/").get_data(as_text=True),
+        client.get(f"/inventory/items/{item_id}").get_data(as_text=True),
+    ):
+        assert "<script>alert" not in page and "&lt;script&gt;alert" in page

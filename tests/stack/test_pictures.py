@@ -1,0 +1,84 @@
+"""Pictures through nginx: uploads take 6 MiB bodies on their routes only, nginx keeps a copy of each
+picture (served to everyone, cookie or not), and every instance of inventory serves every picture
+(scaled out on PostgreSQL, SHOP_TEST_SCALED=1: uploaded through one, served by the other)."""
+
+import io
+import secrets
+
+import pytest
+import requests
+
+from shopctl.settings import ports
+from stacktools.client import ShopClient
+from stacktools.stack import ADMIN_LOGIN, SCALED
+from tests import picture_samples as samples
+
+YEAR = "public, max-age=31536000, immutable"
+
+
+@pytest.fixture(scope="module")
+def admin_token(stack):
+    return ShopClient(stack.base_url).api_token(ADMIN_LOGIN, stack.env["SHOP_ADMIN_PASSWORD"])
+
+
+@pytest.fixture
+def item_id(stack, admin_token) -> int:
+    body = {"name": f"Framed Print {secrets.token_hex(4)}", "price": "30.00", "quantity": 4, "category": "Art"}
+    created = ShopClient(stack.base_url).api("POST", "/inventory/api/items", admin_token, json=body)
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
+def put_picture(base: str, item_id: int, token: str, data: bytes, name: str = "print.jpg") -> requests.Response:
+    return requests.put(
+        f"{base}/inventory/api/items/{item_id}/picture",
+        files={"file": (name, io.BytesIO(data), "image/jpeg")},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+
+
+def test_nginx_keeps_a_copy_of_each_picture_for_everyone(stack, item_id, admin_token):
+    response = put_picture(stack.base_url, item_id, admin_token, samples.picture("JPEG", (900, 600)))
+    assert response.status_code == 200, response.text
+    url = stack.url(response.json()["picture"]["url"])
+    first = requests.get(url, timeout=15)
+    assert first.status_code == 200 and first.headers["Content-Type"] == "image/webp"
+    assert first.headers["Cache-Control"] == YEAR and first.headers["ETag"]
+    assert first.headers["X-Content-Type-Options"] == "nosniff"  # never taken for anything but a picture
+    assert first.headers["X-Cache-Status"] in ("MISS", "HIT")
+    again = requests.get(url, cookies={"shop_session": "someone"}, timeout=15)  # a cookie changes nothing
+    assert again.headers["X-Cache-Status"] == "HIT" and again.content == first.content
+    assert "Set-Cookie" not in again.headers
+    unchanged = requests.get(url, headers={"If-None-Match": first.headers["ETag"]}, timeout=15)
+    assert unchanged.status_code == 304
+
+
+def test_upload_routes_take_6_mib_bodies_and_others_1_mib(stack, item_id, admin_token):
+    big = b"\xff\xd8" + b"\0" * (5 * 1024 * 1024 + 100)  # over 5 MiB: the app's own refusal, not nginx's
+    response = put_picture(stack.base_url, item_id, admin_token, big)
+    assert response.status_code == 422 and "5 MB" in response.json()["error"]["message"]
+    huge = put_picture(stack.base_url, item_id, admin_token, b"\0" * (6 * 1024 * 1024 + 1000))
+    assert huge.status_code == 413
+    elsewhere = requests.post(
+        stack.url("/inventory/api/items"),
+        data=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+        headers={"Authorization": f"Bearer {admin_token}", "Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert elsewhere.status_code == 413
+
+
+def test_a_picture_uploaded_through_one_instance_is_served_by_every_instance(stack, item_id, admin_token):
+    instances = [f"http://127.0.0.1:{port}" for port in ports(stack.env, "inventory")]
+    if SCALED:
+        assert len(instances) == 2
+    response = put_picture(instances[0], item_id, admin_token, samples.picture("PNG", (500, 500)), "print.png")
+    assert response.status_code == 200, response.text
+    picture = response.json()["picture"]
+    for base in instances:
+        served = requests.get(base + picture["url"], timeout=15)
+        assert served.status_code == 200 and served.headers["Cache-Control"] == YEAR
+        assert requests.get(f"{base}/inventory/api/items/{item_id}", timeout=15).json()["picture"] == picture
+        page = requests.get(f"{base}/inventory/items/{item_id}", timeout=15).text
+        assert picture["url"].rsplit("-", 1)[0] in page
