@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from shared_ui import outbox
 from tests.helpers import csrf_from, make_app
-from tests.mail_server import smtp_server, text_of, html_of
+from tests.mail_server import html_of, smtp_server, text_of
 from users_app import create_app, mail, password_reset
 from users_app.extensions import db
 from users_app.models import MailAttempt, MailMessage, User
