@@ -3,7 +3,7 @@
 Both are safe when two copies run at once: see ordering.sweep and payments.reconcile.
 """
 
-from orders_app import ordering, payments
+from orders_app import ordering, outbox, payments
 from shared_ui.config import env_int
 
 SWEEP_SECONDS = 15
@@ -13,4 +13,5 @@ RECONCILE_SECONDS = env_int("ORDERS_RECONCILE_SECONDS", 60)
 PERIODIC = [
     ("orders.sweep", SWEEP_SECONDS, ordering.sweep),
     ("orders.reconcile_payments", RECONCILE_SECONDS, payments.reconcile),
+    ("orders.deliver_mail", 2, outbox.deliver),
 ]

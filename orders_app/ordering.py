@@ -36,6 +36,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import bindparam, delete, func, or_, select
 
+from orders_app import notices
 from orders_app.clients.inventory import (
     HOLD_COMMITTED,
     HOLD_HELD,
@@ -534,6 +535,7 @@ def _cancel_in_place(order: Order, actor: str, note: str | None) -> None:
     order.updated_at = now
     order.version += 1
     _record(order, actor, "cancelled", PENDING, CANCELLED, note)
+    notices.order_cancelled(order)  # in the cancelling transaction, once per order
 
 
 # ----- the sweeper ---------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
+from orders_app import notices
 from orders_app.clients.inventory import (
     HOLD_HELD,
     HoldConflict,
@@ -330,6 +331,7 @@ def _apply_paid(order: Order, session: CheckoutSession, actor: str, via: str) ->
     order.status = PAID
     order.paid_at = now
     order.version += 1
+    notices.order_paid(order)  # the receipt, in this transaction, once per order
     if order.hold_state in (HELD, ADJUSTING):
         order.hold_state = COMMITTING
     _record(order, actor, "paid", PENDING, PAID, f"{paid} ({via})")
@@ -433,6 +435,7 @@ def _stock_gone(order_id: int) -> None:
         order.cancelled_at = now
         order.version += 1
         order.refund_state = order.refund_state or REFUND_DUE
+        notices.order_cancelled(order)
         note = "Paid after its stock hold lapsed, and the stock was gone: the payment is refunded"
         _record(order, "inventory", "cancelled", PAID, CANCELLED, note)
         _flag(order, note)
@@ -539,6 +542,7 @@ def refund_and_cancel(order: Order, actor: str, *, restock: bool) -> Order:
         order.updated_at = now
         order.version += 1
         order.refund_state = REFUND_DUE
+        notices.order_cancelled(order)
         if restock:
             order.hold_state = RESTOCKING
         stock = "its stock goes back on sale" if restock else "its stock is not returned"
