@@ -32,7 +32,7 @@ class KeepEveryMessage:
         self.folder = folder
         self.numbers = count(1)
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server, session, envelope):
         self.folder.mkdir(parents=True, exist_ok=True)
         name = f"{time.strftime('%Y%m%d-%H%M%S')}-{next(self.numbers):05d}.eml"
         partial = self.folder / (name + ".part")
