@@ -1,10 +1,12 @@
 """E-mail addresses, password reset links and the outbox, against a real SMTP server (aiosmtpd)."""
 
 import re
+import statistics
+import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from shared_ui import outbox
 from tests.helpers import csrf_from, make_app
@@ -255,3 +257,34 @@ def test_a_failed_send_logs_the_key_but_never_the_link(app, register, smtp, capl
     [message] = messages(app)
     logged = caplog.text
     assert message.key in logged and "/users/password/reset/" not in logged
+
+
+def test_forgot_takes_about_as_long_for_an_address_with_and_without_an_account(app, register):
+    register("alice", email="alice@example.com")
+    app.config["SHOP_RESETS_PER_ADDRESS"] = 1000  # the known address is queued every time
+    client = app.test_client()
+    token = csrf_from(client, "/users/password/forgot")
+    timings = {"alice@example.com": [], "nobody@example.com": []}
+    for _ in range(15):
+        for email, spent in timings.items():  # interleaved: the machine's load falls on both alike
+            started = time.perf_counter()
+            client.post("/users/password/forgot", data={"email": email, "csrf_token": token})
+            spent.append(time.perf_counter() - started)
+    known, unknown = (statistics.median(spent) for spent in timings.values())
+    assert known < 2 * unknown + 0.005 and unknown < 2 * known + 0.005, (known, unknown)
+    assert len(messages(app, kind="password_reset")) == 15
+
+
+def test_a_message_claimed_by_one_jobs_process_is_not_sent_by_another(app, register, smtp):
+    register("alice", email="alice@example.com")
+    forgot(app.test_client(), "alice@example.com")
+    now = outbox.utcnow()
+    with app.app_context():
+        db.session.execute(
+            update(MailMessage).values(state="sending", claimed_until=now + timedelta(seconds=60), attempts=1)
+        )
+        db.session.commit()
+    assert deliver(app, now=now) is None  # the other process has it
+    assert smtp.inbox.messages == []
+    assert deliver(app, now=now + timedelta(seconds=61)) == {"sent": 1}  # that process died: taken over
+    assert len(smtp.inbox.messages) == 1
