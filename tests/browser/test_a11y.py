@@ -93,7 +93,17 @@ def pt_page(browser: Browser):
     context.close()
 
 
-@pytest.mark.parametrize("path", ["/inventory/", "/users/login", "/users/register", "/inventory/items/999999999"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/inventory/",
+        "/users/login",
+        "/users/register",
+        "/inventory/items/999999999",
+        "/users/password/forgot",
+        "/users/password/reset/not-a-link",
+    ],
+)
 def test_public_pages_pass_axe_in_english_and_portuguese(stack, page: Page, pt_page: Page, path):
     for each, lang in ((page, "en"), (pt_page, "pt-BR")):
         each.goto(stack.url(path))
@@ -152,6 +162,9 @@ def test_account_and_users_admin_pass_axe(stack, page: Page):
     log_in_as_admin(stack, page)
     page.goto(stack.url("/users/admin/"))
     assert_accessible(page, "users admin")
+    page.goto(stack.url("/users/admin/mail/"))
+    assert_accessible(page, "e-mail that could not be sent")
+    page.goto(stack.url("/users/admin/"))
     page.get_by_label("Search logins").fill("shopper")
     expect(page.locator("#announcer")).to_contain_text("shown")
     assert_accessible(page, "users admin with search results")
