@@ -89,7 +89,9 @@ def register(
                 raise _email_taken()
             user = User(login=login, password_hash=password_hash, is_admin=is_admin, email=email)
             db.session.add(user)
-    except IntegrityError:
+    except IntegrityError:  # another registration won the race for the login or the address
+        if email and not find_by_login(login) and find_by_email(email):
+            raise _email_taken() from None
         raise AccountError(_("This login is taken."), "login", status=409, code="conflict") from None
     if address:
         record("register", address)
@@ -154,6 +156,8 @@ def change_email(user: User, current: str, email: str) -> None:
 
 def set_roles(actor_id: int, user: User, *, is_admin: bool | None = None, is_active: bool | None = None) -> None:
     """An admin promotes, demotes, deactivates or reactivates; losing a right ends the sessions."""
+    if user.deleted_at is not None:
+        raise AccountError(_("This account was deleted by its owner."), status=409, code="conflict")
     if user.id == actor_id and (is_admin is False or is_active is False):
         message = _("You cannot remove your own access; ask another admin.")
         raise AccountError(message, status=409, code="conflict")

@@ -9,7 +9,7 @@ import requests
 
 from tests.mail_server import read_mail_dir, text_of
 from tests.shop_client import DEFAULT_PASSWORD, ShopClient, new_login
-from tests.shop_stack import wait_until
+from tests.shop_stack import ADMIN_LOGIN, ADMIN_PASSWORD, wait_until
 from tests.stack.test_orders import new_item, order, placed, stock_of
 from tests.stack.test_payments import (
     checkout_url,
@@ -126,16 +126,24 @@ def test_a_deleted_account_frees_its_login_ends_its_token_and_returns_its_pendin
     token = client.api_token(login)
     bearer = {"Authorization": f"Bearer {token}"}
     item = new_item(stack, price="12.50", quantity=5)
+    paid_id = placed(order(client, item, 1))
+    assert complete(stack, session_id(checkout_url(client, paid_id))).status_code == 200
+    wait_for_status(stack, paid_id, "Paid")
     order_id = placed(order(client, item, 2))
-    assert stock_of(stack, item) == 3
+    assert stock_of(stack, item) == 2
     export = requests.get(stack.url("/users/api/me/export"), headers=bearer, timeout=15)
-    assert export.status_code == 200 and [o["id"] for o in export.json()["orders"]] == [order_id]
+    assert export.status_code == 200 and [o["id"] for o in export.json()["orders"]] == [paid_id, order_id]
     assert export.json()["account"]["email"] == email
     wrong = requests.delete(stack.url("/users/api/me"), json={"password": "not it"}, headers=bearer, timeout=30)
     assert wrong.status_code == 422
     gone = requests.delete(stack.url("/users/api/me"), json={"password": DEFAULT_PASSWORD}, headers=bearer, timeout=30)
     assert gone.status_code == 204, gone.text
-    assert stock_of(stack, item) == 5
+    assert stock_of(stack, item) == 4  # the Pending order's two units are back; the paid one stays sold
+    monitor = ShopClient(stack.base_url)
+    monitor.login(ADMIN_LOGIN, ADMIN_PASSWORD)
+    page = monitor.get(f"/orders/admin/?q={paid_id}").text
+    assert f"#{paid_id}" in page or f">{paid_id}<" in page
+    assert "deleted customer" in page and login not in page
     wait_until(lambda: requests.get(stack.url("/orders/api/orders"), headers=bearer, timeout=10).status_code == 401)
     again = ShopClient(stack.base_url)
     assert again.register(login, email=email).status_code == 303
