@@ -77,6 +77,11 @@ def test_a_forgotten_password_is_reset_by_the_emailed_link_once(stack):
     again = visitor.get(link)
     assert again.status_code == 410 and "This link was used already" in again.text
     assert requests.post(stack.url("/users/api/password-resets"), json={"email": email}, timeout=10).status_code == 202
+    secret = link.rsplit("/", 1)[1]
+    access_log = stack.var_dir / "logs" / "nginx-access.log"
+    wait_until(lambda: "/users/password/reset/(token)" in access_log.read_text())  # flushed within a second
+    assert secret not in access_log.read_text()
+    assert secret not in stack.log("users") and secret not in stack.log("jobs")
 
 
 def test_one_receipt_however_often_the_payment_arrives(stack):
