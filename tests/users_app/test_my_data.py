@@ -94,3 +94,15 @@ def test_the_last_active_admin_cannot_delete_itself(app, client, orders):
         "/users/api/me", json={"password": "boss-password-1"}, headers=bearer(client, "boss", "boss-password-1")
     )
     assert response.status_code == 409 and orders.erased == []
+
+
+def test_an_admin_cannot_reactivate_a_deleted_account(app, client, register, orders):
+    register("alice", email="alice@example.com")
+    client.delete("/users/api/me", json={"password": "a good password"}, headers=bearer(client))
+    app.test_cli_runner().invoke(args=["bootstrap-admin"])
+    boss = app.test_client()
+    alice_id = orders.erased[0]
+    response = boss.patch(
+        f"/users/api/users/{alice_id}", json={"is_active": True}, headers=bearer(boss, "boss", "boss-password-1")
+    )
+    assert response.status_code == 409
