@@ -72,7 +72,9 @@ def test_a_forgotten_password_is_reset_by_the_emailed_link_once(stack):
         == 401
     )
     assert visitor.api_token(login, "a brand new password")
-    wait_until(lambda: requests.get(stack.url("/orders/api/orders"), headers=bearer, timeout=10).status_code == 401)
+    wait_until(
+        lambda: requests.get(stack.url("/orders/api/orders"), headers=bearer, timeout=10).status_code == 401, timeout=6
+    )
     assert client.get("/users/account", follow=False).status_code == 302  # the old session ended too
     again = visitor.get(link)
     assert again.status_code == 410 and "This link was used already" in again.text
@@ -149,6 +151,8 @@ def test_a_deleted_account_frees_its_login_ends_its_token_and_returns_its_pendin
     page = monitor.get(f"/orders/admin/?q={paid_id}").text
     assert f"#{paid_id}" in page or f">{paid_id}<" in page
     assert "deleted customer" in page and login not in page
-    wait_until(lambda: requests.get(stack.url("/orders/api/orders"), headers=bearer, timeout=10).status_code == 401)
+    wait_until(
+        lambda: requests.get(stack.url("/orders/api/orders"), headers=bearer, timeout=10).status_code == 401, timeout=6
+    )
     again = ShopClient(stack.base_url)
     assert again.register(login, email=email).status_code == 303

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from shared_ui import outbox
+from shared_ui.mail import SmtpUrlError, parse_smtp_url
 from tests.helpers import csrf_from, make_app
 from tests.mail_server import html_of, smtp_server, text_of
 from users_app import create_app, mail, password_reset
@@ -288,3 +289,26 @@ def test_a_message_claimed_by_one_jobs_process_is_not_sent_by_another(app, regis
     assert smtp.inbox.messages == []
     assert deliver(app, now=now + timedelta(seconds=61)) == {"sent": 1}  # that process died: taken over
     assert len(smtp.inbox.messages) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("smtp://127.0.0.1:1025", ("127.0.0.1", 1025, "plain", None, None)),
+        (
+            "smtps://shop%40example.com:p%3Ass@mail.example.com",
+            ("mail.example.com", 465, "ssl", "shop@example.com", "p:ss"),
+        ),
+        ("smtp+starttls://user:secret@mail.example.com:2525", ("mail.example.com", 2525, "starttls", "user", "secret")),
+    ],
+)
+def test_the_smtp_url_says_host_port_security_and_credentials(url, expected):
+    server = parse_smtp_url(url)
+    assert (server.host, server.port, server.security, server.username, server.password) == expected
+    assert "secret" not in repr(server) and "p:ss" not in repr(server)
+
+
+@pytest.mark.parametrize("url", ["http://mail.example.com", "smtp://", "mail.example.com:25"])
+def test_an_smtp_url_that_is_not_one_is_refused(url):
+    with pytest.raises(SmtpUrlError):
+        parse_smtp_url(url)
