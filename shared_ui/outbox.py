@@ -16,6 +16,9 @@ send time and never stored).
 
 import json
 import logging
+import smtplib
+import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,6 +42,10 @@ MAX_ATTEMPTS = 8
 #: a claimed message whose sender died is claimed again after this long
 CLAIM_SECONDS = 120
 MAX_BACKOFF = timedelta(hours=1)
+#: errors that say the mail server is not there (an SMTPException is an OSError too: not all of them)
+UNREACHABLE = (ConnectionError, TimeoutError, socket.gaierror, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
+#: one delivery run stops taking new messages after this long (the jobs process has other work)
+BUDGET_SECONDS = 20
 
 
 def utcnow() -> datetime:
@@ -174,24 +181,33 @@ def deliver_due(outbox: Outbox, *, now: datetime | None = None, batch: int = 50)
     ids = outbox.db.session.scalars(select(model.id).where(due).order_by(model.id).limit(batch)).all()
     outbox.db.session.commit()
     counts: dict[str, int] = {}
+    deadline = time.monotonic() + BUDGET_SECONDS
     for message_id in ids:
-        outcome = _deliver_one(outbox, server, message_id, due, now)
+        outcome, server_down = _deliver_one(outbox, server, message_id, due, now)
         if outcome:
             counts[outcome] = counts.get(outcome, 0) + 1
+        # The jobs process runs every job in turn: a mail server that does not answer must not hold
+        # up the sweeper and reconcile for a whole batch of timeouts. The rest waits for the next run.
+        if server_down or time.monotonic() > deadline:
+            break
     return counts or None
 
 
-def _deliver_one(outbox: Outbox, server, message_id: int, due, now: datetime) -> str | None:
+def _deliver_one(outbox: Outbox, server, message_id: int, due, now: datetime) -> tuple[str | None, bool]:
+    """(outcome, whether the mail server could not be reached)."""
     db, model = outbox.db, outbox.message_model
+    # Claimed from the moment of the claim (not of the batch's start), so a slow batch never hands
+    # another jobs process a claim that has already lapsed.
+    claimed_until = max(now, utcnow()) + timedelta(seconds=CLAIM_SECONDS)
     with write_transaction(db):
         claimed = db.session.execute(
             update(model)
             .where(model.id == message_id, due)
-            .values(state=SENDING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS), attempts=model.attempts + 1)
+            .values(state=SENDING, claimed_until=claimed_until, attempts=model.attempts + 1)
             .execution_options(synchronize_session=False)
         ).rowcount
     if claimed != 1:
-        return None  # the other jobs process has it
+        return None, False  # the other jobs process has it
     message = db.session.get(model, message_id, populate_existing=True)
     try:
         rendered = outbox.render(message)
@@ -207,7 +223,8 @@ def _deliver_one(outbox: Outbox, server, message_id: int, due, now: datetime) ->
             )
             send(server, email, timeout=config.get("SHOP_SMTP_TIMEOUT", 10.0))
     except Exception as error:  # SMTP refused, server down, another app down: all retried
-        return _failed(outbox, message_id, error, now)
+        unreachable = isinstance(error, UNREACHABLE)
+        return _failed(outbox, message_id, error, now), unreachable
     with write_transaction(db):
         message = db.session.get(model, message_id, populate_existing=True)
         message.claimed_until = None
@@ -223,7 +240,7 @@ def _deliver_one(outbox: Outbox, server, message_id: int, due, now: datetime) ->
             outcome = SENT
         db.session.add(outbox.attempt_model(message_id=message_id, outcome=outcome, at=utcnow()))
     log.info(json.dumps({"event": "mail_" + outcome, "key": message.key, "kind": message.kind}))
-    return outcome
+    return outcome, False
 
 
 def _failed(outbox: Outbox, message_id: int, error: Exception, now: datetime) -> str:

@@ -312,3 +312,14 @@ def test_the_smtp_url_says_host_port_security_and_credentials(url, expected):
 def test_an_smtp_url_that_is_not_one_is_refused(url):
     with pytest.raises(SmtpUrlError):
         parse_smtp_url(url)
+
+
+def test_a_mail_server_that_is_down_costs_one_attempt_per_run_not_one_per_message(app, register, smtp):
+    for name in ("alice", "bob", "carol"):
+        register(name, email=f"{name}@example.com")
+        forgot(app.test_client(), f"{name}@example.com")
+    smtp.stop()
+    assert deliver(app) == {"retry": 1}  # the others wait for the next run, untouched
+    assert [m.attempts for m in messages(app)] == [1, 0, 0]
+    smtp.start()
+    assert deliver(app) == {"sent": 2}  # the first one backs off
