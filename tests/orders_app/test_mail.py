@@ -77,6 +77,8 @@ def test_a_payment_applied_by_three_webhooks_and_two_success_pages_writes_one_re
     assert "2 × Lamp at $12.50: $25.00" in text and "Total: $25.00" in text
     assert f"http://shop.test/orders/{order_id}" in text
     assert "<td>Lamp</td>" in html_of(receipt)
+    metrics = app.test_client().get("/orders/metrics").get_data(as_text=True)
+    assert 'shop_mail_messages{kind="order_paid",state="sent"} 1.0' in metrics
 
 
 def test_an_admin_refund_sends_one_cancellation_notice_with_the_refund(app, alice, boss, stripe_fake, lamp, smtp):
