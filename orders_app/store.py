@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from flask import current_app
 from sqlalchemy import bindparam, delete, func, select
 
-from orders_app import states
+from orders_app import notices, states
 from orders_app.errors import CHANGED_MEANWHILE, NO_SUCH_ORDER, OrderError, refused
 from orders_app.extensions import db
 from orders_app.models import HIDDEN_HOLD_STATES, DatabaseIdentity, Order, OrderEvent, StripeEvent, utcnow
@@ -61,6 +61,12 @@ def transition(order: Order, event: str, actor: str, note: str | None) -> None:
         order.cancelled_at = now
     action = "paid" if order.status == states.PAID else "cancelled"
     record(order, actor, action, before, order.status, note)
+    # The receipt or the cancellation notice, in this transaction: once per order, however many
+    # callers (webhook, success page, reconcile) apply the same change.
+    if order.status == states.PAID:
+        notices.order_paid(order)
+    elif order.status == states.CANCELLED:
+        notices.order_cancelled(order)
 
 
 def record(order: Order, actor: str, action: str, from_value, to_value, note: str | None) -> None:

@@ -124,6 +124,12 @@ class BaseConfig:
         self.USER_CACHE_SECONDS = 3.0
         #: API bearer tokens live this long
         self.API_TOKEN_SECONDS = 24 * 3600
+        # E-mail (DESIGN "E-mail"): sent only by the jobs process, from each app's outbox.
+        self.SHOP_SMTP_URL = env("SHOP_SMTP_URL")
+        self.SHOP_MAIL_FROM = env("SHOP_MAIL_FROM", "Shop <shop@localhost>")
+        #: the first retry of a message that could not be sent waits this long, each next one twice as long
+        self.SHOP_MAIL_RETRY_SECONDS = float(env("SHOP_MAIL_RETRY_SECONDS", "30"))
+        self.SHOP_SMTP_TIMEOUT = float(env("SHOP_SMTP_TIMEOUT", "10"))
         self.SERVICE_CONNECT_TIMEOUT = 1.0
         self.SERVICE_READ_TIMEOUT = 3.0
         #: one catalog for the whole project (compiled by `make assets`; see shared_ui/i18n.py)

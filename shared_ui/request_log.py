@@ -42,7 +42,7 @@ def init_request_log(app, app_name: str) -> None:
             "app": app_name,
             "request_id": g.get("request_id"),
             "method": request.method,
-            "path": request.path[:PATH_MAX],
+            "path": _loggable(request.path)[:PATH_MAX],
             "status": response.status_code,
             "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
             "user_id": _user_id(),
@@ -60,3 +60,14 @@ def _valid_id(value: str | None) -> str | None:
 def _user_id():
     user = g.get("_login_user")  # only when the request already loaded it: logging costs no lookup
     return user.id if user is not None and user.is_authenticated else None
+
+
+#: paths whose last part is a secret (a password reset link's token): logged without it
+SECRET_PATHS = ("/users/password/reset/",)
+
+
+def _loggable(path: str) -> str:
+    for prefix in SECRET_PATHS:
+        if path.startswith(prefix):
+            return prefix + "(token)"
+    return path

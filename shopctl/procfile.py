@@ -17,7 +17,7 @@ import time
 import urllib.request
 
 from shared_ui.config import PROJECT_ROOT
-from shopctl.settings import APPS, PORT_SETTINGS, instances, ports, uses_emulator
+from shopctl.settings import APPS, PORT_SETTINGS, instances, ports, uses_emulator, uses_mailserver
 
 PROCFILE = PROJECT_ROOT / "Procfile"
 SCALED = (*APPS, "jobs")
@@ -61,6 +61,8 @@ def processes(env: dict[str, str], only: set[str] | None = None) -> dict[str, st
     wanted = {}
     for name, command in commands.items():
         if name == "stripe" and not uses_emulator(env):
+            continue
+        if name == "mail" and not uses_mailserver(env):
             continue
         if count == 1 or name not in SCALED:
             wanted[name] = command

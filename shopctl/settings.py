@@ -18,6 +18,7 @@ PORT_DEFAULTS = {
     "USERS_PORT": 5002,
     "ORDERS_PORT": 5003,
     "STRIPE_EMULATOR_PORT": 12111,
+    "SHOP_MAIL_PORT": 1025,
 }
 
 
@@ -27,6 +28,7 @@ PORT_SETTINGS = {
     "users": "USERS_PORT",
     "orders": "ORDERS_PORT",
     "stripe": "STRIPE_EMULATOR_PORT",
+    "mail": "SHOP_MAIL_PORT",
     "web": "SHOP_PORT",
 }
 
@@ -94,6 +96,10 @@ def resolve(overrides: dict[str, str] | None = None, *, env_file: Path | None = 
     _default(env, "SHOP_VAR_DIR", str(PROJECT_ROOT / "var"))
     var = Path(env["SHOP_VAR_DIR"])
     env["SHOP_VAR_DIR"] = str(var if var.is_absolute() else PROJECT_ROOT / var)
+    if env.get("SHOP_ENV", "development") in ("development", "test"):
+        # Dev and tests: mail goes to the local `mail` process (shopctl/mailserver.py).
+        env.setdefault("SHOP_SMTP_URL", f"smtp://127.0.0.1:{env['SHOP_MAIL_PORT']}")
+    env.setdefault("SHOP_MAIL_FROM", "Shop <shop@localhost>")
     _default(env, "STRIPE_WEBHOOK_URL", f"{env['SHOP_PUBLIC_URL']}/orders/stripe/webhook")
     for app in APPS:  # the apps call each other on every instance, failing over between them
         _default(env, f"{app.upper()}_URL", ",".join(f"http://127.0.0.1:{port}" for port in ports(env, app)))
@@ -107,6 +113,11 @@ def _default(env: dict[str, str], name: str, value: str) -> None:
     """Set `name` when it is missing or empty (an empty port or folder means "the default")."""
     if not env.get(name):
         env[name] = value
+
+
+def uses_mailserver(env: dict[str, str]) -> bool:
+    """True when mail goes to the local `mail` process (shopctl/mailserver.py), which the shop then starts."""
+    return env.get("SHOP_SMTP_URL", "").rstrip("/") == f"smtp://127.0.0.1:{env['SHOP_MAIL_PORT']}"
 
 
 def uses_emulator(env: dict[str, str]) -> bool:

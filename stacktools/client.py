@@ -49,9 +49,12 @@ class ShopClient:
             headers["HX-Request"] = "true"
         return self.http.post(self.base_url + path, data=data, headers=headers, allow_redirects=follow)
 
-    def register(self, login: str | None = None, password: str = DEFAULT_PASSWORD) -> requests.Response:
+    def register(
+        self, login: str | None = None, password: str = DEFAULT_PASSWORD, email: str | None = None
+    ) -> requests.Response:
         login = login or new_login()
-        response = self.post("/users/register", {"login": login, "password": password})
+        email = email or f"{login}@example.com"
+        response = self.post("/users/register", {"login": login, "email": email, "password": password})
         if response.status_code == 303:
             self.login_name = login
         return response

@@ -104,6 +104,9 @@ class Stack:
                 "SHOP_REGISTRATIONS_PER_HOUR": "1000000",
                 "SHOP_LOGIN_FAILURES_PER_ADDRESS": "1000000",
                 "SHOP_AUTH_REQUESTS_PER_MINUTE": "1000000",
+                "SHOP_RESETS_PER_NETWORK": "1000000",
+                # A message the mail process could not take yet is tried again a second later.
+                "SHOP_MAIL_RETRY_SECONDS": "1",
                 "SHOP_PUBLIC_URL": f"http://127.0.0.1:{ports['SHOP_PORT']}",
                 "STRIPE_WEBHOOK_URL": f"http://127.0.0.1:{ports['SHOP_PORT']}/orders/stripe/webhook",
                 **overrides,

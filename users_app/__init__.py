@@ -6,6 +6,8 @@ from flask import Flask
 
 from shared_ui import init_shop_app
 from shared_ui.db import init_db
+from shared_ui.metrics import add_collector
+from shared_ui.outbox import metrics_source
 from users_app.config import UsersConfig
 from users_app.extensions import db, migrate
 from users_app.models import User
@@ -22,10 +24,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from users_app import api, internal
     from users_app.cli import register_commands
-    from users_app.views import account, admin, auth, language
+    from users_app.mail import OUTBOX
+    from users_app.views import account, admin, auth, language, mail_admin, password
 
-    for blueprint in (auth.bp, account.bp, admin.bp, language.bp, api.bp, internal.bp):
+    for blueprint in (auth.bp, account.bp, admin.bp, language.bp, api.bp, internal.bp, password.bp, mail_admin.bp):
         app.register_blueprint(blueprint)
+    add_collector(app, metrics_source(OUTBOX))
     app.extensions["shop_user_locale"] = language.stored_locale
     register_commands(app)
     return app

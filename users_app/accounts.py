@@ -14,6 +14,9 @@ from users_app.throttle import forget, start_login, start_registration
 
 LOGIN_PATTERN = re.compile(r"^[A-Za-z0-9._@-]+$")
 LOGIN_MIN, LOGIN_MAX = 3, 64
+#: one @, something on each side, a dot in the domain: the rest is the mail server's to judge
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+EMAIL_MAX = 254
 
 
 class AccountError(Exception):
@@ -39,24 +42,44 @@ def find_by_login(login: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.login) == login.strip().lower()))
 
 
-def registration_problems(login: str, password: str) -> dict[str, str]:
-    """What is wrong with each field of a registration ({} when nothing is)."""
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def email_problem(email: str) -> str | None:
+    if len(email) > EMAIL_MAX or not EMAIL_PATTERN.match(email):
+        return _("Enter an e-mail address like name@example.com.")
+    return None
+
+
+def _email_taken() -> AccountError:
+    return AccountError(_("Another account uses this e-mail address."), "email", status=409, code="conflict")
+
+
+def registration_problems(login: str, password: str, email: str | None = None) -> dict[str, str]:
+    """What is wrong with each field of a registration ({} when nothing is); `email` None: not given."""
     login = (login or "").strip()
     problems = {"login": login_problem(login), "password": password_problem(password or "", login)}
+    if email is not None:
+        problems["email"] = email_problem(email.strip())
     return {field: problem for field, problem in problems.items() if problem}
 
 
-def register(login: str, password: str, *, is_admin: bool = False, address: str | None = None) -> User:
+def register(
+    login: str, password: str, *, is_admin: bool = False, address: str | None = None, email: str | None = None
+) -> User:
     """Create an account, or raise AccountError naming the (first) field that is wrong.
 
     With the caller's `address`, registrations from it are limited (throttle.Throttled); every
     attempt counts. A taken login is refused before the (slow, memory-hungry) hash is computed.
+    `email` is optional here (the API's older clients); the form requires it.
     """
     login = (login or "").strip()
     password = password or ""
+    email = email.strip() if email else None
     if address:
         start_registration(address)
-    for field, problem in registration_problems(login, password).items():
+    for field, problem in registration_problems(login, password, email).items():
         raise AccountError(problem, field)
     if find_by_login(login):
         raise AccountError(_("This login is taken."), "login", status=409, code="conflict")
@@ -65,9 +88,13 @@ def register(login: str, password: str, *, is_admin: bool = False, address: str 
         with write_transaction(db):
             if find_by_login(login):
                 raise AccountError(_("This login is taken."), "login", status=409, code="conflict")
-            user = User(login=login, password_hash=password_hash, is_admin=is_admin)
+            if email and find_by_email(email):
+                raise _email_taken()
+            user = User(login=login, password_hash=password_hash, is_admin=is_admin, email=email)
             db.session.add(user)
-    except IntegrityError:
+    except IntegrityError:  # another registration won the race for the login or the address
+        if email and not find_by_login(login) and find_by_email(email):
+            raise _email_taken() from None
         raise AccountError(_("This login is taken."), "login", status=409, code="conflict") from None
     return user
 
@@ -109,8 +136,34 @@ def change_password(user: User, current: str, new: str, *, address: str | None =
         user.session_version += 1
 
 
+def change_email(user: User, current: str, email: str) -> None:
+    """A new address, with the current password; a notice goes to the old address (if any)."""
+    from users_app import mail  # the outbox builds on the models
+
+    email = (email or "").strip()
+    if problem := email_problem(email):
+        raise AccountError(problem, "email")
+    if not verify_password(user.password_hash, current or ""):
+        raise AccountError(_("This is not your current password."), "current_password")
+    old = user.email
+    if old == email:
+        return
+    try:
+        with write_transaction(db):
+            other = find_by_email(email)
+            if other is not None and other.id != user.id:
+                raise _email_taken()
+            user.email = email
+            if old:
+                mail.enqueue_email_changed(user, old)
+    except IntegrityError:
+        raise _email_taken() from None
+
+
 def set_roles(actor_id: int, user: User, *, is_admin: bool | None = None, is_active: bool | None = None) -> None:
     """An admin promotes, demotes, deactivates or reactivates; losing a right ends the sessions."""
+    if user.deleted_at is not None:
+        raise AccountError(_("This account was deleted by its owner."), status=409, code="conflict")
     if user.id == actor_id and (is_admin is False or is_active is False):
         message = _("You cannot remove your own access; ask another admin.")
         raise AccountError(message, status=409, code="conflict")

@@ -8,10 +8,11 @@ from sqlalchemy import func, select
 from shared_ui.api import ApiError, json_body, page_args, page_of
 from shared_ui.auth import admin_required, issue_api_token
 from shared_ui.extensions import csrf
-from users_app import accounts
+from users_app import accounts, my_data, password_reset
 from users_app.extensions import db
 from users_app.models import User
 from users_app.openapi import OPENAPI
+from users_app.orders_client import OrdersUnavailable
 from users_app.throttle import Throttled
 
 bp = Blueprint("api", __name__, url_prefix="/users/api")
@@ -39,8 +40,11 @@ def _string(body: dict, name: str) -> str:
 @bp.post("/users")
 def create_user():
     body = json_body()
+    email = _string(body, "email") if body.get("email") is not None else None
     try:
-        user = accounts.register(_string(body, "login"), _string(body, "password"), address=request.remote_addr)
+        user = accounts.register(
+            _string(body, "login"), _string(body, "password"), address=request.remote_addr, email=email
+        )
     except accounts.AccountError as error:
         raise _account_error(error) from None
     return jsonify(user.to_api()), 201
@@ -65,6 +69,38 @@ def create_token():
 @login_required
 def me():
     return jsonify(db.get_or_404(User, current_user.id).to_api())
+
+
+@bp.get("/me/export")
+@login_required
+def export_me():
+    try:
+        return jsonify(my_data.export(db.get_or_404(User, current_user.id)))
+    except OrdersUnavailable:
+        message = _("Your orders cannot be read right now. Please try again in a moment.")
+        raise ApiError(503, "unavailable", message) from None
+
+
+@bp.delete("/me")
+@login_required
+def delete_me():
+    body = json_body()
+    try:
+        my_data.delete_account(db.get_or_404(User, current_user.id), _string(body, "password"))
+    except accounts.AccountError as error:
+        raise _account_error(error) from None
+    except OrdersUnavailable:
+        message = _("Your orders cannot be reached right now, so nothing was deleted. Please try again in a moment.")
+        raise ApiError(503, "unavailable", message) from None
+    return "", 204
+
+
+@bp.post("/password-resets")
+def create_password_reset():
+    """202 whether or not an account has the address (no enumeration)."""
+    body = json_body()
+    password_reset.request_reset(_string(body, "email"), request.remote_addr)
+    return jsonify(status="accepted"), 202
 
 
 @bp.get("/users")

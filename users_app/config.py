@@ -14,3 +14,7 @@ class UsersConfig(BaseConfig):
         self.SHOP_LOGIN_FAILURES_PER_LOGIN = env_int("SHOP_LOGIN_FAILURES_PER_LOGIN", 5)
         self.SHOP_LOGIN_FAILURES_PER_ADDRESS = env_int("SHOP_LOGIN_FAILURES_PER_ADDRESS", 30)
         self.SHOP_REGISTRATIONS_PER_HOUR = env_int("SHOP_REGISTRATIONS_PER_HOUR", 60)
+        #: password reset requests: per network an hour (429 past it), per e-mail address an hour
+        #: (past it nothing more is sent there; the answer stays the same)
+        self.SHOP_RESETS_PER_NETWORK = env_int("SHOP_RESETS_PER_NETWORK", 30)
+        self.SHOP_RESETS_PER_ADDRESS = env_int("SHOP_RESETS_PER_ADDRESS", 3)

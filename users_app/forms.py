@@ -2,13 +2,18 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import InputRequired
 
 
 class RegisterForm(FlaskForm):
     login = StringField(
         _l("Login"), validators=[InputRequired(_l("Choose a login."))], render_kw={"autocomplete": "username"}
+    )
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[InputRequired(_l("Enter your e-mail address."))],
+        render_kw={"autocomplete": "email"},
     )
     password = PasswordField(
         _l("Password"), validators=[InputRequired(_l("Choose a password."))], render_kw={"autocomplete": "new-password"}
@@ -36,6 +41,43 @@ class PasswordForm(FlaskForm):
         _l("New password"),
         validators=[InputRequired(_l("Choose a new password."))],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+class EmailForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[InputRequired(_l("Enter your e-mail address."))],
+        render_kw={"autocomplete": "email"},
+    )
+    email_password = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(_l("Enter your current password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[InputRequired(_l("Enter your e-mail address."))],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[InputRequired(_l("Choose a new password."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class DeleteAccountForm(FlaskForm):
+    delete_password = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(_l("Enter your current password."))],
+        render_kw={"autocomplete": "current-password"},
     )
 
 

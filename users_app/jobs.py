@@ -1,6 +1,6 @@
 """users_app's periodic work, run by the jobs process (shopctl/jobs.py)."""
 
-from users_app import throttle
+from users_app import mail, throttle
 
 
 def prune_attempts():
@@ -8,4 +8,4 @@ def prune_attempts():
     return {"pruned": pruned} if pruned else None
 
 
-PERIODIC = [("users.prune_attempts", 600, prune_attempts)]
+PERIODIC = [("users.prune_attempts", 600, prune_attempts), ("users.deliver_mail", 2, mail.deliver)]

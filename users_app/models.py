@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared_ui.outbox import OutboxAttemptMixin, OutboxMessageMixin
 from users_app.extensions import db
 
 
@@ -23,7 +24,11 @@ class User(db.Model):
     #: bumped by logout, password change, deactivation and demotion: older sessions end
     session_version: Mapped[int] = mapped_column(default=1)
     locale: Mapped[str | None] = mapped_column(String(16))
+    #: where the shop writes to (unique ignoring case); None for accounts made before e-mail
+    email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: set when the customer deleted the account: login, e-mail and password hash are erased
+    deleted_at: Mapped[datetime | None]
 
     def record(self) -> dict:
         """What every app's user loader gets from `/users/internal/users/<id>`."""
@@ -33,6 +38,8 @@ class User(db.Model):
             "is_admin": self.is_admin,
             "is_active": self.is_active,
             "session_version": self.session_version,
+            "email": self.email,
+            "locale": self.locale,
         }
 
     def to_api(self) -> dict:
@@ -41,6 +48,20 @@ class User(db.Model):
 
 # Logins are unique ignoring case, on SQLite and PostgreSQL alike.
 Index("uq_users_login_lower", func.lower(User.login), unique=True)
+Index("uq_users_email_lower", func.lower(User.email), unique=True)
+
+
+class MailMessage(OutboxMessageMixin, db.Model):
+    """users_app's outbox (shared_ui/outbox.py): password resets, address change notices."""
+
+    __tablename__ = "outbox"
+
+
+class MailAttempt(OutboxAttemptMixin, db.Model):
+    __tablename__ = "outbox_attempts"
+
+
+Index("ix_outbox_due", MailMessage.state, MailMessage.next_attempt_at)
 
 
 class Attempt(db.Model):

@@ -12,6 +12,27 @@ USER = {
         "is_active": {"type": "boolean"},
     },
 }
+REGISTRATION = {
+    "type": "object",
+    "required": ["login", "password"],
+    "properties": {
+        "login": {"type": "string", "minLength": 3, "maxLength": 64},
+        "password": {"type": "string"},
+        "email": {"type": "string", "format": "email", "maxLength": 254, "description": "unique ignoring case"},
+    },
+}
+PASSWORD_ONLY = {"type": "object", "required": ["password"], "properties": {"password": {"type": "string"}}}
+RESET_REQUEST = {"type": "object", "required": ["email"], "properties": {"email": {"type": "string"}}}
+EXPORT = {
+    "type": "object",
+    "required": ["account", "orders", "emails"],
+    "properties": {
+        "account": {"type": "object"},
+        "orders": {"type": "array", "items": {"type": "object"}},
+        "emails": {"type": "array", "items": {"type": "object"}},
+        "exported_at": {"type": "string", "format": "date-time"},
+    },
+}
 CREDENTIALS = {
     "type": "object",
     "required": ["login", "password"],
@@ -37,9 +58,9 @@ OPENAPI = document(
     paths={
         "/users": {
             "post": {
-                "summary": "Register a user",
+                "summary": "Register a user (email optional here, for older clients)",
                 "security": [],
-                "requestBody": json_body({"$ref": "#/components/schemas/Credentials"}),
+                "requestBody": json_body(REGISTRATION),
                 "description": "429: too many registrations from this address (every attempt counts).",
                 "responses": {"201": ok(USER_REF, "Created"), **error_responses(400, 409, 422, 429)},
             },
@@ -61,7 +82,28 @@ OPENAPI = document(
                 },
             }
         },
-        "/me": {"get": {"summary": "The caller", "responses": {"200": ok(USER_REF), **error_responses(401)}}},
+        "/me": {
+            "get": {"summary": "The caller", "responses": {"200": ok(USER_REF), **error_responses(401)}},
+            "delete": {
+                "summary": "Delete my account: login, e-mail and password erased, Pending orders cancelled",
+                "requestBody": json_body(PASSWORD_ONLY),
+                "responses": {"204": {"description": "Deleted"}, **error_responses(400, 401, 409, 422, 503)},
+            },
+        },
+        "/me/export": {
+            "get": {
+                "summary": "My data: the account, its orders with lines and payments, the e-mails sent to it",
+                "responses": {"200": ok(EXPORT), **error_responses(401, 503)},
+            }
+        },
+        "/password-resets": {
+            "post": {
+                "summary": "E-mail a password reset link, if an account has this address (202 either way)",
+                "security": [],
+                "requestBody": json_body(RESET_REQUEST),
+                "responses": {"202": {"description": "Accepted"}, **error_responses(400, 422, 429)},
+            }
+        },
         "/users/{id}": {
             "patch": {
                 "summary": "Promote, demote, deactivate or reactivate (admin)",

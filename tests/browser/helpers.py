@@ -78,6 +78,7 @@ def register(stack, page: Page) -> str:
     login = new_login("buyer")
     page.goto(stack.url("/users/register"))
     page.get_by_label("Login").fill(login)
+    page.get_by_label("E-mail address").fill(f"{login}@example.com")
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.locator("#main form").get_by_role("button").click()
     expect(page.locator("#nav-user")).to_have_text(login)

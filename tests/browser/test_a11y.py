@@ -10,7 +10,17 @@ from playwright.sync_api import Page, expect
 from tests.browser.helpers import add_item, assert_accessible, log_in, log_in_as_admin, place_order, register_user
 
 
-@pytest.mark.parametrize("path", ["/inventory/", "/users/login", "/users/register", "/inventory/items/999999999"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/inventory/",
+        "/users/login",
+        "/users/register",
+        "/inventory/items/999999999",
+        "/users/password/forgot",
+        "/users/password/reset/not-a-link",
+    ],
+)
 def test_public_pages_pass_axe_in_english_and_portuguese(stack, page: Page, pt_page: Page, path):
     for each, lang in ((page, "en"), (pt_page, "pt-BR")):
         each.goto(stack.url(path))
@@ -69,6 +79,9 @@ def test_account_and_users_admin_pass_axe(stack, page: Page):
     log_in_as_admin(stack, page)
     page.goto(stack.url("/users/admin/"))
     assert_accessible(page, "users admin")
+    page.goto(stack.url("/users/admin/mail/"))
+    assert_accessible(page, "e-mail that could not be sent")
+    page.goto(stack.url("/users/admin/"))
     page.get_by_label("Search logins").fill("shopper")
     expect(page.locator("#announcer")).to_contain_text("shown")
     assert_accessible(page, "users admin with search results")

@@ -35,6 +35,8 @@ def register_with_the_keyboard(stack, page: Page) -> str:
     expect(page.locator("#login")).to_be_focused()  # the first field is ready for typing
     page.keyboard.type(login)
     page.keyboard.press("Tab")
+    page.keyboard.type(f"{login}@example.com")
+    page.keyboard.press("Tab")
     page.keyboard.type(DEFAULT_PASSWORD)
     page.keyboard.press("Enter")
     expect(page.locator("#nav-user")).to_have_text(login)

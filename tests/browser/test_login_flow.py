@@ -11,6 +11,7 @@ def test_register_login_see_name_on_every_app_then_logout_everywhere(stack, page
     login = new_login("browser")
     page.goto(stack.url("/users/register"))
     page.get_by_label("Login").fill(login)
+    page.get_by_label("E-mail address").fill(f"{login}@example.com")
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page).to_have_url(re.compile(r"/inventory/$"))

@@ -23,7 +23,7 @@ def users_client(users_app):
 def register(users_client):
     def _register(login="alice", password="a good password", headers=None):
         token = csrf_from(users_client, "/users/register")
-        data = {"login": login, "password": password, "csrf_token": token}
+        data = {"login": login, "email": f"{login}@example.com", "password": password, "csrf_token": token}
         return users_client.post("/users/register", data=data, headers=headers or {})
 
     return _register

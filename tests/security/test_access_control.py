@@ -90,6 +90,18 @@ TABLE = {
     ("GET", "/users/readyz"): NOT_THROUGH_NGINX,
     ("GET", "/users/metrics"): NOT_THROUGH_NGINX,
     ("GET", "/users/internal/users/<int:user_id>"): NOT_THROUGH_NGINX,
+    ("POST", "/users/account/email"): USERS_ONLY,
+    ("GET", "/users/account/export"): USERS_ONLY,
+    ("POST", "/users/account/delete"): USERS_ONLY,  # the walk's wrong password deletes nothing
+    ("GET", "/users/password/forgot"): PUBLIC,
+    ("POST", "/users/password/forgot"): PUBLIC,
+    ("GET", "/users/password/reset/<token>"): PUBLIC,
+    ("POST", "/users/password/reset/<token>"): PUBLIC,
+    ("GET", "/users/admin/mail/"): ADMINS_ONLY,
+    ("POST", "/users/admin/mail/<int:message_id>/retry"): ADMINS_ONLY,
+    ("GET", "/users/api/me/export"): USERS_ONLY,
+    ("DELETE", "/users/api/me"): USERS_ONLY,
+    ("POST", "/users/api/password-resets"): PUBLIC,
     # orders
     ("GET", "/orders/"): USERS_ONLY,
     ("POST", "/orders/"): USERS_ONLY,
@@ -116,6 +128,10 @@ TABLE = {
     ("GET", "/orders/healthz"): PUBLIC,
     ("GET", "/orders/readyz"): NOT_THROUGH_NGINX,
     ("GET", "/orders/metrics"): NOT_THROUGH_NGINX,
+    ("GET", "/orders/admin/mail/"): ADMINS_ONLY,
+    ("POST", "/orders/admin/mail/<int:message_id>/retry"): ADMINS_ONLY,
+    ("GET", "/orders/internal/users/<int:user_id>/orders"): NOT_THROUGH_NGINX,
+    ("POST", "/orders/internal/users/<int:user_id>/erase"): NOT_THROUGH_NGINX,
 }
 PERSONAS = ("anonymous", "owner", "other", "admin")
 
@@ -210,6 +226,7 @@ class Walker:
         path = path.replace("<int:order_id>", str(values.get("order_id", "")))
         path = path.replace("<key>", f"order-{values.get('order_id', '')}")
         path = path.replace("<int:user_id>", str(self.new_user())).replace("<action>", "deactivate")
+        path = path.replace("<int:message_id>", "1").replace("<token>", "not-a-real-link")
         if path == "/orders/checkout/success":  # the owner's order, with a Checkout Session of its own
             order_id = self.new_order()
             url = self.admin.api("POST", f"/orders/api/orders/{order_id}/checkout", self.tokens["owner"]).json()["url"]

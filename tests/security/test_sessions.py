@@ -20,7 +20,7 @@ def test_production_cookie_is_host_prefixed_secure_httponly_and_lax(tmp_path, mo
     token = CSRF_FIELD.search(page).group(1)
     response = client.post(
         "/users/register",
-        data={"login": "carol", "password": DEFAULT_PASSWORD, "csrf_token": token},
+        data={"login": "carol", "email": "carol@example.com", "password": DEFAULT_PASSWORD, "csrf_token": token},
         base_url=site,
         headers={"Referer": f"{site}/users/register"},
     )

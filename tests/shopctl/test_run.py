@@ -7,6 +7,7 @@ import os
 import secrets
 import shutil
 import signal
+import smtplib
 import socket
 import subprocess
 import sys
@@ -79,10 +80,16 @@ def test_shopctl_serves_the_shop_with_demo_data_and_ctrl_c_stops_everything(comm
         assert token.status_code in (200, 201), token.text
         emulator = requests.get(f"http://127.0.0.1:{ports['STRIPE_EMULATOR_PORT']}/healthz", timeout=5)
         assert emulator.status_code == 200
+        with smtplib.SMTP("127.0.0.1", int(ports["SHOP_MAIL_PORT"]), timeout=10) as mail:  # the `mail` process
+            assert mail.noop()[0] == 250
 
         os.killpg(run.pid, signal.SIGINT)  # Ctrl-C in the terminal
         run.wait(timeout=60)
-        served = [ports[name] for name in ("SHOP_PORT", "STRIPE_EMULATOR_PORT", "SHOP_POSTGRES_PORT") if name in ports]
+        served = [
+            ports[name]
+            for name in ("SHOP_PORT", "STRIPE_EMULATOR_PORT", "SHOP_MAIL_PORT", "SHOP_POSTGRES_PORT")
+            if name in ports
+        ]
         for name in ("INVENTORY", "USERS", "ORDERS"):
             served += ports.get(f"{name}_PORTS", ports[f"{name}_PORT"]).split(",")
         for port in served:

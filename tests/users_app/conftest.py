@@ -18,9 +18,11 @@ def client(app):
 def register(client):
     """Register (and so log in) a user through the form; returns the response."""
 
-    def _register(login="alice", password="a good password"):
+    def _register(login="alice", password="a good password", email=None):
         token = csrf_from(client, "/users/register")
-        return client.post("/users/register", data={"login": login, "password": password, "csrf_token": token})
+        email = email if email is not None else f"{login}@example.com"
+        data = {"login": login, "password": password, "email": email, "csrf_token": token}
+        return client.post("/users/register", data=data)
 
     return _register
 

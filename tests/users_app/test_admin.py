@@ -36,7 +36,10 @@ def test_admin_page_is_403_for_a_customer_and_a_login_redirect_for_anonymous(app
 def test_admin_sees_users_and_searches_them_as_a_fragment(boss, register, app):
     other = app.test_client()
     token = csrf_from(other, "/users/register")
-    other.post("/users/register", data={"login": "carol", "password": "a good password", "csrf_token": token})
+    other.post(
+        "/users/register",
+        data={"login": "carol", "password": "a good password", "email": "carol@example.com", "csrf_token": token},
+    )
     page = boss.get("/users/admin/").get_data(as_text=True)
     assert "carol" in page and "boss" in page
     fragment = boss.get("/users/admin/?q=car", headers={"HX-Request": "true"})
@@ -48,7 +51,10 @@ def test_admin_sees_users_and_searches_them_as_a_fragment(boss, register, app):
 def test_deactivating_a_user_ends_their_session(boss, app):
     other = app.test_client()
     token = csrf_from(other, "/users/register")
-    other.post("/users/register", data={"login": "dave", "password": "a good password", "csrf_token": token})
+    other.post(
+        "/users/register",
+        data={"login": "dave", "password": "a good password", "email": "dave@example.com", "csrf_token": token},
+    )
     assert other.get("/users/account").status_code == 200
     uid = user_id(app, "dave")
     token = csrf_from(boss, "/users/admin/")
@@ -62,7 +68,10 @@ def test_deactivating_a_user_ends_their_session(boss, app):
 def test_promote_then_demote(boss, app, register):
     other = app.test_client()
     token = csrf_from(other, "/users/register")
-    other.post("/users/register", data={"login": "erin", "password": "a good password", "csrf_token": token})
+    other.post(
+        "/users/register",
+        data={"login": "erin", "password": "a good password", "email": "erin@example.com", "csrf_token": token},
+    )
     uid = user_id(app, "erin")
     token = csrf_from(boss, "/users/admin/")
     boss.post(f"/users/admin/{uid}/promote", data={"csrf_token": token})
@@ -82,7 +91,10 @@ def test_admin_cannot_lock_themselves_out(boss, app):
 def test_admin_action_without_csrf_token_is_refused(boss, app):
     other = app.test_client()
     token = csrf_from(other, "/users/register")
-    other.post("/users/register", data={"login": "frank", "password": "a good password", "csrf_token": token})
+    other.post(
+        "/users/register",
+        data={"login": "frank", "password": "a good password", "email": "frank@example.com", "csrf_token": token},
+    )
     uid = user_id(app, "frank")
     assert boss.post(f"/users/admin/{uid}/deactivate").status_code == 400
     assert fresh_user(app, "frank").is_active

@@ -30,7 +30,10 @@ def test_failures_against_one_login_do_not_lock_out_another(app, client, registe
     client.post("/users/logout", data={"csrf_token": csrf_from(client, "/users/account")})
     other = app.test_client()
     token = csrf_from(other, "/users/register")
-    other.post("/users/register", data={"login": "bob", "password": "a good password", "csrf_token": token})
+    other.post(
+        "/users/register",
+        data={"login": "bob", "password": "a good password", "email": "bob@example.com", "csrf_token": token},
+    )
     for _ in range(6):
         login("alice", "wrong password!")
     assert login("bob", "a good password").status_code == 303
@@ -48,13 +51,15 @@ def test_registrations_from_one_address_are_limited(app, register):
         client = app.test_client()
         token = csrf_from(client, "/users/register")
         response = client.post(
-            "/users/register", data={"login": name, "password": "a good password", "csrf_token": token}
+            "/users/register",
+            data={"login": name, "password": "a good password", "email": f"{name}@example.com", "csrf_token": token},
         )
         assert response.status_code == 303
     client = app.test_client()
     token = csrf_from(client, "/users/register")
     response = client.post(
-        "/users/register", data={"login": "user4", "password": "a good password", "csrf_token": token}
+        "/users/register",
+        data={"login": "user4", "password": "a good password", "email": "user4@example.com", "csrf_token": token},
     )
     assert response.status_code == 429
     assert "Too many new accounts" in response.get_data(as_text=True)

@@ -1,26 +1,35 @@
-"""A user's own account page: who they are, and a password change."""
+"""A user's own account page: who they are, their e-mail address, a password change, their data."""
 
-from flask import Blueprint, flash, redirect, request
+import json
+
+from flask import Blueprint, Response, flash, redirect, request, session
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, logout_user
 
 from shared_ui.pages import render_page
-from users_app import accounts
+from users_app import accounts, my_data
 from users_app.extensions import db
-from users_app.forms import PasswordForm
+from users_app.forms import DeleteAccountForm, EmailForm, PasswordForm
 from users_app.models import User
+from users_app.orders_client import OrdersUnavailable
 from users_app.throttle import Throttled
-from users_app.views.auth import start_session
+from users_app.views.auth import HOME, KEPT_SESSION_KEYS, start_session
 
 bp = Blueprint("account", __name__, url_prefix="/users")
+
+
+def _page(user: User, status: int = 200, **forms):
+    forms.setdefault("form", PasswordForm())
+    forms.setdefault("email_form", EmailForm(formdata=None, email=user.email))
+    forms.setdefault("delete_form", DeleteAccountForm(formdata=None))
+    return render_page("users/account.html", user=user, status=status, **forms)
 
 
 @bp.route("/")
 @bp.route("/account")
 @login_required
 def show():
-    user = db.get_or_404(User, current_user.id)
-    return render_page("users/account.html", user=user, form=PasswordForm())
+    return _page(db.get_or_404(User, current_user.id))
 
 
 @bp.route("/account/password", methods=["POST"])
@@ -44,4 +53,61 @@ def change_password():
             start_session(user)  # this browser stays logged in; every other session ends
             flash(_("Your password is changed. Other devices have been logged out."), "success")
             return redirect("/users/account", code=303)
-    return render_page("users/account.html", user=user, form=form, status=422)
+    return _page(user, 422, form=form)
+
+
+@bp.route("/account/email", methods=["POST"])
+@login_required
+def change_email():
+    user = db.get_or_404(User, current_user.id)
+    form = EmailForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_email(user, form.email_password.data, form.email.data)
+        except accounts.AccountError as error:
+            field = "email_password" if error.field == "current_password" else "email"
+            getattr(form, field).errors.append(error.message)
+        else:
+            flash(_("Your e-mail address is now %(email)s.", email=user.email), "success")
+            return redirect("/users/account", code=303)
+    return _page(user, 422, email_form=form)
+
+
+@bp.route("/account/export")
+@login_required
+def export():
+    user = db.get_or_404(User, current_user.id)
+    try:
+        document = my_data.export(user)
+    except OrdersUnavailable:
+        flash(_("Your orders cannot be read right now. Please try again in a moment."), "error")
+        return redirect("/users/account", code=303)
+    response = Response(json.dumps(document, indent=2, ensure_ascii=False), mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="my-shop-data.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/account/delete", methods=["POST"])
+@login_required
+def delete():
+    user = db.get_or_404(User, current_user.id)
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            my_data.delete_account(user, form.delete_password.data)
+        except accounts.AccountError as error:
+            form.delete_password.errors.append(error.message)
+        except OrdersUnavailable:
+            form.delete_password.errors.append(
+                _("Your orders cannot be reached right now, so nothing was deleted. Please try again in a moment.")
+            )
+            return _page(user, 503, delete_form=form)
+        else:
+            logout_user()
+            kept = {key: session[key] for key in KEPT_SESSION_KEYS if key in session}
+            session.clear()
+            session.update(kept)
+            flash(_("Your account is deleted."), "success")
+            return redirect(HOME, code=303)
+    return _page(user, 422, delete_form=form)

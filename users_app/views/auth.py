@@ -42,14 +42,17 @@ def register():
     form = RegisterForm()
     valid = form.validate_on_submit()
     if form.is_submitted():  # show every field's problem at once, not just the first
-        for name, problem in accounts.registration_problems(form.login.data, form.password.data).items():
+        problems = accounts.registration_problems(form.login.data, form.password.data, form.email.data or "")
+        for name, problem in problems.items():
             field = getattr(form, name)
             if not field.errors:
                 field.errors.append(problem)
                 valid = False
     if valid:
         try:
-            user = accounts.register(form.login.data, form.password.data, address=request.remote_addr)
+            user = accounts.register(
+                form.login.data, form.password.data, address=request.remote_addr, email=form.email.data
+            )
         except Throttled as error:
             form.login.errors.append(error.message)
             return render_page("users/register.html", form=form, status=429)

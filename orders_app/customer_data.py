@@ -1,0 +1,100 @@
+"""A customer's orders for users_app's "Download my data" and "Delete my account" (internal only).
+
+- `GET /orders/internal/users/<id>/orders`: every order of the account with its lines and
+  payment, and the e-mails orders_app sent it.
+- `POST /orders/internal/users/<id>/erase`: its Pending orders are cancelled through the usual
+  cancel (Checkout Session expired, stock released), then every order keeps only an anonymous
+  customer name (the shop's books still add up) and its e-mails lose their address. Idempotent.
+"""
+
+from flask import Blueprint, jsonify
+from sqlalchemy import select, update
+
+from orders_app.cancelling import cancel_order
+from orders_app.errors import OrderError
+from orders_app.extensions import db
+from orders_app.models import HIDDEN_HOLD_STATES, PENDING, Order, rfc3339
+from orders_app.outbox import MailMessage, order_lines
+from shared_ui.api import cents_to_str
+from shared_ui.auth import require_service_token
+from shared_ui.db import write_transaction
+from shared_ui.extensions import csrf
+from shared_ui.outbox import QUEUED, SKIPPED
+
+bp = Blueprint("customer_data", __name__, url_prefix="/orders/internal/users")
+csrf.exempt(bp)
+bp.before_request(require_service_token)
+
+ANONYMOUS = "deleted customer"
+ERASER = "customer (account deleted)"
+
+
+def _order_export(order: Order) -> dict:
+    return {
+        **order.to_api(),
+        "currency": order.currency,
+        "lines": [
+            {
+                "name": line["name"],
+                "quantity": line["quantity"],
+                "unit_price": cents_to_str(line["unit_cents"]),
+                "line_total": cents_to_str(line["total_cents"]),
+            }
+            for line in order_lines(order)
+        ],
+        "payment": {
+            "paid_at": rfc3339(order.paid_at),
+            "cancelled_at": rfc3339(order.cancelled_at),
+            "stripe_session_id": order.stripe_session_id,
+            "payment_intent": order.payment_intent,
+            "refund": order.refund_state,
+            "refund_id": order.refund_id,
+        },
+    }
+
+
+def _orders_of(user_id: int) -> list[Order]:
+    query = select(Order).where(Order.user_id == user_id, Order.hold_state.not_in(HIDDEN_HOLD_STATES))
+    return list(db.session.scalars(query.order_by(Order.id)))
+
+
+@bp.get("/<int:user_id>/orders")
+def orders_of(user_id: int):
+    mail = db.session.scalars(select(MailMessage).where(MailMessage.user_id == user_id).order_by(MailMessage.id))
+    return jsonify(orders=[_order_export(o) for o in _orders_of(user_id)], emails=[m.to_export() for m in mail])
+
+
+@bp.post("/<int:user_id>/erase")
+def erase(user_id: int):
+    cancelled, kept_pending = 0, 0
+    for order in _orders_of(user_id):
+        if order.status != PENDING:
+            continue
+        if not order.can_change():
+            kept_pending += 1  # a boleto in hand, or a change in flight: it settles like any other
+            continue
+        try:
+            cancel_order(order, ERASER, "The customer deleted their account")
+            cancelled += 1
+        except OrderError:
+            kept_pending += 1
+    with write_transaction(db):
+        db.session.execute(
+            update(Order)
+            .where(Order.user_id == user_id)
+            .values(user_login=ANONYMOUS)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.execute(
+            update(MailMessage)
+            .where(MailMessage.user_id == user_id, MailMessage.state == QUEUED)
+            .values(state=SKIPPED)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.execute(
+            update(MailMessage)
+            .where(MailMessage.user_id == user_id)
+            .values(to_address=None)
+            .execution_options(synchronize_session=False)
+        )
+    return jsonify(cancelled=cancelled, kept_pending=kept_pending)

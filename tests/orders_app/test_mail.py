@@ -1,0 +1,141 @@
+"""Order e-mails: one receipt per paid order however often the payment is applied, a notice with
+the refund when cancelled, in the account's language, none without an address; sent over a real
+SMTP server (aiosmtpd) by the outbox's delivery step, and the customer's data export and erasure."""
+
+import pytest
+from sqlalchemy import select
+
+from orders_app import outbox as order_outbox
+from orders_app.clients.stripe_client import EXTENSION_KEY
+from orders_app.extensions import db
+from orders_app.models import CANCELLED, PENDING, Order
+from shared_ui import outbox
+from tests.mail_server import html_of, smtp_server, text_of
+from tests.orders_app.conftest import place, post_form
+from tests.orders_app.fake_stripe import WEBHOOK_SECRET, FakeStripe
+from tests.orders_app.test_payments import deliver, paid_order, pay, session_of
+
+ACCOUNTS = {
+    1: {"id": 1, "email": "alice@example.com", "locale": "en", "is_active": True},
+    2: {"id": 2, "email": None, "locale": None, "is_active": True},
+}
+
+
+@pytest.fixture
+def stripe_fake(app) -> FakeStripe:
+    fake = FakeStripe()
+    app.extensions[EXTENSION_KEY] = fake
+    app.config["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
+    return fake
+
+
+@pytest.fixture
+def lamp(inventory) -> int:
+    return inventory.add_item("Lamp", 1250, 10)
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    with smtp_server() as server:
+        app.config.update(SHOP_SMTP_URL=server.url, SHOP_PUBLIC_URL="http://shop.test")
+        monkeypatch.setattr(order_outbox, "recipient", lambda user_id: _recipient(user_id))
+        yield server
+
+
+def _recipient(user_id):
+    record = ACCOUNTS.get(user_id)
+    return record if record and record["email"] else None
+
+
+def send_mail(app):
+    with app.app_context():
+        return outbox.deliver_due(order_outbox.OUTBOX)
+
+
+def outbox_rows(app):
+    with app.app_context():
+        return [(m.key, m.state) for m in db.session.scalars(select(order_outbox.MailMessage))]
+
+
+def test_a_payment_applied_by_three_webhooks_and_two_success_pages_writes_one_receipt(
+    app, alice, stripe_fake, lamp, smtp
+):
+    order_id = place(alice, lamp, 2)
+    pay(alice, order_id)
+    session_id = session_of(app, order_id)
+    event = stripe_fake.pay(session_id)
+    for _ in range(3):
+        assert deliver(app, event).status_code == 200
+    for _ in range(2):
+        alice.get(f"/orders/checkout/success?session_id={session_id}")
+    assert outbox_rows(app) == [(f"order-{order_id}-paid", "queued")]
+    assert send_mail(app) == {"sent": 1}
+    assert send_mail(app) is None
+    [receipt] = smtp.inbox.to("alice@example.com")
+    assert receipt["Subject"] == f"Receipt for your order {order_id}"
+    text = text_of(receipt)
+    assert "2 × Lamp at $12.50: $25.00" in text and "Total: $25.00" in text
+    assert f"http://shop.test/orders/{order_id}" in text
+    assert "<td>Lamp</td>" in html_of(receipt)
+    metrics = app.test_client().get("/orders/metrics").get_data(as_text=True)
+    assert 'shop_mail_messages{kind="order_paid",state="sent"} 1.0' in metrics
+
+
+def test_an_admin_refund_sends_one_cancellation_notice_with_the_refund(app, alice, boss, stripe_fake, lamp, smtp):
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+    assert post_form(boss, f"/orders/admin/{order_id}/cancel", {"restock": "y"}, htmx=True).status_code == 200
+    assert send_mail(app) == {"sent": 2}
+    notice = [m for m in smtp.inbox.to("alice@example.com") if "cancelled" in m["Subject"]]
+    assert len(notice) == 1
+    assert "Your payment of $12.50 is refunded" in text_of(notice[0])
+
+
+def test_a_pending_order_cancelled_gets_a_notice_without_a_refund(app, alice, lamp, stripe_fake, smtp):
+    order_id = place(alice, lamp, 1)
+    assert post_form(alice, f"/orders/{order_id}/cancel").status_code in (200, 303)
+    send_mail(app)
+    [notice] = smtp.inbox.to("alice@example.com")
+    assert notice["Subject"] == f"Your order {order_id} is cancelled" and "refunded" not in text_of(notice)
+
+
+def test_an_account_without_an_address_gets_nothing_and_nothing_fails(app, bob, lamp, stripe_fake, smtp):
+    order_id = paid_order(app, bob, lamp, stripe_fake, quantity=1)
+    assert send_mail(app) == {"skipped": 1}
+    assert outbox_rows(app) == [(f"order-{order_id}-paid", "skipped")]
+    assert smtp.inbox.messages == []
+
+
+def test_a_portuguese_customer_of_a_shop_in_reais_reads_reais(app, alice, lamp, stripe_fake, smtp, monkeypatch):
+    monkeypatch.setitem(ACCOUNTS, 1, {**ACCOUNTS[1], "locale": "pt_BR"})
+    app.config["SHOP_CURRENCY"] = "brl"
+    order_id = place(alice, lamp, 2)
+    with app.app_context():
+        db.session.get(Order, order_id).currency = "brl"
+        db.session.commit()
+    pay(alice, order_id)
+    deliver(app, stripe_fake.pay(session_of(app, order_id)))
+    send_mail(app)
+    [receipt] = smtp.inbox.to("alice@example.com")
+    assert receipt["Subject"] == f"Recibo do seu pedido {order_id}"
+    assert "R$ 25,00" in text_of(receipt)
+
+
+def test_erasing_a_customer_cancels_pending_orders_and_keeps_paid_ones_without_a_name(
+    app, alice, inventory, stripe_fake, lamp
+):
+    paid = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+    pending = place(alice, lamp, 2)
+    assert inventory.stock(lamp) == 7
+    internal = app.test_client()
+    headers = {"X-Service-Token": app.config["SHOP_SERVICE_TOKEN"]}
+    export = internal.get("/orders/internal/users/1/orders", headers=headers).get_json()
+    assert {o["id"] for o in export["orders"]} == {paid, pending}
+    assert export["orders"][0]["lines"][0]["name"] == "Lamp"
+    assert internal.post("/orders/internal/users/1/erase").status_code in (401, 403)
+    erased = internal.post("/orders/internal/users/1/erase", headers=headers)
+    assert erased.status_code == 200 and erased.get_json()["cancelled"] == 1
+    assert inventory.stock(lamp) == 9
+    with app.app_context():
+        orders = {o.id: o for o in db.session.scalars(select(Order).where(Order.user_id == 1))}
+        assert orders[pending].status == CANCELLED and orders[paid].status != PENDING
+        assert {o.user_login for o in orders.values()} == {"deleted customer"}

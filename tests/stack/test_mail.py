@@ -1,0 +1,161 @@
+"""E-mail through the whole shop: the `mail` process (aiosmtpd) receives what the jobs process
+sends from each app's outbox. Password reset by the e-mailed link, one receipt per paid order
+however often the payment is applied, nothing lost while the mail server is down, and an
+account deleted by its owner."""
+
+import re
+
+import requests
+
+from stacktools.client import DEFAULT_PASSWORD, ShopClient, new_login
+from stacktools.stack import ADMIN_LOGIN, ADMIN_PASSWORD, wait_until
+from tests.mail_server import read_mail_dir, text_of
+from tests.stack.shop_orders import (
+    checkout_url,
+    complete,
+    control,
+    delivered,
+    emulator_events,
+    new_item,
+    order,
+    placed,
+    session_id,
+    stock_of,
+    wait_for_status,
+)
+
+LINK = re.compile(r"https?://[^\s\"<]+/users/password/reset/[A-Za-z0-9_.\-]+")
+
+
+def mail_to(stack, address: str) -> list:
+    return [m for m in read_mail_dir(stack.var_dir / "mail") if address.lower() in str(m["To"]).lower()]
+
+
+def wait_for_mail(stack, address: str, count: int = 1, timeout: float = 30) -> list:
+    return wait_until(lambda: (m := mail_to(stack, address)) and len(m) >= count and m, timeout=timeout)
+
+
+def deliveries(stack, session: str, event_id: str) -> int:
+    """How many times the emulator delivered this event to the shop (answered 2xx)."""
+    [event] = [e for e in emulator_events(stack, session) if e["id"] == event_id]
+    return sum(d["state"] == "delivered" for d in event["deliveries"])
+
+
+def registered(stack) -> tuple[ShopClient, str, str]:
+    client = ShopClient(stack.base_url)
+    login = new_login("mail")
+    email = f"{login}@example.com"
+    assert client.register(login, email=email).status_code == 303
+    return client, login, email
+
+
+def test_a_forgotten_password_is_reset_by_the_emailed_link_once(stack):
+    client, login, email = registered(stack)
+    token = client.api_token(login)
+    bearer = {"Authorization": f"Bearer {token}"}
+
+    visitor = ShopClient(stack.base_url)
+    known = visitor.post("/users/password/forgot", {"email": email.upper()})
+    unknown = visitor.post("/users/password/forgot", {"email": f"nobody-{login}@example.com"})
+    assert known.status_code == unknown.status_code == 200
+    assert "If an account has this address" in known.text and "If an account has this address" in unknown.text
+
+    [message] = wait_for_mail(stack, email)
+    assert message["Subject"] == "Reset your password"
+    link = LINK.search(text_of(message)).group(0).replace(stack.base_url, "")
+    page = visitor.get(link)
+    assert page.status_code == 200 and login in page.text
+    done = visitor.post(link, {"password": "a brand new password"})
+    assert done.status_code == 303
+
+    assert (
+        requests.post(
+            stack.url("/users/api/tokens"), json={"login": login, "password": DEFAULT_PASSWORD}, timeout=10
+        ).status_code
+        == 401
+    )
+    assert visitor.api_token(login, "a brand new password")
+    wait_until(
+        lambda: requests.get(stack.url("/orders/api/orders"), headers=bearer, timeout=10).status_code == 401, timeout=6
+    )
+    assert client.get("/users/account", follow=False).status_code == 302  # the old session ended too
+    again = visitor.get(link)
+    assert again.status_code == 410 and "This link was used already" in again.text
+    assert requests.post(stack.url("/users/api/password-resets"), json={"email": email}, timeout=10).status_code == 202
+    secret = link.rsplit("/", 1)[1]
+    access_log = stack.var_dir / "logs" / "nginx-access.log"
+    wait_until(lambda: "/users/password/reset/(token)" in access_log.read_text())  # flushed within a second
+    assert secret not in access_log.read_text()
+    assert secret not in stack.log("users") and secret not in stack.log("jobs")
+
+
+def test_one_receipt_however_often_the_payment_arrives(stack):
+    client, _login, email = registered(stack)
+    item = new_item(stack, price="12.50", quantity=5)
+    order_id = placed(order(client, item, 2))
+    session = session_id(checkout_url(client, order_id))
+    paid = complete(stack, session)
+    assert paid.status_code == 200, paid.text
+    for _ in range(2):
+        client.get(f"/orders/checkout/success?session_id={session}")
+    wait_until(lambda: delivered(stack, session, "checkout.session.completed"), timeout=45)
+    [completed] = [e for e in emulator_events(stack, session) if e["type"] == "checkout.session.completed"]
+    for _ in range(2):  # the same event twice more: three deliveries in all
+        assert control(stack, f"/events/{completed['id']}/resend").status_code == 202
+    wait_until(lambda: deliveries(stack, session, completed["id"]) >= 3, timeout=45)
+    wait_for_status(stack, order_id, "Paid")
+    [receipt] = wait_for_mail(stack, email)
+    assert receipt["Subject"] == f"Receipt for your order {order_id}"
+    text = text_of(receipt)
+    assert "2 × " in text and "Total: $25.00" in text and f"/orders/{order_id}" in text
+    assert stack.query("orders", "SELECT count(*) FROM outbox WHERE key = :k", k=f"order-{order_id}-paid") == [(1,)]
+    assert len(mail_to(stack, email)) == 1
+
+
+def test_a_receipt_paid_while_the_mail_server_is_down_arrives_once_it_is_back(stack):
+    client, _login, email = registered(stack)
+    item = new_item(stack, price="12.50", quantity=5)
+    order_id = placed(order(client, item, 1))
+    session = session_id(checkout_url(client, order_id))
+    stack.stop("mail")
+    try:
+        assert complete(stack, session).status_code == 200
+        wait_for_status(stack, order_id, "Paid")
+        key = f"order-{order_id}-paid"
+        wait_until(lambda: stack.query("orders", "SELECT attempts FROM outbox WHERE key = :k", k=key)[0][0] >= 1)
+        assert mail_to(stack, email) == []
+    finally:
+        stack.start("mail")
+    [receipt] = wait_for_mail(stack, email, timeout=60)
+    assert receipt["Subject"] == f"Receipt for your order {order_id}"
+    assert len(mail_to(stack, email)) == 1
+
+
+def test_a_deleted_account_frees_its_login_ends_its_token_and_returns_its_pending_stock(stack):
+    client, login, email = registered(stack)
+    token = client.api_token(login)
+    bearer = {"Authorization": f"Bearer {token}"}
+    item = new_item(stack, price="12.50", quantity=5)
+    paid_id = placed(order(client, item, 1))
+    assert complete(stack, session_id(checkout_url(client, paid_id))).status_code == 200
+    wait_for_status(stack, paid_id, "Paid")
+    order_id = placed(order(client, item, 2))
+    assert stock_of(stack, item) == 2
+    export = requests.get(stack.url("/users/api/me/export"), headers=bearer, timeout=15)
+    assert export.status_code == 200 and [o["id"] for o in export.json()["orders"]] == [paid_id, order_id]
+    assert export.json()["account"]["email"] == email
+    wrong = requests.delete(stack.url("/users/api/me"), json={"password": "not it"}, headers=bearer, timeout=30)
+    assert wrong.status_code == 422
+    gone = requests.delete(stack.url("/users/api/me"), json={"password": DEFAULT_PASSWORD}, headers=bearer, timeout=30)
+    assert gone.status_code == 204, gone.text
+    assert stock_of(stack, item) == 4  # the Pending order's two units are back; the paid one stays sold
+    monitor = ShopClient(stack.base_url)
+    monitor.login(ADMIN_LOGIN, ADMIN_PASSWORD)
+    page = monitor.get(f"/orders/admin/?q={paid_id}").text
+    assert f"#{paid_id}" in page or f">{paid_id}<" in page
+    assert "deleted customer" in page and login not in page
+    wait_until(
+        lambda: requests.get(stack.url("/orders/api/orders"), headers=bearer, timeout=10).status_code == 401, timeout=6
+    )
+    again = ShopClient(stack.base_url)
+    assert again.register(login, email=email).status_code == 303

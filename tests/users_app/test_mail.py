@@ -1,0 +1,325 @@
+"""E-mail addresses, password reset links and the outbox, against a real SMTP server (aiosmtpd)."""
+
+import re
+import statistics
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from shared_ui import outbox
+from shared_ui.mail import SmtpUrlError, parse_smtp_url
+from tests.helpers import csrf_from, make_app
+from tests.mail_server import html_of, smtp_server, text_of
+from users_app import create_app, mail, password_reset
+from users_app.extensions import db
+from users_app.models import MailAttempt, MailMessage, User
+
+LINK = re.compile(r"http://[^\s\"<]+/users/password/reset/[A-Za-z0-9_.\-]+")
+ANSWER = "If an account has this address, we sent it a link"
+
+
+@pytest.fixture
+def smtp():
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def app(tmp_path, smtp):
+    return make_app(
+        create_app,
+        "users",
+        tmp_path,
+        SHOP_ADMIN_LOGIN="boss",
+        SHOP_ADMIN_PASSWORD="boss-password-1",
+        SHOP_SMTP_URL=smtp.url,
+        SHOP_MAIL_FROM="Shop <shop@example.com>",
+        SHOP_PUBLIC_URL="http://shop.test",
+    )
+
+
+def deliver(app, **kwargs):
+    with app.app_context():
+        return outbox.deliver_due(mail.OUTBOX, **kwargs)
+
+
+def messages(app, **where):
+    with app.app_context():
+        query = select(MailMessage).filter_by(**where).order_by(MailMessage.id)
+        return db.session.scalars(query).all()
+
+
+def forgot(client, email):
+    token = csrf_from(client, "/users/password/forgot")
+    return client.post("/users/password/forgot", data={"email": email, "csrf_token": token})
+
+
+def reset_link(smtp, address) -> str:
+    [message] = smtp.inbox.to(address)
+    return LINK.search(text_of(message)).group(0).replace("http://shop.test", "")
+
+
+def test_registration_keeps_the_address_and_refuses_it_again_in_other_case(client, register):
+    assert register("alice", email="Alice@Example.com").status_code == 303
+    client.post("/users/logout", data={"csrf_token": csrf_from(client, "/users/account")})
+    response = register("bob", email="alice@example.COM")
+    assert response.status_code == 422
+    assert "Another account uses this e-mail address." in response.get_data(as_text=True)
+
+
+def test_the_registration_form_requires_an_address_and_says_so_next_to_the_field(client, register):
+    response = register("alice", email="")
+    assert response.status_code == 422
+    assert 'id="email-error"' in response.get_data(as_text=True)
+    response = register("alice", email="not an address")
+    assert "Enter an e-mail address like name@example.com." in response.get_data(as_text=True)
+
+
+def test_the_api_takes_an_address_or_none_and_refuses_a_taken_one(client, app):
+    assert (
+        client.post("/users/api/users", json={"login": "old_client", "password": "a good password"}).status_code == 201
+    )
+    body = {"login": "carol", "password": "a good password", "email": "carol@example.com"}
+    assert client.post("/users/api/users", json=body).status_code == 201
+    again = client.post("/users/api/users", json={**body, "login": "carol2", "email": "CAROL@example.com"})
+    assert again.status_code == 409 and again.get_json()["error"]["field"] == "email"
+    with app.app_context():
+        assert db.session.scalar(select(User.email).where(User.login == "carol")) == "carol@example.com"
+
+
+def test_an_account_without_an_address_is_asked_for_one_and_adds_it_with_its_password(client, app):
+    client.post("/users/api/users", json={"login": "old_client", "password": "a good password"})
+    token = csrf_from(client, "/users/login")
+    client.post("/users/login", data={"login": "old_client", "password": "a good password", "csrf_token": token})
+    page = client.get("/users/account").get_data(as_text=True)
+    assert 'id="email-missing"' in page
+    token = csrf_from(client, "/users/account")
+    wrong = {"email": "old@example.com", "email_password": "nope nope nope", "csrf_token": token}
+    assert client.post("/users/account/email", data=wrong).status_code == 422
+    right = {**wrong, "email_password": "a good password"}
+    assert client.post("/users/account/email", data=right).status_code == 303
+    assert "old@example.com" in client.get("/users/account").get_data(as_text=True)
+    assert messages(app) == []  # no old address: no notice
+
+
+def test_changing_the_address_sends_a_notice_to_the_old_one(client, register, app, smtp):
+    register("alice", email="alice@example.com")
+    token = csrf_from(client, "/users/account")
+    data = {"email": "alice@new.example", "email_password": "a good password", "csrf_token": token}
+    assert client.post("/users/account/email", data=data).status_code == 303
+    assert deliver(app) == {"sent": 1}
+    [notice] = smtp.inbox.to("alice@example.com")
+    assert notice["Subject"] == "Your e-mail address was changed"
+    assert notice["From"] == "Shop <shop@example.com>"
+
+
+def test_forgot_answers_the_same_for_an_address_with_and_without_an_account(client, register, app):
+    register("alice", email="alice@example.com")
+    client.post("/users/logout", data={"csrf_token": csrf_from(client, "/users/account")})
+    known, unknown = forgot(client, "alice@example.com"), forgot(client, "nobody@example.com")
+    assert known.status_code == unknown.status_code == 200
+    strip = lambda html: re.sub(r'value="[^"]+"', "", html)  # noqa: E731 (only the CSRF token differs)
+    assert strip(known.get_data(as_text=True)) == strip(unknown.get_data(as_text=True))
+    assert ANSWER in known.get_data(as_text=True)
+    api = [client.post("/users/api/password-resets", json={"email": e}) for e in ("alice@example.com", "x@y.example")]
+    assert [r.status_code for r in api] == [202, 202] and api[0].get_json() == api[1].get_json()
+    assert [m.kind for m in messages(app)] == ["password_reset", "password_reset"]
+
+
+def test_the_emailed_link_sets_a_new_password_once_and_ends_every_session(app, register, smtp):
+    browser, other_device = app.test_client(), app.test_client()
+    token = csrf_from(browser, "/users/register")
+    data = {"login": "alice", "email": "alice@example.com", "password": "a good password", "csrf_token": token}
+    browser.post("/users/register", data=data)
+    api_token = other_device.post("/users/api/tokens", json={"login": "alice", "password": "a good password"})
+    bearer = {"Authorization": f"Bearer {api_token.get_json()['token']}"}
+    assert other_device.get("/users/api/me", headers=bearer).status_code == 200
+
+    forgot(app.test_client(), "ALICE@example.com")
+    assert deliver(app) == {"sent": 1}
+    [message] = smtp.inbox.to("alice@example.com")
+    assert message["Subject"] == "Reset your password"
+    assert LINK.search(html_of(message))
+    link = reset_link(smtp, "alice@example.com")
+
+    visitor = app.test_client()
+    page = visitor.get(link)
+    assert page.status_code == 200 and "alice" in page.get_data(as_text=True)
+    token = csrf_from(visitor, link)
+    done = visitor.post(link, data={"password": "a brand new password", "csrf_token": token})
+    assert done.status_code == 303 and done.headers["Location"] == "/users/login"
+
+    assert browser.get("/users/account").status_code == 302  # logged out
+    assert other_device.get("/users/api/me", headers=bearer).status_code == 401
+    assert visitor.post("/users/api/tokens", json={"login": "alice", "password": "a good password"}).status_code == 401
+    assert (
+        visitor.post("/users/api/tokens", json={"login": "alice", "password": "a brand new password"}).status_code
+        == 201
+    )
+    again = visitor.get(link)
+    assert again.status_code == 410
+    assert "This link was used already" in again.get_data(as_text=True)
+
+
+def test_a_link_is_refused_after_the_password_changed_and_once_expired(app, client, register, smtp, monkeypatch):
+    register("alice", email="alice@example.com")
+    forgot(app.test_client(), "alice@example.com")
+    deliver(app)
+    link = reset_link(smtp, "alice@example.com")
+    token = csrf_from(client, "/users/account")
+    change = {"current_password": "a good password", "new_password": "another good one", "csrf_token": token}
+    assert client.post("/users/account/password", data=change).status_code == 303
+    assert client.get(link).status_code == 410
+
+    forgot(app.test_client(), "alice@example.com")
+    deliver(app)
+    fresh = LINK.search(text_of(smtp.inbox.to("alice@example.com")[-1])).group(0).replace("http://shop.test", "")
+    assert app.test_client().get(fresh).status_code == 200
+    monkeypatch.setattr(password_reset, "MAX_AGE_SECONDS", -1)
+    expired = app.test_client().get(fresh)
+    assert expired.status_code == 410 and "This link has expired" in expired.get_data(as_text=True)
+    assert app.test_client().get("/users/password/reset/forged.token").status_code == 410
+
+
+def test_resets_are_limited_per_address_and_per_network(app, register):
+    register("alice", email="alice@example.com")
+    for _ in range(5):
+        assert forgot(app.test_client(), "alice@example.com").status_code == 200
+    assert len(messages(app, kind="password_reset")) == app.config["SHOP_RESETS_PER_ADDRESS"]
+    app.config["SHOP_RESETS_PER_NETWORK"] = 5
+    limited = forgot(app.test_client(), "someone@example.com")
+    assert limited.status_code == 429 and "Too many password reset requests" in limited.get_data(as_text=True)
+    assert app.test_client().post("/users/api/password-resets", json={"email": "x@example.com"}).status_code == 429
+
+
+def test_a_portuguese_account_gets_its_reset_link_in_portuguese(app, client, register, smtp):
+    register("ana", email="ana@example.com")
+    client.post("/users/language", data={"lang": "pt_BR", "csrf_token": csrf_from(client, "/users/account")})
+    forgot(app.test_client(), "ana@example.com")
+    deliver(app)
+    [message] = smtp.inbox.to("ana@example.com")
+    assert message["Subject"] == "Redefina sua senha"
+    assert "Olá, ana." in text_of(message)
+
+
+def test_the_outbox_writes_a_key_once(app):
+    with app.app_context():
+        for _ in range(3):
+            with db.session.begin():
+                outbox.enqueue(mail.OUTBOX, key="the-same-event", kind="email_changed", to_address="a@example.com")
+        assert db.session.scalar(select(func.count()).select_from(MailMessage)) == 1
+
+
+def test_smtp_down_then_up_delivers_the_message_once_with_each_attempt_recorded(app, register, smtp):
+    register("alice", email="alice@example.com")
+    forgot(app.test_client(), "alice@example.com")
+    smtp.stop()
+    assert deliver(app) == {"retry": 1}
+    [message] = messages(app)
+    assert message.state == "queued" and message.attempts == 1 and message.last_error
+    assert deliver(app) is None  # backing off: not due yet
+    smtp.start()
+    later = message.next_attempt_at + timedelta(seconds=1)
+    assert deliver(app, now=later) == {"sent": 1}
+    assert deliver(app, now=later + timedelta(hours=2)) is None
+    assert len(smtp.inbox.to("alice@example.com")) == 1
+    with app.app_context():
+        outcomes = db.session.scalars(select(MailAttempt.outcome).order_by(MailAttempt.id)).all()
+    assert outcomes == ["failed", "sent"]
+
+
+def test_a_message_that_keeps_failing_is_flagged_for_the_admins(app, register, smtp, login):
+    register("alice", email="alice@example.com")
+    forgot(app.test_client(), "alice@example.com")
+    smtp.stop()
+    now = outbox.utcnow()
+    for _ in range(outbox.MAX_ATTEMPTS):
+        deliver(app, now=now)
+        now += timedelta(days=1)
+    [message] = messages(app)
+    assert message.state == "failed"
+    app.test_cli_runner().invoke(args=["bootstrap-admin"])
+    boss = app.test_client()
+    token = csrf_from(boss, "/users/login")
+    boss.post("/users/login", data={"login": "boss", "password": "boss-password-1", "csrf_token": token})
+    page = boss.get("/users/admin/mail/").get_data(as_text=True)
+    assert message.key in page
+    metrics = app.test_client().get("/users/metrics").get_data(as_text=True)
+    assert 'shop_mail_messages{kind="password_reset",state="failed"} 1.0' in metrics
+
+
+def test_a_failed_send_logs_the_key_but_never_the_link(app, register, smtp, caplog):
+    register("alice", email="alice@example.com")
+    forgot(app.test_client(), "alice@example.com")
+    smtp.stop()
+    deliver(app)
+    [message] = messages(app)
+    logged = caplog.text
+    assert message.key in logged and "/users/password/reset/" not in logged
+
+
+def test_forgot_takes_about_as_long_for_an_address_with_and_without_an_account(app, register):
+    register("alice", email="alice@example.com")
+    app.config["SHOP_RESETS_PER_ADDRESS"] = 1000  # the known address is queued every time
+    client = app.test_client()
+    token = csrf_from(client, "/users/password/forgot")
+    timings = {"alice@example.com": [], "nobody@example.com": []}
+    for _ in range(15):
+        for email, spent in timings.items():  # interleaved: the machine's load falls on both alike
+            started = time.perf_counter()
+            client.post("/users/password/forgot", data={"email": email, "csrf_token": token})
+            spent.append(time.perf_counter() - started)
+    known, unknown = (statistics.median(spent) for spent in timings.values())
+    assert known < 2 * unknown + 0.005 and unknown < 2 * known + 0.005, (known, unknown)
+    assert len(messages(app, kind="password_reset")) == 15
+
+
+def test_a_message_claimed_by_one_jobs_process_is_not_sent_by_another(app, register, smtp):
+    register("alice", email="alice@example.com")
+    forgot(app.test_client(), "alice@example.com")
+    now = outbox.utcnow()
+    with app.app_context():
+        db.session.execute(
+            update(MailMessage).values(state="sending", claimed_until=now + timedelta(seconds=60), attempts=1)
+        )
+        db.session.commit()
+    assert deliver(app, now=now) is None  # the other process has it
+    assert smtp.inbox.messages == []
+    assert deliver(app, now=now + timedelta(seconds=61)) == {"sent": 1}  # that process died: taken over
+    assert len(smtp.inbox.messages) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("smtp://127.0.0.1:1025", ("127.0.0.1", 1025, "plain", None, None)),
+        (
+            "smtps://shop%40example.com:p%3Ass@mail.example.com",
+            ("mail.example.com", 465, "ssl", "shop@example.com", "p:ss"),
+        ),
+        ("smtp+starttls://user:secret@mail.example.com:2525", ("mail.example.com", 2525, "starttls", "user", "secret")),
+    ],
+)
+def test_the_smtp_url_says_host_port_security_and_credentials(url, expected):
+    server = parse_smtp_url(url)
+    assert (server.host, server.port, server.security, server.username, server.password) == expected
+    assert "secret" not in repr(server) and "p:ss" not in repr(server)
+
+
+@pytest.mark.parametrize("url", ["http://mail.example.com", "smtp://", "mail.example.com:25"])
+def test_an_smtp_url_that_is_not_one_is_refused(url):
+    with pytest.raises(SmtpUrlError):
+        parse_smtp_url(url)
+
+
+def test_a_mail_server_that_is_down_costs_one_attempt_per_run_not_one_per_message(app, register, smtp):
+    for name in ("alice", "bob", "carol"):
+        register(name, email=f"{name}@example.com")
+        forgot(app.test_client(), f"{name}@example.com")
+    smtp.stop()
+    assert deliver(app) == {"retry": 1}  # the others wait for the next run, untouched
+    assert [m.attempts for m in messages(app)] == [1, 0, 0]
+    smtp.start()
+    assert deliver(app) == {"sent": 2}  # the first one backs off

@@ -1,0 +1,80 @@
+"""users_app's e-mail: the outbox (shared_ui/outbox.py), what goes in it, and how each kind reads."""
+
+import secrets
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from shared_ui import outbox
+from users_app.extensions import db
+from users_app.models import MailAttempt, MailMessage, User
+
+PASSWORD_RESET, EMAIL_CHANGED = "password_reset", "email_changed"
+
+
+def render(message: MailMessage) -> outbox.Rendered | None:
+    """The message as it is sent now; None when it has nowhere (or no more reason) to go."""
+    user = db.session.get(User, message.user_id) if message.user_id else None
+    if not message.to_address or user is None or user.deleted_at is not None:
+        return None
+    public_url = current_app.config["SHOP_PUBLIC_URL"]
+    if message.kind == PASSWORD_RESET:
+        if not user.is_active:
+            return None
+        from users_app.password_reset import make_token
+
+        # The link is made now, from the password the account has now: never stored anywhere.
+        link = f"{public_url}/users/password/reset/{make_token(user)}"
+        subject, text, html = outbox.render_mail(
+            "users/mail/password_reset",
+            message.locale,
+            lambda: _("Reset your password"),
+            login=user.login,
+            link=link,
+            minutes=30,
+            shop_url=public_url,
+        )
+    elif message.kind == EMAIL_CHANGED:
+        subject, text, html = outbox.render_mail(
+            "users/mail/email_changed",
+            message.locale,
+            lambda: _("Your e-mail address was changed"),
+            login=user.login,
+            account_url=f"{public_url}/users/account",
+            shop_url=public_url,
+        )
+    else:
+        return None
+    return outbox.Rendered(to=message.to_address, subject=subject, text=text, html=html)
+
+
+OUTBOX = outbox.Outbox(db, MailMessage, MailAttempt, render)
+
+
+def enqueue_password_reset(user: User) -> None:
+    """Inside the caller's write transaction: a reset link to the account's address."""
+    outbox.enqueue(
+        OUTBOX,
+        key=f"password-reset-{user.id}-{secrets.token_hex(8)}",
+        kind=PASSWORD_RESET,
+        user_id=user.id,
+        to_address=user.email,
+        locale=user.locale,
+    )
+
+
+def enqueue_email_changed(user: User, old_address: str) -> None:
+    """Inside the caller's write transaction: a notice to the address the account had."""
+    outbox.enqueue(
+        OUTBOX,
+        key=f"email-changed-{user.id}-{secrets.token_hex(8)}",
+        kind=EMAIL_CHANGED,
+        user_id=user.id,
+        to_address=old_address,
+        locale=user.locale,
+    )
+
+
+def deliver():
+    """The jobs process's periodic step."""
+    return outbox.deliver_due(OUTBOX)

@@ -1,0 +1,48 @@
+"""users_app's calls to orders_app: a customer's orders for "Download my data", and erasing them."""
+
+from flask import current_app
+
+from shared_ui.service_client import ServiceClient, ServiceUnavailable
+
+
+class OrdersUnavailable(Exception):
+    """orders_app did not answer: the export or the deletion cannot be done now."""
+
+
+class OrdersClient:
+    def __init__(self, app):
+        config = app.config
+        self.client = ServiceClient(
+            config["ORDERS_URL"],
+            config["SHOP_SERVICE_TOKEN"],
+            connect_timeout=config["SERVICE_CONNECT_TIMEOUT"],
+            # erasing cancels each Pending order at Stripe and inventory: allow it time
+            read_timeout=20.0,
+            retries=1,
+            name="orders",
+        )
+
+    def orders_of(self, user_id: int) -> dict:
+        """{"orders": [...], "emails": [...]} of the account, as orders_app keeps them."""
+        return self._call("GET", f"/orders/internal/users/{user_id}/orders", idempotent=True)
+
+    def erase(self, user_id: int) -> dict:
+        """Cancel the account's Pending orders (stock back) and keep the rest under an anonymous name."""
+        return self._call("POST", f"/orders/internal/users/{user_id}/erase", idempotent=True)
+
+    def _call(self, method: str, path: str, idempotent: bool) -> dict:
+        try:
+            response = self.client.request(method, path, idempotent=idempotent)
+        except ServiceUnavailable as error:
+            raise OrdersUnavailable(str(error)) from None
+        if response.status_code != 200:
+            raise OrdersUnavailable(f"{method} {path}: {response.status_code}")
+        return response.json()
+
+
+def current_orders() -> OrdersClient:
+    """The app's client (tests put a stand-in at app.extensions["shop_orders_client"])."""
+    extensions = current_app.extensions
+    if "shop_orders_client" not in extensions:
+        extensions["shop_orders_client"] = OrdersClient(current_app)
+    return extensions["shop_orders_client"]
