@@ -1,5 +1,6 @@
 """A real SMTP server for tests (aiosmtpd), and the messages it received, parsed."""
 
+import re
 from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -7,7 +8,10 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
-from stacktools.stack import free_port
+from stacktools.stack import free_port, wait_until
+
+#: a password reset link in an e-mail's text
+LINK = re.compile(r"https?://[^\s\"<]+/users/password/reset/[A-Za-z0-9_.\-]+")
 
 
 class Inbox:
@@ -73,3 +77,11 @@ def read_mail_dir(folder: Path) -> list[EmailMessage]:
     if not folder.exists():
         return []
     return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]
+
+
+def mail_to(stack, address: str) -> list:
+    return [m for m in read_mail_dir(stack.var_dir / "mail") if address.lower() in str(m["To"]).lower()]
+
+
+def wait_for_mail(stack, address: str, count: int = 1, timeout: float = 30) -> list:
+    return wait_until(lambda: (m := mail_to(stack, address)) and len(m) >= count and m, timeout=timeout)

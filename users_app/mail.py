@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from shared_ui import outbox
 from users_app.extensions import db
 from users_app.models import MailAttempt, MailMessage, User
+from users_app.reset_links import make_token
 
 PASSWORD_RESET, EMAIL_CHANGED = "password_reset", "email_changed"
 
@@ -21,7 +22,6 @@ def render(message: MailMessage) -> outbox.Rendered | None:
     if message.kind == PASSWORD_RESET:
         if not user.is_active:
             return None
-        from users_app.password_reset import make_token
 
         # The link is made now, from the password the account has now: never stored anywhere.
         link = f"{public_url}/users/password/reset/{make_token(user)}"

@@ -6,8 +6,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from stacktools.client import ShopClient, new_login
-from tests.mail_server import text_of
-from tests.stack.test_mail import LINK, wait_for_mail
+from tests.mail_server import LINK, text_of, wait_for_mail
 
 
 def test_a_customer_resets_a_forgotten_password_by_the_emailed_link(stack, page: Page):

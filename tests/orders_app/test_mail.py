@@ -11,9 +11,8 @@ from orders_app.extensions import db
 from orders_app.models import CANCELLED, PENDING, Order
 from shared_ui import outbox
 from tests.mail_server import html_of, smtp_server, text_of
-from tests.orders_app.conftest import place, post_form
 from tests.orders_app.fake_stripe import WEBHOOK_SECRET, FakeStripe
-from tests.orders_app.test_payments import deliver, paid_order, pay, session_of
+from tests.orders_app.helpers import deliver, paid_order, pay, place, post_form, session_of
 
 ACCOUNTS = {
     1: {"id": 1, "email": "alice@example.com", "locale": "en", "is_active": True},

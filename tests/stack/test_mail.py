@@ -3,13 +3,12 @@ sends from each app's outbox. Password reset by the e-mailed link, one receipt p
 however often the payment is applied, nothing lost while the mail server is down, and an
 account deleted by its owner."""
 
-import re
 
 import requests
 
 from stacktools.client import DEFAULT_PASSWORD, ShopClient, new_login
 from stacktools.stack import ADMIN_LOGIN, ADMIN_PASSWORD, wait_until
-from tests.mail_server import read_mail_dir, text_of
+from tests.mail_server import LINK, mail_to, text_of, wait_for_mail
 from tests.stack.shop_orders import (
     checkout_url,
     complete,
@@ -23,16 +22,6 @@ from tests.stack.shop_orders import (
     stock_of,
     wait_for_status,
 )
-
-LINK = re.compile(r"https?://[^\s\"<]+/users/password/reset/[A-Za-z0-9_.\-]+")
-
-
-def mail_to(stack, address: str) -> list:
-    return [m for m in read_mail_dir(stack.var_dir / "mail") if address.lower() in str(m["To"]).lower()]
-
-
-def wait_for_mail(stack, address: str, count: int = 1, timeout: float = 30) -> list:
-    return wait_until(lambda: (m := mail_to(stack, address)) and len(m) >= count and m, timeout=timeout)
 
 
 def deliveries(stack, session: str, event_id: str) -> int:

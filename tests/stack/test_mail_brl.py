@@ -5,9 +5,8 @@ import pytest
 
 from stacktools.client import ShopClient, new_login
 from stacktools.stack import ADMIN_LOGIN, ADMIN_PASSWORD, Stack, serve
-from tests.mail_server import text_of
+from tests.mail_server import mail_to, text_of, wait_for_mail
 from tests.stack.shop_orders import checkout_url, complete, new_item, order, placed, session_id, wait_for_status
-from tests.stack.test_mail import mail_to, wait_for_mail
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from shared_ui import outbox
 from shared_ui.mail import SmtpUrlError, parse_smtp_url
 from tests.helpers import csrf_from, make_app
 from tests.mail_server import html_of, smtp_server, text_of
-from users_app import create_app, mail, password_reset
+from users_app import create_app, mail, reset_links
 from users_app.extensions import db
 from users_app.models import MailAttempt, MailMessage, User
 
@@ -177,7 +177,7 @@ def test_a_link_is_refused_after_the_password_changed_and_once_expired(app, clie
     deliver(app)
     fresh = LINK.search(text_of(smtp.inbox.to("alice@example.com")[-1])).group(0).replace("http://shop.test", "")
     assert app.test_client().get(fresh).status_code == 200
-    monkeypatch.setattr(password_reset, "MAX_AGE_SECONDS", -1)
+    monkeypatch.setattr(reset_links, "MAX_AGE_SECONDS", -1)
     expired = app.test_client().get(fresh)
     assert expired.status_code == 410 and "This link has expired" in expired.get_data(as_text=True)
     assert app.test_client().get("/users/password/reset/forged.token").status_code == 410

@@ -44,7 +44,7 @@ def change_password():
             )
         except Throttled as error:
             form.current_password.errors.append(error.message)
-            response = render_page("users/account.html", user=user, form=form, status=429)
+            response = _page(user, 429, form=form)
             response.headers["Retry-After"] = str(error.retry_after)
             return response
         except accounts.AccountError as error:
