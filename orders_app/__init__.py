@@ -40,10 +40,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from orders_app import api, customer_data, models  # noqa: F401 (models: the tables migrations know)
     from orders_app.cli import register_commands
-    from orders_app.views import admin, mail_admin, orders, payments
+    from orders_app.views import admin, cart, mail_admin, orders, payments
     from orders_app.views.display import register_filters
 
-    for blueprint in (orders.bp, payments.bp, admin.bp, api.bp, customer_data.bp, mail_admin.bp):
+    for blueprint in (orders.bp, cart.bp, payments.bp, admin.bp, api.bp, customer_data.bp, mail_admin.bp):
         app.register_blueprint(blueprint)
     register_filters(app)
     register_commands(app)

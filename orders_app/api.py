@@ -4,11 +4,11 @@ from flask import Blueprint, abort, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from orders_app import cancelling, checkout, editing, errors, placing, store
+from orders_app import cancelling, cart, checkout, editing, errors, placing, store
 from orders_app.errors import ONLY_OWNER_CHANGES, ONLY_OWNER_PAYS, OrderError
 from orders_app.models import STATUSES, Order
 from orders_app.openapi import OPENAPI
-from shared_ui.api import ApiError, json_body, page_args, page_of
+from shared_ui.api import ApiError, cents_to_str, json_body, page_args, page_of
 from shared_ui.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/orders/api")
@@ -90,6 +90,62 @@ def checkout_order(order_id: int):
     order = _order_or_404(order_id)
     errors.check_owner(order, current_user, ONLY_OWNER_PAYS)
     return jsonify(url=checkout.start_checkout(order, store.actor_name(current_user)))
+
+
+@bp.get("/cart")
+@login_required
+def get_cart():
+    return jsonify(_cart_api())
+
+
+@bp.put("/cart/lines/<int:inventory_id>")
+@login_required
+def put_cart_line(inventory_id: int):
+    quantity = json_body().get("quantity")
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise ApiError(422, "invalid_field", _("%(field)s must be a whole number.", field="quantity"), field="quantity")
+    lines = cart.stored_lines(current_user)
+    if inventory_id in lines:
+        cart.set_quantity(current_user, inventory_id, quantity)
+    elif quantity:
+        cart.add(current_user, inventory_id, quantity)
+    return jsonify(_cart_api())
+
+
+@bp.delete("/cart/lines/<int:inventory_id>")
+@login_required
+def delete_cart_line(inventory_id: int):
+    cart.remove(current_user, inventory_id)
+    return jsonify(_cart_api())
+
+
+@bp.post("/cart/checkout")
+@login_required
+def checkout_cart():
+    order, url = cart.check_out(current_user)
+    response = jsonify(order=order.to_api(), url=url)
+    response.headers["Location"] = url_for(".get_order", order_id=order.id)
+    return response, 201
+
+
+def _cart_api() -> dict:
+    view = cart.view(current_user)
+    return {
+        "lines": [
+            {
+                "inventory_id": line.inventory_id,
+                "name": line.name,
+                "unit_price": cents_to_str(line.unit_price_cents),
+                "quantity": line.quantity,
+                "line_total": cents_to_str(line.line_total_cents),
+                "available": line.available if line.sold else 0,
+                "sold": line.sold,
+                "price_changed": line.price_changed,
+            }
+            for line in view.lines
+        ],
+        "total_price": cents_to_str(view.total_cents),
+    }
 
 
 @bp.get("/openapi.json")

@@ -32,7 +32,7 @@ The order's Checkout Session, `checkout_state` (checkout.py and webhooks.py move
 
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from orders_app import states
@@ -325,6 +325,23 @@ class DatabaseIdentity(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     database_id: Mapped[str] = mapped_column(String(32))
+
+
+class CartLine(db.Model):
+    """A line of a logged-in customer's cart: an item and how many (a visitor's cart is in the session).
+
+    `price_cents_seen` is the item's price when the line was added, so the cart can say when it
+    changed since; nothing is held at inventory while an item sits in a cart.
+    """
+
+    __tablename__ = "cart_lines"
+    __table_args__ = (CheckConstraint("quantity > 0", name="ck_cart_lines_quantity_positive"),)
+
+    user_id: Mapped[int] = mapped_column(primary_key=True)
+    inventory_id: Mapped[int] = mapped_column(primary_key=True)
+    quantity: Mapped[int]
+    price_cents_seen: Mapped[int]
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 Index("ix_orders_user_created", Order.user_id, Order.created_at)

@@ -105,6 +105,31 @@ STOCK_ERRORS = (
     "(nothing was reserved)."
 )
 
+CART_LINE = {
+    "type": "object",
+    "required": ["inventory_id", "name", "unit_price", "quantity", "line_total", "available"],
+    "properties": {
+        "inventory_id": {"type": "integer"},
+        "name": {"type": "string"},
+        "unit_price": {**MONEY, "description": "today's price"},
+        "quantity": {"type": "integer", "minimum": 1},
+        "line_total": MONEY,
+        "available": {"type": "integer", "description": "units inventory has today (0: sold out or no longer sold)"},
+        "sold": {"type": "boolean", "description": "false once the item is no longer sold"},
+        "price_changed": {"type": "boolean", "description": "the price is not what it was when the line was added"},
+    },
+}
+CART = {
+    "type": "object",
+    "required": ["lines", "total_price"],
+    "properties": {
+        "lines": {"type": "array", "items": {"$ref": "#/components/schemas/CartLine"}},
+        "total_price": MONEY,
+    },
+}
+CART_REF = {"$ref": "#/components/schemas/Cart"}
+ITEM_ID = [{"name": "inventory_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+
 OPENAPI = document(
     "Shop orders API",
     "/orders/api",
@@ -117,6 +142,8 @@ OPENAPI = document(
         "Quantity": QUANTITY,
         "Change": CHANGE,
         "StockConflict": STOCK_CONFLICT,
+        "Cart": CART,
+        "CartLine": CART_LINE,
     },
     paths={
         "/orders": {
@@ -178,6 +205,48 @@ OPENAPI = document(
                 "summary": "Cancel a Pending order; its stock goes back",
                 "parameters": ORDER_ID,
                 "responses": {"200": ok(ORDER_REF), **error_responses(401, 404, 409)},
+            }
+        },
+        "/cart": {
+            "get": {
+                "summary": "Your cart, with today's price and stock of each line (nothing is held)",
+                "responses": {"200": ok(CART_REF), **error_responses(401, 503)},
+            }
+        },
+        "/cart/lines/{inventory_id}": {
+            "put": {
+                "summary": "Set how many of an item the cart holds (0 removes the line)",
+                "parameters": ITEM_ID,
+                "requestBody": json_body(QUANTITY),
+                "responses": {"200": ok(CART_REF), **error_responses(400, 401, 404, 410, 422, 503)},
+            },
+            "delete": {
+                "summary": "Remove an item's line from the cart",
+                "parameters": ITEM_ID,
+                "responses": {"200": ok(CART_REF), **error_responses(401, 404, 503)},
+            },
+        },
+        "/cart/checkout": {
+            "post": {
+                "summary": "Place one order of the cart's lines and open its Checkout Session; the cart is emptied",
+                "description": (
+                    "All or none: on 409 `insufficient_stock` (`error.short` names each short line) or "
+                    "`cart_empty`, 410 `item_archived`, 422 `amount_too_small` (under Stripe's minimum charge) "
+                    "nothing is held and the cart is unchanged. `url` is null when Stripe could not be reached "
+                    "once the order was held (pay it with /orders/{id}/checkout)."
+                ),
+                "responses": {
+                    "201": ok(
+                        {
+                            "type": "object",
+                            "required": ["order", "url"],
+                            "properties": {"order": ORDER_REF, "url": {"type": ["string", "null"]}},
+                        },
+                        "Created",
+                    ),
+                    **error_responses(401, 410, 422, 503),
+                    **STOCK_409,
+                },
             }
         },
     },

@@ -17,7 +17,7 @@ from users_app.throttle import Throttled
 bp = Blueprint("auth", __name__, url_prefix="/users")
 
 HOME = "/inventory/"
-KEPT_SESSION_KEYS = (SESSION_KEY,)
+KEPT_SESSION_KEYS = (SESSION_KEY, "cart")  # the language, and a visitor's cart (orders_app/cart.py)
 
 
 def start_session(user) -> None:

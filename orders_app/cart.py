@@ -1,0 +1,250 @@
+"""The cart (DESIGN saga step 0): what a customer means to buy, before anything is held.
+
+A logged-in customer's cart is in orders' database (`cart_lines`); a visitor's is in the shared
+session (`session["cart"]`, {item id: [quantity, price seen]}) and joins the account's cart on the
+first orders page after logging in or registering (users_app keeps the key across the login).
+Nothing is held at inventory while an item sits in a cart: the cart shows today's price and stock
+of each line, and checkout places one order of all lines (placing.place_order, all or none) and
+answers with its Checkout Session in the same click. The cart is emptied only once the order is held.
+"""
+
+from dataclasses import dataclass
+
+from flask import current_app, session
+from flask_babel import gettext as _
+from sqlalchemy import delete, select
+
+from orders_app.checkout import MINIMUM_CHARGE, start_checkout
+from orders_app.clients.inventory import InventoryUnavailable, ItemNotFound, current_inventory
+from orders_app.errors import OrderError, unavailable
+from orders_app.extensions import db
+from orders_app.models import CartLine, Order
+from orders_app.placing import place_order
+from orders_app.store import actor_name
+from shared_ui.db import write_transaction
+from shared_ui.money import format_money
+from shared_ui.numbers import whole_number
+
+SESSION_KEY = "cart"
+#: units of one item a cart may ask for (inventory's stock decides at checkout)
+MAX_QUANTITY = 9999
+
+
+@dataclass(frozen=True)
+class CartLineView:
+    """One line as the cart shows it: today's name, price and stock beside what was asked."""
+
+    inventory_id: int
+    name: str
+    unit_price_cents: int
+    quantity: int
+    available: int
+    sold: bool
+    price_seen_cents: int
+
+    @property
+    def line_total_cents(self) -> int:
+        return self.unit_price_cents * self.quantity
+
+    @property
+    def price_changed(self) -> bool:
+        return self.sold and self.price_seen_cents != self.unit_price_cents
+
+    @property
+    def short(self) -> bool:
+        return not self.sold or self.quantity > self.available
+
+
+@dataclass(frozen=True)
+class CartView:
+    lines: list[CartLineView]
+    currency: str
+
+    @property
+    def units(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def total_cents(self) -> int:
+        return sum(line.line_total_cents for line in self.lines if line.sold)
+
+    @property
+    def missing_cents(self) -> int:
+        """How much more the cart needs before it can be paid (Stripe's minimum charge)."""
+        return max(MINIMUM_CHARGE.get(self.currency, 0) - self.total_cents, 0)
+
+    @property
+    def can_check_out(self) -> bool:
+        return bool(self.lines) and not self.missing_cents and not any(line.short for line in self.lines)
+
+
+# ----- where a cart is kept --------------------------------------------------------------------
+
+
+def _visitor_lines() -> dict[int, list[int]]:
+    raw = session.get(SESSION_KEY)
+    if not isinstance(raw, dict):
+        return {}
+    lines = {}
+    for key, value in raw.items():
+        item_id = whole_number(str(key))
+        if item_id and isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value):
+            lines[item_id] = value
+    return lines
+
+
+def stored_lines(user) -> dict[int, list[int]]:
+    """{item id: [quantity, price seen]} of the user's cart (a visitor's from the session)."""
+    if not user.is_authenticated:
+        return _visitor_lines()
+    rows = db.session.scalars(select(CartLine).where(CartLine.user_id == user.id).order_by(CartLine.added_at))
+    return {row.inventory_id: [row.quantity, row.price_cents_seen] for row in rows}
+
+
+def units_in(user) -> int:
+    """How many units the cart holds (the navigation's count)."""
+    return sum(quantity for quantity, _ in stored_lines(user).values())
+
+
+def _save(user, item_id: int, quantity: int, price_seen: int) -> None:
+    if not user.is_authenticated:
+        lines = _visitor_lines()
+        if quantity:
+            lines[item_id] = [quantity, lines.get(item_id, [0, price_seen])[1]]
+        else:
+            lines.pop(item_id, None)
+        session[SESSION_KEY] = {str(key): value for key, value in lines.items()}
+        return
+    with write_transaction(db):
+        line = db.session.get(CartLine, (user.id, item_id))
+        if not quantity:
+            if line is not None:
+                db.session.delete(line)
+        elif line is None:
+            line = CartLine(user_id=user.id, inventory_id=item_id, quantity=quantity, price_cents_seen=price_seen)
+            db.session.add(line)
+        else:
+            line.quantity = quantity
+
+
+def join_visitor_cart(user) -> None:
+    """The cart filled before logging in joins the account's: quantities of one item are added."""
+    visitor = _visitor_lines() if SESSION_KEY in session else {}
+    session.pop(SESSION_KEY, None)
+    if not visitor or not user.is_authenticated:
+        return
+    with write_transaction(db):
+        for item_id, (quantity, price_seen) in visitor.items():
+            line = db.session.get(CartLine, (user.id, item_id))
+            if line is None:
+                db.session.add(
+                    CartLine(user_id=user.id, inventory_id=item_id, quantity=quantity, price_cents_seen=price_seen)
+                )
+            else:
+                line.quantity = min(line.quantity + quantity, MAX_QUANTITY)
+
+
+# ----- what a customer does --------------------------------------------------------------------
+
+
+def parse_quantity(value, *, allow_zero: bool) -> int:
+    quantity = value if isinstance(value, int) and not isinstance(value, bool) else whole_number(str(value or ""))
+    if quantity is None or quantity > MAX_QUANTITY or quantity < (0 if allow_zero else 1):
+        least = 0 if allow_zero else 1
+        raise OrderError(
+            _("Enter a whole number from %(least)d to %(most)d.", least=least, most=MAX_QUANTITY), field="quantity"
+        )
+    return quantity
+
+
+def _item_on_sale(item_id) -> tuple[int, int]:
+    """(id, price) of an item that is sold today; OrderError otherwise."""
+    parsed = whole_number(str(item_id or ""))
+    if not parsed:
+        raise OrderError(_("There is no such item."), status=404, code="not_found", field="inventory_id")
+    try:
+        item = current_inventory().item(parsed)
+    except ItemNotFound:
+        raise OrderError(_("There is no such item."), status=404, code="not_found", field="inventory_id") from None
+    except InventoryUnavailable:
+        raise unavailable() from None
+    if item.archived:
+        raise OrderError(_("This item is no longer sold."), status=410, code="item_archived", field="inventory_id")
+    return item.id, item.price_cents
+
+
+def add(user, item_id, quantity=1) -> int:
+    """Put `quantity` more of an item in the cart; the line's quantity now."""
+    quantity = parse_quantity(quantity, allow_zero=False)
+    item_id, price = _item_on_sale(item_id)
+    before = stored_lines(user).get(item_id, [0, price])[0]
+    now = min(before + quantity, MAX_QUANTITY)
+    _save(user, item_id, now, price)
+    return now
+
+
+def set_quantity(user, item_id, quantity) -> None:
+    """The line's new quantity (0 removes it)."""
+    quantity = parse_quantity(quantity, allow_zero=True)
+    parsed = whole_number(str(item_id or ""))
+    lines = stored_lines(user)
+    if not parsed or parsed not in lines:
+        raise OrderError(_("This item is not in your cart."), status=404, code="not_found")
+    _save(user, parsed, quantity, lines[parsed][1])
+
+
+def remove(user, item_id) -> None:
+    set_quantity(user, item_id, 0)
+
+
+def view(user) -> CartView:
+    """The cart with today's price and stock of each line (an item no longer sold says so)."""
+    lines = []
+    for item_id, (quantity, price_seen) in stored_lines(user).items():
+        try:
+            item = current_inventory().item(item_id)
+        except ItemNotFound:
+            name = _("Item #%(id)d", id=item_id)
+            lines.append(CartLineView(item_id, name, price_seen, quantity, 0, False, price_seen))
+            continue
+        except InventoryUnavailable:
+            raise unavailable(_("the inventory service is not answering; try again in a moment")) from None
+        sold = not item.archived
+        lines.append(
+            CartLineView(item.id, item.name, item.price_cents, quantity, max(item.quantity, 0), sold, price_seen)
+        )
+    return CartView(lines, current_app.config["SHOP_CURRENCY"])
+
+
+def check_out(user) -> tuple[Order, str | None]:
+    """Place one order of every line and open its Checkout Session.
+
+    All or none: a short line (409, `short` names each) or anything else refused leaves the cart as
+    it was. Once the order is held the cart is emptied; the URL is None when Stripe could not be
+    reached then (the order page offers Pay again).
+    """
+    cart = view(user)
+    if not cart.lines:
+        raise OrderError(_("Your cart is empty."), status=409, code="cart_empty")
+    gone = [line for line in cart.lines if not line.sold]
+    if gone:
+        names = ", ".join(line.name for line in gone)
+        raise OrderError(
+            _("Remove what is no longer sold first: %(names)s.", names=names), status=410, code="item_archived"
+        )
+    if cart.missing_cents:
+        minimum = MINIMUM_CHARGE.get(cart.currency, 0)
+        message = _(
+            "Card payments need a total of at least %(minimum)s: add %(missing)s more.",
+            minimum=format_money(minimum, cart.currency),
+            missing=format_money(cart.missing_cents, cart.currency),
+        )
+        raise OrderError(message, status=422, code="amount_too_small")
+    order = place_order(user, [(line.inventory_id, line.quantity) for line in cart.lines])
+    with write_transaction(db):
+        db.session.execute(delete(CartLine).where(CartLine.user_id == user.id))
+    try:
+        url = start_checkout(order, actor_name(user))
+    except OrderError:
+        url = None
+    return order, url

@@ -1,0 +1,173 @@
+"""The cart: a visitor's cart in the session joins the account's at login; lines show today's price
+and stock; checkout places one order of every line (all or none) and goes to Stripe in one click."""
+
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import func, select
+
+from orders_app.clients.stripe_client import EXTENSION_KEY
+from orders_app.extensions import db
+from orders_app.models import CartLine, Order
+from tests.helpers import csrf_from, log_in
+from tests.orders_app.fake_stripe import WEBHOOK_SECRET, FakeStripe
+
+
+@pytest.fixture
+def stripe_fake(app) -> FakeStripe:
+    fake = FakeStripe()
+    app.extensions[EXTENSION_KEY] = fake
+    app.config["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
+    return fake
+
+
+@pytest.fixture
+def shelf(inventory) -> dict[str, int]:
+    return {
+        "mug": inventory.add_item("Mug", 850, 10),
+        "lamp": inventory.add_item("Lamp", 2500, 3),
+        "pen": inventory.add_item("Pen", 120, 50),
+    }
+
+
+def same_origin(app) -> dict:
+    return {"Origin": app.config["SHOP_PUBLIC_URL"]}
+
+
+def add(app, client, item_id, quantity=1, **headers):
+    return client.post(
+        "/orders/cart/lines", data={"inventory_id": item_id, "quantity": quantity}, headers={**same_origin(app), **headers}
+    )
+
+
+def form(client, path, data=None):
+    data = {**(data or {}), "csrf_token": csrf_from(client, "/orders/cart/")}
+    return client.post(path, data=data)
+
+
+def cart_rows(app, user_id: int) -> dict[int, int]:
+    with app.app_context():
+        rows = db.session.scalars(select(CartLine).where(CartLine.user_id == user_id))
+        return {row.inventory_id: row.quantity for row in rows}
+
+
+def test_a_visitor_fills_a_cart_and_it_joins_the_account_at_login(app, client_anonymous, shelf, users):
+    visitor = client_anonymous
+    assert add(app, visitor, shelf["mug"], 2).status_code == 303
+    assert add(app, visitor, shelf["lamp"]).status_code == 303
+    page = visitor.get("/orders/cart/").get_data(as_text=True)
+    assert "Mug" in page and "Lamp" in page and "$42.00" in page  # 2 × 8.50 + 25.00
+    assert "Log in to check out" in page
+    assert visitor.get("/orders/cart/count").get_data(as_text=True).strip().endswith("(3)</span>")
+
+    log_in(visitor, users.records[1])  # users_app keeps the session's cart across the login
+    assert "Mug" in visitor.get("/orders/cart/").get_data(as_text=True)
+    assert cart_rows(app, 1) == {shelf["mug"]: 2, shelf["lamp"]: 1}
+
+
+def test_a_visitor_post_from_another_site_changes_nothing(app, client_anonymous, shelf):
+    response = add(app, client_anonymous, shelf["mug"], Origin="https://evil.example")
+    assert response.status_code == 400
+    no_origin = client_anonymous.post("/orders/cart/lines", data={"inventory_id": shelf["mug"]})
+    assert no_origin.status_code == 400
+    assert "Your cart is empty." in client_anonymous.get("/orders/cart/").get_data(as_text=True)
+
+
+def test_a_logged_in_customer_needs_the_csrf_token(app, alice, shelf):
+    assert add(app, alice, shelf["mug"]).status_code == 400  # same origin is not enough once logged in
+    assert cart_rows(app, 1) == {}
+    with_token = form(alice, "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 2})
+    assert with_token.status_code == 303
+    assert cart_rows(app, 1) == {shelf["mug"]: 2}
+
+
+def test_quantity_changes_and_remove_and_bad_input(app, alice, shelf):
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 1})
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["pen"], "quantity": 1})
+    assert form(alice, f"/orders/cart/lines/{shelf['mug']}", {"quantity": "4"}).status_code == 303
+    bad = form(alice, f"/orders/cart/lines/{shelf['mug']}", {"quantity": "²"})
+    assert bad.status_code == 422 and "Enter a whole number from 0 to 9999." in bad.get_data(as_text=True)
+    assert form(alice, f"/orders/cart/lines/{shelf['pen']}/remove").status_code == 303
+    assert cart_rows(app, 1) == {shelf["mug"]: 4}
+    assert form(alice, f"/orders/cart/lines/{shelf['mug']}", {"quantity": "0"}).status_code == 303
+    assert cart_rows(app, 1) == {}
+
+
+def test_the_cart_shows_price_changes_stock_left_and_items_no_longer_sold(app, alice, shelf, inventory):
+    for item in shelf.values():
+        form(alice, "/orders/cart/lines", {"inventory_id": item, "quantity": 2})
+    inventory.items[shelf["mug"]] = replace(inventory.items[shelf["mug"]], price_cents=900)
+    inventory.items[shelf["pen"]] = replace(inventory.items[shelf["pen"]], archived=True)
+    page = alice.get("/orders/cart/").get_data(as_text=True)
+    assert "Was $8.50 when you added it." in page
+    assert "Only 3 left." in page  # the lamp
+    assert "No longer sold." in page
+
+
+def test_checkout_places_one_order_of_every_line_and_empties_the_cart(app, alice, shelf, inventory, stripe_fake):
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 2})
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["lamp"], "quantity": 1})
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["pen"], "quantity": 3})
+    response = form(alice, "/orders/cart/checkout")
+    assert response.status_code == 303
+    assert response.headers["Location"] == next(iter(stripe_fake.sessions.values()))["url"]
+    with app.app_context():
+        order = db.session.scalar(select(Order))
+        assert order.total_cents == 2 * 850 + 2500 + 3 * 120
+        assert {line.inventory_id: line.quantity for line in order.lines} == {
+            shelf["mug"]: 2,
+            shelf["lamp"]: 1,
+            shelf["pen"]: 3,
+        }
+    assert cart_rows(app, 1) == {}
+    assert inventory.stock(shelf["mug"]) == 8 and inventory.stock(shelf["lamp"]) == 2
+
+
+def test_a_short_line_checks_out_nothing_and_says_which(app, alice, shelf, inventory, stripe_fake):
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 2})
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["lamp"], "quantity": 5})
+    response = form(alice, "/orders/cart/checkout")
+    assert response.status_code == 409
+    assert "Only 3 left." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Order)) == 0
+    assert cart_rows(app, 1) == {shelf["mug"]: 2, shelf["lamp"]: 5}
+    assert inventory.stock(shelf["mug"]) == 10 and not stripe_fake.sessions
+
+
+def test_a_cart_under_the_minimum_charge_holds_nothing_and_says_what_is_missing(app, alice, inventory, stripe_fake):
+    dime = inventory.add_item("Dime sticker", 10, 100)
+    form(alice, "/orders/cart/lines", {"inventory_id": dime, "quantity": 2})
+    assert "add $0.30 more to check out" in alice.get("/orders/cart/").get_data(as_text=True)
+    response = form(alice, "/orders/cart/checkout")
+    assert response.status_code == 422 and "at least $0.50" in response.get_data(as_text=True)
+    assert inventory.stock(dime) == 100 and cart_rows(app, 1) == {dime: 2}
+
+
+def test_the_cart_api(app, alice, bearer, shelf, inventory, stripe_fake, client_anonymous):
+    auth = bearer("alice")
+    assert client_anonymous.get("/orders/api/cart", headers=auth).get_json() == {"lines": [], "total_price": "0.00"}
+    put = client_anonymous.put(f"/orders/api/cart/lines/{shelf['mug']}", json={"quantity": 3}, headers=auth)
+    assert put.status_code == 200 and put.get_json()["total_price"] == "25.50"
+    line = put.get_json()["lines"][0]
+    assert line == {
+        "inventory_id": shelf["mug"],
+        "name": "Mug",
+        "unit_price": "8.50",
+        "quantity": 3,
+        "line_total": "25.50",
+        "available": 10,
+        "sold": True,
+        "price_changed": False,
+    }
+    missing = client_anonymous.put("/orders/api/cart/lines/999", json={"quantity": 1}, headers=auth)
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+    client_anonymous.put(f"/orders/api/cart/lines/{shelf['lamp']}", json={"quantity": 9}, headers=auth)
+    short = client_anonymous.post("/orders/api/cart/checkout", headers=auth)
+    assert short.status_code == 409
+    assert short.get_json()["error"]["short"] == [{"inventory_id": shelf["lamp"], "available": 3}]
+    assert client_anonymous.delete(f"/orders/api/cart/lines/{shelf['lamp']}", headers=auth).status_code == 200
+    done = client_anonymous.post("/orders/api/cart/checkout", headers=auth)
+    assert done.status_code == 201
+    assert done.get_json()["order"]["total_price"] == "25.50" and done.get_json()["url"]
+    assert client_anonymous.get("/orders/api/cart", headers=auth).get_json()["lines"] == []
