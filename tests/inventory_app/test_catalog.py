@@ -29,7 +29,10 @@ def test_catalog_shows_name_description_price_and_availability(client, make_item
     html = client.get("/inventory/").get_data(as_text=True)
     assert "Holds a lot of tea." in html
     row = html[html.index("Plenty Mug") :]
-    assert "$12.50" in row[:400] and "In stock" in row[:400]
+    row = row[: row.index("</tr>")]
+    assert "$12.50" in row and "In stock" in row and "Add to cart" in row
+    gone = html[html.index("Gone Mug") :]
+    assert "Add to cart" not in gone[: gone.index("</tr>")]  # nothing to put in a cart
     assert re.search(r"Rare Mug.*?\$0\.10.*?Only 2 left", html, re.S)
     assert re.search(r"Gone Mug.*?\$9\.99.*?Out of stock", html, re.S)
 

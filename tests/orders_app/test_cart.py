@@ -35,9 +35,8 @@ def same_origin(app) -> dict:
 
 
 def add(app, client, item_id, quantity=1, **headers):
-    return client.post(
-        "/orders/cart/lines", data={"inventory_id": item_id, "quantity": quantity}, headers={**same_origin(app), **headers}
-    )
+    data = {"inventory_id": item_id, "quantity": quantity}
+    return client.post("/orders/cart/lines", data=data, headers={**same_origin(app), **headers})
 
 
 def form(client, path, data=None):
@@ -56,7 +55,7 @@ def test_a_visitor_fills_a_cart_and_it_joins_the_account_at_login(app, client_an
     assert add(app, visitor, shelf["mug"], 2).status_code == 303
     assert add(app, visitor, shelf["lamp"]).status_code == 303
     page = visitor.get("/orders/cart/").get_data(as_text=True)
-    assert "Mug" in page and "Lamp" in page and "$42.00" in page  # 2 × 8.50 + 25.00
+    assert "Mug" in page and "Lamp" in page and "$42.00" in page  # 2 x 8.50 + 25.00
     assert "Log in to check out" in page
     assert visitor.get("/orders/cart/count").get_data(as_text=True).strip().endswith("(3)</span>")
 

@@ -25,6 +25,7 @@ ADMINS_ONLY = (LOGIN, FORBID, FORBID, OK)
 OWNER_OR_ADMIN = (LOGIN, OK, HIDDEN, OK)
 OWNER_ONLY = (LOGIN, OK, HIDDEN, FORBID)  # an admin sees and cancels any order, but does not pay or edit it
 NOT_THROUGH_NGINX = (HIDDEN, HIDDEN, HIDDEN, HIDDEN)
+NOT_IN_CART = (HIDDEN, HIDDEN, HIDDEN, HIDDEN)  # a cart is its visitor's own: another item's line is nobody's
 
 # (method, rule): (anonymous, owner/user, other user, admin)
 TABLE = {
@@ -107,6 +108,16 @@ TABLE = {
     ("POST", "/orders/"): USERS_ONLY,
     ("GET", "/orders/new"): USERS_ONLY,
     ("GET", "/orders/quote"): PUBLIC,
+    ("GET", "/orders/cart/"): PUBLIC,
+    ("GET", "/orders/cart/count"): PUBLIC,
+    ("POST", "/orders/cart/lines"): PUBLIC,
+    ("POST", "/orders/cart/lines/<int:item_id>"): NOT_IN_CART,
+    ("POST", "/orders/cart/lines/<int:item_id>/remove"): NOT_IN_CART,
+    ("POST", "/orders/cart/checkout"): USERS_ONLY,
+    ("GET", "/orders/api/cart"): USERS_ONLY,
+    ("PUT", "/orders/api/cart/lines/<int:item_id>"): USERS_ONLY,
+    ("DELETE", "/orders/api/cart/lines/<int:item_id>"): USERS_ONLY,
+    ("POST", "/orders/api/cart/checkout"): USERS_ONLY,
     ("GET", "/orders/<int:order_id>"): OWNER_OR_ADMIN,
     ("POST", "/orders/<int:order_id>/pay"): OWNER_ONLY,
     ("GET", "/orders/<int:order_id>/edit"): OWNER_ONLY,
