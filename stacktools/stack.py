@@ -154,7 +154,8 @@ class Stack:
             for step in procfile.release_steps(self.env):
                 subprocess.run(["bash", "-c", step], cwd=PROJECT_ROOT, env=self.env, check=True, capture_output=True)
             self.released = True
-        names = self._names(names)
+        # What already runs keeps running (a second copy could not bind its port, and its Popen would be lost).
+        names = [name for name in self._names(names) if not self._alive(name)]
         # nginx only once every other process it is started with answers: scaled out, its start
         # command waits for the app instances it proxies to (shopctl/procfile.py), and a wait of its
         # own racing this one would time out together with it. Started last, its wait is already over.
@@ -167,6 +168,9 @@ class Stack:
             started = {name for name, process in self.processes.items() if process.poll() is None}
             self._spawn("web", procfile.processes(self.env, only=started | {"web"})["web"])
             self.wait_ready("web", timeout)
+
+    def _alive(self, name: str) -> bool:
+        return name in self.processes and self.processes[name].poll() is None
 
     def _spawn(self, name: str, command: str) -> None:
         with (self.var_dir / f"{name}.log").open("ab") as log:

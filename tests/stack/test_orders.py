@@ -22,6 +22,7 @@ def test_three_units_at_ten_cents_cost_exactly_thirty_cents(stack):
         "key": f"order-{order_id}",
         "item_id": item,
         "quantity": 3,
+        "lines": [{"item_id": item, "quantity": 3}],
         "state": "held",
         "expires_at": None,
     }
