@@ -2,9 +2,11 @@ import pytest
 
 from orders_app import create_app
 from orders_app.clients.inventory import EXTENSION_KEY
+from orders_app.clients.stripe_client import EXTENSION_KEY as STRIPE_EXTENSION_KEY
 from shared_ui.auth import issue_api_token
 from tests.helpers import FakeUsers, make_app
 from tests.orders_app.fake_inventory import FakeInventory
+from tests.orders_app.fake_stripe import WEBHOOK_SECRET, FakeStripe
 from tests.orders_app.helpers import logged_in
 
 
@@ -67,3 +69,12 @@ def bearer(app, users):
 @pytest.fixture
 def client_anonymous(app):
     return app.test_client()
+
+
+@pytest.fixture
+def stripe_fake(app) -> FakeStripe:
+    """Stripe as orders_app sees it, faked in memory (a test's module may set the currency first)."""
+    fake = FakeStripe()
+    app.extensions[STRIPE_EXTENSION_KEY] = fake
+    app.config["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
+    return fake

@@ -6,19 +6,9 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
-from orders_app.clients.stripe_client import EXTENSION_KEY
 from orders_app.extensions import db
 from orders_app.models import CartLine, Order
 from tests.helpers import csrf_from, log_in
-from tests.orders_app.fake_stripe import WEBHOOK_SECRET, FakeStripe
-
-
-@pytest.fixture
-def stripe_fake(app) -> FakeStripe:
-    fake = FakeStripe()
-    app.extensions[EXTENSION_KEY] = fake
-    app.config["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
-    return fake
 
 
 @pytest.fixture

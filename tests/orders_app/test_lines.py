@@ -3,20 +3,10 @@ cancelled and refunded whole, found by any of their items."""
 
 import pytest
 
-from orders_app.clients.stripe_client import EXTENSION_KEY
 from orders_app.extensions import db
 from orders_app.models import CANCELLED, PAID, Order
 from orders_app.placing import place_order
-from tests.orders_app.fake_stripe import WEBHOOK_SECRET, FakeStripe
 from tests.orders_app.helpers import deliver, fresh, pay, post_form, session_of
-
-
-@pytest.fixture
-def stripe_fake(app) -> FakeStripe:
-    fake = FakeStripe()
-    app.extensions[EXTENSION_KEY] = fake
-    app.config["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
-    return fake
 
 
 @pytest.fixture

@@ -6,26 +6,16 @@ import pytest
 from sqlalchemy import select
 
 from orders_app import outbox as order_outbox
-from orders_app.clients.stripe_client import EXTENSION_KEY
 from orders_app.extensions import db
 from orders_app.models import CANCELLED, PENDING, Order
 from shared_ui import outbox
 from tests.mail_server import html_of, smtp_server, text_of
-from tests.orders_app.fake_stripe import WEBHOOK_SECRET, FakeStripe
 from tests.orders_app.helpers import deliver, paid_order, pay, place, post_form, session_of
 
 ACCOUNTS = {
     1: {"id": 1, "email": "alice@example.com", "locale": "en", "is_active": True},
     2: {"id": 2, "email": None, "locale": None, "is_active": True},
 }
-
-
-@pytest.fixture
-def stripe_fake(app) -> FakeStripe:
-    fake = FakeStripe()
-    app.extensions[EXTENSION_KEY] = fake
-    app.config["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
-    return fake
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from orders_app.models import (
     Order,
     utcnow,
 )
-from tests.orders_app.fake_stripe import WEBHOOK_SECRET, FakeStripe, signed
+from tests.orders_app.fake_stripe import WEBHOOK_SECRET, signed
 from tests.orders_app.helpers import (
     actions,
     database_id,
@@ -36,14 +36,6 @@ from tests.orders_app.helpers import (
 )
 
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def stripe_fake(app) -> FakeStripe:
-    fake = FakeStripe()
-    app.extensions[EXTENSION_KEY] = fake
-    app.config["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
-    return fake
 
 
 @pytest.fixture
