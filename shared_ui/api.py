@@ -38,7 +38,24 @@ def json_body() -> dict:
         data = None
     if not isinstance(data, dict):
         raise ApiError(400, "malformed_json", _("The body must be a JSON object."))
+    if not _storable(data):
+        raise ApiError(400, "malformed_json", _("Text in the body must not contain NUL characters or lone surrogates."))
     return data
+
+
+def _storable(value) -> bool:
+    """Every string in the body can be stored as text: no NUL (PostgreSQL refuses it) and valid UTF-8."""
+    try:
+        if isinstance(value, str):
+            value.encode("utf-8")  # a lone surrogate cannot be
+            return "\x00" not in value
+        if isinstance(value, dict):
+            return all(_storable(key) and _storable(item) for key, item in value.items())
+        if isinstance(value, list):
+            return all(_storable(item) for item in value)
+    except (UnicodeEncodeError, RecursionError):
+        return False
+    return True
 
 
 def page_args() -> tuple[int, int]:

@@ -3,18 +3,21 @@
 Successful logins never count. Counts live in users_app's database, so every worker and instance
 sees the same numbers; `prune` (a periodic job) drops what no limit looks at any more.
 
-An attempt is recorded before it is counted: a login attempt is written as a failure first and
-forgotten once its password checks out, a registration is written first and counts whatever its
-outcome. Checking first and writing after the (slow) password hash let sixteen parallel guesses all
-pass the check before any of them was written.
+A login attempt is counted and written as a failure in one transaction under a lock of its login
+and address (so parallel guesses are counted one after the other), before the slow password hash,
+and forgotten once its password checks out; a registration is written first and counts whatever
+its outcome. Checking first and writing after the hash let sixteen parallel guesses all pass the
+check before any of them was written; writing first and then counting (and forgetting what was
+refused) let all sixteen see each other on PostgreSQL, all be refused and forgotten, and leave none.
 """
 
 from datetime import timedelta
+from hashlib import sha256
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from shared_ui.db import write_transaction
 from users_app.extensions import db
@@ -45,17 +48,33 @@ def _count_since(kind: str, since, other_than: int | None = None, **where) -> tu
 
 
 def start_login(login: str, address: str) -> int:
-    """Record a login attempt as failed, then count: raise Throttled (forgetting it) when over a limit.
+    """Count, then record the attempt as failed, in one transaction that holds this login's and this
+    address's lock: raise Throttled (recording nothing) when over a limit.
 
     Returns the attempt's id; `forget` it when the password checks out (successes never count).
+    Sixteen parallel guesses queue on the lock, so the first few are counted and the rest refused.
     """
-    attempt_id = record("login_failed", address, login)
-    try:
-        check_login(login, address, other_than=attempt_id)
-    except Throttled:
-        forget(attempt_id)  # refused before guessing: it neither counts nor stretches the wait
-        raise
-    return attempt_id
+    with write_transaction(db):
+        _serialize(f"login:{_login_key(login)}", f"address:{address}")
+        check_login(login, address)
+        attempt = Attempt(kind="login_failed", address=address, login_key=_login_key(login) or None)
+        db.session.add(attempt)
+        db.session.flush()
+        return attempt.id
+
+
+def _login_key(login: str | None) -> str:
+    return (login or "").strip().lower()[:64]
+
+
+def _serialize(*names: str) -> None:
+    """One transaction at a time per name: SQLite's BEGIN IMMEDIATE already lets one writer in;
+    PostgreSQL takes a transaction-scoped advisory lock per name, always in the same order."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for name in sorted(names):
+        key = int.from_bytes(sha256(name.encode()).digest()[:8], "big", signed=True)
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def check_login(login: str, address: str, other_than: int | None = None) -> None:
