@@ -44,8 +44,8 @@ def test_fifty_buyers_race_for_the_last_five_units(stack):
 def test_overlapping_carts_racing_on_the_stock_api_never_oversell(stack):
     """Sixty carts of one to three lines over the same three items (4 + 3 + 2 units) held at once on
     inventory's loopback ports (every instance when scaled out), a third of the winners changing
-    their lines and a third releasing them: stock never below zero, every 409 names only short
-    lines, and the ledger balances."""
+    their lines and a third releasing them: stock never below zero, every 409 names lines of its
+    own cart, and the ledger balances."""
     stocked = {new_item(stack, price="2.00", quantity=q): q for q in (4, 3, 2)}
     ids = sorted(stocked)
     bases = [f"http://127.0.0.1:{port}/inventory/internal" for port in procfile.ports(stack.env, "inventory")]
@@ -83,7 +83,10 @@ def test_overlapping_carts_racing_on_the_stock_api_never_oversell(stack):
             error = held.json()["error"]
             wanted = dict(cart)
             assert error["code"] == "insufficient_stock" and error["short"], error
-            assert all(line["available"] < wanted[line["item_id"]] for line in error["short"]), (cart, error)
+            # The named lines are this cart's. What each says is left is read after the refusal, so a
+            # hold another buyer released at that moment can show more than was free when the stock was
+            # taken (seen scaled out on PostgreSQL); oversell is what the ledger below rules out.
+            assert {line["item_id"] for line in error["short"]} <= set(wanted), (cart, error)
     for item, put_in in stocked.items():
         units = ledger(stack, item)
         assert units["on_hand"] >= 0
