@@ -104,20 +104,14 @@ def put_cart_line(item_id: int):
     quantity = json_body().get("quantity")
     if isinstance(quantity, bool) or not isinstance(quantity, int):
         raise ApiError(422, "invalid_field", _("%(field)s must be a whole number.", field="quantity"), field="quantity")
-    lines = cart.stored_lines(current_user)
-    if item_id in lines:
-        cart.set_quantity(current_user, item_id, quantity)
-    elif quantity:
-        cart.add(current_user, item_id, quantity)
+    cart.put_line(current_user, item_id, quantity)
     return jsonify(_cart_api())
 
 
 @bp.delete("/cart/lines/<int:item_id>")
 @login_required
 def delete_cart_line(item_id: int):
-    """Idempotent: a line that is not (or no longer) in the cart is simply not there."""
-    if item_id in cart.stored_lines(current_user):
-        cart.remove(current_user, item_id)
+    cart.discard(current_user, item_id)
     return jsonify(_cart_api())
 
 

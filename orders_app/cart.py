@@ -197,6 +197,20 @@ def remove(user, item_id) -> None:
     set_quantity(user, item_id, 0)
 
 
+def put_line(user, item_id: int, quantity) -> None:
+    """The API's absolute form: the item's line holds `quantity` (0 removes it), added when new."""
+    if item_id in stored_lines(user):
+        set_quantity(user, item_id, quantity)
+    elif parse_quantity(quantity, allow_zero=True):
+        add(user, item_id, quantity)
+
+
+def discard(user, item_id: int) -> None:
+    """Remove the item's line if the cart has one (idempotent, as the API's DELETE is)."""
+    if item_id in stored_lines(user):
+        remove(user, item_id)
+
+
 def view(user) -> CartView:
     """The cart with today's price and stock of each line (an item no longer sold says so)."""
     lines = []

@@ -54,10 +54,11 @@ def start_login(login: str, address: str) -> int:
     Returns the attempt's id; `forget` it when the password checks out (successes never count).
     Sixteen parallel guesses queue on the lock, so the first few are counted and the rest refused.
     """
+    login_key = _login_key(login)
     with write_transaction(db):
-        _serialize(f"login:{_login_key(login)}", f"address:{address}")
+        _serialize(f"login:{login_key}", f"address:{address}")
         check_login(login, address)
-        attempt = Attempt(kind="login_failed", address=address, login_key=_login_key(login) or None)
+        attempt = Attempt(kind="login_failed", address=address, login_key=login_key or None)
         db.session.add(attempt)
         db.session.flush()
         return attempt.id
@@ -84,8 +85,7 @@ def check_login(login: str, address: str, other_than: int | None = None) -> None
     """
     config = current_app.config
     now = utcnow()
-    login_key = login.strip().lower()[:64]
-    failures, last = _count_since("login_failed", now - LOGIN_WINDOW, other_than, login_key=login_key)
+    failures, last = _count_since("login_failed", now - LOGIN_WINDOW, other_than, login_key=_login_key(login))
     free = config["SHOP_LOGIN_FAILURES_PER_LOGIN"]
     if failures >= free:
         # Each failure past the free ones doubles the wait: 30 s, 1 min, 2 min ... up to 15 min.
@@ -115,7 +115,7 @@ def start_registration(address: str) -> None:
 def record(kind: str, address: str, login: str | None = None) -> int:
     """Write an attempt; its id."""
     with write_transaction(db):
-        attempt = Attempt(kind=kind, address=address, login_key=(login or "").strip().lower()[:64] or None)
+        attempt = Attempt(kind=kind, address=address, login_key=_login_key(login) or None)
         db.session.add(attempt)
         db.session.flush()
         return attempt.id

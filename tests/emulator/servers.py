@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,25 +17,12 @@ from typing import Any
 import requests
 import stripe
 
-from stacktools.stack import free_port
+from stacktools.stack import free_port, wait_until
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 
 
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 30, interval: float = 0.05) -> Any:
-    """Poll until `predicate()` is truthy and return it; fail after `timeout` seconds (long enough
-    for a loaded CI machine: returning as soon as it holds, a long deadline costs nothing)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
 
 
 class EmulatorProcess:

@@ -8,8 +8,9 @@ import time
 import pytest
 import stripe
 
+from stacktools.stack import wait_until
+
 from .helpers import events_of, line_items, pay, session_params
-from .servers import wait_until
 
 
 def test_the_page_shows_items_total_card_field_pay_and_cancel(client, emulator, http):

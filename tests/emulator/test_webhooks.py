@@ -7,8 +7,9 @@ import time
 import pytest
 import stripe
 
+from stacktools.stack import wait_until
+
 from .helpers import WEBHOOK_SECRET, events_of, pay, session_params
-from .servers import wait_until
 
 
 def test_a_webhook_answered_500_twice_is_delivered_on_the_third_attempt_with_fresh_signatures(
