@@ -14,15 +14,15 @@ from flask import current_app, session
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
-from orders_app.checkout import MINIMUM_CHARGE, start_checkout
+from orders_app import states
+from orders_app.checkout import start_checkout
 from orders_app.clients.inventory import InventoryUnavailable, ItemNotFound, current_inventory
-from orders_app.errors import OrderError, unavailable
+from orders_app.errors import OrderError, too_small, unavailable
 from orders_app.extensions import db
 from orders_app.models import CartLine, Order
 from orders_app.placing import place_order
 from orders_app.store import actor_name
 from shared_ui.db import write_transaction
-from shared_ui.money import format_money
 from shared_ui.numbers import whole_number
 
 SESSION_KEY = "cart"
@@ -71,7 +71,7 @@ class CartView:
     @property
     def missing_cents(self) -> int:
         """How much more the cart needs before it can be paid (Stripe's minimum charge)."""
-        return max(MINIMUM_CHARGE.get(self.currency, 0) - self.total_cents, 0)
+        return states.missing_for_minimum(self.total_cents, self.currency)
 
     @property
     def can_check_out(self) -> bool:
@@ -247,13 +247,7 @@ def check_out(user) -> tuple[Order, str | None]:
             _("Remove what is no longer sold first: %(names)s.", names=names), status=410, code="item_archived"
         )
     if cart.missing_cents:
-        minimum = MINIMUM_CHARGE.get(cart.currency, 0)
-        message = _(
-            "Card payments need a total of at least %(minimum)s: add %(missing)s more.",
-            minimum=format_money(minimum, cart.currency),
-            missing=format_money(cart.missing_cents, cart.currency),
-        )
-        raise OrderError(message, status=422, code="amount_too_small")
+        raise too_small(cart.total_cents, cart.currency)
     order = place_order(user, [(line.inventory_id, line.quantity) for line in cart.lines])
     with write_transaction(db):
         db.session.execute(delete(CartLine).where(CartLine.user_id == user.id))

@@ -38,6 +38,7 @@ from orders_app.errors import (
     not_pending,
     payments_unavailable,
     refused,
+    too_small,
 )
 from orders_app.extensions import db
 from orders_app.models import (
@@ -54,10 +55,7 @@ from orders_app.models import (
 from orders_app.settling import cancel_and_release
 from orders_app.webhooks import apply_from_stripe
 from shared_ui.db import write_transaction
-from shared_ui.money import format_money
 
-#: Stripe's smallest charge per currency, in cents (it refuses a session below it)
-MINIMUM_CHARGE = {"usd": 50, "eur": 50, "brl": 50}
 #: Stripe wants expires_at at least 30 minutes after the request; a stored deadline closer than
 #: this is not sent again
 STRIPE_MIN_EXPIRY = timedelta(minutes=30, seconds=30)
@@ -94,7 +92,7 @@ def start_checkout(order: Order, actor: str) -> str:
         session = current_stripe().create_session(params, key)
     except PaymentRefused as error:
         if error.code == "amount_too_small":
-            raise _too_small(order.currency) from None
+            raise too_small(order.total_cents, order.currency) from None
         current_app.logger.error("stripe refused a session for order %s: %s", order_id, error)
         message = _("Stripe refused to open a payment page for this order: %(error)s", error=str(error))
         raise OrderError(message, status=503, code="payment_refused") from None
@@ -135,15 +133,9 @@ def _check_renewable(order: Order, now) -> None:
 
 
 def _check_minimum(order: Order) -> None:
-    minimum = MINIMUM_CHARGE.get(order.currency, 0)
-    if order.total_cents < minimum:
-        raise _too_small(order.currency)
-
-
-def _too_small(currency: str) -> OrderError:
-    minimum = format_money(MINIMUM_CHARGE.get(currency, 50), currency)
-    message = _("Card payments need a total of at least %(minimum)s.", minimum=minimum)
-    return OrderError(message, status=422, code="amount_too_small")
+    """An order placed before the minimum was checked at placing (or under another currency's)."""
+    if states.missing_for_minimum(order.total_cents, order.currency):
+        raise too_small(order.total_cents, order.currency)
 
 
 def _prepare_new_session(order: Order, now) -> None:

@@ -20,7 +20,7 @@ from orders_app.clients.inventory import (
     ItemArchived,
     current_inventory,
 )
-from orders_app.errors import OrderError, no_longer_sold, short_for_change, short_lines, unavailable
+from orders_app.errors import OrderError, no_longer_sold, short_for_change, short_lines, too_small, unavailable
 from orders_app.extensions import db
 from orders_app.models import ADJUSTING, CANCELLED, COMMITTED, HELD, PENDING, RELEASED, Order, utcnow
 from orders_app.placing import parse_inventory_id, parse_quantity
@@ -108,6 +108,10 @@ def _parse_new_lines(order: Order, lines) -> dict[int, int]:
         raise OrderError(
             _("An order keeps at least one line: cancel the order instead of removing its last line."), field="lines"
         )
+    prices = {line.inventory_id: line.unit_price_cents for line in order.lines}
+    total = sum(prices[item_id] * quantity for item_id, quantity in wanted.items())
+    if states.missing_for_minimum(total, order.currency):  # it could never be paid: change nothing
+        raise too_small(total, order.currency, field="quantity" if len(order.lines) == 1 else "lines")
     return wanted
 
 

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from orders_app import states
+from shared_ui.money import format_money
 
 NOTHING_RESERVED = _l("the inventory service is not answering; nothing was reserved")
 NO_LONGER_SOLD = _l("this item is no longer sold")
@@ -143,3 +144,18 @@ def not_pending(order) -> OrderError:
 def status_word(order) -> str:
     """The order's status as a word inside a sentence, in the reader's language: "paid"."""
     return str(STATUS_WORDS.get(order.status, order.status.lower()))
+
+
+def too_small(total_cents: int, currency: str, *, field: str | None = None) -> OrderError:
+    """A total under Stripe's minimum charge, with the minimum and what is missing."""
+    minimum = format_money(states.MINIMUM_CHARGE.get(currency.lower(), 50), currency)
+    missing = states.missing_for_minimum(total_cents, currency)
+    if missing:
+        message = _(
+            "Card payments need a total of at least %(minimum)s: add %(missing)s more.",
+            minimum=minimum,
+            missing=format_money(missing, currency),
+        )
+    else:  # Stripe said so of a total we took for enough
+        message = _("Card payments need a total of at least %(minimum)s.", minimum=minimum)
+    return OrderError(message, status=422, code="amount_too_small", field=field)

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
 
-from orders_app import store
+from orders_app import states, store
 from orders_app.clients.inventory import (
     HOLD_HELD,
     HoldConflict,
@@ -36,6 +36,7 @@ from orders_app.errors import (
     no_longer_sold,
     short_lines,
     short_of_stock,
+    too_small,
     unavailable,
 )
 from orders_app.extensions import db
@@ -132,7 +133,11 @@ def quote_for(item: Item, quantity) -> Quote:
     quantity = parse_quantity(quantity)
     if quantity > item.quantity:
         raise short_of_stock(item.quantity)
-    return Quote(item, quantity)
+    quoted = Quote(item, quantity)
+    currency = current_app.config["SHOP_CURRENCY"]
+    if states.missing_for_minimum(quoted.total_cents, currency):
+        raise too_small(quoted.total_cents, currency, field="quantity")
+    return quoted
 
 
 # ----- step 1: place -------------------------------------------------------------------------
@@ -154,6 +159,10 @@ def place_order(user, lines) -> Order:
     ]
     if short:  # nothing written yet: the hold re-checks the stock
         raise short_lines(short, one_line=len(wanted) == 1)
+    currency = current_app.config["SHOP_CURRENCY"]
+    total = sum(item.price_cents * quantity for item, (_, quantity) in zip(items, wanted, strict=True))
+    if states.missing_for_minimum(total, currency):  # Stripe would never charge it: hold nothing
+        raise too_small(total, currency, field="quantity" if len(wanted) == 1 else "lines")
     names = {item.id: item.name for item in items}
     config = current_app.config
     now = utcnow()
@@ -161,7 +170,7 @@ def place_order(user, lines) -> Order:
     order = Order(
         user_id=user.id,
         user_login=user.login,
-        currency=config["SHOP_CURRENCY"],
+        currency=currency,
         status=PENDING,
         hold_state=REQUESTING,
         pay_by=pay_by,

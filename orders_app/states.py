@@ -112,6 +112,16 @@ def can_refund(order) -> bool:
 
 # ----- Stripe's facts ---------------------------------------------------------------------------
 
+#: Stripe's smallest charge per currency, in cents: it refuses a Checkout Session below it, so an
+#: order under it could never be paid and is refused before anything is held
+MINIMUM_CHARGE = {"usd": 50, "eur": 50, "brl": 50}
+
+
+def missing_for_minimum(total_cents: int, currency: str) -> int:
+    """How many cents a total lacks to reach Stripe's minimum charge (0 when it can be paid)."""
+    return max(MINIMUM_CHARGE.get(currency.lower(), 0) - total_cents, 0)
+
+
 SESSION_COMPLETED = "checkout.session.completed"
 ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
 ASYNC_FAILED = "checkout.session.async_payment_failed"

@@ -11,20 +11,20 @@ from tests.stack.shop_orders import new_item, stock_of
 
 
 def test_order_edit_and_cancel_an_order_in_the_browser(stack, page: Page):
-    item = new_item(stack, price="0.10", quantity=10)
+    item = new_item(stack, price="0.50", quantity=10)
     register(stack, page)
 
     page.goto(stack.url(f"/inventory/items/{item}"))
     page.get_by_label("Quantity").fill("3")
-    expect(page.locator("#order-total")).to_have_text("3 × $0.10 = $0.30")  # computed by orders_app
+    expect(page.locator("#order-total")).to_have_text("3 × $0.50 = $1.50")  # computed by orders_app
     page.get_by_label("Quantity").fill("12")
     expect(page.locator("#order-total")).to_have_text("only 10 left")
     page.get_by_label("Quantity").fill("3")
-    expect(page.locator("#order-total")).to_have_text("3 × $0.10 = $0.30")
+    expect(page.locator("#order-total")).to_have_text("3 × $0.50 = $1.50")
     page.get_by_role("button", name="Order").click()
 
     expect(page).to_have_url(re.compile(r"/orders/\d+$"))
-    expect(page.locator("#order-total-price")).to_have_text("$0.30")
+    expect(page.locator("#order-total-price")).to_have_text("$1.50")
     expect(page.locator("#order-status")).to_have_text("Pending")
     assert stock_of(stack, item) == 7
 
@@ -34,7 +34,7 @@ def test_order_edit_and_cancel_an_order_in_the_browser(stack, page: Page):
     quantity.fill("5")
     page.get_by_role("button", name="Save quantity").click()
     expect(page.locator("#order-quantity")).to_have_text("5")
-    expect(page.locator("#order-total-price")).to_have_text("$0.50")
+    expect(page.locator("#order-total-price")).to_have_text("$2.50")
     expect(page.locator("#order-detail").get_by_role("status")).to_contain_text("Quantity changed to 5")
     assert stock_of(stack, item) == 5
 

@@ -34,8 +34,8 @@ def app(tmp_path, inventory, users):
 
 @pytest.fixture
 def widget(inventory) -> int:
-    """An item at $0.10 with 10 in stock."""
-    return inventory.add_item("Widget", 10, 10)
+    """An item at $0.50 (Stripe's smallest charge) with 10 in stock."""
+    return inventory.add_item("Widget", 50, 10)
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def half_placed(app, item_id: int, hold_minutes: float) -> int:
             currency="usd",
             hold_expires_at=utcnow() + timedelta(minutes=hold_minutes),
         )
-        order.set_lines([OrderLine(inventory_id=item_id, item_name="Widget", unit_price_cents=10, quantity=1)])
+        order.set_lines([OrderLine(inventory_id=item_id, item_name="Widget", unit_price_cents=50, quantity=1)])
         db.session.add(order)
         db.session.commit()
         return order.id

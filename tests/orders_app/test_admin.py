@@ -23,7 +23,7 @@ def summary_of(html: str, status: str) -> tuple[str, str]:
 
 def seed(app, users, inventory):
     """alice: 3 Widgets (pending) and 1 Lamp (cancelled); bob: 5 Widgets (pending)."""
-    widget = inventory.add_item("Widget", 10, 100)
+    widget = inventory.add_item("Widget", 20, 100)
     lamp = inventory.add_item("Desk lamp", 1999, 5)
     alice, bob = logged_in(app, users.records[1]), logged_in(app, users.records[2])
     ids = {"alice_widget": place(alice, widget, 3), "alice_lamp": place(alice, lamp, 1), "bob": place(bob, widget, 5)}
@@ -41,9 +41,9 @@ def test_the_monitor_lists_every_order_with_login_item_quantity_total_status_and
     html = boss.get("/orders/admin/").get_data(as_text=True)
     assert row_ids(html) == [ids["bob"], ids["alice_lamp"], ids["alice_widget"]]
     row = re.search(rf'<tr id="monitor-order-{ids["bob"]}">(.*?)</tr>', html, re.S).group(1)
-    for text in ("bob", "Widget", ">5<", "$0.50", "Pending", " s</time>"):
+    for text in ("bob", "Widget", ">5<", "$1.00", "Pending", " s</time>"):
         assert text in row, text
-    assert summary_of(html, "pending") == ("2", "$0.80")
+    assert summary_of(html, "pending") == ("2", "$1.60")
     assert summary_of(html, "cancelled") == ("1", "$19.99")
     assert summary_of(html, "paid") == ("0", "$0.00")
 

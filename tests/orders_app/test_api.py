@@ -24,7 +24,7 @@ def test_create_read_edit_cancel(client_anonymous, bearer, inventory, widget):
     assert set(order) == ORDER_KEYS
     assert (order["quantity"], order["total_price"], order["status"], order["payment_url"]) == (
         3,
-        "0.30",
+        "1.50",
         "Pending",
         None,
     )
@@ -33,7 +33,7 @@ def test_create_read_edit_cancel(client_anonymous, bearer, inventory, widget):
 
     assert api.get(f"/orders/api/orders/{order['id']}", headers=auth).json == order
     edited = api.patch(f"/orders/api/orders/{order['id']}", json={"quantity": 5}, headers=auth)
-    assert edited.status_code == 200 and edited.json["total_price"] == "0.50" and inventory.stock(widget) == 5
+    assert edited.status_code == 200 and edited.json["total_price"] == "2.50" and inventory.stock(widget) == 5
     cancelled = api.post(f"/orders/api/orders/{order['id']}/cancel", headers=auth)
     assert cancelled.status_code == 200 and cancelled.json["status"] == "Cancelled" and inventory.stock(widget) == 10
     again = api.post(f"/orders/api/orders/{order['id']}/cancel", headers=auth)

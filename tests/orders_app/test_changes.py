@@ -38,7 +38,7 @@ def test_editing_to_five_holds_two_more_and_recomputes_the_total(app, alice, inv
     assert "Quantity changed to 5" in html and "$0.50" in html
     assert inventory.held() == {f"order-{order_id}": 5} and inventory.stock(widget) == 5
     order = fresh(app, order_id)
-    assert (order.quantity, order.total_cents, order.version, order.hold_state) == (5, 50, 2, HELD)
+    assert (order.quantity, order.total_cents, order.version, order.hold_state) == (5, 250, 2, HELD)
     assert [(e.action, e.from_value, e.to_value, e.actor) for e in order.events][-1] == (
         "quantity_changed",
         "3",
@@ -60,13 +60,24 @@ def test_editing_without_javascript_redirects_to_the_order_with_a_message(alice,
     assert "Quantity changed to 2" in alice.get(f"/orders/{order_id}").get_data(as_text=True)
 
 
+def test_editing_under_stripes_minimum_charge_is_refused_and_changes_nothing(app, alice, inventory):
+    dime = inventory.add_item("Dime sticker", 10, 100)
+    order_id = place(alice, dime, 5)  # $0.50
+    response = post_form(alice, f"/orders/{order_id}/edit", {"quantity": 4}, htmx=True)
+    html = response.get_data(as_text=True)
+    assert "Card payments need a total of at least $0.50: add $0.10 more." in html and 'aria-invalid="true"' in html
+    order = fresh(app, order_id)
+    assert (order.quantity, order.total_cents, order.version, order.hold_state) == (5, 50, 1, HELD)
+    assert inventory.held() == {f"order-{order_id}": 5}
+
+
 def test_editing_beyond_the_stock_says_how_many_more_and_changes_nothing(app, alice, inventory, widget):
     order_id = place(alice, widget, 3)
     response = post_form(alice, f"/orders/{order_id}/edit", {"quantity": 12}, htmx=True)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "only 7 more left" in html and 'aria-invalid="true"' in html
     order = fresh(app, order_id)
-    assert (order.quantity, order.total_cents, order.version, order.hold_state) == (3, 30, 1, HELD)
+    assert (order.quantity, order.total_cents, order.version, order.hold_state) == (3, 150, 1, HELD)
     assert inventory.held() == {f"order-{order_id}": 3}
 
 
@@ -99,7 +110,7 @@ def test_edit_whose_answer_is_lost_takes_the_quantity_inventory_holds(app, alice
     response = post_form(alice, f"/orders/{order_id}/edit", {"quantity": 5}, htmx=True)
     assert "Quantity changed to 5" in response.get_data(as_text=True)
     order = fresh(app, order_id)
-    assert (order.quantity, order.total_cents, order.hold_state) == (5, 50, HELD)
+    assert (order.quantity, order.total_cents, order.hold_state) == (5, 250, HELD)
     assert inventory.held() == {f"order-{order_id}": 5}
 
 
@@ -118,7 +129,7 @@ def test_edit_with_inventory_gone_entirely_is_settled_by_the_sweeper(app, alice,
     with app.app_context():
         assert sweep(now=utcnow() + timedelta(minutes=2)) == {"reconciled": 1}
     order = fresh(app, order_id)
-    assert (order.quantity, order.total_cents, order.hold_state) == (5, 50, HELD)
+    assert (order.quantity, order.total_cents, order.hold_state) == (5, 250, HELD)
 
 
 def test_cancel_returns_all_units_and_records_who_did_it(app, alice, inventory, widget):
@@ -190,7 +201,7 @@ def test_cancel_while_an_edit_talks_to_inventory_is_refused_and_nothing_is_corru
         change_quantity(db.session.get(Order, order_id), 5, "alice")
     assert "being changed right now" in seen["error"]
     order = fresh(app, order_id)
-    assert (order.status, order.quantity, order.total_cents, order.hold_state) == ("Pending", 5, 50, HELD)
+    assert (order.status, order.quantity, order.total_cents, order.hold_state) == ("Pending", 5, 250, HELD)
     assert inventory.held() == {f"order-{order_id}": 5}
 
 
@@ -230,7 +241,7 @@ def test_concurrent_edit_and_cancel_from_two_browsers_leave_a_consistent_order(a
     assert results["cancel"].status_code == 409
     assert results["edit"].status_code == 303
     order = fresh(app, order_id)
-    assert (order.status, order.quantity, order.total_cents) == ("Pending", 6, 60)
+    assert (order.status, order.quantity, order.total_cents) == ("Pending", 6, 300)
     assert inventory.held() == {f"order-{order_id}": 6} and inventory.stock(widget) == 4
     # now the cancel goes through, and the stock comes back whole
     assert post_form(tab2, f"/orders/{order_id}/cancel").status_code == 303

@@ -31,7 +31,7 @@ def test_my_orders_filter_by_status_as_a_fragment(alice, widget):
 
 
 def test_my_orders_are_paginated(app, alice, inventory):
-    item = inventory.add_item("Pin", 5, 100)
+    item = inventory.add_item("Pin", 50, 100)
     app.config["ORDERS_PER_PAGE"] = 2
     ids = [place(alice, item, 1) for _ in range(5)]
     page1 = alice.get("/orders/").get_data(as_text=True)
@@ -45,8 +45,8 @@ def test_the_order_page_shows_the_item_as_ordered_and_its_history(alice, invento
     inventory.items[widget] = inventory.items[widget].__class__(widget, "Widget v2", 99, 7, False)  # price change
     html = alice.get(f"/orders/{order_id}").get_data(as_text=True)
     assert "Widget v2" not in html and "$0.99" not in html
-    assert 'id="order-item">Widget<' in html and 'id="order-unit-price">$0.10<' in html
-    assert "<strong>$0.30</strong>" in html and "Order placed" in html and "3 × Widget; stock held" in html
+    assert 'id="order-item">Widget<' in html and 'id="order-unit-price">$0.50<' in html
+    assert "<strong>$1.50</strong>" in html and "Order placed" in html and "3 × Widget; stock held" in html
     assert '<div id="order-actions"' in html
 
 

@@ -104,11 +104,21 @@ def test_a_double_clicked_pay_creates_one_session(app, users, stripe_fake, lamp)
     assert actions(app, order_id).count("payment_link") == 1
 
 
-def test_a_total_below_stripes_minimum_gets_a_clear_message_and_stays_pending(app, alice, stripe_fake, widget):
-    order_id = place(alice, widget, 3)  # 3 x $0.10
+def test_an_order_below_stripes_minimum_from_before_the_rule_gets_a_clear_message_and_stays_pending(
+    app, alice, stripe_fake, inventory
+):
+    """Placing refuses such orders now; one written before (here: repriced in the database) is never sent to Stripe."""
+    dime = inventory.add_item("Dime sticker", 10, 100)
+    order_id = place(alice, dime, 5)
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        [line] = order.lines
+        line.unit_price_cents, line.line_total_cents = 6, 30
+        order.total_cents = 30
+        db.session.commit()
     response = pay(alice, order_id)
     html = response.get_data(as_text=True)
-    assert response.status_code == 422 and "Card payments need a total of at least $0.50" in html
+    assert response.status_code == 422 and "Card payments need a total of at least $0.50: add $0.20 more." in html
     assert fresh(app, order_id).status == PENDING and stripe_fake.count("create_session") == 0
 
 

@@ -27,7 +27,7 @@ def test_quote_is_unit_price_times_quantity_exact_to_the_cent(client_anonymous, 
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<html" not in html and "order-total" not in html  # the inner text of #order-total
-    assert "3 × $0.10 = <strong>$0.30</strong>" in html
+    assert "3 × $0.50 = <strong>$1.50</strong>" in html
 
 
 @pytest.mark.parametrize(
@@ -50,8 +50,8 @@ def test_quote_says_what_is_wrong_in_plain_words(client_anonymous, inventory, se
 
 def test_order_form_shows_the_item_and_total(alice, widget):
     html = alice.get(f"/orders/new?inventory_id={widget}&quantity=2").get_data(as_text=True)
-    assert "Order Widget" in html and "$0.10" in html and "10 in stock" in html
-    assert "2 × $0.10 = <strong>$0.20</strong>" in html
+    assert "Order Widget" in html and "$0.50" in html and "10 in stock" in html
+    assert "2 × $0.50 = <strong>$1.00</strong>" in html
     assert 'hx-get="/orders/quote"' in html and 'hx-target="#order-total"' in html
 
 
@@ -60,15 +60,15 @@ def test_order_form_needs_a_login(client_anonymous, widget):
     assert response.status_code == 302 and "/users/login?next=" in response.headers["Location"]
 
 
-def test_ordering_three_at_ten_cents_holds_three_and_costs_thirty_cents(app, alice, inventory, widget):
+def test_ordering_three_at_fifty_cents_holds_three_and_costs_a_dollar_fifty(app, alice, inventory, widget):
     order_id = place(alice, widget, 3)
     order = get_order(app, order_id)
-    assert (order.status, order.hold_state, order.quantity, order.total_cents) == ("Pending", HELD, 3, 30)
-    assert (order.item_name, order.unit_price_cents, order.currency, order.user_login) == ("Widget", 10, "usd", "alice")
+    assert (order.status, order.hold_state, order.quantity, order.total_cents) == ("Pending", HELD, 3, 150)
+    assert (order.item_name, order.unit_price_cents, order.currency, order.user_login) == ("Widget", 50, "usd", "alice")
     assert inventory.held() == {f"order-{order_id}": 3}
     assert inventory.stock(widget) == 7
     page = alice.get(f"/orders/{order_id}").get_data(as_text=True)
-    assert "$0.30" in page and "Pending" in page and "Order placed" in page
+    assert "$1.50" in page and "Pending" in page and "Order placed" in page
 
 
 def test_the_hold_lasts_the_payment_window_plus_five_minutes(app, alice, inventory, widget):
@@ -84,6 +84,24 @@ def test_ordering_more_than_in_stock_says_how_many_are_left_and_creates_nothing(
     assert response.status_code == 409
     assert "only 10 left" in html and 'aria-invalid="true"' in html
     assert order_count(app) == 0 and inventory.held() == {} and inventory.stock(widget) == 10
+
+
+def test_an_order_under_stripes_minimum_charge_is_refused_before_anything_is_held(
+    app, alice, inventory, bearer, client_anonymous
+):
+    """Stripe never charges less than $0.50: such an order could never be paid, only hold stock."""
+    dime = inventory.add_item("Dime sticker", 10, 100)
+    quote = client_anonymous.get(f"/orders/quote?inventory_id={dime}&quantity=3", headers={"HX-Request": "true"})
+    assert "at least $0.50: add $0.20 more" in quote.get_data(as_text=True)
+    response = post_form(alice, "/orders/", {"inventory_id": dime, "quantity": 3})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'aria-invalid="true"' in html
+    assert "Card payments need a total of at least $0.50: add $0.20 more." in html
+    lines = {"lines": [{"inventory_id": dime, "quantity": 2}, {"inventory_id": dime, "quantity": 2}]}
+    api = client_anonymous.post("/orders/api/orders", json=lines, headers=bearer("alice"))
+    assert api.status_code == 422 and api.get_json()["error"]["code"] == "amount_too_small"
+    assert order_count(app) == 0 and inventory.held() == {} and inventory.stock(dime) == 100
+    assert post_form(alice, "/orders/", {"inventory_id": dime, "quantity": 5}).status_code == 303  # $0.50 is enough
 
 
 def test_losing_the_race_for_the_last_units_deletes_the_order(app, alice, inventory, widget):

@@ -75,7 +75,7 @@ def customers(stack, count: int) -> list[tuple[str, str]]:
 
 
 def test_killing_an_orders_and_an_inventory_instance_under_load_loses_no_order_and_no_stock(scaled):
-    item = new_item(scaled, price="0.01", quantity=STOCK)
+    item = new_item(scaled, price="0.50", quantity=STOCK)
     people = customers(scaled, CUSTOMERS)
     attempts: list[Attempt] = []
     stop = threading.Event()

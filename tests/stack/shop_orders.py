@@ -25,7 +25,7 @@ def admin_token(stack) -> str:
     return response.json()["token"]
 
 
-def new_item(stack, price: str = "0.10", quantity: int = 10, name: str | None = None) -> int:
+def new_item(stack, price: str = "0.50", quantity: int = 10, name: str | None = None) -> int:
     """An item added through inventory's admin API; its id."""
     name = name or f"Widget {secrets.token_hex(3)}"
     response = requests.post(

@@ -8,15 +8,15 @@ import requests
 from tests.stack.shop_orders import admin_token, customer, new_item, order, placed, reservation, stock_of
 
 
-def test_three_units_at_ten_cents_cost_exactly_thirty_cents(stack):
-    item = new_item(stack, price="0.10", quantity=10)
+def test_three_units_at_fifty_cents_cost_exactly_a_dollar_fifty(stack):
+    item = new_item(stack, price="0.50", quantity=10)
     alice = customer(stack)
     quote = alice.get(f"/orders/quote?inventory_id={item}&quantity=3", htmx=True)
-    assert quote.status_code == 200 and "3 × $0.10 = <strong>$0.30</strong>" in quote.text
+    assert quote.status_code == 200 and "3 × $0.50 = <strong>$1.50</strong>" in quote.text
 
     order_id = placed(order(alice, item, 3))
     page = alice.get(f"/orders/{order_id}")
-    assert "<strong>$0.30</strong>" in page.text and ">Pending<" in page.text
+    assert "<strong>$1.50</strong>" in page.text and ">Pending<" in page.text
     assert stock_of(stack, item) == 7
     assert reservation(stack, order_id) | {"expires_at": None} == {
         "key": f"order-{order_id}",
@@ -27,7 +27,7 @@ def test_three_units_at_ten_cents_cost_exactly_thirty_cents(stack):
         "expires_at": None,
     }
     listing = alice.get("/orders/")
-    assert f'href="/orders/{order_id}"' in listing.text and "$0.30" in listing.text
+    assert f'href="/orders/{order_id}"' in listing.text and "$1.50" in listing.text
 
 
 def test_editing_to_five_holds_two_more_and_cancelling_returns_all_five(stack):
@@ -36,7 +36,7 @@ def test_editing_to_five_holds_two_more_and_cancelling_returns_all_five(stack):
     order_id = placed(order(alice, item, 3))
 
     edited = alice.post(f"/orders/{order_id}/edit", {"quantity": 5, "version": 1}, htmx=True)
-    assert edited.status_code == 200 and "Quantity changed to 5" in edited.text and "$0.50" in edited.text
+    assert edited.status_code == 200 and "Quantity changed to 5" in edited.text and "$2.50" in edited.text
     assert stock_of(stack, item) == 5 and reservation(stack, order_id)["quantity"] == 5
 
     cancelled = alice.post(f"/orders/{order_id}/cancel", htmx=True)

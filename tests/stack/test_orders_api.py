@@ -5,16 +5,16 @@ from tests.stack.shop_orders import api_customer, new_item, reservation, stock_o
 
 
 def test_create_edit_cancel_with_exact_money(stack):
-    item = new_item(stack, price="0.10", quantity=10)
+    item = new_item(stack, price="0.50", quantity=10)
     client, token = api_customer(stack)
     created = client.api("POST", "/orders/api/orders", token, json={"inventory_id": item, "quantity": 3})
     assert created.status_code == 201
     order = created.json()
-    assert (order["total_price"], order["status"], order["payment_url"]) == ("0.30", "Pending", None)
+    assert (order["total_price"], order["status"], order["payment_url"]) == ("1.50", "Pending", None)
     assert stock_of(stack, item) == 7
 
     edited = client.api("PATCH", f"/orders/api/orders/{order['id']}", token, json={"quantity": 5})
-    assert edited.status_code == 200 and edited.json()["total_price"] == "0.50"
+    assert edited.status_code == 200 and edited.json()["total_price"] == "2.50"
     assert reservation(stack, order["id"])["quantity"] == 5 and stock_of(stack, item) == 5
 
     cancelled = client.api("POST", f"/orders/api/orders/{order['id']}/cancel", token)

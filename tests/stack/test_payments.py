@@ -188,13 +188,13 @@ def test_a_double_clicked_pay_creates_one_session(stack):
     assert count_in_history(alice, order_id, "Payment link") == 1
 
 
-def test_a_total_below_stripes_minimum_gets_a_clear_message(stack):
+def test_an_order_below_stripes_minimum_is_refused_before_anything_is_held(stack):
     item = new_item(stack, price="0.10", quantity=10)
     alice = customer(stack)
-    order_id = placed(order(alice, item, 3))
-    response = pay(alice, order_id)
-    assert response.status_code == 422 and "Card payments need a total of at least $0.50" in response.text
-    assert status_of(stack, order_id) == "Pending"
+    response = order(alice, item, 3)
+    assert response.status_code == 422
+    assert "Card payments need a total of at least $0.50: add $0.20 more." in response.text
+    assert stock_of(stack, item) == 10 and "You have no orders yet." in alice.get("/orders/").text
 
 
 def test_the_api_gives_the_checkout_url(stack):
