@@ -5,9 +5,18 @@ English and in Brazilian Portuguese. Helpers here serve the other accessibility 
 import re
 
 import pytest
+import requests
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import add_item, assert_accessible, log_in, log_in_as_admin, place_order, register_user
+from tests.browser.helpers import (
+    add_item,
+    api_token,
+    assert_accessible,
+    log_in,
+    log_in_as_admin,
+    place_order,
+    register_user,
+)
 
 
 @pytest.mark.parametrize(
@@ -144,3 +153,42 @@ def test_the_admin_order_monitor_passes_axe(stack, page: Page, word):
     page.goto(stack.url("/orders/admin/"))
     expect(page.locator("#low-stock")).to_be_visible()  # inventory's fragment, pulled in by htmx
     assert_accessible(page, "admin order monitor")
+
+
+def test_the_cart_passes_axe_empty_filled_and_short_in_english_and_portuguese(stack, page: Page, pt_page: Page, word):
+    login = register_user(stack)
+    log_in(stack, page, login)
+    page.goto(stack.url("/orders/cart/"))
+    expect(page.locator("#cart-empty")).to_be_visible()
+    assert_accessible(page, "an empty cart")
+
+    mug, lamp = add_item(stack, f"Mug {word}", price="8.50"), add_item(stack, f"Lamp {word}", price="25.00")
+    page.goto(stack.url(f"/inventory/?q={word}"))
+    for item in (mug, lamp):
+        page.get_by_role("button", name=f"Add to cart {item['name']}").click()
+        expect(page.locator(f"#catalog-item-{item['id']} .cart-feedback")).to_contain_text("In your cart: 1.")
+    assert_accessible(page, "the catalog with Add to cart answers swapped in")
+    page.locator("#nav-cart").click()
+    page.get_by_label(f"Quantity of Mug {word}").fill("3")
+    page.get_by_role("button", name=f"Update Mug {word}").click()
+    expect(page.locator("#cart-total")).to_have_text("$50.50")
+    assert_accessible(page, "a cart of two lines after an update")
+
+    sold = requests.patch(
+        stack.url(f"/inventory/api/items/{mug['id']}"),
+        json={"quantity": 2},
+        headers={"Authorization": f"Bearer {api_token(stack)}"},
+        timeout=10,
+    )
+    assert sold.status_code == 200, sold.text
+    page.reload()
+    expect(page.locator(f"#cart-line-{mug['id']} .cart-line-note")).to_have_text("Only 2 left.")
+    page.get_by_role("button", name="Check out").click()
+    expect(page.locator("#cart-error")).to_contain_text(f"Mug {word}: only 2 left")
+    assert_accessible(page, "a cart whose checkout found a short line")
+
+    log_in(stack, pt_page, login)
+    pt_page.goto(stack.url("/orders/cart/"))
+    expect(pt_page.locator("h1")).to_have_text("Seu carrinho")
+    expect(pt_page.locator(f"#cart-line-{mug['id']} .cart-line-note")).to_have_text("Só restam 2.")
+    assert_accessible(pt_page, "the cart in Portuguese")

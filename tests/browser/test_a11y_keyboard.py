@@ -116,6 +116,43 @@ def test_a_shopper_pays_on_the_emulator_with_the_keyboard_alone(stack, page: Pag
     expect(page.locator("#order-status")).to_have_text("Paid")
 
 
+def test_a_shopper_fills_a_cart_and_checks_out_with_the_keyboard_alone(stack, page: Page, word):
+    cup = add_item(stack, f"Cup {word}", price="6.00", quantity=5)
+    jug = add_item(stack, f"Jug {word}", price="9.50", quantity=5)
+    register_with_the_keyboard(stack, page)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_label("Search items"))
+    page.keyboard.type(word)
+    expect(page.locator("#catalog-items tr")).to_have_count(2)
+    for item in (cup, jug):
+        tab_to(page, page.get_by_role("button", name=f"Add to cart {item['name']}"))
+        page.keyboard.press("Enter")
+        expect(page.locator(f"#catalog-item-{item['id']} .cart-feedback")).to_contain_text("In your cart: 1.")
+        assert page.evaluate("document.activeElement.closest('#main') !== null")  # not dropped on the floor
+    tab_to(page, page.locator("#nav-cart"), backwards=True)
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Your cart")
+
+    tab_to(page, page.get_by_label(f"Quantity of Cup {word}"))
+    retype(page, "2")
+    page.keyboard.press("Enter")
+    expect(page.locator("#cart-total")).to_have_text("$21.50")  # 2 x 6.00 + 9.50
+    assert page.evaluate("document.activeElement.closest('#cart') !== null")  # still in the cart
+    tab_to(page, page.get_by_role("button", name="Check out"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/checkout/"))  # Stripe's (the emulator's) page
+    expect(page.get_by_label("Card number")).to_be_focused()
+    page.keyboard.type("4242 4242 4242 4242")
+    page.keyboard.press("Enter")
+    expect(page.locator("#payment-status")).to_have_text("Payment received", timeout=15_000)
+    tab_to(page, page.locator("#order-link"))
+    page.keyboard.press("Enter")
+    expect(page.locator("#order-status")).to_have_text("Paid")
+    expect(page.locator("#order-total-price")).to_have_text("$21.50")
+
+
 def test_the_admin_logs_in_and_edits_a_price_inline_with_the_keyboard_alone(stack, page: Page, word):
     item = add_item(stack, f"Candle {word}", price="12.50")
     page.goto(stack.url("/users/login"))
