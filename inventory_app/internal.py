@@ -115,6 +115,18 @@ def get_reservation(key: str):
     return jsonify(reservation_json(reservation))
 
 
+@bp.get("/items")
+def get_items():
+    """Several items at once (`?ids=3,7,9`, 1 to LINES_MAX ids), as `GET /items/<id>?totals=0` gives
+    each; an id with no item is left out. The cart and an order of several lines read them in one call."""
+    raw = request.args.get("ids", "")
+    parts = raw.split(",") if raw else []
+    if not 1 <= len(parts) <= LINES_MAX or not all(part.isascii() and part.isdigit() for part in parts):
+        raise ApiError(422, "invalid_field", f"ids is 1 to {LINES_MAX} item ids, separated by commas.", field="ids")
+    found = items.any_items([int(part) for part in parts if len(part) <= 19])
+    return jsonify(items=[_item_json(item) for item in found])
+
+
 @bp.get("/items/<int:item_id>")
 def get_item(item_id: int):
     """An item as orders need it, archived ones too (`archived: true`), with its held and sold units.
@@ -126,16 +138,19 @@ def get_item(item_id: int):
     if item is None:
         raise ApiError(404, "item_not_found", f"There is no item {item_id}.")
     totals = stock.totals(item.id) if request.args.get("totals") != "0" else {}
-    return jsonify(
-        id=item.id,
-        name=item.name,
-        description=item.description,
-        price=cents_to_str(item.price_cents),
-        price_cents=item.price_cents,
-        quantity=item.quantity,
-        archived=item.is_archived,
-        **totals,
-    )
+    return jsonify(_item_json(item) | totals)
+
+
+def _item_json(item) -> dict:
+    return {
+        "id": item.id,
+        "name": item.name,
+        "description": item.description,
+        "price": cents_to_str(item.price_cents),
+        "price_cents": item.price_cents,
+        "quantity": item.quantity,
+        "archived": item.is_archived,
+    }
 
 
 def reservation_json(reservation: Reservation) -> dict:

@@ -144,6 +144,14 @@ def any_item(item_id: int, *, lock: bool = False) -> Item | None:
     return db.session.get(Item, item_id, with_for_update=True if lock else None)
 
 
+def any_items(item_ids: list[int]) -> list[Item]:
+    """The items of these ids that exist, archived or not, in id order (one query)."""
+    wanted = sorted({item_id for item_id in item_ids if possible_id(item_id)})
+    if not wanted:
+        return []
+    return list(db.session.scalars(select(Item).where(Item.id.in_(wanted)).order_by(Item.id)))
+
+
 def possible_id(item_id: int) -> bool:
     """False for an id no row can have (one some databases cannot even compare)."""
     return 0 < item_id <= ID_MAX

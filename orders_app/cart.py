@@ -213,16 +213,18 @@ def discard(user, item_id: int) -> None:
 
 def view(user) -> CartView:
     """The cart with today's price and stock of each line (an item no longer sold says so)."""
+    stored = stored_lines(user)
+    try:
+        items = current_inventory().items_by_id(stored) if stored else {}
+    except InventoryUnavailable:
+        raise unavailable(_("the inventory service is not answering; try again in a moment")) from None
     lines = []
-    for item_id, (quantity, price_seen) in stored_lines(user).items():
-        try:
-            item = current_inventory().item(item_id)
-        except ItemNotFound:
+    for item_id, (quantity, price_seen) in stored.items():
+        item = items.get(item_id)
+        if item is None:  # erased from inventory
             name = _("Item #%(id)d", id=item_id)
             lines.append(CartLineView(item_id, name, price_seen, quantity, 0, False, price_seen))
             continue
-        except InventoryUnavailable:
-            raise unavailable(_("the inventory service is not answering; try again in a moment")) from None
         sold = not item.archived
         lines.append(
             CartLineView(item.id, item.name, item.price_cents, quantity, max(item.quantity, 0), sold, price_seen)

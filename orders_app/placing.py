@@ -124,6 +124,19 @@ def read_item(inventory_id, when_down=TRY_AGAIN) -> Item:
     return item
 
 
+def read_items(item_ids: list[int], when_down=TRY_AGAIN) -> list[Item]:
+    """The items of an order's lines as inventory has them now, in one call; errors as read_item's."""
+    try:
+        found = current_inventory().items_by_id(item_ids)
+    except InventoryUnavailable:
+        raise unavailable(when_down) from None
+    if any(item_id not in found for item_id in item_ids):
+        raise OrderError(NO_SUCH_ITEM, field="inventory_id")
+    if any(found[item_id].archived for item_id in item_ids):
+        raise no_longer_sold()
+    return [found[item_id] for item_id in item_ids]
+
+
 def quote(inventory_id, quantity) -> Quote:
     """Unit price x quantity for the item as it is sold now; errors as for placing the order."""
     return quote_for(read_item(inventory_id), quantity)
@@ -151,7 +164,7 @@ def place_order(user, lines) -> Order:
     """
     wanted = parse_lines(lines)
     _check_pending_limit(user)  # before anything is asked of inventory
-    items = [read_item(item_id, when_down=NOTHING_RESERVED) for item_id, _ in wanted]
+    items = read_items([item_id for item_id, _ in wanted], when_down=NOTHING_RESERVED)
     short = [
         (item.id, item.name, item.quantity)
         for item, (_, quantity) in zip(items, wanted, strict=True)

@@ -64,6 +64,10 @@ class FakeInventory:
                 raise ItemNotFound(str(item_id))
             return self.items[item_id]
 
+    def items_by_id(self, item_ids) -> dict[int, Item]:
+        with self._call("items_by_id", tuple(item_ids)):
+            return {item_id: self.items[item_id] for item_id in item_ids if item_id in self.items}
+
     def hold(self, key, lines, expires_at) -> Hold:
         lines = summed(lines.items())
         with self._call("hold", key, lines):

@@ -160,3 +160,12 @@ def test_the_cart_api(app, alice, bearer, shelf, inventory, stripe_fake, client_
     assert done.status_code == 201
     assert done.get_json()["order"]["total_price"] == "25.50" and done.get_json()["url"]
     assert client_anonymous.get("/orders/api/cart", headers=auth).get_json()["lines"] == []
+
+
+def test_the_cart_page_reads_every_line_from_inventory_in_one_call(alice, shelf, inventory):
+    for item_id in shelf.values():
+        form(alice, "/orders/cart/lines", {"inventory_id": item_id, "quantity": 1})
+    inventory.calls.clear()
+    html = alice.get("/orders/cart/").get_data(as_text=True)
+    assert all(f'id="cart-line-{item_id}"' in html for item_id in shelf.values())
+    assert inventory.calls == ["items_by_id"]

@@ -83,6 +83,23 @@ def test_an_archived_or_unknown_item(client, stand_in):
         client.item(9)
 
 
+def test_several_items_are_read_in_one_call(client, stand_in):
+    items = [
+        {"id": 7, "name": "Pin", "price_cents": 60, "quantity": 4},
+        {"id": 9, "name": "Cup", "price": "1.25", "quantity": 0},
+    ]
+    stand_in.answer("GET", "/inventory/internal/items", (200, {"items": items}))
+    found = client.items_by_id([9, 7, 8, 7])
+    assert {item_id: (item.name, item.price_cents) for item_id, item in found.items()} == {
+        7: ("Pin", 60),
+        9: ("Cup", 125),
+    }
+    assert [(method, path) for method, path, *_ in stand_in.seen] == [("GET", "/inventory/internal/items")]
+    stand_in.answer("GET", "/inventory/internal/items", (200, {"items": "no"}))
+    with pytest.raises(InventoryUnavailable):
+        client.items_by_id([7])
+
+
 def test_hold_sends_the_contract_body_with_the_service_token(app, client, stand_in):
     stand_in.answer("POST", "/inventory/internal/reservations", (201, HOLD))
     hold = client.hold("order-1", {7: 3}, datetime(2030, 1, 1, 0, 35, 0, 123))

@@ -234,3 +234,9 @@ def test_the_openapi_document_describes_orders_of_lines_and_short_lines(client_a
     assert short.status_code == 409 and valid("StockConflict", short.json)
     post = doc["paths"]["/orders"]["post"]
     assert post["responses"]["409"]["content"]["application/json"]["schema"]["$ref"].endswith("/StockConflict")
+
+
+def test_an_order_of_three_lines_asks_inventory_twice_one_read_and_one_hold(client_anonymous, bearer, inventory, shelf):
+    inventory.calls.clear()
+    assert api_place(client_anonymous, bearer, three_lines(shelf)).status_code == 201
+    assert inventory.calls == ["items_by_id", "hold"]
