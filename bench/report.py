@@ -246,8 +246,10 @@ def markdown(results: dict) -> str:
 
 def _webhook_verdict(hooks: dict) -> str:
     if hooks.get("ok"):
-        return (": events about sessions the shop never made are acknowledged and change nothing (a Stripe "
-                "account can carry other integrations' sessions).")
+        return (
+            ": events about sessions the shop never made are acknowledged and change nothing (a Stripe "
+            "account can carry other integrations' sessions)."
+        )
     if hooks.get("problem"):
         return f" (**{hooks['problem']}**)."
     return ": **events about sessions the shop never made changed something, or none was answered**."

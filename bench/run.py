@@ -447,8 +447,12 @@ class Bench:
             moved = self.shop.query("orders", "SELECT count(*) FROM orders WHERE status <> 'Pending'")[0][0]
         except Exception as error:  # the tables are the orders engineer's to name
             return {"answered_2xx": answered, "recorded": None, "problem": str(error)[:200]}
-        return {"answered_2xx": answered, "recorded": recorded, "orders_moved": moved,
-                "ok": answered > 0 and recorded == 0 and moved == 0}
+        return {
+            "answered_2xx": answered,
+            "recorded": recorded,
+            "orders_moved": moved,
+            "ok": answered > 0 and recorded == 0 and moved == 0,
+        }
 
 
 def summary(run: wrk.Run) -> dict:
