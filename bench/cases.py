@@ -6,7 +6,9 @@ goes on without it.
 
 import hashlib
 import hmac
+import html
 import json
+import re
 import secrets
 import subprocess
 import time
@@ -27,7 +29,8 @@ BROWSER = {"Accept-Encoding": "gzip", "Accept": "text/html,*/*"}
 #: neither serves nor stores its shared copy of a new visitor's page (shared_ui/page_cache.py)
 RENDER_COOKIE = "seen_banner=1"
 SEARCHES = ["oak", "lamp", "cozy mu", "brass ke", "wool", "ch", "vintage cedar", "zzzz"]
-#: the first catalog page's items get a picture, so the rendered catalog (ratio 1b) shows thumbnails
+#: the first catalog page's items get a picture, so the rendered catalog (ratio 1b) shows thumbnails;
+#: a page holds 24 (inventory_app's CATALOG_PAGE_SIZE), so the second page (ratio 1c) shows none
 CATALOG_PICTURES = 24
 ORDER_STOCK = 1_000_000  # far more than any run can order: no 409 can come from running out
 CART_LINES = 5  # the items of the several-line order (issue 16: a checkout of a 5-line cart)
@@ -97,6 +100,7 @@ class Accounts:
     cart_item_ids: list[int] = field(default_factory=list)  # the several-line order's, one unit each
     initial_stock: dict[int, int] = field(default_factory=dict)  # every ordered item's, before the run
     picture_path: str | None = None
+    plain_catalog_path: str | None = None  # the catalog's second page: the same page, no pictures
     problems: list[str] = field(default_factory=list)
 
     def ordered_item_ids(self) -> list[int]:
@@ -172,6 +176,36 @@ def add_pictures(api: ShopApi, accounts: Accounts, env: dict[str, str], folder: 
         return
     picture = api.call("GET", f"/inventory/api/items/{ids[0]}").json()["picture"]
     accounts.picture_path = picture["url"].rsplit("-", 1)[0] + "-160.webp"  # what the catalog's rows load
+
+
+#: the next page's link on a catalog page ("More items"; the catalog's pages are keyset pages)
+NEXT_PAGE = re.compile(r'href="(/inventory/\?after=[^"]+)"')
+THUMBNAIL = '<picture class="thumb"'
+
+
+def find_plain_page(api: ShopApi, accounts: Accounts) -> None:
+    """The catalog's second page, as its first links to it: the same rendered page with no pictures.
+
+    Checked as rendered for the visitor with a cookie: a picture on each of the first page's rows,
+    none on the second's. (A continued page leaves out the category links; their query is one index
+    probe per category, see inventory_app.search.categories.)
+    """
+    headers = {**BROWSER, "Cookie": RENDER_COOKIE}
+    first = requests.get(api.base_url + "/inventory/", headers=headers, timeout=15)
+    link = NEXT_PAGE.search(first.text) if first.status_code == 200 else None
+    if link is None:
+        accounts.problems.append(f"no second catalog page linked from /inventory/ ({first.status_code})")
+        return
+    path = html.unescape(link.group(1))
+    second = requests.get(api.base_url + path, headers=headers, timeout=15)
+    shown = (first.text.count(THUMBNAIL), second.text.count(THUMBNAIL) if second.status_code == 200 else None)
+    if shown != (CATALOG_PICTURES, 0):
+        accounts.problems.append(
+            f"catalog pictures: {shown[0]} on the first page, {shown[1]} on the second "
+            f"(expected {CATALOG_PICTURES} and 0; status {second.status_code})"
+        )
+        return
+    accounts.plain_catalog_path = path
 
 
 def stock_of(api: ShopApi, accounts: Accounts, item_id: int | None = None) -> int | None:

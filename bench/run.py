@@ -43,6 +43,7 @@ CASE_ORDER = [
     "hello_nginx",
     "catalog",
     "catalog_rendered",
+    "catalog_rendered_plain",
     "order_create",
     "order_create_5",
     "search_small",
@@ -146,6 +147,7 @@ class Bench:
         self.seed()
         self.accounts = shop_cases.prepare_accounts(self.api)
         shop_cases.add_pictures(self.api, self.accounts, self.shop.env, self.shop.var_dir)
+        shop_cases.find_plain_page(self.api, self.accounts)
         for problem in self.accounts.problems:
             self.note(f"setup: {problem}")
         self.cases = self.build_cases()
@@ -244,6 +246,16 @@ class Bench:
         )
         if not accounts.picture_path:
             picture.unavailable = "not available yet (no picture uploaded: " + "; ".join(accounts.problems) + ")"
+        # The same rendered page without pictures: the cost of the first page's thumbnails (issue 19).
+        plain = Case(
+            "catalog_rendered_plain",
+            f"catalog page rendered, its second page: no pictures ({self.args.small:,} items)",
+            shop.base_url,
+            [accounts.plain_catalog_path or "/inventory/?after=none"],
+            headers=rendered,
+        )
+        if not accounts.plain_catalog_path:
+            plain.unavailable = "not available (no second page without pictures: " + "; ".join(accounts.problems) + ")"
         cases = [
             Case("hello_nginx", "hello world through nginx", side.base_url, [hello_path], headers=BROWSER),
             Case(
@@ -267,6 +279,7 @@ class Bench:
                 ["/inventory/"],
                 headers=rendered,
             ),
+            plain,
             Case(
                 "search_small",
                 f"catalog search fragment rendered ({self.args.small:,} items)",
@@ -396,7 +409,7 @@ class Bench:
                     if load_peak is None or peak["total_mib"] > load_peak["total_mib"]:
                         load_peak = peak
                 log(
-                    f"round {round_number + 1} {case.key:14} {run.ok_per_second:9.1f} req/s  "
+                    f"round {round_number + 1} {case.key:22} {run.ok_per_second:9.1f} req/s  "
                     f"p50 {run.p50_ms:7.2f} ms  p99 {run.p99_ms:7.2f} ms  errors {run.error_count}"
                 )
         results = {}
