@@ -2,8 +2,9 @@
 
 Steps (each bounded; everything started is stopped in `finally`, also on Ctrl-C or SIGTERM):
 1. start the shop (every Procfile process, production settings) and the side stack (nginx, a
-   100,000-item inventory, the hello world), then seed 1,000 items into the shop and 100,000 into
-   the side inventory, both with `flask --app inventory_app seed-bulk`;
+   100,000-item inventory, the hello world with TechEmpower's fortunes beside it), then seed 1,000
+   items into the shop and 100,000 into the side inventory, both with `flask --app inventory_app
+   seed-bulk`;
 2. worker choice: hello world, catalog page and order creation under a few gunicorn settings;
 3. memory of the shop at idle;
 4. every case for `--rounds` rounds of `--seconds` (the two sides of each ratio back to back,
@@ -42,6 +43,7 @@ CASE_ORDER = [
     "hello_direct",
     "hello_nginx",
     "catalog",
+    "fortunes",
     "catalog_rendered",
     "catalog_rendered_plain",
     "order_create",
@@ -280,6 +282,13 @@ class Bench:
                 headers=rendered,
             ),
             plain,
+            Case(
+                "fortunes",
+                "TechEmpower fortunes (Flask + SQLAlchemy + Jinja2) through nginx",
+                side.base_url,
+                ["/users/fortunes"],
+                headers=rendered,
+            ),
             Case(
                 "search_small",
                 f"catalog search fragment rendered ({self.args.small:,} items)",
