@@ -6,7 +6,9 @@ goes on without it.
 
 import hashlib
 import hmac
+import html
 import json
+import re
 import secrets
 import subprocess
 import time
@@ -27,9 +29,11 @@ BROWSER = {"Accept-Encoding": "gzip", "Accept": "text/html,*/*"}
 #: neither serves nor stores its shared copy of a new visitor's page (shared_ui/page_cache.py)
 RENDER_COOKIE = "seen_banner=1"
 SEARCHES = ["oak", "lamp", "cozy mu", "brass ke", "wool", "ch", "vintage cedar", "zzzz"]
-#: the first catalog page's items get a picture, so the rendered catalog (ratio 1b) shows thumbnails
+#: the first catalog page's items get a picture, so the rendered catalog (ratio 1b) shows thumbnails;
+#: a page holds 24 (inventory_app's CATALOG_PAGE_SIZE), so the second page (ratio 1c) shows none
 CATALOG_PICTURES = 24
 ORDER_STOCK = 1_000_000  # far more than any run can order: no 409 can come from running out
+CART_LINES = 5  # the items of the several-line order (issue 16: a checkout of a 5-line cart)
 PASSWORD = "bench-" + secrets.token_hex(8)
 
 
@@ -87,15 +91,20 @@ class ShopApi:
 
 @dataclass
 class Accounts:
-    """The admin's and a customer's bearer tokens, and the item every benchmark order takes from."""
+    """The admin's and a customer's bearer tokens, and the items the benchmark orders take from."""
 
     admin_token: str | None = None
     user_token: str | None = None
     user_login: str | None = None
-    item_id: int | None = None
-    initial_stock: int | None = None
+    item_id: int | None = None  # the one-item order's
+    cart_item_ids: list[int] = field(default_factory=list)  # the several-line order's, one unit each
+    initial_stock: dict[int, int] = field(default_factory=dict)  # every ordered item's, before the run
     picture_path: str | None = None
+    plain_catalog_path: str | None = None  # the catalog's second page: the same page, no pictures
     problems: list[str] = field(default_factory=list)
+
+    def ordered_item_ids(self) -> list[int]:
+        return ([self.item_id] if self.item_id else []) + self.cart_item_ids
 
 
 def prepare_accounts(api: ShopApi) -> Accounts:
@@ -111,19 +120,31 @@ def prepare_accounts(api: ShopApi) -> Accounts:
     else:
         accounts.problems.append(f"POST /users/api/users answered {created.status_code}")
     if accounts.admin_token:
-        item = {
-            "name": "Benchmark Order Item",
-            "description": "Ordered again and again by make bench.",
-            "price": "9.99",
-            "quantity": ORDER_STOCK,
-        }
-        response = api.call("POST", "/inventory/api/items", accounts.admin_token, json=item)
-        if response.status_code == 201:
-            accounts.item_id = int(response.json()["id"])
-            accounts.initial_stock = stock_of(api, accounts)
-        else:
-            accounts.problems.append(f"POST /inventory/api/items answered {response.status_code}")
+        accounts.item_id = _order_item(api, accounts, "Benchmark Order Item")
+        cart = [_order_item(api, accounts, f"Benchmark Cart Item {n}") for n in range(1, CART_LINES + 1)]
+        accounts.cart_item_ids = [item_id for item_id in cart if item_id] if all(cart) else []
+        for item_id in accounts.ordered_item_ids():
+            stock = stock_of(api, accounts, item_id)
+            if stock is None:
+                accounts.problems.append(f"GET /inventory/api/items/{item_id} did not answer 200")
+            else:
+                accounts.initial_stock[item_id] = stock
     return accounts
+
+
+def _order_item(api: ShopApi, accounts: Accounts, name: str) -> int | None:
+    """A new item with ORDER_STOCK units (admin API): its id, or None with the problem noted."""
+    item = {
+        "name": name,
+        "description": "Ordered again and again by make bench.",
+        "price": "9.99",
+        "quantity": ORDER_STOCK,
+    }
+    response = api.call("POST", "/inventory/api/items", accounts.admin_token, json=item)
+    if response.status_code != 201:
+        accounts.problems.append(f"POST /inventory/api/items answered {response.status_code}")
+        return None
+    return int(response.json()["id"])
 
 
 def add_pictures(api: ShopApi, accounts: Accounts, env: dict[str, str], folder: Path) -> None:
@@ -157,21 +178,58 @@ def add_pictures(api: ShopApi, accounts: Accounts, env: dict[str, str], folder: 
     accounts.picture_path = picture["url"].rsplit("-", 1)[0] + "-160.webp"  # what the catalog's rows load
 
 
-def stock_of(api: ShopApi, accounts: Accounts) -> int | None:
-    response = api.call("GET", f"/inventory/api/items/{accounts.item_id}", accounts.admin_token)
+#: the next page's link on a catalog page ("More items"; the catalog's pages are keyset pages)
+NEXT_PAGE = re.compile(r'href="(/inventory/\?after=[^"]+)"')
+THUMBNAIL = '<picture class="thumb"'
+
+
+def find_plain_page(api: ShopApi, accounts: Accounts) -> None:
+    """The catalog's second page, as its first links to it: the same rendered page with no pictures.
+
+    Checked as rendered for the visitor with a cookie: a picture on each of the first page's rows,
+    none on the second's. (A continued page leaves out the category links; their query is one index
+    probe per category, see inventory_app.search.categories.)
+    """
+    headers = {**BROWSER, "Cookie": RENDER_COOKIE}
+    first = requests.get(api.base_url + "/inventory/", headers=headers, timeout=15)
+    link = NEXT_PAGE.search(first.text) if first.status_code == 200 else None
+    if link is None:
+        accounts.problems.append(f"no second catalog page linked from /inventory/ ({first.status_code})")
+        return
+    path = html.unescape(link.group(1))
+    second = requests.get(api.base_url + path, headers=headers, timeout=15)
+    shown = (first.text.count(THUMBNAIL), second.text.count(THUMBNAIL) if second.status_code == 200 else None)
+    if shown != (CATALOG_PICTURES, 0):
+        accounts.problems.append(
+            f"catalog pictures: {shown[0]} on the first page, {shown[1]} on the second "
+            f"(expected {CATALOG_PICTURES} and 0; status {second.status_code})"
+        )
+        return
+    accounts.plain_catalog_path = path
+
+
+def stock_of(api: ShopApi, accounts: Accounts, item_id: int | None = None) -> int | None:
+    """An item's stock as the admin API has it (the one-item order's item by default)."""
+    item_id = accounts.item_id if item_id is None else item_id
+    response = api.call("GET", f"/inventory/api/items/{item_id}", accounts.admin_token)
     return int(response.json()["quantity"]) if response.status_code == 200 else None
 
 
-def orders_total(api: ShopApi, token: str) -> tuple[int | None, int | None]:
-    """(how many orders the user has, units they hold in all), from GET /orders/api/orders."""
-    count, units, page = None, 0, 1
+def orders_total(api: ShopApi, token: str) -> tuple[int | None, dict[int, int] | None]:
+    """(how many orders the user has, {item id: units ordered in all}), from GET /orders/api/orders.
+
+    Counted from every order's `lines` (an order of several lines has no top-level `quantity`).
+    """
+    count, units, page = None, {}, 1
     while page <= 10_000:
         response = api.call("GET", f"/orders/api/orders?per_page=100&page={page}", token)
         if response.status_code != 200:
             return None, None
         body = response.json()
         count = body["total"]
-        units += sum(int(order["quantity"]) for order in body["items"])
+        for order in body["items"]:
+            for line in order["lines"]:
+                units[int(line["inventory_id"])] = units.get(int(line["inventory_id"]), 0) + int(line["quantity"])
         if page * 100 >= count or not body["items"]:
             return count, units
         page += 1
@@ -179,23 +237,37 @@ def orders_total(api: ShopApi, token: str) -> tuple[int | None, int | None]:
 
 
 def order_check(api: ShopApi, accounts: Accounts) -> dict:
-    """Zero oversell: the stock taken equals the units ordered, and nothing went below zero."""
+    """Zero oversell, nothing lost: for every ordered item, the stock taken equals the units ordered
+    of it across all the customer's orders, and no stock went below zero."""
     time.sleep(1.0)  # requests still in flight when wrk stopped finish first
-    remaining = stock_of(api, accounts)
     count, units = orders_total(api, accounts.user_token)
+    items = {}
+    for item_id in accounts.ordered_item_ids():
+        initial, remaining = accounts.initial_stock.get(item_id), stock_of(api, accounts, item_id)
+        items[item_id] = {
+            "initial_stock": initial,
+            "remaining_stock": remaining,
+            "units_ordered": (units or {}).get(item_id, 0),
+        }
     check = {
-        "initial_stock": accounts.initial_stock,
-        "remaining_stock": remaining,
         "orders": count,
-        "units_ordered": units,
+        "units_ordered": sum(units.values()) if units is not None else None,
+        "items": items,
     }
-    if remaining is None or count is None:
+    unread = [item_id for item_id, item in items.items() if None in (item["initial_stock"], item["remaining_stock"])]
+    if count is None or unread or not items:
         check["ok"] = False
-        check["problem"] = "could not read the stock or the orders back"
-    else:
-        check["ok"] = remaining >= 0 and accounts.initial_stock == remaining + units
-        if not check["ok"]:
-            check["problem"] = f"stock taken {accounts.initial_stock - remaining} != units ordered {units}"
+        check["problem"] = "could not read the stock or the orders back" + (f" (items {unread})" if unread else "")
+        return check
+    wrong = [
+        f"item {item_id}: stock taken {item['initial_stock'] - item['remaining_stock']} != units ordered "
+        f"{item['units_ordered']}" + (" (below zero)" if item["remaining_stock"] < 0 else "")
+        for item_id, item in items.items()
+        if item["remaining_stock"] < 0 or item["initial_stock"] != item["remaining_stock"] + item["units_ordered"]
+    ]
+    check["ok"] = not wrong
+    if wrong:
+        check["problem"] = "; ".join(wrong)
     return check
 
 

@@ -76,15 +76,20 @@ def workers(shop, side, rounds: int) -> None:
                     answered = bench.drive(case)
                 cpu_ms = 1000 * sum(meter.spent.values()) / max(answered.requests, 1)
                 results.setdefault((case.key, mode), []).append((answered.ok_per_second, cpu_ms))
-                print(f"round {number + 1} {mode:6} {case.key:16} {answered.ok_per_second:8.1f} req/s "
-                      f"{cpu_ms:6.3f} CPU ms/request, errors {answered.error_count}", flush=True)
+                print(
+                    f"round {number + 1} {mode:6} {case.key:16} {answered.ok_per_second:8.1f} req/s "
+                    f"{cpu_ms:6.3f} CPU ms/request, errors {answered.error_count}",
+                    flush=True,
+                )
                 time.sleep(0.5)
     print("\nmedians of the rounds (CPU: every process of both stacks and wrk, per answered request):")
     for case in chosen:
         pin_rps, pin_cpu = _medians(results[(case.key, "pinned")])
         free_rps, free_cpu = _medians(results[(case.key, "free")])
-        print(f"  {case.key:16} pinned {pin_rps:8.1f} req/s {pin_cpu:6.3f} ms | free {free_rps:8.1f} req/s "
-              f"{free_cpu:6.3f} ms | req/s {pin_rps / free_rps - 1:+.0%}, CPU {pin_cpu / free_cpu - 1:+.0%}")
+        print(
+            f"  {case.key:16} pinned {pin_rps:8.1f} req/s {pin_cpu:6.3f} ms | free {free_rps:8.1f} req/s "
+            f"{free_cpu:6.3f} ms | req/s {pin_rps / free_rps - 1:+.0%}, CPU {pin_cpu / free_cpu - 1:+.0%}"
+        )
     print("order check:", shop_cases.order_check(bench.api, bench.accounts))
 
 
@@ -102,8 +107,11 @@ def own_core(side, rounds: int) -> None:
         through = wrk.run(side.base_url, ["/users/hello"], load, headers=shop_cases.BROWSER)
         straight = wrk.run(side.app_url("users", ""), ["/users/hello"], load, headers=shop_cases.BROWSER)
         ratios.append(through.ok_per_second / straight.ok_per_second)
-        print(f"round {number + 1}: through nginx {through.ok_per_second:7.1f} req/s, straight "
-              f"{straight.ok_per_second:7.1f} req/s, ratio {ratios[-1]:.2f}", flush=True)
+        print(
+            f"round {number + 1}: through nginx {through.ok_per_second:7.1f} req/s, straight "
+            f"{straight.ok_per_second:7.1f} req/s, ratio {ratios[-1]:.2f}",
+            flush=True,
+        )
     print(f"ratio 2 with nginx on a core of its own: {statistics.median(ratios):.2f} (median of {rounds} rounds)")
 
 

@@ -7,12 +7,15 @@
 - The **side stack** is a second Stack with the same template and settings, running its own nginx,
   an inventory with its own database (the 100,000-item catalog), and the bare hello world in the
   users slot, so nginx proxies `/users/...` to it through the very location block, upstream
-  keepalive and headers that the shop's apps get.
+  keepalive and headers that the shop's apps get. The hello world's process also serves
+  TechEmpower's fortunes (`/users/fortunes`, bench/fortunes_app.py) from a SQLite file in the side
+  stack's var folder, written before gunicorn starts.
 """
 
 import signal
 import subprocess
 
+from bench import fortunes_app
 from shared_ui.config import PROJECT_ROOT
 from stacktools.stack import Stack
 
@@ -51,6 +54,7 @@ def start_shop() -> Stack:
 def start_side() -> Stack:
     side = make_stack()
     side.commands["users"] = HELLO_COMMAND
+    fortunes_app.create_database(side.var_dir)
     return _started(side, "users", "inventory", "web")
 
 
