@@ -74,6 +74,9 @@ class StockError(Exception):
         self.available = available
         self.short = short
         self.item_id = item_id
+        #: every line it names showed enough when it was read back: units came back meanwhile
+        #: (another transaction's release, seen under READ COMMITTED), so trying again may succeed
+        self.moved = False
 
 
 def summed(lines: Iterable[tuple[int, int]]) -> Units:
@@ -94,6 +97,20 @@ def hold(key: str, lines: Iterable[tuple[int, int]], expires_at: datetime, *, ac
     now, with created=False, when it holds the same units; else `key_conflict`.
     """
     units = summed(lines)
+    return _again_if_moved(lambda: _hold_once(key, units, expires_at, actor))
+
+
+def _again_if_moved(rule):
+    """Run a rule; once more when it was refused only because stock moved while it ran."""
+    try:
+        return rule()
+    except StockError as error:
+        if not error.moved:
+            raise
+    return rule()
+
+
+def _hold_once(key: str, units: Units, expires_at: datetime, actor: str):
     try:
         with write_transaction(db, keep_loaded=True):  # the answer is built from these rows: no reload
             existing = _find(key)
@@ -126,6 +143,10 @@ def change_hold(
     More of an item takes the difference, less or a line left out gives it back. `quantity` is the
     one-item form: the new quantity of a reservation's only line.
     """
+    return _again_if_moved(lambda: _change_once(key, lines, quantity, expires_at, actor))
+
+
+def _change_once(key, lines, quantity, expires_at, actor) -> Reservation:
     with write_transaction(db):
         reservation = _get(key)
         units = summed(lines) if lines is not None else None
@@ -326,7 +347,7 @@ def _take_all(units: Units, *, reason: str, key: str, actor: str, archived: bool
         if _take(item_id, n, reason=reason, key=key, actor=actor, archived=archived) is None
     ]
     if failed:
-        raise _short(failed, one_item=len(units) == 1)  # the caller's transaction rolls back what was taken
+        raise _short({item_id: units[item_id] for item_id in failed}, one_item=len(units) == 1)  # rolled back
 
 
 def _give_all(units: Units, *, reason: str, key: str, actor: str) -> None:
@@ -337,12 +358,12 @@ def _give_all(units: Units, *, reason: str, key: str, actor: str) -> None:
 def _move_to(reservation: Reservation, units: Units, *, key: str, actor: str) -> None:
     """Take or give back each item's difference between the reservation's lines and `units`, then set them."""
     held = reservation.units()
-    failed = []
+    failed = {}
     for item_id in sorted(held.keys() | units.keys()):
         difference = units.get(item_id, 0) - held.get(item_id, 0)
         if difference > 0:
             if _take(item_id, difference, reason=HOLD_INCREASED, key=key, actor=actor) is None:
-                failed.append(item_id)
+                failed[item_id] = difference
         elif difference < 0:
             _give(item_id, -difference, reason=HOLD_DECREASED, key=key, actor=actor)
     if failed:
@@ -365,9 +386,11 @@ def _one_line(reservation: Reservation, quantity: int) -> Units:
     return {reservation.lines[0].item_id: quantity}
 
 
-def _short(item_ids: list[int], *, one_item: bool) -> StockError:
-    """Why these items' units could not be taken: an unknown item (404) or an archived one (410)
-    first, else too few on hand (409, naming every short item with how many are left)."""
+def _short(wanted: Units, *, one_item: bool) -> StockError:
+    """Why these items' units ({item id: units the rule tried to take}) could not be taken: an
+    unknown item (404) or an archived one (410) first, else too few on hand (409, naming every item
+    that is still short when read back, with how many are left; `moved` when none is)."""
+    item_ids = list(wanted)
     rows = {
         row.id: row
         for row in db.session.execute(select(Item.id, Item.quantity, Item.archived_at).where(Item.id.in_(item_ids)))
@@ -378,7 +401,15 @@ def _short(item_ids: list[int], *, one_item: bool) -> StockError:
     for item_id in item_ids:
         if rows[item_id].archived_at is not None:
             return StockError(410, "item_archived", "This item is no longer sold.", item_id=item_id)
-    short = [(item_id, rows[item_id].quantity) for item_id in item_ids]
+    short = [(item_id, rows[item_id].quantity) for item_id in item_ids if rows[item_id].quantity < wanted[item_id]]
+    moved = not short
+    short = short or [(item_id, rows[item_id].quantity) for item_id in item_ids]
+    error = _short_error(short, one_item=one_item)
+    error.moved = moved
+    return error
+
+
+def _short_error(short: list[tuple[int, int]], *, one_item: bool) -> StockError:
     if one_item:
         left = short[0][1]
         message = f"Only {left} left." if left else "This item is out of stock."
