@@ -345,6 +345,7 @@ class CartLine(db.Model):
 
 
 Index("ix_orders_user_created", Order.user_id, Order.created_at)
+Index("ix_orders_user_status", Order.user_id, Order.status)
 Index("ix_orders_status_created", Order.status, Order.created_at)
 Index("ix_orders_hold_state", Order.hold_state)
 Index("ix_orders_checkout_state", Order.checkout_state)

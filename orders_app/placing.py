@@ -237,11 +237,14 @@ def place_order(user, lines) -> Order:
 def _check_pending_limit(user) -> None:
     """At most SHOP_MAX_PENDING_ORDERS Pending orders per customer, so no one keeps stock from everyone."""
     most = current_app.config["SHOP_MAX_PENDING_ORDERS"]
-    pending = db.session.scalar(
-        select(func.count())
-        .select_from(Order)
+    # Counted up to the limit only, along (user_id, status): a customer's past orders cost nothing.
+    counted = (
+        select(Order.id)
         .where(Order.user_id == user.id, Order.status == PENDING, Order.hold_state != ABANDONED)
+        .limit(most)
+        .subquery()
     )
+    pending = db.session.scalar(select(func.count()).select_from(counted))
     if pending >= most:
         message = ngettext(
             "You have %(num)d pending order: pay or cancel it before placing another.",
