@@ -2,7 +2,8 @@
 
 from flask import current_app
 
-from shared_ui.service_client import ServiceClient, ServiceUnavailable
+# shared_ui.service_client (and with it `requests`, urllib3, charset_normalizer, idna: ~5 MiB in every
+# users process) is imported on the first call: users_app calls no other app on any other path.
 
 
 class OrdersUnavailable(Exception):
@@ -11,6 +12,8 @@ class OrdersUnavailable(Exception):
 
 class OrdersClient:
     def __init__(self, app):
+        from shared_ui.service_client import ServiceClient
+
         config = app.config
         self.client = ServiceClient(
             config["ORDERS_URL"],
@@ -31,6 +34,8 @@ class OrdersClient:
         return self._call("POST", f"/orders/internal/users/{user_id}/erase", idempotent=True)
 
     def _call(self, method: str, path: str, idempotent: bool) -> dict:
+        from shared_ui.service_client import ServiceUnavailable
+
         try:
             response = self.client.request(method, path, idempotent=idempotent)
         except ServiceUnavailable as error:
