@@ -62,6 +62,7 @@ TABLE = {
     ("GET", "/inventory/healthz"): PUBLIC,
     ("GET", "/inventory/readyz"): NOT_THROUGH_NGINX,
     ("GET", "/inventory/metrics"): NOT_THROUGH_NGINX,
+    ("GET", "/inventory/internal/items"): NOT_THROUGH_NGINX,
     ("GET", "/inventory/internal/items/<int:item_id>"): NOT_THROUGH_NGINX,
     ("POST", "/inventory/internal/reservations"): NOT_THROUGH_NGINX,
     ("GET", "/inventory/internal/reservations/<key>"): NOT_THROUGH_NGINX,
