@@ -12,6 +12,7 @@ import re
 import secrets
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,12 @@ SEARCHES = ["oak", "lamp", "cozy mu", "brass ke", "wool", "ch", "vintage cedar",
 CATALOG_PICTURES = 24
 ORDER_STOCK = 1_000_000  # far more than any run can order: no 409 can come from running out
 CART_LINES = 5  # the items of the several-line order (issue 16: a checkout of a 5-line cart)
+#: the customers the order cases spread their orders over, round-robin (one bearer token each): one
+#: customer holding thousands of Pending orders made every order dearer than the last (placing an
+#: order counts the customer's Pending orders, twice), which no real shop's customer does
+CUSTOMERS = 64
+#: customers registered at once (each registration and token hashes a password with argon2, ~50 ms)
+REGISTERING_THREADS = 8
 PASSWORD = "bench-" + secrets.token_hex(8)
 
 
@@ -49,19 +56,22 @@ class Case:
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    #: bearer tokens the requests take in turn (wrk's BENCH_TOKENS), one customer's each; none: no login
+    tokens: list[str] = field(default_factory=list)
     unavailable: str | None = None  # why it cannot run, when it cannot
     probe: "callable | None" = None  # a custom probe (the webhook signs its request)
 
     def check(self) -> None:
-        """Send the case's first request once; a 404 or 405 marks it not available yet."""
+        """Send the case's first request once (with the first token); a 404 or 405 marks it not available yet."""
         if self.unavailable:
             return
+        headers = {**self.headers, **({"Authorization": f"Bearer {self.tokens[0]}"} if self.tokens else {})}
         try:
             if self.probe:
                 response = self.probe()
             else:
                 response = requests.request(
-                    self.method, self.base + self.paths[0], headers=self.headers, data=self.body, timeout=15
+                    self.method, self.base + self.paths[0], headers=headers, data=self.body, timeout=15
                 )
         except requests.RequestException as error:
             self.unavailable = f"no answer: {error}"
@@ -91,11 +101,10 @@ class ShopApi:
 
 @dataclass
 class Accounts:
-    """The admin's and a customer's bearer tokens, and the items the benchmark orders take from."""
+    """The admin's and the customers' bearer tokens, and the items the benchmark orders take from."""
 
     admin_token: str | None = None
-    user_token: str | None = None
-    user_login: str | None = None
+    user_tokens: list[str] = field(default_factory=list)  # one per customer made (up to CUSTOMERS)
     item_id: int | None = None  # the one-item order's
     cart_item_ids: list[int] = field(default_factory=list)  # the several-line order's, one unit each
     initial_stock: dict[int, int] = field(default_factory=dict)  # every ordered item's, before the run
@@ -103,22 +112,29 @@ class Accounts:
     plain_catalog_path: str | None = None  # the catalog's second page: the same page, no pictures
     problems: list[str] = field(default_factory=list)
 
+    @property
+    def user_token(self) -> str | None:
+        """The first customer's token (what a one-customer tool such as bench.profile uses)."""
+        return self.user_tokens[0] if self.user_tokens else None
+
     def ordered_item_ids(self) -> list[int]:
         return ([self.item_id] if self.item_id else []) + self.cart_item_ids
 
 
-def prepare_accounts(api: ShopApi) -> Accounts:
+def prepare_accounts(api: ShopApi, customers: int = CUSTOMERS) -> Accounts:
     accounts = Accounts()
     accounts.admin_token = api.token(ADMIN_LOGIN, ADMIN_PASSWORD)
     if not accounts.admin_token:
         accounts.problems.append("no admin token from POST /users/api/tokens")
-    login = f"bench_{secrets.token_hex(4)}"
-    created = api.call("POST", "/users/api/users", json={"login": login, "password": PASSWORD})
-    if created.status_code == 201:
-        accounts.user_login = login
-        accounts.user_token = api.token(login, PASSWORD)
-    else:
-        accounts.problems.append(f"POST /users/api/users answered {created.status_code}")
+    prefix = f"bench_{secrets.token_hex(3)}"
+    with ThreadPoolExecutor(REGISTERING_THREADS) as pool:
+        made = list(pool.map(lambda n: _customer(api, f"{prefix}_{n}"), range(customers)))
+    accounts.user_tokens = [token for token, _ in made if token]
+    problems = sorted({problem for _, problem in made if problem})
+    if problems:
+        accounts.problems.append(
+            f"{customers - len(accounts.user_tokens)} of {customers} customers not made: " + "; ".join(problems)
+        )
     if accounts.admin_token:
         accounts.item_id = _order_item(api, accounts, "Benchmark Order Item")
         cart = [_order_item(api, accounts, f"Benchmark Cart Item {n}") for n in range(1, CART_LINES + 1)]
@@ -130,6 +146,18 @@ def prepare_accounts(api: ShopApi) -> Accounts:
             else:
                 accounts.initial_stock[item_id] = stock
     return accounts
+
+
+def _customer(api: ShopApi, login: str) -> tuple[str | None, str | None]:
+    """A new customer through the users API, as a visitor registers: (its bearer token, or the problem)."""
+    try:
+        created = api.call("POST", "/users/api/users", json={"login": login, "password": PASSWORD})
+        if created.status_code != 201:
+            return None, f"POST /users/api/users answered {created.status_code}"
+        token = api.token(login, PASSWORD)
+    except requests.RequestException as error:
+        return None, f"no answer from the users API: {error}"
+    return (token, None) if token else (None, "POST /users/api/tokens did not answer 201")
 
 
 def _order_item(api: ShopApi, accounts: Accounts, name: str) -> int | None:
@@ -215,32 +243,35 @@ def stock_of(api: ShopApi, accounts: Accounts, item_id: int | None = None) -> in
     return int(response.json()["quantity"]) if response.status_code == 200 else None
 
 
-def orders_total(api: ShopApi, token: str) -> tuple[int | None, dict[int, int] | None]:
-    """(how many orders the user has, {item id: units ordered in all}), from GET /orders/api/orders.
+def orders_total(api: ShopApi, admin_token: str) -> tuple[int | None, dict[int, int] | None, dict[int, int]]:
+    """(how many orders the shop has, {item id: units ordered in all}, {customer id: orders}), from the
+    admin's listing of every customer's orders, GET /orders/api/orders?all=1.
 
-    Counted from every order's `lines` (an order of several lines has no top-level `quantity`).
+    Counted from every order's `lines` (an order of several lines has no top-level `quantity`). The
+    bench's shop has no orders but the bench customers'.
     """
-    count, units, page = None, {}, 1
+    count, units, per_customer, page = None, {}, {}, 1
     while page <= 10_000:
-        response = api.call("GET", f"/orders/api/orders?per_page=100&page={page}", token)
+        response = api.call("GET", f"/orders/api/orders?all=1&per_page=100&page={page}", admin_token)
         if response.status_code != 200:
-            return None, None
+            return None, None, per_customer
         body = response.json()
         count = body["total"]
         for order in body["items"]:
+            per_customer[order["user_id"]] = per_customer.get(order["user_id"], 0) + 1
             for line in order["lines"]:
                 units[int(line["inventory_id"])] = units.get(int(line["inventory_id"]), 0) + int(line["quantity"])
         if page * 100 >= count or not body["items"]:
-            return count, units
+            return count, units, per_customer
         page += 1
-    return count, units
+    return count, units, per_customer
 
 
 def order_check(api: ShopApi, accounts: Accounts) -> dict:
     """Zero oversell, nothing lost: for every ordered item, the stock taken equals the units ordered
-    of it across all the customer's orders, and no stock went below zero."""
+    of it across all the customers' orders, and no stock went below zero."""
     time.sleep(1.0)  # requests still in flight when wrk stopped finish first
-    count, units = orders_total(api, accounts.user_token)
+    count, units, per_customer = orders_total(api, accounts.admin_token)
     items = {}
     for item_id in accounts.ordered_item_ids():
         initial, remaining = accounts.initial_stock.get(item_id), stock_of(api, accounts, item_id)
@@ -252,6 +283,8 @@ def order_check(api: ShopApi, accounts: Accounts) -> dict:
     check = {
         "orders": count,
         "units_ordered": sum(units.values()) if units is not None else None,
+        "customers": len(per_customer),
+        "most_orders_per_customer": max(per_customer.values(), default=0),
         "items": items,
     }
     unread = [item_id for item_id, item in items.items() if None in (item["initial_stock"], item["remaining_stock"])]

@@ -112,8 +112,9 @@ def _request(case: str, shop, accounts) -> dict:
         return {
             "paths": ["/orders/api/orders"],
             "method": "POST",
-            "headers": {"Content-Type": "application/json", "Authorization": f"Bearer {accounts.user_token}"},
+            "headers": {"Content-Type": "application/json"},
             "body": f'{{"inventory_id": {accounts.item_id}, "quantity": 1}}',
+            "tokens": accounts.user_tokens,  # the customers in turn, as make bench sends them
         }
     secret = shop.env["STRIPE_WEBHOOK_SECRET"]
     return {

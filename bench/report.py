@@ -254,8 +254,9 @@ def _order_check_section(check: dict | None) -> list[str]:
     verdict = "for every item, stock taken = units ordered, no oversell." if check.get("ok") else None
     out = [
         "",
-        f"Order check: {check.get('orders')} orders for {check.get('units_ordered')} units "
-        f"({answered or 'none'} answered 2xx within wrk's window): " + (verdict or f"**{check.get('problem')}**"),
+        f"Order check: {check.get('orders')} orders for {check.get('units_ordered')} units, by "
+        f"{check.get('customers')} customers (at most {check.get('most_orders_per_customer')} orders each; "
+        f"{answered or 'none'} answered 2xx within wrk's window): " + (verdict or f"**{check.get('problem')}**"),
     ]
     items = check.get("items") or {}
     if items:

@@ -9,8 +9,9 @@ Steps (each bounded; everything started is stopped in `finally`, also on Ctrl-C 
 3. memory of the shop at idle;
 4. every case for `--rounds` rounds of `--seconds` (the two sides of each ratio back to back,
    every other round in reverse order), wrk from a separate process on 127.0.0.1, memory and
-   CPU time per request measured throughout; then the order check (zero oversell, nothing lost,
-   for every item of the one-line and the 5-line orders);
+   CPU time per request measured throughout (the orders placed by bench.cases.CUSTOMERS customers
+   in turn); then the order check (zero oversell, nothing lost, for every item of the one-line and
+   the 5-line orders, summed over every customer's orders);
 5. bench/results.md and bench/results.json, and the ratio lines printed.
 """
 
@@ -195,14 +196,18 @@ class Bench:
         rendered = {**BROWSER, "Cookie": RENDER_COOKIE}
         json_headers = {"Content-Type": "application/json", "Accept": "application/json"}
         accounts = self.accounts
+        # Every order goes as the next of the customers (each a bearer token, round-robin): a real
+        # customer holds a few Pending orders at most, and placing an order counts them.
+        customers = f"{len(accounts.user_tokens)} customers in turn"
         order = Case(
             "order_create",
-            "order creation (orders -> inventory hold -> order write)",
+            f"order creation (orders -> inventory hold -> order write; {customers})",
             shop.base_url,
             ["/orders/api/orders"],
             method="POST",
-            headers={**json_headers, "Authorization": f"Bearer {accounts.user_token}"},
+            headers=json_headers,
             body=json.dumps({"inventory_id": accounts.item_id, "quantity": 1}),
+            tokens=accounts.user_tokens,
         )
         if not (accounts.user_token and accounts.item_id):
             order.unavailable = (
@@ -212,12 +217,13 @@ class Bench:
         order_5 = Case(
             "order_create_5",
             f"order of {shop_cases.CART_LINES} lines (orders -> inventory holds {shop_cases.CART_LINES} lines "
-            "-> order write)",
+            f"-> order write; {customers})",
             shop.base_url,
             ["/orders/api/orders"],
             method="POST",
-            headers=order.headers,
+            headers=json_headers,
             body=json.dumps({"lines": [{"inventory_id": i, "quantity": 1} for i in accounts.cart_item_ids]}),
+            tokens=accounts.user_tokens,
         )
         if not (accounts.user_token and accounts.cart_item_ids):
             order_5.unavailable = (
@@ -380,6 +386,7 @@ class Bench:
             body=case.body,
             extra_env=case.env,
             seconds=seconds,
+            tokens=case.tokens,
         )
 
     def measure(self) -> None:

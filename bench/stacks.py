@@ -28,9 +28,16 @@ PRODUCTION = {
     # Production refuses a test key (shared_ui.config.start_problems); this one is never sent anywhere.
     "STRIPE_SECRET_KEY": "sk_live_bench_never_used",
     "SHOP_DEMO_DATA": "",
-    # The order case has one customer place orders as fast as it can; the shop's limit of Pending
-    # orders per customer (5) would turn all but the first five into 409s.
+    # The order cases place orders as fast as they can, spread over bench.cases.CUSTOMERS customers
+    # (round-robin), none paid or cancelled: each customer ends a run with (orders in the run) /
+    # CUSTOMERS Pending orders, some hundreds, where the shop's limit (5) would turn all but the first
+    # five each into 409s. Raised so that none is refused.
     "SHOP_MAX_PENDING_ORDERS": "100000000",
+    # The bench registers its customers and takes their tokens from one address (127.0.0.1), CUSTOMERS (64) in a
+    # few seconds, where nginx and users_app allow 30 a minute per address; nothing measured logs in,
+    # so no limit the bench reaches is one a visitor would.
+    "SHOP_AUTH_REQUESTS_PER_MINUTE": "1000000",
+    "SHOP_REGISTRATIONS_PER_HOUR": "1000000",
 }
 
 

@@ -67,8 +67,12 @@ def run(
     body: str | None = None,
     extra_env: dict[str, str] | None = None,
     seconds: float | None = None,
+    tokens: list[str] | None = None,
 ) -> Run:
-    """Drive `url_base` + paths (round-robin) for `seconds` and return what wrk measured."""
+    """Drive `url_base` + paths (round-robin) for `seconds` and return what wrk measured.
+
+    With `tokens`, each request also takes the next one's `Authorization: Bearer` header (round-robin).
+    """
     seconds = seconds if seconds is not None else load.seconds
     env = {
         **os.environ,
@@ -80,6 +84,8 @@ def run(
     }
     if body is not None:
         env["BENCH_BODY"] = body
+    if tokens:
+        env["BENCH_TOKENS"] = "\n".join(tokens)
     command = [
         wrk_binary(),
         f"-t{load.threads}",

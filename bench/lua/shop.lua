@@ -3,6 +3,9 @@
 --   BENCH_PATHS    one or more paths, one per line; each thread walks them round-robin
 --   BENCH_HEADERS  "Name: value" lines
 --   BENCH_BODY     a fixed request body (the order-creation case)
+--   BENCH_TOKENS   bearer tokens, one per line (the order cases' customers): each request takes the
+--                  next one's "Authorization: Bearer <token>" header, round-robin, every thread from
+--                  its own offset; a request per path and token is prepared in init()
 --   BENCH_WEBHOOK_TEMPLATE, BENCH_WEBHOOK_SECRET, BENCH_NONCE: the webhook case. Every request is a
 --     new event: @ID@ in the template becomes a unique id, and the body is signed as Stripe signs
 --     (t=<unix time>,v1=HMAC-SHA256(secret, "<t>.<body>")) with OpenSSL's HMAC through LuaJIT's FFI
@@ -34,6 +37,7 @@ for _, line in ipairs(split_lines(os.getenv("BENCH_HEADERS"))) do
    if name then headers[name] = value end
 end
 local body = os.getenv("BENCH_BODY")
+local tokens = split_lines(os.getenv("BENCH_TOKENS"))
 local template_file = os.getenv("BENCH_WEBHOOK_TEMPLATE")
 
 local prepared = {}
@@ -73,9 +77,11 @@ local function load_hmac()
    end
 end
 
+local sent = 0
+local thread_count = tonumber(os.getenv("BENCH_THREADS") or "1")
+
 function init(args)
    local id = tid or 0
-   counter = id  -- threads start at different paths
    if template_file then
       local file = assert(io.open(template_file, "r"))
       template = file:read("*a")
@@ -90,13 +96,23 @@ function init(args)
       end
       return
    end
-   for i, path in ipairs(paths) do
-      prepared[i] = wrk.format(method, path, headers, body)
+   if #tokens == 0 then
+      for i, path in ipairs(paths) do
+         prepared[i] = wrk.format(method, path, headers, body)
+      end
+   else
+      for _, token in ipairs(tokens) do
+         local h = {}
+         for name, value in pairs(headers) do h[name] = value end
+         h["Authorization"] = "Bearer " .. token
+         for _, path in ipairs(paths) do
+            prepared[#prepared + 1] = wrk.format(method, path, h, body)
+         end
+      end
    end
+   -- threads start at different requests, spread evenly (different paths, different customers)
+   counter = math.floor(id * #prepared / thread_count)
 end
-
-local sent = 0
-local thread_count = tonumber(os.getenv("BENCH_THREADS") or "1")
 
 local function webhook_request()
    sent = sent + 1
