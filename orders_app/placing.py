@@ -163,7 +163,6 @@ def place_order(user, lines) -> Order:
     The use case the order form, the API and the cart all call; the order is returned held.
     """
     wanted = parse_lines(lines)
-    _check_pending_limit(user)  # before anything is asked of inventory
     items = read_items([item_id for item_id, _ in wanted], when_down=NOTHING_RESERVED)
     short = [
         (item.id, item.name, item.quantity)
@@ -198,7 +197,7 @@ def place_order(user, lines) -> Order:
         ]
     )
     with write_transaction(db, keep_loaded=True):
-        _check_pending_limit(user)  # again under the write lock: two places at once count each other
+        _check_pending_limit(user)  # under the write lock, so two places at once count each other
         db.session.add(order)
     order_id, key, expires_at = order.id, order.key, order.hold_expires_at  # as written: no reload
     try:

@@ -1,13 +1,15 @@
 """Ordering an item: the quote, the order form, and the saga of DESIGN step 1 with its failures."""
 
 import re
+import threading
 
 import pytest
 from sqlalchemy import func, select
 
 from orders_app.extensions import db
 from orders_app.models import HELD, REQUESTING, Order
-from tests.orders_app.helpers import half_placed, place, post_form
+from tests.helpers import csrf_from
+from tests.orders_app.helpers import half_placed, logged_in, place, post_form
 
 
 def order_count(app) -> int:
@@ -102,6 +104,43 @@ def test_an_order_under_stripes_minimum_charge_is_refused_before_anything_is_hel
     assert api.status_code == 422 and api.get_json()["error"]["code"] == "amount_too_small"
     assert order_count(app) == 0 and inventory.held() == {} and inventory.stock(dime) == 100
     assert post_form(alice, "/orders/", {"inventory_id": dime, "quantity": 5}).status_code == 303  # $0.50 is enough
+
+
+def test_a_customer_holds_at_most_the_limit_of_pending_orders(app, alice, bob, inventory, widget, bearer):
+    """SHOP_MAX_PENDING_ORDERS: nobody keeps everyone else's stock by ordering without paying."""
+    app.config["SHOP_MAX_PENDING_ORDERS"] = 2
+    first, _second = place(alice, widget, 1), place(alice, widget, 1)
+    refused = post_form(alice, "/orders/", {"inventory_id": widget, "quantity": 1})
+    assert refused.status_code == 409
+    assert "You have 2 pending orders: pay or cancel one before placing another." in refused.get_data(as_text=True)
+    api = app.test_client().post(
+        "/orders/api/orders", json={"inventory_id": widget, "quantity": 1}, headers=bearer("alice")
+    )
+    assert api.status_code == 409 and api.get_json()["error"]["code"] == "too_many_pending"
+    assert order_count(app) == 2 and inventory.stock(widget) == 8
+    place(bob, widget, 1)  # a limit per customer
+    post_form(alice, f"/orders/{first}/cancel")
+    place(alice, widget, 1)  # a cancelled order no longer counts
+
+
+def test_placing_at_once_cannot_pass_the_limit_of_pending_orders(app, users, inventory, widget):
+    app.config["SHOP_MAX_PENDING_ORDERS"] = 1
+    clients = [logged_in(app, users.records[1]) for _ in range(4)]
+    tokens = [csrf_from(client, "/orders/") for client in clients]
+    answers = []
+
+    def order(client, token):
+        answers.append(
+            client.post("/orders/", data={"inventory_id": widget, "quantity": 1, "csrf_token": token}).status_code
+        )
+
+    threads = [threading.Thread(target=order, args=pair) for pair in zip(clients, tokens, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [303, 409, 409, 409]
+    assert order_count(app) == 1 and inventory.stock(widget) == 9
 
 
 def test_losing_the_race_for_the_last_units_deletes_the_order(app, alice, inventory, widget):
