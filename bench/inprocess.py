@@ -214,7 +214,8 @@ def dump(folder: Path) -> None:
         client = app.test_client(use_cookies=False)
         first = client.get("/inventory/", headers=HEADERS).get_data(as_text=True)
         after = re.search(r'hx-get="(/inventory/\?after=[^"]+)"', first).group(1).replace("&amp;", "&")
-        for number, path in enumerate([*DUMPED, after]):
+        in_stock = re.search(r'catalog-item-(\d+)">(?:(?!</tr>).)*add-to-cart', first, re.DOTALL).group(1)
+        for number, path in enumerate([*DUMPED, after, f"/inventory/items/{in_stock}"]):
             variants = (("page", {}), ("htmx", {"HX-Request": "true"}), ("pt", {"Accept-Language": "pt-BR"}))
             for variant, extra in variants:
                 answer = client.get(path, headers={**HEADERS, **extra})

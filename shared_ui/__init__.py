@@ -6,6 +6,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared_ui.assets import load_manifest
 from shared_ui.auth import FindUser, init_login
+from shared_ui.cart_button import cart_button
 from shared_ui.config import start_problems
 from shared_ui.errors import register_error_handlers
 from shared_ui.extensions import csrf, htmx
@@ -42,7 +43,7 @@ def init_shop_app(app, *, db, find_user: FindUser) -> None:
     app.register_blueprint(templates)
     manifest = load_manifest()
     app.jinja_env.globals["asset_url"] = lambda name: manifest[name]
-    app.jinja_env.globals.update(is_fragment=wants_fragment, announce=announce_html)
+    app.jinja_env.globals.update(is_fragment=wants_fragment, announce=announce_html, cart_button=cart_button)
     app.jinja_env.filters["money"] = lambda cents, currency=None: format_money(
         cents, currency or app.config["SHOP_CURRENCY"]
     )
