@@ -43,7 +43,8 @@ def init_shop_app(app, *, db, find_user: FindUser) -> None:
     app.register_blueprint(templates)
     manifest = load_manifest()
     app.jinja_env.globals["asset_url"] = lambda name: manifest[name]
-    app.jinja_env.globals.update(is_fragment=wants_fragment, announce=announce_html, cart_button=cart_button)
+    app.jinja_env.globals.update(is_fragment=wants_fragment, announce=announce_html)
+    app.jinja_env.filters["cart_button"] = cart_button
     app.jinja_env.filters["money"] = lambda cents, currency=None: format_money(
         cents, currency or app.config["SHOP_CURRENCY"]
     )
