@@ -17,6 +17,7 @@ from shared_ui.numbers import BoundedIntConverter
 from shared_ui.pages import announce_html
 from shared_ui.request_log import init_request_log
 from shared_ui.requests_kind import wants_fragment
+from shared_ui.sessions import SharedSessionInterface
 
 templates = Blueprint("shared_ui", __name__, template_folder="templates")
 
@@ -34,6 +35,7 @@ def init_shop_app(app, *, db, find_user: FindUser) -> None:
     # Before any blueprint adds its routes: every <int:id> is bounded to what a column can hold.
     app.url_map.converters["int"] = BoundedIntConverter
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)
+    app.session_interface = SharedSessionInterface()
     htmx.init_app(app)
     csrf.init_app(app)
     init_i18n(app)
