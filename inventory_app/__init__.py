@@ -8,7 +8,7 @@ from inventory_app.availability import availability
 from inventory_app.config import InventoryConfig
 from inventory_app.extensions import db, migrate, users
 from inventory_app.models import Item  # noqa: F401 (the models must be known to migrations)
-from inventory_app.pictures import UPLOAD_BODY_MAX, picture_html, shown
+from inventory_app.pictures import UPLOAD_BODY_MAX, item_picture
 from shared_ui import init_shop_app
 from shared_ui.db import init_db
 from shared_ui.metrics import add_collector
@@ -23,8 +23,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     users.init_app(app)
     init_shop_app(app, db=db, find_user=users.find_user)
-    app.jinja_env.globals["availability"] = availability
-    app.jinja_env.globals.update(shown_picture=shown, picture_html=picture_html)
+    # filters, not globals: Jinja calls a filter straight, a global through Context.call
+    app.jinja_env.filters.update(availability=availability, picture=item_picture)
 
     from inventory_app import api, internal
     from inventory_app.cli import register_commands

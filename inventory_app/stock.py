@@ -306,27 +306,35 @@ def ever_reserved(item_id: int) -> bool:
 # The statements every hold, change and release runs, built once (building and keying a statement
 # costs more than SQLite takes to run it; make bench). The archived check is in the WHERE clause, so
 # an item archived after the caller read it is not sold.
+#: the stock statements on the inventory table itself, run on the session's connection: through
+#: Session.execute an UPDATE of the mapped class goes through the ORM's bulk-update step, a tenth of a
+#: hold's CPU (bench/NOTES.md, fifth round). No ORM object is synchronised either way.
+ITEMS = Item.__table__
 _TAKE = (
-    update(Item)
-    .where(Item.id == bindparam("item_id"), Item.quantity >= bindparam("n"))
-    .values(quantity=Item.quantity - bindparam("n"))
-    .returning(Item.quantity)
-    .execution_options(synchronize_session=False)
+    update(ITEMS)
+    .where(ITEMS.c.id == bindparam("item_id"), ITEMS.c.quantity >= bindparam("n"))
+    .values(quantity=ITEMS.c.quantity - bindparam("n"))
+    .returning(ITEMS.c.quantity)
 )
-_TAKE_SOLD = _TAKE.where(Item.archived_at.is_(None))
+_TAKE_SOLD = _TAKE.where(ITEMS.c.archived_at.is_(None))
 _GIVE = (
-    update(Item)
-    .where(Item.id == bindparam("item_id"))
-    .values(quantity=Item.quantity + bindparam("n"))
-    .returning(Item.quantity)
-    .execution_options(synchronize_session=False)
+    update(ITEMS)
+    .where(ITEMS.c.id == bindparam("item_id"))
+    .values(quantity=ITEMS.c.quantity + bindparam("n"))
+    .returning(ITEMS.c.quantity)
 )
+
+
+def _on_stock(statement, parameters: dict):
+    """Run a stock statement in the session's transaction, after its pending changes (Session.execute's autoflush)."""
+    db.session.flush()
+    return db.session.connection().execute(statement, parameters)
 
 
 def _take(item_id: int, n: int, *, reason: str, key: str, actor: str, archived: bool = False) -> int | None:
     """Take `n` units if that many are on hand (and the item is sold); the quantity left, or None."""
     statement = _TAKE if archived else _TAKE_SOLD
-    left = db.session.execute(statement, {"item_id": item_id, "n": n}).scalar_one_or_none()
+    left = _on_stock(statement, {"item_id": item_id, "n": n}).scalar_one_or_none()
     if left is not None:
         record(item_id, -n, left, reason, key=key, actor=actor)
     return left
@@ -334,7 +342,7 @@ def _take(item_id: int, n: int, *, reason: str, key: str, actor: str, archived: 
 
 def _give(item_id: int, n: int, *, reason: str, key: str, actor: str) -> int:
     """Put `n` units back on hand; the quantity after."""
-    after = db.session.execute(_GIVE, {"item_id": item_id, "n": n}).scalar_one()
+    after = _on_stock(_GIVE, {"item_id": item_id, "n": n}).scalar_one()
     record(item_id, n, after, reason, key=key, actor=actor)
     return after
 

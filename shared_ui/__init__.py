@@ -6,6 +6,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared_ui.assets import load_manifest
 from shared_ui.auth import FindUser, init_login
+from shared_ui.cart_button import cart_button
 from shared_ui.config import start_problems
 from shared_ui.errors import register_error_handlers
 from shared_ui.extensions import csrf, htmx
@@ -16,6 +17,7 @@ from shared_ui.numbers import BoundedIntConverter
 from shared_ui.pages import announce_html
 from shared_ui.request_log import init_request_log
 from shared_ui.requests_kind import wants_fragment
+from shared_ui.sessions import SharedSessionInterface
 
 templates = Blueprint("shared_ui", __name__, template_folder="templates")
 
@@ -33,6 +35,7 @@ def init_shop_app(app, *, db, find_user: FindUser) -> None:
     # Before any blueprint adds its routes: every <int:id> is bounded to what a column can hold.
     app.url_map.converters["int"] = BoundedIntConverter
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)
+    app.session_interface = SharedSessionInterface()
     htmx.init_app(app)
     csrf.init_app(app)
     init_i18n(app)
@@ -43,6 +46,7 @@ def init_shop_app(app, *, db, find_user: FindUser) -> None:
     manifest = load_manifest()
     app.jinja_env.globals["asset_url"] = lambda name: manifest[name]
     app.jinja_env.globals.update(is_fragment=wants_fragment, announce=announce_html)
+    app.jinja_env.filters["cart_button"] = cart_button
     app.jinja_env.filters["money"] = lambda cents, currency=None: format_money(
         cents, currency or app.config["SHOP_CURRENCY"]
     )

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from flask import current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from shared_ui.extensions import babel
 from shared_ui.requests_kind import is_api_request
@@ -38,10 +40,21 @@ def init_i18n(app) -> None:
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    # `_`, `gettext` and `ngettext` in templates, one call each instead of Jinja's three layers (below)
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
     app.jinja_env.globals.update(
         current_locale=current_locale, html_lang=html_lang, other_languages=other_languages, LANGUAGES=LANGUAGES
     )
     app.after_request(_vary_on_language)
+
+
+#: the function behind the `flask.g` proxy: reading through the proxy costs ~1.7 µs, this ~0.1 µs
+_current_g = g._get_current_object
+
+
+def _babel_space():
+    """Flask-Babel's per-request namespace (where it keeps the locale and the catalog), or None."""
+    return getattr(_current_g(), "_flask_babel", None) if has_app_context() else None
 
 
 def _translations():
@@ -52,14 +65,38 @@ def _translations():
     (`babel_translations` in its per-request namespace), which its `refresh()` and `force_locale()`
     clear, so a change of language within a request is still seen.
     """
-    space = g.get("_flask_babel") if has_app_context() else None
-    translations = getattr(space, "babel_translations", None)
+    translations = getattr(_babel_space(), "babel_translations", None)
     if translations is None:
         translations = get_translations()
-        space = g.get("_flask_babel") if has_app_context() else None
+        space = _babel_space()
         if space is not None:
             space.babel_translations = translations
     return translations
+
+
+@pass_context
+def _template_gettext(context, string: str, **variables):
+    """Jinja's newstyle `gettext` (and `_`), the same text in one call.
+
+    Jinja's `_` calls `gettext` through Context.call, which calls the catalog's function through it
+    again: ~9 µs a string, and a catalog page has some fifty. As Jinja's: the translation is Markup
+    under autoescape and always a format string (so variables are escaped and "%%" is "%"); a text
+    with no variables and no "%" is left as it is, which is what formatting it would give.
+    """
+    text = _translations().ugettext(string)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 (the project's own catalog, taken as markup as Jinja's gettext does)
+    return text % variables if variables or "%" in text else text
+
+
+@pass_context
+def _template_ngettext(context, singular: str, plural: str, num: int, **variables):
+    """Jinja's newstyle `ngettext` in one call (`num` among the variables, as there)."""
+    variables.setdefault("num", num)
+    text = _translations().ungettext(singular, plural, num)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 (as above)
+    return text % variables
 
 
 def gettext(string: str, **variables) -> str:
@@ -97,10 +134,12 @@ def _stored_user_locale() -> str | None:
 
 def current_locale() -> str:
     """"en" or "pt_BR": the locale Flask-Babel chose (English outside a request)."""
-    try:
-        locale = get_locale()
-    except (RuntimeError, KeyError):  # outside the shop's apps (a script, a test helper)
-        locale = None
+    locale = getattr(_babel_space(), "babel_locale", None)  # chosen already: every price asks
+    if locale is None:
+        try:
+            locale = get_locale()
+        except (RuntimeError, KeyError):  # outside the shop's apps (a script, a test helper)
+            locale = None
     return str(locale) if locale is not None else DEFAULT_LOCALE
 
 
