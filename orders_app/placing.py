@@ -14,7 +14,8 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from orders_app import states, store
 from orders_app.clients.inventory import (
@@ -200,6 +201,9 @@ def place_order(user, lines) -> Order:
         _check_pending_limit(user)  # under the write lock, so two places at once count each other
         db.session.add(order)
     order_id, key, expires_at = order.id, order.key, order.hold_expires_at  # as written: no reload
+    # Kept out of the session (with its lines) while the saga goes on, so the commits below do not
+    # expire it: once marked held, the answer is these values plus the two that changed.
+    db.session.expunge(order)
     try:
         hold = current_inventory().hold(key, dict(wanted), expires_at)
     except InsufficientStock as error:
@@ -227,10 +231,16 @@ def place_order(user, lines) -> Order:
         store.forget(order_id)
         raise unavailable(_("the inventory service holds something else for this order; nothing was reserved"))
     fault_point("after_hold")
-    if not mark_held(order_id, store.actor_name(user)):
+    marked_at = _mark_held(order_id, store.actor_name(user), order.summary)
+    if marked_at is None:
         _release_quietly(key)  # the sweeper gave up on this row already
         raise unavailable()
-    return db.session.get(Order, order_id)
+    if marked_at is ALREADY_HELD:
+        return db.session.get(Order, order_id)  # a sweeper placed it meanwhile: read as it wrote it
+    set_committed_value(order, "hold_state", HELD)
+    set_committed_value(order, "updated_at", marked_at)
+    db.session.add(order)  # persistent again, as committed: no flush, no read
+    return order
 
 
 def _check_pending_limit(user) -> None:
@@ -265,23 +275,51 @@ def fault_point(name: str) -> None:
         raise InjectedFault(name)
 
 
-def mark_held(order_id: int, actor: str) -> bool:
-    """requesting -> held; False when the row is gone (someone gave up on it).
+def mark_held(order_id: int, actor: str, summary: str | None = None) -> bool:
+    """requesting -> held, recorded in the order's history; False when the row is gone or no longer
+    requesting (someone gave up on it). `summary` is the order's (read from its lines when None)."""
+    return _mark_held(order_id, actor, summary) is not None
 
-    The order stays loaded as committed, so the caller's answer needs no second read.
+
+#: what _mark_held answers when the order was held already
+ALREADY_HELD = object()
+
+
+def _mark_held(order_id: int, actor: str, summary: str | None):
+    """mark_held: when it is this call that marked it, the `updated_at` written; ALREADY_HELD; or None.
+
+    One conditional UPDATE under the write lock (on PostgreSQL it locks the row and re-checks the
+    state) and the history row: no ORM load of the order and its lines.
     """
-    with write_transaction(db, keep_loaded=True):
-        order = store.locked(order_id)
-        if order is None or order.hold_state not in (REQUESTING, HELD):
-            return False
-        if order.hold_state == REQUESTING:
-            order.hold_state = HELD
-            order.updated_at = utcnow()
-            note = f"{order.summary}; stock held"
-            if actor == SWEEPER:
-                note += " (the sweeper finished placing it)"
-            store.record(order, actor, "placed", None, PENDING, note)
-    return True
+    with write_transaction(db):
+        now = utcnow()
+        marked = db.session.execute(
+            _MARK_HELD, {"order_id": order_id, "now": now}, execution_options={"synchronize_session": False}
+        )
+        if marked.rowcount != 1:
+            state = db.session.scalar(_HOLD_STATE, {"order_id": order_id})
+            return ALREADY_HELD if state == HELD else None
+        if summary is None:
+            lines = db.session.execute(_LINES, {"order_id": order_id})
+            summary = ", ".join(f"{quantity} × {name}" for quantity, name in lines)
+        note = f"{summary}; stock held"
+        if actor == SWEEPER:
+            note += " (the sweeper finished placing it)"
+        store.record_for(order_id, actor, "placed", None, PENDING, note)
+    return now
+
+
+_MARK_HELD = (
+    update(Order)
+    .where(Order.id == bindparam("order_id"), Order.hold_state == REQUESTING)
+    .values(hold_state=HELD, updated_at=bindparam("now"))
+)
+_HOLD_STATE = select(Order.hold_state).where(Order.id == bindparam("order_id"))
+_LINES = (
+    select(OrderLine.quantity, OrderLine.item_name)
+    .where(OrderLine.order_id == bindparam("order_id"))
+    .order_by(OrderLine.position)
+)
 
 
 def give_up(order_id: int) -> bool:

@@ -290,3 +290,26 @@ def test_a_sweeper_that_gives_up_first_wins_and_the_late_hold_is_released(app, a
     response = post_form(alice, "/orders/", {"inventory_id": widget, "quantity": 3})
     assert response.status_code == 503
     assert order_count(app) == 0 and inventory.held() == {} and inventory.stock(widget) == 10
+
+
+@pytest.mark.parametrize("lines", [{"inventory_id": 0, "quantity": 2}, {"lines": [[0, 2], [1, 1]]}])
+def test_placing_answers_the_order_as_stored_with_its_history(app, inventory, bearer, client_anonymous, lines):
+    widget = inventory.add_item("Widget", 50, 10)
+    gadget = inventory.add_item("Gadget", 75, 10)
+    ids = [widget, gadget]
+    if "lines" in lines:
+        lines = {"lines": [[ids[index], quantity] for index, quantity in lines["lines"]]}
+    else:
+        lines = {"inventory_id": ids[lines["inventory_id"]], "quantity": lines["quantity"]}
+    placed = client_anonymous.post("/orders/api/orders", json=lines, headers=bearer("alice"))
+    assert placed.status_code == 201
+    answer = placed.get_json()
+    assert client_anonymous.get(f"/orders/api/orders/{answer['id']}", headers=bearer("alice")).get_json() == answer
+    order = get_order(app, answer["id"])
+    assert order.hold_state == HELD
+    with app.app_context():
+        events = db.session.get(Order, answer["id"]).events
+        expected = "2 × Widget" if "lines" not in lines else "2 × Widget, 1 × Gadget"
+        assert [(e.actor, e.action, e.from_value, e.to_value, e.note) for e in events] == [
+            ("alice", "placed", None, "Pending", f"{expected}; stock held")
+        ]
