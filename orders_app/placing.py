@@ -14,7 +14,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from orders_app import states, store
@@ -246,14 +246,7 @@ def place_order(user, lines) -> Order:
 def _check_pending_limit(user) -> None:
     """At most SHOP_MAX_PENDING_ORDERS Pending orders per customer, so no one keeps stock from everyone."""
     most = current_app.config["SHOP_MAX_PENDING_ORDERS"]
-    # Counted up to the limit only, along (user_id, status): a customer's past orders cost nothing.
-    counted = (
-        select(Order.id)
-        .where(Order.user_id == user.id, Order.status == PENDING, Order.hold_state != ABANDONED)
-        .limit(most)
-        .subquery()
-    )
-    pending = db.session.scalar(select(func.count()).select_from(counted))
+    pending = db.session.scalar(_PENDING_COUNT, {"user_id": user.id, "most": most})
     if pending >= most:
         message = ngettext(
             "You have %(num)d pending order: pay or cancel it before placing another.",
@@ -261,6 +254,16 @@ def _check_pending_limit(user) -> None:
             pending,
         )
         raise OrderError(message, status=409, code="too_many_pending")
+
+
+# Counted up to the limit only, along (user_id, status): a customer's past orders cost nothing.
+# Built once: building and keying the statement cost more than SQLite takes to run it.
+_PENDING_COUNT = select(func.count()).select_from(
+    select(Order.id)
+    .where(Order.user_id == bindparam("user_id"), Order.status == PENDING, Order.hold_state != ABANDONED)
+    .limit(bindparam("most", type_=Integer))
+    .subquery()
+)
 
 
 def fault_point(name: str) -> None:
