@@ -149,7 +149,7 @@ def _item_json(item) -> dict:
         "price": cents_to_str(item.price_cents),
         "price_cents": item.price_cents,
         "quantity": item.quantity,
-        "archived": item.is_archived,
+        "archived": item.archived_at is not None,
     }
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from flask import abort
 from flask_babel import format_decimal, format_number
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import Row, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from inventory_app import pictures, stock
@@ -144,12 +144,24 @@ def any_item(item_id: int, *, lock: bool = False) -> Item | None:
     return db.session.get(Item, item_id, with_for_update=True if lock else None)
 
 
-def any_items(item_ids: list[int]) -> list[Item]:
-    """The items of these ids that exist, archived or not, in id order (one query)."""
+def any_items(item_ids: list[int]) -> list[Row]:
+    """The items of these ids that exist, archived or not, in id order (one query): rows of
+    (id, name, description, price_cents, quantity, archived_at), read on the session's connection
+    with a statement built once (no ORM objects: the internal API answers them as they are)."""
     wanted = sorted({item_id for item_id in item_ids if possible_id(item_id)})
     if not wanted:
         return []
-    return list(db.session.scalars(select(Item).where(Item.id.in_(wanted)).order_by(Item.id)))
+    return list(db.session.connection().execute(_ANY_ITEMS, {"ids": wanted}))
+
+
+_ITEMS = Item.__table__
+_ANY_ITEMS = (
+    select(
+        _ITEMS.c.id, _ITEMS.c.name, _ITEMS.c.description, _ITEMS.c.price_cents, _ITEMS.c.quantity, _ITEMS.c.archived_at
+    )
+    .where(_ITEMS.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_ITEMS.c.id)
+)
 
 
 def possible_id(item_id: int) -> bool:
