@@ -197,13 +197,13 @@ def place_order(user, lines) -> Order:
             for item, (_, quantity) in zip(items, wanted, strict=True)
         ]
     )
-    with write_transaction(db, keep_loaded=True):
+    with write_transaction(db):
         _check_pending_limit(user)  # under the write lock, so two places at once count each other
-        db.session.add(order)
-    order_id, key, expires_at = order.id, order.key, order.hold_expires_at  # as written: no reload
-    # Kept out of the session (with its lines) while the saga goes on, so the commits below do not
-    # expire it: once marked held, the answer is these values plus the two that changed.
-    db.session.expunge(order)
+        store.insert_new(order)
+    # The order (and its lines) as written, out of the session while the saga goes on, so the
+    # commits below do not expire it: once marked held, the answer is these values plus the two
+    # that changed.
+    order_id, key, expires_at = order.id, order.key, order.hold_expires_at
     try:
         hold = current_inventory().hold(key, dict(wanted), expires_at)
     except InsufficientStock as error:

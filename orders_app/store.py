@@ -6,11 +6,13 @@ from collections.abc import Iterator
 
 from flask import current_app
 from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import make_transient_to_detached
 
 from orders_app import notices, states
 from orders_app.errors import CHANGED_MEANWHILE, NO_SUCH_ORDER, OrderError, refused
 from orders_app.extensions import db
-from orders_app.models import HIDDEN_HOLD_STATES, DatabaseIdentity, Order, OrderEvent, StripeEvent, utcnow
+from orders_app.models import HIDDEN_HOLD_STATES, DatabaseIdentity, Order, OrderEvent, OrderLine, StripeEvent, utcnow
 from shared_ui.db import write_transaction
 
 #: how the jobs appear in an order's history
@@ -126,6 +128,41 @@ def set_hold_state(order_id: int, expected: str, new: str) -> None:
         if order is not None and order.hold_state == expected:
             order.hold_state = new
             order.updated_at = utcnow()
+
+
+def insert_new(order: Order) -> None:
+    """Write a new (transient) order and its lines inside the caller's write transaction, as plain
+    INSERTs (the unit of work cost more than the statements); afterwards the order and its lines
+    hold every column as written, detached: `db.session.add` makes them persistent, as committed."""
+    connection = db.session.connection()
+    order.id = connection.execute(_INSERT_ORDER, _row_of(order)).scalar_one()
+    for line in order.lines:
+        line.order_id = order.id
+        line.id = connection.execute(_INSERT_LINE, _row_of(line)).scalar_one()
+    for written in (order, *order.lines):
+        make_transient_to_detached(written)
+
+
+_INSERT_ORDER = insert(Order.__table__).returning(Order.__table__.c.id)
+_INSERT_LINE = insert(OrderLine.__table__).returning(OrderLine.__table__.c.id)
+
+
+def _row_of(written) -> dict:
+    """The object's column values for its INSERT; a column not set takes its scalar default, or None
+    (set on the object too, so that it holds what the row holds)."""
+    row = {}
+    state = written.__dict__
+    for attribute in sa_inspect(type(written)).column_attrs:
+        key = attribute.key
+        if key == "id":
+            continue
+        if key not in state:
+            default = attribute.columns[0].default
+            if default is not None and not default.is_scalar:
+                raise ValueError(f"{type(written).__name__}.{key} has a default that is not a plain value: set it")
+            setattr(written, key, default.arg if default is not None else None)
+        row[key] = state[key]
+    return row
 
 
 def forget(order_id: int) -> None:

@@ -306,7 +306,11 @@ def test_placing_answers_the_order_as_stored_with_its_history(app, inventory, be
     answer = placed.get_json()
     assert client_anonymous.get(f"/orders/api/orders/{answer['id']}", headers=bearer("alice")).get_json() == answer
     order = get_order(app, answer["id"])
-    assert order.hold_state == HELD
+    assert (order.hold_state, order.version, order.needs_attention, order.checkout_state) == (HELD, 1, False, None)
+    assert [(line.position, line.line_total_cents) for line in order.lines] == [
+        (n, line["quantity"] * {"0.50": 50, "0.75": 75}[line["unit_price"]])
+        for n, line in enumerate(answer["lines"], 1)
+    ]
     with app.app_context():
         events = db.session.get(Order, answer["id"]).events
         expected = "2 × Widget" if "lines" not in lines else "2 × Widget, 1 × Gadget"
