@@ -295,15 +295,16 @@ def _mark_held(order_id: int, actor: str, summary: str | None):
     state) and the history row: no ORM load of the order and its lines.
     """
     with write_transaction(db):
+        # On the session's connection: through Session.execute an UPDATE goes through the ORM's
+        # bulk-update step, which cost more than the statement. No loaded order is synchronised.
+        connection = db.session.connection()
         now = utcnow()
-        marked = db.session.execute(
-            _MARK_HELD, {"order_id": order_id, "now": now}, execution_options={"synchronize_session": False}
-        )
+        marked = connection.execute(_MARK_HELD, {"order_id": order_id, "now": now})
         if marked.rowcount != 1:
-            state = db.session.scalar(_HOLD_STATE, {"order_id": order_id})
+            state = connection.execute(_HOLD_STATE, {"order_id": order_id}).scalar()
             return ALREADY_HELD if state == HELD else None
         if summary is None:
-            lines = db.session.execute(_LINES, {"order_id": order_id})
+            lines = connection.execute(_LINES, {"order_id": order_id})
             summary = ", ".join(f"{quantity} × {name}" for quantity, name in lines)
         note = f"{summary}; stock held"
         if actor == SWEEPER:
@@ -312,16 +313,17 @@ def _mark_held(order_id: int, actor: str, summary: str | None):
     return now
 
 
+_ORDERS, _ORDER_LINES = Order.__table__, OrderLine.__table__
 _MARK_HELD = (
-    update(Order)
-    .where(Order.id == bindparam("order_id"), Order.hold_state == REQUESTING)
+    update(_ORDERS)
+    .where(_ORDERS.c.id == bindparam("order_id"), _ORDERS.c.hold_state == REQUESTING)
     .values(hold_state=HELD, updated_at=bindparam("now"))
 )
-_HOLD_STATE = select(Order.hold_state).where(Order.id == bindparam("order_id"))
+_HOLD_STATE = select(_ORDERS.c.hold_state).where(_ORDERS.c.id == bindparam("order_id"))
 _LINES = (
-    select(OrderLine.quantity, OrderLine.item_name)
-    .where(OrderLine.order_id == bindparam("order_id"))
-    .order_by(OrderLine.position)
+    select(_ORDER_LINES.c.quantity, _ORDER_LINES.c.item_name)
+    .where(_ORDER_LINES.c.order_id == bindparam("order_id"))
+    .order_by(_ORDER_LINES.c.position)
 )
 
 

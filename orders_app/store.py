@@ -80,7 +80,7 @@ def record(order: Order, actor: str, action: str, from_value, to_value, note: st
 
 def record_for(order_id: int, actor: str, action: str, from_value, to_value, note: str | None) -> None:
     """One line of the history of an order that is not loaded (one INSERT, no unit of work)."""
-    db.session.execute(
+    db.session.connection().execute(
         _RECORD,
         {
             "order_id": order_id,
