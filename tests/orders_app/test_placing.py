@@ -317,3 +317,24 @@ def test_placing_answers_the_order_as_stored_with_its_history(app, inventory, be
         assert [(e.actor, e.action, e.from_value, e.to_value, e.note) for e in events] == [
             ("alice", "placed", None, "Pending", f"{expected}; stock held")
         ]
+
+
+def test_the_sweeper_that_finishes_placing_records_the_lines_in_the_history(app, inventory, bearer, client_anonymous):
+    from datetime import timedelta
+
+    from orders_app.errors import InjectedFault
+    from orders_app.jobs import sweep
+    from orders_app.models import utcnow
+
+    widget, gadget = inventory.add_item("Widget", 50, 10), inventory.add_item("Gadget", 75, 10)
+    app.config["ORDERS_FAULT_AFTER_HOLD"] = "raise"
+    with pytest.raises(InjectedFault):
+        client_anonymous.post("/orders/api/orders", json={"lines": [[widget, 2], [gadget, 1]]}, headers=bearer("alice"))
+    app.config["ORDERS_FAULT_AFTER_HOLD"] = None
+    with app.app_context():
+        assert sweep(now=utcnow() + timedelta(minutes=2)) == {"placed": 1}
+        (order,) = db.session.scalars(select(Order)).all()
+        assert order.hold_state == HELD
+        assert [(e.actor, e.action, e.to_value, e.note) for e in order.events] == [
+            ("sweeper", "placed", "Pending", "2 × Widget, 1 × Gadget; stock held (the sweeper finished placing it)")
+        ]
