@@ -76,6 +76,11 @@ def rfc3339(moment: datetime | None) -> str | None:
     return moment.replace(microsecond=0).isoformat() + "Z" if moment else None
 
 
+def lines_summary(lines) -> str:
+    """(quantity, name) pairs as "2 x Mug, 1 x Lamp" (with a multiplication sign): an order's summary, from its rows or its objects."""
+    return ", ".join(f"{quantity} × {name}" for quantity, name in lines)
+
+
 class Order(db.Model):
     __tablename__ = "orders"
     # AUTOINCREMENT: an id is never reused after a failed order's row is deleted, so the
@@ -156,7 +161,7 @@ class Order(db.Model):
     @property
     def summary(self) -> str:
         """Every line as "2 x Mug", joined by commas (history notes, the monitor)."""
-        return ", ".join(f"{line.quantity} × {line.item_name}" for line in self.lines)
+        return lines_summary((line.quantity, line.item_name) for line in self.lines)
 
     @property
     def unit_price_cents(self) -> int | None:

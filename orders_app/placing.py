@@ -41,7 +41,17 @@ from orders_app.errors import (
     unavailable,
 )
 from orders_app.extensions import db
-from orders_app.models import ABANDONED, HELD, HIDDEN_HOLD_STATES, PENDING, REQUESTING, Order, OrderLine, utcnow
+from orders_app.models import (
+    ABANDONED,
+    HELD,
+    HIDDEN_HOLD_STATES,
+    PENDING,
+    REQUESTING,
+    Order,
+    OrderLine,
+    lines_summary,
+    utcnow,
+)
 from orders_app.store import SWEEPER
 from shared_ui.db import write_transaction
 
@@ -305,7 +315,7 @@ def _mark_held(order_id: int, actor: str, summary: str | None):
             return ALREADY_HELD if state == HELD else None
         if summary is None:
             lines = connection.execute(_LINES, {"order_id": order_id})
-            summary = ", ".join(f"{quantity} × {name}" for quantity, name in lines)
+            summary = lines_summary(lines)
         note = f"{summary}; stock held"
         if actor == SWEEPER:
             note += " (the sweeper finished placing it)"
