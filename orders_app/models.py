@@ -77,7 +77,7 @@ def rfc3339(moment: datetime | None) -> str | None:
 
 
 def lines_summary(lines) -> str:
-    """(quantity, name) pairs as "2 x Mug, 1 x Lamp" (with a multiplication sign): an order's summary, from its rows or its objects."""
+    """(quantity, name) pairs as "2 x Mug, 1 x Lamp" (a multiplication sign): an order's summary."""
     return ", ".join(f"{quantity} × {name}" for quantity, name in lines)
 
 
