@@ -111,28 +111,34 @@ def serve_rounds(count: int) -> None:
             print(f"{cpu:.1f}", flush=True)
 
 
-def ab(trees: list[Path], rounds: int, count: int) -> None:
-    children = []
-    for tree in trees:
-        child = subprocess.Popen(  # noqa: S603 (this script, another tree on sys.path)
-            [sys.executable, __file__, "--serve", "--tree", str(tree), "--requests", str(count)],
+def alternate_rounds(script: str, trees: list[Path], rounds: int, count: int) -> list[list[list[float]]]:
+    """Run `script --serve` once per tree and ask each for `rounds` rounds of `count` requests, the
+    trees taking turns and every other round in reverse order; each round's numbers per tree."""
+    children = [
+        subprocess.Popen(  # noqa: S603 (a bench script, another tree on sys.path)
+            [sys.executable, script, "--serve", "--tree", str(tree), "--requests", str(count)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
-        children.append(child)
+        for tree in trees
+    ]
     for child in children:
         assert child.stdout.readline().strip() == "ready"
-    results: list[list[float]] = [[] for _ in trees]
+    results: list[list[list[float]]] = [[] for _ in trees]
     for number in range(rounds):
-        order = list(range(len(trees)))[:: -1 if number % 2 else 1]
-        for index in order:
+        for index in list(range(len(trees)))[:: -1 if number % 2 else 1]:
             children[index].stdin.write("go\n")
             children[index].stdin.flush()
-            results[index].append(float(children[index].stdout.readline()))
+            results[index].append([float(value) for value in children[index].stdout.readline().split()])
     for child in children:
         child.stdin.close()
         child.wait()
+    return results
+
+
+def ab(trees: list[Path], rounds: int, count: int) -> None:
+    results = [[values[0] for values in rounds_of] for rounds_of in alternate_rounds(__file__, trees, rounds, count)]
     for tree, values in zip(trees, results, strict=True):
         rounds_text = " ".join(f"{v:.0f}" for v in values)
         print(f"{tree}: median {statistics.median(values):.0f} µs CPU per request  [rounds {rounds_text}]")

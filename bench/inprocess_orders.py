@@ -21,13 +21,15 @@ import io
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
+sys.path.insert(1, str(HERE))  # bench.inprocess (after the script's folder; --tree goes first)
+from bench.inprocess import alternate_rounds, quiet_stderr  # noqa: E402
+
 CUSTOMERS = 2000
 STOCK = 1_000_000
 
@@ -181,11 +183,6 @@ class Orders:
         return total - inventory, inventory
 
 
-def quiet_stderr() -> None:
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 2)
-
-
 def serve_rounds(count: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         orders = Orders(*make_apps(Path(folder)))
@@ -198,27 +195,7 @@ def serve_rounds(count: int) -> None:
 
 
 def ab(trees: list[Path], rounds: int, count: int) -> None:
-    children = [
-        subprocess.Popen(  # noqa: S603 (this script, another tree on sys.path)
-            [sys.executable, __file__, "--serve", "--tree", str(tree), "--requests", str(count)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for tree in trees
-    ]
-    for child in children:
-        assert child.stdout.readline().strip() == "ready"
-    results: list[list[tuple[float, float]]] = [[] for _ in trees]
-    for number in range(rounds):
-        for index in list(range(len(trees)))[:: -1 if number % 2 else 1]:
-            children[index].stdin.write("go\n")
-            children[index].stdin.flush()
-            mine, theirs = children[index].stdout.readline().split()
-            results[index].append((float(mine), float(theirs)))
-    for child in children:
-        child.stdin.close()
-        child.wait()
+    results = alternate_rounds(__file__, trees, rounds, count)
     for tree, values in zip(trees, results, strict=True):
         orders = [v[0] for v in values]
         inventory = [v[1] for v in values]
