@@ -7,11 +7,11 @@
 
 What is measured is `POST /orders/api/orders` with a customer's bearer token and {"inventory_id": N,
 "quantity": 1}, as `make bench` asks it, called through the orders app's WSGI callable (no server),
-TESTING off, on migrated SQLite files. Orders' real inventory client is used; its pooled
-`requests.Session` gets an adapter that hands each call to the inventory app's WSGI callable in
-this process (no socket, no HTTP parsing), so the two internal calls cost what inventory's app
-costs. The CPU time spent inside that adapter is inventory's side; the rest is orders' side
-(including `requests` building the call and reading the answer). Users are a fake directory
+TESTING off, on migrated SQLite files. Orders' real inventory client is used; its connection
+pool is replaced by one that hands each call to the inventory app's WSGI callable in this process
+(no socket, no HTTP parsing), so the two internal calls cost what inventory's app
+costs. The CPU time spent inside that pool is inventory's side; the rest is orders' side
+(including the client building the call and reading the answer). Users are a fake directory
 (users_app's 0.65 ms is not here); orders are spread over many customers, one token each, as the
 bench does. Request logs go to fd 2, pointed at /dev/null.
 """
@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
@@ -34,31 +35,23 @@ CUSTOMERS = 2000
 STOCK = 1_000_000
 
 
-class WsgiAdapter:
-    """A requests transport adapter that calls a WSGI app in-process, timing its CPU."""
+class WsgiPool:
+    """Stands in for the client's urllib3 pool: each call goes to a WSGI app in-process, its CPU timed."""
 
     def __init__(self, app):
-        import requests.adapters
-
         self.app = app
         self.cpu = 0.0
-        self._base = requests.adapters.BaseAdapter
 
-    def send(self, request, **_kwargs):
-        from requests.models import Response
-        from requests.structures import CaseInsensitiveDict
+    def urlopen(self, method, url, body=None, headers=None, **_kwargs):
         from werkzeug.test import EnvironBuilder
 
         started = time.process_time()
-        body = request.body or b""
-        if isinstance(body, str):
-            body = body.encode()
         builder = EnvironBuilder(
-            path=request.path_url.split("?", 1)[0],
-            query_string=request.path_url.partition("?")[2],
-            method=request.method,
-            headers=dict(request.headers),
-            data=body,
+            path=url.split("?", 1)[0],
+            query_string=url.partition("?")[2],
+            method=method,
+            headers=dict(headers or {}),
+            data=body or b"",
             base_url="http://localhost/",
         )
         environ = builder.get_environ()
@@ -72,15 +65,44 @@ class WsgiAdapter:
                 chunks.close()
         self.cpu += time.process_time() - started
         status, headers = status_headers[0]
+        return WsgiAnswer(int(status.split(" ", 1)[0]), status.split(" ", 1)[1], headers, data)
+
+
+@dataclass
+class WsgiAnswer:
+    status: int
+    reason: str
+    headers: list
+    data: bytes
+
+
+class RequestsAdapter:
+    """The same pool as a `requests` transport adapter, for a tree whose client still sends with
+    `requests` (before the seventh round): `--ab` against such a tree."""
+
+    def __init__(self, pool: WsgiPool):
+        self.pool = pool
+
+    def send(self, request, **_kwargs):
+        from requests.models import Response
+        from requests.structures import CaseInsensitiveDict
+
+        body = request.body or b""
+        answer = self.pool.urlopen(
+            request.method,
+            request.path_url,
+            body=body.encode() if isinstance(body, str) else body,
+            headers=request.headers,
+        )
         response = Response()
-        response.status_code = int(status.split(" ", 1)[0])
-        response.headers = CaseInsensitiveDict(headers)
-        response.raw = io.BytesIO(data)
-        response._content = data
+        response.status_code = answer.status
+        response.headers = CaseInsensitiveDict(answer.headers)
+        response.raw = io.BytesIO(answer.data)
+        response._content = answer.data
         response.encoding = None
         response.url = request.url
         response.request = request
-        response.reason = status.split(" ", 1)[1]
+        response.reason = answer.reason
         return response
 
     def close(self):
@@ -121,11 +143,14 @@ def make_apps(folder: Path):
         for number in range(1, CUSTOMERS + 1)
     }
     orders.extensions["shop_find_user"] = lambda user_id, fresh=False: users.get(user_id)
-    adapter = WsgiAdapter(inventory)
+    adapter = WsgiPool(inventory)
     from orders_app.clients.inventory import EXTENSION_KEY
 
-    session = orders.extensions[EXTENSION_KEY].client.session
-    session.mount("http://", adapter)
+    client = orders.extensions[EXTENSION_KEY].client
+    if hasattr(client, "pools"):
+        client.pools = {url: (adapter, prefix) for url, (_pool, prefix) in client.pools.items()}
+    else:
+        client.session.mount("http://", RequestsAdapter(adapter))
     tokens = []
     with orders.test_request_context():
         for record in users.values():

@@ -1,15 +1,18 @@
-"""HTTP calls between the shop's apps: one pooled session, timeouts always, retries when safe."""
+"""HTTP calls between the shop's apps: one connection pool, timeouts always, retries when safe.
+
+The calls go through urllib3, the transport `requests` itself sends with: these calls need none
+of what `requests` adds on top (sessions, cookies, auth, redirects, proxies, hooks), and on this
+path it was two thirds of a call's CPU (bench/NOTES.md, seventh round). The answer is an `Answer`
+with the few things callers read: `status_code`, `json()`, `url`.
+"""
 
 import itertools
+import json as jsonlib
 import time
+from urllib.parse import urlencode
 
-import requests
+import urllib3
 from flask import g, has_request_context
-from requests.adapters import HTTPAdapter
-from requests.cookies import RequestsCookieJar, merge_cookies
-from requests.hooks import default_hooks
-from requests.sessions import merge_hooks
-from requests.structures import CaseInsensitiveDict
 
 from shared_ui.metrics import SERVICE_CALLS
 
@@ -18,6 +21,24 @@ RETRY_STATUSES = frozenset({502, 503, 504})
 
 class ServiceUnavailable(Exception):
     """The other app did not answer in time, or answered that it cannot serve."""
+
+
+class Answer:
+    """One answer from another app: its status, its body and the URL it came from."""
+
+    __slots__ = ("content", "status_code", "url")
+
+    def __init__(self, status_code: int, content: bytes, url: str):
+        self.status_code = status_code
+        self.content = content
+        self.url = url
+
+    def json(self):
+        """The body as JSON; ValueError when it is not JSON."""
+        return jsonlib.loads(self.content)
+
+    def __repr__(self) -> str:
+        return f"<Answer {self.status_code} {self.url}>"
 
 
 class ServiceClient:
@@ -39,22 +60,27 @@ class ServiceClient:
         self.base_url = self.base_urls[0]
         self.name = name or self.base_url.rsplit("/", 1)[-1]
         self._rotation = itertools.count()
-        self.timeout = (connect_timeout, read_timeout)
+        self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
         self.retries = retries
         self.backoff = backoff
-        self.session = requests.Session()
-        self.session.trust_env = False  # loopback calls: no proxy settings or ~/.netrc to read each time
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self.session.headers["X-Service-Token"] = service_token or ""
+        self.headers = {"X-Service-Token": service_token or ""}
+        # One pool of kept-alive connections per instance (a gthread worker's threads share it). No
+        # retries or redirects inside urllib3: `request` decides what may be tried again.
+        # A base URL's own path (an app behind a prefix) goes before every call's.
+        self.pools = {
+            url: (
+                urllib3.connection_from_url(url, maxsize=16, retries=False, timeout=self.timeout),
+                (urllib3.util.parse_url(url).path or "").rstrip("/"),
+            )
+            for url in self.base_urls
+        }
 
-    def request(self, method: str, path: str, *, idempotent: bool, **kwargs) -> requests.Response:
+    def request(self, method: str, path: str, *, idempotent: bool, **kwargs) -> Answer:
         """Send one call; an idempotent one is retried with backoff on connection errors and 5xx.
 
         Raises ServiceUnavailable when no answer came, or the last answer was a 502/503/504.
         """
-        headers = kwargs.pop("headers", {})
+        headers = {**self.headers, **kwargs.pop("headers", {})}
         if has_request_context() and "request_id" in g:
             headers.setdefault("X-Request-ID", g.request_id)
         attempts = max(1 + self.retries, len(self.base_urls)) if idempotent else 1
@@ -64,8 +90,8 @@ class ServiceClient:
             if attempt >= len(self.base_urls):  # every instance tried once: back off before the next round
                 time.sleep(self.backoff * 2 ** (attempt - len(self.base_urls)))
             try:
-                response = self._send(method, base_url + path, headers, **kwargs)
-            except requests.RequestException as exc:
+                response = self._send(method, base_url, path, headers, **kwargs)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
                 error = exc
                 SERVICE_CALLS.labels(self.name, "no_answer").inc()
                 continue
@@ -77,30 +103,13 @@ class ServiceClient:
             return response
         raise ServiceUnavailable(f"{method} {self.name}{path}: {error}")
 
-    def _send(self, method: str, url: str, headers: dict, *, params=None, json=None) -> requests.Response:
-        """What `Session.request` does for these calls, without its per-call merging of settings this
-        session never has (trust_env is off; no proxies, auth or params of its own): requests checks
-        each setting against a runtime protocol, slow on Python 3.11 (a third of the call's CPU). The
-        session's headers, cookies and hooks still apply, and its send does the rest."""
-        session = self.session
-        merged = CaseInsensitiveDict(session.headers)
-        merged.update(headers)
-        prepared = requests.PreparedRequest()
-        prepared.prepare(
-            method=method.upper(),
-            url=url,
-            headers={name: value for name, value in merged.items() if value is not None},
-            params=params or {},
-            json=json,
-            cookies=merge_cookies(RequestsCookieJar(), session.cookies),
-            hooks=merge_hooks(default_hooks(), session.hooks),
-        )
-        return session.send(
-            prepared,
-            timeout=self.timeout,
-            allow_redirects=True,
-            proxies=dict(session.proxies),
-            stream=session.stream,
-            verify=session.verify,
-            cert=session.cert,
-        )
+    def _send(self, method: str, base_url: str, path: str, headers: dict, *, params=None, json=None) -> Answer:
+        if params:
+            path = f"{path}?{urlencode(params)}"
+        body = None
+        if json is not None:
+            body = jsonlib.dumps(json).encode()
+            headers = {**headers, "Content-Type": "application/json"}
+        pool, prefix = self.pools[base_url]
+        answer = pool.urlopen(method.upper(), prefix + path, body=body, headers=headers, redirect=False)
+        return Answer(answer.status, answer.data, base_url + path)
