@@ -256,7 +256,8 @@ def place_order(user, lines) -> Order:
 def _check_pending_limit(user) -> None:
     """At most SHOP_MAX_PENDING_ORDERS Pending orders per customer, so no one keeps stock from everyone."""
     most = current_app.config["SHOP_MAX_PENDING_ORDERS"]
-    pending = db.session.scalar(_PENDING_COUNT, {"user_id": user.id, "most": most})
+    # On the session's connection: a Core statement of table columns, no ORM execution step.
+    pending = db.session.connection().execute(_PENDING_COUNT, {"user_id": user.id, "most": most}).scalar_one()
     if pending >= most:
         message = ngettext(
             "You have %(num)d pending order: pay or cancel it before placing another.",
@@ -268,9 +269,10 @@ def _check_pending_limit(user) -> None:
 
 # Counted up to the limit only, along (user_id, status): a customer's past orders cost nothing.
 # Built once: building and keying the statement cost more than SQLite takes to run it.
+_ORDERS, _ORDER_LINES = Order.__table__, OrderLine.__table__
 _PENDING_COUNT = select(func.count()).select_from(
-    select(Order.id)
-    .where(Order.user_id == bindparam("user_id"), Order.status == PENDING, Order.hold_state != ABANDONED)
+    select(_ORDERS.c.id)
+    .where(_ORDERS.c.user_id == bindparam("user_id"), _ORDERS.c.status == PENDING, _ORDERS.c.hold_state != ABANDONED)
     .limit(bindparam("most", type_=Integer))
     .subquery()
 )
@@ -323,7 +325,6 @@ def _mark_held(order_id: int, actor: str, summary: str | None):
     return now
 
 
-_ORDERS, _ORDER_LINES = Order.__table__, OrderLine.__table__
 _MARK_HELD = (
     update(_ORDERS)
     .where(_ORDERS.c.id == bindparam("order_id"), _ORDERS.c.hold_state == REQUESTING)

@@ -1,6 +1,7 @@
 """The orders' store: rows read under the write lock, the one place a status changes, the history,
 and the queries the pages and the jobs share."""
 
+import functools
 import time
 from collections.abc import Iterator
 
@@ -152,17 +153,23 @@ def _row_of(written) -> dict:
     (set on the object too, so that it holds what the row holds)."""
     row = {}
     state = written.__dict__
-    for attribute in sa_inspect(type(written)).column_attrs:
-        key = attribute.key
-        if key == "id":
-            continue
+    for key, default in _columns_of(type(written)):
         if key not in state:
-            default = attribute.columns[0].default
             if default is not None and not default.is_scalar:
                 raise ValueError(f"{type(written).__name__}.{key} has a default that is not a plain value: set it")
             setattr(written, key, default.arg if default is not None else None)
         row[key] = state[key]
     return row
+
+
+@functools.cache
+def _columns_of(model: type) -> tuple:
+    """(attribute name, its column's Python-side default) of every column but the id, read once a class."""
+    return tuple(
+        (attribute.key, attribute.columns[0].default)
+        for attribute in sa_inspect(model).column_attrs
+        if attribute.key != "id"
+    )
 
 
 def forget(order_id: int) -> None:

@@ -9,7 +9,7 @@ deactivation, demotion) ends every session of that user in every app once the ca
 import hmac
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import wraps
+from functools import lru_cache, wraps
 from urllib.parse import quote, urlsplit
 
 from flask import abort, current_app, jsonify, redirect, request
@@ -97,7 +97,14 @@ def _load_bearer_user(req) -> ShopUser | None:
 
 
 def _token_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=API_TOKEN_SALT)
+    return _serializer_for(current_app.config["SECRET_KEY"])
+
+
+@lru_cache(maxsize=8)
+def _serializer_for(secret_key: str) -> URLSafeTimedSerializer:
+    """One serializer per secret key: it keeps nothing of a request, and making one costs more than
+    checking a token with it (as shared_ui/sessions.py does for the session's)."""
+    return URLSafeTimedSerializer(secret_key, salt=API_TOKEN_SALT)
 
 
 def issue_api_token(record: UserRecord) -> tuple[str, datetime]:
