@@ -6,12 +6,13 @@ from flask import Flask, request
 
 from inventory_app.availability import availability
 from inventory_app.config import InventoryConfig
-from inventory_app.extensions import db, migrate, users
+from inventory_app.extensions import db, users
 from inventory_app.models import Item  # noqa: F401 (the models must be known to migrations)
 from inventory_app.pictures import UPLOAD_BODY_MAX, item_picture
 from shared_ui import init_shop_app
 from shared_ui.db import init_db
 from shared_ui.metrics import add_collector
+from shared_ui.migrations import init_migrations
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -20,7 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     init_db(app, db)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    init_migrations(app, db, directory=str(Path(__file__).parent / "migrations"))
     users.init_app(app)
     init_shop_app(app, db=db, find_user=users.find_user)
     # filters, not globals: Jinja calls a filter straight, a global through Context.call

@@ -6,11 +6,12 @@ from flask import Flask
 
 from orders_app.clients.inventory import current_inventory
 from orders_app.config import OrdersConfig
-from orders_app.extensions import db, inventory, migrate, stripe_gateway, users
+from orders_app.extensions import db, inventory, stripe_gateway, users
 from shared_ui import add_ready_check, init_shop_app
 from shared_ui.config import is_dev
 from shared_ui.db import init_db
 from shared_ui.metrics import add_collector
+from shared_ui.migrations import init_migrations
 
 STRIPE_SETTINGS = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
 
@@ -21,7 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     init_db(app, db)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    init_migrations(app, db, directory=str(Path(__file__).parent / "migrations"))
     users.init_app(app)
     inventory.init_app(app)
     stripe_gateway.init_app(app)

@@ -2,6 +2,9 @@
 importing another module's private names."""
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -105,3 +108,26 @@ def test_an_orders_status_is_assigned_only_by_the_transition_function():
                         assigned.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert [place for place in assigned if not place.startswith("orders_app/store.py")] == []
     assert assigned, "the check found not even transition() itself"
+
+
+@pytest.mark.parametrize("app", ["inventory_app", "users_app", "orders_app"])
+def test_a_serving_app_loads_no_migration_tooling(app, tmp_path):
+    """Alembic (with Mako and Pygments) is ~11 MiB of every process that imports it; the web workers
+    and the jobs runner never migrate, so an app built to serve leaves it out (shared_ui/migrations.py),
+    and `flask db` still finds the commands."""
+    env = {
+        **os.environ,
+        "SHOP_ENV": "test",
+        "SECRET_KEY": "architecture-test",
+        "SHOP_SERVICE_TOKEN": "architecture-test",
+        f"{app.split('_')[0].upper()}_DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
+    }
+    tooling = ("alembic", "mako", "flask_migrate")
+    probe = f"import sys, {app}; {app}.create_app(); print(sorted(m for m in {tooling!r} if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
+    root = Path(__file__).resolve().parent.parent
+    flask = [sys.executable, "-m", "flask", "--app", app, "db"]
+    subprocess.run([*flask, "upgrade"], env=env, cwd=root, capture_output=True, check=True)
+    current = subprocess.run([*flask, "current"], env=env, cwd=root, capture_output=True, text=True, check=True)
+    assert "(head)" in current.stdout

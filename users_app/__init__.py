@@ -7,9 +7,10 @@ from flask import Flask
 from shared_ui import init_shop_app
 from shared_ui.db import init_db
 from shared_ui.metrics import add_collector
+from shared_ui.migrations import init_migrations
 from shared_ui.outbox import metrics_source
 from users_app.config import UsersConfig
-from users_app.extensions import db, migrate
+from users_app.extensions import db
 from users_app.models import User
 
 
@@ -19,7 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     init_db(app, db)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    init_migrations(app, db, directory=str(Path(__file__).parent / "migrations"))
     init_shop_app(app, db=db, find_user=_find_user)
 
     from users_app import api, internal

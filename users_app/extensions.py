@@ -1,7 +1,5 @@
 """users_app's own extensions (shared_ui holds the ones every app shares)."""
 
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
 db = SQLAlchemy()
-migrate = Migrate()
