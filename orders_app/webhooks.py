@@ -152,20 +152,24 @@ def _receive_refund(event_id: str, charge: dict) -> str:
 
 # Built once: every webhook delivery runs them, and building a select costs more than SQLite
 # takes to answer it (make bench).
-_ORDER_OF_SESSION = select(Order.id).where(Order.stripe_session_id == bindparam("session_id"))
-_ORDER_BY_ID = select(Order.id).where(Order.id == bindparam("order_id"))
+# Table columns, run on the session's connection: no ORM execution step (which cost more than the
+# query on every delivery, most of them about sessions the shop never made).
+_ORDERS = Order.__table__
+_ORDER_OF_SESSION = select(_ORDERS.c.id).where(_ORDERS.c.stripe_session_id == bindparam("session_id"))
+_ORDER_BY_ID = select(_ORDERS.c.id).where(_ORDERS.c.id == bindparam("order_id"))
 
 
 def _order_id_for(session: CheckoutSession) -> int | None:
     """The order whose session this is; else the order this shop and this database made it for (then
     it is stale). A session of another shop, or of an earlier database of this one, names no order."""
-    found = db.session.scalar(_ORDER_OF_SESSION, {"session_id": session.id})
+    connection = db.session.connection()
+    found = connection.execute(_ORDER_OF_SESSION, {"session_id": session.id}).scalar()
     if found is not None:
         return found
     ours = session.instance == current_app.config["SHOP_INSTANCE_ID"] and session.database == store.database_id()
     order_id = whole_number(session.order_id or "")
     if ours and order_id is not None:
-        return db.session.scalar(_ORDER_BY_ID, {"order_id": order_id})
+        return connection.execute(_ORDER_BY_ID, {"order_id": order_id}).scalar()
     return None
 
 
