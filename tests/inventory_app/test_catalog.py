@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from inventory_app import search
+from inventory_app.extensions import db
+from inventory_app.models import Item
 from tests.inventory_app.holds import SERVICE
 
 HX = {"HX-Request": "true"}
@@ -195,3 +197,37 @@ def test_a_made_up_page_cursor_starts_from_the_top(client, make_item, item_id):
     for query in ("q=mug&", ""):
         response = client.get(f"/inventory/?{query}after={cursor}", headers={"HX-Request": "true"})
         assert response.status_code == 200 and "Blue Mug" in response.get_data(as_text=True)
+
+
+def row_of(html: str, name: str) -> str:
+    row = html[html.index(f">{name}<") :]
+    return row[: row.index("</tr>")]
+
+
+def test_a_row_shows_what_the_item_is_now_though_rendered_rows_are_kept(client, app, make_item):
+    """Rendered rows are kept per what they show (inventory_app/rows.py): a change of stock, price,
+    name or language is a new row at once, and the same values give the same row."""
+    item_id = make_item("Kept Mug", 1250, 40)
+    first = client.get("/inventory/").get_data(as_text=True)
+    assert "In stock" in row_of(first, "Kept Mug") and "$12.50" in row_of(first, "Kept Mug")
+    assert client.get("/inventory/").get_data(as_text=True) == first
+
+    def change(**values):
+        with app.app_context():
+            item = db.session.get(Item, item_id)
+            for name, value in values.items():
+                setattr(item, name, value)
+            db.session.commit()
+
+    change(quantity=2, price_cents=1300)
+    row = row_of(client.get("/inventory/").get_data(as_text=True), "Kept Mug")
+    assert "Only 2 left" in row and "$13.00" in row and "Add to cart" in row
+    change(quantity=0)
+    row = row_of(client.get("/inventory/").get_data(as_text=True), "Kept Mug")
+    assert "Out of stock" in row and "Add to cart" not in row
+    change(name="Renamed Mug", quantity=5)
+    html = client.get("/inventory/").get_data(as_text=True)
+    assert "Kept Mug" not in html and "Only 5 left" in row_of(html, "Renamed Mug")
+    portuguese = client.get("/inventory/", headers={"Accept-Language": "pt-BR"}).get_data(as_text=True)
+    row = row_of(portuguese, "Renamed Mug")
+    assert "Só restam 5" in row and "13,00" in row and "Only 5 left" not in portuguese
