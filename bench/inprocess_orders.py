@@ -13,7 +13,8 @@ pool is replaced by one that hands each call to the inventory app's WSGI callabl
 costs. The CPU time spent inside that pool is inventory's side; the rest is orders' side
 (including the client building the call and reading the answer). Users are a fake directory
 (users_app's 0.65 ms is not here); orders are spread over many customers, one token each, as the
-bench does. Request logs go to fd 2, pointed at /dev/null.
+bench does. Request logs go to fd 2, pointed at /dev/null. `--ab` needs trees whose client sends
+with urllib3 (2dcf9c4 on).
 """
 
 import argparse
@@ -64,49 +65,15 @@ class WsgiPool:
             if hasattr(chunks, "close"):
                 chunks.close()
         self.cpu += time.process_time() - started
-        status, headers = status_headers[0]
-        return WsgiAnswer(int(status.split(" ", 1)[0]), status.split(" ", 1)[1], headers, data)
+        return WsgiAnswer(int(status_headers[0][0].split(" ", 1)[0]), data)
 
 
 @dataclass
 class WsgiAnswer:
+    """What the client reads of urllib3's answer."""
+
     status: int
-    reason: str
-    headers: list
     data: bytes
-
-
-class RequestsAdapter:
-    """The same pool as a `requests` transport adapter, for a tree whose client still sends with
-    `requests` (before the seventh round): `--ab` against such a tree."""
-
-    def __init__(self, pool: WsgiPool):
-        self.pool = pool
-
-    def send(self, request, **_kwargs):
-        from requests.models import Response
-        from requests.structures import CaseInsensitiveDict
-
-        body = request.body or b""
-        answer = self.pool.urlopen(
-            request.method,
-            request.path_url,
-            body=body.encode() if isinstance(body, str) else body,
-            headers=request.headers,
-        )
-        response = Response()
-        response.status_code = answer.status
-        response.headers = CaseInsensitiveDict(answer.headers)
-        response.raw = io.BytesIO(answer.data)
-        response._content = answer.data
-        response.encoding = None
-        response.url = request.url
-        response.request = request
-        response.reason = answer.reason
-        return response
-
-    def close(self):
-        pass
 
 
 def make_apps(folder: Path):
@@ -147,10 +114,7 @@ def make_apps(folder: Path):
     from orders_app.clients.inventory import EXTENSION_KEY
 
     client = orders.extensions[EXTENSION_KEY].client
-    if hasattr(client, "pools"):
-        client.pools = {url: (adapter, prefix) for url, (_pool, prefix) in client.pools.items()}
-    else:
-        client.session.mount("http://", RequestsAdapter(adapter))
+    client.pools = {url: (adapter, prefix) for url, (_pool, prefix) in client.pools.items()}
     tokens = []
     with orders.test_request_context():
         for record in users.values():

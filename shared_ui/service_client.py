@@ -60,7 +60,7 @@ class ServiceClient:
         self.base_url = self.base_urls[0]
         self.name = name or self.base_url.rsplit("/", 1)[-1]
         self._rotation = itertools.count()
-        self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
+        timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
         self.retries = retries
         self.backoff = backoff
         self.headers = {"X-Service-Token": service_token or ""}
@@ -69,7 +69,7 @@ class ServiceClient:
         # A base URL's own path (an app behind a prefix) goes before every call's.
         self.pools = {
             url: (
-                urllib3.connection_from_url(url, maxsize=16, retries=False, timeout=self.timeout),
+                urllib3.connection_from_url(url, maxsize=16, retries=False, timeout=timeout),
                 (urllib3.util.parse_url(url).path or "").rstrip("/"),
             )
             for url in self.base_urls

@@ -2,8 +2,8 @@
 
 from flask import current_app
 
-# shared_ui.service_client (and with it `requests`, urllib3, charset_normalizer, idna: ~5 MiB in every
-# users process) is imported on the first call: users_app calls no other app on any other path.
+# shared_ui.service_client (and with it urllib3) is imported on the first call: users_app calls no other
+# app on any other path, so its processes need not hold it.
 
 
 class OrdersUnavailable(Exception):
