@@ -7,6 +7,10 @@ A reservation holds `lines: [{item_id, quantity}]`. The one-item body of before 
 `quantity`, and `quantity` alone in a PATCH) is still accepted as one line, and a one-line
 reservation's answer still carries `item_id` and `quantity`, so callers can move to lines at their
 own pace.
+
+A hold's line may quote the price the caller wrote its order with (`price_cents`; the one-item body
+too): when it is not the item's price now, nothing is held and the answer is 409 `price_changed`
+with `prices: [{item_id, price_cents}]`, the prices now.
 """
 
 import re
@@ -53,6 +57,10 @@ class StockApiError(ApiError):
             error["available"] = self.error.available
         if self.error.short is not None:
             error["short"] = [{"item_id": item_id, "available": left} for item_id, left in self.error.short]
+        if self.error.prices is not None:
+            error["prices"] = [
+                {"item_id": item_id, "price_cents": cents} for item_id, cents in self.error.prices.items()
+            ]
         response = jsonify(error=error)
         response.status_code = self.status
         return response
@@ -70,12 +78,14 @@ def hold():
     body = json_body()
     key = _key(body.get("key"))
     if "lines" in body:
-        _not_both(body, "item_id", "quantity")
+        _not_both(body, "item_id", "quantity", "price_cents")
         lines = _lines(body["lines"])
+        prices = _quoted_prices(body["lines"], one_item=False)
     else:
         lines = [(_item_id(body.get("item_id"), "item_id"), _quantity(body.get("quantity"), "quantity"))]
+        prices = _quoted_prices([body], one_item=True)
     expires_at = _time(body.get("expires_at"), "expires_at")
-    reservation, created = _do(stock.hold, key, lines, expires_at)
+    reservation, created = _do(stock.hold, key, lines, expires_at, prices=prices)
     return jsonify(reservation_json(reservation)), 201 if created else 200
 
 
@@ -199,6 +209,22 @@ def _lines(value) -> list[tuple[int, int]]:
             )
         )
     return lines
+
+
+def _quoted_prices(lines: list[dict], *, one_item: bool) -> dict[int, int]:
+    """{item id: cents} of the lines that say `price_cents`: the price the caller quoted, which the
+    hold checks (an item named twice must be quoted the same)."""
+    prices: dict[int, int] = {}
+    for n, line in enumerate(lines):
+        cents = line.get("price_cents")
+        if cents is None:
+            continue
+        field = "price_cents" if one_item else f"lines[{n}].price_cents"
+        if isinstance(cents, bool) or not isinstance(cents, int) or cents < 0:
+            raise ApiError(422, "invalid_field", f"{field} must be a whole number of cents, 0 or more.", field=field)
+        if prices.setdefault(line["item_id"], cents) != cents:
+            raise ApiError(422, "invalid_field", f"{field} quotes another price for the same item.", field=field)
+    return prices
 
 
 def _not_both(body: dict, *one_item_fields: str) -> None:

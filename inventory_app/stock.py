@@ -66,6 +66,7 @@ class StockError(Exception):
         available: int | None = None,
         short: list[tuple[int, int]] | None = None,
         item_id: int | None = None,
+        prices: dict[int, int] | None = None,
     ):
         super().__init__(message)
         self.status = status
@@ -74,6 +75,8 @@ class StockError(Exception):
         self.available = available
         self.short = short
         self.item_id = item_id
+        #: {item id: its price in cents now} of the lines whose quoted price is not the item's (409 price_changed)
+        self.prices = prices
         #: every line it names showed enough when it was read back: units came back meanwhile
         #: (another transaction's release, seen under READ COMMITTED), so trying again may succeed
         self.moved = False
@@ -90,14 +93,23 @@ def summed(lines: Iterable[tuple[int, int]]) -> Units:
 # --- holds (orders_app, through the internal API) -------------------------------------------------
 
 
-def hold(key: str, lines: Iterable[tuple[int, int]], expires_at: datetime, *, actor: str = "service"):
+def hold(
+    key: str,
+    lines: Iterable[tuple[int, int]],
+    expires_at: datetime,
+    *,
+    actor: str = "service",
+    prices: dict[int, int] | None = None,
+):
     """Hold every line's units under `key` until `expires_at` (naive UTC): all lines or none.
 
+    `prices` ({item id: cents}, some lines or all) are the prices the caller quoted: when an item's
+    price is another now, nothing is held (409 `price_changed`, naming each such item's price now).
     Returns (reservation, created). A key that exists already returns its reservation as it is
     now, with created=False, when it holds the same units; else `key_conflict`.
     """
     units = summed(lines)
-    return _again_if_moved(lambda: _hold_once(key, units, expires_at, actor))
+    return _again_if_moved(lambda: _hold_once(key, units, expires_at, actor, prices or {}))
 
 
 def _again_if_moved(rule):
@@ -110,12 +122,16 @@ def _again_if_moved(rule):
     return rule()
 
 
-def _hold_once(key: str, units: Units, expires_at: datetime, actor: str):
+def _hold_once(key: str, units: Units, expires_at: datetime, actor: str, prices: dict[int, int]):
     try:
         with write_transaction(db, keep_loaded=True):  # the answer is built from these rows: no reload
             if _on_stock(_KEY_TAKEN, {"key": key}).first() is not None:
                 return _same_hold(_find(key), units), False
-            _take_all(units, reason=HOLD, key=key, actor=actor)
+            taken = _take_all(units, reason=HOLD, key=key, actor=actor)
+            if changed := {
+                item_id: taken[item_id] for item_id, quoted in prices.items() if taken.get(item_id, quoted) != quoted
+            }:
+                raise _price_changed(changed)  # rolled back: nothing taken
             reservation = _insert_reservation(key, units, expires_at)
         return reservation, True
     except IntegrityError:
@@ -324,7 +340,7 @@ _TAKE = (
     update(ITEMS)
     .where(ITEMS.c.id == bindparam("item_id"), ITEMS.c.quantity >= bindparam("n"))
     .values(quantity=ITEMS.c.quantity - bindparam("n"))
-    .returning(ITEMS.c.quantity)
+    .returning(ITEMS.c.quantity, ITEMS.c.price_cents)
 )
 _TAKE_SOLD = _TAKE.where(ITEMS.c.archived_at.is_(None))
 _GIVE = (
@@ -349,12 +365,13 @@ def _on_stock(statement, parameters: dict):
 
 
 def _take(item_id: int, n: int, *, reason: str, key: str, actor: str, archived: bool = False) -> int | None:
-    """Take `n` units if that many are on hand (and the item is sold); the quantity left, or None."""
+    """Take `n` units if that many are on hand (and the item is sold); the item's price, or None."""
     statement = _TAKE if archived else _TAKE_SOLD
-    left = _on_stock(statement, {"item_id": item_id, "n": n}).scalar_one_or_none()
-    if left is not None:
-        _moved(item_id, -n, left, reason, key=key, actor=actor)
-    return left
+    taken = _on_stock(statement, {"item_id": item_id, "n": n}).first()
+    if taken is None:
+        return None
+    _moved(item_id, -n, taken.quantity, reason, key=key, actor=actor)
+    return taken.price_cents
 
 
 def _give(item_id: int, n: int, *, reason: str, key: str, actor: str) -> int:
@@ -370,15 +387,16 @@ def _moved(item_id: int, delta: int, quantity_after: int, reason: str, *, key: s
     db.session.connection().execute(_INSERT_MOVEMENT, row | {"actor": actor})
 
 
-def _take_all(units: Units, *, reason: str, key: str, actor: str, archived: bool = False) -> None:
-    """Take every line's units, in ascending item id: all of them, or StockError naming every short line."""
-    failed = [
-        item_id
+def _take_all(units: Units, *, reason: str, key: str, actor: str, archived: bool = False) -> dict[int, int]:
+    """Take every line's units, in ascending item id: all of them, or StockError naming every short line.
+    Returns {item id: its price in cents}, read by the statements that took the units."""
+    prices = {
+        item_id: _take(item_id, n, reason=reason, key=key, actor=actor, archived=archived)
         for item_id, n in sorted(units.items())
-        if _take(item_id, n, reason=reason, key=key, actor=actor, archived=archived) is None
-    ]
-    if failed:
+    }
+    if failed := [item_id for item_id, price in prices.items() if price is None]:
         raise _short({item_id: units[item_id] for item_id in failed}, one_item=len(units) == 1)  # rolled back
+    return prices
 
 
 def _give_all(units: Units, *, reason: str, key: str, actor: str) -> None:
@@ -447,6 +465,15 @@ def _short_error(short: list[tuple[int, int]], *, one_item: bool) -> StockError:
         return StockError(409, "insufficient_stock", message, available=left, short=short)
     message = f"Not enough stock for {len(short)} of the lines."
     return StockError(409, "insufficient_stock", message, short=short)
+
+
+def _price_changed(prices: dict[int, int]) -> StockError:
+    if len(prices) == 1:
+        [(item_id, cents)] = prices.items()
+        message = f"The price of item {item_id} is now {cents} cents."
+    else:
+        message = f"The prices of {len(prices)} items changed."
+    return StockError(409, "price_changed", message, prices=prices, item_id=next(iter(prices)))
 
 
 _FIND = select(Reservation).where(Reservation.key == bindparam("key"))

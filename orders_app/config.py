@@ -19,6 +19,9 @@ class OrdersConfig(BaseConfig):
         #: an unfinished saga step older than this is the sweeper's to finish; it must be longer
         #: than the longest request (three inventory calls of 2 x 4 s, well under a minute)
         self.ORDERS_STALE_SECONDS = env_int("ORDERS_STALE_SECONDS", 60)
+        #: an order names items read for an order this many seconds ago at most (placing.RecentItems;
+        #: the hold checks their prices); 0 reads them for every order, the tests' default
+        self.ORDERS_RECENT_ITEMS_SECONDS = env_int("ORDERS_RECENT_ITEMS_SECONDS", 0 if self.SHOP_ENV == "test" else 5)
         self.ORDERS_MAX_QUANTITY = 1000
         #: Pending orders a customer may have at once (DESIGN "Stock and payment", step 4)
         self.SHOP_MAX_PENDING_ORDERS = env_int("SHOP_MAX_PENDING_ORDERS", 5)

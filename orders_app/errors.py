@@ -125,6 +125,15 @@ def no_longer_sold() -> OrderError:
     return OrderError(NO_LONGER_SOLD, status=410, code="item_archived", field="inventory_id")
 
 
+def prices_changed() -> OrderError:
+    """Inventory's prices changed twice while the order was being placed; nothing was held."""
+    return OrderError(
+        _("A price changed while the order was being placed; nothing was reserved. Please try again."),
+        status=409,
+        code="price_changed",
+    )
+
+
 def unavailable(message: str = NOTHING_RESERVED) -> OrderError:
     return OrderError(message, status=503, code="inventory_unavailable")
 

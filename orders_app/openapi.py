@@ -101,7 +101,8 @@ ORDER_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "i
 STOCK_ERRORS = (
     "409: `insufficient_stock` (`error.short` names every short line with what is left; a one-line order "
     "also gets `available`), `not_pending` or `too_many_pending` (the customer has "
-    "SHOP_MAX_PENDING_ORDERS Pending orders); 410: `item_archived`; 422: `amount_too_small` (the total "
+    "SHOP_MAX_PENDING_ORDERS Pending orders), `price_changed` (an item's price changed twice while the order "
+    "was placed: nothing was held, try again); 410: `item_archived`; 422: `amount_too_small` (the total "
     "is under Stripe's minimum charge, 0.50 in USD, EUR and BRL: nothing is held, the message says how much "
     "is missing); 503: `inventory_unavailable` (nothing was reserved)."
 )

@@ -8,6 +8,7 @@ halfway leaves a `requesting` or `abandoned` row that the sweeper (jobs.sweep) f
 
 import os
 import re
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -26,6 +27,7 @@ from orders_app.clients.inventory import (
     Item,
     ItemArchived,
     ItemNotFound,
+    PriceChanged,
     current_inventory,
 )
 from orders_app.errors import (
@@ -35,6 +37,7 @@ from orders_app.errors import (
     InjectedFault,
     OrderError,
     no_longer_sold,
+    prices_changed,
     short_lines,
     short_of_stock,
     too_small,
@@ -167,14 +170,87 @@ def quote_for(item: Item, quantity) -> Quote:
 # ----- step 1: place -------------------------------------------------------------------------
 
 
+class RecentItems:
+    """The items as inventory answered them for the orders of the last ORDERS_RECENT_ITEMS_SECONDS,
+    kept per app (per worker process).
+
+    An order is written with these names and prices and the hold sends the prices: inventory holds
+    nothing when one is not the item's price now (409 price_changed), and the order is placed again
+    from a fresh read. Stock, archiving and existence are the hold's to check in any case; so an
+    order costs one call to inventory, not two, while the items it names were read a moment ago.
+    """
+
+    #: at most this many items are kept (a shop's busy items; the rest are read again)
+    MOST = 4096
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.items: dict[int, tuple[Item, float]] = {}
+
+    def get(self, item_ids: list[int]) -> list[Item] | None:
+        """The items, when every one of them was read in the last `seconds`; else None."""
+        oldest = time.monotonic() - self.seconds
+        found = []
+        for item_id in item_ids:
+            item, read_at = self.items.get(item_id, (None, 0.0))
+            if item is None or read_at < oldest:
+                return None
+            found.append(item)
+        return found
+
+    def put(self, items: list[Item]) -> None:
+        if len(self.items) + len(items) > self.MOST:
+            self.items.clear()
+        now = time.monotonic()
+        self.items.update((item.id, (item, now)) for item in items)
+
+    def forget(self, item_ids) -> None:
+        for item_id in item_ids:
+            self.items.pop(item_id, None)
+
+
+def recent_items() -> RecentItems:
+    extensions = current_app.extensions
+    if "orders_recent_items" not in extensions:
+        extensions["orders_recent_items"] = RecentItems(current_app.config["ORDERS_RECENT_ITEMS_SECONDS"])
+    return extensions["orders_recent_items"]
+
+
+def _items_to_order(wanted: list[tuple[int, int]]) -> list[Item]:
+    """The items of the order's lines: RecentItems' copy, or read now (and kept). A copy that says
+    an item is short is not taken at its word: the items are read again."""
+    item_ids = [item_id for item_id, _ in wanted]
+    recent = recent_items()
+    items = recent.get(item_ids) if recent.seconds > 0 else None
+    if items is not None and all(quantity <= item.quantity for item, (_, quantity) in zip(items, wanted, strict=True)):
+        return items
+    items = read_items(item_ids, when_down=NOTHING_RESERVED)
+    recent.put(items)
+    return items
+
+
 def place_order(user, lines) -> Order:
     """Place an order of `lines` ([{"inventory_id", "quantity"}] or (id, quantity) pairs): written
-    Pending, every line's stock held at inventory (all or none), then marked held; or nothing at all.
+    Pending, every line's stock held at inventory (all or none) at the prices it was written with,
+    then marked held; or nothing at all.
 
     The use case the order form, the API and the cart all call; the order is returned held.
     """
     wanted = parse_lines(lines)
-    items = read_items([item_id for item_id, _ in wanted], when_down=NOTHING_RESERVED)
+    try:
+        return _place(user, wanted)
+    except PriceChanged:
+        # Written with a price inventory no longer has (RecentItems' copy, or a change between the
+        # read and the hold): nothing was held and the row is gone. Once more, from a fresh read.
+        recent_items().forget(item_id for item_id, _ in wanted)
+    try:
+        return _place(user, wanted)
+    except PriceChanged:
+        raise prices_changed() from None  # changed again between a fresh read and the hold
+
+
+def _place(user, wanted: list[tuple[int, int]]) -> Order:
+    items = _items_to_order(wanted)
     short = [
         (item.id, item.name, item.quantity)
         for item, (_, quantity) in zip(items, wanted, strict=True)
@@ -215,7 +291,12 @@ def place_order(user, lines) -> Order:
     # that changed.
     order_id, key, expires_at = order.id, order.key, order.hold_expires_at
     try:
-        hold = current_inventory().hold(key, dict(wanted), expires_at)
+        hold = current_inventory().hold(
+            key, dict(wanted), expires_at, prices={item.id: item.price_cents for item in items}
+        )
+    except PriceChanged:
+        store.forget(order_id)
+        raise
     except InsufficientStock as error:
         store.forget(order_id)
         short = error.short or {wanted[0][0]: error.available}

@@ -46,6 +46,15 @@ class InsufficientStock(InventoryError):
         self.available = available if available is not None or len(self.short) != 1 else next(iter(self.short.values()))
 
 
+class PriceChanged(InventoryError):
+    """The hold was refused, nothing held: these items' prices are not the ones quoted.
+    `prices` is {item id: its price in cents now}."""
+
+    def __init__(self, message: str, prices: dict[int, int]):
+        super().__init__(message)
+        self.prices = prices
+
+
 class HoldNotFound(InventoryError):
     """Inventory has no reservation under this key."""
 
@@ -138,9 +147,12 @@ class InventoryClient:
             raise InventoryUnavailable("inventory's item list has an unexpected shape")
         return {item.id: item for item in map(_item, body["items"])}
 
-    def hold(self, key: str, lines: Lines, expires_at: datetime) -> Hold:
-        """Hold every line under `key`, all or none (the existing hold when the key is known)."""
-        body = {"key": key, **_lines_body(lines), "expires_at": rfc3339(expires_at)}
+    def hold(self, key: str, lines: Lines, expires_at: datetime, prices: dict[int, int] | None = None) -> Hold:
+        """Hold every line under `key`, all or none (the existing hold when the key is known).
+
+        `prices` ({item id: cents}) are the prices the order was written with: inventory holds
+        nothing when one is not the item's price now (PriceChanged)."""
+        body = {"key": key, **_lines_body(lines, prices or {}), "expires_at": rfc3339(expires_at)}
         response = self._call("POST", "/inventory/internal/reservations", json=body)
         self._raise_for_stock(response, missing=ItemNotFound)
         return _hold(self._json(response, 200, 201))
@@ -214,6 +226,13 @@ class InventoryClient:
             raise InsufficientStock(
                 error.get("message", "insufficient stock"), available if _whole(available) else None, short
             )
+        if response.status_code == 409 and error.get("code") == "price_changed":
+            prices = {
+                line["item_id"]: line["price_cents"]
+                for line in error.get("prices") or ()
+                if isinstance(line, dict) and _whole(line.get("item_id")) and _whole(line.get("price_cents"))
+            }
+            raise PriceChanged(error.get("message", "price changed"), prices)
         if response.status_code == 409:
             raise HoldConflict(error.get("message", "conflict"))
         if response.status_code == 410:
@@ -265,13 +284,19 @@ def _whole(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _lines_body(lines: Lines) -> dict:
-    """The lines as DESIGN's contract has them; one line in the one-item form (`item_id`, `quantity`),
-    which inventory takes before and after it learnt lines (it refuses both forms at once)."""
-    if len(lines) == 1:
-        [(item_id, quantity)] = lines.items()
-        return {"item_id": int(item_id), "quantity": int(quantity)}
-    return {"lines": [{"item_id": int(i), "quantity": int(q)} for i, q in sorted(lines.items())]}
+def _lines_body(lines: Lines, prices: dict[int, int]) -> dict:
+    """The lines as DESIGN's contract has them, each with its quoted `price_cents` when there is one;
+    one line in the one-item form (`item_id`, `quantity`), which inventory takes before and after it
+    learnt lines (it refuses both forms at once)."""
+    body = [_line_body(item_id, quantity, prices.get(item_id)) for item_id, quantity in sorted(lines.items())]
+    return body[0] if len(body) == 1 else {"lines": body}
+
+
+def _line_body(item_id: int, quantity: int, price_cents: int | None) -> dict:
+    line = {"item_id": int(item_id), "quantity": int(quantity)}
+    if price_cents is not None:
+        line["price_cents"] = int(price_cents)
+    return line
 
 
 def _hold(body: dict) -> Hold:

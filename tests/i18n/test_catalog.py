@@ -62,6 +62,17 @@ def test_every_message_of_the_shop_has_a_portuguese_translation():
     )
 
 
+def test_every_translated_message_is_one_the_extraction_finds():
+    """`make translations` drops what the extraction does not find (--ignore-obsolete): a text looked
+    up where pybabel cannot read it (inside an f-string) would lose its translation at the next run."""
+    found = {msgid[0] if isinstance(msgid, tuple) else msgid for msgid in extracted_messages()}
+    unseen = sorted(message.id if isinstance(message.id, str) else message.id[0] for message in read_catalog("pt_BR"))
+    unseen = [msgid for msgid in unseen if msgid and msgid not in found]
+    assert not unseen, "In the catalog but not found by the extraction (an f-string? a dropped text?):\n" + "\n".join(
+        unseen
+    )
+
+
 def test_translations_keep_every_placeholder_of_the_english_text():
     catalog = read_catalog("pt_BR")
     problems = [f"{message.id!r}: {error}" for message, errors in catalog.check() for error in errors]

@@ -334,3 +334,46 @@ def test_one_item_reservations_of_the_previous_schema_become_one_line_holds(tmp_
     # and the migrated holds work as any other
     assert client.post(f"{HOLDS}/order-1/release", headers=SERVICE).status_code == 200
     assert stock_of(client, 1)["quantity"] == 5
+
+
+# ----- quoted prices: the hold holds nothing when one is not the item's price now -----------------
+
+
+def quoted_hold(client, key, lines, prices):
+    """A hold of `lines` [(item_id, quantity)] quoting {item_id: cents}."""
+    body = {
+        "key": key,
+        "lines": [
+            {"item_id": i, "quantity": n} | ({"price_cents": prices[i]} if i in prices else {}) for i, n in lines
+        ],
+        "expires_at": IN_AN_HOUR,
+    }
+    return client.post(HOLDS, json=body, headers=SERVICE)
+
+
+def test_a_hold_at_the_prices_items_have_is_held(client, app, make_item):
+    mug, bowl = make_item("Mug", quantity=5, price_cents=1250), make_item("Bowl", quantity=3, price_cents=400)
+    response = quoted_hold(client, "order-1", [(mug, 2), (bowl, 1)], {mug: 1250, bowl: 400})
+    assert response.status_code == 201 and on_hand(client, mug, bowl) == [3, 2]
+    one_item = {"key": "order-2", "item_id": mug, "quantity": 1, "price_cents": 1250, "expires_at": IN_AN_HOUR}
+    assert client.post(HOLDS, json=one_item, headers=SERVICE).status_code == 201
+
+
+def test_a_hold_quoting_a_price_the_item_no_longer_has_holds_nothing_and_names_the_price_now(client, app, make_item):
+    mug, bowl = make_item("Mug", quantity=5, price_cents=1250), make_item("Bowl", quantity=3, price_cents=400)
+    response = quoted_hold(client, "order-1", [(mug, 2), (bowl, 1)], {mug: 1250, bowl: 350})
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["code"] == "price_changed" and error["prices"] == [{"item_id": bowl, "price_cents": 400}]
+    assert on_hand(client, mug, bowl) == [5, 3] and movements(app, key="order-1") == []
+    assert client.get(f"{HOLDS}/order-1", headers=SERVICE).status_code == 404
+    # a line with no price quoted is held at whatever price the item has
+    assert quoted_hold(client, "order-1", [(mug, 2), (bowl, 1)], {mug: 1250}).status_code == 201
+
+
+@pytest.mark.parametrize("cents", [-1, "400", 4.0, True])
+def test_a_quoted_price_is_a_whole_number_of_cents(client, make_item, cents):
+    bowl = make_item("Bowl", quantity=3, price_cents=400)
+    response = quoted_hold(client, "order-1", [(bowl, 1)], {bowl: cents})
+    assert response.status_code == 422 and response.get_json()["error"]["field"] == "lines[0].price_cents"
+    assert on_hand(client, bowl) == [3]

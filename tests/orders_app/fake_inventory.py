@@ -21,6 +21,7 @@ from orders_app.clients.inventory import (
     Item,
     ItemArchived,
     ItemNotFound,
+    PriceChanged,
     rfc3339,
     summed,
 )
@@ -68,9 +69,9 @@ class FakeInventory:
         with self._call("items_by_id", tuple(item_ids)):
             return {item_id: self.items[item_id] for item_id in item_ids if item_id in self.items}
 
-    def hold(self, key, lines, expires_at) -> Hold:
+    def hold(self, key, lines, expires_at, prices=None) -> Hold:
         lines = summed(lines.items())
-        with self._call("hold", key, lines):
+        with self._call("hold", key, lines, prices):
             if key in self.holds:
                 existing = self.holds[key]
                 if summed(existing.lines) != lines:
@@ -83,6 +84,15 @@ class FakeInventory:
                 if item.archived:
                     raise ItemArchived(item.name)
             self._take_all(lines)
+            changed = {
+                i: self.items[i].price_cents
+                for i, cents in (prices or {}).items()
+                if self.items[i].price_cents != cents
+            }
+            if changed:
+                for item_id, quantity in lines.items():  # all or none: nothing stays taken
+                    self._give(item_id, quantity)
+                raise PriceChanged("price changed", changed)
             self.holds[key] = Hold(key, tuple(sorted(lines.items())), HOLD_HELD, rfc3339(expires_at))
             return self.holds[key]
 

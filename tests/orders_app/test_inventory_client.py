@@ -16,6 +16,7 @@ from orders_app.clients.inventory import (
     InventoryUnavailable,
     ItemArchived,
     ItemNotFound,
+    PriceChanged,
 )
 
 
@@ -147,6 +148,29 @@ def test_hold_refusals_become_their_errors(client, stand_in):
     stand_in.answer("POST", path, (404, {"error": {"code": "not_found", "message": "no item"}}))
     with pytest.raises(ItemNotFound):
         client.hold("order-1", {7: 3}, datetime(2030, 1, 1))
+
+
+def test_a_hold_quotes_the_prices_the_order_was_written_with(client, stand_in):
+    path = "/inventory/internal/reservations"
+    stand_in.answer("POST", path, (201, HOLD))
+    client.hold("order-1", {7: 3}, datetime(2030, 1, 1), prices={7: 1250})
+    assert stand_in.seen[-1][-1] | {"expires_at": None} == {
+        "key": "order-1",
+        "item_id": 7,
+        "quantity": 3,
+        "price_cents": 1250,
+        "expires_at": None,
+    }
+    client.hold("order-2", {7: 2, 9: 1}, datetime(2030, 1, 1), prices={7: 1250, 9: 400})
+    assert stand_in.seen[-1][-1]["lines"] == [
+        {"item_id": 7, "quantity": 2, "price_cents": 1250},
+        {"item_id": 9, "quantity": 1, "price_cents": 400},
+    ]
+    changed = {"code": "price_changed", "message": "changed", "prices": [{"item_id": 9, "price_cents": 450}]}
+    stand_in.answer("POST", path, (409, {"error": changed}))
+    with pytest.raises(PriceChanged) as refused:
+        client.hold("order-2", {7: 2, 9: 1}, datetime(2030, 1, 1), prices={7: 1250, 9: 400})
+    assert refused.value.prices == {9: 450}
 
 
 def test_release_and_get_of_an_unknown_key_are_none_and_patch_is_hold_not_found(client, stand_in):

@@ -338,3 +338,76 @@ def test_the_sweeper_that_finishes_placing_records_the_lines_in_the_history(app,
         assert [(e.actor, e.action, e.to_value, e.note) for e in order.events] == [
             ("sweeper", "placed", "Pending", "2 × Widget, 1 × Gadget; stock held (the sweeper finished placing it)")
         ]
+
+
+# ----- items read a moment ago (placing.RecentItems): the hold checks their prices ---------------
+
+
+@pytest.fixture
+def recent(app):
+    """Orders name the items read for an order in the last minute (production keeps 5 seconds)."""
+    app.config["ORDERS_RECENT_ITEMS_SECONDS"] = 60
+
+
+def test_an_order_soon_after_another_reads_no_item_and_the_hold_carries_its_prices(
+    app, alice, inventory, widget, recent
+):
+    quoted = []
+    inventory.before_call = lambda method, args: quoted.append(args[2]) if method == "hold" else None
+    first, second = place(alice, widget, 1), place(alice, widget, 2)
+    assert inventory.calls.count("items_by_id") == 1 and inventory.calls.count("hold") == 2
+    assert quoted == [{widget: 50}, {widget: 50}]
+    assert inventory.held() == {f"order-{first}": 1, f"order-{second}": 2}
+
+
+def test_a_price_changed_since_the_items_were_read_is_the_price_the_order_is_placed_at(
+    app, alice, inventory, widget, recent
+):
+    from dataclasses import replace
+
+    place(alice, widget, 1)  # reads the Widget at $0.50
+    inventory.items[widget] = replace(inventory.items[widget], price_cents=80, name="Widget, new")
+    order_id = place(alice, widget, 2)
+    order = get_order(app, order_id)
+    assert (order.item_name, order.unit_price_cents, order.total_cents) == ("Widget, new", 80, 160)
+    assert inventory.stock(widget) == 7 and inventory.held()[f"order-{order_id}"] == 2
+    assert order_count(app) == 2  # the refused first try left no row behind
+    assert inventory.calls.count("items_by_id") == 2
+
+
+def test_an_item_archived_since_it_was_read_is_no_longer_sold(app, alice, inventory, widget, recent):
+    from dataclasses import replace
+
+    place(alice, widget, 1)
+    inventory.items[widget] = replace(inventory.items[widget], archived=True)
+    response = post_form(alice, "/orders/", {"inventory_id": widget, "quantity": 1})
+    assert response.status_code == 410 and "this item is no longer sold" in response.get_data(as_text=True)
+    assert order_count(app) == 1 and inventory.stock(widget) == 9
+
+
+def test_a_copy_that_says_too_few_are_left_is_read_again(app, alice, inventory, widget, recent):
+    from dataclasses import replace
+
+    place(alice, widget, 1)  # the copy says 10 (it was read before the hold took one)
+    inventory.items[widget] = replace(inventory.items[widget], quantity=40)  # restocked
+    order_id = place(alice, widget, 20)  # more than the copy's 10: read again, not refused
+    assert inventory.held()[f"order-{order_id}"] == 20 and inventory.stock(widget) == 20
+
+
+def test_a_price_that_changes_again_before_the_second_hold_refuses_the_order_and_holds_nothing(
+    app, alice, inventory, widget, recent
+):
+    from dataclasses import replace
+
+    def raise_the_price(method, args):
+        if method == "hold":
+            inventory.items[widget] = replace(
+                inventory.items[widget], price_cents=inventory.items[widget].price_cents + 5
+            )
+
+    inventory.before_call = raise_the_price
+    response = post_form(alice, "/orders/", {"inventory_id": widget, "quantity": 1})
+    assert response.status_code == 409
+    assert "A price changed while the order was being placed" in response.get_data(as_text=True)
+    assert inventory.calls.count("hold") == 2 and inventory.held() == {} and inventory.stock(widget) == 10
+    assert order_count(app) == 0
