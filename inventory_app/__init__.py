@@ -9,6 +9,7 @@ from inventory_app.config import InventoryConfig
 from inventory_app.extensions import db, users
 from inventory_app.models import Item  # noqa: F401 (the models must be known to migrations)
 from inventory_app.pictures import UPLOAD_BODY_MAX, item_picture
+from inventory_app.rows import catalog_row
 from shared_ui import init_shop_app
 from shared_ui.db import init_db
 from shared_ui.metrics import add_collector
@@ -25,7 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     users.init_app(app)
     init_shop_app(app, db=db, find_user=users.find_user)
     # filters, not globals: Jinja calls a filter straight, a global through Context.call
-    app.jinja_env.filters.update(availability=availability, picture=item_picture)
+    app.jinja_env.filters.update(availability=availability, picture=item_picture, catalog_row=catalog_row)
 
     from inventory_app import api, internal
     from inventory_app.cli import register_commands

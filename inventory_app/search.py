@@ -122,7 +122,7 @@ def matching(q: str = "", available: bool = False, category: str | None = None):
     return query.subquery("matches")
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ListedImage:
     """A catalog row's picture: what `pictures.shown` reads of an ItemImage."""
 
@@ -132,14 +132,16 @@ class ListedImage:
     height: int
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ListedItem:
     """An item as a catalog row shows it, read with its picture in the page's one query.
 
     Plain values, not an ORM object: loading 24 Items and their pictures through the ORM cost more
     than the page's SQL and its template together (bench/NOTES.md, fifth round). Stock is read
     with the page, as before: nothing of it is kept between requests. (Not frozen: a frozen
-    dataclass's __init__ sets each field through object.__setattr__, 2 µs a row.)
+    dataclass's __init__ sets each field through object.__setattr__, 2 µs a row.) Hashed on every
+    field, so a rendered row is kept per what it shows (inventory_app/rows.py); nothing changes one
+    once it is read.
     """
 
     id: int

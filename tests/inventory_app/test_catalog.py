@@ -204,10 +204,9 @@ def row_of(html: str, name: str) -> str:
     return row[: row.index("</tr>")]
 
 
-def test_a_row_shows_what_the_item_is_now(client, app, make_item):
-    """A change of stock, price, name or language shows in the item's row at the next rendering (a
-    cache of rendered rows, as tried on the `rows` branch, must keep this), and the same values give
-    the same page."""
+def test_a_row_shows_what_the_item_is_now_though_rendered_rows_are_kept(client, app, make_item):
+    """Rendered rows are kept per what they show (inventory_app/rows.py): a change of stock, price,
+    name or language is a new row at once, and the same values give the same row."""
     item_id = make_item("Kept Mug", 1250, 40)
     first = client.get("/inventory/").get_data(as_text=True)
     assert "In stock" in row_of(first, "Kept Mug") and "$12.50" in row_of(first, "Kept Mug")
