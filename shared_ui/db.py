@@ -1,5 +1,7 @@
 """Database setup every app shares: SQLite pragmas and write transactions that lock up front."""
 
+import itertools
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -8,6 +10,7 @@ from pathlib import Path
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -39,6 +42,43 @@ def configure_engine(engine: Engine) -> None:
         # Straight on the driver's connection: SQLAlchemy's execute path (events, result set-up)
         # costs more than the statement, and every request that reads begins one.
         connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+class _Commits:
+    """How many sessions of this process have committed (counted once each commit is done)."""
+
+    def __init__(self):
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def done(self, _session) -> None:
+        with self._lock:
+            self.count += 1
+
+
+_commits = _Commits()
+event.listen(Session, "after_commit", _commits.done)
+_connection_numbers = itertools.count(1)
+
+
+def change_token(db: SQLAlchemy) -> tuple | None:
+    """A value that is the same for two calls only if the database did not change between them, read
+    in the session's transaction (before what it is about is read); None where that is not known
+    (a database other than SQLite).
+
+    SQLite's `PRAGMA data_version` is a connection's own: it changes when any other connection (of
+    this process or another) commits, not when this one does. So the token is the connection's
+    number, its data_version and how many commits this process has made: each changes with a
+    change, and a token read before a page's queries can only be older than what they read, never
+    newer (bench/NOTES.md, eighth round).
+    """
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return None
+    pooled = connection.connection
+    number = pooled.info.get("shop_number") or pooled.info.setdefault("shop_number", next(_connection_numbers))
+    [version] = pooled.driver_connection.execute("PRAGMA data_version").fetchone()
+    return number, version, _commits.count
 
 
 def init_db(app, db: SQLAlchemy) -> None:

@@ -231,3 +231,55 @@ def test_a_row_shows_what_the_item_is_now_though_rendered_rows_are_kept(client, 
     portuguese = client.get("/inventory/", headers={"Accept-Language": "pt-BR"}).get_data(as_text=True)
     row = row_of(portuguese, "Renamed Mug")
     assert "Só restam 5" in row and "13,00" in row and "Only 5 left" not in portuguese
+
+
+def test_kept_results_follow_every_commit_of_any_process_and_every_key(client, app, make_item, tmp_path):
+    """The catalog's results are kept per change token (views/catalog.py, shared_ui.db.change_token):
+    a commit by this process, or by another connection to the file (another worker, the jobs runner,
+    the CLI), gives the next page the data as it is now; the same data gives the same page."""
+    import sqlite3
+
+    from shared_ui.db import change_token
+
+    make_item("Token Mug", 1250, 40)
+    first = client.get("/inventory/").get_data(as_text=True)
+    assert client.get("/inventory/").get_data(as_text=True) == first
+    with app.app_context():
+        kept = app.extensions["catalog_results"]
+        assert len(kept.kept) == 1 and change_token(db) is not None
+        path = db.engine.url.database
+
+    other = sqlite3.connect(path)  # another connection, as another process would write
+    other.execute("UPDATE inventory SET quantity = 3, price_cents = 990 WHERE name = 'Token Mug'")
+    other.commit()
+    row = row_of(client.get("/inventory/").get_data(as_text=True), "Token Mug")
+    assert "Only 3 left" in row and "$9.90" in row
+    other.execute("UPDATE inventory SET quantity = 0 WHERE name = 'Token Mug'")
+    other.commit()
+    fragment = client.get("/inventory/?q=", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Out of stock" in row_of(fragment, "Token Mug") and "<html" not in fragment
+    other.close()
+
+    make_item("Second Mug", 500, 9)  # a commit of this process, on a connection the pages may share
+    html = client.get("/inventory/").get_data(as_text=True)
+    assert "Second Mug" in html and "Out of stock" in row_of(html, "Token Mug")
+    # the same data, another key: language, fragment or page, a search
+    assert "Esgotado" in row_of(
+        client.get("/inventory/", headers={"Accept-Language": "pt-BR"}).get_data(as_text=True), "Token Mug"
+    )
+    assert "Second Mug" not in client.get("/inventory/?q=token").get_data(as_text=True)
+
+
+def test_a_commit_on_the_very_connection_a_page_reads_changes_the_token(app, make_item):
+    """SQLite's data_version does not move for a connection's own commits: the token counts them."""
+    from shared_ui.db import change_token
+
+    item_id = make_item("Own Mug", 1250, 4)
+    with app.app_context():
+        before = change_token(db)
+        db.session.get(Item, item_id).quantity = 3
+        db.session.commit()
+        after = change_token(db)
+        assert after[0] == before[0] and after[1] == before[1]  # the same connection, its data_version unmoved
+        assert after != before
+        assert change_token(db) == after  # nothing changed since
