@@ -1,5 +1,7 @@
 """The common web layer of the shop's apps: layout, login, CSRF, errors, logging, headers."""
 
+import functools
+
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -36,6 +38,9 @@ def init_shop_app(app, *, db, find_user: FindUser) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)
     app.session_interface = SharedSessionInterface()
+    # Flask asks ensure_sync about each request hook on every request (an inspect of its code
+    # flags each time); the hooks are the same few functions, so the answer is kept per function.
+    app.ensure_sync = functools.lru_cache(maxsize=256)(app.ensure_sync)
     htmx.init_app(app)
     csrf.init_app(app)
     init_i18n(app)
@@ -50,6 +55,7 @@ def init_shop_app(app, *, db, find_user: FindUser) -> None:
     app.jinja_env.filters["money"] = lambda cents, currency=None: format_money(
         cents, currency or app.config["SHOP_CURRENCY"]
     )
+    app.extensions["shop_security_headers"] = _security_headers_of(app.config)
     app.after_request(_security_headers)
     init_metrics(app)
     _add_health_routes(app, db)
@@ -84,14 +90,25 @@ def _add_health_routes(app, db) -> None:
     app.add_url_rule(f"/{prefix}/readyz", "readyz", readyz)
 
 
-def _security_headers(response):
-    config = current_app.config
-    response.headers.setdefault(
-        "Content-Security-Policy",
+def _security_headers_of(config) -> tuple[tuple[str, str], ...]:
+    csp = (
         "default-src 'self'; img-src 'self' data:; "
-        f"form-action 'self' {config['CHECKOUT_ORIGIN']}; frame-ancestors 'none'; base-uri 'self'",
+        f"form-action 'self' {config['CHECKOUT_ORIGIN']}; frame-ancestors 'none'; base-uri 'self'"
     )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    return (
+        ("Content-Security-Policy", csp),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("X-Frame-Options", "DENY"),
+    )
+
+
+def _security_headers(response):
+    """Each header the view did not set itself. One pass over the answer's headers: werkzeug's
+    `setdefault` raises and catches an exception for every header that is not there yet."""
+    headers = response.headers
+    present = {name.lower() for name, _value in headers}
+    for name, value in current_app.extensions["shop_security_headers"]:
+        if name.lower() not in present:
+            headers.add(name, value)
     return response

@@ -18,7 +18,7 @@ from flask_login import UserMixin, current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from shared_ui.extensions import login_manager
-from shared_ui.requests_kind import is_api_request, is_htmx_request
+from shared_ui.requests_kind import header, is_api_request, is_htmx_request
 
 UserRecord = dict
 FindUser = Callable[..., UserRecord | None]  # find_user(user_id, fresh=False)
@@ -84,10 +84,10 @@ def _load_session_user(user_id: str) -> ShopUser | None:
     return user_from_record(_find_user_at_least(int(uid), int(session_version)), session_version)
 
 
-def _load_bearer_user(req) -> ShopUser | None:
+def _load_bearer_user(_request) -> ShopUser | None:
     if not is_api_request():
         return None
-    scheme, _sep, token = req.headers.get("Authorization", "").partition(" ")
+    scheme, _sep, token = header("Authorization").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     claims = read_api_token(token.strip())
@@ -169,7 +169,7 @@ def admin_required(view):
 def require_service_token() -> None:
     """before_request for internal blueprints: only callers holding the service token."""
     expected = current_app.config.get("SHOP_SERVICE_TOKEN") or ""
-    given = request.headers.get("X-Service-Token", "")
+    given = header("X-Service-Token")
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         abort(403, "This endpoint is for the shop's own services.")
 

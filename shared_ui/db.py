@@ -103,8 +103,9 @@ def write_transaction(db: SQLAlchemy, *, keep_loaded: bool = False) -> Iterator[
     from rows the block itself read under its lock and wrote. The next write_transaction expires
     everything anyway, so every saga step still reads afresh.
     """
-    db.session.commit()  # end any read transaction the request has open
     session = db.session()
+    if session.in_transaction() or session.new or session.deleted or session.dirty:
+        session.commit()  # end the read transaction the request has open (and write what it holds)
     expire_on_commit = session.expire_on_commit
     token = _immediate.set(True)
     try:

@@ -15,6 +15,8 @@ import uuid
 
 from flask import g, request
 
+from shared_ui.requests_kind import header
+
 STDERR = 2
 #: a path longer than this is cut in the log line: 300 characters escaped at worst as a surrogate
 #: pair (\ud83d\ude00, 12 bytes) are 3,600 bytes, so the whole line stays under PIPE_BUF (4,096)
@@ -30,7 +32,7 @@ def emit(line: dict) -> None:
 def init_request_log(app, app_name: str) -> None:
     @app.before_request
     def _start():
-        g.request_id = _valid_id(request.headers.get("X-Request-ID")) or uuid.uuid4().hex
+        g.request_id = _valid_id(header("X-Request-ID")) or uuid.uuid4().hex
         g.request_started = time.perf_counter()
 
     @app.after_request

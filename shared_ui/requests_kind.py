@@ -9,15 +9,21 @@ def is_api_request() -> bool:
     return len(parts) > 2 and parts[2] == "api"
 
 
+def header(name: str) -> str:
+    """The request's header `name` ("" when absent), read from the WSGI environ: werkzeug's
+    `request.headers.get` raises and catches an exception for every header that is not there,
+    which the request hooks asked for several times on every request."""
+    return request.environ.get("HTTP_" + name.upper().replace("-", "_"), "")
+
+
 def is_htmx_request() -> bool:
-    return request.headers.get("HX-Request", "").lower() == "true"
+    return header("HX-Request").lower() == "true"
 
 
 def wants_fragment() -> bool:
     """An htmx request that swaps part of a page (not boosted, not a history restore)."""
-    headers = request.headers
     return (
         is_htmx_request()
-        and headers.get("HX-Boosted", "").lower() != "true"
-        and headers.get("HX-History-Restore-Request", "").lower() != "true"
+        and header("HX-Boosted").lower() != "true"
+        and header("HX-History-Restore-Request").lower() != "true"
     )
