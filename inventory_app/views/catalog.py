@@ -56,6 +56,11 @@ class KeptResults:
                 self.kept.popitem(last=False)
 
 
+@bp.record_once
+def _keep_results(state) -> None:
+    state.app.extensions["catalog_results"] = KeptResults()
+
+
 @bp.route("/")
 @shared_for_visitors
 def index():
@@ -84,7 +89,7 @@ def _results(q: str, available: bool, category: str | None, after, block: str, f
         cursor = after.encode() if after else None
         key = (token, q, available, category, cursor, block, fragment, size, config["LOW_STOCK_THRESHOLD"])
         key += (current_locale(), config["SHOP_CURRENCY"])
-        kept = current_app.extensions.setdefault("catalog_results", KeptResults())
+        kept = current_app.extensions["catalog_results"]
         if (body := kept.get(key)) is not None:
             return body
     items, next_cursor = search.catalog_page(q, available, after, size, category)
