@@ -6,6 +6,7 @@ import time
 
 from playwright.sync_api import Page, expect
 
+from stacktools.stack import wait_until
 from tests.browser.helpers import register
 from tests.stack.shop_orders import CARD_DECLINED, CARD_OK, new_item, reservation, stock_of
 
@@ -45,7 +46,7 @@ def test_pay_with_a_card_on_the_checkout_page_and_come_back_paid(stack, page: Pa
     # does not refresh on its own, so look again until Stripe's word is on it.
     reload_until_contains(page, "#payment-timeline", "checkout.session.completed", seconds=45)
     expect(page.get_by_role("button", name=re.compile(r"^Pay "))).to_have_count(0)
-    assert reservation(stack, order_id)["state"] == "committed"
+    wait_until(lambda: reservation(stack, order_id)["state"] == "committed")
     assert stock_of(stack, item) == 8
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
+from stacktools.stack import wait_until
 from tests.stack.shop_orders import (
     api_customer,
     complete,
@@ -76,7 +77,8 @@ def test_an_order_of_three_lines_is_held_paid_and_sold_line_by_line(stack):
     assert [(item.quantity, item.price.unit_amount) for item in items] == [(2, 850), (1, 1250), (4, 200)]
     assert complete(stack, session).status_code in (200, 303)
     wait_for_status(stack, order["id"], "Paid")
-    assert reservation(stack, order["id"])["state"] == "committed"
+    # Paid is written before the webhook's request commits the stock at inventory: wait for that too.
+    wait_until(lambda: reservation(stack, order["id"])["state"] == "committed")
     assert [stock_of(stack, item) for item in (mug, lamp, pin)] == [8, 9, 6]
 
     short = post_lines(stack, token, [{"inventory_id": mug, "quantity": 9}, {"inventory_id": pin, "quantity": 1}])
