@@ -1,16 +1,18 @@
 """Database setup every app shares: SQLite pragmas and write transactions that lock up front."""
 
 import itertools
+import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
+from flask import current_app
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -44,41 +46,44 @@ def configure_engine(engine: Engine) -> None:
         connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
 
 
-class _Commits:
-    """How many sessions of this process have committed (counted once each commit is done)."""
+class ChangeTokens:
+    """A value that is the same for two reads only if no connection, of any process, committed to
+    the app's SQLite file between them (None for other databases, or a database in memory).
 
-    def __init__(self):
-        self.count = 0
-        self._lock = threading.Lock()
-
-    def done(self, _session) -> None:
-        with self._lock:
-            self.count += 1
-
-
-_commits = _Commits()
-event.listen(Session, "after_commit", _commits.done)
-_connection_numbers = itertools.count(1)
-
-
-def change_token(db: SQLAlchemy) -> tuple | None:
-    """A value that is the same for two calls only if the database did not change between them, read
-    in the session's transaction (before what it is about is read); None where that is not known
-    (a database other than SQLite).
-
-    SQLite's `PRAGMA data_version` is a connection's own: it changes when any other connection (of
-    this process or another) commits, not when this one does. So the token is the connection's
-    number, its data_version and how many commits this process has made: each changes with a
-    change, and a token read before a page's queries can only be older than what they read, never
-    newer (bench/NOTES.md, eighth round).
+    It is SQLite's `PRAGMA data_version` read on a connection of this thread's own that never
+    writes: the value moves whenever any other connection commits, this process's sessions
+    included. Read before a page's queries (which run in their own transaction, after it), a token
+    can only be older than what they read, never newer. The read takes no session, no pool
+    checkout and no transaction, so what a token saves is not spent reading it (bench/NOTES.md,
+    ninth round).
     """
-    connection = db.session.connection()
-    if connection.dialect.name != "sqlite":
-        return None
-    pooled = connection.connection
-    number = pooled.info.get("shop_number") or pooled.info.setdefault("shop_number", next(_connection_numbers))
-    [version] = pooled.driver_connection.execute("PRAGMA data_version").fetchone()
-    return number, version, _commits.count
+
+    def __init__(self, engine: Engine):
+        url = engine.url
+        database = url.database if url.get_backend_name() == "sqlite" else None
+        self.path = database if database and database != ":memory:" and not database.startswith("file:") else None
+        self._local = threading.local()
+        self._numbers = itertools.count(1)
+
+    def read(self) -> tuple[int, int] | None:
+        """(this thread's connection's number, its data_version), or None."""
+        if self.path is None:
+            return None
+        local = self._local
+        connection = getattr(local, "connection", None)
+        if connection is None or local.pid != os.getpid():  # none yet, or inherited through a fork
+            connection = sqlite3.connect(self.path, isolation_level=None)
+            local.connection, local.number, local.pid = connection, next(self._numbers), os.getpid()
+        [version] = connection.execute("PRAGMA data_version").fetchone()
+        return local.number, version
+
+
+def change_token(db: SQLAlchemy) -> tuple[int, int] | None:
+    """The current app's ChangeTokens.read() for `db`'s engine (see there)."""
+    tokens = current_app.extensions.get("shop_change_tokens")
+    if tokens is None:
+        tokens = current_app.extensions.setdefault("shop_change_tokens", ChangeTokens(db.engine))
+    return tokens.read()
 
 
 def init_db(app, db: SQLAlchemy) -> None:

@@ -29,9 +29,9 @@ class KeptResults:
     The results (category links, rows, "More items") are a function of the database, the query
     string, the page size, the low-stock threshold, the language, the currency, and whether they
     are an htmx fragment (which announces them): with all of these in the key, kept results are
-    exactly what rendering them would give now. The database's part is `change_token`, read in
-    the request's transaction before anything else: any commit to the catalog's database, by any
-    process, gives every later request another key. So a page is as fresh as before, and only
+    exactly what rendering them would give now. The database's part is `change_token`, read
+    before the page's queries: any commit to the catalog's database, by any process, gives every
+    later request another key. So a page is as fresh as before, and only
     the pages read again before anything changed skip the queries and the template. Where the
     database gives no such token (PostgreSQL), results are rendered every time.
     """
