@@ -64,10 +64,12 @@ def _keep_results(state) -> None:
 @bp.route("/")
 @shared_for_visitors
 def index():
-    q = request.args.get("q", "").strip()[:QUERY_MAX]
-    available = request.args.get("available") == "1"
-    category = " ".join(request.args.get("category", "").split())[:CATEGORY_MAX] or None
-    after = search.Cursor.decode(request.args.get("after"))
+    # A plain dict: werkzeug's MultiDict.get raises and catches a BadRequestKeyError for each absent key.
+    args = request.args.to_dict()
+    q = args.get("q", "").strip()[:QUERY_MAX]
+    available = args.get("available") == "1"
+    category = " ".join(args.get("category", "").split())[:CATEGORY_MAX] or None
+    after = search.Cursor.decode(args.get("after"))
     fragment = wants_fragment()
     # "More items" swaps in the next rows only; the search form and the category links swap the
     # whole result list (which holds the links).
