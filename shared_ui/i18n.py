@@ -10,17 +10,20 @@ One catalog serves the whole project: `translations/` at the project root (`babe
 extracted; `make translations` extracts, updates and compiles; `make assets` compiles).
 """
 
+import functools
 import weakref
 from collections.abc import Callable
 
-from flask import current_app, g, has_app_context, has_request_context, request, session
+from flask import current_app, g, has_app_context, has_request_context, session
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from shared_ui.extensions import babel
-from shared_ui.requests_kind import is_api_request
+from shared_ui.requests_kind import header, is_api_request
 
 #: the languages the shop speaks: locale code -> its name in that language
 LANGUAGES = {"en": "English", "pt_BR": "Português (Brasil)"}
@@ -140,7 +143,15 @@ def select_locale() -> str | None:
         stored = _stored_user_locale()
         if stored in LANGUAGES:
             return stored
-    return request.accept_languages.best_match(list(LANGUAGES), default=DEFAULT_LOCALE)
+    return _best_language(header("Accept-Language"))
+
+
+@functools.lru_cache(maxsize=256)
+def _best_language(accept_language: str) -> str:
+    """The shop's language a browser's Accept-Language asks for first: parsing and matching cost
+    ~10 µs a request, and a shop's visitors send a handful of different headers."""
+    accepted = parse_accept_header(accept_language, LanguageAccept)
+    return accepted.best_match(list(LANGUAGES), default=DEFAULT_LOCALE)
 
 
 def _stored_user_locale() -> str | None:
