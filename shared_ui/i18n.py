@@ -35,7 +35,7 @@ from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
 from shared_ui.extensions import babel
-from shared_ui.requests_kind import header, is_api_request
+from shared_ui.requests_kind import header, is_api_request, vary_on
 
 #: the languages the shop speaks: locale code -> its name in that language
 LANGUAGES = {"en": "English", "pt_BR": "Português (Brasil)"}
@@ -268,5 +268,5 @@ def other_languages() -> list[tuple[str, str]]:
 def _vary_on_language(response):
     """Pages differ by language: say so to caches (the session cookie varies them already)."""
     if has_request_context() and response.mimetype == "text/html":
-        response.vary.add("Accept-Language")
+        vary_on(response, "Accept-Language")
     return response

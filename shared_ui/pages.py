@@ -6,7 +6,7 @@ from flask import make_response, redirect, render_template
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 
-from shared_ui.requests_kind import is_htmx_request, wants_fragment
+from shared_ui.requests_kind import is_htmx_request, vary_on, wants_fragment
 
 
 def render_page(template: str, block: str | None = None, status: int = 200, **context):
@@ -16,7 +16,7 @@ def render_page(template: str, block: str | None = None, status: int = 200, **co
     else:
         body = render_template(template, **context)
     response = make_response(body, status)
-    response.vary.add("HX-Request")
+    vary_on(response, "HX-Request")
     return response
 
 

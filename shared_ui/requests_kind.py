@@ -27,3 +27,13 @@ def wants_fragment() -> bool:
         and header("HX-Boosted").lower() != "true"
         and header("HX-History-Restore-Request").lower() != "true"
     )
+
+
+def vary_on(response, name: str) -> None:
+    """Add request header `name` to the response's Vary: `response.vary.add` without werkzeug's
+    parse of the header into a set and its rewrite (~3.5 µs, twice on every page)."""
+    present = response.headers.get("Vary")
+    if not present:
+        response.headers["Vary"] = name
+    elif name.lower() not in (part.strip().lower() for part in present.split(",")):
+        response.headers["Vary"] = f"{present}, {name}"

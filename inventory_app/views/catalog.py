@@ -15,7 +15,7 @@ from shared_ui.db import change_token
 from shared_ui.i18n import current_locale
 from shared_ui.page_cache import shared_for_visitors
 from shared_ui.pages import render_page
-from shared_ui.requests_kind import wants_fragment
+from shared_ui.requests_kind import vary_on, wants_fragment
 
 bp = Blueprint("catalog", __name__, url_prefix="/inventory")
 
@@ -77,7 +77,7 @@ def index():
     results = _results(q, available, category, after, block, fragment)
     if fragment:
         response = make_response(results)
-        response.vary.add("HX-Request")
+        vary_on(response, "HX-Request")
         return response
     return render_page("inventory/catalog.html", results=Markup(results), q=q, available=available)  # noqa: S704 (rendered by an autoescaping template)
 
