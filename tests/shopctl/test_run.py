@@ -19,7 +19,7 @@ import requests
 
 from shared_ui.config import PROJECT_ROOT
 from shopctl.settings import PORT_DEFAULTS
-from stacktools.stack import free_port
+from stacktools.stack import free_port, wait_until
 
 
 @pytest.mark.parametrize("command", ["run", "run-scaled"])
@@ -78,10 +78,10 @@ def test_shopctl_serves_the_shop_with_demo_data_and_ctrl_c_stops_everything(comm
         ]
         token = requests.post(f"{shop}/users/api/tokens", json={"login": "admin", "password": password}, timeout=10)
         assert token.status_code in (200, 201), token.text
-        emulator = requests.get(f"http://127.0.0.1:{ports['STRIPE_EMULATOR_PORT']}/healthz", timeout=5)
-        assert emulator.status_code == 200
-        with smtplib.SMTP("127.0.0.1", int(ports["SHOP_MAIL_PORT"]), timeout=10) as mail:  # the `mail` process
-            assert mail.noop()[0] == 250
+        # The emulator and the `mail` process start beside the apps: nothing above waited for them.
+        emulator = f"http://127.0.0.1:{ports['STRIPE_EMULATOR_PORT']}/healthz"
+        wait_until(lambda: answers(lambda: requests.get(emulator, timeout=5).status_code == 200))
+        wait_until(lambda: answers(lambda: mail_noop(int(ports["SHOP_MAIL_PORT"])) == 250))
 
         os.killpg(run.pid, signal.SIGINT)  # Ctrl-C in the terminal
         run.wait(timeout=60)
@@ -104,3 +104,16 @@ def test_shopctl_serves_the_shop_with_demo_data_and_ctrl_c_stops_everything(comm
             run.wait()
         shutil.rmtree(var_dir, ignore_errors=True)
         log.unlink(missing_ok=True)
+
+
+def answers(ask) -> bool:
+    """ask(), or False while its server does not accept connections yet."""
+    try:
+        return ask()
+    except (requests.ConnectionError, ConnectionRefusedError):
+        return False
+
+
+def mail_noop(port: int) -> int:
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as mail:
+        return mail.noop()[0]

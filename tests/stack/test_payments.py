@@ -72,8 +72,18 @@ def test_a_card_payment_marks_the_order_paid_and_commits_its_stock(stack):
     wait_for_status(stack, order_id, "Paid")
     wait_until(lambda: reservation(stack, order_id)["state"] == "committed")
     assert stock_of(stack, item) == 7
-    page = history(alice, order_id)
-    assert "checkout.session.completed" in page and "Payment accepted: the order is paid" in page
+
+    # The webhook's row shows once it is in. The jobs process's reconcile (every minute, asking Stripe
+    # about open payments) may have paid the order a moment before it: then the webhook found nothing to do.
+    def with_the_webhook():
+        page = history(alice, order_id)
+        return page if "checkout.session.completed" in page else None
+
+    page = wait_until(with_the_webhook)
+    if "(reconcile)" in page:
+        assert "Already paid: nothing to do" in page
+    else:
+        assert "Payment accepted: the order is paid" in page
     success = alice.get(f"/orders/checkout/success?session_id={session}")
     assert success.status_code == 200 and "Payment received" in success.text
     assert api_order(stack, order_id)["payment_url"] is None
@@ -103,7 +113,8 @@ def test_an_expired_session_cancels_the_order_and_returns_the_stock(stack):
     wait_for_status(stack, order_id, "Cancelled")
     wait_until(lambda: reservation(stack, order_id)["state"] == "released")
     assert stock_of(stack, item) == 10
-    assert "Not paid: the order is cancelled and its stock returned" in history(alice, order_id)
+    # What the webhook and the jobs process's reconcile (which may see the expiry first) both write:
+    assert "The payment link expired unpaid" in history(alice, order_id)
 
 
 def test_cancelling_a_pending_order_expires_its_link_at_stripe(stack):
