@@ -23,6 +23,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 
 
+
+
 class EmulatorProcess:
     """`gunicorn --no-control-socket -w 1 --threads 8 'stripe_emulator:create_app()'` on a free port."""
 

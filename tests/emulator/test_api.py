@@ -170,9 +170,8 @@ def test_line_items_of_two_currencies_are_refused(client):
 
 def test_sessions_survive_a_restart(tmp_path):
     def sdk(emulator: EmulatorProcess, http: requests.Session) -> stripe.StripeClient:
-        return stripe.StripeClient(
-            SECRET_KEY, base_addresses={"api": emulator.base_url}, http_client=stripe.RequestsClient(session=http)
-        )
+        return stripe.StripeClient(SECRET_KEY, base_addresses={"api": emulator.base_url},
+                                   http_client=stripe.RequestsClient(session=http))
 
     first = EmulatorProcess(tmp_path, TEST_SETTINGS).start()
     try:
@@ -222,17 +221,15 @@ def test_any_test_key_works_when_no_secret_key_is_configured_and_keys_are_scoped
 def test_stripes_form_encoding_decodes_to_nested_objects_and_lists():
     from stripe_emulator.params import decode_form
 
-    decoded = decode_form(
-        [
-            ("line_items[0][price_data][unit_amount]", "500"),
-            ("line_items[0][quantity]", "2"),
-            ("line_items[1][quantity]", "1"),
-            ("metadata[order_id]", "42"),
-            ("expand[]", "line_items"),
-            ("expand[]", "payment_intent"),
-            ("mode", "payment"),
-        ]
-    )
+    decoded = decode_form([
+        ("line_items[0][price_data][unit_amount]", "500"),
+        ("line_items[0][quantity]", "2"),
+        ("line_items[1][quantity]", "1"),
+        ("metadata[order_id]", "42"),
+        ("expand[]", "line_items"),
+        ("expand[]", "payment_intent"),
+        ("mode", "payment"),
+    ])
 
     assert decoded == {
         "line_items": [{"price_data": {"unit_amount": "500"}, "quantity": "2"}, {"quantity": "1"}],

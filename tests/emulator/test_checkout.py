@@ -95,7 +95,6 @@ def test_paying_a_complete_or_expired_session_changes_nothing(client, emulator, 
     pay(http, emulator, paid.id, card="4242 4242 4242 4242")
     expired = client.v1.checkout.sessions.create(params=session_params())
     client.v1.checkout.sessions.expire(expired.id)
-
     def event_ids() -> dict[str, list[str]]:
         return {sid: [e["id"] for e in events_of(http, emulator, sid)] for sid in (paid.id, expired.id)}
 

@@ -94,9 +94,8 @@ def test_the_events_page_lists_events_and_attempts(client, emulator, http, recei
     session = client.v1.checkout.sessions.create(params=session_params())
     pay(http, emulator, session.id, card="4242 4242 4242 4242")
     receiver.wait_for(session.id, "checkout.session.completed")
-    [event] = wait_until(
-        lambda: [e for e in events_of(http, emulator, session.id) if e["deliveries"][0]["state"] == "delivered"]
-    )
+    [event] = wait_until(lambda: [e for e in events_of(http, emulator, session.id)
+                                  if e["deliveries"][0]["state"] == "delivered"])
 
     page = http.get(emulator.url("/"), timeout=5)
 

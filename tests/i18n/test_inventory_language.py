@@ -61,7 +61,7 @@ def test_search_fragments_announce_their_result_in_the_visitors_language(invento
     none = client.get("/inventory/?q=bule", headers=HX).get_data(as_text=True)
     assert none.count("Nenhum item corresponde a “bule”.") == 2  # the empty state, and what is read out
     page = client.get("/inventory/?q=bule").get_data(as_text=True)
-    assert "hx-swap-oob" not in page  # a whole page announces nothing out of band
+    assert 'hx-swap-oob' not in page  # a whole page announces nothing out of band
 
 
 def test_an_admin_in_portuguese_types_prices_with_a_decimal_comma(inventory_app, inventory_admin):

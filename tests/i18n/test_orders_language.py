@@ -90,11 +90,9 @@ def test_the_monitor_speaks_the_admins_language(orders_app, fake_inventory):
     place(client_of(orders_app, 1), widget, 1)
     html = client_of(orders_app, 3).get("/orders/admin/").get_data(as_text=True)
     assert "Monitor de pedidos" in html and "Precisa de atenção" in html and "Pendente" in html
-    fragment = (
-        client_of(orders_app, 3)
-        .get("/orders/admin/?status=Nope", headers={**HX, "HX-Trigger": "monitor-filters"})
-        .get_data(as_text=True)
-    )
+    fragment = client_of(orders_app, 3).get(
+        "/orders/admin/?status=Nope", headers={**HX, "HX-Trigger": "monitor-filters"}
+    ).get_data(as_text=True)
     assert "Situação desconhecida 'Nope'; mostrando todas as situações." in html_text.unescape(fragment)
     assert "1 pedido encontrado." in fragment  # announced to screen readers
 

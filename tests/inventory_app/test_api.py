@@ -190,13 +190,7 @@ def test_openapi_document_describes_the_routes(client):
     assert set(doc["paths"]["/items/{id}"]) == {"get", "patch", "delete"}
     assert set(doc["paths"]["/items/{id}/picture"]) == {"put", "delete"}
     assert doc["components"]["schemas"]["Item"]["required"] == [
-        "id",
-        "name",
-        "description",
-        "price",
-        "quantity",
-        "category",
-        "picture",
+        "id", "name", "description", "price", "quantity", "category", "picture"
     ]
     assert "category" in {p["name"] for p in doc["paths"]["/items"]["get"]["parameters"]}
 

@@ -42,10 +42,9 @@ def bearer(fuzz_stack) -> dict[str, dict[str, str]]:
     customer = ShopClient(fuzz_stack.base_url)
     login = new_login("fuzz")
     assert customer.register(login).status_code == 303
-    tokens = {
-        "customer": customer.api_token(login),
-        "admin": ShopClient(fuzz_stack.base_url).api_token(ADMIN_LOGIN, ADMIN_PASSWORD),
-    }
+    tokens = {"customer": customer.api_token(login), "admin": ShopClient(fuzz_stack.base_url).api_token(
+        ADMIN_LOGIN, ADMIN_PASSWORD
+    )}
     headers = {role: {"Authorization": f"Bearer {token}"} for role, token in tokens.items()}
     return {"anonymous": {}, **headers}
 

@@ -206,13 +206,7 @@ def test_the_admin_table_and_low_stock_fragment_are_for_admins(stack, shop, admi
 def test_the_items_api_answers_as_designed(stack, shop, admin_token, new_item):
     item = new_item(quantity=3, price="4.5")
     assert item["price"] == "4.50" and set(item) - {"word"} == {
-        "id",
-        "name",
-        "description",
-        "price",
-        "quantity",
-        "category",
-        "picture",
+        "id", "name", "description", "price", "quantity", "category", "picture"
     }
     listing = shop.api("GET", f"/inventory/api/items?q={item['word']}").json()
     assert listing["total"] == 1 and listing["items"][0]["id"] == item["id"]

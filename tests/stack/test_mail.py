@@ -3,6 +3,7 @@ sends from each app's outbox. Password reset by the e-mailed link, one receipt p
 however often the payment is applied, nothing lost while the mail server is down, and an
 account deleted by its owner."""
 
+
 import requests
 
 from stacktools.client import DEFAULT_PASSWORD, ShopClient, new_login
