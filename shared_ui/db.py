@@ -52,10 +52,10 @@ class ChangeTokens:
 
     It is SQLite's `PRAGMA data_version` read on a connection of this thread's own that never
     writes: the value moves whenever any other connection commits, this process's sessions
-    included. Read before a page's queries (which run in their own transaction, after it), a token
-    can only be older than what they read, never newer. The read takes no session, no pool
-    checkout and no transaction, so what a token saves is not spent reading it (bench/NOTES.md,
-    ninth round).
+    included. Read before a page's queries, with no transaction of the session open (change_token
+    answers None otherwise), a token can only be older than what they read, never newer. The read
+    takes no session, no pool checkout and no transaction, so what a token saves is not spent
+    reading it (bench/NOTES.md, ninth round).
     """
 
     def __init__(self, engine: Engine):
@@ -79,11 +79,12 @@ class ChangeTokens:
 
 
 def change_token(db: SQLAlchemy) -> tuple[int, int] | None:
-    """The current app's ChangeTokens.read() for `db`'s engine (see there)."""
-    tokens = current_app.extensions.get("shop_change_tokens")
-    if tokens is None:
-        tokens = current_app.extensions.setdefault("shop_change_tokens", ChangeTokens(db.engine))
-    return tokens.read()
+    """ChangeTokens.read() for `db` in the current app (see there); None while the session has a
+    transaction open: its snapshot may be older than any token read now."""
+    sessions = db.session.registry
+    if sessions.has() and sessions().in_transaction():
+        return None
+    return current_app.extensions["shop_change_tokens"][db].read()
 
 
 def init_db(app, db: SQLAlchemy) -> None:
@@ -94,6 +95,7 @@ def init_db(app, db: SQLAlchemy) -> None:
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+        app.extensions.setdefault("shop_change_tokens", {})[db] = ChangeTokens(db.engine)
 
 
 @contextmanager

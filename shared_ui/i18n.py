@@ -101,10 +101,8 @@ def _template_gettext(context, string: str, **variables):
     under autoescape and always a format string (so variables are escaped and "%%" is "%"); a text
     with no variables and no "%" is left as it is, which is what formatting it would give.
     """
-    translations = _translations()
-    if not variables and context.eval_ctx.autoescape:
-        return _plain_text(translations, string)
-    text = translations.ugettext(string)
+    # (`_("a text")` written in an autoescaped template does not come here: PlainTexts reads it.)
+    text = _translations().ugettext(string)
     if context.eval_ctx.autoescape:
         text = Markup(text)  # noqa: S704 (the project's own catalog, taken as markup as Jinja's gettext does)
     return text % variables if variables or "%" in text else text
@@ -137,7 +135,11 @@ class _Texts:
     __slots__ = ()
 
     def __getitem__(self, string: str) -> Markup:
-        return _plain_text(_translations(), string)
+        try:
+            return _plain_text(_translations(), string)
+        except Exception as error:
+            # Jinja reads a failed item as undefined (an empty string): fail as the call `_()` did.
+            raise RuntimeError(f"cannot show the text {string!r}: {error!r}") from error
 
 
 class PlainTexts(Extension):

@@ -30,10 +30,11 @@ class KeptResults:
     string, the page size, the low-stock threshold, the language, the currency, and whether they
     are an htmx fragment (which announces them): with all of these in the key, kept results are
     exactly what rendering them would give now. The database's part is `change_token`, read
-    before the page's queries: any commit to the catalog's database, by any process, gives every
-    later request another key. So a page is as fresh as before, and only
-    the pages read again before anything changed skip the queries and the template. Where the
-    database gives no such token (PostgreSQL), results are rendered every time.
+    before the page's queries (None, so rendered, if the session has a transaction open): any
+    commit to the catalog's database, by any process, gives every later request another key. So a
+    page is as fresh as before, and only the pages read again before anything changed skip the
+    queries and the template. Where the database gives no such token (PostgreSQL), results are
+    rendered every time.
     """
 
     MOST = 256  # a few KiB each

@@ -1,6 +1,7 @@
 """`_("a text")` in an autoescaped template is read from the request's catalog without a call
 (shared_ui.i18n.PlainTexts): the same text comes out, in the request's language, as before."""
 
+import pytest
 from jinja2 import DictLoader
 
 from tests.i18n.conftest import PT
@@ -9,6 +10,7 @@ TEMPLATES = {
     "page.html": "{{ _('Catalog') }}|{{ _('Catalog') ~ '<b>' }}|{{ _('100%% sure') }}|{{ _('Only %(n)s', n='<i>') }}",
     "mail.txt": "{{ _('Catalog') }}|{{ _('Catalog') ~ '<b>' }}|{{ _('100%% sure') }}",
     "attribute.html": "{{ shelf._('Catalog') }}",
+    "broken.html": "<p>{{ _('Only %(n)s left') }}</p>",  # a variable forgotten
 }
 
 
@@ -38,3 +40,9 @@ def test_text_templates_and_other_objects_methods_keep_the_call(inventory_app):
     assert "_shop_texts" not in env.compile(TEMPLATES["mail.txt"], name="mail.txt", raw=True)
     shelf, _ = render(inventory_app, "attribute.html", shelf=Shelf())
     assert shelf == "shelf&#39;s Catalog"
+
+
+def test_a_text_that_cannot_be_shown_fails_the_page_as_the_call_did(inventory_app):
+    # Jinja reads a failed item lookup as undefined: without care the text would just vanish.
+    with pytest.raises(RuntimeError, match="Only"):
+        render(inventory_app, "broken.html")

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from inventory_app import search
 from inventory_app.extensions import db
@@ -284,3 +285,16 @@ def test_a_commit_on_the_sessions_connection_in_this_thread_changes_the_token(ap
         after = change_token(db)
         assert after[0] == before[0] and after != before  # the same connection, which saw the commit
         assert change_token(db) == after
+
+
+def test_no_token_while_the_session_has_a_snapshot_open(app, make_item):
+    """Results read in a transaction begun before a commit must not be kept under a token read after it."""
+    from shared_ui.db import change_token
+
+    make_item("Snapshot Mug", 1250, 4)
+    with app.app_context():
+        assert change_token(db) is not None
+        db.session.execute(select(Item.id)).all()  # a read transaction, its snapshot taken
+        assert change_token(db) is None
+        db.session.commit()
+        assert change_token(db) is not None
