@@ -108,21 +108,8 @@ def _template_gettext(context, string: str, **variables):
     return text % variables if variables or "%" in text else text
 
 
-def _plain_text(translations, string: str) -> Markup:
-    """A template's own text with nothing to fill in, translated: the same Markup every time, per catalog."""
-    texts = _plain_texts.get(translations)
-    if texts is None:
-        texts = _plain_texts.setdefault(translations, {})
-    text = texts.get(string)
-    if text is None:
-        text = Markup(translations.ugettext(string))  # noqa: S704 (as in _template_gettext)
-        texts[string] = text = text % {} if "%" in text else text
-    return text
-
-
-#: catalog -> {text: its translation as Markup}, for the texts of templates that fill nothing in
-#: (~25 on a page). Keyed weakly on Flask-Babel's catalog object, so a catalog reloaded (a new
-#: object) starts afresh.
+#: catalog -> {text: its translation as Markup}, for the texts PlainTexts reads (~25 on a page).
+#: Keyed weakly on Flask-Babel's catalog object, so a catalog reloaded (a new object) starts afresh.
 _plain_texts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 #: the template global PlainTexts reads the texts from
@@ -130,16 +117,29 @@ TEXTS = "_shop_texts"
 
 
 class _Texts:
-    """`_shop_texts["a text"]`: the text in the request's language, as `_("a text")` gives it."""
+    """`_shop_texts["a text"]`: the text in the request's language, the same Markup `_("a text")`
+    gives (a format string with nothing to fill in: "%%" is "%"), kept per catalog."""
 
     __slots__ = ()
 
     def __getitem__(self, string: str) -> Markup:
         try:
-            return _plain_text(_translations(), string)
+            translations = _translations()
+            texts = _plain_texts.get(translations)
+            if texts is None:
+                texts = _plain_texts.setdefault(translations, {})
+            text = texts.get(string)
+            if text is None:
+                text = Markup(translations.ugettext(string))  # noqa: S704 (as in _template_gettext)
+                texts[string] = text = text % {} if "%" in text else text
+            return text
         except Exception as error:
             # Jinja reads a failed item as undefined (an empty string): fail as the call `_()` did.
             raise RuntimeError(f"cannot show the text {string!r}: {error!r}") from error
+
+
+#: `_("a text")`, token by token
+_PLAIN_TEXT_CALL = ((TOKEN_NAME, "_"), (TOKEN_LPAREN, None), (TOKEN_STRING, None), (TOKEN_RPAREN, None))
 
 
 class PlainTexts(Extension):
@@ -147,51 +147,38 @@ class PlainTexts(Extension):
     `_shop_texts["a text"]`: an item lookup instead of a call through Jinja's Context.call, 2.4 ->
     ~1 µs a text, and a page has 20-30 of them (bench/NOTES.md, ninth round). The same Markup
     comes out. `pybabel extract` reads the source, where the call is still written, and templates
-    rendered without autoescape (the mails' text parts) keep the call.
+    rendered without autoescape (the mails' text parts) keep the call. It runs once per template,
+    when it is compiled.
     """
 
     def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
         autoescape = self.environment.autoescape
         if callable(autoescape):
             autoescape = autoescape(stream.name)
-        if not autoescape:
-            yield from stream
-            return
-        window: list[Token] = []  # the last tokens, at most four: name `_`, `(`, a string, `)`
-        after_dot = False
-        for token in stream:
-            window.append(token)
-            if _plain_text_call(window, after_dot):
-                name, _paren, string, _close = window
+        tokens = list(stream)
+        at = 0
+        while at < len(tokens):
+            if autoescape and _plain_text_call_at(tokens, at):
+                name, string = tokens[at], tokens[at + 2]
                 yield Token(name.lineno, TOKEN_NAME, TEXTS)
                 yield Token(name.lineno, TOKEN_LBRACKET, "[")
                 yield string
                 yield Token(name.lineno, TOKEN_RBRACKET, "]")
-                window.clear()
-                after_dot = False
-            elif not _plain_text_call_so_far(window, after_dot):
-                while window and not _plain_text_call_so_far(window, after_dot):
-                    dropped = window.pop(0)
-                    after_dot = dropped.type == TOKEN_DOT
-                    yield dropped
-        yield from window
+                at += len(_PLAIN_TEXT_CALL)
+            else:
+                yield tokens[at]
+                at += 1
 
 
-_SHAPE = ((TOKEN_NAME, "_"), (TOKEN_LPAREN, None), (TOKEN_STRING, None), (TOKEN_RPAREN, None))
-
-
-def _plain_text_call_so_far(window: list[Token], after_dot: bool) -> bool:
-    """The window is the start of `_("a text")` (and not an attribute: `x._(...)`)."""
-    if after_dot or len(window) > len(_SHAPE):
+def _plain_text_call_at(tokens: list[Token], at: int) -> bool:
+    """`_("a text")` starts at tokens[at] (and is not a method: `x._(...)`)."""
+    if at > 0 and tokens[at - 1].type == TOKEN_DOT:
         return False
-    return all(
+    found = tokens[at : at + len(_PLAIN_TEXT_CALL)]
+    return len(found) == len(_PLAIN_TEXT_CALL) and all(
         token.type == kind and (value is None or token.value == value)
-        for token, (kind, value) in zip(window, _SHAPE, strict=False)
+        for token, (kind, value) in zip(found, _PLAIN_TEXT_CALL, strict=True)
     )
-
-
-def _plain_text_call(window: list[Token], after_dot: bool) -> bool:
-    return len(window) == len(_SHAPE) and _plain_text_call_so_far(window, after_dot)
 
 
 @pass_context
