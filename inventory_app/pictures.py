@@ -43,6 +43,8 @@ MAX_PIXELS = 40_000_000
 MAX_SIDE = 2000
 #: the widths made for srcset (never wider than the picture itself); its full size is kept too
 WIDTHS = (160, 320, 640, 1280)
+#: the densest screen a page's srcset serves at full sharpness (a phone's 3x)
+MAX_DENSITY = 3
 FORMATS = {"webp": "image/webp", "jpg": "image/jpeg"}
 ACCEPTED = ("PNG", "JPEG", "WEBP")
 ACCEPT_ATTRIBUTE = "image/png,image/jpeg,image/webp"
@@ -294,19 +296,22 @@ def _picture_markup(
 
 
 def picture_html(picture: Shown, box: int, sizes: str, lazy: bool = True, css_class: str = "") -> Markup:
-    """`<picture>`: WebP with a JPEG fallback at every stored width, width and height set (no layout
-    shift), lazy unless near the top."""
+    """`<picture>`: WebP at the stored widths a `box` px wide place can use, up to a 3x screen (a
+    catalog thumbnail lists two, not every size made), and one JPEG for a browser without WebP;
+    width and height set (no layout shift), lazy unless near the top.
+
+    The JPEG is a single `src` at the box's first width, not a srcset of its own: every browser of
+    the last five years takes the WebP, and the fallback's URLs were a third of a catalog page.
+    """
     width, height = picture.fit(box)
     return Markup(
         '<picture class="{cls}"><source type="image/webp" srcset="{webp}" sizes="{sizes}">'
-        '<img src="{src}" srcset="{jpg}" sizes="{sizes}" width="{width}" height="{height}" alt="{alt}" '
-        'decoding="async"{lazy}></picture>'
+        '<img src="{src}" width="{width}" height="{height}" alt="{alt}" decoding="async"{lazy}></picture>'
     ).format(
         cls=css_class,
-        webp=picture.srcset("webp"),
+        webp=picture.srcset("webp", up_to=picture.smallest_at_least(box * MAX_DENSITY)),
         sizes=sizes,
         src=picture.url(picture.smallest_at_least(box), "jpg"),
-        jpg=picture.srcset("jpg"),
         width=width,
         height=height,
         alt=picture.alt,
