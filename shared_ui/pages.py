@@ -9,13 +9,17 @@ from markupsafe import Markup
 from shared_ui.requests_kind import is_htmx_request, vary_on, wants_fragment
 
 
-def render_page(template: str, block: str | None = None, status: int = 200, **context):
-    """Render `template`; for an htmx fragment request and a `block`, render just that block."""
+def render_page(template: str, block: str | None = None, http_status: int = 200, **context):
+    """Render `template`; for an htmx fragment request and a `block`, render just that block.
+
+    The answer's status is `http_status`, so that a template may have a `status` of its own (the
+    status an order list is filtered by).
+    """
     if block and wants_fragment():
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)
-    response = make_response(body, status)
+    response = make_response(body, http_status)
     vary_on(response, "HX-Request")
     return response
 

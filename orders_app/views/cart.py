@@ -129,5 +129,5 @@ def _cart_page(*, error=None, error_item=None, notice=None, short=None, status=2
         notice=notice,
         short=short or {},
         action_form=ActionForm(),
-        status=status,
+        http_status=status,
     )

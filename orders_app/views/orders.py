@@ -97,7 +97,7 @@ def _order_form_page(form: OrderForm, status: int = 200, ask_inventory: bool = T
         item_error=item_error,
         quote=current_quote,
         quote_error=quote_error,
-        status=status,
+        http_status=status,
     )
 
 
@@ -220,7 +220,7 @@ def _order_page(
         payment_cancelled=payment_cancelled,
         error=error,
         notice=notice,
-        status=status,
+        http_status=status,
     )
 
 

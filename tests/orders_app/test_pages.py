@@ -24,8 +24,10 @@ def test_my_orders_filter_by_status_as_a_fragment(alice, widget):
     post_form(alice, f"/orders/{first}/cancel")
     response = alice.get("/orders/?status=Cancelled", headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
+    assert response.status_code == 200  # the filter is the template's, not the answer's status
     assert 'id="order-list"' in html and "<html" not in html
     assert order_ids(html) == [first]
+    assert "No paid orders." in alice.get("/orders/?status=Paid").get_data(as_text=True)
     assert "HX-Request" in response.headers["Vary"]
     assert order_ids(alice.get("/orders/?status=nonsense").get_data(as_text=True)) == [second, first]
 

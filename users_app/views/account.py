@@ -22,7 +22,7 @@ def _page(user: User, status: int = 200, **forms):
     forms.setdefault("form", PasswordForm())
     forms.setdefault("email_form", EmailForm(formdata=None, email=user.email))
     forms.setdefault("delete_form", DeleteAccountForm(formdata=None))
-    return render_page("users/account.html", user=user, status=status, **forms)
+    return render_page("users/account.html", user=user, http_status=status, **forms)
 
 
 @bp.route("/")

@@ -55,14 +55,14 @@ def register():
             )
         except Throttled as error:
             form.login.errors.append(error.message)
-            return render_page("users/register.html", form=form, status=429)
+            return render_page("users/register.html", form=form, http_status=429)
         except accounts.AccountError as error:
             getattr(form, error.field or "login").errors.append(error.message)
         else:
             start_session(user)
             flash(_("Welcome, %(login)s! Your account is ready.", login=user.login), "success")
             return redirect(safe_next(request.args.get("next"), HOME), code=303)
-    return render_page("users/register.html", form=form, status=422 if form.errors else 200)
+    return render_page("users/register.html", form=form, http_status=422 if form.errors else 200)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -74,7 +74,7 @@ def login():
             user = accounts.authenticate(form.login.data, form.password.data, request.remote_addr)
         except Throttled as error:
             form.password.errors.append(error.message)
-            response = render_page("users/login.html", form=form, next_path=next_path, status=429)
+            response = render_page("users/login.html", form=form, next_path=next_path, http_status=429)
             response.headers["Retry-After"] = str(error.retry_after)
             return response
         if user is None:
@@ -83,7 +83,7 @@ def login():
             start_session(user)
             flash(_("Logged in as %(login)s.", login=user.login), "success")
             return redirect(next_path, code=303)
-    return render_page("users/login.html", form=form, next_path=next_path, status=422 if form.errors else 200)
+    return render_page("users/login.html", form=form, next_path=next_path, http_status=422 if form.errors else 200)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -19,12 +19,12 @@ def forgot():
             password_reset.request_reset(form.email.data, request.remote_addr)
         except Throttled as error:
             form.email.errors.append(error.message)
-            response = render_page("users/forgot.html", form=form, status=429)
+            response = render_page("users/forgot.html", form=form, http_status=429)
             response.headers["Retry-After"] = str(error.retry_after)
             return response
         # The same page whether or not an account has this address.
         return render_page("users/forgot.html", form=form, sent=True)
-    return render_page("users/forgot.html", form=form, status=422 if form.errors else 200)
+    return render_page("users/forgot.html", form=form, http_status=422 if form.errors else 200)
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
@@ -33,15 +33,15 @@ def reset(token: str):
     try:
         user = password_reset.user_for_token(token)
     except password_reset.ResetLinkError as error:
-        return render_page("users/reset.html", form=None, refused=error.message, status=410)
+        return render_page("users/reset.html", form=None, refused=error.message, http_status=410)
     if form.validate_on_submit():
         try:
             password_reset.reset_password(token, form.password.data)
         except accounts.AccountError as error:
             form.password.errors.append(error.message)
         except password_reset.ResetLinkError as error:
-            return render_page("users/reset.html", form=None, refused=error.message, status=410)
+            return render_page("users/reset.html", form=None, refused=error.message, http_status=410)
         else:
             flash(_("Your password is changed; every device was logged out. Log in with the new one."), "success")
             return redirect("/users/login", code=303)
-    return render_page("users/reset.html", form=form, login=user.login, status=422 if form.errors else 200)
+    return render_page("users/reset.html", form=form, login=user.login, http_status=422 if form.errors else 200)
