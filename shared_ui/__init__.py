@@ -2,7 +2,7 @@
 
 import functools
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -10,6 +10,7 @@ from shared_ui.assets import load_manifest
 from shared_ui.auth import FindUser, init_login
 from shared_ui.cart_button import cart_button
 from shared_ui.config import start_problems
+from shared_ui.edge import Edge
 from shared_ui.errors import register_error_handlers
 from shared_ui.extensions import csrf, htmx
 from shared_ui.i18n import init_i18n
@@ -17,7 +18,6 @@ from shared_ui.metrics import init_metrics
 from shared_ui.money import format_money
 from shared_ui.numbers import BoundedIntConverter
 from shared_ui.pages import announce_html
-from shared_ui.request_log import init_request_log
 from shared_ui.requests_kind import wants_fragment
 from shared_ui.sessions import SharedSessionInterface
 
@@ -36,16 +36,22 @@ def init_shop_app(app, *, db, find_user: FindUser) -> None:
         raise RuntimeError(f"{app.name} will not start with SHOP_ENV={app.config['SHOP_ENV']}: " + "; ".join(problems))
     # Before any blueprint adds its routes: every <int:id> is bounded to what a column can hold.
     app.url_map.converters["int"] = BoundedIntConverter
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)
+    app.wsgi_app = ProxyFix(
+        Edge(app.wsgi_app, app.config["APP_NAME"], _security_headers_of(app.config)),
+        x_for=1,
+        x_proto=1,
+        x_host=1,
+        x_port=1,
+    )
     app.session_interface = SharedSessionInterface()
     # Flask asks ensure_sync about each request hook on every request (an inspect of its code
     # flags each time); the hooks are the same few functions, so the answer is kept per function.
     app.ensure_sync = functools.lru_cache(maxsize=256)(app.ensure_sync)
     htmx.init_app(app)
     csrf.init_app(app)
+    app.before_request(_check_csrf)
     init_i18n(app)
     init_login(app, find_user)
-    init_request_log(app, app.config["APP_NAME"])
     register_error_handlers(app)
     app.register_blueprint(templates)
     manifest = load_manifest()
@@ -55,8 +61,6 @@ def init_shop_app(app, *, db, find_user: FindUser) -> None:
     app.jinja_env.filters["money"] = lambda cents, currency=None: format_money(
         cents, currency or app.config["SHOP_CURRENCY"]
     )
-    app.extensions["shop_security_headers"] = _security_headers_of(app.config)
-    app.after_request(_security_headers)
     init_metrics(app)
     _add_health_routes(app, db)
 
@@ -90,6 +94,15 @@ def _add_health_routes(app, db) -> None:
     app.add_url_rule(f"/{prefix}/readyz", "readyz", readyz)
 
 
+def _check_csrf() -> None:
+    """CSRF on the methods that change something, views marked `@csrf.exempt` excepted: Flask-WTF's
+    own check, whose default hook (off in shared_ui.config) looked up the view's exemption first on
+    every GET as well."""
+    config = current_app.config
+    if request.method in config["WTF_CSRF_METHODS"] and config["WTF_CSRF_ENABLED"]:
+        csrf.protect(apply_exemptions=True)
+
+
 def _security_headers_of(config) -> tuple[tuple[str, str], ...]:
     csp = (
         "default-src 'self'; img-src 'self' data:; "
@@ -101,14 +114,3 @@ def _security_headers_of(config) -> tuple[tuple[str, str], ...]:
         ("Referrer-Policy", "strict-origin-when-cross-origin"),
         ("X-Frame-Options", "DENY"),
     )
-
-
-def _security_headers(response):
-    """Each header the view did not set itself. One pass over the answer's headers: werkzeug's
-    `setdefault` raises and catches an exception for every header that is not there yet."""
-    headers = response.headers
-    present = {name.lower() for name, _value in headers}
-    for name, value in current_app.extensions["shop_security_headers"]:
-        if name.lower() not in present:
-            headers.add(name, value)
-    return response

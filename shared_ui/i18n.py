@@ -35,7 +35,7 @@ from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
 from shared_ui.extensions import babel
-from shared_ui.requests_kind import header, is_api_request, vary_on
+from shared_ui.requests_kind import header, is_api_request
 
 #: the languages the shop speaks: locale code -> its name in that language
 LANGUAGES = {"en": "English", "pt_BR": "Português (Brasil)"}
@@ -63,7 +63,6 @@ def init_i18n(app) -> None:
     app.jinja_env.globals.update(
         current_locale=current_locale, html_lang=html_lang, other_languages=other_languages, LANGUAGES=LANGUAGES
     )
-    app.after_request(_vary_on_language)
 
 
 #: the function behind the `flask.g` proxy: reading through the proxy costs ~1.7 µs, this ~0.1 µs
@@ -252,10 +251,3 @@ def other_languages() -> list[tuple[str, str]]:
     """(code, name) of every language but the current one: what the switch offers."""
     here = current_locale()
     return [(code, name) for code, name in LANGUAGES.items() if code != here]
-
-
-def _vary_on_language(response):
-    """Pages differ by language: say so to caches (the session cookie varies them already)."""
-    if has_request_context() and response.mimetype == "text/html":
-        vary_on(response, "Accept-Language")
-    return response

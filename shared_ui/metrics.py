@@ -6,10 +6,9 @@ Apps add gauges computed at scrape time from their database with `add_collector`
 """
 
 import os
-import time
 from collections.abc import Callable, Iterable
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import Metric
 from prometheus_client.registry import REGISTRY
@@ -44,34 +43,30 @@ def add_collector(app, source: MetricSource) -> None:
     app.extensions.setdefault("shop_metric_sources", []).append(source)
 
 
-def init_metrics(app) -> None:
-    app_name = app.config["APP_NAME"]
+class RequestMetrics:
+    """An app's request counter and latency histogram, counted by shared_ui/edge.py per answer."""
 
-    @app.before_request
-    def _start_timer():
-        g.metrics_started = time.perf_counter()
+    def __init__(self, app_name: str):
+        self.app_name = app_name
+        # (route, method, status) -> its counter and its route's histogram: labels() validates and
+        # looks them up under a lock on every call (~4 µs a request); routes, methods and statuses are few.
+        self.series: dict[tuple[str, str, int], tuple] = {}
 
-    # (route, method, status) -> its counter and its route's histogram: labels() validates and looks
-    # them up under a lock on every call (~4 µs a request); routes, methods and statuses are few.
-    series: dict[tuple[str, str, int], tuple] = {}
-
-    @app.after_request
-    def _count(response):
-        started = g.pop("metrics_started", None)
-        route = request.url_rule.rule if request.url_rule else "unmatched"
-        method = request.method if request.method in KNOWN_METHODS else "OTHER"
-        key = (route, method, response.status_code)
-        counted = series.get(key)
+    def count(self, route: str, method: str, status: int, seconds: float) -> None:
+        method = method if method in KNOWN_METHODS else "OTHER"
+        key = (route, method, status)
+        counted = self.series.get(key)
         if counted is None:
-            counted = series.setdefault(
-                key, (REQUESTS.labels(app_name, route, method, str(key[2])), LATENCY.labels(app_name, route))
+            counted = self.series.setdefault(
+                key, (REQUESTS.labels(self.app_name, route, method, str(status)), LATENCY.labels(self.app_name, route))
             )
         counted[0].inc()
-        if started is not None:
-            counted[1].observe(time.perf_counter() - started)
-        return response
+        counted[1].observe(seconds)
 
-    app.add_url_rule(f"/{app_name}/metrics", "metrics", _metrics)
+
+def init_metrics(app) -> None:
+    """The app's /<app>/metrics; the requests themselves are counted by shared_ui/edge.py."""
+    app.add_url_rule(f"/{app.config['APP_NAME']}/metrics", "metrics", _metrics)
 
 
 def _metrics():

@@ -11,11 +11,6 @@ choice.
 import json
 import os
 import time
-import uuid
-
-from flask import g, request
-
-from shared_ui.requests_kind import header
 
 STDERR = 2
 #: a path longer than this is cut in the log line: 300 characters escaped at worst as a surrogate
@@ -29,39 +24,30 @@ def emit(line: dict) -> None:
         data = data[os.write(STDERR, data) :]
 
 
-def init_request_log(app, app_name: str) -> None:
-    @app.before_request
-    def _start():
-        g.request_id = _valid_id(header("X-Request-ID")) or uuid.uuid4().hex
-        g.request_started = time.perf_counter()
-
-    @app.after_request
-    def _finish(response):
-        response.headers["X-Request-ID"] = g.get("request_id", "")
-        started = g.get("request_started")
-        line = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+def log_request(app_name: str, request_id: str, environ: dict, status: int, seconds: float, user_id) -> None:
+    """The request's line (shared_ui/edge.py calls it as the answer starts)."""
+    emit(
+        {
+            "ts": _now(),
             "app": app_name,
-            "request_id": g.get("request_id"),
-            "method": request.method,
-            "path": _loggable(request.path)[:PATH_MAX],
-            "status": response.status_code,
-            "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
-            "user_id": _user_id(),
+            "request_id": request_id,
+            "method": environ.get("REQUEST_METHOD", "GET").upper(),
+            "path": _loggable(_path(environ))[:PATH_MAX],
+            "status": status,
+            "ms": round(seconds * 1000, 1),
+            "user_id": user_id,
         }
-        emit(line)
-        return response
+    )
 
 
-def _valid_id(value: str | None) -> str | None:
-    if value and len(value) <= 64 and all(c.isalnum() or c in "-_" for c in value):
-        return value
-    return None
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def _user_id():
-    user = g.get("_login_user")  # only when the request already loaded it: logging costs no lookup
-    return user.id if user is not None and user.is_authenticated else None
+def _path(environ: dict) -> str:
+    """The path as werkzeug's `request.path` gives it: PATH_INFO's bytes read as UTF-8."""
+    path = environ.get("PATH_INFO") or ""
+    return "/" + path.encode("latin-1").decode("utf-8", "replace").lstrip("/")
 
 
 #: paths whose last part is a secret (a password reset link's token): logged without it

@@ -12,8 +12,8 @@ import time
 from urllib.parse import urlencode
 
 import urllib3
-from flask import g, has_request_context
 
+from shared_ui.edge import request_id
 from shared_ui.metrics import SERVICE_CALLS
 
 RETRY_STATUSES = frozenset({502, 503, 504})
@@ -81,8 +81,8 @@ class ServiceClient:
         Raises ServiceUnavailable when no answer came, or the last answer was a 502/503/504.
         """
         headers = {**self.headers, **kwargs.pop("headers", {})}
-        if has_request_context() and "request_id" in g:
-            headers.setdefault("X-Request-ID", g.request_id)
+        if (given := request_id()) is not None:
+            headers.setdefault("X-Request-ID", given)
         attempts = max(1 + self.retries, len(self.base_urls)) if idempotent else 1
         start = next(self._rotation)
         for attempt in range(attempts):

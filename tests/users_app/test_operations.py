@@ -1,4 +1,8 @@
-"""What an operator sees of users_app: health, readiness and Prometheus metrics."""
+"""What an operator sees of users_app: health, readiness, Prometheus metrics, the request log and
+the headers every answer carries."""
+
+import json
+import re
 
 
 def test_healthz_and_readyz_answer_when_the_database_does(client):
@@ -15,3 +19,36 @@ def test_metrics_count_requests_by_route_and_status(client):
     assert 'shop_http_requests_total{app="users",method="GET",route="/users/login",status="200"}' in body
     assert 'route="unmatched",status="404"' in body
     assert "shop_http_request_duration_seconds_bucket" in body
+
+
+def log_lines(capfd) -> list[dict]:
+    return [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith('{"ts"')]
+
+
+def test_each_answer_carries_its_request_id_and_logs_one_line(client, register, capfd):
+    register("alice")
+    capfd.readouterr()
+    given = client.get("/users/account", headers={"X-Request-ID": "nginx-id_42"})
+    made = client.get("/users/login", headers={"X-Request-ID": "not an id; <script>"})
+    secret = client.get("/users/password/reset/a-secret-token")
+    assert given.headers["X-Request-ID"] == "nginx-id_42"
+    assert re.fullmatch(r"[0-9a-f]{32}", made.headers["X-Request-ID"])  # a header that is not an id is not trusted
+    lines = log_lines(capfd)
+    assert [(line["request_id"], line["method"], line["path"], line["status"]) for line in lines] == [
+        ("nginx-id_42", "GET", "/users/account", 200),
+        (made.headers["X-Request-ID"], "GET", "/users/login", 200),
+        (secret.headers["X-Request-ID"], "GET", "/users/password/reset/(token)", secret.status_code),
+    ]
+    assert lines[0]["user_id"] is not None and lines[0]["app"] == "users"  # the logged-in user who asked
+    assert all(isinstance(line["ms"], float) for line in lines)
+
+
+def test_every_answer_gets_the_security_headers_and_pages_vary_on_the_language(client):
+    page, missing, health = client.get("/users/login"), client.get("/users/no-such-page"), client.get("/users/healthz")
+    for response in (page, missing, health):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert len(response.headers.getlist("Content-Security-Policy")) == 1
+    assert "Accept-Language" in page.headers["Vary"]
+    assert "Accept-Language" not in health.headers.get("Vary", "")  # JSON does not differ by language
