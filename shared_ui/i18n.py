@@ -59,6 +59,7 @@ def init_i18n(app) -> None:
     # `_`, `gettext` and `ngettext` in templates, one call each instead of Jinja's three layers (below)
     app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
     app.jinja_env.globals[TEXTS] = _Texts()
+    app.context_processor(_texts_in_context)
     app.jinja_env.add_extension(PlainTexts)
     app.jinja_env.globals.update(
         current_locale=current_locale, html_lang=html_lang, other_languages=other_languages, LANGUAGES=LANGUAGES
@@ -107,34 +108,57 @@ def _template_gettext(context, string: str, **variables):
     return text % variables if variables or "%" in text else text
 
 
-#: catalog -> {text: its translation as Markup}, for the texts PlainTexts reads (~25 on a page).
-#: Keyed weakly on Flask-Babel's catalog object, so a catalog reloaded (a new object) starts afresh.
+#: catalog -> its _CatalogTexts, for the texts PlainTexts reads (~25 on a page). Keyed weakly on
+#: Flask-Babel's catalog object, so a catalog reloaded (a new object) starts afresh.
 _plain_texts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-#: the template global PlainTexts reads the texts from
+#: the name PlainTexts reads the texts from: each render's context (`_texts_in_context`), else the global
 TEXTS = "_shop_texts"
 
 
+class _CatalogTexts(dict):
+    """One catalog's texts as `_shop_texts["a text"]` reads them: the same Markup `_("a text")`
+    gives (a format string with nothing to fill in: "%%" is "%"), made on first use and kept."""
+
+    __slots__ = ("translations",)
+
+    def __init__(self, translations):
+        super().__init__()
+        # weakly: this is the catalog's value in _plain_texts, which must not keep its key alive
+        self.translations = weakref.ref(translations)
+
+    def __missing__(self, string: str) -> Markup:
+        try:
+            text = Markup(self.translations().ugettext(string))  # noqa: S704 (as in _template_gettext)
+            text = text % {} if "%" in text else text
+        except Exception as error:
+            # Jinja reads a failed item as undefined (an empty string): fail as the call `_()` did.
+            raise RuntimeError(f"cannot show the text {string!r}: {error!r}") from error
+        self[string] = text
+        return text
+
+
+def _catalog_texts(translations) -> _CatalogTexts:
+    texts = _plain_texts.get(translations)
+    if texts is None:
+        texts = _plain_texts.setdefault(translations, _CatalogTexts(translations))
+    return texts
+
+
+def _texts_in_context() -> dict:
+    """Context processor: every page rendered gets its catalog's texts as `_shop_texts`, found once
+    per render; each text is then a dict lookup (the global `_Texts` finds the catalog per text)."""
+    return {TEXTS: _catalog_texts(_translations())}
+
+
 class _Texts:
-    """`_shop_texts["a text"]`: the text in the request's language, the same Markup `_("a text")`
-    gives (a format string with nothing to fill in: "%%" is "%"), kept per catalog."""
+    """The global `_shop_texts`, for what is rendered without a context processor's help (a macro
+    imported without context, a template rendered straight from the environment)."""
 
     __slots__ = ()
 
     def __getitem__(self, string: str) -> Markup:
-        try:
-            translations = _translations()
-            texts = _plain_texts.get(translations)
-            if texts is None:
-                texts = _plain_texts.setdefault(translations, {})
-            text = texts.get(string)
-            if text is None:
-                text = Markup(translations.ugettext(string))  # noqa: S704 (as in _template_gettext)
-                texts[string] = text = text % {} if "%" in text else text
-            return text
-        except Exception as error:
-            # Jinja reads a failed item as undefined (an empty string): fail as the call `_()` did.
-            raise RuntimeError(f"cannot show the text {string!r}: {error!r}") from error
+        return _catalog_texts(_translations())[string]
 
 
 #: `_("a text")`, token by token

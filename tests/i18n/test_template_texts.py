@@ -2,6 +2,7 @@
 (shared_ui.i18n.PlainTexts): the same text comes out, in the request's language, as before."""
 
 import pytest
+from flask import render_template_string
 from jinja2 import DictLoader
 
 from tests.i18n.conftest import PT
@@ -46,3 +47,18 @@ def test_a_text_that_cannot_be_shown_fails_the_page_as_the_call_did(inventory_ap
     # Jinja reads a failed item lookup as undefined: without care the text would just vanish.
     with pytest.raises(RuntimeError, match="Only"):
         render(inventory_app, "broken.html")
+
+
+def test_a_page_rendered_by_flask_reads_its_texts_from_its_own_context(inventory_app):
+    # render_template gives every render its catalog's texts (a context processor); a macro
+    # imported without the context reads the same texts from the global.
+    source = (
+        "{% macro title() %}{{ _('Catalog') }}{% endmacro %}"
+        "{{ _('Catalog') }}|{{ title() }}|{{ _('100%% sure') }}|{{ _shop_texts.__class__.__name__ }}"
+    )
+    with inventory_app.test_request_context("/inventory/", headers=PT):
+        assert render_template_string(source) == "Catálogo|Catálogo|100% sure|_CatalogTexts"
+        with pytest.raises(RuntimeError, match="Only"):
+            render_template_string("<p>{{ _('Only %(n)s left') }}</p>")
+    with inventory_app.test_request_context("/inventory/"):
+        assert render_template_string(source).startswith("Catalog|Catalog|100% sure|")

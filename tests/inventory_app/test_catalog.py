@@ -40,6 +40,15 @@ def test_catalog_shows_name_description_price_and_availability(client, make_item
     assert re.search(r"Gone Mug.*?\$9\.99.*?Out of stock", html, re.S)
 
 
+def test_a_visitors_catalog_sets_no_cookie_and_says_what_it_varies_on(client, make_item):
+    make_item("Blue Mug")
+    client.set_cookie("seen_banner", "1")  # a cookie, but no session: nothing to write back
+    response = client.get("/inventory/")
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    varies = {name.strip() for name in response.headers["Vary"].split(",")}
+    assert {"Cookie", "HX-Request", "Accept-Language"} <= varies
+
+
 def test_search_as_you_type_answers_just_the_results_fragment(client, make_item):
     make_item("Blue Mug")
     make_item("Red Kettle", description="Whistles when the water boils.")

@@ -51,4 +51,5 @@ def test_every_answer_gets_the_security_headers_and_pages_vary_on_the_language(c
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
         assert len(response.headers.getlist("Content-Security-Policy")) == 1
     assert "Accept-Language" in page.headers["Vary"]
+    assert "Cookie" in page.headers["Vary"]  # a visitor's page: it depends on the session it read
     assert "Accept-Language" not in health.headers.get("Vary", "")  # JSON does not differ by language
