@@ -46,7 +46,7 @@ class Edge:
         def start(status, headers, exc_info=None):
             self._finish_headers(headers, request_id)
             seconds = time.perf_counter() - started
-            code = int(status[:3])
+            code = int(status[:3]) if status[:3].isdigit() else 0  # logged as is; never fails the answer
             rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
             route = rule.rule if rule is not None else "unmatched"
             self.metrics.count(route, environ.get("REQUEST_METHOD", ""), code, seconds)
