@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from shared_ui.assets import load_manifest
+from shared_ui.assets import Assets, load_manifest
 from shared_ui.auth import FindUser, init_login
 from shared_ui.cart_button import cart_button
 from shared_ui.config import start_problems
@@ -54,8 +54,7 @@ def init_shop_app(app, *, db, find_user: FindUser) -> None:
     init_login(app, find_user)
     register_error_handlers(app)
     app.register_blueprint(templates)
-    manifest = load_manifest()
-    app.jinja_env.globals["asset_url"] = lambda name: manifest[name]
+    app.jinja_env.globals["assets"] = Assets(load_manifest())
     app.jinja_env.globals.update(is_fragment=wants_fragment, announce=announce_html)
     app.jinja_env.filters["cart_button"] = cart_button
     app.jinja_env.filters["money"] = lambda cents, currency=None: format_money(

@@ -257,13 +257,20 @@ def _stored_user_locale() -> str | None:
 
 def current_locale() -> str:
     """"en" or "pt_BR": the locale Flask-Babel chose (English outside a request)."""
-    locale = getattr(_babel_space(), "babel_locale", None)  # chosen already: every price asks
+    space = _babel_space()
+    locale = getattr(space, "babel_locale", None)  # chosen already: every price asks
     if locale is None:
         try:
             locale = get_locale()
         except (RuntimeError, KeyError):  # outside the shop's apps (a script, a test helper)
             locale = None
-    return str(locale) if locale is not None else DEFAULT_LOCALE
+        return str(locale) if locale is not None else DEFAULT_LOCALE
+    # Its name, kept beside the very Locale object it is the name of (str() rebuilds it each time);
+    # force_locale() and refresh() put another object there, whose name is made anew.
+    named = getattr(space, "shop_locale_name", None)
+    if named is None or named[0] is not locale:
+        named = space.shop_locale_name = (locale, str(locale))
+    return named[1]
 
 
 def html_lang() -> str:
