@@ -48,6 +48,9 @@ def init_shop_app(app, *, db, find_user: FindUser) -> None:
     # flags each time); the hooks are the same few functions, so the answer is kept per function.
     app.ensure_sync = functools.lru_cache(maxsize=256)(app.ensure_sync)
     htmx.init_app(app)
+    # Flask-WTF's own hook looks up the view's exemption before it looks at the method, on every GET
+    # too: it is switched off here, where shared_ui's hook, which looks at the method first, replaces it.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
     app.before_request(_check_csrf)
     init_i18n(app)

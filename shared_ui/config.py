@@ -120,9 +120,6 @@ class BaseConfig:
         self.SESSION_COOKIE_SECURE = False
         self.WTF_CSRF_TIME_LIMIT = None
         self.WTF_CSRF_SSL_STRICT = True
-        # Flask-WTF's own hook looks up the view's exemption before it looks at the method, on every
-        # GET too; shared_ui's hook checks the method first (shared_ui/__init__.py, _check_csrf).
-        self.WTF_CSRF_CHECK_DEFAULT = False
         #: seconds a user record fetched from users_app is trusted (DESIGN: at most 3)
         self.USER_CACHE_SECONDS = 3.0
         #: API bearer tokens live this long

@@ -13,6 +13,7 @@ tenth round). Flask calls `start_response` while the request context is still pu
 route, the status and the user the request loaded are all known there.
 """
 
+import logging
 import os
 import re
 import time
@@ -22,6 +23,7 @@ from flask import g, has_request_context, request
 from shared_ui.metrics import RequestMetrics
 from shared_ui.request_log import log_request
 
+LOGGER = logging.getLogger(__name__)
 #: where the request's id is kept in the WSGI environ
 REQUEST_ID = "shop.request_id"
 #: an id taken from the X-Request-ID header (nginx's are 32 hex characters)
@@ -45,15 +47,20 @@ class Edge:
 
         def start(status, headers, exc_info=None):
             self._finish_headers(headers, request_id)
-            seconds = time.perf_counter() - started
-            code = int(status[:3]) if status[:3].isdigit() else 0  # logged as is; never fails the answer
-            rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
-            route = rule.rule if rule is not None else "unmatched"
-            self.metrics.count(route, environ.get("REQUEST_METHOD", ""), code, seconds)
-            log_request(self.app_name, request_id, environ, code, seconds, _user_id())
+            try:  # the record of an answer never fails the answer (a closed stderr, a metrics file)
+                self._record(environ, request_id, status, time.perf_counter() - started)
+            except Exception:
+                LOGGER.exception("the request log or metrics failed for %s", request_id)
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)
+
+    def _record(self, environ, request_id: str, status: str, seconds: float) -> None:
+        code = int(status[:3]) if status[:3].isdigit() else 0
+        rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
+        route = rule.rule if rule is not None else "unmatched"
+        self.metrics.count(route, environ.get("REQUEST_METHOD", ""), code, seconds)
+        log_request(self.app_name, request_id, environ, code, seconds, _user_id())
 
     def _finish_headers(self, headers: list, request_id: str) -> None:
         present = {}

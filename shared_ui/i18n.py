@@ -129,7 +129,8 @@ class _CatalogTexts(dict):
 
     def __missing__(self, string: str) -> Markup:
         try:
-            text = Markup(self.translations().ugettext(string))  # noqa: S704 (as in _template_gettext)
+            translations = self.translations() or _translations()  # (a catalog nothing else keeps)
+            text = Markup(translations.ugettext(string))  # noqa: S704 (as in _template_gettext)
             text = text % {} if "%" in text else text
         except Exception as error:
             # Jinja reads a failed item as undefined (an empty string): fail as the call `_()` did.
@@ -158,7 +159,8 @@ class _Texts:
     __slots__ = ()
 
     def __getitem__(self, string: str) -> Markup:
-        return _catalog_texts(_translations())[string]
+        translations = _translations()  # held here: _plain_texts keeps it only weakly
+        return _catalog_texts(translations)[string]
 
 
 #: `_("a text")`, token by token

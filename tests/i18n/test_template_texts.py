@@ -50,8 +50,8 @@ def test_a_text_that_cannot_be_shown_fails_the_page_as_the_call_did(inventory_ap
 
 
 def test_a_page_rendered_by_flask_reads_its_texts_from_its_own_context(inventory_app):
-    # render_template gives every render its catalog's texts (a context processor); a macro
-    # imported without the context reads the same texts from the global.
+    # render_template gives every render its catalog's texts (a context processor); templates
+    # rendered without Flask's help (the tests above) read the same texts from the global.
     source = (
         "{% macro title() %}{{ _('Catalog') }}{% endmacro %}"
         "{{ _('Catalog') }}|{{ title() }}|{{ _('100%% sure') }}|{{ _shop_texts.__class__.__name__ }}"

@@ -53,3 +53,12 @@ def test_every_answer_gets_the_security_headers_and_pages_vary_on_the_language(c
     assert "Accept-Language" in page.headers["Vary"]
     assert "Cookie" in page.headers["Vary"]  # a visitor's page: it depends on the session it read
     assert "Accept-Language" not in health.headers.get("Vary", "")  # JSON does not differ by language
+
+
+def test_a_request_log_that_cannot_be_written_does_not_fail_the_answer(client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise BrokenPipeError("standard error is closed")
+
+    monkeypatch.setattr("shared_ui.edge.log_request", broken)
+    response = client.get("/users/login")
+    assert response.status_code == 200 and response.headers["X-Frame-Options"] == "DENY"
