@@ -98,8 +98,8 @@ def _add_health_routes(app, db) -> None:
 
 def _check_csrf() -> None:
     """CSRF on the methods that change something, views marked `@csrf.exempt` excepted: Flask-WTF's
-    own check, whose default hook (off in shared_ui.config) looked up the view's exemption first on
-    every GET as well."""
+    own check, whose default hook (switched off in init_shop_app) looked up the view's exemption
+    first on every GET as well."""
     config = current_app.config
     if request.method in config["WTF_CSRF_METHODS"] and config["WTF_CSRF_ENABLED"]:
         csrf.protect(apply_exemptions=True)

@@ -18,10 +18,11 @@ import os
 import re
 import time
 
-from flask import g, has_request_context, request
+from flask import has_request_context, request
 
 from shared_ui.metrics import RequestMetrics
 from shared_ui.request_log import log_request
+from shared_ui.requests_kind import current_g, vary_with
 
 LOGGER = logging.getLogger(__name__)
 #: where the request's id is kept in the WSGI environ
@@ -72,27 +73,19 @@ class Edge:
                 headers.append((name, value))
         content_type = present.get("content-type")
         if content_type is not None and headers[content_type][1].startswith("text/html"):
-            _vary_on(headers, present.get("vary"), "Accept-Language")
-
-
-def _vary_on(headers: list, index: int | None, name: str) -> None:
-    if index is None:
-        headers.append(("Vary", name))
-        return
-    present = headers[index][1]
-    if name.lower() not in (part.strip().lower() for part in present.split(",")):
-        headers[index] = ("Vary", f"{present}, {name}")
-
-
-#: the function behind the `flask.g` proxy (shared_ui/i18n.py says why)
-_current_g = g._get_current_object
+            vary = present.get("vary")
+            value = vary_with(headers[vary][1] if vary is not None else None, "Accept-Language")
+            if value is not None and vary is not None:
+                headers[vary] = ("Vary", value)
+            elif value is not None:
+                headers.append(("Vary", value))
 
 
 def _user_id():
     """The user the request loaded (only if it did: logging costs no lookup), or None."""
     if not has_request_context():
         return None
-    user = getattr(_current_g(), "_login_user", None)
+    user = getattr(current_g(), "_login_user", None)
     return user.id if user is not None and user.is_authenticated else None
 
 

@@ -1,6 +1,9 @@
 """What kind of request this is: API, htmx fragment, or a page."""
 
-from flask import request
+from flask import g, request
+
+#: the function behind the `flask.g` proxy: reading through the proxy costs ~1.7 µs, this ~0.1 µs
+current_g = g._get_current_object
 
 
 def is_api_request() -> bool:
@@ -32,8 +35,15 @@ def wants_fragment() -> bool:
 def vary_on(response, name: str) -> None:
     """Add request header `name` to the response's Vary: `response.vary.add` without werkzeug's
     parse of the header into a set and its rewrite (~3.5 µs, twice on every page)."""
-    present = response.headers.get("Vary")
+    value = vary_with(response.headers.get("Vary"), name)
+    if value is not None:
+        response.headers["Vary"] = value
+
+
+def vary_with(present: str | None, name: str) -> str | None:
+    """The Vary value `present` with `name` added, or None when it names it already."""
     if not present:
-        response.headers["Vary"] = name
-    elif name.lower() not in (part.strip().lower() for part in present.split(",")):
-        response.headers["Vary"] = f"{present}, {name}"
+        return name
+    if name.lower() in (part.strip().lower() for part in present.split(",")):
+        return None
+    return f"{present}, {name}"
