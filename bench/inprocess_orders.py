@@ -100,6 +100,7 @@ def make_apps(folder: Path):
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'orders.sqlite3'}",
             "INVENTORY_URL": "http://inventory.invalid",
             "SHOP_MAX_PENDING_ORDERS": 1_000_000,
+            "ORDERS_RECENT_ITEMS_SECONDS": 5,
             **secrets,
         }
     )
