@@ -62,3 +62,33 @@ def test_a_request_log_that_cannot_be_written_does_not_fail_the_answer(client, m
     monkeypatch.setattr("shared_ui.edge.log_request", broken)
     response = client.get("/users/login")
     assert response.status_code == 200 and response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_an_answer_refused_for_its_csrf_token_is_logged_with_its_request_id(client, capfd):
+    capfd.readouterr()
+    without_token = {"login": "alice", "password": "x"}
+    refused = client.post("/users/login", data=without_token, headers={"X-Request-ID": "no-token-1"})
+    assert refused.status_code == 400
+    assert refused.headers["X-Request-ID"] == "no-token-1" and refused.headers["X-Frame-Options"] == "DENY"
+    [line] = log_lines(capfd)
+    logged = (line["request_id"], line["method"], line["path"], line["status"])
+    assert logged == ("no-token-1", "POST", "/users/login", 400)
+
+
+def test_a_view_that_fails_answers_500_with_its_request_id_headers_and_log_line(app, client, capfd, caplog):
+    def broken_view():
+        raise RuntimeError("a bug in a view")
+
+    app.add_url_rule("/users/broken", "broken", broken_view)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the error handler answers
+    capfd.readouterr()
+    failed = client.get("/users/broken", headers={"X-Request-ID": "bug-report-7"})
+    assert failed.status_code == 500
+    assert failed.headers["X-Request-ID"] == "bug-report-7"
+    assert failed.headers["X-Content-Type-Options"] == "nosniff" and failed.headers["X-Frame-Options"] == "DENY"
+    assert "a bug in a view" not in failed.get_data(as_text=True)  # no detail for the visitor
+    lines = log_lines(capfd)
+    logged = [(line["request_id"], line["path"], line["status"]) for line in lines]
+    assert logged == [("bug-report-7", "/users/broken", 500)]
+    [error] = [record for record in caplog.records if record.levelname == "ERROR"]  # the traceback, for the operator
+    assert error.getMessage() == "unhandled error" and str(error.exc_info[1]) == "a bug in a view"
