@@ -9,12 +9,12 @@ What is measured is `POST /orders/api/orders` with a customer's bearer token and
 "quantity": 1}, as `make bench` asks it, called through the orders app's WSGI callable (no server),
 TESTING off, on migrated SQLite files. Orders' real inventory client is used; its connection
 pool is replaced by one that hands each call to the inventory app's WSGI callable in this process
-(no socket, no HTTP parsing), so the two internal calls cost what inventory's app
+(no socket, no HTTP parsing), so the internal call costs what inventory's app
 costs. The CPU time spent inside that pool is inventory's side; the rest is orders' side
 (including the client building the call and reading the answer). Users are a fake directory
 (users_app's 0.65 ms is not here); orders are spread over many customers, one token each, as the
 bench does. Request logs go to fd 2, pointed at /dev/null. `--ab` needs trees whose client sends
-with urllib3 (2dcf9c4 on).
+with pycurl (CurlPool's `urlopen`).
 """
 
 import argparse
@@ -25,7 +25,6 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
@@ -37,13 +36,13 @@ STOCK = 1_000_000
 
 
 class WsgiPool:
-    """Stands in for the client's urllib3 pool: each call goes to a WSGI app in-process, its CPU timed."""
+    """Stands in for the client's CurlPool: each call goes to a WSGI app in-process, its CPU timed."""
 
     def __init__(self, app):
         self.app = app
         self.cpu = 0.0
 
-    def urlopen(self, method, url, body=None, headers=None, **_kwargs):
+    def urlopen(self, method, url, body=None, headers=None):
         from werkzeug.test import EnvironBuilder
 
         started = time.process_time()
@@ -65,15 +64,7 @@ class WsgiPool:
             if hasattr(chunks, "close"):
                 chunks.close()
         self.cpu += time.process_time() - started
-        return WsgiAnswer(int(status_headers[0][0].split(" ", 1)[0]), data)
-
-
-@dataclass
-class WsgiAnswer:
-    """What the client reads of urllib3's answer."""
-
-    status: int
-    data: bytes
+        return int(status_headers[0][0].split(" ", 1)[0]), data
 
 
 def make_apps(folder: Path):
@@ -115,7 +106,7 @@ def make_apps(folder: Path):
     from orders_app.clients.inventory import EXTENSION_KEY
 
     client = orders.extensions[EXTENSION_KEY].client
-    client.pools = {url: (adapter, prefix) for url, (_pool, prefix) in client.pools.items()}
+    client.pools = dict.fromkeys(client.pools, adapter)
     tokens = []
     with orders.test_request_context():
         for record in users.values():

@@ -1,17 +1,20 @@
-"""HTTP calls between the shop's apps: one connection pool, timeouts always, retries when safe.
+"""HTTP calls between the shop's apps: kept-alive connections, timeouts always, retries when safe.
 
-The calls go through urllib3, the transport `requests` itself sends with: these calls need none
-of what `requests` adds on top (sessions, cookies, auth, redirects, proxies, hooks), and on this
-path it was two thirds of a call's CPU (bench/NOTES.md, seventh round). The answer is an `Answer`
-with the few things callers read: `status_code`, `json()`, `url`.
+The calls go through libcurl (pycurl): a call costs its caller ~50 µs of CPU, against ~165-220 with
+urllib3 (~2/3 of it http.client's header parsing) and more with `requests` on top (bench/NOTES.md,
+seventh and eleventh rounds). An order is such a call, and every check of who is logged in that
+the cache does not answer. The answer is an `Answer` with the few things callers read:
+`status_code`, `json()`, `url`.
 """
 
+import io
 import itertools
 import json as jsonlib
+import threading
 import time
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-import urllib3
+import pycurl
 
 from shared_ui.edge import request_id
 from shared_ui.metrics import SERVICE_CALLS
@@ -21,6 +24,10 @@ RETRY_STATUSES = frozenset({502, 503, 504})
 
 class ServiceUnavailable(Exception):
     """The other app did not answer in time, or answered that it cannot serve."""
+
+
+class NoAnswer(Exception):
+    """The call got no HTTP answer: refused, reset, or out of time."""
 
 
 class Answer:
@@ -60,20 +67,12 @@ class ServiceClient:
         self.base_url = self.base_urls[0]
         self.name = name or self.base_url.rsplit("/", 1)[-1]
         self._rotation = itertools.count()
-        timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
         self.retries = retries
         self.backoff = backoff
         self.headers = {"X-Service-Token": service_token or ""}
         # One pool of kept-alive connections per instance (a gthread worker's threads share it). No
-        # retries or redirects inside urllib3: `request` decides what may be tried again.
-        # A base URL's own path (an app behind a prefix) goes before every call's.
-        self.pools = {
-            url: (
-                urllib3.connection_from_url(url, maxsize=16, retries=False, timeout=timeout),
-                (urllib3.util.parse_url(url).path or "").rstrip("/"),
-            )
-            for url in self.base_urls
-        }
+        # retries or redirects inside: `request` decides what may be tried again.
+        self.pools = {url: CurlPool(url, connect_timeout, read_timeout) for url in self.base_urls}
 
     def request(self, method: str, path: str, *, idempotent: bool, **kwargs) -> Answer:
         """Send one call; an idempotent one is retried with backoff on connection errors and 5xx.
@@ -91,7 +90,7 @@ class ServiceClient:
                 time.sleep(self.backoff * 2 ** (attempt - len(self.base_urls)))
             try:
                 response = self._send(method, base_url, path, headers, **kwargs)
-            except (urllib3.exceptions.HTTPError, OSError) as exc:
+            except NoAnswer as exc:
                 error = exc
                 SERVICE_CALLS.labels(self.name, "no_answer").inc()
                 continue
@@ -110,6 +109,63 @@ class ServiceClient:
         if json is not None:
             body = jsonlib.dumps(json).encode()
             headers = {**headers, "Content-Type": "application/json"}
-        pool, prefix = self.pools[base_url]
-        answer = pool.urlopen(method.upper(), prefix + path, body=body, headers=headers, redirect=False)
-        return Answer(answer.status, answer.data, base_url + path)
+        status, content = self.pools[base_url].urlopen(method.upper(), path, body=body, headers=headers)
+        return Answer(status, content, base_url + path)
+
+
+class CurlPool:
+    """Calls to one base URL (its path goes before every call's) over kept-alive connections.
+
+    A libcurl handle serves one call at a time and keeps its connection open for the next: a
+    worker's threads take one each from a stack (the most recently used, whose connection is the
+    least likely to have been closed), and at most `maxsize` idle ones are kept. Like a browser,
+    libcurl sends a call again on a new connection when the kept-alive one turns out closed before
+    any answer came; every call between the apps is idempotent by its key (docs/conventions.md).
+    """
+
+    def __init__(self, base_url: str, connect_timeout: float, read_timeout: float, maxsize: int = 16):
+        parts = urlsplit(base_url)
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.prefix = parts.path.rstrip("/")
+        # libcurl limits the whole call, connect included: the read timeout is that limit (a connect
+        # to another app takes well under a millisecond), and the connect timeout the connect's
+        self.connect_ms = max(1, round(connect_timeout * 1000))
+        self.total_ms = max(1, round(read_timeout * 1000))
+        self.maxsize = maxsize
+        self.idle: list[pycurl.Curl] = []
+        self.lock = threading.Lock()
+
+    def urlopen(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        """(status, body) of one call; NoAnswer when none came."""
+        with self.lock:
+            handle = self.idle.pop() if self.idle else None
+        if handle is None:
+            handle = pycurl.Curl()
+        content = io.BytesIO()
+        try:
+            handle.reset()  # every option back to its default; the open connection stays
+            handle.setopt(pycurl.URL, self.origin + self.prefix + path)
+            handle.setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
+            handle.setopt(pycurl.PROXY, "")  # straight to the app, whatever http_proxy says
+            handle.setopt(pycurl.NOSIGNAL, 1)  # timeouts without signals: the caller is one of many threads
+            handle.setopt(pycurl.CONNECTTIMEOUT_MS, self.connect_ms)
+            handle.setopt(pycurl.TIMEOUT_MS, self.total_ms)
+            lines = [f"{name}: {value}" for name, value in (headers or {}).items()]
+            handle.setopt(pycurl.HTTPHEADER, [*lines, "Expect:"])  # a body goes at once, no "100 Continue" wait
+            if method != "GET":
+                handle.setopt(pycurl.CUSTOMREQUEST, method)
+                if body is not None or method in ("POST", "PUT", "PATCH"):
+                    handle.setopt(pycurl.POSTFIELDS, body or b"")
+            handle.setopt(pycurl.WRITEDATA, content)
+            handle.perform()
+            status = handle.getinfo(pycurl.RESPONSE_CODE)
+        except pycurl.error as error:
+            handle.close()  # its connection is in an unknown state: not kept
+            raise NoAnswer(f"{method} {self.origin}{self.prefix}{path}: {error.args[-1]}") from None
+        with self.lock:
+            if len(self.idle) < self.maxsize:
+                self.idle.append(handle)
+                handle = None
+        if handle is not None:
+            handle.close()
+        return status, content.getvalue()
