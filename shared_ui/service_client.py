@@ -89,7 +89,7 @@ class ServiceClient:
             if attempt >= len(self.base_urls):  # every instance tried once: back off before the next round
                 time.sleep(self.backoff * 2 ** (attempt - len(self.base_urls)))
             try:
-                response = self._send(method, base_url, path, headers, **kwargs)
+                response = self._send(method, base_url, path, headers, fresh=not idempotent, **kwargs)
             except NoAnswer as exc:
                 error = exc
                 SERVICE_CALLS.labels(self.name, "no_answer").inc()
@@ -102,14 +102,16 @@ class ServiceClient:
             return response
         raise ServiceUnavailable(f"{method} {self.name}{path}: {error}")
 
-    def _send(self, method: str, base_url: str, path: str, headers: dict, *, params=None, json=None) -> Answer:
+    def _send(
+        self, method: str, base_url: str, path: str, headers: dict, *, fresh: bool, params=None, json=None
+    ) -> Answer:
         if params:
             path = f"{path}?{urlencode(params)}"
         body = None
         if json is not None:
             body = jsonlib.dumps(json).encode()
             headers = {**headers, "Content-Type": "application/json"}
-        status, content = self.pools[base_url].urlopen(method.upper(), path, body=body, headers=headers)
+        status, content = self.pools[base_url].urlopen(method.upper(), path, body=body, headers=headers, fresh=fresh)
         return Answer(status, content, base_url + path)
 
 
@@ -120,8 +122,12 @@ class CurlPool:
     worker's threads take one each from a stack (the most recently used, whose connection is the
     least likely to have been closed), and at most `maxsize` idle ones are kept. Like a browser,
     libcurl sends a call again on a new connection when the kept-alive one turns out closed before
-    any answer came; every call between the apps is idempotent by its key (docs/conventions.md).
+    any answer came, even if the other app had read it: a call that must go at most once is sent
+    `fresh`, on a connection of its own (docs/conventions.md).
     """
+
+    #: a kept-alive connection is not used after this long (gunicorn closes idle ones after 75 s)
+    MAX_AGE_SECONDS = 60
 
     def __init__(self, base_url: str, connect_timeout: float, read_timeout: float, maxsize: int = 16):
         parts = urlsplit(base_url)
@@ -135,8 +141,13 @@ class CurlPool:
         self.idle: list[pycurl.Curl] = []
         self.lock = threading.Lock()
 
-    def urlopen(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
-        """(status, body) of one call; NoAnswer when none came."""
+    def urlopen(
+        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None, fresh: bool = False
+    ) -> tuple[int, bytes]:
+        """(status, body) of one call, any status; NoAnswer when none came. `fresh`: on a new connection,
+        closed afterwards, so that libcurl never sends the call twice."""
+        if method in ("GET", "HEAD") and body is not None:
+            raise ValueError(f"a {method} call has no body")
         with self.lock:
             handle = self.idle.pop() if self.idle else None
         if handle is None:
@@ -150,9 +161,15 @@ class CurlPool:
             handle.setopt(pycurl.NOSIGNAL, 1)  # timeouts without signals: the caller is one of many threads
             handle.setopt(pycurl.CONNECTTIMEOUT_MS, self.connect_ms)
             handle.setopt(pycurl.TIMEOUT_MS, self.total_ms)
+            handle.setopt(pycurl.MAXAGE_CONN, self.MAX_AGE_SECONDS)
+            if fresh:
+                handle.setopt(pycurl.FRESH_CONNECT, 1)
+                handle.setopt(pycurl.FORBID_REUSE, 1)
             lines = [f"{name}: {value}" for name, value in (headers or {}).items()]
             handle.setopt(pycurl.HTTPHEADER, [*lines, "Expect:"])  # a body goes at once, no "100 Continue" wait
-            if method != "GET":
+            if method == "HEAD":
+                handle.setopt(pycurl.NOBODY, 1)
+            elif method != "GET":
                 handle.setopt(pycurl.CUSTOMREQUEST, method)
                 if body is not None or method in ("POST", "PUT", "PATCH"):
                     handle.setopt(pycurl.POSTFIELDS, body or b"")
@@ -162,6 +179,9 @@ class CurlPool:
         except pycurl.error as error:
             handle.close()  # its connection is in an unknown state: not kept
             raise NoAnswer(f"{method} {self.origin}{self.prefix}{path}: {error.args[-1]}") from None
+        except BaseException:
+            handle.close()  # e.g. a header libcurl cannot take: not kept either
+            raise
         with self.lock:
             if len(self.idle) < self.maxsize:
                 self.idle.append(handle)

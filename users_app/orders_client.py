@@ -2,7 +2,7 @@
 
 from flask import current_app
 
-# shared_ui.service_client (and with it urllib3) is imported on the first call: users_app calls no other
+# shared_ui.service_client (and with it pycurl) is imported on the first call: users_app calls no other
 # app on any other path, so its processes need not hold it.
 
 
