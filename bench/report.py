@@ -210,7 +210,7 @@ def markdown(results: dict) -> str:
     ]
     for case in results.get("cases", {}).values():
         if case.get("cpu_ms_per_request"):
-            spent = ", ".join(f"{name} {ms:.2f}" for name, ms in case["cpu_ms_per_request"].items())
+            spent = ", ".join(f"{name} {ms:.3f}" for name, ms in case["cpu_ms_per_request"].items())
             out.append(f"| {case['title']} | {spent} |")
     out += _order_check_section(results.get("order_check"))
     hooks = results.get("webhook_check")
