@@ -1,10 +1,10 @@
 """HTTP calls between the shop's apps: kept-alive connections, timeouts always, retries when safe.
 
-The calls go through libcurl (pycurl): a call costs its caller ~50 µs of CPU, against ~165-220 with
-urllib3 (~2/3 of it http.client's header parsing) and more with `requests` on top (bench/NOTES.md,
-seventh and eleventh rounds). An order is such a call, and every check of who is logged in that
-the cache does not answer. The answer is an `Answer` with the few things callers read:
-`status_code`, `json()`, `url`.
+The calls go through libcurl (pycurl): a call costs its caller ~35-50 µs of CPU, against ~165-220
+with urllib3 (about half of it in http.client, whose header parsing goes through the `email` package)
+and more with `requests` on top (bench/NOTES.md, seventh and eleventh rounds). An order is such a
+call, and so is every check of who is logged in that the cache does not answer. The answer is an
+`Answer` with the few things callers read: `status_code`, `json()`, `url`.
 """
 
 import io
