@@ -74,11 +74,12 @@ class Edge:
         content_type = present.get("content-type")
         if content_type is not None and headers[content_type][1].startswith("text/html"):
             vary = present.get("vary")
-            value = vary_with(headers[vary][1] if vary is not None else None, "Accept-Language")
-            if value is not None and vary is not None:
-                headers[vary] = ("Vary", value)
-            elif value is not None:
+            if (value := vary_with(headers[vary][1] if vary is not None else None, "Accept-Language")) is None:
+                return  # named already
+            if vary is None:
                 headers.append(("Vary", value))
+            else:
+                headers[vary] = ("Vary", value)
 
 
 def _user_id():

@@ -71,7 +71,7 @@ class ServiceClient:
         self.backoff = backoff
         self.headers = {"X-Service-Token": service_token or ""}
         # One pool of kept-alive connections per instance (a gthread worker's threads share it). No
-        # retries or redirects inside: `request` decides what may be tried again.
+        # redirects; `request` decides what may be tried again (libcurl's own resend: see CurlPool).
         self.pools = {url: CurlPool(url, connect_timeout, read_timeout) for url in self.base_urls}
 
     def request(self, method: str, path: str, *, idempotent: bool, **kwargs) -> Answer:
