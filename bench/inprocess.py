@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections import Counter
 from pathlib import Path
 
@@ -93,9 +94,17 @@ def timed(app, environ: dict, count: int) -> tuple[float, float]:
 
 
 def quiet_stderr() -> None:
-    """The request log's lines go to /dev/null (a write(2) each, as under gunicorn)."""
+    """The request log's lines go to /dev/null (a write(2) each, as under gunicorn); a traceback
+    that ends the script still goes to the terminal, so a broken run says why."""
+    terminal = os.fdopen(os.dup(2), "w")
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 2)
+
+    def to_terminal(kind, value, trace):
+        traceback.print_exception(kind, value, trace, file=terminal)
+        terminal.flush()
+
+    sys.excepthook = to_terminal
 
 
 def serve_rounds(count: int) -> None:

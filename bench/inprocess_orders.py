@@ -42,7 +42,7 @@ class WsgiPool:
         self.app = app
         self.cpu = 0.0
 
-    def urlopen(self, method, url, body=None, headers=None):
+    def urlopen(self, method, url, body=None, headers=None, fresh=False):
         from werkzeug.test import EnvironBuilder
 
         started = time.process_time()
