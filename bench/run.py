@@ -48,6 +48,7 @@ CASE_ORDER = [
     "catalog_rendered",
     "catalog_rendered_plain",
     "order_create",
+    "order_saga",
     "order_create_5",
     "search_small",
     "search_large",
@@ -213,6 +214,16 @@ class Bench:
             order.unavailable = (
                 "not available yet (no customer token or no item to order: " + "; ".join(accounts.problems) + ")"
             )
+        # Its peer: the saga's bare shape on the side stack (bench/saga_app.py), the same body.
+        saga = Case(
+            "order_saga",
+            "the saga's bare shape (front -> stock hold -> order marked held; Flask + SQLAlchemy, two SQLite files)",
+            side.base_url,
+            ["/orders/api/orders"],
+            method="POST",
+            headers=json_headers,
+            body=json.dumps({"inventory_id": 1, "quantity": 1}),
+        )
         # A 5-line cart's checkout (issue 16): every line's item read, the five held at once, one order written.
         order_5 = Case(
             "order_create_5",
@@ -317,6 +328,7 @@ class Bench:
                 headers=rendered,
             ),
             order,
+            saga,
             order_5,
             webhook,
             Case(

@@ -9,17 +9,29 @@
   users slot, so nginx proxies `/users/...` to it through the very location block, upstream
   keepalive and headers that the shop's apps get. The hello world's process also serves
   TechEmpower's fortunes (`/users/fortunes`, bench/fortunes_app.py) from a SQLite file in the side
-  stack's var folder, written before gunicorn starts.
+  stack's var folder, written before gunicorn starts. In the orders slot runs the saga's bare shape
+  (bench/saga_app.py), the peer of order creation, with its stock app as a process of its own
+  (`saga_stock`, on SAGA_STOCK_PORT), each app with its SQLite file in the side stack's var folder.
 """
 
 import signal
 import subprocess
+import time
+import urllib.request
 
-from bench import fortunes_app
+from bench import fortunes_app, saga_app
 from shared_ui.config import PROJECT_ROOT
-from stacktools.stack import Stack
+from stacktools.stack import Stack, free_port
 
-HELLO_COMMAND = "exec gunicorn -c shopctl/gunicorn_conf.py -b \"127.0.0.1:$USERS_PORT\" 'bench.hello_app:create_app()'"
+
+def _gunicorn(port_setting: str, app: str) -> str:
+    """A side process's command: the shop's gunicorn settings, serving `app` on the port `port_setting` names."""
+    return f"exec gunicorn -c shopctl/gunicorn_conf.py -b \"127.0.0.1:${port_setting}\" '{app}'"
+
+
+HELLO_COMMAND = _gunicorn("USERS_PORT", "bench.hello_app:create_app()")
+SAGA_FRONT_COMMAND = _gunicorn("ORDERS_PORT", "bench.saga_app:create_front()")
+SAGA_STOCK_COMMAND = _gunicorn("SAGA_STOCK_PORT", "bench.saga_app:create_stock()")
 
 
 PRODUCTION = {
@@ -61,8 +73,28 @@ def start_shop() -> Stack:
 def start_side() -> Stack:
     side = make_stack()
     side.commands["users"] = HELLO_COMMAND
+    side.commands["orders"] = SAGA_FRONT_COMMAND
+    side.commands["saga_stock"] = SAGA_STOCK_COMMAND
+    side.env["SAGA_STOCK_PORT"] = str(free_port())
     fortunes_app.create_database(side.var_dir)
-    return _started(side, "users", "inventory", "web")
+    saga_app.create_databases(side.var_dir)
+    side = _started(side, "saga_stock", "users", "inventory", "orders", "web")
+    _wait_answering(side, f"http://127.0.0.1:{side.env['SAGA_STOCK_PORT']}/healthz")
+    return side
+
+
+def _wait_answering(stack: Stack, url: str, timeout: float = 60) -> None:
+    """Until `url` answers (a process the Stack has no health check for); else the stack is stopped."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with opener.open(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    stack.close(keep_files=True)
+    raise RuntimeError(f"{url} did not answer in {timeout:.0f} s; logs in {stack.var_dir}")
 
 
 def _started(stack: Stack, *names: str) -> Stack:
