@@ -1,0 +1,35 @@
+"""Each app's migrations make the schema its models describe: a model changed without a migration
+(a column, an index, a constraint) fails here, not on the first database that runs the new code."""
+
+import importlib
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+
+from inventory_app.models import autogenerate_includes
+from tests.helpers import SECRETS
+
+# inventory's full-text index is made by hand in a migration (its migrations/env.py passes the same filter)
+INCLUDE_NAME = {"inventory_app": autogenerate_includes}
+
+
+# SQLite cannot reflect users' case-insensitive unique indexes (on lower(login), lower(email)), so
+# they cannot be compared here; tests/users_app holds their behaviour.
+@pytest.mark.filterwarnings("ignore:.*expression-based index:UserWarning")
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.parametrize("name", ["inventory_app", "users_app", "orders_app"])
+def test_migrations_make_what_the_models_describe(name, tmp_path):
+    package = importlib.import_module(name)
+    db = importlib.import_module(f"{name}.extensions").db
+    app = package.create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'schema.sqlite3'}", **SECRETS}
+    )
+    with app.app_context():
+        upgrade(directory=str(Path(app.root_path) / "migrations"))
+        with db.engine.connect() as connection:
+            opts = {"include_name": INCLUDE_NAME[name]} if name in INCLUDE_NAME else {}
+            differences = compare_metadata(MigrationContext.configure(connection, opts=opts), db.metadata)
+    assert differences == []
