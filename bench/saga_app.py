@@ -10,7 +10,9 @@ SQLite file (WAL, synchronous=NORMAL, a busy timeout: the shop's pragmas), one H
   marks the order `held` (a second write transaction) and answers the order as JSON, 201.
 - **stock** (`create_stock`, its own process on SAGA_STOCK_PORT, called straight as orders calls
   inventory): `POST /holds {"key", "item_id", "quantity"}` takes the units with one conditional
-  UPDATE (409 when too few) and writes the hold under its unique key, in one write transaction.
+  UPDATE (409 when too few) and writes the hold under its unique key, in one write transaction; the
+  same call again answers the hold it made (200), as inventory's holds do, since libcurl may send a
+  call again on a kept-alive connection that was closed meanwhile.
 
 Both write through Flask-SQLAlchemy, the ORM for rows and a Core UPDATE for the conditional take,
 and the front calls through libcurl with a kept-alive connection per thread, as the shop does: the
@@ -29,7 +31,8 @@ from pathlib import Path
 import pycurl
 from flask import Flask, abort, jsonify, request
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import String, bindparam, event, update
+from sqlalchemy import String, bindparam, event, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: units of each item: no run of `make bench` sells them out
@@ -118,7 +121,7 @@ def create_front() -> Flask:
         db.session.add(order)
         db.session.commit()
         status, answer = _post(stock_url, {"key": order.key, "item_id": item_id, "quantity": quantity})
-        if status != 201 or json.loads(answer)["key"] != order.key:
+        if status not in (200, 201) or json.loads(answer)["key"] != order.key:
             db.session.delete(order)
             db.session.commit()
             abort(409 if status == 409 else 503)
@@ -173,7 +176,14 @@ def create_stock() -> Flask:
             db.session.rollback()
             return jsonify(error="insufficient_stock"), 409
         db.session.add(Hold(key=key, item_id=item_id, quantity=quantity))
-        db.session.commit()
+        try:
+            db.session.commit()
+        except IntegrityError:  # the key is held already (a call sent again): nothing taken twice
+            db.session.rollback()
+            held = db.session.scalar(select(Hold).where(Hold.key == key))
+            if held is None or (held.item_id, held.quantity) != (item_id, quantity):
+                return jsonify(error="key_conflict"), 409
+            return jsonify(key=key, item_id=item_id, quantity=quantity, state="held"), 200
         return jsonify(key=key, item_id=item_id, quantity=quantity, state="held"), 201
 
     return app
@@ -194,6 +204,7 @@ def create_databases(var_dir: str | Path, items: int = ITEMS) -> None:
             if rows:
                 db.session.execute(_ITEMS.insert(), rows)
                 db.session.commit()
+            db.engine.dispose()
 
 
 def _now() -> datetime:

@@ -24,14 +24,16 @@ from shared_ui.config import PROJECT_ROOT
 from stacktools.stack import Stack, free_port
 
 
-def _gunicorn(port_setting: str, app: str) -> str:
-    """A side process's command: the shop's gunicorn settings, serving `app` on the port `port_setting` names."""
-    return f"exec gunicorn -c shopctl/gunicorn_conf.py -b \"127.0.0.1:${port_setting}\" '{app}'"
+def _gunicorn(port_setting: str, app: str, shop_app: str) -> str:
+    """A side process's command: the shop's gunicorn settings for `shop_app` (its worker and thread
+    counts, and their overrides), serving `app` on the port `port_setting` names."""
+    return f"exec env SHOP_APP={shop_app} gunicorn -c shopctl/gunicorn_conf.py -b \"127.0.0.1:${port_setting}\" '{app}'"
 
 
-HELLO_COMMAND = _gunicorn("USERS_PORT", "bench.hello_app:create_app()")
-SAGA_FRONT_COMMAND = _gunicorn("ORDERS_PORT", "bench.saga_app:create_front()")
-SAGA_STOCK_COMMAND = _gunicorn("SAGA_STOCK_PORT", "bench.saga_app:create_stock()")
+HELLO_COMMAND = _gunicorn("USERS_PORT", "bench.hello_app:create_app()", "hello")
+# The bare shape's two apps count as the apps they stand beside: the front as orders, the stock as inventory.
+SAGA_FRONT_COMMAND = _gunicorn("ORDERS_PORT", "bench.saga_app:create_front()", "orders")
+SAGA_STOCK_COMMAND = _gunicorn("SAGA_STOCK_PORT", "bench.saga_app:create_stock()", "inventory")
 
 
 PRODUCTION = {
@@ -79,22 +81,25 @@ def start_side() -> Stack:
     fortunes_app.create_database(side.var_dir)
     saga_app.create_databases(side.var_dir)
     side = _started(side, "saga_stock", "users", "inventory", "orders", "web")
-    _wait_answering(side, f"http://127.0.0.1:{side.env['SAGA_STOCK_PORT']}/healthz")
+    try:
+        _wait_answering(side, "saga_stock", f"http://127.0.0.1:{side.env['SAGA_STOCK_PORT']}/healthz")
+    except BaseException:  # also Ctrl-C: the processes run in sessions of their own
+        side.close(keep_files=True)
+        raise
     return side
 
 
-def _wait_answering(stack: Stack, url: str, timeout: float = 60) -> None:
-    """Until `url` answers (a process the Stack has no health check for); else the stack is stopped."""
+def _wait_answering(stack: Stack, name: str, url: str, timeout: float = 60) -> None:
+    """Until process `name` answers at `url` (the Stack has no health check for it)."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and stack.processes[name].poll() is None:
         try:
             with opener.open(url, timeout=2):
                 return
         except OSError:
             time.sleep(0.2)
-    stack.close(keep_files=True)
-    raise RuntimeError(f"{url} did not answer in {timeout:.0f} s; logs in {stack.var_dir}")
+    raise RuntimeError(f"{name} did not answer at {url}; its log is in {stack.var_dir}")
 
 
 def _started(stack: Stack, *names: str) -> Stack:

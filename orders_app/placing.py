@@ -348,7 +348,8 @@ def _check_pending_limit(user) -> None:
         raise OrderError(message, status=409, code="too_many_pending")
 
 
-# Counted up to the limit only, along (user_id, status): a customer's past orders cost nothing.
+# Counted up to the limit only, from the index (user_id, status, hold_state) alone: a customer's past
+# orders cost nothing, and no order's row is read.
 # Built once: building and keying the statement cost more than SQLite takes to run it.
 _ORDERS, _ORDER_LINES = Order.__table__, OrderLine.__table__
 _PENDING_COUNT = select(func.count()).select_from(

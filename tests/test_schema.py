@@ -1,5 +1,6 @@
 """Each app's migrations make the schema its models describe: a model changed without a migration
-(a column, an index, a constraint) fails here, not on the first database that runs the new code."""
+(a table, a column, its type or nullability, an index) fails here, not on the first database that
+runs the new code. (Alembic compares neither server defaults nor CHECK constraints by default.)"""
 
 import importlib
 from pathlib import Path
