@@ -14,26 +14,27 @@ SQLite file (WAL, synchronous=NORMAL, a busy timeout: the shop's pragmas), one H
   same call again answers the hold it made (200), as inventory's holds do, since libcurl may send a
   call again on a kept-alive connection that was closed meanwhile.
 
-Both write through Flask-SQLAlchemy, the ORM for rows and a Core UPDATE for the conditional take,
-and the front calls through libcurl with a kept-alive connection per thread, as the shop does: the
-ratio compares the work around the saga's steps, not the client or the database settings. Left out,
+Both write through Flask-SQLAlchemy, the ORM for rows and a Core UPDATE for the conditional take, on
+the shop's engine settings (`shared_ui.db.configure_engine`), and the front calls through the shop's
+libcurl pool (`shared_ui.service_client.CurlPool`): the ratio compares the work around the saga's
+steps, not the client or the database settings. Left out,
 as the shop cannot leave them out: who the customer is, the limit of Pending orders, the item's name
 and price, the history rows, the request log and metrics, CSRF and the error shapes.
 """
 
-import io
 import json
 import os
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pycurl
 from flask import Flask, abort, jsonify, request
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import String, bindparam, event, select, update
+from sqlalchemy import String, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared_ui.db import configure_engine
+from shared_ui.service_client import CurlPool
 
 #: units of each item: no run of `make bench` sells them out
 STOCK = 1_000_000_000
@@ -79,17 +80,11 @@ class Hold(db.Model):
 
 
 def _configure(app: Flask, path: Path) -> None:
+    """The app on its SQLite file, with the shop's engine settings (shared_ui.db: its pragmas, its BEGIN)."""
     app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     db.init_app(app)
     with app.app_context():
-        event.listen(db.engine, "connect", _pragmas)
-
-
-def _pragmas(connection, _record) -> None:
-    cursor = connection.cursor()
-    for pragma in ("busy_timeout = 10000", "journal_mode = WAL", "synchronous = NORMAL"):
-        cursor.execute(f"PRAGMA {pragma}")
-    cursor.close()
+        configure_engine(db.engine)
 
 
 def front_path(var_dir: str | Path) -> Path:
@@ -110,7 +105,9 @@ def _healthz(app: Flask, path: str) -> None:
 def create_front() -> Flask:
     app = Flask(__name__, static_folder=None)
     _configure(app, front_path(os.environ.get("SHOP_VAR_DIR", "var")))
-    stock_url = f"http://127.0.0.1:{os.environ['SAGA_STOCK_PORT']}/holds"
+    # The shop's client between the apps (its timeouts: 1 s to connect, 3 s for the answer), without
+    # ServiceClient's retries, headers and metrics: the shop's own work.
+    stock = CurlPool(f"http://127.0.0.1:{os.environ['SAGA_STOCK_PORT']}", 1.0, 3.0)
     _healthz(app, "/orders/healthz")
 
     @app.post("/orders/api/orders")
@@ -120,7 +117,10 @@ def create_front() -> Flask:
         order = Order(inventory_id=item_id, quantity=quantity, state="requesting", created_at=_now())
         db.session.add(order)
         db.session.commit()
-        status, answer = _post(stock_url, {"key": order.key, "item_id": item_id, "quantity": quantity})
+        hold = {"key": order.key, "item_id": item_id, "quantity": quantity}
+        status, answer = stock.urlopen(
+            "POST", "/holds", body=json.dumps(hold).encode(), headers={"Content-Type": "application/json"}
+        )
         if status not in (200, 201) or json.loads(answer)["key"] != order.key:
             db.session.delete(order)
             db.session.commit()
@@ -130,26 +130,6 @@ def create_front() -> Flask:
         return jsonify(id=order.id, key=order.key, state=order.state, inventory_id=item_id, quantity=quantity), 201
 
     return app
-
-
-_curl = threading.local()
-
-
-def _post(url: str, body: dict) -> tuple[int, bytes]:
-    """POST JSON on this thread's kept-alive libcurl handle: (status, body)."""
-    handle = getattr(_curl, "handle", None)
-    if handle is None:
-        handle = _curl.handle = pycurl.Curl()
-        handle.setopt(pycurl.NOSIGNAL, 1)
-        handle.setopt(pycurl.PROXY, "")
-        handle.setopt(pycurl.TIMEOUT_MS, 3000)
-        handle.setopt(pycurl.HTTPHEADER, ["Content-Type: application/json", "Expect:"])
-    answer = io.BytesIO()
-    handle.setopt(pycurl.URL, url)
-    handle.setopt(pycurl.POSTFIELDS, json.dumps(body))
-    handle.setopt(pycurl.WRITEDATA, answer)
-    handle.perform()
-    return handle.getinfo(pycurl.RESPONSE_CODE), answer.getvalue()
 
 
 # --- stock ---------------------------------------------------------------------------------
@@ -176,6 +156,7 @@ def create_stock() -> Flask:
             db.session.rollback()
             return jsonify(error="insufficient_stock"), 409
         db.session.add(Hold(key=key, item_id=item_id, quantity=quantity))
+        status = 201
         try:
             db.session.commit()
         except IntegrityError:  # the key is held already (a call sent again): nothing taken twice
@@ -183,8 +164,8 @@ def create_stock() -> Flask:
             held = db.session.scalar(select(Hold).where(Hold.key == key))
             if held is None or (held.item_id, held.quantity) != (item_id, quantity):
                 return jsonify(error="key_conflict"), 409
-            return jsonify(key=key, item_id=item_id, quantity=quantity, state="held"), 200
-        return jsonify(key=key, item_id=item_id, quantity=quantity, state="held"), 201
+            status = 200
+        return jsonify(key=key, item_id=item_id, quantity=quantity, state="held"), status
 
     return app
 

@@ -16,8 +16,6 @@
 
 import signal
 import subprocess
-import time
-import urllib.request
 
 from bench import fortunes_app, saga_app
 from shared_ui.config import PROJECT_ROOT
@@ -78,28 +76,10 @@ def start_side() -> Stack:
     side.commands["orders"] = SAGA_FRONT_COMMAND
     side.commands["saga_stock"] = SAGA_STOCK_COMMAND
     side.env["SAGA_STOCK_PORT"] = str(free_port())
+    side.health_urls["saga_stock"] = f"http://127.0.0.1:{side.env['SAGA_STOCK_PORT']}/healthz"
     fortunes_app.create_database(side.var_dir)
     saga_app.create_databases(side.var_dir)
-    side = _started(side, "saga_stock", "users", "inventory", "orders", "web")
-    try:
-        _wait_answering(side, "saga_stock", f"http://127.0.0.1:{side.env['SAGA_STOCK_PORT']}/healthz")
-    except BaseException:  # also Ctrl-C: the processes run in sessions of their own
-        side.close(keep_files=True)
-        raise
-    return side
-
-
-def _wait_answering(stack: Stack, name: str, url: str, timeout: float = 60) -> None:
-    """Until process `name` answers at `url` (the Stack has no health check for it)."""
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and stack.processes[name].poll() is None:
-        try:
-            with opener.open(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{name} did not answer at {url}; its log is in {stack.var_dir}")
+    return _started(side, "saga_stock", "users", "inventory", "orders", "web")
 
 
 def _started(stack: Stack, *names: str) -> Stack:

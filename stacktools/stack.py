@@ -114,6 +114,8 @@ class Stack:
             env_file=None,
         )
         self.commands = procfile.processes(self.env)
+        #: where a process added to `commands` answers when ready (the Procfile's have theirs in shopctl.procfile)
+        self.health_urls: dict[str, str] = {}
         self.processes: dict[str, subprocess.Popen] = {}
         self.released = False
         nginx.render(self.env)
@@ -184,7 +186,7 @@ class Stack:
             )
 
     def wait_ready(self, name: str, timeout: float = 120) -> None:
-        url = procfile.health_url(self.env, name)
+        url = self.health_urls.get(name) or procfile.health_url(self.env, name)
         if url is None:
             return
         deadline = time.monotonic() + timeout
