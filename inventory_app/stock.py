@@ -395,7 +395,8 @@ def _take_all(units: Units, *, reason: str, key: str, actor: str, archived: bool
         for item_id, n in sorted(units.items())
     }
     if failed := [item_id for item_id, price in prices.items() if price is None]:
-        raise _short({item_id: units[item_id] for item_id in failed}, one_item=len(units) == 1)  # rolled back
+        wanted = {item_id: units[item_id] for item_id in failed}
+        raise _short(wanted, one_item=len(units) == 1, archived_sold=archived)  # rolled back
     return prices
 
 
@@ -435,10 +436,13 @@ def _one_line(reservation: Reservation, quantity: int) -> Units:
     return {reservation.lines[0].item_id: quantity}
 
 
-def _short(wanted: Units, *, one_item: bool) -> StockError:
+def _short(wanted: Units, *, one_item: bool, archived_sold: bool = False) -> StockError:
     """Why these items' units ({item id: units the rule tried to take}) could not be taken: an
     unknown item (404) or an archived one (410) first, else too few on hand (409, naming every item
-    that is still short when read back, with how many are left; `moved` when none is)."""
+    that is still short when read back, with how many are left; `moved` when none is).
+
+    `archived_sold`: the rule sells archived items too (a paid order taking its stock again), so
+    an archived item is not why it failed: only too few on hand is."""
     item_ids = list(wanted)
     rows = {
         row.id: row
@@ -448,7 +452,7 @@ def _short(wanted: Units, *, one_item: bool) -> StockError:
         if item_id not in rows:  # never existed, or erased meanwhile
             return StockError(404, "item_not_found", f"There is no item {item_id}.", item_id=item_id)
     for item_id in item_ids:
-        if rows[item_id].archived_at is not None:
+        if rows[item_id].archived_at is not None and not archived_sold:
             return StockError(410, "item_archived", "This item is no longer sold.", item_id=item_id)
     short = [(item_id, rows[item_id].quantity) for item_id in item_ids if rows[item_id].quantity < wanted[item_id]]
     moved = not short

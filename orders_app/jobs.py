@@ -110,16 +110,40 @@ def reconcile_payments(batch: int | None = None) -> dict:
     )
     for order_id in store.all_ids(*asking, batch=batch, deadline=deadline):
         try:
-            outcome = apply_from_stripe(order_id, RECONCILE, "reconcile")
+            outcome = _one_order(done, apply_from_stripe, order_id, RECONCILE, "reconcile")
         except PaymentsUnavailable:
             done["stripe_unavailable"] += 1
             break  # the rest waits for the next run
-        done[RECONCILE_COUNTS.get(outcome, outcome)] += 1
+        if outcome is not FAILED:
+            done[RECONCILE_COUNTS.get(outcome, outcome)] += 1
     for order_id in store.all_ids(Order.hold_state == COMMITTING, batch=batch, deadline=deadline):
-        done["committed" if commit_stock(order_id) else "commit_pending"] += 1
+        if (committed := _one_order(done, commit_stock, order_id)) is not FAILED:
+            done["committed" if committed else "commit_pending"] += 1
     for order_id in store.all_ids(Order.refund_state == REFUND_DUE, batch=batch, deadline=deadline):
-        done["refunded" if refund_payment(order_id) else "refund_pending"] += 1
+        if (refunded := _one_order(done, refund_payment, order_id)) is not FAILED:
+            done["refunded" if refunded else "refund_pending"] += 1
     return {name: count for name, count in done.items() if count and name}
+
+
+#: what _one_order answers when the step raised
+FAILED = object()
+
+
+def _one_order(done: Counter, step, order_id: int, *args):
+    """One order's step of a reconcile run. An error the step did not expect is logged and counted
+    as `failed`, and the run goes on: one order the code cannot handle must not hold up every other
+    order's commit or refund, run after run. (PaymentsUnavailable ends the run, as the caller says.)"""
+    try:
+        return step(order_id, *args)
+    except PaymentsUnavailable:
+        raise
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception(
+            "reconcile: %s of order %s failed; it is tried again next run", step.__name__, order_id
+        )
+        done["failed"] += 1
+        return FAILED
 
 
 #: how reconcile counts what it found ("" is not worth a line: nothing changed)

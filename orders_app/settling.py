@@ -17,6 +17,7 @@ from orders_app.clients.inventory import (
     InsufficientStock,
     InventoryError,
     InventoryUnavailable,
+    ItemArchived,
     current_inventory,
 )
 from orders_app.clients.stripe_client import (
@@ -131,7 +132,9 @@ def commit_stock(order_id: int) -> bool:
         current_inventory().commit(order.key)
     except InventoryUnavailable:
         return False  # Paid, commit pending: reconcile tries again
-    except (InsufficientStock, HoldConflict, HoldNotFound):
+    except (InsufficientStock, ItemArchived, HoldConflict, HoldNotFound):
+        # (inventory answers 409, not 410, for an archived item a paid order takes again: ItemArchived
+        # is for an inventory that does not; either way there is no stock to sell)
         _stock_gone(order_id)
         return False
     with write_transaction(db):

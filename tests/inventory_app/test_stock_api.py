@@ -226,6 +226,26 @@ def test_committing_a_released_hold_takes_the_stock_again_if_it_can(client, make
     assert client.get(f"{HOLDS}/order-2", headers=SERVICE).get_json()["state"] == "released"
 
 
+def test_committing_a_released_hold_of_an_archived_item_says_short_not_archived(client, make_item, admin_token):
+    """A paid order whose hold lapsed sells archived items too, so when the stock is gone the
+    answer is 409 insufficient_stock (orders refunds it), never 410 (which no payment can act on)."""
+    item_id = make_item(quantity=3)
+    hold(client, "order-1", item_id, 2)
+    client.post(f"{HOLDS}/order-1/release", headers=SERVICE)
+    hold(client, "order-2", item_id, 3)  # the stock sold out meanwhile
+    client.post(f"{HOLDS}/order-2/commit", headers=SERVICE)
+    client.delete(f"/inventory/api/items/{item_id}", headers={"Authorization": f"Bearer {admin_token}"})
+    assert stock_of(client, item_id)["archived"] is True
+    short = client.post(f"{HOLDS}/order-1/commit", headers=SERVICE)
+    assert short.status_code == 409 and short.get_json()["error"]["code"] == "insufficient_stock"
+    assert client.get(f"{HOLDS}/order-1", headers=SERVICE).get_json()["state"] == "released"
+    # order-2 refunded with its stock back on hand: archived, but order-1 is paid for
+    client.post(f"{HOLDS}/order-2/release", json={"restock": True}, headers=SERVICE)
+    retaken = client.post(f"{HOLDS}/order-1/commit", headers=SERVICE)
+    assert retaken.status_code == 200 and retaken.get_json()["state"] == "committed"
+    assert stock_of(client, item_id)["quantity"] == 1
+
+
 def test_a_released_hold_keeps_its_quantity(client, make_item):
     item_id = make_item(quantity=3)
     hold(client, "order-1", item_id, 2)

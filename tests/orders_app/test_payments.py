@@ -7,6 +7,7 @@ from datetime import UTC, timedelta
 
 import pytest
 
+from orders_app.clients.inventory import ItemArchived
 from orders_app.clients.stripe_client import EXTENSION_KEY
 from orders_app.extensions import db
 from orders_app.jobs import reconcile_payments as reconcile
@@ -318,6 +319,41 @@ def test_a_payment_whose_stock_is_gone_is_refunded_and_the_order_cancelled(app, 
     order = fresh(app, order_id)
     assert (order.status, order.hold_state, order.refund_state) == (CANCELLED, RELEASED, "done")
     assert order.needs_attention and "stock was gone" in order.attention_reason
+
+
+def test_a_payment_whose_archived_item_is_gone_is_refunded_too(app, alice, inventory, stripe_fake, lamp, monkeypatch):
+    order_id = place(alice, lamp, 2)
+    pay(alice, order_id)
+
+    def archived(key):
+        raise ItemArchived("no longer sold")  # an inventory that answers 410 for the archived item
+
+    monkeypatch.setattr(inventory, "commit", archived)
+    assert deliver(app, stripe_fake.pay(session_of(app, order_id))).status_code == 200
+    order = fresh(app, order_id)
+    assert (order.status, order.hold_state, order.refund_state) == (CANCELLED, RELEASED, "done")
+    assert order.needs_attention and "stock was gone" in order.attention_reason
+
+
+def test_an_order_reconcile_cannot_handle_does_not_hold_up_the_others(app, alice, boss, inventory, stripe_fake, lamp):
+    stuck = place(alice, lamp, 2)
+    pay(alice, stuck)
+    inventory.down = True
+    deliver(app, stripe_fake.pay(session_of(app, stuck)))  # Paid, its commit pending
+    inventory.down = False
+    refunded = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+    stripe_fake.down = True
+    post_form(boss, f"/orders/admin/{refunded}/cancel", {"restock": "y"})  # its refund due
+    stripe_fake.down = False
+
+    def broken(key):
+        raise RuntimeError("an answer the code does not expect")
+
+    inventory.commit = broken
+    with app.app_context():
+        assert reconcile() == {"failed": 1, "refunded": 1}
+    assert fresh(app, stuck).hold_state == COMMITTING  # tried again next run
+    assert fresh(app, refunded).refund_state == "done"
 
 
 def test_inventory_down_while_fulfilling_marks_paid_and_reconcile_commits_later(
