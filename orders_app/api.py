@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from orders_app import cancelling, cart, checkout, editing, errors, placing, store
 from orders_app.errors import ONLY_OWNER_CHANGES, ONLY_OWNER_PAYS, OrderError
-from orders_app.models import STATUSES, Order
+from orders_app.models import PAID, STATUSES, Order
 from orders_app.openapi import OPENAPI
 from shared_ui.api import ApiError, cents_to_str, json_body, page_args, page_of
 from shared_ui.extensions import csrf
@@ -78,9 +78,23 @@ def change_order(order_id: int):
 @bp.post("/orders/<int:order_id>/cancel")
 @login_required
 def cancel_order(order_id: int):
+    """A Pending order is cancelled and its stock given back; an admin also cancels a Paid one,
+    refunded in full, its stock back on sale unless the body says {"restock": false}."""
     order = _order_or_404(order_id)
-    order = cancelling.cancel_order(order, store.actor_name(current_user), "Cancelled through the API")
+    actor = store.actor_name(current_user)
+    if order.status == PAID and current_user.is_admin:
+        order = cancelling.refund_and_cancel(order, actor, restock=_restock())
+    else:
+        order = cancelling.cancel_order(order, actor, "Cancelled through the API")
     return jsonify(order.to_api())
+
+
+def _restock() -> bool:
+    """The refund's `restock` (default true); the body is optional."""
+    restock = json_body().get("restock", True) if request.get_data() else True
+    if not isinstance(restock, bool):
+        raise ApiError(422, "invalid_field", _("%(field)s must be true or false.", field="restock"), field="restock")
+    return restock
 
 
 @bp.post("/orders/<int:order_id>/checkout")

@@ -205,8 +205,25 @@ OPENAPI = document(
         "/orders/{id}/cancel": {
             "post": {
                 "summary": "Cancel a Pending order; its stock goes back",
+                "description": (
+                    "An administrator may also cancel a Paid order: the whole payment is refunded at Stripe "
+                    "(retried until Stripe answers) and its stock goes back on sale unless `restock` is false. "
+                    "The body is optional. 409: `not_pending` (a Paid order, cancelled by its customer), "
+                    "`conflict` (another change to the order is under way)."
+                ),
                 "parameters": ORDER_ID,
-                "responses": {"200": ok(ORDER_REF), **error_responses(401, 404, 409)},
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"restock": {"type": "boolean", "default": True}},
+                            }
+                        }
+                    },
+                },
+                "responses": {"200": ok(ORDER_REF), **error_responses(400, 401, 404, 409, 422)},
             }
         },
         "/cart": {

@@ -583,6 +583,30 @@ def test_the_api_checkout_answers_the_url_and_the_order_shows_it(app, alice, bea
     assert fresh(app, order_id).status == PENDING
 
 
+def test_an_admin_refunds_a_paid_order_through_the_api(app, alice, bearer, inventory, stripe_fake, lamp):
+    client = app.test_client()
+    kept = paid_order(app, alice, lamp, stripe_fake, quantity=3)
+    url = f"/orders/api/orders/{kept}/cancel"
+    refused = client.post(url, headers=bearer("alice"))
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "not_pending"
+    wrong = client.post(url, json={"restock": "no"}, headers=bearer("boss"))
+    assert wrong.status_code == 422 and wrong.get_json()["error"]["field"] == "restock"
+    assert (fresh(app, kept).status, stripe_fake.refunds) == (PAID, {})
+
+    response = client.post(url, json={"restock": False}, headers=bearer("boss"))
+    assert response.status_code == 200 and response.get_json()["status"] == CANCELLED
+    order = fresh(app, kept)
+    assert (order.refund_state, order.hold_state) == ("done", COMMITTED) and order.refund_id in stripe_fake.refunds
+    assert inventory.stock(lamp) == 7  # not restocked
+
+    restocked = paid_order(app, alice, lamp, stripe_fake, quantity=2)
+    response = client.post(f"/orders/api/orders/{restocked}/cancel", headers=bearer("boss"))  # no body: restock
+    assert response.status_code == 200 and fresh(app, restocked).hold_state == RELEASED
+    assert inventory.stock(lamp) == 7 and len(stripe_fake.refunds) == 2
+    again = client.post(f"/orders/api/orders/{restocked}/cancel", headers=bearer("boss"))
+    assert again.status_code == 409 and len(stripe_fake.refunds) == 2
+
+
 def test_readyz_says_whether_stripe_is_configured(app):
     app.config.update(STRIPE_SECRET_KEY="sk_test_x", STRIPE_WEBHOOK_SECRET="whsec_x")
     checks = app.test_client().get("/orders/readyz").get_json()["checks"]
