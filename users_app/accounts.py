@@ -120,14 +120,20 @@ def end_sessions(user: User) -> None:
         user.session_version += 1
 
 
-def change_password(user: User, current: str, new: str, *, address: str | None = None) -> None:
-    """With the caller's `address`, a wrong current password counts as a failed login of the account
-    (a stolen session cannot guess it), and the login limits apply (throttle.Throttled)."""
+def check_current_password(user: User, password: str, field: str, *, address: str | None) -> None:
+    """AccountError on `field` unless `password` is the user's. With the caller's `address`, a wrong
+    one counts as a failed login of the account and the login limits apply (throttle.Throttled):
+    a stolen session or token cannot guess the password through a form that asks for it."""
     attempt_id = start_login(user.login, address) if address else None
-    if not verify_password(user.password_hash, current or ""):
-        raise AccountError(_("This is not your current password."), "current_password")
+    if not verify_password(user.password_hash, password or ""):
+        raise AccountError(_("This is not your current password."), field)
     if attempt_id is not None:
         forget(attempt_id)
+
+
+def change_password(user: User, current: str, new: str, *, address: str | None = None) -> None:
+    """With the caller's `address`, a wrong current password counts as a failed login (check_current_password)."""
+    check_current_password(user, current, "current_password", address=address)
     if problem := password_problem(new or "", user.login):
         raise AccountError(problem, "new_password")
     password_hash = hash_password(new)
@@ -136,15 +142,15 @@ def change_password(user: User, current: str, new: str, *, address: str | None =
         user.session_version += 1
 
 
-def change_email(user: User, current: str, email: str) -> None:
-    """A new address, with the current password; a notice goes to the old address (if any)."""
+def change_email(user: User, current: str, email: str, *, address: str | None = None) -> None:
+    """A new address, with the current password (checked as change_password's); a notice goes to
+    the old address (if any)."""
     from users_app import mail  # the outbox builds on the models
 
     email = (email or "").strip()
     if problem := email_problem(email):
         raise AccountError(problem, "email")
-    if not verify_password(user.password_hash, current or ""):
-        raise AccountError(_("This is not your current password."), "current_password")
+    check_current_password(user, current, "current_password", address=address)
     old = user.email
     if old == email:
         return

@@ -86,7 +86,8 @@ def export_me():
 def delete_me():
     body = json_body()
     try:
-        my_data.delete_account(db.get_or_404(User, current_user.id), _string(body, "password"))
+        user = db.get_or_404(User, current_user.id)
+        my_data.delete_account(user, _string(body, "password"), address=request.remote_addr)
     except accounts.AccountError as error:
         raise _account_error(error) from None
     except OrdersUnavailable:

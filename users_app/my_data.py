@@ -11,11 +11,10 @@ from sqlalchemy import func, select, update
 
 from shared_ui.db import write_transaction
 from shared_ui.outbox import QUEUED, SKIPPED
-from users_app.accounts import AccountError
+from users_app.accounts import AccountError, check_current_password
 from users_app.extensions import db
 from users_app.models import MailMessage, User, utcnow
 from users_app.orders_client import current_orders
-from users_app.passwords import verify_password
 
 
 def _rfc3339(moment) -> str | None:
@@ -51,13 +50,14 @@ def _last_active_admin(user: User) -> bool:
     return others == 0
 
 
-def delete_account(user: User, password: str) -> None:
+def delete_account(user: User, password: str, *, address: str | None = None) -> None:
     """Erase the account (see the module docstring); AccountError for a wrong password or the last admin.
 
+    The password is checked as accounts.check_current_password does: with the caller's `address`,
+    a wrong one counts as a failed login (throttle.Throttled past the limits).
     Raises orders_client.OrdersUnavailable when orders_app cannot do its part (nothing is erased).
     """
-    if not verify_password(user.password_hash, password or ""):
-        raise AccountError(_("This is not your current password."), "password")
+    check_current_password(user, password, "password", address=address)
     last_admin = AccountError(
         _("You are the last active administrator: make another account an administrator first."),
         "password",

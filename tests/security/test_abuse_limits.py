@@ -82,7 +82,7 @@ def limited_stack(request):
         shop.close()
 
 
-def test_nginx_limits_login_registration_tokens_and_password_changes_per_client(limited_stack):
+def test_nginx_limits_login_registration_tokens_and_the_password_forms_per_client(limited_stack):
     shop = limited_stack
     forms = [requests.post(shop.url("/users/login"), data={"login": "x"}, timeout=15) for _ in range(6)]
     refused = [response for response in forms if response.status_code == 429]
@@ -92,7 +92,8 @@ def test_nginx_limits_login_registration_tokens_and_password_changes_per_client(
         answer = _post_json(shop, path, {"login": new_login(), "password": DEFAULT_PASSWORD})
         assert answer.status_code == 429 and answer.json()["error"]["code"] == "too_many_requests", path
     assert requests.post(shop.url("/users/register"), data={}, timeout=15).status_code == 429
-    assert requests.post(shop.url("/users/account/password"), data={}, timeout=15).status_code == 429
+    for path in ("/users/account/password", "/users/account/email", "/users/account/delete"):
+        assert requests.post(shop.url(path), data={}, timeout=15).status_code == 429, path
     # A made-up X-Forwarded-For does not make another client: no proxy is trusted here.
     spoofed = _post_json(shop, "/users/api/tokens", {"login": "x", "password": "y"}, **{"X-Forwarded-For": "192.0.2.7"})
     assert spoofed.status_code == 429

@@ -3,9 +3,12 @@
 import re
 
 import pytest
+from sqlalchemy import select
 
 from tests.helpers import csrf_from, make_app
 from users_app import create_app
+from users_app.extensions import db
+from users_app.models import User
 
 
 @pytest.fixture
@@ -99,3 +102,40 @@ def test_wrong_current_passwords_lock_the_password_change_like_logins(client, re
     data = {"current_password": "a good password", "new_password": "a newer password", "csrf_token": token}
     refused = client.post("/users/account/password", data=data)
     assert refused.status_code == 429 and "Retry-After" in refused.headers
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "other"),
+    [
+        ("/users/account/email", "email_password", {"email": "new@example.com"}),
+        ("/users/account/delete", "delete_password", {}),
+    ],
+    ids=["e-mail change", "account deletion"],
+)
+def test_every_form_that_asks_for_the_password_counts_wrong_ones_as_failed_logins(
+    app, client, register, path, field, other
+):
+    """A stolen session cannot guess the password through another form that checks it."""
+    register("alice")
+    for _ in range(5):
+        data = {field: "wrong password!", **other, "csrf_token": csrf_from(client, "/users/account")}
+        assert client.post(path, data=data).status_code == 422
+    data = {field: "a good password", **other, "csrf_token": csrf_from(client, "/users/account")}
+    refused = client.post(path, data=data)
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert "Too many failed attempts" in refused.get_data(as_text=True)
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.login == "alice"))
+        assert (user.email, user.deleted_at) == ("alice@example.com", None)  # nothing changed
+
+
+def test_the_api_deletion_counts_wrong_passwords_as_failed_logins(app, client, register):
+    register("alice")
+    token = client.post("/users/api/tokens", json={"login": "alice", "password": "a good password"}).get_json()
+    headers = {"Authorization": f"Bearer {token['token']}"}
+    for _ in range(5):
+        wrong = client.delete("/users/api/me", json={"password": "wrong password!"}, headers=headers)
+        assert wrong.status_code == 422
+    refused = client.delete("/users/api/me", json={"password": "a good password"}, headers=headers)
+    assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "too_many_requests"
+    assert client.get("/users/api/me", headers=headers).status_code == 200  # still there

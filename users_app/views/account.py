@@ -25,6 +25,14 @@ def _page(user: User, status: int = 200, **forms):
     return render_page("users/account.html", user=user, http_status=status, **forms)
 
 
+def _throttled(user: User, error: Throttled, field, **forms):
+    """429 with the account page: the password field says how long to wait."""
+    field.errors.append(error.message)
+    response = _page(user, 429, **forms)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
 @bp.route("/")
 @bp.route("/account")
 @login_required
@@ -43,10 +51,7 @@ def change_password():
                 user, form.current_password.data, form.new_password.data, address=request.remote_addr
             )
         except Throttled as error:
-            form.current_password.errors.append(error.message)
-            response = _page(user, 429, form=form)
-            response.headers["Retry-After"] = str(error.retry_after)
-            return response
+            return _throttled(user, error, form.current_password, form=form)
         except accounts.AccountError as error:
             getattr(form, error.field).errors.append(error.message)
         else:
@@ -63,7 +68,9 @@ def change_email():
     form = EmailForm()
     if form.validate_on_submit():
         try:
-            accounts.change_email(user, form.email_password.data, form.email.data)
+            accounts.change_email(user, form.email_password.data, form.email.data, address=request.remote_addr)
+        except Throttled as error:
+            return _throttled(user, error, form.email_password, email_form=form)
         except accounts.AccountError as error:
             field = "email_password" if error.field == "current_password" else "email"
             getattr(form, field).errors.append(error.message)
@@ -95,7 +102,9 @@ def delete():
     form = DeleteAccountForm()
     if form.validate_on_submit():
         try:
-            my_data.delete_account(user, form.delete_password.data)
+            my_data.delete_account(user, form.delete_password.data, address=request.remote_addr)
+        except Throttled as error:
+            return _throttled(user, error, form.delete_password, delete_form=form)
         except accounts.AccountError as error:
             form.delete_password.errors.append(error.message)
         except OrdersUnavailable:
