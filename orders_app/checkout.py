@@ -42,6 +42,7 @@ from orders_app.errors import (
 )
 from orders_app.extensions import db
 from orders_app.models import (
+    HELD,
     PAID,
     PENDING,
     SESSION_CLOSING,
@@ -100,7 +101,10 @@ def start_checkout(order: Order, actor: str) -> str:
         raise OrderError(PAYMENTS_DOWN, status=503, code="payments_unavailable") from None
     with write_transaction(db):
         order = store.locked(order_id)
-        if order.status == PENDING and order.version == version and order.stripe_session_id in (None, session.id):
+        # Still the order the session was made for: the same version, no other link, and no edit
+        # under way (an edit that claimed it meanwhile bumps the version only when it is done).
+        unchanged = order.status == PENDING and order.hold_state == HELD and order.version == version
+        if unchanged and order.stripe_session_id in (None, session.id):
             if order.stripe_session_id is None:
                 order.stripe_session_id = session.id
                 order.stripe_session_url = session.url

@@ -20,9 +20,28 @@ from orders_app.clients.inventory import (
     ItemArchived,
     current_inventory,
 )
-from orders_app.errors import OrderError, no_longer_sold, short_for_change, short_lines, too_small, unavailable
+from orders_app.errors import (
+    CHANGED_MEANWHILE,
+    OrderError,
+    no_longer_sold,
+    short_for_change,
+    short_lines,
+    too_small,
+    unavailable,
+)
 from orders_app.extensions import db
-from orders_app.models import ADJUSTING, CANCELLED, COMMITTED, HELD, PENDING, RELEASED, Order, utcnow
+from orders_app.models import (
+    ADJUSTING,
+    CANCELLED,
+    COMMITTED,
+    HELD,
+    PENDING,
+    RELEASED,
+    SESSION_CLOSING,
+    SESSION_OPEN,
+    Order,
+    utcnow,
+)
 from orders_app.placing import parse_inventory_id, parse_quantity
 from orders_app.store import SWEEPER
 from shared_ui.db import write_transaction
@@ -49,6 +68,10 @@ def change_lines(order: Order, lines, actor: str, expected_version: int | None =
         order = store.claim(order_id, expected_version, guard=states.why_not_change)
         if wanted == order.line_quantities:
             return order
+        if order.checkout_state in (SESSION_OPEN, SESSION_CLOSING):
+            # A Pay made a link after close_session above, for the lines as they are now: the
+            # customer looks again (the next edit expires that link first).
+            raise OrderError(CHANGED_MEANWHILE, status=409, code="conflict")
         old, key = order.line_quantities, order.key
         names = {line.inventory_id: line.item_name for line in order.lines}
         order.hold_state = ADJUSTING  # the claim: cancels and other edits wait for this one

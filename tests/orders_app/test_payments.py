@@ -7,11 +7,13 @@ from datetime import UTC, timedelta
 
 import pytest
 
+from orders_app import editing
 from orders_app.clients.inventory import ItemArchived
 from orders_app.clients.stripe_client import EXTENSION_KEY
 from orders_app.extensions import db
 from orders_app.jobs import reconcile_payments as reconcile
 from orders_app.models import (
+    ADJUSTING,
     CANCELLED,
     COMMITTED,
     COMMITTING,
@@ -483,6 +485,47 @@ def test_an_edit_expires_the_open_link_and_the_next_pay_makes_a_new_one(app, ali
     # the expired event of the old link arrives now: it is stale, and the order stays payable
     assert deliver(app, stripe_fake.event("checkout.session.expired", old)).get_json()["outcome"] == "stale"
     assert fresh(app, order_id).status == PENDING
+
+
+def test_a_pay_that_meets_an_edit_under_way_hands_out_no_link(app, alice, stripe_fake, lamp):
+    """Pay read the order, then an edit claimed it while Stripe made the session: that session is
+    for the old lines, so it is expired and the customer looks again."""
+    order_id = place(alice, lamp, 1)
+
+    def edit_claims_it(method):
+        if method == "create_session":
+            with app.app_context():  # as change_lines' claim leaves it while inventory is asked
+                db.session.get(Order, order_id).hold_state = ADJUSTING
+                db.session.commit()
+
+    stripe_fake.before_call = edit_claims_it
+    response = pay(alice, order_id)
+    stripe_fake.before_call = None
+    assert response.status_code == 409
+    [made] = stripe_fake.sessions.values()
+    assert made["status"] == "expired" and fresh(app, order_id).stripe_session_id is None
+
+
+def test_an_edit_that_meets_a_new_link_changes_nothing(app, alice, stripe_fake, lamp, monkeypatch):
+    """A Pay made a link between the edit's closing of the old one and its claim: the edit is
+    refused, so the link the customer holds is for the order as it is."""
+    order_id = place(alice, lamp, 1)
+    real_close = editing.close_session
+
+    def then_pay(*args):
+        real_close(*args)
+        assert pay(alice, order_id).status_code == 303  # another tab
+
+    monkeypatch.setattr(editing, "close_session", then_pay)
+    response = post_form(alice, f"/orders/{order_id}/edit", {"quantity": 3, "version": fresh(app, order_id).version})
+    assert response.status_code == 409
+    order = fresh(app, order_id)
+    assert (order.line_quantities, order.hold_state) == ({lamp: 1}, HELD)
+    assert stripe_fake.sessions[order.stripe_session_id]["amount_total"] == 1250
+    monkeypatch.undo()
+    post_form(alice, f"/orders/{order_id}/edit", {"quantity": 3, "version": order.version})  # again: now it goes
+    assert fresh(app, order_id).line_quantities == {lamp: 3}
+    assert stripe_fake.sessions[order.stripe_session_id]["status"] == "expired"
 
 
 def test_an_expired_link_cancels_the_order_and_returns_the_stock(app, alice, inventory, stripe_fake, lamp):
