@@ -217,6 +217,14 @@ def _apply(order: Order, session: CheckoutSession, fact: str, actor: str, via: s
     """Move the locked order forward by what Stripe says about `session`; (outcome, note)."""
     decision = states.decide(order, session, fact)
     if decision == states.STALE_PAID:
+        # Flagged with the event row, before the refund (follow_up): if that never happens (the
+        # worker dies, the refund's write fails), Stripe's retry is a duplicate and this flag is
+        # what still tells an admin. refund_stale_payment words it anew with the refund's outcome.
+        store.flag(
+            order,
+            f"{money_of(session)} was paid through an old payment link ({session.id}); its automatic refund "
+            f"was started: if this stays, refund {session.payment_intent} at Stripe",
+        )
         return "stale_paid", f"{money_of(session)} paid through {session.id}"
     if decision == states.MISMATCH_SEEN:
         return "amount_mismatch", None  # judged and flagged already

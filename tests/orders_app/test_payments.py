@@ -232,6 +232,27 @@ def test_an_event_for_an_old_link_changes_nothing_and_an_old_link_paid_is_refund
     assert len(stripe_fake.refunds) == 1
 
 
+def test_an_old_link_paid_is_flagged_even_when_its_refund_dies_halfway(app, alice, stripe_fake, lamp, monkeypatch):
+    order_id = place(alice, lamp, 1)
+    pay(alice, order_id)
+    old = session_of(app, order_id)
+    post_form(alice, f"/orders/{order_id}/edit", {"quantity": 2})  # the old link is expired, a new one made
+    pay(alice, order_id)
+    stripe_fake.sessions[old].update(status="open")  # paid anyway, as in the test above
+
+    def dies(*args):
+        raise RuntimeError("the worker's refund call never finished")
+
+    monkeypatch.setattr(stripe_fake, "refund", dies)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # answered as Stripe would see it
+    paid = stripe_fake.pay(old)
+    assert deliver(app, paid).status_code == 500
+    assert deliver(app, paid).get_json()["outcome"] == "duplicate"  # Stripe's retry
+    order = fresh(app, order_id)
+    assert order.status == PENDING and order.needs_attention and stripe_fake.refunds == {}
+    assert "old payment link" in order.attention_reason and "refund pi_" in order.attention_reason
+
+
 @pytest.mark.parametrize(
     "spoil",
     ["forged", "one byte changed", "six minutes old", "no signature"],
