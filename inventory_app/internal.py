@@ -93,13 +93,15 @@ def hold():
 def change(key: str):
     body = json_body()
     lines = quantity = None
+    prices = {}
     if body.get("lines") is not None:
         _not_both(body, "quantity")
         lines = _lines(body["lines"])
+        prices = _quoted_prices(body["lines"], one_item=False)  # more of an item only at this price
     elif body.get("quantity") is not None:
         quantity = _quantity(body["quantity"], "quantity")
     expires_at = _time(body["expires_at"], "expires_at") if body.get("expires_at") is not None else None
-    reservation = _do(stock.change_hold, key, lines=lines, quantity=quantity, expires_at=expires_at)
+    reservation = _do(stock.change_hold, key, lines=lines, quantity=quantity, expires_at=expires_at, prices=prices)
     return jsonify(reservation_json(reservation))
 
 

@@ -163,16 +163,19 @@ def change_hold(
     quantity: int | None = None,
     expires_at: datetime | None = None,
     actor: str = "service",
+    prices: dict[int, int] | None = None,
 ) -> Reservation:
     """Set a hold's lines and/or deadline to these absolute values: all lines or none.
 
     More of an item takes the difference, less or a line left out gives it back. `quantity` is the
-    one-item form: the new quantity of a reservation's only line.
+    one-item form: the new quantity of a reservation's only line. `prices` ({item id: cents}) are
+    the prices the caller's order has: more of an item whose price is another now is not taken
+    (409 `price_changed`, nothing changed); less of it always may be.
     """
-    return _again_if_moved(lambda: _change_once(key, lines, quantity, expires_at, actor))
+    return _again_if_moved(lambda: _change_once(key, lines, quantity, expires_at, actor, prices or {}))
 
 
-def _change_once(key, lines, quantity, expires_at, actor) -> Reservation:
+def _change_once(key, lines, quantity, expires_at, actor, prices) -> Reservation:
     with write_transaction(db):
         reservation = _get(key)
         units = summed(lines) if lines is not None else None
@@ -181,7 +184,7 @@ def _change_once(key, lines, quantity, expires_at, actor) -> Reservation:
         if units is not None and units != reservation.units():
             if reservation.state != HELD:
                 raise StockError(409, "hold_not_held", f"This hold is {reservation.state}; its lines are fixed.")
-            _move_to(reservation, units, key=key, actor=actor)
+            _move_to(reservation, units, key=key, actor=actor, prices=prices)
         if expires_at is not None and reservation.state == HELD:
             reservation.expires_at = expires_at
     return reservation
@@ -405,19 +408,25 @@ def _give_all(units: Units, *, reason: str, key: str, actor: str) -> None:
         _give(item_id, n, reason=reason, key=key, actor=actor)
 
 
-def _move_to(reservation: Reservation, units: Units, *, key: str, actor: str) -> None:
-    """Take or give back each item's difference between the reservation's lines and `units`, then set them."""
+def _move_to(reservation: Reservation, units: Units, *, key: str, actor: str, prices: dict[int, int]) -> None:
+    """Take or give back each item's difference between the reservation's lines and `units`, then
+    set them; more of an item only at its quoted price, if `prices` quotes one (else rolled back)."""
     held = reservation.units()
-    failed = {}
+    failed, changed = {}, {}
     for item_id in sorted(held.keys() | units.keys()):
         difference = units.get(item_id, 0) - held.get(item_id, 0)
         if difference > 0:
-            if _take(item_id, difference, reason=HOLD_INCREASED, key=key, actor=actor) is None:
+            price = _take(item_id, difference, reason=HOLD_INCREASED, key=key, actor=actor)
+            if price is None:
                 failed[item_id] = difference
+            elif prices.get(item_id, price) != price:
+                changed[item_id] = price
         elif difference < 0:
             _give(item_id, -difference, reason=HOLD_DECREASED, key=key, actor=actor)
     if failed:
         raise _short(failed, one_item=len(units) == 1)
+    if changed:
+        raise _price_changed(changed)
     lines = {line.item_id: line for line in reservation.lines}
     reservation.lines = [_line(lines.get(item_id), item_id, quantity) for item_id, quantity in units.items()]
 

@@ -18,12 +18,14 @@ from orders_app.clients.inventory import (
     InsufficientStock,
     InventoryUnavailable,
     ItemArchived,
+    PriceChanged,
     current_inventory,
 )
 from orders_app.errors import (
     CHANGED_MEANWHILE,
     OrderError,
     no_longer_sold,
+    price_changed_since,
     short_for_change,
     short_lines,
     too_small,
@@ -74,10 +76,16 @@ def change_lines(order: Order, lines, actor: str, expected_version: int | None =
             raise OrderError(CHANGED_MEANWHILE, status=409, code="conflict")
         old, key = order.line_quantities, order.key
         names = {line.inventory_id: line.item_name for line in order.lines}
+        # An order keeps the prices it was placed at: more of an item whose price has changed
+        # since is for a new order (inventory checks it as it takes the units).
+        prices = {line.inventory_id: line.unit_price_cents for line in order.lines}
         order.hold_state = ADJUSTING  # the claim: cancels and other edits wait for this one
         order.updated_at = utcnow()
     try:
-        hold = current_inventory().change_hold(key, lines=wanted, held_lines=len(old))
+        hold = current_inventory().change_hold(key, lines=wanted, held_lines=len(old), prices=prices)
+    except PriceChanged as error:
+        store.set_hold_state(order_id, ADJUSTING, HELD)
+        raise price_changed_since(sorted(names.get(item_id, str(item_id)) for item_id in error.prices)) from None
     except InsufficientStock as error:
         store.set_hold_state(order_id, ADJUSTING, HELD)
         if len(old) == 1:

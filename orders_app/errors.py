@@ -125,6 +125,19 @@ def no_longer_sold() -> OrderError:
     return OrderError(NO_LONGER_SOLD, status=410, code="item_archived", field="inventory_id")
 
 
+def price_changed_since(names: list[str]) -> OrderError:
+    """An edit asked for more of items whose price changed since the order was placed."""
+    message = ngettext(
+        "The price of %(names)s changed since this order was placed: its quantity can go down, "
+        "but more of it goes in a new order, at today's price.",
+        "The prices of %(names)s changed since this order was placed: their quantities can go down, "
+        "but more of them go in a new order, at today's prices.",
+        len(names),
+        names=", ".join(names),
+    )
+    return OrderError(message, status=409, code="price_changed")
+
+
 def prices_changed() -> OrderError:
     """Inventory's prices changed twice while the order was being placed; nothing was held."""
     return OrderError(

@@ -158,17 +158,24 @@ class InventoryClient:
         return _hold(self._json(response, 200, 201))
 
     def change_hold(
-        self, key: str, *, lines: Lines | None = None, expires_at: datetime | None = None, held_lines: int = 1
+        self,
+        key: str,
+        *,
+        lines: Lines | None = None,
+        expires_at: datetime | None = None,
+        held_lines: int = 1,
+        prices: dict[int, int] | None = None,
     ) -> Hold:
         """Set the hold's lines (the new set, absolute; more stock only if it is free, all or none)
         and/or its expiry. `held_lines`: how many lines the hold has now (a one-line hold that stays
-        one line is changed by its quantity, which every inventory understands)."""
+        one line is changed by its quantity, which every inventory understands). `prices` ({item id:
+        cents}, sent in the lines form): more of an item only at this price, else PriceChanged."""
         body = {}
-        if lines is not None and len(lines) == 1 and held_lines == 1:
+        if lines is not None and len(lines) == 1 and held_lines == 1 and not prices:
             [quantity] = lines.values()
             body["quantity"] = int(quantity)
         elif lines is not None:
-            body["lines"] = [{"item_id": int(i), "quantity": int(q)} for i, q in sorted(lines.items())]
+            body["lines"] = [_line_body(i, q, (prices or {}).get(i)) for i, q in sorted(lines.items())]
         if expires_at is not None:
             body["expires_at"] = rfc3339(expires_at)
         response = self._call("PATCH", f"/inventory/internal/reservations/{key}", json=body)

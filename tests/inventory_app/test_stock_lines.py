@@ -377,3 +377,24 @@ def test_a_quoted_price_is_a_whole_number_of_cents(client, make_item, cents):
     response = quoted_hold(client, "order-1", [(bowl, 1)], {bowl: cents})
     assert response.status_code == 422 and response.get_json()["error"]["field"] == "lines[0].price_cents"
     assert on_hand(client, bowl) == [3]
+
+
+def test_a_change_takes_more_only_at_the_quoted_price_and_gives_back_at_any(client, app, make_item):
+    """An order keeps the prices it was placed at: more units of an item repriced since are refused."""
+    mug, bowl = make_item("Mug", quantity=5, price_cents=1250), make_item("Bowl", quantity=5, price_cents=400)
+    assert quoted_hold(client, "order-1", [(mug, 2), (bowl, 2)], {mug: 1250, bowl: 400}).status_code == 201
+    with app.app_context():
+        db.session.get(Item, bowl).price_cents = 450  # the admin raised the bowl's price
+        db.session.commit()
+
+    def quoted_change(lines):
+        body = {"lines": [{"item_id": i, "quantity": n, "price_cents": {mug: 1250, bowl: 400}[i]} for i, n in lines]}
+        return client.patch(f"{HOLDS}/order-1", json=body, headers=SERVICE)
+
+    more = quoted_change([(mug, 3), (bowl, 3)])
+    assert more.status_code == 409
+    error = more.get_json()["error"]
+    assert error["code"] == "price_changed" and error["prices"] == [{"item_id": bowl, "price_cents": 450}]
+    assert on_hand(client, mug, bowl) == [3, 3] and len(movements(app, key="order-1")) == 2  # nothing moved
+    assert quoted_change([(mug, 3), (bowl, 1)]).status_code == 200  # more mugs (same price), fewer bowls
+    assert on_hand(client, mug, bowl) == [2, 4]

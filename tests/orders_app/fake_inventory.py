@@ -96,7 +96,7 @@ class FakeInventory:
             self.holds[key] = Hold(key, tuple(sorted(lines.items())), HOLD_HELD, rfc3339(expires_at))
             return self.holds[key]
 
-    def change_hold(self, key, *, lines=None, expires_at=None, held_lines=1) -> Hold:
+    def change_hold(self, key, *, lines=None, expires_at=None, held_lines=1, prices=None) -> Hold:
         with self._call("change_hold", key, lines):
             hold = self._hold(key)
             if hold.state != HOLD_HELD:
@@ -108,6 +108,14 @@ class FakeInventory:
                     if self.items[item_id].archived:
                         raise ItemArchived(self.items[item_id].name)
                 more = {i: q - old.get(i, 0) for i, q in lines.items() if q > old.get(i, 0)}
+                quoted = prices or {}
+                changed = {
+                    i: self.items[i].price_cents
+                    for i in more
+                    if quoted.get(i, self.items[i].price_cents) != self.items[i].price_cents
+                }
+                if changed:
+                    raise PriceChanged("price changed", changed)
                 self._take_all(more)
                 for item_id, quantity in old.items():
                     if lines.get(item_id, 0) < quantity:

@@ -1,6 +1,7 @@
 """Changing a Pending order's quantity and cancelling it (DESIGN steps 4 and 5), and the two at once."""
 
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -79,6 +80,25 @@ def test_editing_beyond_the_stock_says_how_many_more_and_changes_nothing(app, al
     order = fresh(app, order_id)
     assert (order.quantity, order.total_cents, order.version, order.hold_state) == (3, 150, 1, HELD)
     assert inventory.held() == {f"order-{order_id}": 3}
+
+
+def test_more_at_a_price_that_changed_since_is_refused_but_less_is_not(app, alice, inventory, widget, bearer):
+    """An order keeps the prices it was placed at; more units of an item whose price changed since
+    would be bought at the old price, so they are for a new order."""
+    order_id = place(alice, widget, 3)
+    inventory.items[widget] = replace(inventory.items[widget], price_cents=500)  # repriced by the admin
+    response = post_form(alice, f"/orders/{order_id}/edit", {"quantity": 9}, htmx=True)
+    html = response.get_data(as_text=True)
+    assert "The price of Widget changed since this order was placed" in html and 'aria-invalid="true"' in html
+    api = app.test_client().patch(f"/orders/api/orders/{order_id}", json={"quantity": 9}, headers=bearer("alice"))
+    assert api.status_code == 409 and api.get_json()["error"]["code"] == "price_changed"
+    order = fresh(app, order_id)
+    assert (order.quantity, order.total_cents, order.version, order.hold_state) == (3, 150, 1, HELD)
+    assert inventory.held() == {f"order-{order_id}": 3} and inventory.stock(widget) == 7
+    post_form(alice, f"/orders/{order_id}/edit", {"quantity": 2})
+    order = fresh(app, order_id)
+    assert (order.quantity, order.total_cents) == (2, 100)  # still at the price it was placed at
+    assert inventory.held() == {f"order-{order_id}": 2}
 
 
 def test_an_invalid_quantity_is_refused_next_to_the_field(alice, widget):
