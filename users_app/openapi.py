@@ -86,8 +86,9 @@ OPENAPI = document(
             "get": {"summary": "The caller", "responses": {"200": ok(USER_REF), **error_responses(401)}},
             "delete": {
                 "summary": "Delete my account: login, e-mail and password erased, Pending orders cancelled",
+                "description": "A wrong password counts as a failed login of the account: 429 past the login limits.",
                 "requestBody": json_body(PASSWORD_ONLY),
-                "responses": {"204": {"description": "Deleted"}, **error_responses(400, 401, 409, 422, 503)},
+                "responses": {"204": {"description": "Deleted"}, **error_responses(400, 401, 409, 422, 429, 503)},
             },
         },
         "/me/export": {
