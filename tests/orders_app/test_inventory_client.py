@@ -53,7 +53,9 @@ def stand_in():
 
 @pytest.fixture
 def client(app, stand_in):
-    app.config.update(INVENTORY_URL=stand_in.url, INVENTORY_READ_TIMEOUT=0.3, INVENTORY_BACKOFF=0.01)
+    # A read timeout no answer of the stand-in comes near on a busy machine (a timed-out call is
+    # tried again, which would change the calls these tests count); the slow test sets its own.
+    app.config.update(INVENTORY_URL=stand_in.url, INVENTORY_READ_TIMEOUT=10, INVENTORY_BACKOFF=0.01)
     inventory = InventoryClient(app)
     with app.app_context():
         yield inventory
@@ -189,12 +191,14 @@ def test_a_500_is_retried_once_then_reported_unavailable(client, stand_in):
     assert [s[1] for s in stand_in.seen].count("/inventory/internal/reservations") == 4
 
 
-def test_a_slow_inventory_times_out_quickly(client, stand_in):
-    stand_in.answer("GET", "/inventory/internal/items/7", (200, {}, 2.0))
+def test_a_slow_inventory_times_out_quickly(app, client, stand_in):
+    app.config["INVENTORY_READ_TIMEOUT"] = 0.3
+    impatient = InventoryClient(app)
+    stand_in.answer("GET", "/inventory/internal/items/7", (200, {}, 4.0))
     started = time.monotonic()
     with pytest.raises(InventoryUnavailable):
-        client.item(7)
-    assert time.monotonic() - started < 1.5  # two tries of 0.3 s, not the 2 s the server takes
+        impatient.item(7)
+    assert time.monotonic() - started < 3  # two tries of 0.3 s, not the 4 s the server takes
 
 
 def test_a_stopped_inventory_fails_at_once(app):
