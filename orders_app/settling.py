@@ -29,6 +29,7 @@ from orders_app.clients.stripe_client import (
 )
 from orders_app.extensions import db
 from orders_app.models import (
+    CANCELLED,
     COMMITTED,
     COMMITTING,
     HELD,
@@ -139,10 +140,20 @@ def commit_stock(order_id: int) -> bool:
         return False
     with write_transaction(db):
         order = store.locked(order_id)
+        # Refunded with restock while inventory was asked: if the refund's release got there first,
+        # this commit took the units again, and they go back. Released once more either way: a
+        # release after the commit restocked them already, and releasing a released hold changes
+        # nothing.
+        give_back = order.status == CANCELLED and order.hold_state in (RESTOCKING, RELEASED)
         if order.hold_state == COMMITTING:
             order.hold_state = COMMITTED
             order.updated_at = utcnow()
             store.record(order, "inventory", "stock_committed", HELD, COMMITTED, f"{order.quantity} sold")
+        elif give_back:
+            order.hold_state = RESTOCKING
+            order.updated_at = utcnow()
+    if give_back:
+        release_hold(order_id)
     return True
 
 

@@ -609,6 +609,31 @@ def test_an_admin_refunds_a_paid_order_with_or_without_restock(app, alice, boss,
     assert fresh(app, order_id).status == CANCELLED
 
 
+def test_a_commit_that_lands_after_a_refund_with_restock_gives_the_stock_back(
+    app, alice, boss, inventory, stripe_fake, lamp
+):
+    """Reconcile commits a Paid order's stock while an admin refunds it with restock: whichever
+    reaches inventory last, the units end back on hand."""
+    order_id = place(alice, lamp, 3)
+    pay(alice, order_id)
+    inventory.down = True
+    deliver(app, stripe_fake.pay(session_of(app, order_id)))  # Paid, its commit pending
+    inventory.down = False
+    assert fresh(app, order_id).hold_state == COMMITTING and inventory.stock(lamp) == 7
+
+    def refund_first(method, args):
+        if method == "commit":  # reconcile read `committing` and is calling inventory now
+            inventory.before_call = None
+            assert post_form(boss, f"/orders/admin/{order_id}/cancel", {"restock": "y"}).status_code == 303
+
+    inventory.before_call = refund_first
+    with app.app_context():
+        reconcile()
+    order = fresh(app, order_id)
+    assert (order.status, order.refund_state, order.hold_state) == (CANCELLED, "done", RELEASED)
+    assert inventory.stock(lamp) == 10 and inventory.holds[f"order-{order_id}"].state == "released"
+
+
 def test_a_refund_while_stripe_is_down_is_retried_by_reconcile(app, alice, boss, inventory, stripe_fake, lamp):
     order_id = paid_order(app, alice, lamp, stripe_fake)
     stripe_fake.down = True
