@@ -225,6 +225,14 @@ class Stack:
         """What a process (all instances of an app) wrote to stdout and stderr."""
         return "".join(self._log(each) for each in self._names((name,))) or self._log(name)
 
+    def log_mark(self, name: str) -> dict[str, int]:
+        """Where each instance's log of `name` ends now; log_since(name, mark) is what came after."""
+        return {each: len(self._log(each)) for each in self._names((name,)) or [name]}
+
+    def log_since(self, name: str, mark: dict[str, int]) -> str:
+        """What every instance of `name` wrote after log_mark(name) answered `mark`."""
+        return "".join(self._log(each)[mark.get(each, 0) :] for each in self._names((name,)) or [name])
+
     def _log(self, name: str) -> str:
         path = self.var_dir / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
