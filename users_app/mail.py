@@ -6,6 +6,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from shared_ui import outbox
+from shared_ui.i18n import current_locale
 from users_app.extensions import db
 from users_app.models import MailAttempt, MailMessage, User
 from users_app.reset_links import make_token
@@ -52,14 +53,15 @@ OUTBOX = outbox.Outbox(db, MailMessage, MailAttempt, render)
 
 
 def enqueue_password_reset(user: User) -> None:
-    """Inside the caller's write transaction: a reset link to the account's address."""
+    """Inside the caller's write transaction: a reset link to the account's address, in the
+    account's language, or else the language of the page (or API call) that asked for it."""
     outbox.enqueue(
         OUTBOX,
         key=f"password-reset-{user.id}-{secrets.token_hex(8)}",
         kind=PASSWORD_RESET,
         user_id=user.id,
         to_address=user.email,
-        locale=user.locale,
+        locale=user.locale or current_locale(),
     )
 
 

@@ -7,7 +7,8 @@ from sqlalchemy import select
 from tests.helpers import csrf_from
 from tests.i18n.conftest import PT
 from users_app.extensions import db
-from users_app.models import User
+from users_app.mail import PASSWORD_RESET
+from users_app.models import MailMessage, User
 
 
 def page_lang(html: str) -> str:
@@ -127,3 +128,25 @@ def test_api_errors_follow_accept_language_and_never_the_session(users_client):
     unauthorized = users_client.get("/users/api/me", headers=PT)
     assert unauthorized.status_code == 401
     assert unauthorized.json["error"]["message"] == "É preciso um token bearer válido."
+
+
+def test_a_new_account_keeps_the_language_its_browser_asked_for_so_its_mail_is_in_it(users_app, register):
+    """No choice made: a Portuguese browser's account is kept in Portuguese (its receipts and resets
+    are written with no page to ask), an English browser's follows the browser as before."""
+    assert register(login="bruna", headers=PT).status_code == 303
+    assert stored_locale(users_app, "bruna") == "pt_BR"
+    english = users_app.test_client()
+    token = csrf_from(english, "/users/register")
+    data = {"login": "alice", "email": "alice@example.com", "password": "a good password", "csrf_token": token}
+    assert english.post("/users/register", data=data, headers={"Accept-Language": "en"}).status_code == 303
+    assert stored_locale(users_app, "alice") is None
+
+
+def test_a_reset_for_an_account_without_a_language_is_in_the_language_it_was_asked_in(users_app, register):
+    register(login="alice", headers={"Accept-Language": "en"})  # no language kept on the account
+    visitor = users_app.test_client()
+    token = csrf_from(visitor, "/users/password/forgot")
+    visitor.post("/users/password/forgot", data={"email": "alice@example.com", "csrf_token": token}, headers=PT)
+    with users_app.app_context():
+        [reset] = db.session.scalars(select(MailMessage).where(MailMessage.kind == PASSWORD_RESET)).all()
+        assert reset.locale == "pt_BR"
