@@ -26,8 +26,17 @@ from shared_ui.db import write_transaction
 from shared_ui.numbers import whole_number
 
 SESSION_KEY = "cart"
-#: units of one item a cart may ask for (inventory's stock decides at checkout)
-MAX_QUANTITY = 9999
+
+
+def most_per_line() -> int:
+    """Units of one item a cart may ask for: what one order line may have (inventory's stock decides
+    at checkout)."""
+    return current_app.config["ORDERS_MAX_QUANTITY"]
+
+
+def most_lines() -> int:
+    """Items a cart may hold: the lines one order may have."""
+    return current_app.config["ORDERS_MAX_LINES"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,18 @@ class CartLineView:
 class CartView:
     lines: list[CartLineView]
     currency: str
+    #: the most lines one order may have (a cart joined at login may have more)
+    most_lines: int
+
+    @property
+    def too_many_lines(self) -> bool:
+        return len(self.lines) > self.most_lines
+
+    @property
+    def fingerprint(self) -> str:
+        """What the customer is shown: each line's item, quantity and price today. The checkout form
+        sends it back, so a cart that changed meanwhile (a price, another tab) is shown again first."""
+        return ",".join(f"{line.inventory_id}:{line.quantity}:{line.unit_price_cents}" for line in self.lines)
 
     @property
     def units(self) -> int:
@@ -75,7 +96,12 @@ class CartView:
 
     @property
     def can_check_out(self) -> bool:
-        return bool(self.lines) and not self.missing_cents and not any(line.short for line in self.lines)
+        return (
+            bool(self.lines)
+            and not self.missing_cents
+            and not self.too_many_lines
+            and not any(line.short for line in self.lines)
+        )
 
 
 # ----- where a cart is kept --------------------------------------------------------------------
@@ -141,7 +167,7 @@ def join_visitor_cart(user) -> None:
                     CartLine(user_id=user.id, inventory_id=item_id, quantity=quantity, price_cents_seen=price_seen)
                 )
             else:
-                line.quantity = min(line.quantity + quantity, MAX_QUANTITY)
+                line.quantity = min(line.quantity + quantity, most_per_line())
 
 
 # ----- what a customer does --------------------------------------------------------------------
@@ -149,10 +175,11 @@ def join_visitor_cart(user) -> None:
 
 def parse_quantity(value, *, allow_zero: bool) -> int:
     quantity = value if isinstance(value, int) and not isinstance(value, bool) else whole_number(str(value or ""))
-    if quantity is None or quantity > MAX_QUANTITY or quantity < (0 if allow_zero else 1):
+    most = most_per_line()
+    if quantity is None or quantity > most or quantity < (0 if allow_zero else 1):
         least = 0 if allow_zero else 1
         raise OrderError(
-            _("Enter a whole number from %(least)d to %(most)d.", least=least, most=MAX_QUANTITY), field="quantity"
+            _("Enter a whole number from %(least)d to %(most)d.", least=least, most=most), field="quantity"
         )
     return quantity
 
@@ -177,8 +204,15 @@ def add(user, item_id, quantity=1) -> int:
     """Put `quantity` more of an item in the cart; the line's quantity now."""
     quantity = parse_quantity(quantity, allow_zero=False)
     item_id, price = _item_on_sale(item_id)
-    before = stored_lines(user).get(item_id, [0, price])[0]
-    now = min(before + quantity, MAX_QUANTITY)
+    lines = stored_lines(user)
+    if item_id not in lines and len(lines) >= most_lines():
+        message = _(
+            "Your cart holds %(most)d items, the most one order may have: check out or remove one first.",
+            most=most_lines(),
+        )
+        raise OrderError(message, status=409, code="cart_full")
+    before = lines.get(item_id, [0, price])[0]
+    now = min(before + quantity, most_per_line())
     _save(user, item_id, now, price)
     return now
 
@@ -229,19 +263,25 @@ def view(user) -> CartView:
         lines.append(
             CartLineView(item.id, item.name, item.price_cents, quantity, max(item.quantity, 0), sold, price_seen)
         )
-    return CartView(lines, current_app.config["SHOP_CURRENCY"])
+    return CartView(lines, current_app.config["SHOP_CURRENCY"], most_lines())
 
 
-def check_out(user) -> tuple[Order, str | None]:
+def check_out(user, shown: str | None = None) -> tuple[Order, str | None]:
     """Place one order of every line and open its Checkout Session.
 
     All or none: a short line (409, `short` names each) or anything else refused leaves the cart as
     it was. Once the order is held the cart is emptied; the URL is None when Stripe could not be
-    reached then (the order page offers Pay again).
+    reached then (the order page offers Pay again). `shown`: the cart's fingerprint as the page
+    showed it; when the cart is another now (a price changed), nothing is placed (409).
     """
     cart = view(user)
     if not cart.lines:
         raise OrderError(_("Your cart is empty."), status=409, code="cart_empty")
+    if shown is not None and shown != cart.fingerprint:
+        message = _("Your cart changed since this page showed it (a price, or a quantity): check it, then check out.")
+        raise OrderError(message, status=409, code="cart_changed")
+    if cart.too_many_lines:
+        raise OrderError(too_many_lines_message(cart), status=409, code="too_many_lines")
     gone = [line for line in cart.lines if not line.sold]
     if gone:
         names = ", ".join(line.name for line in gone)
@@ -258,3 +298,11 @@ def check_out(user) -> tuple[Order, str | None]:
     except OrderError:
         url = None
     return order, url
+
+
+def too_many_lines_message(cart: CartView) -> str:
+    return _(
+        "An order has at most %(most)d lines and your cart has %(lines)d: remove some before checking out.",
+        most=cart.most_lines,
+        lines=len(cart.lines),
+    )

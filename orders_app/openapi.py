@@ -177,7 +177,13 @@ OPENAPI = document(
             },
             "patch": {
                 "summary": "Change a Pending order's lines (or a one-line order's quantity); its hold follows",
-                "description": STOCK_ERRORS,
+                "description": STOCK_ERRORS
+                + (
+                    " On a change, 409 `price_changed` means more was asked of an item whose price changed since "
+                    "the order was placed: the order keeps its prices, so more of it goes in a new order "
+                    "(less of it is always allowed); 409 `conflict`: the order changed meanwhile (a payment "
+                    "link was opened), look at it again."
+                ),
                 "parameters": ORDER_ID,
                 "requestBody": json_body({"$ref": "#/components/schemas/Change"}),
                 "responses": {
@@ -209,7 +215,8 @@ OPENAPI = document(
                     "An administrator may also cancel a Paid order: the whole payment is refunded at Stripe "
                     "(retried until Stripe answers) and its stock goes back on sale unless `restock` is false. "
                     "The body is optional. 409: `not_pending` (a Paid order, cancelled by its customer), "
-                    "`conflict` (another change to the order is under way)."
+                    "`not_paid` (no longer Paid when the refund was claimed), `conflict` (another change to the "
+                    "order is under way)."
                 ),
                 "parameters": ORDER_ID,
                 "requestBody": {
@@ -235,9 +242,13 @@ OPENAPI = document(
         "/cart/lines/{inventory_id}": {
             "put": {
                 "summary": "Set how many of an item the cart holds (0 removes the line)",
+                "description": (
+                    "From 0 to ORDERS_MAX_QUANTITY (1,000) units, what one order line may have; 409 `cart_full` "
+                    "when a new item would make more lines than one order may have (ORDERS_MAX_LINES, 50)."
+                ),
                 "parameters": ITEM_ID,
                 "requestBody": json_body(QUANTITY),
-                "responses": {"200": ok(CART_REF), **error_responses(400, 401, 404, 410, 422, 503)},
+                "responses": {"200": ok(CART_REF), **error_responses(400, 401, 404, 409, 410, 422, 503)},
             },
             "delete": {
                 "summary": "Remove an item's line from the cart",
@@ -249,8 +260,9 @@ OPENAPI = document(
             "post": {
                 "summary": "Place one order of the cart's lines and open its Checkout Session; the cart is emptied",
                 "description": (
-                    "All or none: on 409 `insufficient_stock` (`error.short` names each short line) or "
-                    "`cart_empty`, 410 `item_archived`, 422 `amount_too_small` (under Stripe's minimum charge) "
+                    "All or none: on 409 `insufficient_stock` (`error.short` names each short line), "
+                    "`cart_empty` or `too_many_lines` (a cart joined at login can have more lines than an order), "
+                    "410 `item_archived`, 422 `amount_too_small` (under Stripe's minimum charge) "
                     "nothing is held and the cart is unchanged. `url` is null when Stripe could not be reached "
                     "once the order was held (pay it with /orders/{id}/checkout)."
                 ),

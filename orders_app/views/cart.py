@@ -96,7 +96,7 @@ def remove(item_id: int):
 def checkout():
     """One click: the order is placed from the cart and the customer goes to Stripe Checkout."""
     try:
-        order, url = cart.check_out(current_user)
+        order, url = cart.check_out(current_user, shown=request.form.get("shown"))
     except OrderError as error:
         short = {line["inventory_id"]: line["available"] for line in (error.short or [])}
         return _cart_page(error=error.message, short=short, status=error.status)
@@ -129,5 +129,6 @@ def _cart_page(*, error=None, error_item=None, notice=None, short=None, status=2
         notice=notice,
         short=short or {},
         action_form=ActionForm(),
+        too_many_lines_message=cart.too_many_lines_message,
         http_status=status,
     )

@@ -1,6 +1,7 @@
 """The cart: a visitor's cart in the session joins the account's at login; lines show today's price
 and stock; checkout places one order of every line (all or none) and goes to Stripe in one click."""
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -75,7 +76,7 @@ def test_quantity_changes_and_remove_and_bad_input(app, alice, shelf):
     form(alice, "/orders/cart/lines", {"inventory_id": shelf["pen"], "quantity": 1})
     assert form(alice, f"/orders/cart/lines/{shelf['mug']}", {"quantity": "4"}).status_code == 303
     bad = form(alice, f"/orders/cart/lines/{shelf['mug']}", {"quantity": "²"})
-    assert bad.status_code == 422 and "Enter a whole number from 0 to 9999." in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "Enter a whole number from 0 to 1000." in bad.get_data(as_text=True)
     assert form(alice, f"/orders/cart/lines/{shelf['pen']}/remove").status_code == 303
     assert cart_rows(app, 1) == {shelf["mug"]: 4}
     assert form(alice, f"/orders/cart/lines/{shelf['mug']}", {"quantity": "0"}).status_code == 303
@@ -122,6 +123,46 @@ def test_a_short_line_checks_out_nothing_and_says_which(app, alice, shelf, inven
         assert db.session.scalar(select(func.count()).select_from(Order)) == 0
     assert cart_rows(app, 1) == {shelf["mug"]: 2, shelf["lamp"]: 5}
     assert inventory.stock(shelf["mug"]) == 10 and not stripe_fake.sessions
+
+
+def test_a_cart_asks_no_more_than_one_order_may_have(app, alice, shelf, inventory, client_anonymous, users):
+    """At most ORDERS_MAX_QUANTITY units a line and ORDERS_MAX_LINES lines, as checkout would refuse more."""
+    app.config["ORDERS_MAX_LINES"] = 2
+    too_many = form(alice, "/orders/cart/lines", {"inventory_id": shelf["pen"], "quantity": 1001})
+    assert too_many.status_code == 303 and cart_rows(app, 1) == {}  # told on the cart page
+    assert "Enter a whole number from 1 to 1000." in alice.get("/orders/cart/").get_data(as_text=True)
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 1})
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["lamp"], "quantity": 1})
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["pen"], "quantity": 1})
+    assert "the most one order may have" in alice.get("/orders/cart/").get_data(as_text=True)
+    assert cart_rows(app, 1) == {shelf["mug"]: 1, shelf["lamp"]: 1}
+    assert form(alice, "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 2}).status_code == 303
+    assert cart_rows(app, 1) == {shelf["mug"]: 3, shelf["lamp"]: 1}  # more of a line it has is fine
+
+    # A visitor's cart joined at login may make more lines than an order may have: nothing is lost,
+    # and the cart says what to do before any checkout.
+    add(app, client_anonymous, shelf["pen"], 5)
+    log_in(client_anonymous, users.records[1])
+    page = client_anonymous.get("/orders/cart/").get_data(as_text=True)
+    assert cart_rows(app, 1) == {shelf["mug"]: 3, shelf["lamp"]: 1, shelf["pen"]: 5}
+    assert "An order has at most 2 lines and your cart has 3" in page
+    refused = form(client_anonymous, "/orders/cart/checkout")
+    assert refused.status_code == 409 and inventory.stock(shelf["pen"]) == 50
+
+
+def test_checkout_from_a_page_showing_other_prices_places_nothing(app, alice, shelf, inventory, stripe_fake):
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 2})
+    page = alice.get("/orders/cart/").get_data(as_text=True)
+    shown = re.search(r'name="shown" value="([^"]*)"', page).group(1)
+    inventory.items[shelf["mug"]] = replace(inventory.items[shelf["mug"]], price_cents=1200)  # raised meanwhile
+    stale = form(alice, "/orders/cart/checkout", {"shown": shown})
+    assert stale.status_code == 409 and "Your cart changed since this page showed it" in stale.get_data(as_text=True)
+    assert "$24.00" in stale.get_data(as_text=True)  # the cart shown again, at today's price
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Order)) == 0
+    assert cart_rows(app, 1) == {shelf["mug"]: 2} and not stripe_fake.sessions
+    shown = re.search(r'name="shown" value="([^"]*)"', stale.get_data(as_text=True)).group(1)
+    assert form(alice, "/orders/cart/checkout", {"shown": shown}).status_code == 303
 
 
 def test_a_cart_under_the_minimum_charge_holds_nothing_and_says_what_is_missing(app, alice, inventory, stripe_fake):
