@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from orders_app import states, store
 from orders_app.clients.inventory import (
+    HOLD_COMMITTED,
     HOLD_HELD,
     HoldConflict,
     HoldNotFound,
@@ -140,21 +141,34 @@ def commit_stock(order_id: int) -> bool:
         return False
     with write_transaction(db):
         order = store.locked(order_id)
-        # Refunded with restock while inventory was asked: if the refund's release got there first,
-        # this commit took the units again, and they go back. Released once more either way: a
-        # release after the commit restocked them already, and releasing a released hold changes
-        # nothing.
-        give_back = order.status == CANCELLED and order.hold_state in (RESTOCKING, RELEASED)
+        refunded_meanwhile = order.status == CANCELLED and order.hold_state in (RESTOCKING, RELEASED)
+        key = order.key
         if order.hold_state == COMMITTING:
             order.hold_state = COMMITTED
             order.updated_at = utcnow()
             store.record(order, "inventory", "stock_committed", HELD, COMMITTED, f"{order.quantity} sold")
-        elif give_back:
-            order.hold_state = RESTOCKING
-            order.updated_at = utcnow()
-    if give_back:
-        release_hold(order_id)
+    if refunded_meanwhile:
+        _give_back_retaken(order_id, key)
     return True
+
+
+def _give_back_retaken(order_id: int, key: str) -> None:
+    """The order was refunded with restock while its commit was on the way to inventory. If the
+    refund's release got there first, the commit took the units again: they go back. (A release
+    that came after the commit restocked them already: inventory's hold says which.)"""
+    try:
+        hold = current_inventory().get_hold(key)
+    except InventoryUnavailable:
+        hold = None  # not known: released again (releasing a released hold changes nothing)
+    else:
+        if hold is None or hold.state != HOLD_COMMITTED:
+            return
+    with write_transaction(db):
+        order = store.locked(order_id)
+        if order.hold_state == RELEASED:
+            order.hold_state = RESTOCKING  # release_hold restocks it, now or through the sweeper
+            order.updated_at = utcnow()
+    release_hold(order_id)
 
 
 def _stock_gone(order_id: int) -> None:
