@@ -91,7 +91,7 @@ def delete_me():
     except accounts.AccountError as error:
         raise _account_error(error) from None
     except OrdersUnavailable:
-        message = _("Your orders cannot be reached right now, so nothing was deleted. Please try again in a moment.")
+        message = _("Your orders could not be reached, so your account is not deleted. Please try again in a moment.")
         raise ApiError(503, "unavailable", message) from None
     return "", 204
 

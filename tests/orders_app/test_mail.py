@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from orders_app import outbox as order_outbox
 from orders_app.extensions import db
-from orders_app.models import CANCELLED, PENDING, Order
+from orders_app.models import CANCELLED, PENDING, CartLine, Order
 from shared_ui import outbox
 from tests.mail_server import html_of, smtp_server, text_of
 from tests.orders_app.helpers import deliver, paid_order, pay, place, post_form, session_of
@@ -115,6 +115,9 @@ def test_erasing_a_customer_cancels_pending_orders_and_keeps_paid_ones_without_a
     paid = paid_order(app, alice, lamp, stripe_fake, quantity=1)
     pending = place(alice, lamp, 2)
     assert inventory.stock(lamp) == 7
+    with app.app_context():  # and something in the cart
+        db.session.add(CartLine(user_id=1, inventory_id=lamp, quantity=1, price_cents_seen=1250))
+        db.session.commit()
     internal = app.test_client()
     headers = {"X-Service-Token": app.config["SHOP_SERVICE_TOKEN"]}
     export = internal.get("/orders/internal/users/1/orders", headers=headers).get_json()
@@ -128,3 +131,4 @@ def test_erasing_a_customer_cancels_pending_orders_and_keeps_paid_ones_without_a
         orders = {o.id: o for o in db.session.scalars(select(Order).where(Order.user_id == 1))}
         assert orders[pending].status == CANCELLED and orders[paid].status != PENDING
         assert {o.user_login for o in orders.values()} == {"deleted customer"}
+        assert db.session.scalars(select(CartLine).where(CartLine.user_id == 1)).all() == []

@@ -109,7 +109,7 @@ def delete():
             form.delete_password.errors.append(error.message)
         except OrdersUnavailable:
             form.delete_password.errors.append(
-                _("Your orders cannot be reached right now, so nothing was deleted. Please try again in a moment.")
+                _("Your orders could not be reached, so your account is not deleted. Please try again in a moment.")
             )
             return _page(user, 503, delete_form=form)
         else:
