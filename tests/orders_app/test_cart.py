@@ -63,12 +63,19 @@ def test_a_visitor_post_from_another_site_changes_nothing(app, client_anonymous,
     assert "Your cart is empty." in client_anonymous.get("/orders/cart/").get_data(as_text=True)
 
 
-def test_a_logged_in_customer_needs_the_csrf_token(app, alice, shelf):
-    assert add(app, alice, shelf["mug"]).status_code == 400  # same origin is not enough once logged in
-    assert cart_rows(app, 1) == {}
+def test_a_logged_in_customer_needs_the_csrf_token_except_to_add_from_the_shops_pages(app, alice, shelf):
+    # "Add to cart" sits in shared catalog rows (no token): the browser's Origin says it is the shop's
+    assert add(app, alice, shelf["mug"]).status_code == 303
+    assert add(app, alice, shelf["mug"], Origin="https://evil.example").status_code == 400
+    assert alice.post("/orders/cart/lines", data={"inventory_id": shelf["mug"]}).status_code == 400  # no word
+    assert cart_rows(app, 1) == {shelf["mug"]: 1}
     with_token = form(alice, "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 2})
     assert with_token.status_code == 303
-    assert cart_rows(app, 1) == {shelf["mug"]: 2}
+    assert cart_rows(app, 1) == {shelf["mug"]: 3}
+    # everything else a customer does to the cart carries the token, same origin or not
+    change = alice.post(f"/orders/cart/lines/{shelf['mug']}", data={"quantity": 9}, headers=same_origin(app))
+    checkout = alice.post("/orders/cart/checkout", headers=same_origin(app))
+    assert change.status_code == checkout.status_code == 400 and cart_rows(app, 1) == {shelf["mug"]: 3}
 
 
 def test_quantity_changes_and_remove_and_bad_input(app, alice, shelf):
