@@ -243,6 +243,14 @@ def forget_unused(picture_hash: str) -> None:
         db.session.execute(delete(PictureFile).where(PictureFile.hash == picture_hash))
 
 
+def file_exists(picture_hash: str, width: int, fmt: str) -> bool:
+    """Whether that size of the picture is stored (its bytes are not read)."""
+    query = select(PictureFile.hash).where(
+        PictureFile.hash == picture_hash, PictureFile.width == width, PictureFile.format == fmt
+    )
+    return db.session.scalar(query) is not None
+
+
 def stored_file(picture_hash: str, width: int, fmt: str) -> PictureFile | None:
     if not HASH.match(picture_hash) or fmt not in FORMATS:
         return None

@@ -42,6 +42,7 @@ def render(env: dict[str, str]) -> Path:
         "WORKER_USER": _worker_user(),
         "REAL_IP": _real_ip(env.get("SHOP_TRUSTED_PROXIES", "")),
         "SHOP_AUTH_REQUESTS_PER_MINUTE": str(_positive(env, "SHOP_AUTH_REQUESTS_PER_MINUTE")),
+        "SHOP_PICTURE_CACHE_SECONDS": str(_positive(env, "SHOP_PICTURE_CACHE_SECONDS")),
     }
     for app in APPS:
         values[f"{app.upper()}_SERVERS"] = "\n        ".join(f"server 127.0.0.1:{port};" for port in ports(env, app))

@@ -106,6 +106,7 @@ def resolve(overrides: dict[str, str] | None = None, *, env_file: Path | None = 
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', os.defpath)}"
     _default(env, "PYTHONUNBUFFERED", "1")
     _default(env, "SHOP_AUTH_REQUESTS_PER_MINUTE", "30")
+    _default(env, "SHOP_PICTURE_CACHE_SECONDS", "600")
     return env
 
 

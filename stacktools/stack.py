@@ -107,6 +107,9 @@ class Stack:
                 "SHOP_RESETS_PER_NETWORK": "1000000",
                 # A message the mail process could not take yet is tried again a second later.
                 "SHOP_MAIL_RETRY_SECONDS": "1",
+                # nginx asks the app for a picture again after 3 s (10 min in a shop): a deleted
+                # picture's end is seen within a test's wait.
+                "SHOP_PICTURE_CACHE_SECONDS": "3",
                 "SHOP_PUBLIC_URL": f"http://127.0.0.1:{ports['SHOP_PORT']}",
                 "STRIPE_WEBHOOK_URL": f"http://127.0.0.1:{ports['SHOP_PORT']}/orders/stripe/webhook",
                 **overrides,

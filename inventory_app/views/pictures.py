@@ -16,6 +16,7 @@ def show(picture_hash: str, width: int, fmt: str):
         abort(404)
     etag = f"{picture_hash[:32]}-{width}-{fmt}"
     if request.if_none_match.contains(etag):
+        pictures.file_exists(picture_hash, width, fmt) or abort(404)  # not once it is deleted
         response = Response(status=304)
     else:
         found = pictures.stored_file(picture_hash, width, fmt) or abort(404)

@@ -10,7 +10,7 @@ import requests
 
 from shopctl.settings import ports
 from stacktools.client import ShopClient
-from stacktools.stack import ADMIN_LOGIN, SCALED
+from stacktools.stack import ADMIN_LOGIN, SCALED, wait_until
 from tests import picture_samples as samples
 
 YEAR = "public, max-age=31536000, immutable"
@@ -52,6 +52,23 @@ def test_nginx_keeps_a_copy_of_each_picture_for_everyone(stack, item_id, admin_t
     assert "Set-Cookie" not in again.headers
     unchanged = requests.get(url, headers={"If-None-Match": first.headers["ETag"]}, timeout=15)
     assert unchanged.status_code == 304
+
+
+def test_a_deleted_picture_stops_being_served_once_nginx_asks_again(stack, item_id, admin_token):
+    response = put_picture(stack.base_url, item_id, admin_token, samples.picture("JPEG", (640, 480)))
+    url = stack.url(response.json()["picture"]["url"])
+    first = requests.get(url, timeout=15)
+    assert requests.get(url, timeout=15).headers["X-Cache-Status"] == "HIT"
+    gone = requests.delete(
+        f"{stack.base_url}/inventory/api/items/{item_id}/picture",
+        headers={"Authorization": f"Bearer {admin_token}"},
+        timeout=15,
+    )
+    assert gone.status_code in (200, 204), gone.text
+    # nginx's copy lasts SHOP_PICTURE_CACHE_SECONDS (3 s in the test stack): then the app says 404
+    wait_until(lambda: requests.get(url, timeout=15).status_code == 404, timeout=30, interval=0.5)
+    revalidated = requests.get(url, headers={"If-None-Match": first.headers["ETag"]}, timeout=15)
+    assert revalidated.status_code == 404  # a browser's copy is not confirmed either
 
 
 def test_upload_routes_take_6_mib_bodies_and_others_1_mib(stack, item_id, admin_token):
