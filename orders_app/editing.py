@@ -89,8 +89,8 @@ def change_lines(order: Order, lines, actor: str, expected_version: int | None =
     except InsufficientStock as error:
         store.set_hold_state(order_id, ADJUSTING, HELD)
         if len(old) == 1:
-            [current] = old.values()
-            raise short_for_change(error.available, current) from None
+            [(item_id, current)] = old.items()
+            raise short_for_change(item_id, error.available, current) from None
         short = error.short or {}
         raise short_lines(
             [(item_id, names.get(item_id, str(item_id)), left) for item_id, left in short.items()]

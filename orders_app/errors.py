@@ -113,12 +113,19 @@ def short_lines(short: list[tuple[int, str, int | None]], *, one_line: bool = Fa
     return OrderError("; ".join(parts), status=409, code="insufficient_stock", field="lines", short=listed)
 
 
-def short_for_change(available: int | None, current: int) -> OrderError:
+def short_for_change(item_id: int, available: int | None, current: int) -> OrderError:
+    """A one-line order's change asked for more than is left: `available` more units (beyond the
+    `current` ones it holds), also as the API's `short` line (DESIGN: 409 names each short line)."""
+    listed = [{"inventory_id": item_id, "available": available}]
     if available is None:
-        return short_of_stock(None)
+        error = short_of_stock(None)
+        error.short = listed
+        return error
     more = max(available, 0)
     message = _("only %(more)d more left (this order can have at most %(most)d)", more=more, most=current + more)
-    return OrderError(message, status=409, code="insufficient_stock", field="quantity", available=available)
+    return OrderError(
+        message, status=409, code="insufficient_stock", field="quantity", available=available, short=listed
+    )
 
 
 def no_longer_sold() -> OrderError:

@@ -34,6 +34,9 @@ def test_create_read_edit_cancel(client_anonymous, bearer, inventory, widget):
     assert api.get(f"/orders/api/orders/{order['id']}", headers=auth).json == order
     edited = api.patch(f"/orders/api/orders/{order['id']}", json={"quantity": 5}, headers=auth)
     assert edited.status_code == 200 and edited.json["total_price"] == "2.50" and inventory.stock(widget) == 5
+    short = api.patch(f"/orders/api/orders/{order['id']}", json={"quantity": 11}, headers=auth)
+    assert short.status_code == 409 and short.json["error"]["code"] == "insufficient_stock"
+    assert short.json["error"]["short"] == [{"inventory_id": widget, "available": 5}]  # 5 more on hand
     cancelled = api.post(f"/orders/api/orders/{order['id']}/cancel", headers=auth)
     assert cancelled.status_code == 200 and cancelled.json["status"] == "Cancelled" and inventory.stock(widget) == 10
     again = api.post(f"/orders/api/orders/{order['id']}/cancel", headers=auth)
