@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from shared_ui.db import write_transaction
+from shared_ui.i18n import DEFAULT_LOCALE, current_locale
 from users_app.extensions import db
 from users_app.models import User
 from users_app.passwords import hash_password, password_problem, verify_password
@@ -72,7 +73,9 @@ def register(
 
     With the caller's `address`, registrations from it are limited (throttle.Throttled); every
     attempt counts. A taken login is refused before the (slow, memory-hungry) hash is computed.
-    `email` is optional here (the API's older clients); the form requires it.
+    `email` is optional here (the API's older clients); the form requires it. The account keeps the
+    language the request is in when it is not the default (the visitor's choice, else what the
+    browser asked for): its e-mails, written with no page to negotiate from, come in it.
     """
     login = (login or "").strip()
     password = password or ""
@@ -90,7 +93,14 @@ def register(
                 raise AccountError(_("This login is taken."), "login", status=409, code="conflict")
             if email and find_by_email(email):
                 raise _email_taken()
-            user = User(login=login, password_hash=password_hash, is_admin=is_admin, email=email)
+            locale = current_locale()
+            user = User(
+                login=login,
+                password_hash=password_hash,
+                is_admin=is_admin,
+                email=email,
+                locale=locale if locale != DEFAULT_LOCALE else None,
+            )
             db.session.add(user)
     except IntegrityError:  # another registration won the race for the login or the address
         if email and not find_by_login(login) and find_by_email(email):

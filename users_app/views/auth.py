@@ -6,7 +6,7 @@ from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
 
 from shared_ui.auth import ShopUser, safe_next
-from shared_ui.i18n import DEFAULT_LOCALE, LANGUAGES, SESSION_KEY, current_locale
+from shared_ui.i18n import LANGUAGES, SESSION_KEY
 from shared_ui.pages import render_page
 from users_app import accounts
 from users_app.extensions import db
@@ -37,14 +37,6 @@ def start_session(user) -> None:
     login_user(ShopUser(user.record()))
 
 
-def keep_browser_language(user) -> None:
-    """A new account whose visitor made no choice but whose browser asked for another language than
-    the default keeps that language, as a choice would be kept: its e-mails (sent with no page to
-    negotiate from) come in the language its pages were shown in."""
-    if user.locale is None and session.get(SESSION_KEY) not in LANGUAGES and current_locale() != DEFAULT_LOCALE:
-        accounts.set_locale(user, current_locale())
-
-
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     form = RegisterForm()
@@ -67,7 +59,6 @@ def register():
         except accounts.AccountError as error:
             getattr(form, error.field or "login").errors.append(error.message)
         else:
-            keep_browser_language(user)
             start_session(user)
             flash(_("Welcome, %(login)s! Your account is ready.", login=user.login), "success")
             return redirect(safe_next(request.args.get("next"), HOME), code=303)
