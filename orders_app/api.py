@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from orders_app import cancelling, cart, checkout, editing, errors, placing, store
 from orders_app.errors import ONLY_OWNER_CHANGES, ONLY_OWNER_PAYS, OrderError
-from orders_app.models import PAID, STATUSES, Order
+from orders_app.models import STATUSES, Order
 from orders_app.openapi import OPENAPI
 from shared_ui.api import ApiError, cents_to_str, json_body, page_args, page_of
 from shared_ui.extensions import csrf
@@ -81,11 +81,11 @@ def cancel_order(order_id: int):
     """A Pending order is cancelled and its stock given back; an admin also cancels a Paid one,
     refunded in full, its stock back on sale unless the body says {"restock": false}."""
     order = _order_or_404(order_id)
+    restock = _restock() if current_user.is_admin else True
     actor = store.actor_name(current_user)
-    if order.status == PAID and current_user.is_admin:
-        order = cancelling.refund_and_cancel(order, actor, restock=_restock())
-    else:
-        order = cancelling.cancel_order(order, actor, "Cancelled through the API")
+    order = cancelling.cancel_as(
+        order, actor, admin=current_user.is_admin, restock=restock, note="Cancelled through the API"
+    )
     return jsonify(order.to_api())
 
 

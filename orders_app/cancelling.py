@@ -4,7 +4,7 @@ a Paid one with a refund; an admin clears an order's flag."""
 from orders_app import states, store
 from orders_app.checkout import close_session
 from orders_app.extensions import db
-from orders_app.models import PENDING, REFUND_DUE, RESTOCKING, Order, utcnow
+from orders_app.models import PAID, PENDING, REFUND_DUE, RESTOCKING, Order, utcnow
 from orders_app.settling import cancel_and_release, follow_up
 from shared_ui.db import write_transaction
 
@@ -20,6 +20,14 @@ def cancel_order(order: Order, actor: str, note: str | None = None, expected_ver
         store.check_version(order, expected_version)
         close_session(order_id, actor, "cancel")
     return cancel_and_release(order_id, actor, note, expected_version)
+
+
+def cancel_as(order: Order, actor: str, *, admin: bool, restock: bool = True, note: str | None = None) -> Order:
+    """What Cancel does (DESIGN steps 4 and 7): a Pending order is cancelled; an admin's cancel of a
+    Paid one refunds it (its stock back if `restock`). The page and the API both call this."""
+    if admin and order.status == PAID:
+        return refund_and_cancel(order, actor, restock=restock)
+    return cancel_order(order, actor, note)
 
 
 def refund_and_cancel(order: Order, actor: str, *, restock: bool) -> Order:

@@ -54,9 +54,9 @@ def cancel(order_id: int):
     error, done = None, None
     actor = store.actor_name(current_user)
     try:
-        if order.status == PAID:
-            restock = RefundForm().restock.data
-            order = cancelling.refund_and_cancel(order, actor, restock=restock)
+        was_paid, restock = order.status == PAID, RefundForm().restock.data
+        order = cancelling.cancel_as(order, actor, admin=True, restock=restock, note="Cancelled by an administrator")
+        if was_paid:
             if restock:
                 done = _("Order #%(id)d is cancelled and its payment refunded; its stock went back.", id=order.id)
             else:
@@ -66,7 +66,6 @@ def cancel(order_id: int):
             if order.refund_state == REFUND_DUE:
                 done += " " + _("Stripe did not answer yet: the refund is retried automatically.")
         else:
-            order = cancelling.cancel_order(order, actor, "Cancelled by an administrator")
             done = _("Order #%(id)d is cancelled; its stock went back.", id=order.id)
     except OrderError as exc:
         error = exc.message
