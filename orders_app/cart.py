@@ -76,6 +76,14 @@ class CartView:
         return len(self.lines) > self.most_lines
 
     @property
+    def too_many_lines_message(self) -> str:
+        return _(
+            "An order has at most %(most)d lines and your cart has %(lines)d: remove some before checking out.",
+            most=self.most_lines,
+            lines=len(self.lines),
+        )
+
+    @property
     def fingerprint(self) -> str:
         """What the customer is shown: each line's item, quantity and price today. The checkout form
         sends it back, so a cart that changed meanwhile (a price, another tab) is shown again first."""
@@ -281,7 +289,7 @@ def check_out(user, shown: str | None = None) -> tuple[Order, str | None]:
         message = _("Your cart changed since this page showed it (a price, or a quantity): check it, then check out.")
         raise OrderError(message, status=409, code="cart_changed")
     if cart.too_many_lines:
-        raise OrderError(too_many_lines_message(cart), status=409, code="too_many_lines")
+        raise OrderError(cart.too_many_lines_message, status=409, code="too_many_lines")
     gone = [line for line in cart.lines if not line.sold]
     if gone:
         names = ", ".join(line.name for line in gone)
@@ -298,11 +306,3 @@ def check_out(user, shown: str | None = None) -> tuple[Order, str | None]:
     except OrderError:
         url = None
     return order, url
-
-
-def too_many_lines_message(cart: CartView) -> str:
-    return _(
-        "An order has at most %(most)d lines and your cart has %(lines)d: remove some before checking out.",
-        most=cart.most_lines,
-        lines=len(cart.lines),
-    )

@@ -133,6 +133,5 @@ def _cart_page(*, error=None, error_item=None, notice=None, short=None, status=2
         notice=notice,
         short=short or {},
         action_form=ActionForm(),
-        too_many_lines_message=cart.too_many_lines_message,
         http_status=status,
     )
