@@ -36,8 +36,8 @@ def refund_and_cancel(order: Order, actor: str, *, restock: bool) -> Order:
     with write_transaction(db):
         order = store.claim(order_id, None, guard=states.why_not_refund)
         stock = "its stock goes back on sale" if restock else "its stock is not returned"
+        order.refund_state = REFUND_DUE  # before the transition: its cancellation notice says the refund
         store.transition(order, states.EV_REFUNDED, actor, f"Refund requested; {stock}")
-        order.refund_state = REFUND_DUE
         if restock:
             order.hold_state = RESTOCKING
     follow_up(order_id)

@@ -1,12 +1,13 @@
 """The e-mails an order's changes cause, written to the outbox in the change's own transaction.
 
 Call these inside the write transaction that makes the change, right where the status is set:
-the key (`order-<id>-paid`, `order-<id>-cancelled`) makes the webhook, the success page and
-reconcile write each message once, however many of them apply the same payment.
+the key (`order-<id>-paid`, `order-<id>-cancelled`, `order-<id>-refund-<session>`) makes the
+webhook, the success page and reconcile write each message once, however many of them apply the
+same payment.
 """
 
-from orders_app.models import Order
-from orders_app.outbox import ORDER_CANCELLED, ORDER_PAID, OUTBOX
+from orders_app.models import REFUND_DUE, Order
+from orders_app.outbox import ORDER_CANCELLED, ORDER_PAID, OUTBOX, PAYMENT_REFUNDED
 from shared_ui import outbox
 
 
@@ -18,11 +19,32 @@ def order_paid(order: Order) -> None:
 
 
 def order_cancelled(order: Order) -> None:
-    """The notice: the order was just cancelled (the refund, if any, is said when it is sent)."""
+    """The notice: the order was just cancelled, with the refund the cancel decided (set before this).
+
+    A payment that arrives after the cancel is told of in a notice of its own (payment_refunded).
+    """
     outbox.enqueue(
         OUTBOX,
         key=f"order-{order.id}-cancelled",
         kind=ORDER_CANCELLED,
         user_id=order.user_id,
-        payload={"order_id": order.id},
+        payload={"order_id": order.id, "refund": order.refund_state == REFUND_DUE},
+    )
+
+
+def payment_refunded(order: Order, session, reason: str) -> None:
+    """A payment the order did not take is given back: it came after the cancel (`late`), or through
+    a link the order no longer uses (`old_link`). Written when the refund is decided, as the
+    cancellation notice's refund is; a refund Stripe then refuses is flagged for an admin."""
+    outbox.enqueue(
+        OUTBOX,
+        key=f"order-{order.id}-refund-{session.id}",
+        kind=PAYMENT_REFUNDED,
+        user_id=order.user_id,
+        payload={
+            "order_id": order.id,
+            "amount_cents": session.amount_total or 0,
+            "currency": session.currency or order.currency,
+            "reason": reason,
+        },
     )

@@ -1,9 +1,10 @@
 """orders_app's e-mail: the outbox tables (shared_ui/outbox.py) and how its messages read.
 
-A receipt when an order becomes Paid and a notice when it is cancelled (notices.py writes them in
-the same transaction as the change). The address and language are the account's, asked of
-users_app when the message is sent (GET /users/internal/users/<id>): an account without an
-address (or deleted since) gets nothing, and nothing fails because of it.
+A receipt when an order becomes Paid, a notice when it is cancelled, and a notice when a payment
+the order did not take is refunded (notices.py writes them in the same transaction as the change).
+The address and language are the account's, asked of users_app when the message is sent
+(GET /users/internal/users/<id>): an account without an address (or deleted since) gets nothing,
+and nothing fails because of it.
 """
 
 from flask import current_app
@@ -12,13 +13,13 @@ from flask_babel import gettext as _
 from sqlalchemy import Index
 
 from orders_app.extensions import db, users
-from orders_app.models import REFUND_DONE, REFUND_DUE, Order
+from orders_app.models import PAID, PENDING, REFUND_DONE, REFUND_DUE, Order
 from shared_ui import outbox
 from shared_ui.money import format_money
 from shared_ui.outbox import OutboxAttemptMixin, OutboxMessageMixin
 from shared_ui.service_client import ServiceUnavailable
 
-ORDER_PAID, ORDER_CANCELLED = "order_paid", "order_cancelled"
+ORDER_PAID, ORDER_CANCELLED, PAYMENT_REFUNDED = "order_paid", "order_cancelled", "payment_refunded"
 
 
 class MailMessage(OutboxMessageMixin, db.Model):
@@ -77,7 +78,7 @@ def render(message: MailMessage) -> outbox.Rendered | None:
         "money": lambda cents: format_money(cents, order.currency, locale or "en"),
         "when": lambda moment: format_datetime(moment, "medium") if moment else "",
         "order_url": f"{public_url}/orders/{order.id}",
-        "refunded": order.refund_state in (REFUND_DUE, REFUND_DONE),
+        "refunded": message.data.get("refund", order.refund_state in (REFUND_DUE, REFUND_DONE)),
         "login": order.user_login,
     }
     if message.kind == ORDER_PAID:
@@ -87,6 +88,18 @@ def render(message: MailMessage) -> outbox.Rendered | None:
     elif message.kind == ORDER_CANCELLED:
         subject, text, html = outbox.render_mail(
             "orders/mail/cancelled", locale, lambda: _("Your order %(number)s is cancelled", number=order.id), **context
+        )
+    elif message.kind == PAYMENT_REFUNDED:
+        amount = format_money(message.data["amount_cents"], message.data["currency"], locale or "en")
+        subject, text, html = outbox.render_mail(
+            "orders/mail/refunded",
+            locale,
+            lambda: _("A payment for your order %(number)s is refunded", number=order.id),
+            amount=amount,
+            reason=message.data.get("reason"),
+            order_paid=order.status == PAID,
+            order_pending=order.status == PENDING,
+            **context,
         )
     else:
         return None

@@ -91,10 +91,10 @@ def cancel_and_release(order_id: int, actor: str, note: str | None, expected_ver
     """
     with write_transaction(db):
         order = store.claim(order_id, expected_version)
+        if order.checkout_state == SESSION_COMPLETE and order.payment_intent and order.refund_state is None:
+            order.refund_state = REFUND_DUE  # a payment the shop did not accept goes back (said in the notice)
         store.transition(order, states.EV_CANCELLED, actor, note)
         order.hold_state = RELEASING
-        if order.checkout_state == SESSION_COMPLETE and order.payment_intent and order.refund_state is None:
-            order.refund_state = REFUND_DUE  # a payment the shop did not accept goes back
     follow_up(order_id)
     return db.session.get(Order, order_id)
 

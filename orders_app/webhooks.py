@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from orders_app import states, store
+from orders_app import notices, states, store
 from orders_app.clients.stripe_client import CheckoutSession, current_stripe
 from orders_app.extensions import db
 from orders_app.models import (
@@ -225,6 +225,7 @@ def _apply(order: Order, session: CheckoutSession, fact: str, actor: str, via: s
             f"{money_of(session)} was paid through an old payment link ({session.id}); its automatic refund "
             f"was started: if this stays, refund {session.payment_intent} at Stripe",
         )
+        notices.payment_refunded(order, session, "old_link")
         return "stale_paid", f"{money_of(session)} paid through {session.id}"
     if decision == states.MISMATCH_SEEN:
         return "amount_mismatch", None  # judged and flagged already
@@ -253,6 +254,7 @@ def _apply_paid(order: Order, session: CheckoutSession, decision: str, actor: st
         if order.refund_state is None:
             order.refund_state = REFUND_DUE
             store.flag(order, f"{paid} was paid after the order was cancelled; it is refunded automatically")
+            notices.payment_refunded(order, session, "late")
             store.record(
                 order, actor, "paid_after_cancel", CANCELLED, CANCELLED, f"{paid} received ({via}); refund due"
             )

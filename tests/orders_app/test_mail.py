@@ -87,6 +87,56 @@ def test_a_pending_order_cancelled_gets_a_notice_without_a_refund(app, alice, la
     assert notice["Subject"] == f"Your order {order_id} is cancelled" and "refunded" not in text_of(notice)
 
 
+def test_a_payment_that_arrives_after_the_cancel_is_told_with_its_refund(app, alice, lamp, stripe_fake, smtp):
+    order_id = place(alice, lamp, 2)
+    pay(alice, order_id)
+    session_id = session_of(app, order_id)
+    expired = stripe_fake.event("checkout.session.expired", session_id)
+    completed = stripe_fake.pay(session_id)  # Stripe had it paid; the events came in the other order
+    assert deliver(app, expired).get_json()["outcome"] == "released"
+    for _ in range(2):  # and Stripe sends the payment twice
+        assert deliver(app, completed).status_code == 200
+    assert send_mail(app) == {"sent": 2}
+    [notice] = [m for m in smtp.inbox.to("alice@example.com") if "cancelled" in m["Subject"]]
+    assert "refunded" not in text_of(notice)  # the cancel itself refunded nothing
+    [refund] = [m for m in smtp.inbox.to("alice@example.com") if "refunded" in m["Subject"]]
+    assert refund["Subject"] == f"A payment for your order {order_id} is refunded"
+    text = text_of(refund)
+    assert f"Your payment of $25.00 for order {order_id} arrived after the order was cancelled" in text
+    assert f"http://shop.test/orders/{order_id}" in text and "$25.00" in html_of(refund)
+
+
+def test_a_payment_through_an_old_link_is_told_with_its_refund_and_what_the_order_waits_for(
+    app, alice, lamp, stripe_fake, smtp
+):
+    order_id = place(alice, lamp, 1)
+    pay(alice, order_id)
+    old = session_of(app, order_id)
+    post_form(alice, f"/orders/{order_id}/edit", {"quantity": 2})  # the old link is expired, a new one made
+    pay(alice, order_id)
+    stripe_fake.sessions[old].update(status="open")  # as if Stripe had let it be paid anyway
+    assert deliver(app, stripe_fake.pay(old)).get_json()["outcome"] == "stale_paid"
+    assert send_mail(app) == {"sent": 1}
+    [refund] = smtp.inbox.to("alice@example.com")
+    text = text_of(refund)
+    assert f"You paid $12.50 for order {order_id} through a payment link the order no longer uses" in text
+    assert "pay it from the order's page" in text
+
+
+def test_a_cancel_that_refunds_a_payment_of_another_amount_does_not_name_the_orders_total(
+    app, alice, lamp, stripe_fake, smtp
+):
+    order_id = place(alice, lamp, 2)
+    pay(alice, order_id)
+    event = stripe_fake.pay(session_of(app, order_id), amount_total=100)
+    assert deliver(app, event).get_json()["outcome"] == "amount_mismatch"
+    assert post_form(alice, f"/orders/{order_id}/cancel").status_code in (200, 303)
+    send_mail(app)
+    [notice] = smtp.inbox.to("alice@example.com")
+    text = text_of(notice)
+    assert "Your payment is refunded to the card" in text and "$25.00 is refunded" not in text
+
+
 def test_an_account_without_an_address_gets_nothing_and_nothing_fails(app, bob, lamp, stripe_fake, smtp):
     order_id = paid_order(app, bob, lamp, stripe_fake, quantity=1)
     assert send_mail(app) == {"skipped": 1}
