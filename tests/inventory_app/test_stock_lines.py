@@ -49,7 +49,9 @@ def test_a_hold_of_several_lines_takes_each_and_answers_its_lines(client, three_
     # taken in ascending item id, whatever order the caller listed the lines in
     with app.app_context():
         taken = db.session.execute(
-            select(StockMovement.item_id, StockMovement.delta).where(StockMovement.key == "order-1")
+            select(StockMovement.item_id, StockMovement.delta)
+            .where(StockMovement.key == "order-1")
+            .order_by(StockMovement.id)
         ).all()
     assert [tuple(row) for row in taken] == [(mug, -2), (bowl, -3), (plate, -1)]
 
