@@ -127,14 +127,16 @@ class WebhookReceiver:
 
     Every request is checked with `stripe.Webhook.construct_event`; a bad signature gets 400.
     `fail_next(object_id, times, status)` makes the next deliveries about that object fail;
-    `delay(object_id, seconds)` makes them slow.
+    `hold(object_id)` keeps them waiting, unanswered, until the test releases them (a slow endpoint
+    whose slowness ends when the test says so, not after some seconds).
     """
 
     def __init__(self, secret: str) -> None:
         self.secret = secret
         self.deliveries: list[Delivery] = []
         self._failures: dict[str, list[int]] = {}
-        self._delays: dict[str, float] = {}
+        self._holds: dict[str, threading.Event] = {}
+        self._held: dict[str, int] = {}
         self._lock = threading.Lock()
         receiver = self
 
@@ -166,10 +168,21 @@ class WebhookReceiver:
         with self._lock:
             self._failures[object_id] = [status] * times
 
-    def delay(self, object_id: str, seconds: float) -> None:
-        """Answer deliveries about `object_id` only after `seconds` (a slow endpoint)."""
+    def hold(self, object_id: str) -> threading.Event:
+        """Keep deliveries about `object_id` waiting, unanswered, until the returned event is set.
+
+        There is no time limit: set the event in a `finally`, so a failing test does not leave
+        the request waiting.
+        """
+        gate = threading.Event()
         with self._lock:
-            self._delays[object_id] = seconds
+            self._holds[object_id] = gate
+        return gate
+
+    def held(self, object_id: str) -> int:
+        """How many deliveries about `object_id` are waiting on `hold` now (arrived, not answered)."""
+        with self._lock:
+            return self._held.get(object_id, 0)
 
     def _handle(self, handler: BaseHTTPRequestHandler, payload: str) -> None:
         signature = handler.headers.get("Stripe-Signature", "")
@@ -180,7 +193,14 @@ class WebhookReceiver:
             verified = False
         event = json.loads(payload) if verified else {}
         object_id = event.get("data", {}).get("object", {}).get("id", "")
-        time.sleep(self._delays.get(object_id, 0))
+        with self._lock:
+            gate = self._holds.get(object_id)
+            if gate is not None:
+                self._held[object_id] = self._held.get(object_id, 0) + 1
+        if gate is not None:
+            gate.wait()
+            with self._lock:
+                self._held[object_id] -= 1
         with self._lock:
             planned = self._failures.get(object_id)
             status = planned.pop(0) if planned else (200 if verified else 400)

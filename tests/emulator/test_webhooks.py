@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import stripe
 
 from stacktools.stack import wait_until
 
-from .helpers import WEBHOOK_SECRET, events_of, pay, session_params
+from .helpers import TEST_SETTINGS, WEBHOOK_SECRET, events_of, pay, session_params
+from .servers import EmulatorProcess
 
 
 def test_a_webhook_answered_500_twice_is_delivered_on_the_third_attempt_with_fresh_signatures(
@@ -38,22 +37,46 @@ def test_a_webhook_answered_500_twice_is_delivered_on_the_third_attempt_with_fre
     assert [a["status_code"] for a in delivery["attempts"]] == [500, 500, 200]
 
 
-def test_a_slow_webhook_holds_up_neither_the_api_nor_other_sessions(client, emulator, http, receiver):
-    # The slow endpoint answers after 4 s (inside the emulator's 5 s webhook timeout): waiting for it
-    # would show as seconds, far more than two API calls take even on a loaded machine.
-    slow = client.v1.checkout.sessions.create(params=session_params())
-    receiver.delay(slow.id, 4.0)
-    pay(http, emulator, slow.id, card="4242 4242 4242 4242")
-    wait_until(lambda: events_of(http, emulator, slow.id))
+@pytest.fixture
+def patient_emulator(tmp_path, receiver):
+    """An emulator of its own that waits an hour for a webhook's answer: a delivery the receiver
+    holds is still the first attempt, in flight, whenever the test releases it."""
+    process = EmulatorProcess(
+        tmp_path,
+        {**TEST_SETTINGS, "STRIPE_WEBHOOK_URL": receiver.url, "EMULATOR_WEBHOOK_TIMEOUT_SECONDS": "3600"},
+    ).start()
+    yield process
+    process.stop()
 
-    started = time.monotonic()
-    other = client.v1.checkout.sessions.create(params=session_params())
-    client.v1.checkout.sessions.expire(other.id)
-    assert time.monotonic() - started < 2.5
-    [fast] = receiver.wait_for(other.id, "checkout.session.expired", timeout=30)
+
+def test_a_slow_webhook_holds_up_neither_the_api_nor_other_sessions(patient_emulator, make_client, http, receiver):
+    # The slow endpoint answers only when the test lets it, after the API calls returned and the
+    # other session's event arrived: had either waited behind the slow delivery, it would not have
+    # come while that delivery was still unanswered, and the test would fail waiting for it.
+    emulator = patient_emulator
+    client = make_client(base_url=emulator.base_url)
+    slow = client.v1.checkout.sessions.create(params=session_params())
+    release = receiver.hold(slow.id)
+    try:
+        pay(http, emulator, slow.id, card="4242 4242 4242 4242")
+        wait_until(lambda: receiver.held(slow.id))  # the slow delivery is in flight, unanswered
+
+        other = client.v1.checkout.sessions.create(params=session_params())
+        client.v1.checkout.sessions.expire(other.id)
+        [fast] = receiver.wait_for(other.id, "checkout.session.expired", timeout=30)
+
+        assert receiver.held(slow.id) == 1, "the slow delivery was still unanswered all along"
+        assert not receiver.received(slow.id)
+    finally:
+        release.set()
 
     [slow_delivery] = receiver.wait_for(slow.id, "checkout.session.completed", timeout=30)
-    assert fast.arrived_at < slow_delivery.arrived_at  # the other session's event did not wait behind it
+    assert receiver.deliveries.index(fast) < receiver.deliveries.index(slow_delivery)
+    # Its first and only attempt, answered 200 once released (no timeout and retry in between).
+    [event] = wait_until(
+        lambda: [e for e in events_of(http, emulator, slow.id) if e["deliveries"][0]["state"] == "delivered"]
+    )
+    assert [a["status_code"] for a in event["deliveries"][0]["attempts"]] == [200]
 
 
 def test_a_resent_event_arrives_again_with_the_same_id(client, emulator, http, receiver):

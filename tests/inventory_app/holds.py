@@ -16,18 +16,24 @@ def rfc3339(delta: timedelta) -> str:
     return (datetime.now(UTC) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-IN_AN_HOUR = rfc3339(timedelta(hours=1))
+def in_an_hour() -> str:
+    """An hour from now, when called (a value taken at import would be in the past in a long run)."""
+    return rfc3339(timedelta(hours=1))
 
 
-def hold(client, key, item_id, quantity=1, expires_at=IN_AN_HOUR):
-    """A one-item hold, in the body orders_app has sent since the start."""
-    body = {"key": key, "item_id": item_id, "quantity": quantity, "expires_at": expires_at}
+def hold(client, key, item_id, quantity=1, expires_at=None):
+    """A one-item hold (expiring in an hour unless `expires_at`), in the body orders_app has sent since the start."""
+    body = {"key": key, "item_id": item_id, "quantity": quantity, "expires_at": expires_at or in_an_hour()}
     return client.post(HOLDS, json=body, headers=SERVICE)
 
 
-def hold_lines(client, key, lines, expires_at=IN_AN_HOUR):
-    """A hold of `lines` [(item_id, quantity)]."""
-    body = {"key": key, "lines": [{"item_id": i, "quantity": n} for i, n in lines], "expires_at": expires_at}
+def hold_lines(client, key, lines, expires_at=None):
+    """A hold of `lines` [(item_id, quantity)], expiring in an hour unless `expires_at`."""
+    body = {
+        "key": key,
+        "lines": [{"item_id": i, "quantity": n} for i, n in lines],
+        "expires_at": expires_at or in_an_hour(),
+    }
     return client.post(HOLDS, json=body, headers=SERVICE)
 
 

@@ -126,9 +126,9 @@ def test_a_quantity_edit_goes_through_the_stock_rule_and_is_recorded(admin, app,
     assert stored(item_id).quantity == 25
     with app.app_context():
         moves = db.session.execute(
-            select(StockMovement.delta, StockMovement.reason, StockMovement.actor).where(
-                StockMovement.item_id == item_id
-            )
+            select(StockMovement.delta, StockMovement.reason, StockMovement.actor)
+            .where(StockMovement.item_id == item_id)
+            .order_by(StockMovement.id)
         ).all()
     assert [tuple(m) for m in moves] == [(10, "created", "test"), (15, "adjusted", "admin:1")]
 

@@ -9,12 +9,13 @@ from sqlalchemy import func, select
 from inventory_app.extensions import db
 from inventory_app.jobs import PERIODIC, sweep_expired_holds
 from inventory_app.models import StockMovement
-from tests.inventory_app.holds import HOLDS, IN_AN_HOUR, SERVICE, hold, movements, rfc3339, stock_of
+from tests.inventory_app.holds import HOLDS, SERVICE, hold, in_an_hour, movements, rfc3339, stock_of
 
 
 def test_a_hold_takes_stock_and_answers_the_reservation(client, make_item, app):
     item_id = make_item(quantity=10)
-    response = hold(client, "order-1", item_id, 3)
+    expires_at = in_an_hour()
+    response = hold(client, "order-1", item_id, 3, expires_at=expires_at)
     assert response.status_code == 201
     assert response.get_json() == {
         "key": "order-1",
@@ -22,7 +23,7 @@ def test_a_hold_takes_stock_and_answers_the_reservation(client, make_item, app):
         "item_id": item_id,
         "quantity": 3,
         "state": "held",
-        "expires_at": IN_AN_HOUR,
+        "expires_at": expires_at,
     }
     assert stock_of(client, item_id) == {
         "id": item_id,
@@ -117,18 +118,18 @@ def test_holds_on_unknown_and_archived_items(client, make_item, admin_token):
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"key": "", "item_id": 1, "quantity": 1, "expires_at": IN_AN_HOUR}, "key"),
-        ({"key": "order 1", "item_id": 1, "quantity": 1, "expires_at": IN_AN_HOUR}, "key"),
-        ({"key": "order-1", "item_id": "1", "quantity": 1, "expires_at": IN_AN_HOUR}, "item_id"),
-        ({"key": "order-1", "item_id": 1, "quantity": 0, "expires_at": IN_AN_HOUR}, "quantity"),
-        ({"key": "order-1", "item_id": 1, "quantity": True, "expires_at": IN_AN_HOUR}, "quantity"),
+        ({"key": "", "item_id": 1, "quantity": 1}, "key"),
+        ({"key": "order 1", "item_id": 1, "quantity": 1}, "key"),
+        ({"key": "order-1", "item_id": "1", "quantity": 1}, "item_id"),
+        ({"key": "order-1", "item_id": 1, "quantity": 0}, "quantity"),
+        ({"key": "order-1", "item_id": 1, "quantity": True}, "quantity"),
         ({"key": "order-1", "item_id": 1, "quantity": 1, "expires_at": "2030-01-01T00:00:00"}, "expires_at"),
         ({"key": "order-1", "item_id": 1, "quantity": 1, "expires_at": "tomorrow"}, "expires_at"),
     ],
 )
 def test_invalid_hold_requests_are_422_and_name_the_field(client, make_item, body, field):
     make_item()
-    response = client.post(HOLDS, json=body, headers=SERVICE)
+    response = client.post(HOLDS, json={"expires_at": in_an_hour()} | body, headers=SERVICE)
     assert response.status_code == 422
     assert response.get_json()["error"]["field"] == field
 
@@ -144,7 +145,7 @@ def test_times_with_an_offset_are_stored_in_utc(client, make_item):
 @pytest.mark.parametrize("headers", [{}, {"X-Service-Token": "wrong"}])
 def test_internal_calls_without_the_service_token_are_refused(client, make_item, headers):
     item_id = make_item()
-    body = {"key": "order-1", "item_id": item_id, "quantity": 1, "expires_at": IN_AN_HOUR}
+    body = {"key": "order-1", "item_id": item_id, "quantity": 1, "expires_at": in_an_hour()}
     response = client.post(HOLDS, json=body, headers=headers)
     assert response.status_code == 403 and response.get_json()["error"]["code"] == "forbidden"
     assert client.get(f"/inventory/internal/items/{item_id}", headers=headers).status_code == 403

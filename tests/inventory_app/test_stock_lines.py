@@ -16,10 +16,10 @@ from inventory_app.models import Item, StockMovement
 from tests.helpers import SECRETS
 from tests.inventory_app.holds import (
     HOLDS,
-    IN_AN_HOUR,
     SERVICE,
     change_lines,
     hold_lines,
+    in_an_hour,
     movements,
     on_hand,
     rfc3339,
@@ -35,20 +35,23 @@ def three_items(make_item):
 
 def test_a_hold_of_several_lines_takes_each_and_answers_its_lines(client, three_items, app):
     mug, bowl, plate = three_items
-    response = hold_lines(client, "order-1", [(plate, 1), (mug, 2), (bowl, 3)])
+    expires_at = in_an_hour()
+    response = hold_lines(client, "order-1", [(plate, 1), (mug, 2), (bowl, 3)], expires_at=expires_at)
     assert response.status_code == 201
     assert response.get_json() == {
         "key": "order-1",
         "lines": [{"item_id": mug, "quantity": 2}, {"item_id": bowl, "quantity": 3}, {"item_id": plate, "quantity": 1}],
         "state": "held",
-        "expires_at": IN_AN_HOUR,
+        "expires_at": expires_at,
     }
     assert on_hand(client, mug, bowl, plate) == [3, 0, 0]
     assert [stock_of(client, i)["held"] for i in three_items] == [2, 3, 1]
     # taken in ascending item id, whatever order the caller listed the lines in
     with app.app_context():
         taken = db.session.execute(
-            select(StockMovement.item_id, StockMovement.delta).where(StockMovement.key == "order-1")
+            select(StockMovement.item_id, StockMovement.delta)
+            .where(StockMovement.key == "order-1")
+            .order_by(StockMovement.id)
         ).all()
     assert [tuple(row) for row in taken] == [(mug, -2), (bowl, -3), (plate, -1)]
 
@@ -220,7 +223,7 @@ def test_the_sweeper_gives_back_every_line_of_an_expired_hold(client, three_item
 )
 def test_invalid_lines_are_422_and_name_the_field(client, make_item, lines, field):
     make_item()
-    response = client.post(HOLDS, json={"key": "order-1", "lines": lines, "expires_at": IN_AN_HOUR}, headers=SERVICE)
+    response = client.post(HOLDS, json={"key": "order-1", "lines": lines, "expires_at": in_an_hour()}, headers=SERVICE)
     assert response.status_code == 422 and response.get_json()["error"]["field"] == field
     assert on_hand(client, 1) == [10]
 
@@ -228,7 +231,7 @@ def test_invalid_lines_are_422_and_name_the_field(client, make_item, lines, fiel
 def test_lines_and_the_one_item_fields_together_are_refused(client, make_item):
     item_id = make_item()
     body = {"key": "order-1", "lines": [{"item_id": item_id, "quantity": 1}], "item_id": item_id, "quantity": 1}
-    response = client.post(HOLDS, json=body | {"expires_at": IN_AN_HOUR}, headers=SERVICE)
+    response = client.post(HOLDS, json=body | {"expires_at": in_an_hour()}, headers=SERVICE)
     assert response.status_code == 422 and response.get_json()["error"]["field"] == "item_id"
 
 
@@ -346,7 +349,7 @@ def quoted_hold(client, key, lines, prices):
         "lines": [
             {"item_id": i, "quantity": n} | ({"price_cents": prices[i]} if i in prices else {}) for i, n in lines
         ],
-        "expires_at": IN_AN_HOUR,
+        "expires_at": in_an_hour(),
     }
     return client.post(HOLDS, json=body, headers=SERVICE)
 
@@ -355,7 +358,7 @@ def test_a_hold_at_the_prices_items_have_is_held(client, app, make_item):
     mug, bowl = make_item("Mug", quantity=5, price_cents=1250), make_item("Bowl", quantity=3, price_cents=400)
     response = quoted_hold(client, "order-1", [(mug, 2), (bowl, 1)], {mug: 1250, bowl: 400})
     assert response.status_code == 201 and on_hand(client, mug, bowl) == [3, 2]
-    one_item = {"key": "order-2", "item_id": mug, "quantity": 1, "price_cents": 1250, "expires_at": IN_AN_HOUR}
+    one_item = {"key": "order-2", "item_id": mug, "quantity": 1, "price_cents": 1250, "expires_at": in_an_hour()}
     assert client.post(HOLDS, json=one_item, headers=SERVICE).status_code == 201
 
 

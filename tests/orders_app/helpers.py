@@ -63,7 +63,11 @@ def actions(app, order_id) -> list[str]:
 
 def stored_events(app, order_id) -> list[tuple[str, str]]:
     with app.app_context():
-        rows = db.session.scalars(db.select(StripeEvent).where(StripeEvent.order_id == order_id)).all()
+        rows = db.session.scalars(
+            db.select(StripeEvent)
+            .where(StripeEvent.order_id == order_id)
+            .order_by(StripeEvent.received_at, StripeEvent.id)
+        ).all()
         return [(row.type, row.outcome) for row in rows]
 
 

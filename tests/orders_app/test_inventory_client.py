@@ -2,7 +2,6 @@
 
 import json
 import threading
-import time
 from datetime import datetime
 
 import pytest
@@ -18,14 +17,20 @@ from orders_app.clients.inventory import (
     ItemNotFound,
     PriceChanged,
 )
+from stacktools.stack import wait_until
+
+#: how long a held answer waits for its release at most: a deadline for a broken client, never reached otherwise
+HOLD_LIMIT = 30
 
 
 class StandIn:
-    """Answers each request with the next scripted (status, body, delay) for its path."""
+    """Answers each request with the next scripted (status, body) for its path, or (status, body, release):
+    then only once the test sets the `release` event (or after HOLD_LIMIT seconds)."""
 
     def __init__(self):
         self.script: dict[tuple[str, str], list] = {}
         self.seen: list[tuple[str, str, dict, dict]] = []
+        self.answered = 0
         self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -38,9 +43,10 @@ class StandIn:
         body = request.get_json(silent=True) or {}
         self.seen.append((request.method, request.path, dict(request.headers), body))
         answers = self.script.get((request.method, request.path)) or [(404, {"error": {"code": "not_found"}})]
-        status, payload, *delay = answers.pop(0) if len(answers) > 1 else answers[0]
-        if delay:
-            time.sleep(delay[0])
+        status, payload, *release = answers.pop(0) if len(answers) > 1 else answers[0]
+        if release:
+            release[0].wait(HOLD_LIMIT)
+        self.answered += 1
         return Response(json.dumps(payload), status, content_type="application/json")
 
 
@@ -194,20 +200,34 @@ def test_a_500_is_retried_once_then_reported_unavailable(client, stand_in):
 def test_a_slow_inventory_times_out_quickly(app, client, stand_in):
     app.config["INVENTORY_READ_TIMEOUT"] = 0.3
     impatient = InventoryClient(app)
-    stand_in.answer("GET", "/inventory/internal/items/7", (200, {}, 4.0))
-    started = time.monotonic()
-    with pytest.raises(InventoryUnavailable):
-        impatient.item(7)
-    assert time.monotonic() - started < 3  # two tries of 0.3 s, not the 4 s the server takes
+    # The stand-in answers (a good item) only after the client is done: a client that waited for the
+    # answer would get it, after HOLD_LIMIT, and not raise. Two tries of 0.3 s, not the server's time.
+    release = threading.Event()
+    stand_in.answer("GET", "/inventory/internal/items/7", (200, {"id": 7, "name": "Pin", "price_cents": 10}, release))
+    try:
+        with pytest.raises(InventoryUnavailable):
+            impatient.item(7)
+        assert stand_in.answered == 0
+        assert [path for _, path, *_ in stand_in.seen] == ["/inventory/internal/items/7"] * 2
+    finally:
+        release.set()
 
 
 def test_a_stopped_inventory_fails_at_once(app):
-    app.config.update(INVENTORY_URL="http://127.0.0.1:9", INVENTORY_BACKOFF=0.01)
-    with app.app_context():
-        started = time.monotonic()
-        with pytest.raises(InventoryUnavailable):
-            InventoryClient(app).item(1)
-    assert time.monotonic() - started < 1
+    # A refused connection is the answer: the client does not wait for its connect timeout (an hour
+    # here), so the call is over long before the test's deadline.
+    app.config.update(INVENTORY_URL="http://127.0.0.1:9", INVENTORY_BACKOFF=0.01, INVENTORY_CONNECT_TIMEOUT=3600)
+    outcome = []
+
+    def call():
+        with app.app_context():
+            try:
+                InventoryClient(app).item(1)
+            except InventoryUnavailable as error:
+                outcome.append(error)
+
+    threading.Thread(target=call, daemon=True).start()
+    wait_until(lambda: outcome, timeout=30)
 
 
 def test_nonsense_answers_are_unavailable_not_crashes(client, stand_in):

@@ -43,7 +43,8 @@ def send_mail(app):
 
 def outbox_rows(app):
     with app.app_context():
-        return [(m.key, m.state) for m in db.session.scalars(select(order_outbox.MailMessage))]
+        query = select(order_outbox.MailMessage).order_by(order_outbox.MailMessage.id)
+        return [(m.key, m.state) for m in db.session.scalars(query)]
 
 
 def test_a_payment_applied_by_three_webhooks_and_two_success_pages_writes_one_receipt(
