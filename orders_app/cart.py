@@ -8,24 +8,32 @@ of each line, and checkout places one order of all lines (placing.place_order, a
 answers with its Checkout Session in the same click. The cart is emptied only once the order is held.
 """
 
+import hashlib
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app, session
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from orders_app import states
 from orders_app.checkout import start_checkout
 from orders_app.clients.inventory import InventoryUnavailable, ItemNotFound, current_inventory
 from orders_app.errors import OrderError, too_small, unavailable
 from orders_app.extensions import db
-from orders_app.models import CartLine, Order
+from orders_app.models import CartCheckout, CartLine, Order, utcnow
 from orders_app.placing import place_order
 from orders_app.store import actor_name
 from shared_ui.db import write_transaction
 from shared_ui.numbers import whole_number
 
 SESSION_KEY = "cart"
+#: a checkout still placing its order after this long is taken to have died (its worker, say)
+CLAIM_SECONDS = 60
+#: how long a second checkout of the same cart waits for the first's order, asking this often
+CLAIM_WAIT_SECONDS, CLAIM_POLL_SECONDS = 15, 0.1
 
 
 def most_per_line() -> int:
@@ -162,20 +170,33 @@ def _save(user, item_id: int, quantity: int, price_seen: int) -> None:
 
 
 def join_visitor_cart(user) -> None:
-    """The cart filled before logging in joins the account's: quantities of one item are added."""
+    """The cart filled before logging in joins the account's; an item in both keeps the larger quantity.
+
+    Every orders request that still carries the visitor's cart runs this (several at once right after
+    login, before the first answer's cookie drops the cart), so it gives the same cart however often
+    it runs: adding the quantities would count the visitor's once per request.
+    """
     visitor = _visitor_lines() if SESSION_KEY in session else {}
     session.pop(SESSION_KEY, None)
     if not visitor or not user.is_authenticated:
         return
+    try:
+        _join(user, visitor)
+    except IntegrityError:
+        _join(user, visitor)  # a twin request added the same new line at the same moment (PostgreSQL)
+
+
+def _join(user, visitor: dict[int, list[int]]) -> None:
     with write_transaction(db):
         for item_id, (quantity, price_seen) in visitor.items():
-            line = db.session.get(CartLine, (user.id, item_id))
+            quantity = min(quantity, most_per_line())
+            line = db.session.get(CartLine, (user.id, item_id), populate_existing=True)
             if line is None:
                 db.session.add(
                     CartLine(user_id=user.id, inventory_id=item_id, quantity=quantity, price_cents_seen=price_seen)
                 )
-            else:
-                line.quantity = min(line.quantity + quantity, most_per_line())
+            elif quantity > line.quantity:
+                line.quantity = quantity
 
 
 # ----- what a customer does --------------------------------------------------------------------
@@ -284,7 +305,10 @@ def check_out(user, shown: str | None = None) -> tuple[Order, str | None]:
     """
     cart = view(user)
     if not cart.lines:
-        raise OrderError(_("Your cart is empty."), status=409, code="cart_empty")
+        order = _placed_just_now(user, shown)  # by a twin of this checkout, which emptied the cart
+        if order is None:
+            raise OrderError(_("Your cart is empty."), status=409, code="cart_empty")
+        return order, _payment_url(order, user)
     if shown is not None and shown != cart.fingerprint:
         message = _("Your cart changed since this page showed it (a price, or a quantity): check it, then check out.")
         raise OrderError(message, status=409, code="cart_changed")
@@ -298,11 +322,77 @@ def check_out(user, shown: str | None = None) -> tuple[Order, str | None]:
         )
     if cart.missing_cents:
         raise too_small(cart.total_cents, cart.currency)
-    order = place_order(user, [(line.inventory_id, line.quantity) for line in cart.lines])
-    with write_transaction(db):
-        db.session.execute(delete(CartLine).where(CartLine.user_id == user.id))
+    fingerprint = _digest(cart.fingerprint)
+    order = _claim(user, fingerprint)  # the order a twin checkout of this cart placed, or None
+    if order is None:
+        try:
+            order = place_order(user, [(line.inventory_id, line.quantity) for line in cart.lines])
+        except BaseException:
+            with write_transaction(db):
+                db.session.execute(delete(CartCheckout).where(CartCheckout.user_id == user.id))
+            raise
+        with write_transaction(db):
+            db.session.execute(delete(CartLine).where(CartLine.user_id == user.id))
+            db.session.get(CartCheckout, user.id).order_id = order.id
+    return order, _payment_url(order, user)
+
+
+def _payment_url(order: Order, user) -> str | None:
     try:
-        url = start_checkout(order, actor_name(user))
+        return start_checkout(order, actor_name(user))
     except OrderError:
-        url = None
-    return order, url
+        return None
+
+
+# ----- one order for two checkouts of one cart at once (two tabs, a click sent twice) -----------
+
+
+def _digest(fingerprint: str) -> str:
+    return hashlib.sha256(fingerprint.encode()).hexdigest()
+
+
+def _claim(user, fingerprint: str) -> Order | None:
+    """Take the cart's checkout (None), or the order of a twin checkout of the same cart: one that
+    placed it since this request read the cart, waited for while it is placing.
+
+    A cart checked out before and filled again since (lines added after that checkout began) is a
+    new cart. A checkout under way past CLAIM_SECONDS is taken to have died and is taken over.
+    """
+    deadline = time.monotonic() + CLAIM_WAIT_SECONDS
+    while True:
+        try:
+            with write_transaction(db):
+                claim = db.session.get(CartCheckout, user.id, with_for_update=True, populate_existing=True)
+                now = utcnow()
+                twin = claim is not None and claim.fingerprint == fingerprint and not _refilled(user, claim)
+                if twin and claim.order_id is not None:
+                    return db.session.get(Order, claim.order_id)
+                if not twin or claim.started_at < now - timedelta(seconds=CLAIM_SECONDS):
+                    if claim is None:
+                        db.session.add(CartCheckout(user_id=user.id, fingerprint=fingerprint, started_at=now))
+                    else:
+                        claim.fingerprint, claim.order_id, claim.started_at = fingerprint, None, now
+                    return None
+        except IntegrityError:
+            continue  # a twin wrote the first claim at the same moment (PostgreSQL): read it
+        if time.monotonic() > deadline:
+            message = _("This cart is being checked out in another window: see your orders in a moment.")
+            raise OrderError(message, status=409, code="checkout_in_progress")
+        time.sleep(CLAIM_POLL_SECONDS)
+
+
+def _refilled(user, claim: CartCheckout) -> bool:
+    """Lines put in the cart after `claim`'s checkout began: a new cart, not that one."""
+    newer = select(CartLine.user_id).where(CartLine.user_id == user.id, CartLine.added_at >= claim.started_at)
+    return db.session.scalar(newer.limit(1)) is not None
+
+
+def _placed_just_now(user, shown: str | None) -> Order | None:
+    """The order a twin checkout placed of the cart the page showed, in the last CLAIM_SECONDS."""
+    if shown is None:
+        return None
+    claim = db.session.get(CartCheckout, user.id, populate_existing=True)
+    recent = utcnow() - timedelta(seconds=CLAIM_SECONDS)
+    if claim is None or claim.order_id is None or claim.fingerprint != _digest(shown) or claim.started_at < recent:
+        return None
+    return db.session.get(Order, claim.order_id)

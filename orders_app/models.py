@@ -349,6 +349,22 @@ class CartLine(db.Model):
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class CartCheckout(db.Model):
+    """A customer's cart being checked out, or just checked out (one row a customer, reused).
+
+    Two checkouts of one cart at once (two tabs, a click sent twice) place one order: the second
+    waits for the first and answers with its order (cart.check_out). `order_id` is empty while the
+    first is placing; a row older than cart.CLAIM_SECONDS is taken over (its checkout died).
+    """
+
+    __tablename__ = "cart_checkouts"
+
+    user_id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int | None]
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 Index("ix_orders_user_created", Order.user_id, Order.created_at)
 # The limit of Pending orders counts a customer's (user_id, status, hold_state != abandoned) from the
 # index alone, never reading an order's row: a customer with many Pending orders (a limit raised far

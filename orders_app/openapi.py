@@ -264,7 +264,9 @@ OPENAPI = document(
                     "`cart_empty` or `too_many_lines` (a cart joined at login can have more lines than an order), "
                     "410 `item_archived`, 422 `amount_too_small` (under Stripe's minimum charge) "
                     "nothing is held and the cart is unchanged. `url` is null when Stripe could not be reached "
-                    "once the order was held (pay it with /orders/{id}/checkout)."
+                    "once the order was held (pay it with /orders/{id}/checkout). Two checkouts of one cart at once "
+                    "place one order: the second waits for the first and answers its order (409 "
+                    "`checkout_in_progress` if that takes over 15 s)."
                 ),
                 "responses": {
                     "201": ok(

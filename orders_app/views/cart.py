@@ -18,6 +18,7 @@ from flask_login import current_user, login_required
 from orders_app import cart
 from orders_app.errors import OrderError
 from orders_app.forms import ActionForm
+from orders_app.models import PENDING
 from shared_ui.extensions import csrf
 from shared_ui.pages import hx_redirect, render_page
 from shared_ui.requests_kind import is_htmx_request, wants_fragment
@@ -105,7 +106,8 @@ def checkout():
         short = {line["inventory_id"]: line["available"] for line in (error.short or [])}
         return _cart_page(error=error.message, short=short, status=error.status)
     if url is None:
-        flash(_("Order #%(id)d is placed, but the payment page could not be opened. Try Pay again.", id=order.id))
+        if order.status == PENDING:
+            flash(_("Order #%(id)d is placed, but the payment page could not be opened. Try Pay again.", id=order.id))
         return hx_redirect(url_for("orders.show", order_id=order.id))
     return hx_redirect(url)
 

@@ -2,14 +2,17 @@
 and stock; checkout places one order of every line (all or none) and goes to Stripe in one click."""
 
 import re
+import threading
 from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
 
+from orders_app import cart
 from orders_app.extensions import db
 from orders_app.models import CartLine, Order
 from tests.helpers import csrf_from, log_in
+from tests.orders_app.helpers import logged_in
 
 
 @pytest.fixture
@@ -53,6 +56,21 @@ def test_a_visitor_fills_a_cart_and_it_joins_the_account_at_login(app, client_an
     log_in(visitor, users.records[1])  # users_app keeps the session's cart across the login
     assert "Mug" in visitor.get("/orders/cart/").get_data(as_text=True)
     assert cart_rows(app, 1) == {shelf["mug"]: 2, shelf["lamp"]: 1}
+
+
+def test_a_visitor_cart_carried_by_several_requests_at_once_joins_as_once(
+    app, client_anonymous, alice, shelf, users
+):
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 1})  # the account's cart
+    add(app, client_anonymous, shelf["mug"], 2)
+    add(app, client_anonymous, shelf["lamp"])
+    log_in(client_anonymous, users.records[1])
+    name = app.config["SESSION_COOKIE_NAME"]
+    carried = client_anonymous.get_cookie(name).value
+    for _ in range(3):  # requests sent right after login, before any answer's cookie drops the cart
+        client_anonymous.set_cookie(name, carried)
+        assert client_anonymous.get("/orders/cart/count").status_code == 200
+    assert cart_rows(app, 1) == {shelf["mug"]: 2, shelf["lamp"]: 1}  # a line in both: the larger quantity
 
 
 def test_a_visitor_post_from_another_site_changes_nothing(app, client_anonymous, shelf):
@@ -170,6 +188,65 @@ def test_checkout_from_a_page_showing_other_prices_places_nothing(app, alice, sh
     assert cart_rows(app, 1) == {shelf["mug"]: 2} and not stripe_fake.sessions
     shown = re.search(r'name="shown" value="([^"]*)"', stale.get_data(as_text=True)).group(1)
     assert form(alice, "/orders/cart/checkout", {"shown": shown}).status_code == 303
+
+
+def test_a_checkout_sent_twice_places_one_order_and_both_go_to_its_payment_page(
+    app, alice, shelf, inventory, stripe_fake
+):
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 2})
+    page = alice.get("/orders/cart/").get_data(as_text=True)
+    shown = re.search(r'name="shown" value="([^"]*)"', page).group(1)
+    first = form(alice, "/orders/cart/checkout", {"shown": shown})
+    again = form(alice, "/orders/cart/checkout", {"shown": shown})  # the twin finds the cart emptied
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Order)) == 1
+    assert inventory.stock(shelf["mug"]) == 8 and len(stripe_fake.sessions) == 1
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 2})  # the same cart again
+    assert form(alice, "/orders/cart/checkout").status_code == 303  # is a new order
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Order)) == 2
+    assert inventory.stock(shelf["mug"]) == 6
+
+
+def test_two_checkouts_of_one_cart_at_once_place_one_order(app, users, shelf, inventory, stripe_fake, monkeypatch):
+    """Two tabs press Check out together: the second waits for the first's order and answers it."""
+    tabs = [logged_in(app, users.records[1]) for _ in range(2)]
+    form(tabs[0], "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 2})
+    first_placing, second_waiting, go_on = threading.Event(), threading.Event(), threading.Event()
+    place, sleep = cart.place_order, cart.time.sleep
+
+    def held_up(*args):
+        first_placing.set()
+        assert go_on.wait(30)
+        return place(*args)
+
+    def waiting(seconds):
+        second_waiting.set()
+        sleep(seconds)
+
+    monkeypatch.setattr(cart, "place_order", held_up)
+    monkeypatch.setattr(cart.time, "sleep", waiting)
+    tokens = [csrf_from(tab, "/orders/cart/") for tab in tabs]
+    answers = {}
+
+    def check_out(n):
+        answers[n] = tabs[n].post("/orders/cart/checkout", data={"csrf_token": tokens[n]})
+
+    threads = [threading.Thread(target=check_out, args=(n,)) for n in range(2)]
+    threads[0].start()
+    assert first_placing.wait(30)
+    threads[1].start()
+    assert second_waiting.wait(30)  # the second found the first's claim, and waits
+    go_on.set()
+    for thread in threads:
+        thread.join(60)
+    assert answers[0].status_code == answers[1].status_code == 303
+    assert answers[0].headers["Location"] == answers[1].headers["Location"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Order)) == 1
+    assert inventory.stock(shelf["mug"]) == 8 and len(stripe_fake.sessions) == 1
 
 
 def test_a_cart_under_the_minimum_charge_holds_nothing_and_says_what_is_missing(app, alice, inventory, stripe_fake):
