@@ -1,5 +1,6 @@
 """The ways a rule says no, in words a customer reads (translated in the request that shows them)."""
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -143,6 +144,19 @@ def price_changed_since(names: list[str]) -> OrderError:
         names=", ".join(names),
     )
     return OrderError(message, status=409, code="price_changed")
+
+
+def not_as_shown(items: list[tuple[str, int]]) -> OrderError:
+    """The order form showed a price the item no longer has: nothing is ordered."""
+    currency = current_app.config["SHOP_CURRENCY"]
+    now = ", ".join(f"{name} {format_money(cents, currency)}" for name, cents in items)
+    message = ngettext(
+        "The price changed since this page showed it (now %(prices)s): check the total, then place the order.",
+        "Prices changed since this page showed them (now %(prices)s): check the total, then place the order.",
+        len(items),
+        prices=now,
+    )
+    return OrderError(message, status=409, code="price_changed", field="quantity")
 
 
 def prices_changed() -> OrderError:

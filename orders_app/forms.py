@@ -11,6 +11,8 @@ class OrderForm(FlaskForm):
 
     inventory_id = HiddenField()
     quantity = StringField(_l("Quantity"))
+    #: the unit price the page showed, in cents: the order is placed at it or not at all
+    price_cents = HiddenField()
 
 
 class QuantityForm(FlaskForm):

@@ -37,6 +37,7 @@ from orders_app.errors import (
     InjectedFault,
     OrderError,
     no_longer_sold,
+    not_as_shown,
     prices_changed,
     short_lines,
     short_of_stock,
@@ -229,28 +230,45 @@ def _items_to_order(wanted: list[tuple[int, int]]) -> list[Item]:
     return items
 
 
-def place_order(user, lines) -> Order:
+def place_order(user, lines, shown_prices: dict[int, int] | None = None) -> Order:
     """Place an order of `lines` ([{"inventory_id", "quantity"}] or (id, quantity) pairs): written
     Pending, every line's stock held at inventory (all or none) at the prices it was written with,
     then marked held; or nothing at all.
 
     The use case the order form, the API and the cart all call; the order is returned held.
+    `shown_prices` ({item id: cents}, the order form's): the prices the customer's page showed; an
+    item whose price is another now is not ordered (409 `price_changed`, naming today's price).
     """
     wanted = parse_lines(lines)
     try:
-        return _place(user, wanted)
-    except PriceChanged:
-        # Written with a price inventory no longer has (RecentItems' copy, or a change between the
-        # read and the hold): nothing was held and the row is gone. Once more, from a fresh read.
+        return _place(user, wanted, shown_prices)
+    except (PriceChanged, _NotAsShown):
+        # Written with a price inventory no longer has, or read one the page did not show
+        # (RecentItems' copy, or a change between the read and the hold): nothing was held and the
+        # row is gone. Once more, from a fresh read.
         recent_items().forget(item_id for item_id, _ in wanted)
     try:
-        return _place(user, wanted)
+        return _place(user, wanted, shown_prices)
     except PriceChanged:
         raise prices_changed() from None  # changed again between a fresh read and the hold
+    except _NotAsShown as error:
+        raise not_as_shown([(item.name, item.price_cents) for item in error.items]) from None
 
 
-def _place(user, wanted: list[tuple[int, int]]) -> Order:
+class _NotAsShown(Exception):
+    """Items whose price is not the one the customer's page showed."""
+
+    def __init__(self, items: list[Item]):
+        super().__init__("price not as shown")
+        self.items = items
+
+
+def _place(user, wanted: list[tuple[int, int]], shown_prices: dict[int, int] | None = None) -> Order:
     items = _items_to_order(wanted)
+    if shown_prices:
+        changed = [item for item in items if shown_prices.get(item.id, item.price_cents) != item.price_cents]
+        if changed:  # nothing written yet; the hold checks that these prices are still inventory's
+            raise _NotAsShown(changed)
     short = [
         (item.id, item.name, item.quantity)
         for item, (_, quantity) in zip(items, wanted, strict=True)

@@ -66,7 +66,9 @@ def create():
     status = 422
     if form.validate_on_submit():
         try:
-            order = placing.place_order(current_user, [(form.inventory_id.data, form.quantity.data)])
+            order = placing.place_order(
+                current_user, [(form.inventory_id.data, form.quantity.data)], shown_prices=_shown_price(form)
+            )
         except OrderError as error:
             status = error.status
             form.quantity.errors.append(error.message)
@@ -75,6 +77,12 @@ def create():
             flash(_("Order #%(id)d placed: %(quantity)d × %(item)s.", **what), "success")
             return redirect(url_for(".show", order_id=order.id), code=303)
     return _order_form_page(form, status=status, ask_inventory=status != 503)
+
+
+def _shown_price(form: OrderForm) -> dict[int, int] | None:
+    """{item id: cents} the form's page showed; None from a form without it (an older page)."""
+    item_id, cents = whole_number(form.inventory_id.data or ""), whole_number(form.price_cents.data or "")
+    return {item_id: cents} if item_id and cents is not None else None
 
 
 def _order_form_page(form: OrderForm, status: int = 200, ask_inventory: bool = True):

@@ -166,6 +166,7 @@ def test_a_logged_in_shopper_gets_an_order_form_bounded_by_stock(customer, make_
     assert 'name="csrf_token"' in form
     # the one order form (shared_ui/order_form.html), as orders_app's order page renders it
     assert f'name="inventory_id" id="inventory_id" value="{item_id}"' in form
+    assert 'name="price_cents" value="1250"' in form  # the order is placed at the price shown, or not at all
     assert 'id="quantity" name="quantity" value="1" min="1" step="1" required max="4"' in form
     assert 'hx-get="/orders/quote"' in form and 'hx-target="#order-total"' in form
     assert '<output id="order-total"' in form

@@ -2,6 +2,7 @@
 
 import re
 import threading
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
@@ -153,6 +154,19 @@ def test_losing_the_race_for_the_last_units_deletes_the_order(app, alice, invent
     response = post_form(alice, "/orders/", {"inventory_id": widget, "quantity": 3})
     assert response.status_code == 409 and "only 1 left" in response.get_data(as_text=True)
     assert order_count(app) == 0 and inventory.held() == {"order-other": 9}
+
+
+def test_an_order_form_showing_an_old_price_places_nothing_and_shows_todays(app, alice, inventory, widget):
+    page = alice.get(f"/orders/new?inventory_id={widget}").get_data(as_text=True)
+    assert 'name="price_cents" value="50"' in page
+    inventory.items[widget] = replace(inventory.items[widget], price_cents=150)  # repriced by the admin meanwhile
+    response = post_form(alice, "/orders/", {"inventory_id": widget, "quantity": 2, "price_cents": 50})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and "The price changed since this page showed it (now Widget $1.50)" in page
+    assert order_count(app) == 0 and inventory.held() == {}
+    assert 'name="price_cents" value="150"' in page and "$3.00" in page  # shown again at today's price
+    response = post_form(alice, "/orders/", {"inventory_id": widget, "quantity": 2, "price_cents": 150})
+    assert response.status_code == 303 and order_count(app) == 1
 
 
 def test_an_archived_item_is_no_longer_sold(app, alice, inventory):
