@@ -76,7 +76,7 @@ def render(message: MailMessage) -> outbox.Rendered | None:
         "order": order,
         "lines": order_lines(order),
         "money": lambda cents: format_money(cents, order.currency, locale or "en"),
-        "when": lambda moment: format_datetime(moment, "medium") if moment else "",
+        "when": lambda moment: format_datetime(moment, "long") if moment else "",  # with its zone: UTC
         "order_url": f"{public_url}/orders/{order.id}",
         "refunded": message.data.get("refund", order.refund_state in (REFUND_DUE, REFUND_DONE)),
         "login": order.user_login,

@@ -2,6 +2,8 @@
 the refund when cancelled, in the account's language, none without an address; sent over a real
 SMTP server (aiosmtpd) by the outbox's delivery step, and the customer's data export and erasure."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -65,6 +67,7 @@ def test_a_payment_applied_by_three_webhooks_and_two_success_pages_writes_one_re
     assert receipt["Subject"] == f"Receipt for your order {order_id}"
     text = text_of(receipt)
     assert "2 × Lamp at $12.50: $25.00" in text and "Total: $25.00" in text
+    assert re.search(rf"Order {order_id} was paid on \w+ \d+, \d{{4}}, [\d:]+\s[AP]M UTC\.", text)  # the zone said
     assert f"http://shop.test/orders/{order_id}" in text
     assert "<td>Lamp</td>" in html_of(receipt)
     metrics = app.test_client().get("/orders/metrics").get_data(as_text=True)
