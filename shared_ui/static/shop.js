@@ -119,7 +119,10 @@
     if (!box) return;
     let text = "";
     const xhr = event.detail.xhr;
-    if (xhr && /text\/html/.test(xhr.getResponseHeader("Content-Type") || "")) {
+    if (xhr && xhr.status === 413) {
+      // nginx refused the body before any app saw it (a picture over its limit): say so in the page's language.
+      text = box.dataset.tooLarge || "";
+    } else if (xhr && /text\/html/.test(xhr.getResponseHeader("Content-Type") || "")) {
       // Parsed, never run: only the text of the shop's own error message is taken.
       const doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
       const message = doc.querySelector(".error-message, .error-page p");

@@ -94,6 +94,18 @@ def test_a_bomb_an_html_file_named_png_and_an_svg_are_refused_and_nothing_change
         assert after == before, f"{name} changed the picture"
 
 
+def test_a_file_over_nginxs_limit_says_why_in_the_page(stack, page: Page, word):
+    item = add_item(stack, f"Rug {word}")
+    log_in_as_admin(stack, page)
+    page.goto(stack.url(f"/inventory/admin/?q={word}"))
+    row = open_picture_row(page, item["id"])
+    upload(row, "rug.jpg", "image/jpeg", b"\xff\xd8" + b"\0" * (7 * 1024 * 1024))  # nginx refuses it: 413
+    expect(page.locator("#request-error")).to_have_text(
+        "What you sent is too large: a picture may be up to 5 MB. Choose a smaller file."
+    )
+    assert requests.get(stack.url(f"/inventory/api/items/{item['id']}"), timeout=10).json()["picture"] is None
+
+
 def test_a_category_link_filters_the_catalog_with_the_search_and_the_url_reloads_it(stack, page: Page, word):
     token = api_token(stack)
     for name, category in ((f"Mug {word}", "Kitchen"), (f"Pan {word}", "Kitchen"), (f"Sock {word}", "Outdoors")):
