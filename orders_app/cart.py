@@ -328,12 +328,20 @@ def check_out(user, shown: str | None = None) -> tuple[Order, str | None]:
         try:
             order = place_order(user, [(line.inventory_id, line.quantity) for line in cart.lines])
         except BaseException:
-            with write_transaction(db):
-                db.session.execute(delete(CartCheckout).where(CartCheckout.user_id == user.id))
+            with write_transaction(db):  # the claim goes, unless another cart's checkout took it over
+                db.session.execute(
+                    delete(CartCheckout).where(
+                        CartCheckout.user_id == user.id,
+                        CartCheckout.fingerprint == fingerprint,
+                        CartCheckout.order_id.is_(None),
+                    )
+                )
             raise
         with write_transaction(db):
             db.session.execute(delete(CartLine).where(CartLine.user_id == user.id))
-            db.session.get(CartCheckout, user.id).order_id = order.id
+            claim = db.session.get(CartCheckout, user.id, with_for_update=True, populate_existing=True)
+            if claim is not None and claim.fingerprint == fingerprint and claim.order_id is None:
+                claim.order_id = order.id  # else another cart's checkout took the claim over meanwhile
     return order, _payment_url(order, user)
 
 
