@@ -8,11 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 
 from inventory_app.models import CATEGORY_MAX, DESCRIPTION_MAX, NAME_MAX
-from shared_ui.i18n import current_locale
 from shared_ui.numbers import whole_number
-
-#: locales that write 1.234,56 (decimal comma): a price typed there is read that way
-DECIMAL_COMMA_LOCALES = ("pt_BR",)
 
 
 class ItemForm(FlaskForm):
@@ -47,10 +43,9 @@ class ItemForm(FlaskForm):
         )
 
     def values(self) -> dict:
-        """The raw item fields, for items.check_fields (a price as the API writes it: 1234.56)."""
-        values = {name: self[name].data or "" for name in ("name", "description", "price", "quantity", "category")}
-        values["price"] = price_as_typed(values["price"])
-        return values
+        """The item fields as typed, for items.check_fields(typed=True): a price is read the same in
+        every language ("12,50" or "12.50"), so a form shown in one and saved in another keeps it."""
+        return {name: self[name].data or "" for name in ("name", "description", "price", "quantity", "category")}
 
     def expected(self) -> int | None:
         return whole_number(self.expected_quantity.data or "")
@@ -58,14 +53,3 @@ class ItemForm(FlaskForm):
     def show_errors(self, errors: dict[str, str]) -> None:
         for name, message in errors.items():
             self[name].errors = [message]
-
-
-def price_as_typed(text: str) -> str:
-    """A price typed in the page's language, written with a decimal point: "1.234,56" -> "1234.56" in pt-BR.
-
-    Where the decimal separator is a comma, dots group thousands; a price with no comma is read as
-    typed ("12.50" stays 12.50). Elsewhere the text is left alone (items.py drops grouping commas).
-    """
-    if current_locale() in DECIMAL_COMMA_LOCALES and "," in text:
-        return text.replace(".", "").replace(",", ".")
-    return text

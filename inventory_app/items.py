@@ -7,6 +7,7 @@ item no order ever held is erased with its stock movements. An item with units h
 orders cannot be deleted at all until they are paid or released.
 """
 
+import functools
 import re
 from decimal import Decimal
 
@@ -21,7 +22,7 @@ from inventory_app.extensions import db
 from inventory_app.models import CATEGORY_MAX, DESCRIPTION_MAX, NAME_MAX, Item, StockMovement, utcnow
 from shared_ui.api import parse_money
 from shared_ui.db import write_transaction
-from shared_ui.requests_kind import is_api_request
+from shared_ui.money import TypedAmountError, parse_typed_money
 
 PRICE_MAX_CENTS = 100_000_000  # 1,000,000.00
 QUANTITY_MAX = 1_000_000
@@ -42,15 +43,17 @@ class ItemError(Exception):
         super().__init__(self.message)
 
 
-def check_fields(raw: dict, *, partial: bool = False) -> dict:
+def check_fields(raw: dict, *, partial: bool = False, typed: bool = False) -> dict:
     """The clean values of the item fields in `raw` (form strings or JSON values), or ItemError.
 
     With partial=False every field but the description is required. Every problem is reported at
-    once, so the admin row can show each next to its field.
+    once, so the admin row can show each next to its field. With typed=True the values are what an
+    admin typed in a form (a price may have a decimal comma); else the JSON API's values.
     """
     clean: dict = {}
     errors: dict[str, str] = {}
-    checks = {"name": _name, "description": _description, "price": _price, "quantity": _quantity, "category": _category}
+    price = functools.partial(_price, typed=typed)
+    checks = {"name": _name, "description": _description, "price": price, "quantity": _quantity, "category": _category}
     for name, check in checks.items():
         if name not in raw and (partial or name in OPTIONAL):
             continue
@@ -102,18 +105,41 @@ def _category(value) -> tuple[str | None, str | None]:
     return value or None, None
 
 
-def _price(value) -> tuple[int | None, str | None]:
+def _price(value, typed: bool) -> tuple[int | None, str | None]:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, _("Enter a price.")
-    cents = parse_money(value.replace(",", "") if isinstance(value, str) else value)
-    if cents is None:
-        # The API takes "12.50" whatever the language; a form takes the page's own way of writing it.
-        example = "12.50" if is_api_request() else format_decimal(Decimal("12.50"), format="0.00")
-        return None, _("Enter a price of 0 or more with at most two decimals, like %(example)s.", example=example)
+    cents, problem = _typed_price(value) if typed else _api_price(value)
+    if problem:
+        return None, problem
     if cents > PRICE_MAX_CENTS:
         top = Decimal(PRICE_MAX_CENTS) / 100
         return None, _("Prices go up to %(max)s.", max=format_decimal(top, format="#,##0.00"))
     return cents, None
+
+
+def _api_price(value) -> tuple[int | None, str | None]:
+    """The API's money string ("12.50") or a JSON number, whatever the request's language."""
+    cents = parse_money(value)
+    if cents is None:
+        return None, _('Send the price as a string of digits with a point before at most two decimals, like "12.50".')
+    return cents, None
+
+
+def _typed_price(text: str) -> tuple[int | None, str | None]:
+    """What an admin typed: "15,00" and "15.00" are the same in every language (a form may be saved
+    after the language changed); a thousands separator is refused, never read as a decimal or dropped."""
+    try:
+        return parse_typed_money(text), None
+    except TypedAmountError as error:
+        if error.grouped:
+            example = format_decimal(Decimal("1234.56"), format="0.00")  # 1234.56, or 1234,56 in pt-BR
+            message = _(
+                "Write the price without a thousands separator and with at most two decimals, like %(example)s.",
+                example=example,
+            )
+            return None, message
+        example = format_decimal(Decimal("12.50"), format="0.00")
+        return None, _("Enter a price of 0 or more with at most two decimals, like %(example)s.", example=example)
 
 
 def _quantity(value) -> tuple[int | None, str | None]:

@@ -4,7 +4,13 @@ from inventory_app.items import PRICE_MAX_CENTS, QUANTITY_MAX
 from inventory_app.models import ALT_MAX, CATEGORY_MAX, DESCRIPTION_MAX, NAME_MAX
 from shared_ui.openapi import document, error_responses, json_body, ok, paged
 
-PRICE = {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "examples": ["12.50"], "description": "Exact, two places"}
+#: the API's money string; [0-9], not \d, which some regex dialects read as any script's digits
+PRICE = {
+    "type": "string",
+    "pattern": r"^[0-9]+(\.[0-9]{1,2})?$",
+    "examples": ["12.50"],
+    "description": "Exact, two places",
+}
 QUANTITY = {"type": "integer", "minimum": 0, "maximum": QUANTITY_MAX}
 CATEGORY = {"type": ["string", "null"], "maxLength": CATEGORY_MAX, "description": "One category; null: none"}
 PICTURE = {
@@ -41,7 +47,9 @@ NEW_ITEM = {
         "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
         "price": {
             "oneOf": [PRICE, {"type": "number", "minimum": 0, "maximum": PRICE_MAX_CENTS / 100}],
-            "description": "At least 0, at most two decimals",
+            "description": 'A string like "12.50" (ASCII digits, then a point and one or two decimals) or a JSON '
+            "number with at most two decimals; anything else (a comma, a sign, an exponent, spaces) is 422 "
+            "invalid_field naming price",
         },
         "quantity": QUANTITY,
         "category": {**CATEGORY, "description": "One category; null or empty: none"},

@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 from flask import jsonify, request
 from flask_babel import gettext as _
 
+from shared_ui.money import API_AMOUNT, cents_of
 from shared_ui.numbers import MAX_PAGE
 
 MAX_PER_PAGE = 100
@@ -85,14 +86,18 @@ def cents_to_str(cents: int) -> str:
 
 
 def parse_money(value) -> int | None:
-    """A price given as "12.50", "12.5", "12" or a number with at most two decimals, in cents.
+    """A price as the API writes it ("12.50", "12.5", "12"), or a JSON number with at most two decimals, in cents.
 
-    None when it is not a number, is negative, or has more than two decimals.
+    None for anything else, so nothing is guessed: a comma ("12,50" is not 1250), an exponent, "_",
+    a sign, spaces, digits that are not ASCII, more than two decimals, a negative number.
     """
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, str):
+        match = API_AMOUNT.fullmatch(value)
+        return cents_of(match.group(1), match.group(2)) if match else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     try:
-        amount = Decimal(str(value).strip())
+        amount = Decimal(repr(value))  # a JSON number: 0.1 is the float nearest 0.1, whose repr is "0.1"
         # quantize raises InvalidOperation when the result has more digits than the context ("1e100")
         if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
             return None

@@ -1,5 +1,7 @@
-"""Money is integer cents; this turns it into text for people, in their language's format."""
+"""Money is integer cents; this turns it into text for people, in their language's format, and reads
+what people type back into cents."""
 
+import re
 from decimal import Decimal
 from functools import lru_cache
 
@@ -36,3 +38,42 @@ def _format(cents: int, code: str, locale: str) -> str:
         elif at > 0 and text[at - 1].isdigit():
             text = f"{text[:at]} {text[at:]}"
     return text
+
+
+#: the largest number of whole digits read (more than any column holds; never int() thousands of digits)
+WHOLE_DIGITS_MAX = 15
+#: an amount the way the JSON API writes it: ASCII digits, then a point and one or two decimals if any
+API_AMOUNT = re.compile(r"([0-9]+)(?:\.([0-9]{1,2}))?")
+#: an amount a person typed: the same, with a comma or a point before the decimals (in every language)
+TYPED_AMOUNT = re.compile(r"([0-9]+)(?:[.,]([0-9]{1,2}))?")
+#: digits with thousands separators, or three decimals or more: 1,500 / 1.500,00 / 1 500 / 1.999
+GROUPED_AMOUNT = re.compile(r"[0-9]+(?:[.,' \u00a0\u202f][0-9]+)+")
+
+
+class TypedAmountError(ValueError):
+    """A typed amount that is refused; `grouped` when it has a thousands separator or more than two
+    decimals, which the shop will not guess at ("1,500" is 1.50 in one language, 1500 in the other)."""
+
+    def __init__(self, grouped: bool):
+        super().__init__("grouped" if grouped else "malformed")
+        self.grouped = grouped
+
+
+def parse_typed_money(text: str) -> int:
+    """Cents of an amount typed in a form, read the same whatever the page's language: "15,00",
+    "15.00" and "15" are 1500; "15,9" is 1590. TypedAmountError for anything else (a sign, an
+    exponent, "_", digits that are not ASCII, space inside, a thousands separator, three decimals)."""
+    text = text.strip()
+    match = TYPED_AMOUNT.fullmatch(text)
+    cents = match and cents_of(match.group(1), match.group(2))
+    if cents is None:
+        raise TypedAmountError(grouped=bool(GROUPED_AMOUNT.fullmatch(text)))
+    return cents
+
+
+def cents_of(whole: str, decimals: str | None) -> int | None:
+    """Cents from the ASCII digits before and after the separator; None past WHOLE_DIGITS_MAX digits."""
+    whole = whole.lstrip("0") or "0"
+    if len(whole) > WHOLE_DIGITS_MAX:
+        return None
+    return int(whole) * 100 + int((decimals or "").ljust(2, "0"))

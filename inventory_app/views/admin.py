@@ -57,7 +57,7 @@ def cancel_new():
 def create():
     form = ItemForm()
     try:
-        item = items.create_item(items.check_fields(form.values()), actor=_actor())
+        item = items.create_item(items.check_fields(form.values(), typed=True), actor=_actor())
     except items.ItemError as error:
         form.show_errors(error.errors)
         return _row(None, form, status=_invalid())
@@ -85,7 +85,7 @@ def update(item_id: int):
     item = live_item(item_id) or abort(404)
     form = ItemForm()
     try:
-        values = items.check_fields(form.values())
+        values = items.check_fields(form.values(), typed=True)
         expected = form.expected()
         if values["quantity"] == expected:
             del values["quantity"]  # not edited: leave the stock to the orders that move it meanwhile

@@ -69,11 +69,44 @@ def test_an_admin_in_portuguese_types_prices_with_a_decimal_comma(inventory_app,
     choose_language(inventory_admin, "pt_BR")
     form = inventory_admin.get(f"/inventory/admin/items/{item_id}/edit", headers=HX).get_data(as_text=True)
     assert 'value="12,50"' in form and 'aria-label="Preço"' in form
-    saved = post_row(inventory_admin, item_id, price="1.234,56")
+    saved = post_row(inventory_admin, item_id, price="1234,56")
     assert saved.status_code == 200 and price_of(inventory_app, item_id) == 123456
     assert "R$ 1.234,56" in text(saved.get_data(as_text=True)) and "Caneca Azul salvo." in saved.get_data(as_text=True)
     post_row(inventory_admin, item_id, price="9.99")  # a decimal point still reads as one
     assert price_of(inventory_app, item_id) == 999
+
+
+def test_fifteen_reais_is_1500_cents_with_a_comma_or_a_point_in_portuguese(inventory_app, inventory_admin):
+    item_id = add_item(inventory_app, price_cents=1250)
+    choose_language(inventory_admin, "pt_BR")
+    for typed in ("15.00", "15,00"):
+        post_row(inventory_admin, item_id, price="1,00")
+        assert post_row(inventory_admin, item_id, price=typed).status_code == 200
+        assert price_of(inventory_app, item_id) == 1500
+
+
+def test_a_price_shown_in_portuguese_and_saved_after_switching_to_english_keeps_its_value(
+    inventory_app, inventory_admin
+):
+    """The reviewer's case: Edit in Portuguese shows 15,00; English chosen in another tab; Save."""
+    item_id = add_item(inventory_app, price_cents=1500)
+    choose_language(inventory_admin, "pt_BR")
+    form = inventory_admin.get(f"/inventory/admin/items/{item_id}/edit", headers=HX).get_data(as_text=True)
+    shown = re.search(r'name="price"[^>]*value="([^"]*)"', form).group(1)
+    assert shown == "15,00"
+    choose_language(inventory_admin, "en")
+    saved = post_row(inventory_admin, item_id, price=shown)
+    assert saved.status_code == 200 and "R$ 15.00" in text(saved.get_data(as_text=True))
+    assert price_of(inventory_app, item_id) == 1500
+
+
+def test_a_thousands_separator_in_portuguese_is_refused_with_the_way_to_write_it(inventory_app, inventory_admin):
+    item_id = add_item(inventory_app, price_cents=1250)
+    choose_language(inventory_admin, "pt_BR")
+    html = post_row(inventory_admin, item_id, price="1.500,00").get_data(as_text=True)
+    error = re.search(rf'<small id="item-{item_id}-price-error" class="field-error">([^<]*)</small>', html)
+    assert error and error.group(1).endswith("1234,56.")  # the example is written the page's way
+    assert price_of(inventory_app, item_id) == 1250
 
 
 def test_admin_row_errors_are_in_the_admins_language(inventory_app, inventory_admin):

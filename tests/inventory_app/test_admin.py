@@ -91,8 +91,12 @@ def test_saving_a_row_updates_the_item_and_answers_the_display_row(admin, client
         ({"name": "x" * 121}, "name", "Use at most 120 characters."),
         ({"description": "x" * 2001}, "description", "Use at most 2000 characters."),
         ({"price": "-1"}, "price", "Enter a price of 0 or more with at most two decimals"),
-        ({"price": "1.999"}, "price", "Enter a price of 0 or more with at most two decimals"),
+        ({"price": "1.999"}, "price", "Write the price without a thousands separator and with at most two decimals"),
         ({"price": "abc"}, "price", "Enter a price of 0 or more with at most two decimals"),
+        ({"price": "1e3"}, "price", "Enter a price of 0 or more with at most two decimals"),
+        ({"price": "1_000"}, "price", "Enter a price of 0 or more with at most two decimals"),
+        ({"price": "١٢"}, "price", "Enter a price of 0 or more with at most two decimals"),
+        ({"price": "1000001"}, "price", "Prices go up to 1,000,000.00."),
         ({"price": ""}, "price", "Enter a price."),
         ({"quantity": "-3"}, "quantity", "Enter a whole number, 0 or more."),
         ({"quantity": "2.5"}, "quantity", "Enter a whole number, 0 or more."),
@@ -112,6 +116,27 @@ def test_an_invalid_edit_shows_its_error_in_the_row_and_changes_nothing(
     assert f'aria-describedby="item-{item_id}-{field}-error" aria-invalid="true"' in html
     item = stored(item_id)
     assert (item.name, item.price_cents, item.quantity) == ("Blue Mug", 1250, 10)
+
+
+@pytest.mark.parametrize(("typed", "cents"), [("15,00", 1500), ("15.00", 1500), ("15,9", 1590), ("15,90", 1590)])
+def test_a_price_with_a_decimal_comma_or_point_is_the_same_price_in_english(admin, make_item, stored, typed, cents):
+    """A form shown in Portuguese ("15,00") may be saved after the language changed: never 1500.00."""
+    item_id = make_item("Blue Mug", 1250, 10)
+    assert edit(admin, item_id, price=typed).status_code == 200
+    assert stored(item_id).price_cents == cents
+
+
+@pytest.mark.parametrize("typed", ["1,500", "1.500", "1.500,00", "1,500.00", "1 500"])
+def test_a_price_with_a_thousands_separator_is_refused_next_to_its_field(admin, make_item, stored, typed):
+    item_id = make_item("Blue Mug", 1250, 10)
+    html = edit(admin, item_id, name="Renamed", price=typed).get_data(as_text=True)
+    error = re.search(rf'<small id="item-{item_id}-price-error" class="field-error">([^<]*)</small>', html)
+    assert error and error.group(1) == (
+        "Write the price without a thousands separator and with at most two decimals, like 1234.56."
+    )
+    assert f'name="price" value="{typed}"' in html or f'value="{typed}"' in html  # what was typed stays to fix
+    item = stored(item_id)
+    assert (item.name, item.price_cents) == ("Blue Mug", 1250)
 
 
 def test_every_error_of_a_row_is_shown_at_once(admin, make_item):
@@ -174,6 +199,16 @@ def test_an_invalid_new_row_keeps_what_was_typed_and_adds_nothing(admin, client)
     html = htmx(admin, "POST", "/inventory/admin/items", data=data).get_data(as_text=True)
     assert 'value="Green Teapot"' in html and "at most two decimals" in html
     assert "Green Teapot" not in client.get("/inventory/").get_data(as_text=True)
+
+
+def test_a_new_row_reads_a_decimal_comma_and_refuses_a_thousands_separator(admin, client, stored):
+    data = {"name": "Green Teapot", "description": "", "price": "1,500", "quantity": "3"}
+    html = htmx(admin, "POST", "/inventory/admin/items", data=data).get_data(as_text=True)
+    assert "Write the price without a thousands separator" in html
+    assert client.get("/inventory/api/items").get_json()["total"] == 0
+    added = htmx(admin, "POST", "/inventory/admin/items", data=data | {"price": "15,00"})
+    assert added.status_code == 200 and "$15.00" in added.get_data(as_text=True)
+    assert client.get("/inventory/api/items").get_json()["items"][0]["price"] == "15.00"
 
 
 def test_cancelling_a_new_row_removes_it(admin):

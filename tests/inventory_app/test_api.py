@@ -96,6 +96,33 @@ def test_invalid_items_are_422_naming_the_field(client, admin_token, body, field
     assert client.get("/inventory/api/items").get_json()["total"] == 0
 
 
+WRONG_PRICES = ["12,50", "1,5", "1e3", "1_000", "١٢", " 12.50", "12.", ".50", "+1", "1,500.00", "1.500,00", "12.500"]
+
+
+@pytest.mark.parametrize("price", WRONG_PRICES)
+def test_a_price_not_written_as_the_api_writes_money_is_a_422_and_changes_nothing(
+    client, admin_token, make_item, price
+):
+    """"12,50" is not 1250.00 and "1,5" is not 15.00: the API takes "12.50" in every language."""
+    item_id = make_item("Blue Mug", 1250, 10)
+    body = {"name": "Renamed", "price": price}
+    response = client.patch(f"/inventory/api/items/{item_id}", json=body, headers=bearer(admin_token))
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert (error["code"], error["field"]) == ("invalid_field", "price")
+    assert error["message"].startswith("Send the price as a string of digits with a point before at most two")
+    item = client.get(f"/inventory/api/items/{item_id}").get_json()
+    assert (item["name"], item["price"]) == ("Blue Mug", "12.50")
+
+
+@pytest.mark.parametrize("price", WRONG_PRICES)
+def test_a_new_item_with_such_a_price_is_not_added(client, admin_token, price):
+    body = {"name": "Mug", "price": price, "quantity": 1}
+    response = client.post("/inventory/api/items", json=body, headers=bearer(admin_token))
+    assert response.status_code == 422 and response.get_json()["error"]["field"] == "price"
+    assert client.get("/inventory/api/items").get_json()["total"] == 0
+
+
 def test_malformed_json_is_400(client, admin_token):
     response = client.post(
         "/inventory/api/items", data="{nope", headers=bearer(admin_token) | {"Content-Type": "application/json"}
