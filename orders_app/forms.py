@@ -33,6 +33,8 @@ class ActionForm(FlaskForm):
 
 
 class RefundForm(FlaskForm):
-    """An admin's cancel of a paid order: the payment is refunded; the stock back only if asked."""
+    """An admin's cancel of a paid order: the payment is refunded; the stock goes back on sale unless
+    the box is unticked (ticked by default, as the API restocks by default; a form posted without
+    the box keeps the stock sold)."""
 
-    restock = BooleanField(_l("Put the stock back on sale"))
+    restock = BooleanField(_l("Put the stock back on sale"), default=True)

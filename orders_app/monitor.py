@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from orders_app.extensions import db
 from orders_app.models import (
@@ -15,6 +15,7 @@ from orders_app.models import (
     COMMITTING,
     HIDDEN_HOLD_STATES,
     PENDING,
+    REFUND_DONE,
     REFUND_DUE,
     RELEASING,
     REQUESTING,
@@ -139,14 +140,23 @@ def search(query: MonitorQuery, now: datetime, stale: datetime, per_page: int) -
 
 
 def summary(query: MonitorQuery, now: datetime, stale: datetime) -> list[dict]:
-    """Count and revenue per status of the filtered orders (every status, whatever the status filter)."""
+    """Count and total of the filtered orders per status (every status, whatever the status filter),
+    and how many of them, for how much, had their payment refunded (or due to be: Stripe retried)."""
+    refunded = Order.refund_state.in_((REFUND_DUE, REFUND_DONE))
     rows = db.session.execute(
-        select(Order.status, func.count(Order.id), func.coalesce(func.sum(Order.total_cents), 0))
+        select(
+            Order.status,
+            func.count(Order.id),
+            func.coalesce(func.sum(Order.total_cents), 0),
+            func.count(case((refunded, Order.id))),
+            func.coalesce(func.sum(case((refunded, Order.total_cents), else_=0)), 0),
+        )
         .where(*query.conditions(now, stale, with_status=False))
         .group_by(Order.status)
     ).all()
-    found = {status: (count, int(revenue)) for status, count, revenue in rows}
-    return [{"status": s, "count": found.get(s, (0, 0))[0], "revenue_cents": found.get(s, (0, 0))[1]} for s in STATUSES]
+    found = {status: tuple(int(value) for value in values) for status, *values in rows}
+    names = ("count", "total_cents", "refunded_count", "refunded_cents")
+    return [{"status": s, **dict(zip(names, found.get(s, (0, 0, 0, 0)), strict=True))} for s in STATUSES]
 
 
 def _has_line(condition):

@@ -1,5 +1,5 @@
 """The admin order monitor: every order, filtered and searched, refreshing itself; admin cancel
-(a Pending order: its stock goes back; a Paid order: refunded at Stripe, restocked if asked), and
+(a Pending order: its stock goes back; a Paid order: refunded at Stripe, restocked unless the admin unticks it), and
 "mark as resolved" for an order flagged for a look."""
 
 from datetime import timedelta
@@ -54,7 +54,9 @@ def cancel(order_id: int):
     error, done = None, None
     actor = store.actor_name(current_user)
     try:
-        was_paid, restock = order.status == PAID, RefundForm().restock.data
+        # An unticked box is not posted: read the post itself, so the box's default (ticked) never
+        # stands in for a post that left it out.
+        was_paid, restock = order.status == PAID, RefundForm(formdata=request.form).restock.data
         order = cancelling.cancel_as(order, actor, admin=True, restock=restock, note="Cancelled by an administrator")
         if was_paid:
             if restock:

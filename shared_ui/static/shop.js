@@ -94,6 +94,18 @@
   document.addEventListener("DOMContentLoaded", letKeyboardScrollTables);
   document.addEventListener("htmx:afterSettle", letKeyboardScrollTables);
 
+  // A form whose question depends on a checkbox in it (data-confirm-checked / data-confirm-unchecked)
+  // asks the one that names what the box says now; its hx-confirm is only the fallback without this script.
+  document.addEventListener("htmx:confirm", (event) => {
+    const form = event.detail.elt;
+    if (!event.detail.question || !(form instanceof HTMLFormElement)) return; // a poll asks nothing
+    const box = form.querySelector("input[type=checkbox][data-confirm-checked]");
+    if (!box) return;
+    event.preventDefault();
+    const question = box.checked ? box.dataset.confirmChecked : box.dataset.confirmUnchecked;
+    if (window.confirm(question)) event.detail.issueRequest(true);
+  });
+
   // An answer without markup announces its result through the HX-Trigger header (shared_ui.pages.announce).
   document.addEventListener("shop:announce", (event) => {
     const region = document.getElementById("announcer");

@@ -5,9 +5,20 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from stacktools.stack import ADMIN_LOGIN
-from tests.browser.helpers import register
-from tests.stack.shop_orders import new_item, stock_of
+from stacktools.stack import ADMIN_LOGIN, wait_until
+from tests.browser.helpers import log_in_as_admin, register
+from tests.stack.shop_orders import (
+    checkout_url,
+    complete,
+    customer,
+    new_item,
+    order,
+    placed,
+    reservation,
+    session_id,
+    stock_of,
+    wait_for_status,
+)
 
 
 def test_order_edit_and_cancel_an_order_in_the_browser(stack, page: Page):
@@ -88,3 +99,40 @@ def test_the_admin_monitor_filters_without_losing_them_on_refresh(stack, page: P
     rows.first.get_by_role("button", name="Cancel").click()
     expect(rows.first).to_contain_text("Cancelled")
     assert stock_of(stack, item) == 10
+
+
+def test_the_admins_restock_choice_survives_the_monitors_refresh_and_is_what_the_refund_does(stack, page: Page):
+    item = new_item(stack, price="3.00", quantity=10)
+    alice = customer(stack)
+    kept, restocked = placed(order(alice, item, 2)), placed(order(alice, item, 3))
+    for order_id in (kept, restocked):
+        complete(stack, session_id(checkout_url(alice, order_id)))
+        wait_for_status(stack, order_id, "Paid")
+        wait_until(lambda order_id=order_id: reservation(stack, order_id)["state"] == "committed")
+    assert stock_of(stack, item) == 5
+
+    log_in_as_admin(stack, page)
+    page.goto(stack.url(f"/orders/admin/?item={item}"))
+    kept_box = page.locator(f"#monitor-order-{kept}").get_by_label("restock")
+    restocked_box = page.locator(f"#monitor-order-{restocked}").get_by_label("restock")
+    expect(kept_box).to_be_checked()  # as the API: the stock goes back unless the admin says no
+    expect(restocked_box).to_be_checked()
+    kept_box.uncheck()
+    restocked_box.uncheck()
+    restocked_box.check()
+    # The results region refreshes itself (every 10 s): wait for the new region to be swapped in.
+    page.locator("#monitor-results").evaluate("region => { region.dataset.before = 'refresh'; }")
+    expect(page.locator("#monitor-results[data-before]")).to_have_count(0, timeout=30_000)
+    expect(kept_box).not_to_be_checked()
+    expect(restocked_box).to_be_checked()
+
+    questions = []
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    page.locator(f"#monitor-order-{kept}").get_by_role("button", name="Refund").click()
+    expect(page.locator(f"#monitor-order-{kept}")).to_contain_text("Cancelled")
+    assert questions[-1].endswith("Its stock is not returned: it stays sold."), questions
+    page.locator(f"#monitor-order-{restocked}").get_by_role("button", name="Refund").click()
+    expect(page.locator(f"#monitor-order-{restocked}")).to_contain_text("Cancelled")
+    assert questions[-1].endswith("Its stock goes back on sale."), questions
+    wait_until(lambda: stock_of(stack, item) == 8)  # three back on sale, two stay sold
+    assert reservation(stack, kept)["state"] == "committed"

@@ -1,11 +1,11 @@
-"""The admin order monitor: every order, filters and search, counts and revenue, needs attention."""
+"""The admin order monitor: every order, filters and search, counts and totals, needs attention."""
 
 import re
 from datetime import timedelta
 
 from orders_app.extensions import db
 from orders_app.models import Order, utcnow
-from tests.orders_app.helpers import logged_in, place, post_form
+from tests.orders_app.helpers import logged_in, paid_order, place, post_form
 
 HX = {"HX-Request": "true"}
 
@@ -14,11 +14,15 @@ def row_ids(html: str) -> list[int]:
     return [int(i) for i in re.findall(r'<tr id="monitor-order-(\d+)"', html)]
 
 
+def summary_row(html: str, status: str) -> str:
+    return re.search(rf'<tr id="summary-{status}">(.*?)</tr>', html, re.S).group(1)
+
+
 def summary_of(html: str, status: str) -> tuple[str, str]:
-    row = re.search(rf'<tr id="summary-{status}">(.*?)</tr>', html, re.S).group(1)
+    row = summary_row(html, status)
     count = re.search(r'class="summary-count">(\d+)<', row).group(1)
-    revenue = re.search(r'class="summary-revenue">([^<]+)<', row).group(1)
-    return count, revenue
+    total = re.search(r'class="summary-total">([^<]+)<', row).group(1)
+    return count, total
 
 
 def seed(app, users, inventory):
@@ -46,6 +50,25 @@ def test_the_monitor_lists_every_order_with_login_item_quantity_total_status_and
     assert summary_of(html, "pending") == ("2", "$1.60")
     assert summary_of(html, "cancelled") == ("1", "$19.99")
     assert summary_of(html, "paid") == ("0", "$0.00")
+
+
+def test_the_summary_totals_orders_per_status_and_names_the_refunded_ones_no_revenue(
+    app, users, inventory, boss, stripe_fake
+):
+    """Only Paid is money the shop keeps: a Cancelled order's total is not called revenue, and the
+    Cancelled ones whose payment went back say so."""
+    seed(app, users, inventory)
+    lamp = inventory.add_item("Lamp", 1250, 10)
+    alice = logged_in(app, users.records[1])
+    paid_order(app, alice, lamp, stripe_fake, quantity=2)
+    refunded = paid_order(app, alice, lamp, stripe_fake, quantity=3)
+    assert post_form(boss, f"/orders/admin/{refunded}/cancel", {"restock": "y"}).status_code == 303
+    html = boss.get("/orders/admin/").get_data(as_text=True)
+    assert summary_of(html, "paid") == ("1", "$25.00")
+    assert summary_of(html, "cancelled") == ("2", "$57.49")  # $19.99 never paid, $37.50 refunded
+    assert "of which 1 refunded: $37.50" in summary_row(html, "cancelled")
+    assert "refunded" not in summary_row(html, "pending") + summary_row(html, "paid")
+    assert ">Total of orders<" in html and "Revenue" not in html
 
 
 def test_filters_by_status_user_item_and_search(app, users, inventory, boss):

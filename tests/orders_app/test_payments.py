@@ -2,6 +2,7 @@
 machine, the success page, cancel and edit with a link open, refunds and reconcile."""
 
 import contextlib
+import re
 import threading
 from datetime import UTC, timedelta
 
@@ -603,6 +604,24 @@ def test_an_admin_refunds_a_paid_order_with_or_without_restock(app, alice, boss,
     }
     assert deliver(app, charge_refunded).get_json()["outcome"] == "refund_recorded"
     assert fresh(app, order_id).status == CANCELLED
+
+
+def test_a_paid_orders_refund_restocks_by_default_and_its_question_names_the_stock(app, alice, boss, stripe_fake, lamp):
+    """As the API: the box is ticked until the admin unticks it; the monitor's refreshes keep the
+    admin's choice (the box is preserved by its id) and the question asked says what the stock does."""
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=3)
+    monitor = boss.get("/orders/admin/").get_data(as_text=True)
+    row = re.search(rf'<tr id="monitor-order-{order_id}">(.*?)</tr>', monitor, re.S).group(1)
+    box = re.search(r'<input type="checkbox" name="restock"[^>]*>', row).group(0)
+    assert " checked " in box and f'id="restock-{order_id}"' in box and 'hx-preserve="true"' in box
+    asked = f"Cancel paid order #{order_id} of alice and refund $37.50?"
+    assert f'hx-confirm="{asked} Its stock goes back on sale."' in row
+    assert f'data-confirm-checked="{asked} Its stock goes back on sale."' in box
+    assert f'data-confirm-unchecked="{asked} Its stock is not returned: it stays sold."' in box
+    assert 'hx-sync="closest #monitor-results:replace"' in monitor  # an action is not lost to a refresh
+    page = boss.get(f"/orders/{order_id}").get_data(as_text=True)
+    form = re.search(r'<form[^>]*id="refund-form".*?</form>', page, re.S).group(0)
+    assert re.search(r'<input checked[^>]*name="restock"', form) or re.search(r'name="restock"[^>]*checked', form)
 
 
 @pytest.mark.parametrize("refund_reaches_inventory", ["first", "last"])
