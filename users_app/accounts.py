@@ -184,6 +184,19 @@ def set_roles(actor_id: int, user: User, *, is_admin: bool | None = None, is_act
         message = _("You cannot remove your own access; ask another admin.")
         raise AccountError(message, status=409, code="conflict")
     with write_transaction(db):
+        # Both rows locked, in id order, and the actor's right read again under the lock: two
+        # admins demoting each other at once must not both succeed and leave the shop without one.
+        locked = db.session.scalars(
+            select(User)
+            .where(User.id.in_({actor_id, user.id}))
+            .order_by(User.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+        actor = next((row for row in locked if row.id == actor_id), None)
+        if actor is None or not (actor.is_admin and actor.is_active and actor.deleted_at is None):
+            message = _("Your administrator rights were removed meanwhile; nothing was changed.")
+            raise AccountError(message, status=403, code="forbidden")
         if is_admin is not None and is_admin != user.is_admin:
             user.is_admin = is_admin
             if not is_admin:

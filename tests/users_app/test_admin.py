@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.helpers import csrf_from
+from users_app import accounts
 from users_app.extensions import db
 from users_app.models import User
 
@@ -86,6 +87,22 @@ def test_admin_cannot_lock_themselves_out(boss, app):
     response = boss.post(f"/users/admin/{uid}/demote", data={"csrf_token": token}, headers={"HX-Request": "true"})
     assert "You cannot remove your own access" in response.get_data(as_text=True)
     assert fresh_user(app, "boss").is_admin
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, register):
+    """Both requests passed the admin check before either wrote: the second finds its actor demoted."""
+    register("xena")
+    register("yuri")
+    with app.app_context():
+        xena, yuri = (db.session.scalar(select(User).where(User.login == name)) for name in ("xena", "yuri"))
+        for admin in (xena, yuri):
+            admin.is_admin = True
+        db.session.commit()
+        accounts.set_roles(yuri.id, xena, is_admin=False)  # yuri's request wrote first
+        with pytest.raises(accounts.AccountError) as refused:
+            accounts.set_roles(xena.id, db.session.get(User, yuri.id), is_admin=False)  # xena's, checked before
+        assert refused.value.status == 403
+    assert fresh_user(app, "yuri").is_admin and not fresh_user(app, "xena").is_admin
 
 
 def test_admin_action_without_csrf_token_is_refused(boss, app):
