@@ -32,7 +32,7 @@ def _order_error(error: OrderError):
 def create_order():
     body = json_body()
     one_item = "lines" not in body
-    lines = [(_required(body, "inventory_id"), _required(body, "quantity"))] if one_item else body["lines"]
+    lines = [(_required(body, "inventory_id"), _required(body, "quantity"))] if one_item else _json_lines(body["lines"])
     order = placing.place_order(current_user, lines)
     response = jsonify(order.to_api())
     response.headers["Location"] = url_for(".get_order", order_id=order.id)
@@ -69,7 +69,7 @@ def change_order(order_id: int):
     errors.check_owner(order, current_user, ONLY_OWNER_CHANGES)
     body = json_body()
     if "lines" in body:
-        order = editing.change_lines(order, body["lines"], store.actor_name(current_user))
+        order = editing.change_lines(order, _json_lines(body["lines"]), store.actor_name(current_user))
     else:  # a one-line order's quantity
         order = editing.change_quantity(order, _required(body, "quantity"), store.actor_name(current_user))
     return jsonify(order.to_api())
@@ -165,6 +165,21 @@ def openapi():
 
 def _order_or_404(order_id: int) -> Order:
     return store.order_for(current_user, order_id) or abort(404)
+
+
+def _json_lines(lines):
+    """The lines of a JSON body: numbers are JSON numbers here, as in the one-item body (the order
+    form's strings are the form's); the rest (how many, each a pair) is placing.parse_lines'."""
+    if isinstance(lines, list):
+        for line in lines:
+            if not isinstance(line, dict):
+                raise ApiError(422, "invalid_field", _("Each line names an item and a quantity."), field="lines")
+            for name in ("inventory_id", "quantity"):
+                value = line.get(name)
+                if isinstance(value, bool) or not isinstance(value, int):
+                    message = _("%(field)s must be a whole number.", field=name)
+                    raise ApiError(422, "invalid_field", message, field=name)
+    return lines
 
 
 def _required(body: dict, name: str):

@@ -251,9 +251,9 @@ OPENAPI = document(
                 "responses": {"200": ok(CART_REF), **error_responses(400, 401, 404, 409, 410, 422, 503)},
             },
             "delete": {
-                "summary": "Remove an item's line from the cart",
+                "summary": "Remove an item's line from the cart (idempotent: a line the cart has not is no error)",
                 "parameters": ITEM_ID,
-                "responses": {"200": ok(CART_REF), **error_responses(401, 404, 503)},
+                "responses": {"200": ok(CART_REF), **error_responses(401, 503)},
             },
         },
         "/cart/checkout": {

@@ -81,6 +81,9 @@ def test_losing_a_race_for_one_line_names_it_and_holds_nothing(app, client_anony
         ([{"inventory_id": 1}], "quantity"),
         ("two mugs", "lines"),
         ([{"inventory_id": 1, "quantity": 0}], "quantity"),
+        ([{"inventory_id": "1", "quantity": 1}], "inventory_id"),  # numbers are JSON numbers, as in one item's body
+        ([{"inventory_id": 1, "quantity": "2"}], "quantity"),
+        ([[1, 2]], "lines"),
     ],
 )
 def test_malformed_lines_are_a_422(client_anonymous, bearer, shelf, lines, field):

@@ -312,7 +312,7 @@ def test_placing_answers_the_order_as_stored_with_its_history(app, inventory, be
     gadget = inventory.add_item("Gadget", 75, 10)
     ids = [widget, gadget]
     if "lines" in lines:
-        lines = {"lines": [[ids[index], quantity] for index, quantity in lines["lines"]]}
+        lines = {"lines": [{"inventory_id": ids[index], "quantity": quantity} for index, quantity in lines["lines"]]}
     else:
         lines = {"inventory_id": ids[lines["inventory_id"]], "quantity": lines["quantity"]}
     placed = client_anonymous.post("/orders/api/orders", json=lines, headers=bearer("alice"))
@@ -343,7 +343,8 @@ def test_the_sweeper_that_finishes_placing_records_the_lines_in_the_history(app,
     widget, gadget = inventory.add_item("Widget", 50, 10), inventory.add_item("Gadget", 75, 10)
     app.config["ORDERS_FAULT_AFTER_HOLD"] = "raise"
     with pytest.raises(InjectedFault):
-        client_anonymous.post("/orders/api/orders", json={"lines": [[widget, 2], [gadget, 1]]}, headers=bearer("alice"))
+        lines = [{"inventory_id": widget, "quantity": 2}, {"inventory_id": gadget, "quantity": 1}]
+        client_anonymous.post("/orders/api/orders", json={"lines": lines}, headers=bearer("alice"))
     app.config["ORDERS_FAULT_AFTER_HOLD"] = None
     with app.app_context():
         assert sweep(now=utcnow() + timedelta(minutes=2)) == {"placed": 1}
