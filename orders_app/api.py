@@ -3,8 +3,9 @@
 from flask import Blueprint, abort, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 
-from orders_app import cancelling, cart, checkout, editing, errors, placing, store
+from orders_app import cancelling, cart, checkout, editing, errors, idempotency, placing, store
 from orders_app.errors import ONLY_OWNER_CHANGES, ONLY_OWNER_PAYS, OrderError
 from orders_app.models import STATUSES, Order
 from orders_app.openapi import OPENAPI
@@ -30,12 +31,26 @@ def _order_error(error: OrderError):
 @bp.post("/orders")
 @login_required
 def create_order():
+    """Place an order; with an `Idempotency-Key`, the same request sent again answers the same order
+    (`Idempotent-Replayed: true`) instead of placing another (idempotency.py)."""
     body = json_body()
     one_item = "lines" not in body
     lines = [(_required(body, "inventory_id"), _required(body, "quantity"))] if one_item else _json_lines(body["lines"])
-    order = placing.place_order(current_user, lines)
+    key = idempotency.of_request(request.headers, body)
+    order = idempotency.placed_before(current_user.id, key) if key else None
+    replayed = order is not None
+    if not replayed:
+        try:
+            order = placing.place_order(current_user, lines, idempotency_key=key)
+        except IntegrityError:  # a twin request with this key wrote its order first: nothing was written
+            order = idempotency.placed_before(current_user.id, key) if key else None
+            if order is None:
+                raise
+            replayed = True
     response = jsonify(order.to_api())
     response.headers["Location"] = url_for(".get_order", order_id=order.id)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return response, 201
 
 

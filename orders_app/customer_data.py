@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from orders_app.cancelling import cancel_order
 from orders_app.errors import OrderError
 from orders_app.extensions import db
-from orders_app.models import HIDDEN_HOLD_STATES, PENDING, CartCheckout, CartLine, Order, rfc3339
+from orders_app.models import HIDDEN_HOLD_STATES, PENDING, CartCheckout, CartLine, IdempotencyKey, Order, rfc3339
 from orders_app.outbox import MailMessage, order_lines
 from shared_ui.api import cents_to_str
 from shared_ui.auth import require_service_token
@@ -99,4 +99,5 @@ def erase(user_id: int):
         )
         db.session.execute(delete(CartLine).where(CartLine.user_id == user_id))  # what they meant to buy goes too
         db.session.execute(delete(CartCheckout).where(CartCheckout.user_id == user_id))
+        db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id == user_id))
     return jsonify(cancelled=cancelled, kept_pending=kept_pending)

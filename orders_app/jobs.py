@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, or_
 
-from orders_app import outbox, store
+from orders_app import idempotency, outbox, store
 from orders_app.cancelling import cancel_order
 from orders_app.clients.stripe_client import PaymentsUnavailable
 from orders_app.editing import settle_adjusting
@@ -154,4 +154,5 @@ PERIODIC = [
     ("orders.sweep", SWEEP_SECONDS, sweep),
     ("orders.reconcile_payments", RECONCILE_SECONDS, reconcile_payments),
     ("orders.deliver_mail", 2, outbox.deliver),
+    ("orders.prune_idempotency_keys", 3600, idempotency.prune),
 ]

@@ -365,6 +365,20 @@ class CartCheckout(db.Model):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class IdempotencyKey(db.Model):
+    """A client's `Idempotency-Key` on POST /orders/api/orders, written in the transaction that writes
+    the order (idempotency.py): the same request sent again answers that order instead of placing
+    another. It goes with its order when placing fails (the row is deleted); kept a day."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_digest: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 Index("ix_orders_user_created", Order.user_id, Order.created_at)
 # The limit of Pending orders counts a customer's (user_id, status, hold_state != abandoned) from the
 # index alone, never reading an order's row: a customer with many Pending orders (a limit raised far

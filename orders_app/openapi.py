@@ -151,7 +151,17 @@ OPENAPI = document(
         "/orders": {
             "post": {
                 "summary": "Order items (1 to 50 lines): every line's stock is held until the payment deadline",
-                "description": STOCK_ERRORS,
+                "description": STOCK_ERRORS
+                + (
+                    " With an `Idempotency-Key` header (1-255 characters, your own per request), the same request "
+                    "sent again within a day answers the order the first placed (201, `Idempotent-Replayed: true`) "
+                    "instead of placing another; the key with another body is a 400 `idempotency_key_reused`, and "
+                    "while its first request is still placing, 409 `idempotency_key_in_use`. A request that placed "
+                    "nothing leaves no key."
+                ),
+                "parameters": [
+                    {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 255}}
+                ],
                 "requestBody": json_body({"$ref": "#/components/schemas/NewOrder"}),
                 "responses": {
                     "201": ok(ORDER_REF, "Created"),

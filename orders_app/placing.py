@@ -18,7 +18,7 @@ from flask_babel import ngettext
 from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from orders_app import states, store
+from orders_app import idempotency, states, store
 from orders_app.clients.inventory import (
     HOLD_HELD,
     HoldConflict,
@@ -230,7 +230,9 @@ def _items_to_order(wanted: list[tuple[int, int]]) -> list[Item]:
     return items
 
 
-def place_order(user, lines, shown_prices: dict[int, int] | None = None) -> Order:
+def place_order(
+    user, lines, shown_prices: dict[int, int] | None = None, idempotency_key: idempotency.Key | None = None
+) -> Order:
     """Place an order of `lines` ([{"inventory_id", "quantity"}] or (id, quantity) pairs): written
     Pending, every line's stock held at inventory (all or none) at the prices it was written with,
     then marked held; or nothing at all.
@@ -238,17 +240,19 @@ def place_order(user, lines, shown_prices: dict[int, int] | None = None) -> Orde
     The use case the order form, the API and the cart all call; the order is returned held.
     `shown_prices` ({item id: cents}, the order form's): the prices the customer's page showed; an
     item whose price is another now is not ordered (409 `price_changed`, naming today's price).
+    `idempotency_key` (the API's): written with the order (idempotency.py); a twin request that
+    wrote it first makes this one raise IntegrityError, with nothing written.
     """
     wanted = parse_lines(lines)
     try:
-        return _place(user, wanted, shown_prices)
+        return _place(user, wanted, shown_prices, idempotency_key)
     except (PriceChanged, _NotAsShown):
         # Written with a price inventory no longer has, or read one the page did not show
         # (RecentItems' copy, or a change between the read and the hold): nothing was held and the
         # row is gone. Once more, from a fresh read.
         recent_items().forget(item_id for item_id, _ in wanted)
     try:
-        return _place(user, wanted, shown_prices)
+        return _place(user, wanted, shown_prices, idempotency_key)
     except PriceChanged:
         raise prices_changed() from None  # changed again between a fresh read and the hold
     except _NotAsShown as error:
@@ -263,7 +267,12 @@ class _NotAsShown(Exception):
         self.items = items
 
 
-def _place(user, wanted: list[tuple[int, int]], shown_prices: dict[int, int] | None = None) -> Order:
+def _place(
+    user,
+    wanted: list[tuple[int, int]],
+    shown_prices: dict[int, int] | None = None,
+    idempotency_key: idempotency.Key | None = None,
+) -> Order:
     items = _items_to_order(wanted)
     if shown_prices:
         changed = [item for item in items if shown_prices.get(item.id, item.price_cents) != item.price_cents]
@@ -304,6 +313,8 @@ def _place(user, wanted: list[tuple[int, int]], shown_prices: dict[int, int] | N
     with write_transaction(db):
         _check_pending_limit(user)  # under the write lock, so two places at once count each other
         store.insert_new(order)
+        if idempotency_key is not None:
+            idempotency.write(user.id, idempotency_key, order.id)
     # The order (and its lines) as written, out of the session while the saga goes on, so the
     # commits below do not expire it: once marked held, the answer is these values plus the two
     # that changed.

@@ -1,6 +1,14 @@
 """The orders JSON API: the same rules as the pages, bearer tokens only, others' orders are 404."""
 
+from dataclasses import replace
+
 import pytest
+from sqlalchemy import select
+
+from orders_app import idempotency
+from orders_app.extensions import db
+from orders_app.models import Order
+from tests.orders_app.helpers import half_placed
 
 ORDER_KEYS = {
     "id",
@@ -158,3 +166,67 @@ def test_the_openapi_document_describes_the_routes(client_anonymous):
         "created_at",
         "updated_at",
     }
+
+
+def orders_of(app) -> list[int]:
+    with app.app_context():
+        return list(db.session.scalars(select(Order.id).order_by(Order.id)))
+
+
+def test_an_order_sent_twice_with_one_idempotency_key_is_placed_once(app, client_anonymous, bearer, inventory, widget):
+    api, auth = client_anonymous, {**bearer("alice"), "Idempotency-Key": "retry-7f3a"}
+    body = {"inventory_id": widget, "quantity": 3}
+    first = api.post("/orders/api/orders", json=body, headers=auth)
+    again = api.post("/orders/api/orders", json=body, headers=auth)  # the client's retry after a timeout
+    assert first.status_code == again.status_code == 201
+    assert again.json["id"] == first.json["id"] and again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert orders_of(app) == [first.json["id"]] and inventory.stock(widget) == 7
+    other = api.post("/orders/api/orders", json={**body, "quantity": 4}, headers=auth)  # the key, another request
+    assert other.status_code == 400 and other.json["error"]["code"] == "idempotency_key_reused"
+    bobs = api.post("/orders/api/orders", json=body, headers={**bearer("bob"), "Idempotency-Key": "retry-7f3a"})
+    assert bobs.status_code == 201 and bobs.headers.get("Idempotent-Replayed") is None  # keys are per customer
+    assert len(orders_of(app)) == 2 and inventory.stock(widget) == 4
+
+
+def test_a_key_whose_order_was_not_placed_places_on_retry(app, client_anonymous, bearer, inventory, widget):
+    api, auth = client_anonymous, {**bearer("alice"), "Idempotency-Key": "k-short"}
+    short = api.post("/orders/api/orders", json={"inventory_id": widget, "quantity": 11}, headers=auth)
+    assert short.status_code == 409 and orders_of(app) == []  # nothing placed, the key went with the order
+    inventory.items[widget] = replace(inventory.items[widget], quantity=20)  # restocked
+    placed = api.post("/orders/api/orders", json={"inventory_id": widget, "quantity": 11}, headers=auth)
+    assert placed.status_code == 201 and orders_of(app) == [placed.json["id"]]
+
+
+def test_a_twin_request_that_wrote_the_key_first_is_answered_not_doubled(
+    app, client_anonymous, bearer, inventory, widget, monkeypatch
+):
+    """Both requests looked for the key before either wrote it: the second's write fails, nothing of
+    it stays, and it answers the first's order."""
+    api, auth = client_anonymous, {**bearer("alice"), "Idempotency-Key": "twin"}
+    body = {"inventory_id": widget, "quantity": 2}
+    first = api.post("/orders/api/orders", json=body, headers=auth)
+    looked = []
+    real = idempotency.placed_before
+
+    def not_yet_written(user_id, key):  # the second request's first look ran before the first wrote
+        looked.append(key)
+        return None if len(looked) == 1 else real(user_id, key)
+
+    monkeypatch.setattr(idempotency, "placed_before", not_yet_written)
+    twin = api.post("/orders/api/orders", json=body, headers=auth)
+    assert twin.status_code == 201 and twin.json["id"] == first.json["id"] and len(looked) == 2
+    assert orders_of(app) == [first.json["id"]] and inventory.stock(widget) == 8 and len(inventory.held()) == 1
+
+
+def test_a_key_whose_order_is_still_being_placed_answers_409(app, client_anonymous, bearer, widget):
+    order_id = half_placed(app, widget, hold_minutes=5)
+    body = {"inventory_id": widget, "quantity": 1}
+    key = idempotency.Key("in-flight", idempotency.of_request({"Idempotency-Key": "x"}, body).digest)
+    with app.app_context():
+        idempotency.write(1, key, order_id)
+        db.session.commit()
+    response = client_anonymous.post(
+        "/orders/api/orders", json=body, headers={**bearer("alice"), "Idempotency-Key": "in-flight"}
+    )
+    assert response.status_code == 409 and response.json["error"]["code"] == "idempotency_key_in_use"
