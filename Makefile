@@ -46,7 +46,8 @@ assets: install
 
 # One catalog for the whole shop (babel.cfg says what is read). The .po files are the source; the
 # .pot is regenerated here and the .mo files are compiled by `make assets` (neither is committed).
-BABEL_KEYWORDS := -k _l -k lazy_gettext
+# `note` / `note_plural` mark an order's history notes (orders_app/history.py), translated when shown.
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k note -k note_plural:1,2
 translations: install  ## extract every message, merge them into translations/*/messages.po, compile
 	$(BIN)/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output --no-wrap \
 	  --ignore-dirs=".* _* node_modules build var bench tests stacktools" -o translations/messages.pot .

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from orders_app import cancelling, cart, checkout, editing, errors, idempotency, placing, store
+from orders_app import cancelling, cart, checkout, editing, errors, history, idempotency, placing, store
 from orders_app.errors import ONLY_OWNER_CHANGES, ONLY_OWNER_PAYS, OrderError
 from orders_app.models import STATUSES, Order
 from orders_app.openapi import OPENAPI
@@ -99,7 +99,7 @@ def cancel_order(order_id: int):
     restock = _restock() if current_user.is_admin else True
     actor = store.actor_name(current_user)
     order = cancelling.cancel_as(
-        order, actor, admin=current_user.is_admin, restock=restock, note="Cancelled through the API"
+        order, actor, admin=current_user.is_admin, restock=restock, note=history.note("Cancelled through the API")
     )
     return jsonify(order.to_api())
 

@@ -1,7 +1,7 @@
 """Steps 4 and 7 of the saga: a customer (or the sweeper) cancels a Pending order; an admin cancels
 a Paid one with a refund; an admin clears an order's flag."""
 
-from orders_app import states, store
+from orders_app import history, states, store
 from orders_app.checkout import close_session
 from orders_app.extensions import db
 from orders_app.models import PAID, PENDING, REFUND_DUE, RESTOCKING, Order, utcnow
@@ -9,7 +9,9 @@ from orders_app.settling import cancel_and_release, follow_up
 from shared_ui.db import write_transaction
 
 
-def cancel_order(order: Order, actor: str, note: str | None = None, expected_version: int | None = None) -> Order:
+def cancel_order(
+    order: Order, actor: str, note: history.Note | str | None = None, expected_version: int | None = None
+) -> Order:
     """Cancel a Pending order and give its stock back (now, or through the sweeper if inventory is down).
 
     Its open Checkout Session is expired at Stripe first; if Stripe says it was paid, the payment
@@ -22,7 +24,9 @@ def cancel_order(order: Order, actor: str, note: str | None = None, expected_ver
     return cancel_and_release(order_id, actor, note, expected_version)
 
 
-def cancel_as(order: Order, actor: str, *, admin: bool, restock: bool = True, note: str | None = None) -> Order:
+def cancel_as(
+    order: Order, actor: str, *, admin: bool, restock: bool = True, note: history.Note | str | None = None
+) -> Order:
     """What Cancel does (DESIGN steps 4 and 7): a Pending order is cancelled; an admin's cancel of a
     Paid one refunds it (its stock back if `restock`). The page and the API both call this."""
     if admin and order.status == PAID:
@@ -35,9 +39,12 @@ def refund_and_cancel(order: Order, actor: str, *, restock: bool) -> Order:
     order_id = order.id
     with write_transaction(db):
         order = store.claim(order_id, None, guard=states.why_not_refund)
-        stock = "its stock goes back on sale" if restock else "its stock is not returned"
+        if restock:
+            note = history.note("Refund requested; its stock goes back on sale")
+        else:
+            note = history.note("Refund requested; its stock is not returned")
         order.refund_state = REFUND_DUE  # before the transition: its cancellation notice says the refund
-        store.transition(order, states.EV_REFUNDED, actor, f"Refund requested; {stock}")
+        store.transition(order, states.EV_REFUNDED, actor, note)
         if restock:
             order.hold_state = RESTOCKING
     follow_up(order_id)

@@ -19,7 +19,7 @@ from datetime import UTC, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 
-from orders_app import states, store
+from orders_app import history, states, store
 from orders_app.clients.inventory import (
     HOLD_HELD,
     HoldConflict,
@@ -110,7 +110,8 @@ def start_checkout(order: Order, actor: str) -> str:
                 order.stripe_session_url = session.url
                 order.checkout_state = SESSION_OPEN
                 order.updated_at = utcnow()
-                store.record(order, actor, "payment_link", None, None, f"Payment page opened; pay by {_when(pay_by)}")
+                opened = history.note("Payment page opened; pay by %(pay_by)s", pay_by=pay_by)
+                store.record(order, actor, "payment_link", None, None, opened)
             return order.stripe_session_url
     # The order changed while Stripe was asked (an edit, a cancel): this link must not be used.
     _expire_quietly(session.id)
@@ -221,7 +222,7 @@ def _move_hold(order_id: int, hold_until) -> None:
         hold = None
     if hold is None or hold.state != HOLD_HELD:
         # The hold lapsed at inventory before anyone paid: the order can no longer be paid.
-        cancel_and_release(order_id, "inventory", "The stock hold lapsed before the order was paid")
+        cancel_and_release(order_id, "inventory", history.note("The stock hold lapsed before the order was paid"))
         raise OrderError(
             _("The stock held for this order was released, so the order was cancelled; please order again."),
             status=409,
@@ -238,10 +239,6 @@ def _expire_quietly(session_id: str) -> None:
         current_stripe().expire_session(session_id)
     except (PaymentsUnavailable, SessionNotOpen, PaymentRefused) as error:
         current_app.logger.warning("could not expire unused session %s: %s", session_id, error)
-
-
-def _when(moment) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 # ----- closing the link before a change -------------------------------------------------------
@@ -282,13 +279,13 @@ def close_session(order_id: int, actor: str, purpose: str) -> None:
             order.checkout_state = SESSION_EXPIRED
             order.stripe_session_url = None
             order.updated_at = utcnow()
-            store.record(order, actor, "payment_link_closed", None, None, f"before the {_purpose_word(purpose)}")
+            store.record(order, actor, "payment_link_closed", None, None, _closed_before(purpose))
 
 
 def _closed_already(order_id: int, actor: str) -> None:
     """Stripe would not expire the session: it is complete (apply the payment) or expired already."""
     try:
-        apply_from_stripe(order_id, actor, "checked before a change")
+        apply_from_stripe(order_id, actor, history.note("checked before a change"))
     except PaymentsUnavailable:
         raise payments_unavailable() from None
     order = db.session.get(Order, order_id)
@@ -302,5 +299,12 @@ def _closed_already(order_id: int, actor: str) -> None:
         raise OrderError(BOLETO_PENDING, status=409, code="awaiting_payment")
 
 
-def _purpose_word(purpose: str) -> str:
-    return {"edit": "quantity change", "cancel": "cancel", "pay": "new payment link"}.get(purpose, purpose)
+def _closed_before(purpose: str) -> history.Note | str:
+    """The history's note on a link closed before an edit, a cancel or a new link."""
+    if purpose == "edit":
+        return history.note("before the quantity change")
+    if purpose == "cancel":
+        return history.note("before the cancel")
+    if purpose == "pay":
+        return history.note("before the new payment link")
+    return f"before the {purpose}"

@@ -10,6 +10,7 @@
 from flask import Blueprint, jsonify
 from sqlalchemy import delete, select, update
 
+from orders_app import history
 from orders_app.cancelling import cancel_order
 from orders_app.errors import OrderError
 from orders_app.extensions import db
@@ -74,7 +75,7 @@ def erase(user_id: int):
             kept_pending += 1  # a boleto in hand, or a change in flight: it settles like any other
             continue
         try:
-            cancel_order(order, ERASER, "The customer deleted their account")
+            cancel_order(order, ERASER, history.note("The customer deleted their account"))
             cancelled += 1
         except OrderError:
             kept_pending += 1

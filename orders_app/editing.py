@@ -8,7 +8,7 @@ held across the call. An edit whose answer got lost is settled from what invento
 
 from flask_babel import gettext as _
 
-from orders_app import states, store
+from orders_app import history, states, store
 from orders_app.checkout import close_session
 from orders_app.clients.inventory import (
     HOLD_COMMITTED,
@@ -160,7 +160,8 @@ def settle_adjusting(order_id: int, actor: str = SWEEPER) -> Order | None:
         if order.hold_state != ADJUSTING:
             return order
         if hold is None or hold.state == HOLD_RELEASED:
-            store.transition(order, states.EV_CANCELLED, SWEEPER, "inventory no longer holds the stock for this order")
+            gone = history.note("inventory no longer holds the stock for this order")
+            store.transition(order, states.EV_CANCELLED, SWEEPER, gone)
             order.hold_state = RELEASED
         elif hold.state == HOLD_COMMITTED:
             order.hold_state = COMMITTED
@@ -168,12 +169,12 @@ def settle_adjusting(order_id: int, actor: str = SWEEPER) -> Order | None:
         else:
             held = {item_id: quantity for item_id, quantity in hold.lines if item_id in order.line_quantities}
             if held and held != order.line_quantities:
-                _apply_lines(order, held, actor, "as inventory holds it")
+                _apply_lines(order, held, actor, history.note("as inventory holds it"))
             order.hold_state = HELD
     return order
 
 
-def _apply_lines(order: Order, wanted: dict[int, int], actor: str, note: str | None) -> None:
+def _apply_lines(order: Order, wanted: dict[int, int], actor: str, note: history.Note | None) -> None:
     """The order's lines become `wanted` (lines left out go), recorded in its history."""
     before = str(order.quantity) if order.one_line else order.summary
     kept = []

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, or_
 
-from orders_app import idempotency, outbox, store
+from orders_app import history, idempotency, outbox, store
 from orders_app.cancelling import cancel_order
 from orders_app.clients.stripe_client import PaymentsUnavailable
 from orders_app.editing import settle_adjusting
@@ -83,7 +83,8 @@ def sweep(now: datetime | None = None, stale_seconds: int | None = None, batch: 
     overdue = (Order.status == PENDING, Order.hold_state == HELD, past_deadline, not_awaiting)
     for order_id in store.ids(*overdue, batch=batch):
         try:
-            cancel_order(db.session.get(Order, order_id), SWEEPER, "Not paid in time: the hold expired")
+            not_paid = history.note("Not paid in time: the hold expired")
+            cancel_order(db.session.get(Order, order_id), SWEEPER, not_paid)
         except OrderError:
             done["skipped"] += 1  # a customer or another sweeper got there first
         else:
@@ -110,7 +111,7 @@ def reconcile_payments(batch: int | None = None) -> dict:
     )
     for order_id in store.all_ids(*asking, batch=batch, deadline=deadline):
         try:
-            outcome = _one_order(done, apply_from_stripe, order_id, RECONCILE, "reconcile")
+            outcome = _one_order(done, apply_from_stripe, order_id, RECONCILE, history.note("reconcile"))
         except PaymentsUnavailable:
             done["stripe_unavailable"] += 1
             break  # the rest waits for the next run

@@ -32,7 +32,7 @@ The order's Checkout Session, `checkout_state` (checkout.py and webhooks.py move
 
 from datetime import UTC, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from orders_app import states
@@ -303,7 +303,10 @@ class OrderEvent(db.Model):
     action: Mapped[str] = mapped_column(String(40))
     from_value: Mapped[str | None] = mapped_column(String(80))
     to_value: Mapped[str | None] = mapped_column(String(80))
+    #: what happened in English (the audit text); rows written before `note_data` have only this
     note: Mapped[str | None] = mapped_column(Text)
+    #: the note's message and arguments (history.Note.data), to say it in the reader's language
+    note_data: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
     order: Mapped[Order] = relationship(back_populates="events")
 
@@ -320,7 +323,9 @@ class StripeEvent(db.Model):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: paid, awaiting_payment, released, stale, duplicate… (payments.OUTCOMES says them in words)
     outcome: Mapped[str] = mapped_column(String(40))
+    #: as an order's history keeps its notes: the English text, and its message and arguments
     note: Mapped[str | None] = mapped_column(Text)
+    note_data: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
 
 class DatabaseIdentity(db.Model):

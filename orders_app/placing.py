@@ -18,7 +18,7 @@ from flask_babel import ngettext
 from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from orders_app import idempotency, states, store
+from orders_app import history, idempotency, states, store
 from orders_app.clients.inventory import (
     HOLD_HELD,
     HoldConflict,
@@ -429,9 +429,10 @@ def _mark_held(order_id: int, actor: str, summary: str | None):
         if summary is None:
             lines = connection.execute(_LINES, {"order_id": order_id})
             summary = lines_summary(lines)
-        note = f"{summary}; stock held"
         if actor == SWEEPER:
-            note += " (the sweeper finished placing it)"
+            note = history.note("%(lines)s; stock held (the sweeper finished placing it)", lines=summary)
+        else:
+            note = history.note("%(lines)s; stock held", lines=summary)
         store.record_for(order_id, actor, "placed", None, PENDING, note)
     return now
 

@@ -9,7 +9,7 @@ fails leaves that record, and reconcile or the sweeper (jobs.py) finish it later
 from dataclasses import dataclass
 from datetime import timedelta
 
-from orders_app import states, store
+from orders_app import history, states, store
 from orders_app.clients.inventory import (
     HOLD_COMMITTED,
     HOLD_HELD,
@@ -46,7 +46,6 @@ from orders_app.models import (
     utcnow,
 )
 from shared_ui.db import write_transaction
-from shared_ui.money import format_money
 
 STRIPE = "stripe"
 
@@ -59,8 +58,14 @@ class StalePayment:
     session: CheckoutSession
 
 
+def amount_of(session: CheckoutSession) -> history.Money:
+    return history.Money(session.amount_total or 0, session.currency or "usd")
+
+
 def money_of(session: CheckoutSession) -> str:
-    return format_money(session.amount_total or 0, session.currency or "usd")
+    """What the session was paid, in English (for admin flags, whatever the request's language)."""
+    amount = amount_of(session)
+    return history.english_money(amount.cents, amount.currency)
 
 
 def follow_up(order_id: int, stale_payment: StalePayment | None = None) -> None:
@@ -83,7 +88,9 @@ def follow_up(order_id: int, stale_payment: StalePayment | None = None) -> None:
         refund_stale_payment(stale_payment)
 
 
-def cancel_and_release(order_id: int, actor: str, note: str | None, expected_version: int | None = None) -> Order:
+def cancel_and_release(
+    order_id: int, actor: str, note: history.Note | str | None, expected_version: int | None = None
+) -> Order:
     """Pending -> Cancelled and its stock back (now, or through the sweeper if inventory is down).
 
     The caller closed the order's Checkout Session first (or it has none open). A payment the shop
@@ -120,7 +127,8 @@ def release_hold(order_id: int) -> bool:
             order.hold_state = RELEASED
             order.updated_at = utcnow()
             was = COMMITTED if state == RESTOCKING else HELD
-            store.record(order, "inventory", "stock_released", was, RELEASED, f"{order.quantity} back in stock")
+            back = history.note_plural("%(num)d back in stock", "%(num)d back in stock", order.quantity)
+            store.record(order, "inventory", "stock_released", was, RELEASED, back)
     return True
 
 
@@ -146,7 +154,8 @@ def commit_stock(order_id: int) -> bool:
         if order.hold_state == COMMITTING:
             order.hold_state = COMMITTED
             order.updated_at = utcnow()
-            store.record(order, "inventory", "stock_committed", HELD, COMMITTED, f"{order.quantity} sold")
+            sold = history.note_plural("%(num)d sold", "%(num)d sold", order.quantity)
+            store.record(order, "inventory", "stock_committed", HELD, COMMITTED, sold)
     if refunded_meanwhile:
         _give_back_retaken(order_id, key)
     return True
@@ -180,10 +189,10 @@ def _stock_gone(order_id: int) -> None:
         order.updated_at = utcnow()
         if order.status != PAID:
             return  # cancelled by an admin meanwhile: its refund is already due
-        note = "Paid after its stock hold lapsed, and the stock was gone: the payment is refunded"
+        note = history.note("Paid after its stock hold lapsed, and the stock was gone: the payment is refunded")
         store.transition(order, states.EV_STOCK_GONE, "inventory", note)
         order.refund_state = order.refund_state or REFUND_DUE
-        store.flag(order, note)
+        store.flag(order, note.english)
 
 
 def refund_payment(order_id: int) -> bool:
@@ -201,13 +210,14 @@ def refund_payment(order_id: int) -> bool:
     refund_id, state = None, REFUND_DONE
     try:
         refund_id = current_stripe().refund(order.payment_intent, key, {"order_id": str(order.id)})
-        note = f"{format_money(order.total_cents, order.currency)} refunded ({refund_id})"
+        amount = history.Money(order.total_cents, order.currency)
+        note = history.note("%(amount)s refunded (%(refund)s)", amount=amount, refund=refund_id)
     except PaymentsUnavailable:
         return False  # still due: reconcile tries again
     except PaymentRefused as error:
         if error.code != "charge_already_refunded":
             state = REFUND_FAILED
-        note = f"Stripe did not refund: {error}"
+        note = history.note("Stripe did not refund: %(error)s", error=str(error))
     with write_transaction(db):
         order = store.locked(order_id)
         if order.refund_state != REFUND_DUE:
@@ -217,7 +227,7 @@ def refund_payment(order_id: int) -> bool:
         order.updated_at = utcnow()
         store.record(order, STRIPE, "refunded" if state == REFUND_DONE else "refund_failed", None, None, note)
         if state == REFUND_FAILED:
-            store.flag(order, f"The refund of {order.payment_intent} failed: {note}")
+            store.flag(order, f"The refund of {order.payment_intent} failed: {note.english}")
     return state == REFUND_DONE
 
 
@@ -225,15 +235,25 @@ def refund_stale_payment(stale: StalePayment) -> None:
     """A payment through a link the order no longer uses is given back, and the admin told."""
     session = stale.session
     key = store.shop_key("refund", stale.order_id, session.id)
+    paid = {"amount": amount_of(session), "session": session.id}
     try:
         refund_id = current_stripe().refund(session.payment_intent, key, {"order_id": str(stale.order_id)})
-        result = f"refunded automatically ({refund_id})"
+        text = history.note(
+            "%(amount)s was paid through an old payment link (%(session)s): refunded automatically (%(refund)s)",
+            **paid,
+            refund=refund_id,
+        )
     except PaymentsError as error:
-        result = f"the automatic refund failed ({error}); refund {session.payment_intent} at Stripe"
+        text = history.note(
+            "%(amount)s was paid through an old payment link (%(session)s): the automatic refund failed "
+            "(%(error)s); refund %(payment)s at Stripe",
+            **paid,
+            error=str(error),
+            payment=session.payment_intent,
+        )
     with write_transaction(db):
         order = store.locked(stale.order_id)
-        text = f"{money_of(session)} was paid through an old payment link ({session.id}): {result}"
-        store.flag(order, text)
+        store.flag(order, text.english)
         store.record(order, STRIPE, "old_link_paid", None, None, text)
 
 

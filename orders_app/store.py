@@ -13,6 +13,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from orders_app import notices, states
 from orders_app.errors import CHANGED_MEANWHILE, NO_SUCH_ORDER, OrderError, refused
 from orders_app.extensions import db
+from orders_app.history import Note
 from orders_app.models import HIDDEN_HOLD_STATES, DatabaseIdentity, Order, OrderEvent, OrderLine, StripeEvent, utcnow
 from shared_ui.db import write_transaction
 
@@ -48,7 +49,7 @@ def actor_name(user) -> str:
     return f"{user.login} (admin)" if user.is_admin else user.login
 
 
-def transition(order: Order, event: str, actor: str, note: str | None) -> None:
+def transition(order: Order, event: str, actor: str, note: Note | str | None) -> None:
     """Move the (locked) order's status by the table in states.py, and record it in its history.
 
     The only place an order's status is assigned after it is written.
@@ -72,14 +73,16 @@ def transition(order: Order, event: str, actor: str, note: str | None) -> None:
         notices.order_cancelled(order)
 
 
-def record(order: Order, actor: str, action: str, from_value, to_value, note: str | None) -> None:
-    """One line of the order's history."""
+def record(order: Order, actor: str, action: str, from_value, to_value, note: Note | str | None) -> None:
+    """One line of the order's history; a `history.note(...)` is kept so pages can translate it."""
     db.session.add(
-        OrderEvent(order=order, actor=actor, action=action, from_value=from_value, to_value=to_value, note=note)
+        OrderEvent(
+            order=order, actor=actor, action=action, from_value=from_value, to_value=to_value, **note_columns(note)
+        )
     )
 
 
-def record_for(order_id: int, actor: str, action: str, from_value, to_value, note: str | None) -> None:
+def record_for(order_id: int, actor: str, action: str, from_value, to_value, note: Note | str | None) -> None:
     """One line of the history of an order that is not loaded (one INSERT, no unit of work)."""
     db.session.connection().execute(
         _RECORD,
@@ -90,9 +93,16 @@ def record_for(order_id: int, actor: str, action: str, from_value, to_value, not
             "action": action,
             "from_value": from_value,
             "to_value": to_value,
-            "note": note,
+            **note_columns(note),
         },
     )
+
+
+def note_columns(note: Note | str | None) -> dict:
+    """The history's two note columns: the English text, and the message and arguments when known."""
+    if isinstance(note, Note):
+        return {"note": note.english, "note_data": note.data()}
+    return {"note": note, "note_data": None}
 
 
 _RECORD = insert(OrderEvent.__table__)

@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from orders_app import notices, states, store
+from orders_app import history, notices, states, store
 from orders_app.clients.stripe_client import CheckoutSession, current_stripe
 from orders_app.extensions import db
 from orders_app.models import (
@@ -45,10 +45,9 @@ from orders_app.models import (
     StripeEvent,
     utcnow,
 )
-from orders_app.settling import STRIPE, StalePayment, follow_up, money_of
+from orders_app.settling import STRIPE, StalePayment, amount_of, follow_up, money_of
 from orders_app.states import CHARGE_REFUNDED, SESSION_EVENTS, STILL_OPEN, fact_of_event, fact_of_session
 from shared_ui.db import write_transaction
-from shared_ui.money import format_money
 from shared_ui.numbers import whole_number
 
 #: the outcome of an event (stored in stripe_events) in words, for the payment timeline
@@ -102,10 +101,16 @@ def receive_event(event: dict) -> str:
             # Looked up under the order's lock: a concurrent copy of this event has committed by now.
             if db.session.scalar(select(StripeEvent.id).where(StripeEvent.id == event_id)) is not None:
                 return "duplicate"
-            outcome, note = _apply(order, session, fact_of_event(event_type, session), STRIPE, f"webhook {event_type}")
+            via = history.note("webhook %(type)s", type=event_type)
+            outcome, note = _apply(order, session, fact_of_event(event_type, session), STRIPE, via)
             db.session.add(
                 StripeEvent(
-                    id=event_id, type=event_type, session_id=session.id, order_id=order_id, outcome=outcome, note=note
+                    id=event_id,
+                    type=event_type,
+                    session_id=session.id,
+                    order_id=order_id,
+                    outcome=outcome,
+                    **store.note_columns(note),
                 )
             )
     except IntegrityError:  # databases without BEGIN IMMEDIATE: the other copy inserted it first
@@ -127,13 +132,15 @@ def _receive_refund(event_id: str, charge: dict) -> str:
             order = store.locked(order_id)
             if db.session.scalar(select(StripeEvent.id).where(StripeEvent.id == event_id)) is not None:
                 return "duplicate"
-            refunded = format_money(charge.get("amount_refunded") or 0, charge.get("currency") or order.currency)
+            refunded = history.Money(charge.get("amount_refunded") or 0, charge.get("currency") or order.currency)
             if order.refund_state is not None:
-                outcome, note = "refund_recorded", f"{refunded} refunded"
+                outcome, note = "refund_recorded", history.note("%(amount)s refunded", amount=refunded)
             else:
-                outcome, note = "external_refund", f"{refunded} refunded at Stripe"
+                outcome, note = "external_refund", history.note("%(amount)s refunded at Stripe", amount=refunded)
                 store.flag(
-                    order, f"{refunded} was refunded at Stripe outside the shop; the order is still {order.status}"
+                    order,
+                    f"{history.english_money(refunded.cents, refunded.currency)} was refunded at Stripe outside "
+                    f"the shop; the order is still {order.status}",
                 )
             db.session.add(
                 StripeEvent(
@@ -142,7 +149,7 @@ def _receive_refund(event_id: str, charge: dict) -> str:
                     session_id=order.stripe_session_id,
                     order_id=order_id,
                     outcome=outcome,
-                    note=note,
+                    **store.note_columns(note),
                 )
             )
     except IntegrityError:
@@ -176,7 +183,7 @@ def _order_id_for(session: CheckoutSession) -> int | None:
 # ----- asking Stripe (success page, reconcile, a cancel that finds the session closed) ----------
 
 
-def apply_from_stripe(order_id: int, actor: str, via: str) -> str:
+def apply_from_stripe(order_id: int, actor: str, via: history.Note) -> str:
     """Read the order's current session from Stripe and apply what it says; the outcome.
 
     Raises PaymentsUnavailable when Stripe does not answer.
@@ -213,7 +220,9 @@ def _reopen_if_close_was_lost(order: Order) -> None:
 # ----- doing what states.decide says ------------------------------------------------------------
 
 
-def _apply(order: Order, session: CheckoutSession, fact: str, actor: str, via: str) -> tuple[str, str | None]:
+def _apply(
+    order: Order, session: CheckoutSession, fact: str, actor: str, via: history.Note
+) -> tuple[str, history.Note | None]:
     """Move the locked order forward by what Stripe says about `session`; (outcome, note)."""
     decision = states.decide(order, session, fact)
     if decision == states.STALE_PAID:
@@ -226,7 +235,9 @@ def _apply(order: Order, session: CheckoutSession, fact: str, actor: str, via: s
             f"was started: if this stays, refund {session.payment_intent} at Stripe",
         )
         notices.payment_refunded(order, session, "old_link")
-        return "stale_paid", f"{money_of(session)} paid through {session.id}"
+        return "stale_paid", history.note(
+            "%(amount)s paid through %(session)s", amount=amount_of(session), session=session.id
+        )
     if decision == states.MISMATCH_SEEN:
         return "amount_mismatch", None  # judged and flagged already
     if decision in (states.REFUND_DUE_LATE, states.AMOUNT_MISMATCH, states.ACCEPT_PAYMENT):
@@ -244,8 +255,10 @@ def _apply(order: Order, session: CheckoutSession, fact: str, actor: str, via: s
     return decision, None  # stale, already_paid, already_awaiting, late, open: nothing to do
 
 
-def _apply_paid(order: Order, session: CheckoutSession, decision: str, actor: str, via: str) -> tuple[str, str | None]:
-    paid = money_of(session)
+def _apply_paid(
+    order: Order, session: CheckoutSession, decision: str, actor: str, via: history.Note
+) -> tuple[str, history.Note]:
+    paid = amount_of(session)
     order.checkout_state = SESSION_COMPLETE
     order.stripe_session_url = None
     order.payment_intent = order.payment_intent or session.payment_intent
@@ -253,26 +266,37 @@ def _apply_paid(order: Order, session: CheckoutSession, decision: str, actor: st
     if decision == states.REFUND_DUE_LATE:
         if order.refund_state is None:
             order.refund_state = REFUND_DUE
-            store.flag(order, f"{paid} was paid after the order was cancelled; it is refunded automatically")
-            notices.payment_refunded(order, session, "late")
-            store.record(
-                order, actor, "paid_after_cancel", CANCELLED, CANCELLED, f"{paid} received ({via}); refund due"
+            store.flag(
+                order, f"{money_of(session)} was paid after the order was cancelled; it is refunded automatically"
             )
-        return "refund_due", f"{paid} received for a cancelled order"
+            notices.payment_refunded(order, session, "late")
+            received = history.note("%(amount)s received (%(via)s); refund due", amount=paid, via=via)
+            store.record(order, actor, "paid_after_cancel", CANCELLED, CANCELLED, received)
+        return "refund_due", history.note("%(amount)s received for a cancelled order", amount=paid)
     if decision == states.AMOUNT_MISMATCH:
-        expected = format_money(order.total_cents, order.currency)
-        store.flag(order, f"Stripe reports a payment of {paid} for this order of {expected}; not accepted")
-        store.record(
-            order, actor, "payment_mismatch", PENDING, PENDING, f"{paid} received, {expected} expected ({via})"
+        expected = history.Money(order.total_cents, order.currency)
+        store.flag(
+            order,
+            f"Stripe reports a payment of {money_of(session)} for this order of "
+            f"{history.english_money(expected.cents, expected.currency)}; not accepted",
         )
-        return "amount_mismatch", f"{paid} received, {expected} expected"
-    store.transition(order, states.EV_PAID, actor, f"{paid} ({via})")
+        mismatch = {"amount": paid, "expected": expected}
+        store.record(
+            order,
+            actor,
+            "payment_mismatch",
+            PENDING,
+            PENDING,
+            history.note("%(amount)s received, %(expected)s expected (%(via)s)", **mismatch, via=via),
+        )
+        return "amount_mismatch", history.note("%(amount)s received, %(expected)s expected", **mismatch)
+    store.transition(order, states.EV_PAID, actor, history.note("%(amount)s (%(via)s)", amount=paid, via=via))
     if order.hold_state in (HELD, ADJUSTING):
         order.hold_state = COMMITTING
-    return "paid", paid
+    return "paid", history.Note("%(amount)s", {"amount": paid})  # the amount alone: nothing to translate
 
 
-def _apply_awaiting(order: Order, session: CheckoutSession, actor: str) -> tuple[str, str | None]:
+def _apply_awaiting(order: Order, session: CheckoutSession, actor: str) -> tuple[str, None]:
     order.checkout_state = SESSION_PROCESSING
     order.stripe_session_url = None
     order.payment_intent = session.payment_intent or order.payment_intent
@@ -280,13 +304,17 @@ def _apply_awaiting(order: Order, session: CheckoutSession, actor: str) -> tuple
         order.pay_by = session.boleto_due
     order.version += 1
     order.updated_at = utcnow()
-    store.record(order, actor, "awaiting_payment", PENDING, PENDING, "Boleto issued; waiting for it to be paid")
+    issued = history.note("Boleto issued; waiting for it to be paid")
+    store.record(order, actor, "awaiting_payment", PENDING, PENDING, issued)
     return "awaiting_payment", None
 
 
-def _apply_unpaid(order: Order, fact: str, actor: str) -> tuple[str, str | None]:
+def _apply_unpaid(order: Order, fact: str, actor: str) -> tuple[str, history.Note]:
     """The session expired, or its boleto lapsed: the order is cancelled and its stock released."""
-    note = "The boleto was not paid by its due date" if fact == states.FAILED else "The payment link expired unpaid"
+    if fact == states.FAILED:
+        note = history.note("The boleto was not paid by its due date")
+    else:
+        note = history.note("The payment link expired unpaid")
     store.transition(order, states.EV_CANCELLED, actor, note)
     order.hold_state = RELEASING
     order.checkout_state = SESSION_FAILED if fact == states.FAILED else SESSION_EXPIRED

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from orders_app import cancelling, monitor, store
+from orders_app import cancelling, history, monitor, store
 from orders_app.errors import OrderError
 from orders_app.extensions import db
 from orders_app.forms import ActionForm, RefundForm
@@ -57,7 +57,8 @@ def cancel(order_id: int):
         # An unticked box is not posted: read the post itself, so the box's default (ticked) never
         # stands in for a post that left it out.
         was_paid, restock = order.status == PAID, RefundForm(formdata=request.form).restock.data
-        order = cancelling.cancel_as(order, actor, admin=True, restock=restock, note="Cancelled by an administrator")
+        note = history.note("Cancelled by an administrator")
+        order = cancelling.cancel_as(order, actor, admin=True, restock=restock, note=note)
         if was_paid:
             if restock:
                 done = _("Order #%(id)d is cancelled and its payment refunded; its stock went back.", id=order.id)

@@ -6,8 +6,11 @@ from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
 from orders_app.errors import status_word
-from orders_app.models import utcnow
+from orders_app.history import Money, Note
+from orders_app.models import COMMITTED, HELD, RELEASED, utcnow
 from orders_app.webhooks import outcome_text
+from shared_ui.i18n import DEFAULT_LOCALE, current_locale, gettext, ngettext
+from shared_ui.money import format_money
 
 EVENT_TITLES = {
     "placed": _l("Order placed"),
@@ -31,6 +34,9 @@ EVENT_TITLES = {
 #: an order's status as people read it (the stored value stays "Pending", "Paid", "Cancelled")
 STATUS_LABELS = {"Pending": _l("Pending"), "Paid": _l("Paid"), "Cancelled": _l("Cancelled")}
 
+#: where an order's stock stood, as its history's From and To say it (stock_released, stock_committed)
+HOLD_STATE_LABELS = {HELD: _l("held"), RELEASED: _l("released"), COMMITTED: _l("committed")}
+
 
 def when(moment: datetime | None) -> str:
     """A stored (naive UTC) time the reader's way: "11/29/26, 6:12 AM UTC", "29/11/2026 06:12 UTC"."""
@@ -39,6 +45,43 @@ def when(moment: datetime | None) -> str:
 
 def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
+
+
+def history_value(value: str | None) -> str:
+    """A history line's From or To: a status or a hold state in words; a quantity or lines as they are."""
+    if not value:
+        return ""
+    label = STATUS_LABELS.get(value) or HOLD_STATE_LABELS.get(value)
+    return str(label) if label is not None else value
+
+
+def note_text(event) -> str:
+    """A history (or payment) line's note in the reader's language.
+
+    The stored `note` is the English text; in another language the note is said anew from its message
+    and arguments (`note_data`), amounts and times the reader's way. A line written before notes had
+    their message and arguments shows its English note.
+    """
+    if event.note_data is None or current_locale() == DEFAULT_LOCALE:
+        return event.note or ""
+    return _say(Note.from_data(event.note_data))
+
+
+def _say(note: Note) -> str:
+    args = {name: _argument(value) for name, value in note.args.items()}
+    if note.plural is not None:
+        return ngettext(note.msgid, note.plural, args.pop("num"), **args)
+    return gettext(note.msgid) % args
+
+
+def _argument(value):
+    if isinstance(value, Money):
+        return format_money(value.cents, value.currency)
+    if isinstance(value, datetime):
+        return when(value)
+    if isinstance(value, Note):
+        return _say(value)
+    return value
 
 
 def age(moment: datetime | None, now: datetime | None = None) -> str:
@@ -65,6 +108,8 @@ def register_filters(app) -> None:
     app.jinja_env.filters["age"] = age
     app.jinja_env.filters["badge_class"] = badge_class
     app.jinja_env.filters["status_label"] = status_label
+    app.jinja_env.filters["history_value"] = history_value
+    app.jinja_env.globals["note_text"] = note_text
     app.jinja_env.globals["event_title"] = event_title
     app.jinja_env.globals["outcome_text"] = outcome_text
     app.jinja_env.globals["status_word"] = status_word

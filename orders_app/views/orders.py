@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from orders_app import cancelling, checkout, editing, errors, placing, store
+from orders_app import cancelling, checkout, editing, errors, history, placing, store
 from orders_app.errors import ONLY_OWNER_CHANGES, ONLY_OWNER_PAYS, OrderError
 from orders_app.forms import ActionForm, LinesForm, OrderForm, QuantityForm, RefundForm
 from orders_app.models import STATUSES, Order
@@ -181,7 +181,9 @@ def cancel(order_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        order = cancelling.cancel_order(order, store.actor_name(current_user), "Cancelled on the order page")
+        order = cancelling.cancel_order(
+            order, store.actor_name(current_user), history.note("Cancelled on the order page")
+        )
     except OrderError as error:
         return _order_page(order, error=error.message, status=error.status)
     return _done(order, _("Order #%(id)d is cancelled; its stock went back to the shop.", id=order.id))

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from orders_app import store, webhooks
+from orders_app import history, store, webhooks
 from orders_app.clients.stripe_client import PaymentsUnavailable, verify_event
 from orders_app.extensions import db
 from orders_app.models import Order
@@ -33,7 +33,7 @@ def success():
     stripe_down = False
     if order.is_pending:
         try:
-            webhooks.apply_from_stripe(order.id, store.actor_name(current_user), "success page")
+            webhooks.apply_from_stripe(order.id, store.actor_name(current_user), history.note("success page"))
         except PaymentsUnavailable:
             stripe_down = True
         order = db.session.get(Order, order.id)

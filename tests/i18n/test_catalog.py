@@ -17,7 +17,8 @@ from shared_ui.config import PROJECT_ROOT
 from shared_ui.i18n import LANGUAGES
 
 TRANSLATIONS = PROJECT_ROOT / "translations"
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}  # as the Makefile's BABEL_KEYWORDS
+# as the Makefile's BABEL_KEYWORDS (`note`, `note_plural`: orders_app/history.py's history notes)
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "note": None, "note_plural": (1, 2)}
 IGNORED_DIRS = (".*", "_*", "node_modules", "build", "var", "bench", "tests")  # as its --ignore-dirs
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from orders_app.extensions import db
 from orders_app.models import DatabaseIdentity, Order, OrderLine, StripeEvent, utcnow
+from shared_ui.i18n import SESSION_KEY
 from tests.helpers import csrf_from, log_in
 from tests.orders_app.fake_stripe import FakeStripe, signed
 
@@ -13,6 +14,12 @@ def logged_in(app, record):
     client = app.test_client()
     log_in(client, record)
     return client
+
+
+def choose_language(client, lang: str) -> None:
+    """What the layout's language switch leaves in the shared session."""
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = lang
 
 
 def post_form(client, path: str, data: dict | None = None, *, htmx: bool = False):

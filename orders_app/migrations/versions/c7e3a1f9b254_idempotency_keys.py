@@ -1,7 +1,7 @@
 """idempotency keys: POST /orders/api/orders sent twice places one order
 
 Revision ID: c7e3a1f9b254
-Revises: b5d9e2f4a610
+Revises: e9c4a7b2d815
 Create Date: 2026-12-07 07:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c7e3a1f9b254'
-down_revision = 'b5d9e2f4a610'
+down_revision = 'e9c4a7b2d815'
 branch_labels = None
 depends_on = None
 
