@@ -91,6 +91,18 @@ def deliver(app, event: dict, **sign):
     return app.test_client().post("/orders/stripe/webhook", data=body, headers=headers)
 
 
+def cancelled_then_paid(app, client, item: int, stripe_fake: FakeStripe, quantity: int = 2) -> tuple[int, dict]:
+    """An order whose link Stripe had paid, its events come the other way round: the expiry is
+    delivered (the order is cancelled); (order id, the payment's event) still to deliver."""
+    order_id = place(client, item, quantity)
+    pay(client, order_id)
+    session_id = session_of(app, order_id)
+    expired = stripe_fake.event("checkout.session.expired", session_id)
+    completed = stripe_fake.pay(session_id)
+    assert deliver(app, expired).get_json()["outcome"] == "released"
+    return order_id, completed
+
+
 def paid_order(app, client, item: int, stripe_fake: FakeStripe, quantity: int = 2) -> int:
     order_id = place(client, item, quantity)
     assert pay(client, order_id).status_code == 303

@@ -28,6 +28,7 @@ from orders_app.models import (
 from tests.orders_app.fake_stripe import WEBHOOK_SECRET, signed
 from tests.orders_app.helpers import (
     actions,
+    cancelled_then_paid,
     database_id,
     deliver,
     fresh,
@@ -180,12 +181,7 @@ def test_one_event_delivered_three_times_is_applied_once(app, alice, inventory, 
 
 
 def test_expired_then_completed_refunds_the_payment_and_flags_the_order(app, alice, inventory, stripe_fake, lamp):
-    order_id = place(alice, lamp, 2)
-    pay(alice, order_id)
-    session_id = session_of(app, order_id)
-    expired = stripe_fake.event("checkout.session.expired", session_id)
-    completed = stripe_fake.pay(session_id)  # Stripe had it paid; the events came in the other order
-    assert deliver(app, expired).get_json()["outcome"] == "released"
+    order_id, completed = cancelled_then_paid(app, alice, lamp, stripe_fake)
     assert inventory.stock(lamp) == 10
     assert deliver(app, completed).get_json()["outcome"] == "refund_due"
     order = fresh(app, order_id)
