@@ -42,7 +42,10 @@ def create_order():
     if not replayed:
         try:
             order = placing.place_order(current_user, lines, idempotency_key=key)
-        except IntegrityError:  # a twin request with this key wrote its order first: nothing was written
+        except (IntegrityError, OrderError):
+            # A twin request with this key (a retry sent while the first still runs) wrote its order
+            # first: this one's key write failed, or its checks met the twin's order (the Pending
+            # limit, the stock the twin holds); nothing of this one stayed. Answer the twin's order.
             order = idempotency.placed_before(current_user.id, key) if key else None
             if order is None:
                 raise

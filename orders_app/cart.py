@@ -386,7 +386,12 @@ def _claim(user, fingerprint: str) -> Order | None:
         if time.monotonic() > deadline:
             message = _("This cart is being checked out in another window: see your orders in a moment.")
             raise OrderError(message, status=409, code="checkout_in_progress")
-        time.sleep(CLAIM_POLL_SECONDS)
+        pause(CLAIM_POLL_SECONDS)
+
+
+def pause(seconds: float) -> None:
+    """The wait between two looks at a twin checkout's claim (a test holds it to see one waiting)."""
+    time.sleep(seconds)
 
 
 def _refilled(user, claim: CartCheckout) -> bool:

@@ -32,19 +32,14 @@ def order_cancelled(order: Order) -> None:
     )
 
 
-def payment_refunded(order: Order, session, reason: str) -> None:
-    """A payment the order did not take is given back: it came after the cancel (`late`), or through
-    a link the order no longer uses (`old_link`). Written when the refund is decided, as the
-    cancellation notice's refund is; a refund Stripe then refuses is flagged for an admin."""
+def payment_refunded(order: Order, session_id: str, amount_cents: int, currency: str, reason: str) -> None:
+    """A payment the order did not take was refunded: it came after the cancel (`late`), or through
+    a link the order no longer uses (`old_link`). Written once Stripe took the refund, in the
+    transaction that records it (a refund Stripe refuses is flagged for an admin, not told)."""
     outbox.enqueue(
         OUTBOX,
-        key=f"order-{order.id}-refund-{session.id}",
+        key=f"order-{order.id}-refund-{session_id}",
         kind=PAYMENT_REFUNDED,
         user_id=order.user_id,
-        payload={
-            "order_id": order.id,
-            "amount_cents": session.amount_total or 0,
-            "currency": session.currency or order.currency,
-            "reason": reason,
-        },
+        payload={"order_id": order.id, "amount_cents": amount_cents, "currency": currency, "reason": reason},
     )

@@ -9,7 +9,9 @@ fails leaves that record, and reconcile or the sweeper (jobs.py) finish it later
 from dataclasses import dataclass
 from datetime import timedelta
 
-from orders_app import history, states, store
+from sqlalchemy import select
+
+from orders_app import history, notices, states, store
 from orders_app.clients.inventory import (
     HOLD_COMMITTED,
     HOLD_HELD,
@@ -43,11 +45,14 @@ from orders_app.models import (
     RESTOCKING,
     SESSION_COMPLETE,
     Order,
+    OrderEvent,
     utcnow,
 )
 from shared_ui.db import write_transaction
 
 STRIPE = "stripe"
+#: the history's action for a payment that arrived after its order was cancelled (refunded)
+PAID_AFTER_CANCEL = "paid_after_cancel"
 
 
 @dataclass(frozen=True)
@@ -190,8 +195,8 @@ def _stock_gone(order_id: int) -> None:
         if order.status != PAID:
             return  # cancelled by an admin meanwhile: its refund is already due
         note = history.note("Paid after its stock hold lapsed, and the stock was gone: the payment is refunded")
+        order.refund_state = order.refund_state or REFUND_DUE  # before the transition: its notice says it
         store.transition(order, states.EV_STOCK_GONE, "inventory", note)
-        order.refund_state = order.refund_state or REFUND_DUE
         store.flag(order, note.english)
 
 
@@ -228,7 +233,14 @@ def refund_payment(order_id: int) -> bool:
         store.record(order, STRIPE, "refunded" if state == REFUND_DONE else "refund_failed", None, None, note)
         if state == REFUND_FAILED:
             store.flag(order, f"The refund of {order.payment_intent} failed: {note.english}")
+        elif refund_id and _paid_after_cancel(order_id):  # no cancellation notice said this refund
+            notices.payment_refunded(order, order.stripe_session_id, order.total_cents, order.currency, "late")
     return state == REFUND_DONE
+
+
+def _paid_after_cancel(order_id: int) -> bool:
+    found = select(OrderEvent.id).where(OrderEvent.order_id == order_id, OrderEvent.action == PAID_AFTER_CANCEL)
+    return db.session.scalar(found.limit(1)) is not None
 
 
 def refund_stale_payment(stale: StalePayment) -> None:
@@ -236,6 +248,7 @@ def refund_stale_payment(stale: StalePayment) -> None:
     session = stale.session
     key = store.shop_key("refund", stale.order_id, session.id)
     paid = {"amount": amount_of(session), "session": session.id}
+    refund_id = None
     try:
         refund_id = current_stripe().refund(session.payment_intent, key, {"order_id": str(stale.order_id)})
         text = history.note(
@@ -255,6 +268,8 @@ def refund_stale_payment(stale: StalePayment) -> None:
         order = store.locked(stale.order_id)
         store.flag(order, text.english)
         store.record(order, STRIPE, "old_link_paid", None, None, text)
+        if refund_id:
+            notices.payment_refunded(order, session.id, session.amount_total or 0, session.currency, "old_link")
 
 
 def extend_hold_for_boleto(order_id: int) -> bool:

@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from orders_app import history, notices, states, store
+from orders_app import history, states, store
 from orders_app.clients.stripe_client import CheckoutSession, current_stripe
 from orders_app.extensions import db
 from orders_app.models import (
@@ -45,7 +45,7 @@ from orders_app.models import (
     StripeEvent,
     utcnow,
 )
-from orders_app.settling import STRIPE, StalePayment, amount_of, follow_up, money_of
+from orders_app.settling import PAID_AFTER_CANCEL, STRIPE, StalePayment, amount_of, follow_up, money_of
 from orders_app.states import CHARGE_REFUNDED, SESSION_EVENTS, STILL_OPEN, fact_of_event, fact_of_session
 from shared_ui.db import write_transaction
 from shared_ui.numbers import whole_number
@@ -234,7 +234,6 @@ def _apply(
             f"{money_of(session)} was paid through an old payment link ({session.id}); its automatic refund "
             f"was started: if this stays, refund {session.payment_intent} at Stripe",
         )
-        notices.payment_refunded(order, session, "old_link")
         return "stale_paid", history.note(
             "%(amount)s paid through %(session)s", amount=amount_of(session), session=session.id
         )
@@ -269,9 +268,8 @@ def _apply_paid(
             store.flag(
                 order, f"{money_of(session)} was paid after the order was cancelled; it is refunded automatically"
             )
-            notices.payment_refunded(order, session, "late")
             received = history.note("%(amount)s received (%(via)s); refund due", amount=paid, via=via)
-            store.record(order, actor, "paid_after_cancel", CANCELLED, CANCELLED, received)
+            store.record(order, actor, PAID_AFTER_CANCEL, CANCELLED, CANCELLED, received)
         return "refund_due", history.note("%(amount)s received for a cancelled order", amount=paid)
     if decision == states.AMOUNT_MISMATCH:
         expected = history.Money(order.total_cents, order.currency)

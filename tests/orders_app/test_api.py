@@ -198,11 +198,14 @@ def test_a_key_whose_order_was_not_placed_places_on_retry(app, client_anonymous,
     assert placed.status_code == 201 and orders_of(app) == [placed.json["id"]]
 
 
+@pytest.mark.parametrize("meets", ["the key", "the Pending limit"])
 def test_a_twin_request_that_wrote_the_key_first_is_answered_not_doubled(
-    app, client_anonymous, bearer, inventory, widget, monkeypatch
+    app, client_anonymous, bearer, inventory, widget, monkeypatch, meets
 ):
-    """Both requests looked for the key before either wrote it: the second's write fails, nothing of
-    it stays, and it answers the first's order."""
+    """Both requests looked for the key before either wrote it: the second's key write fails (or a
+    check before it meets the first's order), nothing of it stays, and it answers the first's order."""
+    if meets == "the Pending limit":
+        app.config["SHOP_MAX_PENDING_ORDERS"] = 1
     api, auth = client_anonymous, {**bearer("alice"), "Idempotency-Key": "twin"}
     body = {"inventory_id": widget, "quantity": 2}
     first = api.post("/orders/api/orders", json=body, headers=auth)

@@ -215,19 +215,19 @@ def test_two_checkouts_of_one_cart_at_once_place_one_order(app, users, shelf, in
     tabs = [logged_in(app, users.records[1]) for _ in range(2)]
     form(tabs[0], "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 2})
     first_placing, second_waiting, go_on = threading.Event(), threading.Event(), threading.Event()
-    place, sleep = cart.place_order, cart.time.sleep
+    place, pause = cart.place_order, cart.pause
 
     def held_up(*args):
         first_placing.set()
         assert go_on.wait(30)
         return place(*args)
 
-    def waiting(seconds):
+    def waiting(seconds):  # only the claim's poll calls it: the second tab found the first's claim
         second_waiting.set()
-        sleep(seconds)
+        pause(seconds)
 
     monkeypatch.setattr(cart, "place_order", held_up)
-    monkeypatch.setattr(cart.time, "sleep", waiting)
+    monkeypatch.setattr(cart, "pause", waiting)
     pages = [tab.get("/orders/cart/").get_data(as_text=True) for tab in tabs]
     forms = [
         {name: re.search(rf'name="{name}" value="([^"]*)"', page).group(1) for name in ("csrf_token", "shown")}

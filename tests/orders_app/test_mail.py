@@ -3,13 +3,15 @@ the refund when cancelled, in the account's language, none without an address; s
 SMTP server (aiosmtpd) by the outbox's delivery step, and the customer's data export and erasure."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from orders_app import outbox as order_outbox
+from orders_app.clients.stripe_client import PaymentRefused
 from orders_app.extensions import db
-from orders_app.models import CANCELLED, PENDING, CartLine, Order
+from orders_app.models import CANCELLED, PENDING, CartLine, Order, utcnow
 from shared_ui import outbox
 from tests.mail_server import html_of, smtp_server, text_of
 from tests.orders_app.helpers import (
@@ -111,6 +113,33 @@ def test_a_payment_that_arrives_after_the_cancel_is_told_with_its_refund(app, al
     text = text_of(refund)
     assert f"Your payment of $25.00 for order {order_id} arrived after the order was cancelled" in text
     assert f"http://shop.test/orders/{order_id}" in text and "$25.00" in html_of(refund)
+
+
+def test_a_payment_whose_stock_is_gone_is_told_cancelled_with_its_refund(
+    app, alice, lamp, inventory, stripe_fake, smtp
+):
+    order_id = place(alice, lamp, 2)
+    pay(alice, order_id)
+    inventory.release(f"order-{order_id}")  # the hold lapsed, and the stock sold out meanwhile
+    inventory.hold("someone-else", {lamp: 10}, utcnow() + timedelta(hours=1))
+    assert deliver(app, stripe_fake.pay(session_of(app, order_id))).status_code == 200
+    send_mail(app)
+    [notice] = [m for m in smtp.inbox.to("alice@example.com") if "cancelled" in m["Subject"]]
+    assert "Your payment of $25.00 is refunded" in text_of(notice)
+
+
+def test_a_late_payment_whose_refund_stripe_refuses_is_not_told_as_refunded(
+    app, alice, lamp, stripe_fake, smtp, monkeypatch
+):
+    order_id, completed = cancelled_then_paid(app, alice, lamp, stripe_fake)
+
+    def refuses(*args):
+        raise PaymentRefused("This charge is disputed.", "charge_disputed")
+
+    monkeypatch.setattr(stripe_fake, "refund", refuses)
+    assert deliver(app, completed).status_code == 200  # the refund failed: the admin is told, not the customer
+    send_mail(app)
+    assert [m["Subject"] for m in smtp.inbox.to("alice@example.com")] == [f"Your order {order_id} is cancelled"]
 
 
 def test_a_payment_through_an_old_link_is_told_with_its_refund_and_what_the_order_waits_for(
