@@ -106,6 +106,16 @@
     if (window.confirm(question)) event.detail.issueRequest(true);
   });
 
+  // The same question for a plain form (one htmx does not send), asked before it is sent.
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || form.hasAttribute("hx-post")) return;
+    const box = form.querySelector("input[type=checkbox][data-confirm-checked]");
+    if (!box) return;
+    const question = box.checked ? box.dataset.confirmChecked : box.dataset.confirmUnchecked;
+    if (!window.confirm(question)) event.preventDefault();
+  });
+
   // An answer without markup announces its result through the HX-Trigger header (shared_ui.pages.announce).
   document.addEventListener("shop:announce", (event) => {
     const region = document.getElementById("announcer");

@@ -16,6 +16,7 @@ from tests.stack.shop_orders import (
     placed,
     reservation,
     session_id,
+    status_of,
     stock_of,
     wait_for_status,
 )
@@ -136,3 +137,27 @@ def test_the_admins_restock_choice_survives_the_monitors_refresh_and_is_what_the
     assert questions[-1].endswith("Its stock goes back on sale."), questions
     wait_until(lambda: stock_of(stack, item) == 8)  # three back on sale, two stay sold
     assert reservation(stack, kept)["state"] == "committed"
+
+
+def test_the_order_pages_refund_asks_first_and_a_no_sends_nothing(stack, page: Page):
+    item = new_item(stack, price="2.00", quantity=10)
+    alice = customer(stack)
+    order_id = placed(order(alice, item, 2))
+    complete(stack, session_id(checkout_url(alice, order_id)))
+    wait_for_status(stack, order_id, "Paid")
+
+    log_in_as_admin(stack, page)
+    page.goto(stack.url(f"/orders/{order_id}"))
+    page.locator("#refund-form").get_by_label("Put the stock back on sale").uncheck()
+    answers, questions = iter([False, True]), []
+    page.on(
+        "dialog",
+        lambda dialog: (questions.append(dialog.message), dialog.accept() if next(answers) else dialog.dismiss()),
+    )
+    page.locator("#refund-order").click()  # asked, and answered no
+    expect(page.locator("#refund-order")).to_be_visible()
+    assert len(questions) == 1 and questions[0].endswith("Its stock is not returned: it stays sold.")
+    assert status_of(stack, order_id) == "Paid"
+    page.locator("#refund-order").click()  # asked again, and answered yes
+    expect(page.locator(".flash-success")).to_contain_text(f"Order #{order_id} is cancelled and its payment refunded")
+    assert len(questions) == 2 and status_of(stack, order_id) == "Cancelled"
