@@ -262,8 +262,9 @@ OPENAPI = document(
             },
             "delete": {
                 "summary": "Remove an item's line from the cart (idempotent: a line the cart has not is no error)",
+                "description": "404 only for a path that names no item id at all (not a whole number).",
                 "parameters": ITEM_ID,
-                "responses": {"200": ok(CART_REF), **error_responses(401, 503)},
+                "responses": {"200": ok(CART_REF), **error_responses(401, 404, 503)},
             },
         },
         "/cart/checkout": {
