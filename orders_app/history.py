@@ -23,6 +23,11 @@ class Money:
     cents: int
     currency: str
 
+    @property
+    def english(self) -> str:
+        """As English audit text (admin flags, the `note` column) says it, whatever the request's language."""
+        return format_money(self.cents, self.currency, locale=ENGLISH)
+
 
 @dataclass(frozen=True)
 class Note:
@@ -61,18 +66,13 @@ def note_plural(singular: str, plural: str, num: int, **args) -> Note:
     return Note(singular, {**args, "num": num}, plural)
 
 
-def english_money(cents: int, currency: str) -> str:
-    """An amount as English audit text (admin flags) says it, whatever the request's language."""
-    return format_money(cents, currency, locale=ENGLISH)
-
-
 def english_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _english(value):
     if isinstance(value, Money):
-        return english_money(value.cents, value.currency)
+        return value.english
     if isinstance(value, datetime):
         return english_time(value)
     if isinstance(value, Note):

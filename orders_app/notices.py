@@ -6,6 +6,7 @@ webhook, the success page and reconcile write each message once, however many of
 same payment.
 """
 
+from orders_app.history import Money
 from orders_app.models import REFUND_DUE, Order
 from orders_app.outbox import ORDER_CANCELLED, ORDER_PAID, OUTBOX, PAYMENT_REFUNDED
 from shared_ui import outbox
@@ -32,7 +33,7 @@ def order_cancelled(order: Order) -> None:
     )
 
 
-def payment_refunded(order: Order, session_id: str, amount_cents: int, currency: str, reason: str) -> None:
+def payment_refunded(order: Order, session_id: str, amount: Money, reason: str) -> None:
     """A payment the order did not take was refunded: it came after the cancel (`late`), or through
     a link the order no longer uses (`old_link`). Written once Stripe took the refund, in the
     transaction that records it (a refund Stripe refuses is flagged for an admin, not told)."""
@@ -41,5 +42,5 @@ def payment_refunded(order: Order, session_id: str, amount_cents: int, currency:
         key=f"order-{order.id}-refund-{session_id}",
         kind=PAYMENT_REFUNDED,
         user_id=order.user_id,
-        payload={"order_id": order.id, "amount_cents": amount_cents, "currency": currency, "reason": reason},
+        payload={"order_id": order.id, "amount_cents": amount.cents, "currency": amount.currency, "reason": reason},
     )

@@ -69,8 +69,7 @@ def amount_of(session: CheckoutSession) -> history.Money:
 
 def money_of(session: CheckoutSession) -> str:
     """What the session was paid, in English (for admin flags, whatever the request's language)."""
-    amount = amount_of(session)
-    return history.english_money(amount.cents, amount.currency)
+    return amount_of(session).english
 
 
 def follow_up(order_id: int, stale_payment: StalePayment | None = None) -> None:
@@ -212,10 +211,9 @@ def refund_payment(order_id: int) -> bool:
             store.flag(order, "A refund is due but the shop knows no payment of this order; refund it at Stripe")
         return False
     key = store.shop_key("refund", order.id)
-    refund_id, state = None, REFUND_DONE
+    refund_id, state, amount = None, REFUND_DONE, history.Money(order.total_cents, order.currency)
     try:
         refund_id = current_stripe().refund(order.payment_intent, key, {"order_id": str(order.id)})
-        amount = history.Money(order.total_cents, order.currency)
         note = history.note("%(amount)s refunded (%(refund)s)", amount=amount, refund=refund_id)
     except PaymentsUnavailable:
         return False  # still due: reconcile tries again
@@ -234,7 +232,7 @@ def refund_payment(order_id: int) -> bool:
         if state == REFUND_FAILED:
             store.flag(order, f"The refund of {order.payment_intent} failed: {note.english}")
         elif refund_id and _paid_after_cancel(order_id):  # no cancellation notice said this refund
-            notices.payment_refunded(order, order.stripe_session_id, order.total_cents, order.currency, "late")
+            notices.payment_refunded(order, order.stripe_session_id, amount, "late")
     return state == REFUND_DONE
 
 
@@ -269,7 +267,7 @@ def refund_stale_payment(stale: StalePayment) -> None:
         store.flag(order, text.english)
         store.record(order, STRIPE, "old_link_paid", None, None, text)
         if refund_id:
-            notices.payment_refunded(order, session.id, session.amount_total or 0, session.currency, "old_link")
+            notices.payment_refunded(order, session.id, paid["amount"], "old_link")
 
 
 def extend_hold_for_boleto(order_id: int) -> bool:

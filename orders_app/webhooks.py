@@ -139,8 +139,7 @@ def _receive_refund(event_id: str, charge: dict) -> str:
                 outcome, note = "external_refund", history.note("%(amount)s refunded at Stripe", amount=refunded)
                 store.flag(
                     order,
-                    f"{history.english_money(refunded.cents, refunded.currency)} was refunded at Stripe outside "
-                    f"the shop; the order is still {order.status}",
+                    f"{refunded.english} was refunded at Stripe outside the shop; the order is still {order.status}",
                 )
             db.session.add(
                 StripeEvent(
@@ -275,8 +274,7 @@ def _apply_paid(
         expected = history.Money(order.total_cents, order.currency)
         store.flag(
             order,
-            f"Stripe reports a payment of {money_of(session)} for this order of "
-            f"{history.english_money(expected.cents, expected.currency)}; not accepted",
+            f"Stripe reports a payment of {money_of(session)} for this order of {expected.english}; not accepted",
         )
         mismatch = {"amount": paid, "expected": expected}
         store.record(
