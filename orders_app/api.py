@@ -3,7 +3,6 @@
 from flask import Blueprint, abort, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 
 from orders_app import cancelling, cart, checkout, editing, errors, history, idempotency, placing, store
 from orders_app.errors import ONLY_OWNER_CHANGES, ONLY_OWNER_PAYS, OrderError
@@ -36,20 +35,7 @@ def create_order():
     body = json_body()
     one_item = "lines" not in body
     lines = [(_required(body, "inventory_id"), _required(body, "quantity"))] if one_item else _json_lines(body["lines"])
-    key = idempotency.of_request(request.headers, body)
-    order = idempotency.placed_before(current_user.id, key) if key else None
-    replayed = order is not None
-    if not replayed:
-        try:
-            order = placing.place_order(current_user, lines, idempotency_key=key)
-        except (IntegrityError, OrderError):
-            # A twin request with this key (a retry sent while the first still runs) wrote its order
-            # first: this one's key write failed, or its checks met the twin's order (the Pending
-            # limit, the stock the twin holds); nothing of this one stayed. Answer the twin's order.
-            order = idempotency.placed_before(current_user.id, key) if key else None
-            if order is None:
-                raise
-            replayed = True
+    order, replayed = placing.place_order_once(current_user, lines, idempotency.of_request(request.headers, body))
     response = jsonify(order.to_api())
     response.headers["Location"] = url_for(".get_order", order_id=order.id)
     if replayed:

@@ -3,9 +3,10 @@ timeout, a proxy's resend) answers the order the first one placed instead of pla
 
 The key is the client's, per customer, and is written in the transaction that writes the order
 (placing._place, `IdempotencyKey`): there is never an order without its key nor a key without its
-order. Placing that fails deletes the order and with it the key, so a retry places afresh. The
-same key with another request is refused (400 `idempotency_key_reused`); one whose order is still
-being placed answers 409 `idempotency_key_in_use`, as Stripe's keys do. Kept a day (`prune`).
+order. Placing that fails deletes the order and with it the key, so a retry places afresh.
+placing.place_order_once answers a key seen before with its order. The same key with another
+request is refused (400 `idempotency_key_reused`); one whose order is still being placed answers
+409 `idempotency_key_in_use`, as Stripe's keys do. Kept a day (`prune`).
 """
 
 import hashlib

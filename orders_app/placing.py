@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import Integer, bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from orders_app import history, idempotency, states, store
@@ -257,6 +258,26 @@ def place_order(
         raise prices_changed() from None  # changed again between a fresh read and the hold
     except _NotAsShown as error:
         raise not_as_shown([(item.name, item.price_cents) for item in error.items]) from None
+
+
+def place_order_once(user, lines, key: idempotency.Key | None) -> tuple[Order, bool]:
+    """place_order under the API's `Idempotency-Key`: (the order, whether it is the one an earlier
+    request with this key placed, answered again instead of placing another)."""
+    if key is None:
+        return place_order(user, lines), False
+    order = idempotency.placed_before(user.id, key)
+    if order is not None:
+        return order, True
+    try:
+        return place_order(user, lines, idempotency_key=key), False
+    except (IntegrityError, OrderError):
+        # A twin request with this key (a retry sent while the first still runs) wrote its order
+        # first: this one's key write failed, or its checks met the twin's order (the Pending limit,
+        # the stock the twin holds); nothing of this one stayed. Answer the twin's order.
+        order = idempotency.placed_before(user.id, key)
+        if order is None:
+            raise
+        return order, True
 
 
 class _NotAsShown(Exception):
