@@ -38,6 +38,10 @@ pin_workers = os.environ.get("SHOP_PIN_WORKERS", "1") != "0"
 timeout = 30
 graceful_timeout = 10
 keepalive = 75  # longer than nginx's upstream keepalive, so nginx closes first
+# nginx bounds a request's first line (large_client_header_buffers: 8 KiB) and answers a longer one
+# itself (414, nginx.conf); gunicorn's own limit (4 KiB by default) refused with a bare text page
+# what nginx let through, a search or an API list with 4-8 KiB of query.
+limit_request_line = 8190  # gunicorn's most; nginx's 8 KiB less the line's end
 accesslog = None  # the apps write one JSON line per request themselves
 errorlog = "-"
 control_socket_disable = True  # gunicorn 27 otherwise opens a shared control socket

@@ -127,6 +127,22 @@ def test_a_nested_catalog_cursor_starts_from_the_top(stack):
 
 
 @pytest.mark.parametrize(
+    "path", ["/inventory/api/items?q={words}", "/orders/api/orders?status={words}", "/inventory/?q={words}"]
+)
+def test_an_address_of_several_kilobytes_reaches_the_app(stack, tokens, path):
+    words = "wool+" * 1_200  # 6 KB: more than gunicorn's default limit, less than nginx's
+    with NoTraceback(stack):
+        response = ShopClient(stack.base_url).api("GET", path.format(words=words), tokens["customer"])
+        assert response.status_code in (200, 422), (response.status_code, response.text[:300])
+        assert response.headers["X-Request-ID"]  # the app's answer, not a server's refusal
+
+
+def test_an_address_longer_than_nginx_takes_is_a_414_with_the_error_shape(stack):
+    response = requests.get(stack.url("/inventory/api/items?q=" + "wool+" * 2_000), timeout=15)
+    assert _error_shape(response, statuses=(414,))["code"] == "uri_too_long"
+
+
+@pytest.mark.parametrize(
     "path",
     [
         f"/inventory/admin/?page={HUGE}",
