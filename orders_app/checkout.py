@@ -222,7 +222,7 @@ def _move_hold(order_id: int, hold_until) -> None:
         hold = None
     if hold is None or hold.state != HOLD_HELD:
         # The hold lapsed at inventory before anyone paid: the order can no longer be paid.
-        cancel_and_release(order_id, "inventory", history.note("The stock hold lapsed before the order was paid"))
+        cancel_and_release(order_id, store.INVENTORY, history.note("The stock hold lapsed before the order was paid"))
         raise OrderError(
             _("The stock held for this order was released, so the order was cancelled; please order again."),
             status=409,

@@ -132,7 +132,7 @@ def release_hold(order_id: int) -> bool:
             order.updated_at = utcnow()
             was = COMMITTED if state == RESTOCKING else HELD
             back = history.note_plural("%(num)d back in stock", "%(num)d back in stock", order.quantity)
-            store.record(order, "inventory", "stock_released", was, RELEASED, back)
+            store.record(order, store.INVENTORY, "stock_released", was, RELEASED, back)
     return True
 
 
@@ -159,7 +159,7 @@ def commit_stock(order_id: int) -> bool:
             order.hold_state = COMMITTED
             order.updated_at = utcnow()
             sold = history.note_plural("%(num)d sold", "%(num)d sold", order.quantity)
-            store.record(order, "inventory", "stock_committed", HELD, COMMITTED, sold)
+            store.record(order, store.INVENTORY, "stock_committed", HELD, COMMITTED, sold)
     if refunded_meanwhile:
         _give_back_retaken(order_id, key)
     return True
@@ -195,7 +195,7 @@ def _stock_gone(order_id: int) -> None:
             return  # cancelled by an admin meanwhile: its refund is already due
         note = history.note("Paid after its stock hold lapsed, and the stock was gone: the payment is refunded")
         order.refund_state = order.refund_state or REFUND_DUE  # before the transition: its notice says it
-        store.transition(order, states.EV_STOCK_GONE, "inventory", note)
+        store.transition(order, states.EV_STOCK_GONE, store.INVENTORY, note)
         store.flag(order, note.english)
 
 

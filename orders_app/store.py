@@ -19,6 +19,10 @@ from shared_ui.db import write_transaction
 
 #: how the jobs appear in an order's history
 SWEEPER = "sweeper"
+#: how inventory's answers (stock sold, returned, gone) appear in an order's history
+INVENTORY = "inventory"
+#: after an administrator's login in the history (a login has no spaces or brackets)
+ADMIN_SUFFIX = " (admin)"
 
 _LOCKED = (
     select(Order).where(Order.id == bindparam("order_id")).with_for_update().execution_options(populate_existing=True)
@@ -46,7 +50,7 @@ def shop_key(*parts) -> str:
 
 def actor_name(user) -> str:
     """How a user appears in an order's history."""
-    return f"{user.login} (admin)" if user.is_admin else user.login
+    return f"{user.login}{ADMIN_SUFFIX}" if user.is_admin else user.login
 
 
 def transition(order: Order, event: str, actor: str, note: Note | str | None) -> None:

@@ -15,6 +15,9 @@ from users_app.throttle import forget, start_login, start_registration
 
 LOGIN_PATTERN = re.compile(r"^[A-Za-z0-9._@-]+$")
 LOGIN_MIN, LOGIN_MAX = 3, 64
+#: names an order's history gives the shop's own jobs and Stripe (orders_app/views/display.py's
+#: SYSTEM_ACTORS): a customer called "Stripe" would read there as the payment company
+RESERVED_LOGINS = frozenset({"sweeper", "reconcile", "inventory", "stripe"})
 #: one @, something on each side, a dot in the domain: the rest is the mail server's to judge
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 EMAIL_MAX = 254
@@ -36,6 +39,8 @@ def login_problem(login: str) -> str | None:
         return _("Use %(min)d to %(max)d characters.", min=LOGIN_MIN, max=LOGIN_MAX)
     if not LOGIN_PATTERN.match(login):
         return _("Use letters, digits, dots, dashes, underscores or @.")
+    if login.lower() in RESERVED_LOGINS:
+        return _("This login is reserved. Choose another.")
     return None
 
 

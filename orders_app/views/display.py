@@ -5,9 +5,13 @@ from datetime import datetime
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
+from orders_app.customer_data import ERASER
 from orders_app.errors import status_word
 from orders_app.history import Money, Note
+from orders_app.jobs import RECONCILE
 from orders_app.models import COMMITTED, HELD, RELEASED, utcnow
+from orders_app.settling import STRIPE
+from orders_app.store import ADMIN_SUFFIX, INVENTORY, SWEEPER
 from orders_app.webhooks import outcome_text
 from shared_ui.i18n import DEFAULT_LOCALE, current_locale, gettext, ngettext
 from shared_ui.money import format_money
@@ -31,6 +35,16 @@ EVENT_TITLES = {
 }
 
 
+#: who did what in an order's history, when it was not a person: stored in English, said in the reader's
+#: language (a login cannot take these: users_app's RESERVED_LOGINS)
+SYSTEM_ACTORS = {
+    SWEEPER: _l("the shop (automatic)"),
+    RECONCILE: _l("the shop (payment check)"),
+    INVENTORY: _l("the shop's stock"),
+    STRIPE: _l("Stripe"),
+    ERASER: _l("the customer (account deleted)"),
+}
+
 #: an order's status as people read it (the stored value stays "Pending", "Paid", "Cancelled")
 STATUS_LABELS = {"Pending": _l("Pending"), "Paid": _l("Paid"), "Cancelled": _l("Cancelled")}
 
@@ -45,6 +59,17 @@ def when(moment: datetime | None) -> str:
 
 def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
+
+
+def actor_label(actor: str) -> str:
+    """Who wrote a history line: a customer's login as it is, an administrator's with "(admin)" in the
+    reader's language, the shop's own jobs and Stripe in words."""
+    label = SYSTEM_ACTORS.get(actor)
+    if label is not None:
+        return str(label)
+    if actor.endswith(ADMIN_SUFFIX):
+        return gettext("%(login)s (admin)", login=actor.removesuffix(ADMIN_SUFFIX))
+    return actor
 
 
 def history_value(value: str | None) -> str:
@@ -109,6 +134,7 @@ def register_filters(app) -> None:
     app.jinja_env.filters["badge_class"] = badge_class
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.filters["history_value"] = history_value
+    app.jinja_env.filters["actor_label"] = actor_label
     app.jinja_env.globals["note_text"] = note_text
     app.jinja_env.globals["event_title"] = event_title
     app.jinja_env.globals["outcome_text"] = outcome_text

@@ -4,12 +4,14 @@ message and arguments shows its English note in every language."""
 
 import html as html_text
 import re
+from datetime import timedelta
 
 import pytest
 
 from orders_app import history
 from orders_app.extensions import db
-from orders_app.models import OrderEvent
+from orders_app.jobs import sweep
+from orders_app.models import OrderEvent, utcnow
 from tests.orders_app.helpers import choose_language, deliver, fresh, pay, place, post_form, session_of
 
 
@@ -58,11 +60,11 @@ def test_a_placed_edited_paid_and_refunded_order_reads_in_portuguese(app, alice,
         ("alice", "Link de pagamento encerrado", "", "", "antes da alteração de quantidade"),
         ("alice", "Quantidade alterada", "3", "2", ""),
         ("alice", "Link de pagamento", "", "", rows[4][4]),
-        ("stripe", "Pago", "Pendente", "Pago", "US$ 63,50 (webhook checkout.session.completed)"),
-        ("inventory", "Estoque vendido", "reservado", "vendido", "2 vendidos"),
-        ("boss (admin)", "Cancelado", "Pago", "Cancelado", "Estorno solicitado; o estoque volta à venda"),
-        ("inventory", "Estoque devolvido", "vendido", "liberado", "2 de volta ao estoque"),
-        ("stripe", "Reembolsado", "", "", f"US$ 63,50 estornados ({refund_id})"),
+        ("Stripe", "Pago", "Pendente", "Pago", "US$ 63,50 (webhook checkout.session.completed)"),
+        ("o estoque da loja", "Estoque vendido", "reservado", "vendido", "2 vendidos"),
+        ("boss (administrador)", "Cancelado", "Pago", "Cancelado", "Estorno solicitado; o estoque volta à venda"),
+        ("o estoque da loja", "Estoque devolvido", "vendido", "liberado", "2 de volta ao estoque"),
+        ("Stripe", "Reembolsado", "", "", f"US$ 63,50 estornados ({refund_id})"),
     ]
     assert payment_notes(page) == ["US$ 63,50"]
 
@@ -80,14 +82,15 @@ def test_the_same_order_reads_in_english_as_it_always_did(app, alice, boss, stri
         ("alice", "Payment link closed", "", "", "before the quantity change"),
         ("alice", "Quantity changed", "3", "2", ""),
         ("alice", "Payment link", "", "", order.events[4].note),
-        ("stripe", "Paid", "Pending", "Paid", "$63.50 (webhook checkout.session.completed)"),
-        ("inventory", "Stock sold", "held", "committed", "2 sold"),
+        ("Stripe", "Paid", "Pending", "Paid", "$63.50 (webhook checkout.session.completed)"),
+        ("the shop's stock", "Stock sold", "held", "committed", "2 sold"),
         ("boss (admin)", "Cancelled", "Paid", "Cancelled", "Refund requested; its stock goes back on sale"),
-        ("inventory", "Stock returned", "committed", "released", "2 back in stock"),
-        ("stripe", "Refunded", "", "", f"$63.50 refunded ({order.refund_id})"),
+        ("the shop's stock", "Stock returned", "committed", "released", "2 back in stock"),
+        ("Stripe", "Refunded", "", "", f"$63.50 refunded ({order.refund_id})"),
     ]
     # the stored English text is unchanged (the audit text): the page shows exactly it
     assert [event.note or "" for event in order.events] == [row[4] for row in rows]
+    assert [event.actor for event in order.events][5:] == ["stripe", "inventory", "boss (admin)", "inventory", "stripe"]
     assert payment_notes(page) == ["$63.50"]
 
 
@@ -100,7 +103,7 @@ def test_an_order_cancelled_by_its_customer_reads_in_portuguese(app, alice, stri
     assert rows[2:] == [
         ("alice", "Link de pagamento encerrado", "", "", "antes do cancelamento"),
         ("alice", "Cancelado", "Pendente", "Cancelado", "Cancelado na página do pedido"),
-        ("inventory", "Estoque devolvido", "reservado", "liberado", "3 de volta ao estoque"),
+        ("o estoque da loja", "Estoque devolvido", "reservado", "liberado", "3 de volta ao estoque"),
     ]
 
 
@@ -120,7 +123,7 @@ def test_a_line_written_before_notes_were_translatable_shows_its_english_note(ap
         db.session.commit()
     choose_language(alice, "pt_BR")
     rows = history_rows(alice.get(f"/orders/{order_id}").get_data(as_text=True))
-    assert rows[-1] == ("inventory", "Estoque devolvido", "reservado", "liberado", "1 back in stock")
+    assert rows[-1] == ("o estoque da loja", "Estoque devolvido", "reservado", "liberado", "1 back in stock")
 
 
 def test_a_note_keeps_its_english_text_and_its_message_and_arguments():
@@ -129,3 +132,20 @@ def test_a_note_keeps_its_english_text_and_its_message_and_arguments():
     assert history.Note.from_data(paid.data()) == paid
     sold = history.note_plural("%(num)d sold", "%(num)d sold", 1)
     assert sold.english == "1 sold" and history.Note.from_data(sold.data()) == sold
+
+
+def test_an_order_the_shop_cancelled_says_who_in_the_readers_language(app, alice, lamp):
+    order_id = place(alice, lamp, 1)
+    with app.app_context():
+        assert sweep(now=utcnow() + timedelta(hours=1)) == {"expired": 1}
+    english = history_rows(alice.get(f"/orders/{order_id}").get_data(as_text=True))
+    assert [row[:2] for row in english[-2:]] == [
+        ("the shop (automatic)", "Cancelled"),
+        ("the shop's stock", "Stock returned"),
+    ]
+    choose_language(alice, "pt_BR")
+    portuguese = history_rows(alice.get(f"/orders/{order_id}").get_data(as_text=True))
+    assert [row[:2] for row in portuguese[-2:]] == [
+        ("a loja (automático)", "Cancelado"),
+        ("o estoque da loja", "Estoque devolvido"),
+    ]

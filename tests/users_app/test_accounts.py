@@ -32,6 +32,7 @@ def test_register_logs_the_user_in_and_stores_an_argon2id_hash(app, client, regi
         ("ab", "a good password", "Use 3 to 64 characters."),
         ("x" * 65, "a good password", "Use 3 to 64 characters."),
         ("bad login!", "a good password", "Use letters, digits"),
+        ("Stripe", "a good password", "This login is reserved."),  # the payment company in an order's history
         ("bob", "short", "Use at least 8 characters."),
         ("bob", "password123", "too common"),
         ("bob", "", "Choose a password."),
