@@ -2,19 +2,28 @@
 
 - `GET /orders/internal/users/<id>/orders`: every order of the account with its lines and
   payment, and the e-mails orders_app sent it.
-- `POST /orders/internal/users/<id>/erase`: its Pending orders are cancelled through the usual
-  cancel (Checkout Session expired, stock released), then every order keeps only an anonymous
+- `POST /orders/internal/users/<id>/erase`: no order is placed for the account any more (its login
+  may pass the check here for a few seconds yet), its Pending orders are cancelled through the
+  usual cancel (Checkout Session expired, stock released), then every order keeps only an anonymous
   customer name (the shop's books still add up) and its e-mails lose their address. Idempotent.
 """
 
 from flask import Blueprint, jsonify
 from sqlalchemy import delete, select, update
 
-from orders_app import history
+from orders_app import history, store
 from orders_app.cancelling import cancel_order
 from orders_app.errors import OrderError
 from orders_app.extensions import db
-from orders_app.models import HIDDEN_HOLD_STATES, PENDING, CartCheckout, CartLine, IdempotencyKey, Order, rfc3339
+from orders_app.models import (
+    HIDDEN_HOLD_STATES,
+    PENDING,
+    CartCheckout,
+    CartLine,
+    IdempotencyKey,
+    Order,
+    rfc3339,
+)
 from orders_app.outbox import MailMessage, order_lines
 from shared_ui.api import cents_to_str
 from shared_ui.auth import require_service_token
@@ -67,6 +76,8 @@ def orders_of(user_id: int):
 
 @bp.post("/<int:user_id>/erase")
 def erase(user_id: int):
+    with write_transaction(db):  # first: no order is placed for the account from now on, and one
+        store.mark_erased(user_id)  # being placed is written before this, so it is among those below
     cancelled, kept_pending = 0, 0
     for order in _orders_of(user_id):
         if order.status != PENDING:

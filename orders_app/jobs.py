@@ -147,13 +147,10 @@ def _one_order(done: Counter, step, order_id: int, *args):
         return FAILED
 
 
-#: how reconcile counts what it found ("" is not worth a line: nothing changed)
-RECONCILE_COUNTS = {"open": "", "stale": "", "no_session": "", "busy": "", "already_awaiting": "awaiting"}
-
-
 PERIODIC = [
     ("orders.sweep", SWEEP_SECONDS, sweep),
     ("orders.reconcile_payments", RECONCILE_SECONDS, reconcile_payments),
     ("orders.deliver_mail", 2, outbox.deliver),
     ("orders.prune_idempotency_keys", 3600, idempotency.prune),
+    ("orders.prune_erased_customers", 3600, store.prune_erased),
 ]

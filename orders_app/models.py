@@ -384,6 +384,17 @@ class IdempotencyKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class ErasedCustomer(db.Model):
+    """An account whose erasure began (customer_data.erase, "Delete my account" in users_app): no
+    order is placed for it afterwards, though its session or token may still pass this app's login
+    check for a few seconds (the user record is cached, USER_CACHE_SECONDS). Keeps no personal data."""
+
+    __tablename__ = "erased_customers"
+
+    user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    erased_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 Index("ix_orders_user_created", Order.user_id, Order.created_at)
 # The limit of Pending orders counts a customer's (user_id, status, hold_state != abandoned) from the
 # index alone, never reading an order's row: a customer with many Pending orders (a limit raised far

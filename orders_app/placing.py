@@ -332,7 +332,10 @@ def _place(
         ]
     )
     with write_transaction(db):
-        _check_pending_limit(user)  # under the write lock, so two places at once count each other
+        store.lock_customer(user.id)
+        if store.erased(user.id):  # deleted a moment ago: its login still passes for a few seconds
+            raise OrderError(_("This account has been deleted."), status=401, code="unauthorized")
+        _check_pending_limit(user)  # under the customer's lock, so two places at once count each other
         store.insert_new(order)
         if idempotency_key is not None:
             idempotency.write(user.id, idempotency_key, order.id)

@@ -4,6 +4,7 @@ and the queries the pages and the jobs share."""
 import functools
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, delete, func, insert, select
@@ -14,8 +15,17 @@ from orders_app import notices, states
 from orders_app.errors import CHANGED_MEANWHILE, NO_SUCH_ORDER, OrderError, refused
 from orders_app.extensions import db
 from orders_app.history import Note
-from orders_app.models import HIDDEN_HOLD_STATES, DatabaseIdentity, Order, OrderEvent, OrderLine, StripeEvent, utcnow
-from shared_ui.db import write_transaction
+from orders_app.models import (
+    HIDDEN_HOLD_STATES,
+    DatabaseIdentity,
+    ErasedCustomer,
+    Order,
+    OrderEvent,
+    OrderLine,
+    StripeEvent,
+    utcnow,
+)
+from shared_ui.db import serialize, write_transaction
 
 #: how the jobs appear in an order's history
 SWEEPER = "sweeper"
@@ -143,6 +153,48 @@ def set_hold_state(order_id: int, expected: str, new: str) -> None:
         if order is not None and order.hold_state == expected:
             order.hold_state = new
             order.updated_at = utcnow()
+
+
+def lock_customer(user_id: int) -> None:
+    """Within a write transaction: one placing (or erasing) of this customer's orders at a time, so
+    that each counts the orders the others wrote (SQLite's write lock does it already; PostgreSQL
+    takes an advisory lock)."""
+    serialize(db, f"orders.customer:{user_id}")
+
+
+#: how long after an account's erasure began no order is placed for it: far longer than the other
+#: apps trust a cached user record (USER_CACHE_SECONDS) once users_app has ended the account. After
+#: it, users_app's word alone counts (an erasure users_app gave up on leaves the account as it was).
+ERASING = timedelta(minutes=5)
+
+_ERASED_TABLE = ErasedCustomer.__table__
+_ERASED = select(_ERASED_TABLE.c.user_id).where(
+    _ERASED_TABLE.c.user_id == bindparam("user_id"), _ERASED_TABLE.c.erased_at >= bindparam("since")
+)
+
+
+def erased(user_id: int) -> bool:
+    """Whether the account's erasure began lately (models.ErasedCustomer)."""
+    found = db.session.connection().execute(_ERASED, {"user_id": user_id, "since": utcnow() - ERASING})
+    return found.first() is not None
+
+
+def mark_erased(user_id: int) -> None:
+    """Within a write transaction: the account's erasure begins now (after any placing under way)."""
+    lock_customer(user_id)
+    row = db.session.get(ErasedCustomer, user_id)
+    if row is None:
+        db.session.add(ErasedCustomer(user_id=user_id, erased_at=utcnow()))
+    else:
+        row.erased_at = utcnow()
+
+
+def prune_erased() -> dict | None:
+    """The jobs process's hourly step: erasures older than ERASING are forgotten."""
+    with write_transaction(db):
+        old = delete(ErasedCustomer).where(ErasedCustomer.erased_at < utcnow() - ERASING)
+        gone = db.session.execute(old).rowcount
+    return {"pruned": gone} if gone else None
 
 
 def insert_new(order: Order) -> None:

@@ -7,11 +7,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from hashlib import sha256
 from pathlib import Path
 
 from flask import current_app
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -125,3 +126,16 @@ def write_transaction(db: SQLAlchemy, *, keep_loaded: bool = False) -> Iterator[
     finally:
         session.expire_on_commit = expire_on_commit
         _immediate.reset(token)
+
+
+def serialize(db: SQLAlchemy, *names: str) -> None:
+    """Within a write transaction, one transaction at a time per name.
+
+    SQLite's BEGIN IMMEDIATE (write_transaction) already lets one writer in at a time; PostgreSQL
+    takes a transaction-scoped advisory lock per name, always in the same order.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for name in sorted(names):
+        key = int.from_bytes(sha256(name.encode()).digest()[:8], "big", signed=True)
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from orders_app import outbox as order_outbox
+from orders_app import store
 from orders_app.clients.stripe_client import PaymentRefused
 from orders_app.extensions import db
-from orders_app.models import CANCELLED, PENDING, CartLine, Order, utcnow
+from orders_app.models import CANCELLED, PENDING, CartLine, ErasedCustomer, Order, utcnow
 from shared_ui import outbox
 from tests.mail_server import html_of, smtp_server, text_of
 from tests.orders_app.helpers import (
@@ -218,3 +219,21 @@ def test_erasing_a_customer_cancels_pending_orders_and_keeps_paid_ones_without_a
         assert orders[pending].status == CANCELLED and orders[paid].status != PENDING
         assert {o.user_login for o in orders.values()} == {"deleted customer"}
         assert db.session.scalars(select(CartLine).where(CartLine.user_id == 1)).all() == []
+
+
+def test_no_order_is_placed_for_an_account_whose_erasure_began(app, alice, inventory, lamp):
+    """Its login still passes here for a few seconds (the user record is cached): the erasure itself
+    refuses the orders, until users_app's word counts alone again."""
+    internal = app.test_client()
+    headers = {"X-Service-Token": app.config["SHOP_SERVICE_TOKEN"]}
+    assert internal.post("/orders/internal/users/1/erase", headers=headers).status_code == 200
+    refused = post_form(alice, "/orders/", {"inventory_id": lamp, "quantity": 1})
+    assert refused.status_code == 401 and "This account has been deleted." in refused.get_data(as_text=True)
+    assert inventory.stock(lamp) == 10
+    with app.app_context():
+        assert db.session.scalars(select(Order).where(Order.user_id == 1)).all() == []
+        row = db.session.get(ErasedCustomer, 1)
+        row.erased_at -= store.ERASING + timedelta(seconds=1)  # users_app kept the account after all
+        db.session.commit()
+        assert store.prune_erased() == {"pruned": 1}
+    assert place(alice, lamp, 1)
