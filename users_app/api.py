@@ -75,10 +75,12 @@ def me():
 @login_required
 def export_me():
     try:
-        return jsonify(my_data.export(db.get_or_404(User, current_user.id)))
+        response = jsonify(my_data.export(db.get_or_404(User, current_user.id)))
     except OrdersUnavailable:
         message = _("Your orders cannot be read right now. Please try again in a moment.")
         raise ApiError(503, "unavailable", message) from None
+    response.headers["Cache-Control"] = "no-store"  # everything the shop knows of this person
+    return response
 
 
 @bp.delete("/me")

@@ -3,6 +3,7 @@ sends from each app's outbox. Password reset by the e-mailed link, one receipt p
 however often the payment is applied, nothing lost while the mail server is down, and an
 account deleted by its owner."""
 
+from urllib.parse import quote
 
 import requests
 
@@ -59,6 +60,12 @@ def test_a_forgotten_password_is_reset_by_the_emailed_link_once(stack):
     logged_before = access_log.read_text().count(REDACTED_LINK)  # other tests' visits share the log
     page = visitor.get(link)
     assert page.status_code == 200 and login in page.text
+    assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "no-referrer"
+    # The language switch on that page names it as where to come back to: as the browser sends it
+    # (its "/" written %2F), and as written by hand
+    switcher = ShopClient(stack.base_url)
+    for next_page in (quote(link, safe=""), link):
+        assert switcher.get(f"/users/language?lang=pt_BR&next={next_page}", follow=False).status_code == 303
     done = visitor.post(link, {"password": "a brand new password"})
     assert done.status_code == 303
 
@@ -77,8 +84,9 @@ def test_a_forgotten_password_is_reset_by_the_emailed_link_once(stack):
     assert again.status_code == 410 and "This link was used already" in again.text
     assert requests.post(stack.url("/users/api/password-resets"), json={"email": email}, timeout=10).status_code == 202
     secret = link.rsplit("/", 1)[1]
-    # This test's three visits of the link (flushed within a second), each logged without its token
-    wait_until(lambda: access_log.read_text().count(REDACTED_LINK) >= logged_before + 3)
+    # This test's visits of the link (flushed within a second), each logged without its token
+    wait_until(lambda: access_log.read_text().count(REDACTED_LINK) >= logged_before + 4)
+    assert "next=%2Fusers%2Fpassword%2Freset%2F(token)" in access_log.read_text()
     assert secret not in access_log.read_text()
     assert secret not in stack.log("users") and secret not in stack.log("jobs")
 

@@ -29,6 +29,14 @@ def forgot():
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset(token: str):
+    response = _reset(token)
+    # The link is a secret: no copy kept by the browser or a proxy, no Referer carrying it anywhere.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _reset(token: str):
     form = ResetPasswordForm()
     try:
         user = password_reset.user_for_token(token)
