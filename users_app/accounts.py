@@ -1,6 +1,8 @@
 """What can happen to an account: the rules that pages, the API and the CLI all call."""
 
 import re
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -18,7 +20,7 @@ LOGIN_MIN, LOGIN_MAX = 3, 64
 #: names an order's history gives the shop's own jobs and Stripe (orders_app/views/display.py's
 #: SYSTEM_ACTORS): a customer called "Stripe" would read there as the payment company
 RESERVED_LOGINS = frozenset({"sweeper", "reconcile", "inventory", "stripe"})
-#: one @, something on each side, a dot in the domain: the rest is the mail server's to judge
+#: one @, something on each side, a dot in the domain; and `_mailable`
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 EMAIL_MAX = 254
 
@@ -55,7 +57,23 @@ def find_by_email(email: str) -> User | None:
 def email_problem(email: str) -> str | None:
     if len(email) > EMAIL_MAX or not EMAIL_PATTERN.match(email):
         return _("Enter an e-mail address like name@example.com.")
+    if not email.isascii():
+        return _("The shop's e-mail cannot reach addresses with accents or letters beyond A-Z. Use another.")
+    if not _mailable(email):
+        return _("Enter an e-mail address like name@example.com.")
     return None
+
+
+def _mailable(email: str) -> bool:
+    """Whether the shop's mail (shared_ui/mail.py, the standard library's parser) sends to exactly this
+    address: in ASCII (it speaks no SMTPUTF8; a domain may be written in its xn-- form), and read
+    whole, as written ("a,b@x.com" is two addresses, "victim(x)@x.com" would go to victim@x.com)."""
+    if not email.isascii():
+        return False
+    try:
+        return Address(addr_spec=email).addr_spec == email
+    except (ValueError, IndexError, HeaderParseError):
+        return False
 
 
 def _email_taken() -> AccountError:

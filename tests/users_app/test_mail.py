@@ -1,5 +1,6 @@
 """E-mail addresses, password reset links and the outbox, against a real SMTP server (aiosmtpd)."""
 
+import html
 import re
 from collections import Counter
 from datetime import timedelta
@@ -74,6 +75,31 @@ def test_the_registration_form_requires_an_address_and_says_so_next_to_the_field
     assert 'id="email-error"' in response.get_data(as_text=True)
     response = register("alice", email="not an address")
     assert "Enter an e-mail address like name@example.com." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("email", "said"),
+    [
+        ("a,b@example.com", "Enter an e-mail address like name@example.com."),  # two addresses
+        ("victim(x)@example.com", "Enter an e-mail address like name@example.com."),  # mail to victim@
+        ('"ana"@example.com', "Enter an e-mail address like name@example.com."),
+        ("joão@exemplo.com.br", "cannot reach addresses with accents"),
+        ("ana@exémplo.com", "cannot reach addresses with accents"),
+    ],
+)
+def test_an_address_the_shops_mail_cannot_reach_as_written_is_refused_next_to_the_field(client, register, email, said):
+    response = register("alice", email=email)
+    assert response.status_code == 422
+    page = html.unescape(response.get_data(as_text=True))
+    assert 'id="email-error"' in page and said in page
+
+
+def test_an_address_the_shops_mail_reaches_is_taken_and_reached(app, register, smtp):
+    address = "o'brien+shop@xn--exmplo-9ua.com.br"  # a domain with accents, in its xn-- form
+    assert register("alice", email=address).status_code == 303
+    forgot(app.test_client(), address)
+    assert deliver(app) == {"sent": 1}
+    assert reset_link(smtp, address).startswith("/users/password/reset/")
 
 
 def test_the_api_takes_an_address_or_none_and_refuses_a_taken_one(client, app):
