@@ -3,7 +3,16 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, ValidationError
+
+from users_app.accounts import email_problem
+
+
+def _mailable_address(_form, field) -> None:
+    """The address rule of accounts.py, so that its error shows beside the password's."""
+    problem = email_problem(field.data or "")
+    if problem:
+        raise ValidationError(problem)
 
 
 class RegisterForm(FlaskForm):
@@ -47,7 +56,7 @@ class PasswordForm(FlaskForm):
 class EmailForm(FlaskForm):
     email = EmailField(
         _l("E-mail address"),
-        validators=[InputRequired(_l("Enter your e-mail address."))],
+        validators=[InputRequired(_l("Enter your e-mail address.")), _mailable_address],
         render_kw={"autocomplete": "email"},
     )
     email_password = PasswordField(

@@ -140,6 +140,24 @@ def test_changing_the_address_sends_a_notice_to_the_old_one(client, register, ap
     assert notice["From"] == "Shop <shop@example.com>"
 
 
+def test_the_address_form_says_every_problem_at_once_where_the_form_is(client, register):
+    register("alice", email="alice@example.com")
+    page = client.get("/users/account").get_data(as_text=True)
+    forms = re.findall(r'<form method="post" action="([^"]+)"', page)
+    # each form's answer opens at the form (the page is longer than a window), and ids are unique
+    assert {"/users/account/email#email-settings", "/users/account/password#password-settings"} <= set(forms)
+    assert "/users/account/delete#my-data" in forms
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert [name for name, count in Counter(ids).items() if count > 1] == []
+    bad = {"email": "not an address", "email_password": "", "csrf_token": csrf_from(client, "/users/account")}
+    answer = client.post("/users/account/email", data=bad)
+    said = html.unescape(answer.get_data(as_text=True))
+    assert answer.status_code == 422
+    assert "Enter an e-mail address like name@example.com." in said and "Enter your current password." in said
+    good = {**bad, "email": "alice@new.example", "email_password": "a good password"}
+    assert client.post("/users/account/email", data=good).headers["Location"] == "/users/account#main"
+
+
 def test_forgot_answers_the_same_for_an_address_with_and_without_an_account(client, register, app):
     register("alice", email="alice@example.com")
     client.post("/users/logout", data={"csrf_token": csrf_from(client, "/users/account")})

@@ -17,6 +17,10 @@ from users_app.views.auth import HOME, KEPT_SESSION_KEYS, start_session
 
 bp = Blueprint("account", __name__, url_prefix="/users")
 
+#: the account page with its message at the top in view: a redirect without a fragment would keep
+#: the form's (account.html: each form posts to its own place on the page)
+AT_THE_TOP = "/users/account#main"
+
 
 def _page(user: User, status: int = 200, **forms):
     forms.setdefault("form", PasswordForm())
@@ -57,7 +61,7 @@ def change_password():
         else:
             start_session(user)  # this browser stays logged in; every other session ends
             flash(_("Your password is changed. Other devices have been logged out."), "success")
-            return redirect("/users/account", code=303)
+            return redirect(AT_THE_TOP, code=303)
     return _page(user, 422, form=form)
 
 
@@ -76,7 +80,7 @@ def change_email():
             getattr(form, field).errors.append(error.message)
         else:
             flash(_("Your e-mail address is now %(email)s.", email=user.email), "success")
-            return redirect("/users/account", code=303)
+            return redirect(AT_THE_TOP, code=303)
     return _page(user, 422, email_form=form)
 
 
