@@ -32,9 +32,10 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """True when `password` matches; spends the same time when there is no user."""
+    """True when `password` matches; spends the same time when there is no user, or no hash (an
+    erased account's is empty)."""
     try:
-        return hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

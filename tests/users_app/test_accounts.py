@@ -7,6 +7,7 @@ from sqlalchemy import select
 from tests.helpers import csrf_from
 from users_app.extensions import db
 from users_app.models import User
+from users_app.passwords import verify_password
 
 
 def stored_user(app, login):
@@ -142,3 +143,9 @@ def test_bootstrap_admin_is_created_once(app):
     assert "created admin 'boss'" in runner.invoke(args=["bootstrap-admin"]).output
     assert "kept existing admin 'boss'" in runner.invoke(args=["bootstrap-admin"]).output
     assert stored_user(app, "boss").is_admin
+
+
+@pytest.mark.parametrize("stored", [None, ""])  # no such user; an erased account's empty hash
+def test_no_password_matches_an_account_without_a_hash(stored):
+    assert verify_password(stored, "") is False
+    assert verify_password(stored, "not a real password, only here for timing") is False  # the timing hash's
