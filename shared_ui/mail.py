@@ -54,7 +54,7 @@ def build_message(*, sender: str, to: str, subject: str, text: str, html: str, k
     message["From"] = sender
     message["To"] = Address(addr_spec=to)
     message["Subject"] = subject
-    message["Date"] = formatdate(localtime=False)
+    message["Date"] = formatdate(usegmt=True)
     domain = sender.rsplit("@", 1)[-1].strip("> ") or "shop.invalid"
     message["Message-ID"] = make_msgid(idstring=sha256(key.encode()).hexdigest()[:24], domain=domain)
     message.set_content(text)

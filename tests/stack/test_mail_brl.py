@@ -36,5 +36,5 @@ def test_a_portuguese_customer_reads_receipt_and_refund_in_portuguese_and_reais(
     wait_for_status(stack, order_id, "Cancelled")
     notices = wait_for_mail(stack, email, count=2)
     notice = next(m for m in notices if m["Subject"] == f"Seu pedido {order_id} foi cancelado")
-    assert "Seu pagamento de R$ 25,00 é estornado" in text_of(notice)
+    assert "Seu pagamento de R$ 25,00 foi estornado" in text_of(notice)
     assert len(mail_to(stack, email)) == 2

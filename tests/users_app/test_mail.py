@@ -138,6 +138,7 @@ def test_changing_the_address_sends_a_notice_to_the_old_one(client, register, ap
     [notice] = smtp.inbox.to("alice@example.com")
     assert notice["Subject"] == "Your e-mail address was changed"
     assert notice["From"] == "Shop <shop@example.com>"
+    assert notice["Date"].endswith("+0000")  # UTC, said as such (-0000 means "offset unknown")
 
 
 def test_the_address_form_says_every_problem_at_once_where_the_form_is(client, register):
