@@ -50,8 +50,8 @@ def _path(environ: dict) -> str:
     return "/" + path.encode("latin-1").decode("utf-8", "replace").lstrip("/")
 
 
-#: paths whose last part is a secret (a password reset link's token): logged without it
-SECRET_PATHS = ("/users/password/reset/",)
+#: paths whose last part is a secret (a password reset or address restore link's token): logged without it
+SECRET_PATHS = ("/users/password/reset/", "/users/email/restore/")
 
 
 def _loggable(path: str) -> str:

@@ -26,10 +26,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from users_app import api, internal
     from users_app.cli import register_commands
     from users_app.mail import OUTBOX
-    from users_app.views import account, admin, auth, language, mail_admin, password
+    from users_app.views import account, admin, auth, email_restore, language, mail_admin, password
 
-    for blueprint in (auth.bp, account.bp, admin.bp, language.bp, api.bp, internal.bp, password.bp, mail_admin.bp):
-        app.register_blueprint(blueprint)
+    blueprints = (auth, account, admin, language, api, internal, password, email_restore, mail_admin)
+    for module in blueprints:
+        app.register_blueprint(module.bp)
     add_collector(app, metrics_source(OUTBOX))
     app.extensions["shop_user_locale"] = language.stored_locale
     register_commands(app)

@@ -10,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from shared_ui.db import write_transaction
 from shared_ui.i18n import DEFAULT_LOCALE, current_locale
+from users_app import email_restore
 from users_app.extensions import db
-from users_app.models import User
+from users_app.models import User, utcnow
 from users_app.passwords import hash_password, password_problem, verify_password
 from users_app.throttle import forget, start_login, start_registration
 
@@ -197,6 +198,27 @@ def change_email(user: User, current: str, email: str, *, address: str | None = 
                 mail.enqueue_email_changed(user, old)
     except IntegrityError:
         raise _email_taken() from None
+
+
+def restore_email(token: str) -> tuple[User, str]:
+    """Put back the address an e-mail change notice's link names (email_restore.py says why and
+    when): every session and token ends, the password stops working and a link to choose a new one
+    goes to that address. The account and the address; RestoreLinkError when the link cannot be
+    used, or another account has taken the address since.
+    """
+    from users_app import mail  # the outbox builds on the models
+
+    with write_transaction(db):
+        user, old = email_restore.read_token(token)  # again, under the write lock: two uses racing, one wins
+        other = find_by_email(old)
+        if other is not None and other.id != user.id:
+            raise email_restore.RestoreLinkError(_("Another account uses that address now. Please contact the shop."))
+        user.email = old
+        user.email_restored_at = utcnow()
+        user.password_hash = ""  # matches no password (passwords.verify_password) until a new one is set
+        user.session_version += 1
+        mail.enqueue_password_reset(user)
+    return user, old
 
 
 def set_roles(actor_id: int, user: User, *, is_admin: bool | None = None, is_active: bool | None = None) -> None:

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from shared_ui import outbox
 from shared_ui.i18n import current_locale
+from users_app import email_restore
 from users_app.extensions import db
 from users_app.models import MailAttempt, MailMessage, User
 from users_app.reset_links import make_token
@@ -36,12 +37,15 @@ def render(message: MailMessage) -> outbox.Rendered | None:
             shop_url=public_url,
         )
     elif message.kind == EMAIL_CHANGED:
+        # The undo link is made now too, for the address the account has now (email_restore.py).
+        restore_link = f"{public_url}/users/email/restore/{email_restore.make_token(user, message.to_address)}"
         subject, text, html = outbox.render_mail(
             "users/mail/email_changed",
             message.locale,
             lambda: _("Your e-mail address was changed"),
             login=user.login,
-            account_url=f"{public_url}/users/account",
+            restore_link=restore_link,
+            days=email_restore.MAX_AGE_DAYS,
             shop_url=public_url,
         )
     else:

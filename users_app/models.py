@@ -29,6 +29,9 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: set when the customer deleted the account: login, e-mail and password hash are erased
     deleted_at: Mapped[datetime | None]
+    #: when an address change was last undone by the notice's link (email_restore.py): every link
+    #: made before it is used up
+    email_restored_at: Mapped[datetime | None]
 
     def record(self) -> dict:
         """What every app's user loader gets from `/users/internal/users/<id>`."""

@@ -12,7 +12,7 @@ from shared_ui import outbox
 from shared_ui.mail import SmtpUrlError, parse_smtp_url
 from tests.helpers import csrf_from, make_app
 from tests.mail_server import html_of, smtp_server, text_of
-from users_app import create_app, mail, reset_links
+from users_app import create_app, email_restore, mail, reset_links
 from users_app.extensions import db
 from users_app.models import MailAttempt, MailMessage, User
 
@@ -139,6 +139,88 @@ def test_changing_the_address_sends_a_notice_to_the_old_one(client, register, ap
     assert notice["Subject"] == "Your e-mail address was changed"
     assert notice["From"] == "Shop <shop@example.com>"
     assert notice["Date"].endswith("+0000")  # UTC, said as such (-0000 means "offset unknown")
+
+
+RESTORE_LINK = re.compile(r"http://shop\.test(/users/email/restore/[A-Za-z0-9_.\-]+)")
+
+
+def test_an_address_changed_by_someone_else_is_put_back_by_the_notices_link(app, register, smtp):
+    """Whoever changed it knew the password: the link ends their sessions and the password, and a
+    link to choose a new one goes to the owner's address."""
+    owner, intruder = app.test_client(), app.test_client()
+    token = csrf_from(owner, "/users/register")
+    owner.post(
+        "/users/register",
+        data={"login": "alice", "email": "alice@example.com", "password": "a good password", "csrf_token": token},
+    )
+    intruder_token = csrf_from(intruder, "/users/login")
+    intruder.post("/users/login", data={"login": "alice", "password": "a good password", "csrf_token": intruder_token})
+    change = {"email": "intruder@evil.example", "email_password": "a good password"}
+    assert (
+        intruder.post(
+            "/users/account/email", data={**change, "csrf_token": csrf_from(intruder, "/users/account")}
+        ).status_code
+        == 303
+    )
+    assert deliver(app) == {"sent": 1}
+    [notice] = smtp.inbox.to("alice@example.com")
+    assert RESTORE_LINK.search(html_of(notice))
+    link = RESTORE_LINK.search(text_of(notice)).group(1)
+
+    visitor = app.test_client()
+    page = visitor.get(link)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert "alice@example.com" in page.get_data(as_text=True)
+    assert visitor.post(link, data={}).status_code == 400  # CSRF: a forged POST restores nothing
+    done = visitor.post(link, data={"csrf_token": csrf_from(visitor, link)})
+    assert done.status_code == 303 and done.headers["Location"] == "/users/login"
+
+    with app.app_context():
+        assert db.session.scalar(select(User.email).where(User.login == "alice")) == "alice@example.com"
+    assert intruder.get("/users/account").status_code == 302 and owner.get("/users/account").status_code == 302
+    tokens = visitor.post("/users/api/tokens", json={"login": "alice", "password": "a good password"})
+    assert tokens.status_code == 401  # the password the intruder knows works no more
+    assert deliver(app) == {"sent": 1}
+    _notice, reset_mail = smtp.inbox.to("alice@example.com")  # to the owner's address: a new password
+    reset = LINK.search(text_of(reset_mail)).group(0).replace("http://shop.test", "")
+    reset_page = visitor.get(reset)
+    done = visitor.post(reset, data={"password": "my own new password", "csrf_token": csrf_from(visitor, reset)})
+    assert reset_page.status_code == 200 and done.status_code == 303
+    assert (
+        visitor.post("/users/api/tokens", json={"login": "alice", "password": "my own new password"}).status_code == 201
+    )
+    again = visitor.get(link)
+    assert again.status_code == 410 and "This link was used already" in again.get_data(as_text=True)
+
+
+def test_an_address_restore_link_outlives_later_changes_and_is_used_up_by_a_restore(
+    app, client, register, smtp, monkeypatch
+):
+    register("alice", email="alice@example.com")
+    for new in ("alice@new.example", "alice@newer.example"):  # a second change does not undo the first's link
+        data = {"email": new, "email_password": "a good password", "csrf_token": csrf_from(client, "/users/account")}
+        assert client.post("/users/account/email", data=data).status_code == 303
+    assert deliver(app) == {"sent": 2}
+    first = RESTORE_LINK.search(text_of(smtp.inbox.to("alice@example.com")[0])).group(1)
+    second = RESTORE_LINK.search(text_of(smtp.inbox.to("alice@new.example")[0])).group(1)
+    client.post("/users/logout", data={"csrf_token": csrf_from(client, "/users/account")})
+    register("bob", email="alice@new.example")  # free since the second change
+    visitor = app.test_client()
+    taken = visitor.post(second, data={"csrf_token": csrf_from(visitor, second)})
+    assert taken.status_code == 410
+    assert "Another account uses that address now" in html.unescape(taken.get_data(as_text=True))
+    restored = visitor.post(first, data={"csrf_token": csrf_from(visitor, first)})
+    assert restored.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(User.email).where(User.login == "alice")) == "alice@example.com"
+        later = email_restore.make_token(db.session.scalar(select(User).where(User.login == "alice")), "x@y.example")
+    for used in (first, second):  # every link made before the restore is used up
+        again = app.test_client().get(used)
+        assert again.status_code == 410 and "This link was used already." in again.get_data(as_text=True)
+    monkeypatch.setattr(email_restore, "MAX_AGE_DAYS", -1)
+    expired = app.test_client().get(f"/users/email/restore/{later}")
+    assert expired.status_code == 410 and "This link has expired" in expired.get_data(as_text=True)
+    assert app.test_client().get("/users/email/restore/forged.token").status_code == 410
 
 
 def test_the_address_form_says_every_problem_at_once_where_the_form_is(client, register):
