@@ -94,16 +94,24 @@
   document.addEventListener("DOMContentLoaded", letKeyboardScrollTables);
   document.addEventListener("htmx:afterSettle", letKeyboardScrollTables);
 
+  // hx-confirm's question is asked here, at the click. htmx itself asks only once the request may go,
+  // so one that waits its turn (hx-sync "queue": the monitor's actions) would be asked long after the
+  // click, and htmx issues a queued request again as unconfirmed: the clicks answered yes are kept,
+  // and their requests go without asking twice.
   // A form whose question depends on a checkbox in it (data-confirm-checked / data-confirm-unchecked)
   // asks the one that names what the box says now; its hx-confirm is only the fallback without this script.
+  const confirmedClicks = new WeakSet();
   document.addEventListener("htmx:confirm", (event) => {
-    const form = event.detail.elt;
-    if (!event.detail.question || !(form instanceof HTMLFormElement)) return; // a poll asks nothing
-    const box = form.querySelector("input[type=checkbox][data-confirm-checked]");
-    if (!box) return;
+    const { elt, question, triggeringEvent } = event.detail;
+    if (!question) return; // a poll asks nothing
     event.preventDefault();
-    const question = box.checked ? box.dataset.confirmChecked : box.dataset.confirmUnchecked;
-    if (window.confirm(question)) event.detail.issueRequest(true);
+    if (!triggeringEvent || !confirmedClicks.has(triggeringEvent)) {
+      const box = elt instanceof HTMLFormElement && elt.querySelector("input[type=checkbox][data-confirm-checked]");
+      const asked = box ? (box.checked ? box.dataset.confirmChecked : box.dataset.confirmUnchecked) : question;
+      if (!window.confirm(asked)) return;
+      if (triggeringEvent) confirmedClicks.add(triggeringEvent);
+    }
+    event.detail.issueRequest(true);
   });
 
   // The same question for a plain form (one htmx does not send), asked before it is sent.

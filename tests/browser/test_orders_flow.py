@@ -2,6 +2,7 @@
 quantity on the order page, then cancel it after confirming; and the admin watches it happen."""
 
 import re
+import time
 
 from playwright.sync_api import Page, expect
 
@@ -161,3 +162,144 @@ def test_the_order_pages_refund_asks_first_and_a_no_sends_nothing(stack, page: P
     page.locator("#refund-order").click()  # asked again, and answered yes
     expect(page.locator(".flash-success")).to_contain_text(f"Order #{order_id} is cancelled and its payment refunded")
     assert len(questions) == 2 and status_of(stack, order_id) == "Cancelled"
+
+
+REFRESH_MS = 10_000  # orders_app.views.admin.REFRESH_SECONDS
+MONITOR_REFRESH = re.compile(r"/orders/admin/\?")
+
+
+class HeldAnswers:
+    """Slow answers, made deterministic: the page's htmx requests to `url` reach the server (which
+    answers at once: an action is done), but the page gets each answer only when the test releases it.
+    The first `count` requests are held; later ones pass. With `reach_server=False` a held request
+    never leaves the browser (a refresh that never answers)."""
+
+    def __init__(self, page: Page, url, count: int = 1, reach_server: bool = True):
+        self.page, self.count, self.reach_server = page, count, reach_server
+        self.held = []
+        page.route(url, self._hold)
+
+    def _hold(self, route) -> None:
+        if route.request.headers.get("hx-request") != "true" or len(self.held) >= self.count:
+            route.fallback()
+            return
+        self.held.append((route, route.fetch() if self.reach_server else None))
+
+    def wait(self, count: int = 1) -> None:
+        """Until `count` requests are held (route handlers run while Playwright is called)."""
+        deadline = time.monotonic() + 30
+        while len(self.held) < count:
+            assert time.monotonic() < deadline, f"{len(self.held)} of {count} requests held"
+            self.page.wait_for_timeout(20)
+
+    def release(self) -> None:
+        for route, answer in self.held:
+            route.fulfill(response=answer)
+
+
+def monitor_row(page: Page, order_id: int):
+    return page.locator(f"#monitor-order-{order_id}")
+
+
+def test_quick_actions_on_several_monitor_rows_each_show_their_answer(stack, page: Page):
+    """The first cancel's answer is slow (the server did it; its answer is held back): a cancel and a
+    refund clicked on other rows meanwhile do not make the page throw that answer away, and each
+    row shows its own. Each question is asked once, at the click, and the refund does what the
+    admin chose when it was asked (no restock)."""
+    item = new_item(stack, price="1.00", quantity=10)
+    alice = customer(stack)
+    first, second, paid = (placed(order(alice, item, quantity)) for quantity in (1, 1, 2))
+    complete(stack, session_id(checkout_url(alice, paid)))
+    wait_for_status(stack, paid, "Paid")
+    wait_until(lambda: reservation(stack, paid)["state"] == "committed")
+    log_in_as_admin(stack, page)
+    # No refresh answers in this test, so each row can show only what its own action answered.
+    HeldAnswers(page, MONITOR_REFRESH, count=1_000, reach_server=False)
+    first_answer = HeldAnswers(page, f"**/orders/admin/{first}/cancel")
+    page.goto(stack.url(f"/orders/admin/?item={item}"))
+    questions = []
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+
+    monitor_row(page, first).get_by_role("button", name="Cancel").click()
+    first_answer.wait()
+    assert status_of(stack, first) == "Cancelled"
+    monitor_row(page, second).get_by_role("button", name="Cancel").click()
+    monitor_row(page, paid).get_by_label("restock").uncheck()
+    monitor_row(page, paid).get_by_role("button", name="Refund").click()
+    assert [question.split(" of ")[0] for question in questions] == [
+        f"Cancel order #{first}",
+        f"Cancel order #{second}",
+        f"Cancel paid order #{paid}",
+    ]
+    assert questions[-1].endswith("Its stock is not returned: it stays sold.")
+    first_answer.release()
+
+    for order_id in (first, second, paid):
+        expect(monitor_row(page, order_id).locator("td").nth(5)).to_contain_text("Cancelled")
+        expect(monitor_row(page, order_id).get_by_role("button", name=re.compile(r"^(Cancel|Refund)"))).to_have_count(0)
+        assert status_of(stack, order_id) == "Cancelled"
+    assert len(questions) == 3  # none asked again when its request's turn came
+    wait_until(lambda: stock_of(stack, item) == 8)  # the two Pending orders' units back; the refunded two stay sold
+    assert reservation(stack, paid)["state"] == "committed"
+
+
+# After every htmx swap, what the page shows of each watched order's status.
+WATCH_ROWS = """(ids) => {
+  const status = (id) => document.querySelector(`#monitor-order-${id} td:nth-child(6) span`)?.textContent.trim();
+  window.monitorSwaps = [];
+  document.addEventListener("htmx:afterSwap", (event) => {
+    const shown = Object.fromEntries(ids.map((id) => [id, status(id)]));
+    window.monitorSwaps.push({ swapped: event.target.id, shown });
+  });
+}"""
+
+
+def never_went_back(swaps: list[dict], order_id: int) -> bool:
+    shown = [swap["shown"][str(order_id)] for swap in swaps]
+    return "Pending" not in shown[shown.index("Cancelled") :] if "Cancelled" in shown else True
+
+
+def next_refresh(page: Page) -> None:
+    """The 10-second refresh falls due now, and its answer is swapped in."""
+    page.locator("#monitor-results").evaluate("region => { region.dataset.before = 'refresh'; }")
+    page.clock.fast_forward(REFRESH_MS)
+    expect(page.locator("#monitor-results[data-before]")).to_have_count(0)
+
+
+def test_a_refresh_neither_keeps_an_action_waiting_nor_brings_its_row_back(stack, page: Page):
+    """A refresh under way when the admin cancels an order (its answer, read before the cancel, is
+    held back) neither delays the cancel nor brings the row back as it was; a refresh due while a
+    cancel is under way (its answer held back) does not take the row from that answer; and the
+    refreshes go on as usual."""
+    item = new_item(stack, price="1.00", quantity=10)
+    alice = customer(stack)
+    first, second = placed(order(alice, item, 1)), placed(order(alice, item, 1))
+    log_in_as_admin(stack, page)
+    page.clock.install()  # the test says when a refresh falls due
+    old_refresh = HeldAnswers(page, MONITOR_REFRESH)
+    page.goto(stack.url(f"/orders/admin/?item={item}"))
+    page.evaluate(WATCH_ROWS, [first, second])
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    page.clock.fast_forward(REFRESH_MS)
+    old_refresh.wait()  # under way: the server answered that both orders are Pending
+    monitor_row(page, first).get_by_role("button", name="Cancel").click()
+    expect(monitor_row(page, first)).to_contain_text("Cancelled")  # the refresh is still unanswered
+    old_refresh.release()
+    next_refresh(page)
+    expect(monitor_row(page, first)).to_contain_text("Cancelled")
+    expect(monitor_row(page, second).get_by_role("button", name="Cancel")).to_be_visible()
+
+    second_answer = HeldAnswers(page, f"**/orders/admin/{second}/cancel")
+    monitor_row(page, second).get_by_role("button", name="Cancel").click()
+    second_answer.wait()
+    assert status_of(stack, second) == "Cancelled"
+    page.clock.fast_forward(REFRESH_MS)  # a refresh falls due while the cancel's answer is on its way
+    second_answer.release()
+    expect(monitor_row(page, second)).to_contain_text("Cancelled")
+    next_refresh(page)
+    expect(monitor_row(page, second)).to_contain_text("Cancelled")
+
+    swaps = page.evaluate("window.monitorSwaps")
+    assert any(swap["swapped"] == f"monitor-order-{second}" for swap in swaps), swaps  # its answer reached the row
+    assert never_went_back(swaps, first) and never_went_back(swaps, second), swaps

@@ -614,7 +614,8 @@ def test_a_paid_orders_refund_restocks_by_default_and_its_question_names_the_sto
     assert f'hx-confirm="{asked} Its stock goes back on sale."' in row
     assert f'data-confirm-checked="{asked} Its stock goes back on sale."' in box
     assert f'data-confirm-unchecked="{asked} Its stock is not returned: it stays sold."' in box
-    assert 'hx-sync="closest #monitor-results:replace"' in monitor  # an action is not lost to a refresh
+    # An action is not lost to a refresh nor to another row's action (tests/browser/test_orders_flow.py).
+    assert 'hx-sync="closest #monitor-results:queue all"' in monitor and 'hx-sync="this:abort"' in monitor
     page = boss.get(f"/orders/{order_id}").get_data(as_text=True)
     form = re.search(r'<form[^>]*id="refund-form".*?</form>', page, re.S).group(0)
     assert re.search(r'<input checked[^>]*name="restock"', form) or re.search(r'name="restock"[^>]*checked', form)
