@@ -14,7 +14,7 @@ from users_app import email_restore
 from users_app.extensions import db
 from users_app.models import User, utcnow
 from users_app.passwords import hash_password, password_problem, verify_password
-from users_app.throttle import forget, start_login, start_registration
+from users_app.throttle import login_attempt, start_registration
 
 LOGIN_PATTERN = re.compile(r"^[A-Za-z0-9._@-]+$")
 LOGIN_MIN, LOGIN_MAX = 3, 64
@@ -140,12 +140,12 @@ def authenticate(login: str, password: str, address: str) -> User | None:
     counts towards those limits, a success never does.
     """
     login = (login or "").strip()
-    attempt_id = start_login(login, address)  # counted as a failure until the password checks out
-    user = find_by_login(login) if len(login) <= LOGIN_MAX else None
-    if verify_password(user.password_hash if user else None, password or "") and user.is_active:
-        forget(attempt_id)
-        return user
-    return None
+    with login_attempt(login, address) as attempt:
+        user = find_by_login(login) if len(login) <= LOGIN_MAX else None
+        if not (verify_password(user.password_hash if user else None, password or "") and user.is_active):
+            return None
+        attempt.succeeded()
+    return user
 
 
 def end_sessions(user: User) -> None:
@@ -158,11 +158,15 @@ def check_current_password(user: User, password: str, field: str, *, address: st
     """AccountError on `field` unless `password` is the user's. With the caller's `address`, a wrong
     one counts as a failed login of the account and the login limits apply (throttle.Throttled):
     a stolen session or token cannot guess the password through a form that asks for it."""
-    attempt_id = start_login(user.login, address) if address else None
-    if not verify_password(user.password_hash, password or ""):
+    if not address:  # no caller to hold to the limits
+        matches = verify_password(user.password_hash, password or "")
+    else:
+        with login_attempt(user.login, address) as attempt:
+            matches = verify_password(user.password_hash, password or "")
+            if matches:
+                attempt.succeeded()
+    if not matches:
         raise AccountError(_("This is not your current password."), field)
-    if attempt_id is not None:
-        forget(attempt_id)
 
 
 def change_password(user: User, current: str, new: str, *, address: str | None = None) -> None:

@@ -68,7 +68,8 @@ Index("ix_outbox_due", MailMessage.state, MailMessage.next_attempt_at)
 
 
 class Attempt(db.Model):
-    """A failed login or a registration, counted to slow down guessing and floods.
+    """A login attempt (pending while its password is checked, then failed; a success is deleted),
+    a registration or a password reset request, counted to slow down guessing and floods.
 
     Kept in the database so the limits hold across gunicorn workers and instances.
     """
@@ -76,7 +77,8 @@ class Attempt(db.Model):
     __tablename__ = "attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "login_failed" or "register"
+    #: "login_pending" (its password being checked), "login_failed", "register" or "reset"
+    kind: Mapped[str] = mapped_column(String(16))
     login_key: Mapped[str | None] = mapped_column(String(64))  # lower-cased login
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)

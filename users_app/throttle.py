@@ -3,21 +3,32 @@
 Successful logins never count. Counts live in users_app's database, so every worker and instance
 sees the same numbers; `prune` (a periodic job) drops what no limit looks at any more.
 
-A login attempt is counted and written as a failure in one transaction under a lock of its login
-and address (so parallel guesses are counted one after the other), before the slow password hash,
-and forgotten once its password checks out; a registration is written first and counts whatever
-its outcome. Checking first and writing after the hash let sixteen parallel guesses all pass the
-check before any of them was written; writing first and then counting (and forgetting what was
-refused) let all sixteen see each other on PostgreSQL, all be refused and forgotten, and leave none.
+A login attempt is written as pending before the slow password hash, in one transaction that
+counts under a lock of its login and address, so parallel guesses are counted one after the other;
+when its password is checked it becomes a failure or is deleted (`login_attempt`). An attempt is let
+in only when it would be even if every pending one failed; when it would not be, but would be were
+they all to succeed, it waits (outside the transaction, polling) until they conclude. So parallel
+logins with the right password all get in, and parallel guesses never get more than the limit
+through. A pending attempt older than PENDING_TIMEOUT counts as a failure (its worker died), so it
+holds nobody back for long.
+
+Two earlier designs failed. Checking first and writing after the hash let sixteen parallel guesses
+all pass the check before any of them was written; writing first and then counting (and forgetting
+what was refused) let all sixteen see each other on PostgreSQL, all be refused and forgotten, and
+leave none. And writing each attempt as a failure until its password checked out (the fix for
+both) refused parallel logins with the right password: in flight, they counted as failures.
 """
 
-from datetime import timedelta
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from hashlib import sha256
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, or_, select, text, update
 
 from shared_ui.db import write_transaction
 from users_app.extensions import db
@@ -26,6 +37,12 @@ from users_app.models import Attempt, utcnow
 LOGIN_WINDOW = timedelta(minutes=15)
 REGISTER_WINDOW = timedelta(hours=1)
 MAX_WAIT = timedelta(minutes=15)
+LOGIN_FAILED, LOGIN_PENDING = "login_failed", "login_pending"
+#: How long a login's password check may stay undecided; an older pending attempt counts as a
+#: failure (its worker died or hangs), and no attempt waits longer than this for others to conclude.
+#: An Argon2 check takes tens of milliseconds, a few hundred on a busy machine.
+PENDING_TIMEOUT = timedelta(seconds=15)
+FIRST_PAUSE, LONGEST_PAUSE = 0.01, 0.2  # seconds between looks at the attempts still pending
 
 
 class Throttled(Exception):
@@ -37,31 +54,88 @@ class Throttled(Exception):
         self.retry_after = max(1, retry_after)
 
 
-def _count_since(kind: str, since, other_than: int | None = None, **where) -> tuple[int, object]:
+def _count_since(kind: str, since, **where) -> tuple[int, object]:
     column = Attempt.login_key if "login_key" in where else Attempt.address
     value = where.get("login_key", where.get("address"))
     query = select(func.count(), func.max(Attempt.at)).where(Attempt.kind == kind, column == value, Attempt.at >= since)
-    if other_than is not None:
-        query = query.where(Attempt.id != other_than)
     count, last = db.session.execute(query).one()
     return count, last
 
 
-def start_login(login: str, address: str) -> int:
-    """Count, then record the attempt as failed, in one transaction that holds this login's and this
-    address's lock: raise Throttled (recording nothing) when over a limit.
+class LoginAttempt:
+    """A login attempt in flight (see `login_attempt`)."""
 
-    Returns the attempt's id; `forget` it when the password checks out (successes never count).
-    Sixteen parallel guesses queue on the lock, so the first few are counted and the rest refused.
+    def __init__(self, attempt_id: int):
+        self.attempt_id = attempt_id
+        self.password_matched = False
+
+    def succeeded(self) -> None:
+        """Its password checked out: the attempt is forgotten instead of counted as a failure."""
+        self.password_matched = True
+
+
+@contextmanager
+def login_attempt(login: str, address: str) -> Iterator[LoginAttempt]:
+    """Check a password of `login` from `address` in the block, held to the login limits.
+
+    Raises Throttled (before the block) when over a limit. The attempt counts as a failed login
+    unless the block calls `succeeded()`: a wrong password, or an error halfway, counts.
+    """
+    attempt = LoginAttempt(start_login(login, address))
+    try:
+        yield attempt
+    finally:
+        conclude_login(attempt.attempt_id, succeeded=attempt.password_matched)
+
+
+def start_login(login: str, address: str) -> int:
+    """Record a login attempt as pending, once the limits let it in; its id (for `conclude_login`).
+
+    Under this login's and this address's lock: raise Throttled (recording nothing) when over a
+    limit even if every pending attempt succeeds; record it when within the limits even if every
+    pending attempt fails; else let the lock go, wait a moment for them to conclude and look again
+    (at most PENDING_TIMEOUT, then the attempts still pending are taken as failures).
     """
     login_key = _login_key(login)
+    give_up = time.monotonic() + PENDING_TIMEOUT.total_seconds()
+    pause = FIRST_PAUSE
+    while True:
+        with write_transaction(db):
+            _serialize(f"login:{login_key}", f"address:{address}")
+            now = utcnow()
+            login_failures, login_at_worst = _login_tallies(Attempt.login_key, login_key, now)
+            address_failures, address_at_worst = _login_tallies(Attempt.address, address, now)
+            if refusal := _refusal(login_failures, address_failures, now):
+                raise refusal  # over a limit whatever the attempts in flight turn out to be
+            refusal = _refusal(login_at_worst, address_at_worst, now)
+            if refusal is None:
+                attempt = Attempt(kind=LOGIN_PENDING, address=address, login_key=login_key or None)
+                db.session.add(attempt)
+                db.session.flush()
+                return attempt.id
+            if time.monotonic() >= give_up:
+                raise refusal
+        wait_for_attempts_in_flight(pause)  # outside the transaction: they conclude meanwhile
+        pause = min(pause * 2, LONGEST_PAUSE)
+
+
+def conclude_login(attempt_id: int, *, succeeded: bool) -> None:
+    """A pending attempt's outcome: a failure counts (from when it started), a success is forgotten."""
     with write_transaction(db):
-        _serialize(f"login:{login_key}", f"address:{address}")
-        check_login(login, address)
-        attempt = Attempt(kind="login_failed", address=address, login_key=login_key or None)
-        db.session.add(attempt)
-        db.session.flush()
-        return attempt.id
+        if succeeded:
+            db.session.execute(delete(Attempt).where(Attempt.id == attempt_id))
+        else:
+            db.session.execute(
+                update(Attempt)
+                .where(Attempt.id == attempt_id)
+                .values(kind=LOGIN_FAILED)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def wait_for_attempts_in_flight(seconds: float) -> None:
+    """A login's pause while attempts before it are checking their passwords (a seam for the tests)."""
+    time.sleep(seconds)
 
 
 def _login_key(login: str | None) -> str:
@@ -78,27 +152,38 @@ def _serialize(*names: str) -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
-def check_login(login: str, address: str, other_than: int | None = None) -> None:
-    """Raise Throttled when this login or this address has failed too often lately.
+Tally = tuple[int, datetime | None]  # failed logins in the window: how many, the latest one's start
 
-    `other_than`: the caller's own attempt, already recorded, which is not among the earlier ones.
-    """
+
+def _login_tallies(column, value: str, now: datetime) -> tuple[Tally, Tally]:
+    """For this login or this address: the failures so far (pending attempts past PENDING_TIMEOUT
+    included), and the failures there would be if every attempt still pending failed."""
+    counted = or_(Attempt.kind == LOGIN_FAILED, Attempt.at < now - PENDING_TIMEOUT)
+    query = select(
+        func.count().filter(counted), func.max(Attempt.at).filter(counted), func.count(), func.max(Attempt.at)
+    ).where(Attempt.kind.in_((LOGIN_FAILED, LOGIN_PENDING)), column == value, Attempt.at >= now - LOGIN_WINDOW)
+    failures, last_failure, attempts, last_attempt = db.session.execute(query).one()
+    return (failures, last_failure), (attempts, last_attempt)
+
+
+def _refusal(per_login: Tally, per_address: Tally, now: datetime) -> Throttled | None:
+    """Throttled for a login with these failures of its login and of its address, or None."""
     config = current_app.config
-    now = utcnow()
-    failures, last = _count_since("login_failed", now - LOGIN_WINDOW, other_than, login_key=_login_key(login))
+    failures, last = per_login
     free = config["SHOP_LOGIN_FAILURES_PER_LOGIN"]
-    if failures >= free:
+    if failures >= free and last is not None:
         # Each failure past the free ones doubles the wait: 30 s, 1 min, 2 min ... up to 15 min.
-        wait = min(timedelta(seconds=30 * 2 ** (failures - free)), MAX_WAIT)
+        wait = min(timedelta(seconds=30 * 2 ** min(failures - free, 6)), MAX_WAIT)
         remaining = int((last + wait - now).total_seconds())
         if remaining > 0:
             message = _("Too many failed attempts for this login. Try again in %(wait)s.", wait=_humane(remaining))
-            raise Throttled(message, remaining)
-    failures, last = _count_since("login_failed", now - LOGIN_WINDOW, other_than, address=address)
-    if failures >= config["SHOP_LOGIN_FAILURES_PER_ADDRESS"]:
+            return Throttled(message, remaining)
+    failures, last = per_address
+    if failures >= config["SHOP_LOGIN_FAILURES_PER_ADDRESS"] and last is not None:
         remaining = int((last + LOGIN_WINDOW - now).total_seconds())
         message = _("Too many failed logins from your network. Try again in %(wait)s.", wait=_humane(remaining))
-        raise Throttled(message, remaining)
+        return Throttled(message, remaining)
+    return None
 
 
 def start_registration(address: str) -> None:
@@ -119,12 +204,6 @@ def record(kind: str, address: str, login: str | None = None) -> int:
         db.session.add(attempt)
         db.session.flush()
         return attempt.id
-
-
-def forget(attempt_id: int) -> None:
-    """Take back a recorded login attempt (its password checked out, or it was refused unheard)."""
-    with write_transaction(db):
-        db.session.execute(delete(Attempt).where(Attempt.id == attempt_id))
 
 
 def prune() -> int:

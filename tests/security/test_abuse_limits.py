@@ -1,7 +1,8 @@
 """Password hashing cannot be used to take users_app down, and limits count clients, not proxies.
 
 Through nginx: parallel guesses against one account get at most the limit through (an attempt is
-recorded before it is counted); a flood of registrations of a taken login costs no hashing, so
+recorded, as pending, before it is counted), while parallel logins with the right password all get
+in (pending attempts are not failures); a flood of registrations of a taken login costs no hashing, so
 another app's logged-in page still answers; nginx limits login, registration, tokens and password
 changes per client; behind a trusted proxy (SHOP_TRUSTED_PROXIES) the limits apply to the client's
 address from X-Forwarded-For, and without one that header cannot dodge them.
@@ -39,6 +40,21 @@ def test_sixteen_parallel_wrong_guesses_get_at_most_the_limit_through(stack):
     # And the account is locked for a while: the right password waits too.
     right = _post_json(stack, "/users/api/tokens", {"login": login, "password": DEFAULT_PASSWORD})
     assert right.status_code == 429
+
+
+def test_sixteen_parallel_logins_with_the_right_password_all_get_a_token(stack):
+    """An API client fetching tokens from many threads at once is not taken for a guesser."""
+    login = new_login("threads")
+    assert ShopClient(stack.base_url).register(login).status_code == 303
+    barrier = threading.Barrier(16)
+
+    def fetch_token(_i: int) -> int:
+        barrier.wait()
+        return _post_json(stack, "/users/api/tokens", {"login": login, "password": DEFAULT_PASSWORD}).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(fetch_token, range(16)))
+    assert statuses == [201] * 16
 
 
 def test_a_flood_of_registrations_of_a_taken_login_leaves_other_apps_logged_in(stack):
