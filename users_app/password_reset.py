@@ -23,7 +23,7 @@ from users_app.extensions import db
 from users_app.models import Attempt, User, utcnow
 from users_app.passwords import hash_password, password_problem
 from users_app.reset_links import ResetLinkError, user_for_token
-from users_app.throttle import Throttled
+from users_app.throttle import Throttled, forgive_login
 
 WINDOW = timedelta(hours=1)
 KIND = "reset"
@@ -74,6 +74,8 @@ def reset_password(token: str, new_password: str) -> User:
             .values(password_hash=new_hash, session_version=User.session_version + 1)
             .execution_options(synchronize_session=False)
         ).rowcount
+        if changed == 1:  # a guesser's failures no longer keep the owner out
+            forgive_login(user.login)
     if changed != 1:
         raise ResetLinkError(
             _("This link was used already, or the password was changed since it was sent. Ask for a new one.")

@@ -23,14 +23,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from hashlib import sha256
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import delete, func, or_, select, update
 
-from shared_ui.db import write_transaction
+from shared_ui.db import serialize, write_transaction
 from users_app.extensions import db
 from users_app.models import Attempt, utcnow
 
@@ -101,7 +100,7 @@ def start_login(login: str, address: str) -> int:
     pause = FIRST_PAUSE
     while True:
         with write_transaction(db):
-            _serialize(f"login:{login_key}", f"address:{address}")
+            serialize(db, f"login:{login_key}", f"address:{address}")
             now = utcnow()
             login_failures, login_at_worst = _login_tallies(Attempt.login_key, login_key, now)
             address_failures, address_at_worst = _login_tallies(Attempt.address, address, now)
@@ -140,16 +139,6 @@ def wait_for_attempts_in_flight(seconds: float) -> None:
 
 def _login_key(login: str | None) -> str:
     return (login or "").strip().lower()[:64]
-
-
-def _serialize(*names: str) -> None:
-    """One transaction at a time per name: SQLite's BEGIN IMMEDIATE already lets one writer in;
-    PostgreSQL takes a transaction-scoped advisory lock per name, always in the same order."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
-    for name in sorted(names):
-        key = int.from_bytes(sha256(name.encode()).digest()[:8], "big", signed=True)
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 Tally = tuple[int, datetime | None]  # failed logins in the window: how many, the latest one's start
@@ -204,6 +193,18 @@ def record(kind: str, address: str, login: str | None = None) -> int:
         db.session.add(attempt)
         db.session.flush()
         return attempt.id
+
+
+def forgive_login(login: str) -> None:
+    """Within a write transaction: this login's failures stop counting against it (its owner proved
+    who they are by a link sent to the account's address, and chose a new password). They still
+    count against the addresses they came from."""
+    db.session.execute(
+        update(Attempt)
+        .where(Attempt.kind == LOGIN_FAILED, Attempt.login_key == _login_key(login))
+        .values(login_key=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def prune() -> int:

@@ -14,7 +14,7 @@ from tests.helpers import csrf_from, make_app
 from tests.mail_server import html_of, smtp_server, text_of
 from users_app import create_app, email_restore, mail, reset_links
 from users_app.extensions import db
-from users_app.models import MailAttempt, MailMessage, User
+from users_app.models import Attempt, MailAttempt, MailMessage, User
 
 LINK = re.compile(r"http://[^\s\"<]+/users/password/reset/[A-Za-z0-9_.\-]+")
 ANSWER = "If an account has this address, we sent it a link"
@@ -307,6 +307,28 @@ def test_a_link_is_refused_after_the_password_changed_and_once_expired(app, clie
     expired = app.test_client().get(fresh)
     assert expired.status_code == 410 and "This link has expired" in expired.get_data(as_text=True)
     assert app.test_client().get("/users/password/reset/forged.token").status_code == 410
+
+
+def test_a_password_set_by_the_emailed_link_gets_past_a_guessers_lockout(app, client, register, login, smtp):
+    register("alice", email="alice@example.com")
+    client.post("/users/logout", data={"csrf_token": csrf_from(client, "/users/account")})
+    guesser = app.test_client()
+    for _ in range(6):
+        token = csrf_from(guesser, "/users/login")
+        guesser.post("/users/login", data={"login": "alice", "password": "a guess!", "csrf_token": token})
+    assert login("alice", "a good password").status_code == 429  # the owner is locked out with the guesser
+    forgot(app.test_client(), "alice@example.com")
+    deliver(app)
+    link = reset_link(smtp, "alice@example.com")
+    owner = app.test_client()
+    assert (
+        owner.post(link, data={"password": "a brand new one", "csrf_token": csrf_from(owner, link)}).status_code == 303
+    )
+    assert login("alice", "a brand new one").status_code == 303
+    with app.app_context():  # the guesses still count against the network they came from
+        failed = select(Attempt.kind, Attempt.login_key, Attempt.address).where(Attempt.kind == "login_failed")
+        kept = db.session.execute(failed).all()
+    assert kept == [("login_failed", None, "127.0.0.1")] * 5  # the sixth guess was refused unheard
 
 
 def test_resets_are_limited_per_address_and_per_network(app, register):
