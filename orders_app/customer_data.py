@@ -18,6 +18,7 @@ from orders_app.extensions import db
 from orders_app.models import (
     HIDDEN_HOLD_STATES,
     PENDING,
+    REQUESTING,
     CartCheckout,
     CartLine,
     IdempotencyKey,
@@ -25,6 +26,7 @@ from orders_app.models import (
     rfc3339,
 )
 from orders_app.outbox import MailMessage, order_lines
+from orders_app.placing import give_up
 from shared_ui.api import cents_to_str
 from shared_ui.auth import require_service_token
 from shared_ui.db import write_transaction
@@ -78,6 +80,11 @@ def orders_of(user_id: int):
 def erase(user_id: int):
     with write_transaction(db):  # first: no order is placed for the account from now on, and one
         store.mark_erased(user_id)  # being placed is written before this, so it is among those below
+    # One still being placed is given up, as a sweeper gives up a stale one: its placing then finds
+    # it abandoned, releases the hold it got and answers 503; an order already placed is cancelled.
+    placing_now = select(Order.id).where(Order.user_id == user_id, Order.hold_state == REQUESTING)
+    for order_id in db.session.scalars(placing_now).all():
+        give_up(order_id)
     cancelled, kept_pending = 0, 0
     for order in _orders_of(user_id):
         if order.status != PENDING:

@@ -3,6 +3,7 @@ the refund when cancelled, in the account's language, none without an address; s
 SMTP server (aiosmtpd) by the outbox's delivery step, and the customer's data export and erasure."""
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -237,3 +238,25 @@ def test_no_order_is_placed_for_an_account_whose_erasure_began(app, alice, inven
         db.session.commit()
         assert store.prune_erased() == {"pruned": 1}
     assert place(alice, lamp, 1)
+
+
+def test_an_order_being_placed_when_the_erasure_begins_is_given_up_and_its_hold_released(app, alice, inventory, lamp):
+    internal = app.test_client()
+    headers = {"X-Service-Token": app.config["SHOP_SERVICE_TOKEN"]}
+    erased = []
+
+    def erase_while_inventory_holds(method, args):  # the account is deleted while inventory answers
+        if method == "hold" and not erased:
+            worker = threading.Thread(
+                target=lambda: erased.append(internal.post("/orders/internal/users/1/erase", headers=headers))
+            )
+            worker.start()
+            worker.join()
+
+    inventory.after_call = erase_while_inventory_holds
+    placing = post_form(alice, "/orders/", {"inventory_id": lamp, "quantity": 2})
+    assert erased[0].status_code == 200
+    assert placing.status_code == 503  # not placed: nothing holds stock for a deleted account
+    assert inventory.stock(lamp) == 10 and inventory.held() == {}
+    with app.app_context():
+        assert db.session.scalars(select(Order).where(Order.user_id == 1)).all() == []
