@@ -171,13 +171,31 @@ def check_current_password(user: User, password: str, field: str, *, address: st
 
 def change_password(user: User, current: str, new: str, *, address: str | None = None) -> None:
     """With the caller's `address`, a wrong current password counts as a failed login (check_current_password)."""
+    checked = _as_checked(user)
     check_current_password(user, current, "current_password", address=address)
     if problem := password_problem(new or "", user.login):
         raise AccountError(problem, "new_password")
     password_hash = hash_password(new)
     with write_transaction(db):
+        user = _still_as_checked(user, checked)
         user.password_hash = password_hash
         user.session_version += 1
+
+
+def _as_checked(user: User) -> tuple[str, int]:
+    """What a change asked with the current password relies on: that password, those sessions."""
+    return user.password_hash, user.session_version
+
+
+def _still_as_checked(user: User, checked: tuple[str, int]) -> User:
+    """Within a write transaction: the account re-read under its lock, or AccountError (409) when its
+    password or sessions changed since its password was checked (a reset, a restored address,
+    another change at once), so that the change is not written over theirs."""
+    fresh = db.session.get(User, user.id, with_for_update=True, populate_existing=True)
+    if fresh is None or _as_checked(fresh) != checked:
+        message = _("Your account changed meanwhile: its password, or where it is logged in. Log in and try again.")
+        raise AccountError(message, "current_password", status=409, code="conflict")
+    return fresh
 
 
 def change_email(user: User, current: str, email: str, *, address: str | None = None) -> None:
@@ -188,12 +206,15 @@ def change_email(user: User, current: str, email: str, *, address: str | None = 
     email = (email or "").strip()
     if problem := email_problem(email):
         raise AccountError(problem, "email")
+    checked = _as_checked(user)
     check_current_password(user, current, "current_password", address=address)
     old = user.email
     if old == email:
         return
     try:
         with write_transaction(db):
+            user = _still_as_checked(user, checked)
+            old = user.email
             other = find_by_email(email)
             if other is not None and other.id != user.id:
                 raise _email_taken()
@@ -212,16 +233,20 @@ def restore_email(token: str) -> tuple[User, str]:
     """
     from users_app import mail  # the outbox builds on the models
 
-    with write_transaction(db):
-        user, old = email_restore.read_token(token)  # again, under the write lock: two uses racing, one wins
-        other = find_by_email(old)
-        if other is not None and other.id != user.id:
-            raise email_restore.RestoreLinkError(_("Another account uses that address now. Please contact the shop."))
-        user.email = old
-        user.email_restored_at = utcnow()
-        user.password_hash = ""  # matches no password (passwords.verify_password) until a new one is set
-        user.session_version += 1
-        mail.enqueue_password_reset(user)
+    taken = email_restore.RestoreLinkError(_("Another account uses that address now. Please contact the shop."))
+    try:
+        with write_transaction(db):
+            user, old = email_restore.read_token(token, lock=True)  # again, locked: two uses at once, one wins
+            other = find_by_email(old)
+            if other is not None and other.id != user.id:
+                raise taken
+            user.email = old
+            user.email_restored_at = utcnow()
+            user.password_hash = ""  # matches no password (passwords.verify_password) until a new one is set
+            user.session_version += 1
+            mail.enqueue_password_reset(user)
+    except IntegrityError:  # the address was registered at that very moment
+        raise taken from None
     return user, old
 
 

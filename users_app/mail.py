@@ -22,8 +22,8 @@ def render(message: MailMessage) -> outbox.Rendered | None:
         return None
     public_url = current_app.config["SHOP_PUBLIC_URL"]
     if message.kind == PASSWORD_RESET:
-        if not user.is_active:
-            return None
+        if not user.is_active or (user.email or "").lower() != message.to_address.lower():
+            return None  # the account's address changed since it was asked for: not to this one
 
         # The link is made now, from the password the account has now: never stored anywhere.
         link = f"{public_url}/users/password/reset/{make_token(user)}"
@@ -38,7 +38,8 @@ def render(message: MailMessage) -> outbox.Rendered | None:
         )
     elif message.kind == EMAIL_CHANGED:
         # The undo link is made now too, for the address the account has now (email_restore.py).
-        restore_link = f"{public_url}/users/email/restore/{email_restore.make_token(user, message.to_address)}"
+        token = email_restore.make_token(user, message.to_address, message.created_at)
+        restore_link = f"{public_url}/users/email/restore/{token}"
         subject, text, html = outbox.render_mail(
             "users/mail/email_changed",
             message.locale,

@@ -2,6 +2,7 @@
 
 import html
 import re
+import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -12,9 +13,9 @@ from shared_ui import outbox
 from shared_ui.mail import SmtpUrlError, parse_smtp_url
 from tests.helpers import csrf_from, make_app
 from tests.mail_server import html_of, smtp_server, text_of
-from users_app import create_app, email_restore, mail, reset_links
+from users_app import accounts, create_app, email_restore, mail, reset_links
 from users_app.extensions import db
-from users_app.models import Attempt, MailAttempt, MailMessage, User
+from users_app.models import Attempt, MailAttempt, MailMessage, User, utcnow
 
 LINK = re.compile(r"http://[^\s\"<]+/users/password/reset/[A-Za-z0-9_.\-]+")
 ANSWER = "If an account has this address, we sent it a link"
@@ -213,7 +214,11 @@ def test_an_address_restore_link_outlives_later_changes_and_is_used_up_by_a_rest
     assert restored.status_code == 303
     with app.app_context():
         assert db.session.scalar(select(User.email).where(User.login == "alice")) == "alice@example.com"
-        later = email_restore.make_token(db.session.scalar(select(User).where(User.login == "alice")), "x@y.example")
+        alice = db.session.scalar(select(User).where(User.login == "alice"))
+        later = email_restore.make_token(alice, "x@y.example", utcnow())
+        # a notice sent again days after the change (a retry): its link counts from the change
+        resent = email_restore.make_token(alice, "x@y.example", utcnow() - timedelta(days=3, minutes=1))
+    assert "This link has expired" in app.test_client().get(f"/users/email/restore/{resent}").get_data(as_text=True)
     for used in (first, second):  # every link made before the restore is used up
         again = app.test_client().get(used)
         assert again.status_code == 410 and "This link was used already." in again.get_data(as_text=True)
@@ -221,6 +226,90 @@ def test_an_address_restore_link_outlives_later_changes_and_is_used_up_by_a_rest
     expired = app.test_client().get(f"/users/email/restore/{later}")
     assert expired.status_code == 410 and "This link has expired" in expired.get_data(as_text=True)
     assert app.test_client().get("/users/email/restore/forged.token").status_code == 410
+
+
+def test_mail_sent_after_a_restore_gives_the_intruder_no_way_back(app, register, smtp):
+    """Mail is made when it is sent: a reset asked for the intruder's address and the notice of their
+    next change, both still in the outbox when the owner restores, give them nothing."""
+    owner, intruder = app.test_client(), app.test_client()
+    owner.post(
+        "/users/register",
+        data={
+            "login": "alice",
+            "email": "alice@example.com",
+            "password": "a good password",
+            "csrf_token": csrf_from(owner, "/users/register"),
+        },
+    )
+    token = csrf_from(intruder, "/users/login")
+    intruder.post("/users/login", data={"login": "alice", "password": "a good password", "csrf_token": token})
+
+    def change(to):
+        data = {"email": to, "email_password": "a good password", "csrf_token": csrf_from(intruder, "/users/account")}
+        assert intruder.post("/users/account/email", data=data).status_code == 303
+
+    change("b@evil.example")
+    assert deliver(app) == {"sent": 1}
+    owners_link = RESTORE_LINK.search(text_of(smtp.inbox.to("alice@example.com")[0])).group(1)
+    forgot(app.test_client(), "b@evil.example")  # queued for the address the account has now
+    change("c@evil.example")  # its notice, with a restore link, goes to b@
+    visitor = app.test_client()
+    assert visitor.post(owners_link, data={"csrf_token": csrf_from(visitor, owners_link)}).status_code == 303
+
+    assert deliver(app) == {"sent": 2, "skipped": 1}  # the reset to b@ is not the account's address now
+    to_b = smtp.inbox.to("b@evil.example")
+    assert [m["Subject"] for m in to_b] == ["Your e-mail address was changed"]
+    intruders_link = RESTORE_LINK.search(text_of(to_b[0])).group(1)
+    refused = app.test_client().get(intruders_link)  # made after the restore, for a change before it
+    assert refused.status_code == 410 and "This link was used already." in refused.get_data(as_text=True)
+    [reset] = [m for m in smtp.inbox.to("alice@example.com") if m["Subject"] == "Reset your password"]
+    assert LINK.search(text_of(reset))
+    with app.app_context():
+        assert db.session.scalar(select(User.email).where(User.login == "alice")) == "alice@example.com"
+
+
+def test_a_change_asked_with_the_password_while_the_address_is_restored_is_refused(app, register, smtp, monkeypatch):
+    owner, intruder = app.test_client(), app.test_client()
+    owner.post(
+        "/users/register",
+        data={
+            "login": "alice",
+            "email": "alice@example.com",
+            "password": "a good password",
+            "csrf_token": csrf_from(owner, "/users/register"),
+        },
+    )
+    token = csrf_from(intruder, "/users/login")
+    intruder.post("/users/login", data={"login": "alice", "password": "a good password", "csrf_token": token})
+    data = {
+        "email": "b@evil.example",
+        "email_password": "a good password",
+        "csrf_token": csrf_from(intruder, "/users/account"),
+    }
+    assert intruder.post("/users/account/email", data=data).status_code == 303
+    deliver(app)
+    link = RESTORE_LINK.search(text_of(smtp.inbox.to("alice@example.com")[0])).group(1)
+    hashing = accounts.hash_password
+
+    def restored_meanwhile(password):  # the owner restores while the intruder's new password is hashed
+        visitor = app.test_client()
+        worker = threading.Thread(target=lambda: visitor.post(link, data={"csrf_token": csrf_from(visitor, link)}))
+        worker.start()
+        worker.join()
+        return hashing(password)
+
+    monkeypatch.setattr(accounts, "hash_password", restored_meanwhile)
+    change = {
+        "current_password": "a good password",
+        "new_password": "the intruder's own",
+        "csrf_token": csrf_from(intruder, "/users/account"),
+    }
+    refused = intruder.post("/users/account/password", data=change)
+    assert refused.status_code == 422 and "Your account changed meanwhile" in refused.get_data(as_text=True)
+    with app.app_context():
+        alice = db.session.scalar(select(User).where(User.login == "alice"))
+        assert (alice.email, alice.password_hash) == ("alice@example.com", "")
+    assert intruder.get("/users/account").status_code == 302
 
 
 def test_the_address_form_says_every_problem_at_once_where_the_form_is(client, register):
