@@ -8,7 +8,7 @@
   customer name (the shop's books still add up) and its e-mails lose their address. Idempotent.
 """
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from sqlalchemy import delete, select, update
 
 from orders_app import history, store
@@ -23,6 +23,7 @@ from orders_app.models import (
     CartLine,
     IdempotencyKey,
     Order,
+    OrderEvent,
     rfc3339,
 )
 from orders_app.outbox import MailMessage, order_lines
@@ -39,6 +40,8 @@ bp.before_request(require_service_token)
 
 ANONYMOUS = "deleted customer"
 ERASER = "customer (account deleted)"
+#: in the history of any order, what an administrator who deleted their account did
+DELETED_ADMIN = "administrator (account deleted)"
 
 
 def _order_export(order: Order) -> dict:
@@ -70,6 +73,16 @@ def _orders_of(user_id: int) -> list[Order]:
     return list(db.session.scalars(query.order_by(Order.id)))
 
 
+def _rename_actor(actor: str, new: str, orders=None) -> None:
+    """Within a write transaction: `actor` becomes `new` in the histories (of `orders`, a select of
+    order ids, or of every order)."""
+    events = OrderEvent.__table__
+    condition = events.c.actor == actor
+    if orders is not None:
+        condition = condition & events.c.order_id.in_(orders)
+    db.session.execute(update(events).where(condition).values(actor=new))
+
+
 @bp.get("/<int:user_id>/orders")
 def orders_of(user_id: int):
     mail = db.session.scalars(select(MailMessage).where(MailMessage.user_id == user_id).order_by(MailMessage.id))
@@ -98,6 +111,14 @@ def erase(user_id: int):
         except OrderError:
             kept_pending += 1
     with write_transaction(db):
+        own_orders = select(Order.id).where(Order.user_id == user_id)
+        named = own_orders.where(Order.user_login != ANONYMOUS)
+        logins = set(db.session.scalars(select(Order.user_login).where(Order.id.in_(named)).distinct()))
+        if isinstance(given := (request.get_json(silent=True) or {}).get("login"), str) and given:
+            logins.add(given)  # an account without orders of its own may still be in others' histories
+        for login in logins:  # their name goes from the histories too: what they did, and as an admin
+            _rename_actor(login, ERASER, own_orders)
+            _rename_actor(login + store.ADMIN_SUFFIX, DELETED_ADMIN)
         db.session.execute(
             update(Order)
             .where(Order.user_id == user_id)

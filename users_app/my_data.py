@@ -66,7 +66,7 @@ def delete_account(user: User, password: str, *, address: str | None = None) -> 
     )
     if _last_active_admin(user):
         raise last_admin
-    current_orders().erase(user.id)
+    current_orders().erase(user.id, user.login)
     with write_transaction(db):
         user = db.session.get(User, user.id, populate_existing=True)
         if _last_active_admin(user):

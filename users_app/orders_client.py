@@ -29,15 +29,16 @@ class OrdersClient:
         """{"orders": [...], "emails": [...]} of the account, as orders_app keeps them."""
         return self._call("GET", f"/orders/internal/users/{user_id}/orders", idempotent=True)
 
-    def erase(self, user_id: int) -> dict:
-        """Cancel the account's Pending orders (stock back) and keep the rest under an anonymous name."""
-        return self._call("POST", f"/orders/internal/users/{user_id}/erase", idempotent=True)
+    def erase(self, user_id: int, login: str) -> dict:
+        """Cancel the account's Pending orders (stock back) and keep the rest under an anonymous name;
+        `login` goes from the histories of orders too (as what an administrator did, in anyone's)."""
+        return self._call("POST", f"/orders/internal/users/{user_id}/erase", idempotent=True, json={"login": login})
 
-    def _call(self, method: str, path: str, idempotent: bool) -> dict:
+    def _call(self, method: str, path: str, idempotent: bool, json: dict | None = None) -> dict:
         from shared_ui.service_client import ServiceUnavailable
 
         try:
-            response = self.client.request(method, path, idempotent=idempotent)
+            response = self.client.request(method, path, idempotent=idempotent, json=json)
         except ServiceUnavailable as error:
             raise OrdersUnavailable(str(error)) from None
         if response.status_code != 200:

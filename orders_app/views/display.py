@@ -5,7 +5,7 @@ from datetime import datetime
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
-from orders_app.customer_data import ERASER
+from orders_app.customer_data import DELETED_ADMIN, ERASER
 from orders_app.errors import status_word
 from orders_app.history import Money, Note
 from orders_app.jobs import RECONCILE
@@ -43,6 +43,7 @@ SYSTEM_ACTORS = {
     INVENTORY: _l("the shop's stock"),
     STRIPE: _l("Stripe"),
     ERASER: _l("the customer (account deleted)"),
+    DELETED_ADMIN: _l("an administrator (account deleted)"),
 }
 
 #: an order's status as people read it (the stored value stays "Pending", "Paid", "Cancelled")

@@ -260,3 +260,28 @@ def test_an_order_being_placed_when_the_erasure_begins_is_given_up_and_its_hold_
     assert inventory.stock(lamp) == 10 and inventory.held() == {}
     with app.app_context():
         assert db.session.scalars(select(Order).where(Order.user_id == 1)).all() == []
+
+
+def test_erasing_takes_the_login_out_of_every_history_it_is_in(app, alice, bob, boss, inventory, lamp):
+    own = place(alice, lamp, 1)
+    bobs = place(bob, lamp, 1)
+    assert post_form(boss, f"/orders/admin/{bobs}/cancel").status_code in (200, 303)  # boss acts as an admin
+    headers = {"X-Service-Token": app.config["SHOP_SERVICE_TOKEN"]}
+    # alice, then boss (as if they deleted their accounts; boss has no orders of their own), then alice
+    # again (an erase sent twice): the second changes nothing
+    for user_id, login in ((1, "alice"), (3, "boss"), (1, "alice")):
+        erased = app.test_client().post(
+            f"/orders/internal/users/{user_id}/erase", headers=headers, json={"login": login}
+        )
+        assert erased.status_code == 200
+    with app.app_context():
+        actors = {
+            order_id: [e.actor for e in db.session.get(Order, order_id).events if e.actor not in ("inventory",)]
+            for order_id in (own, bobs)
+        }
+    assert actors == {
+        own: ["customer (account deleted)", "customer (account deleted)"],  # placed it, then erased
+        bobs: ["bob", "administrator (account deleted)"],
+    }
+    page = bob.get(f"/orders/{bobs}").get_data(as_text=True)
+    assert "an administrator (account deleted)" in page and "boss" not in page

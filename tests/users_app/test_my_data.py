@@ -19,7 +19,7 @@ class FakeOrders:
             raise OrdersUnavailable("down")
         return {"orders": [{"id": 7, "user_id": user_id, "status": "Paid", "lines": []}], "emails": []}
 
-    def erase(self, user_id):
+    def erase(self, user_id, login):
         if self.down:
             raise OrdersUnavailable("down")
         self.erased.append(user_id)
