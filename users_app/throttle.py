@@ -112,8 +112,9 @@ def start_login(login: str, address: str) -> int:
                 db.session.add(attempt)
                 db.session.flush()
                 return attempt.id
-            if time.monotonic() >= give_up:
-                raise refusal
+            if time.monotonic() >= give_up:  # none failed yet: say so rather than the failures' text
+                message = _("Too many logins of this account are being checked at once. Try again in a moment.")
+                raise Throttled(message, 5)
         wait_for_attempts_in_flight(pause)  # outside the transaction: they conclude meanwhile
         pause = min(pause * 2, LONGEST_PAUSE)
 
@@ -197,11 +198,12 @@ def record(kind: str, address: str, login: str | None = None) -> int:
 
 def forgive_login(login: str) -> None:
     """Within a write transaction: this login's failures stop counting against it (its owner proved
-    who they are by a link sent to the account's address, and chose a new password). They still
-    count against the addresses they came from."""
+    who they are by a link sent to the account's address, and chose a new password), and so do
+    pending ones old enough to count as failures. They still count against their addresses."""
+    stale_pending = (Attempt.kind == LOGIN_PENDING) & (Attempt.at < utcnow() - PENDING_TIMEOUT)
     db.session.execute(
         update(Attempt)
-        .where(Attempt.kind == LOGIN_FAILED, Attempt.login_key == _login_key(login))
+        .where(Attempt.login_key == _login_key(login), or_(Attempt.kind == LOGIN_FAILED, stale_pending))
         .values(login_key=None)
         .execution_options(synchronize_session=False)
     )

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select, update
 
+from shared_ui.db import write_transaction
 from tests.helpers import csrf_from, make_app
 from users_app import accounts, create_app, jobs, throttle
 from users_app.extensions import db
@@ -226,3 +227,25 @@ def test_the_prune_job_drops_old_attempts_of_every_kind_and_keeps_recent_ones(ap
         db.session.commit()
         assert jobs.prune_attempts() == {"pruned": 3}
     assert attempts(app) == ["login_pending"]
+
+
+def test_a_login_that_waits_in_vain_for_the_attempts_in_flight_is_told_so_not_that_it_failed(app, monkeypatch):
+    pending_attempts(app, LIMIT)  # they never conclude, and are never old enough to count as failures
+    clock = [0.0]
+    monkeypatch.setattr(throttle.time, "monotonic", lambda: clock[0])
+
+    def time_passes(seconds):
+        clock[0] += seconds * 1000
+
+    monkeypatch.setattr(throttle, "wait_for_attempts_in_flight", time_passes)
+    answer = app.test_client().post("/users/api/tokens", json={"login": "alice", "password": PASSWORD})
+    assert answer.status_code == 429 and "being checked at once" in answer.get_json()["error"]["message"]
+
+
+def test_a_password_set_by_the_emailed_link_also_frees_the_login_from_attempts_of_a_dead_worker(app, monkeypatch):
+    monkeypatch.setattr(throttle, "PENDING_TIMEOUT", timedelta(seconds=1))
+    pending_attempts(app, LIMIT, age=timedelta(seconds=2))
+    assert api_login(app, "alice", PASSWORD)() == 429
+    with app.app_context(), write_transaction(db):
+        throttle.forgive_login("Alice")
+    assert api_login(app, "alice", PASSWORD)() == 201
