@@ -182,11 +182,9 @@ def erased(user_id: int) -> bool:
 def mark_erased(user_id: int) -> None:
     """Within a write transaction: the account's erasure begins now (after any placing under way)."""
     lock_customer(user_id)
-    row = db.session.get(ErasedCustomer, user_id)
-    if row is None:
-        db.session.add(ErasedCustomer(user_id=user_id, erased_at=utcnow()))
-    else:
-        row.erased_at = utcnow()
+    # Written anew rather than updated: the hourly prune may delete an old row meanwhile.
+    db.session.execute(delete(ErasedCustomer).where(ErasedCustomer.user_id == user_id))
+    db.session.add(ErasedCustomer(user_id=user_id, erased_at=utcnow()))
 
 
 def prune_erased() -> dict | None:
