@@ -99,6 +99,8 @@ TABLE = {
     ("POST", "/users/password/forgot"): PUBLIC,
     ("GET", "/users/password/reset/<token>"): PUBLIC,
     ("POST", "/users/password/reset/<token>"): PUBLIC,
+    ("GET", "/users/email/restore/<token>"): PUBLIC,  # the link is the credential (a 410 for a forged one)
+    ("POST", "/users/email/restore/<token>"): PUBLIC,
     ("GET", "/users/admin/mail/"): ADMINS_ONLY,
     ("POST", "/users/admin/mail/<int:message_id>/retry"): ADMINS_ONLY,
     ("GET", "/users/api/me/export"): USERS_ONLY,
