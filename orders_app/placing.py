@@ -15,7 +15,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import Integer, bindparam, func, select, update
+from sqlalchemy import Integer, bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -52,6 +52,7 @@ from orders_app.models import (
     HIDDEN_HOLD_STATES,
     PENDING,
     REQUESTING,
+    ErasedCustomer,
     Order,
     OrderLine,
     lines_summary,
@@ -333,9 +334,7 @@ def _place(
     )
     with write_transaction(db):
         store.lock_customer(user.id)
-        if store.erased(user.id):  # deleted a moment ago: its login still passes for a few seconds
-            raise OrderError(_("This account has been deleted."), status=401, code="unauthorized")
-        _check_pending_limit(user)  # under the customer's lock, so two places at once count each other
+        _check_customer(user)  # under the customer's lock, so two places at once count each other
         store.insert_new(order)
         if idempotency_key is not None:
             idempotency.write(user.id, idempotency_key, order.id)
@@ -387,11 +386,17 @@ def _place(
     return order
 
 
-def _check_pending_limit(user) -> None:
-    """At most SHOP_MAX_PENDING_ORDERS Pending orders per customer, so no one keeps stock from everyone."""
+def _check_customer(user) -> None:
+    """No order for an account deleted a moment ago (its login still passes here for a few seconds:
+    models.ErasedCustomer), and at most SHOP_MAX_PENDING_ORDERS Pending orders per customer, so no one keeps
+    stock from everyone. One statement answers both."""
     most = current_app.config["SHOP_MAX_PENDING_ORDERS"]
+    since = utcnow() - store.ERASING
     # On the session's connection: a Core statement of table columns, no ORM execution step.
-    pending = db.session.connection().execute(_PENDING_COUNT, {"user_id": user.id, "most": most}).scalar_one()
+    found = db.session.connection().execute(_CUSTOMER_CHECK, {"user_id": user.id, "most": most, "since": since})
+    pending, erased = found.one()
+    if erased:
+        raise OrderError(_("This account has been deleted."), status=401, code="unauthorized")
     if pending >= most:
         message = ngettext(
             "You have %(num)d pending order: pay or cancel it before placing another.",
@@ -401,15 +406,19 @@ def _check_pending_limit(user) -> None:
         raise OrderError(message, status=409, code="too_many_pending")
 
 
-# Counted up to the limit only, from the index (user_id, status, hold_state) alone: a customer's past
-# orders cost nothing, and no order's row is read.
-# Built once: building and keying the statement cost more than SQLite takes to run it.
-_ORDERS, _ORDER_LINES = Order.__table__, OrderLine.__table__
+# The Pending orders are counted up to the limit only, from the index (user_id, status, hold_state)
+# alone: a customer's past orders cost nothing, and no order's row is read. The erasure is one
+# primary-key lookup. Built once: building and keying the statement cost more than SQLite takes to run it.
+_ORDERS, _ORDER_LINES, _ERASED = Order.__table__, OrderLine.__table__, ErasedCustomer.__table__
 _PENDING_COUNT = select(func.count()).select_from(
     select(_ORDERS.c.id)
     .where(_ORDERS.c.user_id == bindparam("user_id"), _ORDERS.c.status == PENDING, _ORDERS.c.hold_state != ABANDONED)
     .limit(bindparam("most", type_=Integer))
     .subquery()
+)
+_CUSTOMER_CHECK = select(
+    _PENDING_COUNT.scalar_subquery(),
+    exists().where(_ERASED.c.user_id == bindparam("user_id"), _ERASED.c.erased_at >= bindparam("since")),
 )
 
 

@@ -167,17 +167,6 @@ def lock_customer(user_id: int) -> None:
 #: it, users_app's word alone counts (an erasure users_app gave up on leaves the account as it was).
 ERASING = timedelta(minutes=5)
 
-_ERASED_TABLE = ErasedCustomer.__table__
-_ERASED = select(_ERASED_TABLE.c.user_id).where(
-    _ERASED_TABLE.c.user_id == bindparam("user_id"), _ERASED_TABLE.c.erased_at >= bindparam("since")
-)
-
-
-def erased(user_id: int) -> bool:
-    """Whether the account's erasure began lately (models.ErasedCustomer)."""
-    found = db.session.connection().execute(_ERASED, {"user_id": user_id, "since": utcnow() - ERASING})
-    return found.first() is not None
-
 
 def mark_erased(user_id: int) -> None:
     """Within a write transaction: the account's erasure begins now (after any placing under way)."""
