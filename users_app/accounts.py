@@ -240,6 +240,8 @@ def restore_email(token: str) -> tuple[User, str]:
             other = find_by_email(old)
             if other is not None and other.id != user.id:
                 raise taken
+            if user.email:
+                mail.enqueue_email_restored(user, user.email)
             user.email = old
             user.email_restored_at = utcnow()
             user.password_hash = ""  # matches no password (passwords.verify_password) until a new one is set

@@ -12,7 +12,7 @@ from users_app.extensions import db
 from users_app.models import MailAttempt, MailMessage, User
 from users_app.reset_links import make_token
 
-PASSWORD_RESET, EMAIL_CHANGED = "password_reset", "email_changed"
+PASSWORD_RESET, EMAIL_CHANGED, EMAIL_RESTORED = "password_reset", "email_changed", "email_restored"
 
 
 def render(message: MailMessage) -> outbox.Rendered | None:
@@ -49,6 +49,14 @@ def render(message: MailMessage) -> outbox.Rendered | None:
             days=email_restore.MAX_AGE_DAYS,
             shop_url=public_url,
         )
+    elif message.kind == EMAIL_RESTORED:
+        subject, text, html = outbox.render_mail(
+            "users/mail/email_restored",
+            message.locale,
+            lambda: _("Your account has its previous e-mail address again"),
+            login=user.login,
+            shop_url=public_url,
+        )
     else:
         return None
     return outbox.Rendered(to=message.to_address, subject=subject, text=text, html=html)
@@ -78,6 +86,19 @@ def enqueue_email_changed(user: User, old_address: str) -> None:
         kind=EMAIL_CHANGED,
         user_id=user.id,
         to_address=old_address,
+        locale=user.locale,
+    )
+
+
+def enqueue_email_restored(user: User, replaced_address: str) -> None:
+    """Inside the caller's write transaction: a notice to the address a restore link replaced (no
+    link in it: the one who had it changed to this address may be reading)."""
+    outbox.enqueue(
+        OUTBOX,
+        key=f"email-restored-{user.id}-{secrets.token_hex(8)}",
+        kind=EMAIL_RESTORED,
+        user_id=user.id,
+        to_address=replaced_address,
         locale=user.locale,
     )
 

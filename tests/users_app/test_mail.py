@@ -181,8 +181,11 @@ def test_an_address_changed_by_someone_else_is_put_back_by_the_notices_link(app,
     assert intruder.get("/users/account").status_code == 302 and owner.get("/users/account").status_code == 302
     tokens = visitor.post("/users/api/tokens", json={"login": "alice", "password": "a good password"})
     assert tokens.status_code == 401  # the password the intruder knows works no more
-    assert deliver(app) == {"sent": 1}
+    assert deliver(app) == {"sent": 2}
     _notice, reset_mail = smtp.inbox.to("alice@example.com")  # to the owner's address: a new password
+    [told] = smtp.inbox.to("intruder@evil.example")  # the replaced address hears of it, with no link
+    assert told["Subject"] == "Your account has its previous e-mail address again"
+    assert "http" not in text_of(told) and "contact the shop" in text_of(told)
     reset = LINK.search(text_of(reset_mail)).group(0).replace("http://shop.test", "")
     reset_page = visitor.get(reset)
     done = visitor.post(reset, data={"password": "my own new password", "csrf_token": csrf_from(visitor, reset)})
@@ -256,7 +259,7 @@ def test_mail_sent_after_a_restore_gives_the_intruder_no_way_back(app, register,
     visitor = app.test_client()
     assert visitor.post(owners_link, data={"csrf_token": csrf_from(visitor, owners_link)}).status_code == 303
 
-    assert deliver(app) == {"sent": 2, "skipped": 1}  # the reset to b@ is not the account's address now
+    assert deliver(app) == {"sent": 3, "skipped": 1}  # the reset to b@ is not the account's address now (c@ is told)
     to_b = smtp.inbox.to("b@evil.example")
     assert [m["Subject"] for m in to_b] == ["Your e-mail address was changed"]
     intruders_link = RESTORE_LINK.search(text_of(to_b[0])).group(1)
