@@ -1,6 +1,7 @@
 """One URL per resource: a whole page, or the named block an htmx request swaps."""
 
 import json
+from functools import wraps
 
 from flask import make_response, redirect, render_template
 from jinja2_fragments.flask import render_block
@@ -54,3 +55,17 @@ def announce_html(text) -> Markup:
     if not wants_fragment():
         return Markup("")
     return Markup('<template><div id="announcer" hx-swap-oob="innerHTML"><p>{}</p></div></template>').format(text)
+
+
+def secret_link_page(view):
+    """For a page whose address is a secret (a password reset or address restore link): no copy
+    kept by the browser or a proxy, and no Referer carrying the address anywhere."""
+
+    @wraps(view)
+    def page(*args, **kwargs):
+        response = make_response(view(*args, **kwargs))
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return page

@@ -80,25 +80,22 @@ def enqueue_password_reset(user: User) -> None:
 
 def enqueue_email_changed(user: User, old_address: str) -> None:
     """Inside the caller's write transaction: a notice to the address the account had."""
-    outbox.enqueue(
-        OUTBOX,
-        key=f"email-changed-{user.id}-{secrets.token_hex(8)}",
-        kind=EMAIL_CHANGED,
-        user_id=user.id,
-        to_address=old_address,
-        locale=user.locale,
-    )
+    _enqueue_notice(user, EMAIL_CHANGED, old_address)
 
 
 def enqueue_email_restored(user: User, replaced_address: str) -> None:
     """Inside the caller's write transaction: a notice to the address a restore link replaced (no
     link in it: the one who had it changed to this address may be reading)."""
+    _enqueue_notice(user, EMAIL_RESTORED, replaced_address)
+
+
+def _enqueue_notice(user: User, kind: str, to_address: str) -> None:
     outbox.enqueue(
         OUTBOX,
-        key=f"email-restored-{user.id}-{secrets.token_hex(8)}",
-        kind=EMAIL_RESTORED,
+        key=f"{kind.replace('_', '-')}-{user.id}-{secrets.token_hex(8)}",
+        kind=kind,
         user_id=user.id,
-        to_address=replaced_address,
+        to_address=to_address,
         locale=user.locale,
     )
 

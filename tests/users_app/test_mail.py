@@ -145,17 +145,21 @@ def test_changing_the_address_sends_a_notice_to_the_old_one(client, register, ap
 RESTORE_LINK = re.compile(r"http://shop\.test(/users/email/restore/[A-Za-z0-9_.\-]+)")
 
 
+def owner_and_intruder(app):
+    """Two browsers: alice registered (alice@example.com) in the first, logged in to the same
+    account with its password in the second."""
+    owner, intruder = app.test_client(), app.test_client()
+    registration = {"login": "alice", "email": "alice@example.com", "password": "a good password"}
+    owner.post("/users/register", data={**registration, "csrf_token": csrf_from(owner, "/users/register")})
+    token = csrf_from(intruder, "/users/login")
+    intruder.post("/users/login", data={"login": "alice", "password": "a good password", "csrf_token": token})
+    return owner, intruder
+
+
 def test_an_address_changed_by_someone_else_is_put_back_by_the_notices_link(app, register, smtp):
     """Whoever changed it knew the password: the link ends their sessions and the password, and a
     link to choose a new one goes to the owner's address."""
-    owner, intruder = app.test_client(), app.test_client()
-    token = csrf_from(owner, "/users/register")
-    owner.post(
-        "/users/register",
-        data={"login": "alice", "email": "alice@example.com", "password": "a good password", "csrf_token": token},
-    )
-    intruder_token = csrf_from(intruder, "/users/login")
-    intruder.post("/users/login", data={"login": "alice", "password": "a good password", "csrf_token": intruder_token})
+    owner, intruder = owner_and_intruder(app)
     change = {"email": "intruder@evil.example", "email_password": "a good password"}
     assert (
         intruder.post(
@@ -234,18 +238,7 @@ def test_an_address_restore_link_outlives_later_changes_and_is_used_up_by_a_rest
 def test_mail_sent_after_a_restore_gives_the_intruder_no_way_back(app, register, smtp):
     """Mail is made when it is sent: a reset asked for the intruder's address and the notice of their
     next change, both still in the outbox when the owner restores, give them nothing."""
-    owner, intruder = app.test_client(), app.test_client()
-    owner.post(
-        "/users/register",
-        data={
-            "login": "alice",
-            "email": "alice@example.com",
-            "password": "a good password",
-            "csrf_token": csrf_from(owner, "/users/register"),
-        },
-    )
-    token = csrf_from(intruder, "/users/login")
-    intruder.post("/users/login", data={"login": "alice", "password": "a good password", "csrf_token": token})
+    _owner, intruder = owner_and_intruder(app)
 
     def change(to):
         data = {"email": to, "email_password": "a good password", "csrf_token": csrf_from(intruder, "/users/account")}
@@ -272,18 +265,7 @@ def test_mail_sent_after_a_restore_gives_the_intruder_no_way_back(app, register,
 
 
 def test_a_change_asked_with_the_password_while_the_address_is_restored_is_refused(app, register, smtp, monkeypatch):
-    owner, intruder = app.test_client(), app.test_client()
-    owner.post(
-        "/users/register",
-        data={
-            "login": "alice",
-            "email": "alice@example.com",
-            "password": "a good password",
-            "csrf_token": csrf_from(owner, "/users/register"),
-        },
-    )
-    token = csrf_from(intruder, "/users/login")
-    intruder.post("/users/login", data={"login": "alice", "password": "a good password", "csrf_token": token})
+    _owner, intruder = owner_and_intruder(app)
     data = {
         "email": "b@evil.example",
         "email_password": "a good password",

@@ -4,22 +4,15 @@ from flask import Blueprint, flash, redirect
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from shared_ui.pages import render_page
+from shared_ui.pages import render_page, secret_link_page
 from users_app import accounts, email_restore
 
 bp = Blueprint("email_restore", __name__, url_prefix="/users/email")
 
 
 @bp.route("/restore/<token>", methods=["GET", "POST"])
+@secret_link_page
 def restore(token: str):
-    response = _restore(token)
-    # The link is a secret: no copy kept by the browser or a proxy, no Referer carrying it anywhere.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
-def _restore(token: str):
     form = FlaskForm()  # the CSRF token alone: the link is the credential, the button the consent
     try:
         user, old = email_restore.read_token(token)

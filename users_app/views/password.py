@@ -3,7 +3,7 @@
 from flask import Blueprint, flash, redirect, request
 from flask_babel import gettext as _
 
-from shared_ui.pages import render_page
+from shared_ui.pages import render_page, secret_link_page
 from users_app import accounts, password_reset
 from users_app.forms import ForgotPasswordForm, ResetPasswordForm
 from users_app.throttle import Throttled
@@ -28,15 +28,8 @@ def forgot():
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
+@secret_link_page
 def reset(token: str):
-    response = _reset(token)
-    # The link is a secret: no copy kept by the browser or a proxy, no Referer carrying it anywhere.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
-def _reset(token: str):
     form = ResetPasswordForm()
     try:
         user = password_reset.user_for_token(token)
