@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from orders_app.extensions import db
 from orders_app.models import ABANDONED, REQUESTING, IdempotencyKey, Order, utcnow
 from shared_ui.api import ApiError
-from shared_ui.db import write_transaction
+from shared_ui.db import prune_before, write_transaction
 
 HEADER = "Idempotency-Key"
 KEEP = timedelta(hours=24)
@@ -83,6 +83,4 @@ def write(user_id: int, key: Key, order_id: int) -> None:
 
 def prune() -> dict | None:
     """The jobs process's hourly step: keys older than KEEP go."""
-    with write_transaction(db):
-        gone = db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - KEEP)).rowcount
-    return {"pruned": gone} if gone else None
+    return prune_before(db, IdempotencyKey.created_at, utcnow() - KEEP)

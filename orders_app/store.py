@@ -25,7 +25,7 @@ from orders_app.models import (
     StripeEvent,
     utcnow,
 )
-from shared_ui.db import serialize, write_transaction
+from shared_ui.db import prune_before, serialize, write_transaction
 
 #: how the jobs appear in an order's history
 SWEEPER = "sweeper"
@@ -178,10 +178,7 @@ def mark_erased(user_id: int) -> None:
 
 def prune_erased() -> dict | None:
     """The jobs process's hourly step: erasures older than ERASING are forgotten."""
-    with write_transaction(db):
-        old = delete(ErasedCustomer).where(ErasedCustomer.erased_at < utcnow() - ERASING)
-        gone = db.session.execute(old).rowcount
-    return {"pruned": gone} if gone else None
+    return prune_before(db, ErasedCustomer.erased_at, utcnow() - ERASING)
 
 
 def insert_new(order: Order) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import event, text
+from sqlalchemy import delete, event, text
 from sqlalchemy.engine import Engine, make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -139,3 +139,11 @@ def serialize(db: SQLAlchemy, *names: str) -> None:
     for name in sorted(names):
         key = int.from_bytes(sha256(name.encode()).digest()[:8], "big", signed=True)
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def prune_before(db: SQLAlchemy, column, before) -> dict | None:
+    """A jobs process's pruning step: delete the rows of `column`'s table older than `before`, in one
+    write transaction; {"pruned": n} for the jobs log, None when there was nothing to delete."""
+    with write_transaction(db):
+        gone = db.session.execute(delete(column.table).where(column < before)).rowcount
+    return {"pruned": gone} if gone else None

@@ -2,10 +2,6 @@
 
 from users_app import mail, throttle
 
-
-def prune_attempts():
-    pruned = throttle.prune()
-    return {"pruned": pruned} if pruned else None
-
+prune_attempts = throttle.prune
 
 PERIODIC = [("users.prune_attempts", 600, prune_attempts), ("users.deliver_mail", 2, mail.deliver)]

@@ -29,14 +29,14 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import delete, func, or_, select, update
 
-from shared_ui.db import serialize, write_transaction
+from shared_ui.db import prune_before, serialize, write_transaction
 from users_app.extensions import db
 from users_app.models import Attempt, utcnow
 
 LOGIN_WINDOW = timedelta(minutes=15)
 REGISTER_WINDOW = timedelta(hours=1)
 MAX_WAIT = timedelta(minutes=15)
-LOGIN_FAILED, LOGIN_PENDING = "login_failed", "login_pending"
+LOGIN_FAILED, LOGIN_PENDING, REGISTER = "login_failed", "login_pending", "register"
 #: How long a login's password check may stay undecided; an older pending attempt counts as a
 #: failure (its worker died or hangs), and no attempt waits longer than this for others to conclude.
 #: An Argon2 check takes tens of milliseconds, a few hundred on a busy machine.
@@ -51,14 +51,6 @@ class Throttled(Exception):
         super().__init__(message)
         self.message = message
         self.retry_after = max(1, retry_after)
-
-
-def _count_since(kind: str, since, **where) -> tuple[int, object]:
-    column = Attempt.login_key if "login_key" in where else Attempt.address
-    value = where.get("login_key", where.get("address"))
-    query = select(func.count(), func.max(Attempt.at)).where(Attempt.kind == kind, column == value, Attempt.at >= since)
-    count, last = db.session.execute(query).one()
-    return count, last
 
 
 class LoginAttempt:
@@ -181,19 +173,12 @@ def start_registration(address: str) -> None:
 
     Raise Throttled when this address has made more than the hourly limit.
     """
-    record("register", address)
-    count, _last = _count_since("register", utcnow() - REGISTER_WINDOW, address=address)
+    with write_transaction(db):
+        db.session.add(Attempt(kind=REGISTER, address=address))
+    recent = (Attempt.kind == REGISTER) & (Attempt.address == address) & (Attempt.at >= utcnow() - REGISTER_WINDOW)
+    count = db.session.scalar(select(func.count()).where(recent))
     if count > current_app.config["SHOP_REGISTRATIONS_PER_HOUR"]:
         raise Throttled(_("Too many new accounts from your network. Please try again later."), 3600)
-
-
-def record(kind: str, address: str, login: str | None = None) -> int:
-    """Write an attempt; its id."""
-    with write_transaction(db):
-        attempt = Attempt(kind=kind, address=address, login_key=_login_key(login) or None)
-        db.session.add(attempt)
-        db.session.flush()
-        return attempt.id
 
 
 def forgive_login(login: str) -> None:
@@ -209,11 +194,9 @@ def forgive_login(login: str) -> None:
     )
 
 
-def prune() -> int:
-    """Delete attempts older than every window; returns how many."""
-    with write_transaction(db):
-        result = db.session.execute(delete(Attempt).where(Attempt.at < utcnow() - REGISTER_WINDOW - LOGIN_WINDOW))
-    return result.rowcount
+def prune() -> dict | None:
+    """The jobs process's step: attempts older than every window go."""
+    return prune_before(db, Attempt.at, utcnow() - REGISTER_WINDOW - LOGIN_WINDOW)
 
 
 def _humane(seconds: int) -> str:
