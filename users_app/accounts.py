@@ -67,10 +67,8 @@ def email_problem(email: str) -> str | None:
 
 def _mailable(email: str) -> bool:
     """Whether the shop's mail (shared_ui/mail.py, the standard library's parser) sends to exactly this
-    address: in ASCII (it speaks no SMTPUTF8; a domain may be written in its xn-- form), and read
-    whole, as written ("a,b@x.com" is two addresses, "victim(x)@x.com" would go to victim@x.com)."""
-    if not email.isascii():
-        return False
+    ASCII address (it speaks no SMTPUTF8; a domain may be written in its xn-- form), read whole, as
+    written ("a,b@x.com" is two addresses, "victim(x)@x.com" would go to victim@x.com)."""
     try:
         return Address(addr_spec=email).addr_spec == email
     except (ValueError, IndexError, HeaderParseError):
