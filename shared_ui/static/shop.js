@@ -101,14 +101,17 @@
   // A form whose question depends on a checkbox in it (data-confirm-checked / data-confirm-unchecked)
   // asks the one that names what the box says now; its hx-confirm is only the fallback without this script.
   const confirmedClicks = new WeakSet();
+  const questionOf = (form, fallback) => {
+    const box = form instanceof HTMLFormElement && form.querySelector("input[type=checkbox][data-confirm-checked]");
+    if (!box) return fallback;
+    return box.checked ? box.dataset.confirmChecked : box.dataset.confirmUnchecked;
+  };
   document.addEventListener("htmx:confirm", (event) => {
     const { elt, question, triggeringEvent } = event.detail;
     if (!question) return; // a poll asks nothing
     event.preventDefault();
     if (!triggeringEvent || !confirmedClicks.has(triggeringEvent)) {
-      const box = elt instanceof HTMLFormElement && elt.querySelector("input[type=checkbox][data-confirm-checked]");
-      const asked = box ? (box.checked ? box.dataset.confirmChecked : box.dataset.confirmUnchecked) : question;
-      if (!window.confirm(asked)) return;
+      if (!window.confirm(questionOf(elt, question))) return;
       if (triggeringEvent) confirmedClicks.add(triggeringEvent);
     }
     event.detail.issueRequest(true);
@@ -118,10 +121,8 @@
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (!(form instanceof HTMLFormElement) || form.hasAttribute("hx-post")) return;
-    const box = form.querySelector("input[type=checkbox][data-confirm-checked]");
-    if (!box) return;
-    const question = box.checked ? box.dataset.confirmChecked : box.dataset.confirmUnchecked;
-    if (!window.confirm(question)) event.preventDefault();
+    const question = questionOf(form, null);
+    if (question && !window.confirm(question)) event.preventDefault();
   });
 
   // An answer without markup announces its result through the HX-Trigger header (shared_ui.pages.announce).
