@@ -18,14 +18,13 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from orders_app import states
+from orders_app import states, store
 from orders_app.checkout import start_checkout
 from orders_app.clients.inventory import InventoryUnavailable, ItemNotFound, current_inventory
-from orders_app.errors import OrderError, too_small, unavailable
+from orders_app.errors import ACCOUNT_DELETED, OrderError, too_small, unavailable
 from orders_app.extensions import db
 from orders_app.models import CartCheckout, CartLine, Order, utcnow
 from orders_app.placing import place_order
-from orders_app.store import actor_name
 from shared_ui.db import write_transaction
 from shared_ui.numbers import whole_number
 
@@ -158,6 +157,8 @@ def _save(user, item_id: int, quantity: int, price_seen: int) -> None:
         session[SESSION_KEY] = {str(key): value for key, value in lines.items()}
         return
     with write_transaction(db):
+        if store.erased_lately(user.id):  # its login still passes here for a few seconds
+            raise OrderError(ACCOUNT_DELETED, status=401, code="unauthorized")
         line = db.session.get(CartLine, (user.id, item_id))
         if not quantity:
             if line is not None:
@@ -188,6 +189,8 @@ def join_visitor_cart(user) -> None:
 
 def _join(user, visitor: dict[int, list[int]]) -> None:
     with write_transaction(db):
+        if store.erased_lately(user.id):
+            return
         for item_id, (quantity, price_seen) in visitor.items():
             quantity = min(quantity, most_per_line())
             line = db.session.get(CartLine, (user.id, item_id), populate_existing=True)
@@ -347,7 +350,7 @@ def check_out(user, shown: str | None = None) -> tuple[Order, str | None]:
 
 def _payment_url(order: Order, user) -> str | None:
     try:
-        return start_checkout(order, actor_name(user))
+        return start_checkout(order, store.actor_name(user))
     except OrderError:
         return None
 

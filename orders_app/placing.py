@@ -32,6 +32,7 @@ from orders_app.clients.inventory import (
     current_inventory,
 )
 from orders_app.errors import (
+    ACCOUNT_DELETED,
     NO_SUCH_ITEM,
     NOTHING_RESERVED,
     TRY_AGAIN,
@@ -396,7 +397,7 @@ def _check_customer(user) -> None:
     found = db.session.connection().execute(_CUSTOMER_CHECK, {"user_id": user.id, "most": most, "since": since})
     pending, erased = found.one()
     if erased:
-        raise OrderError(_("This account has been deleted."), status=401, code="unauthorized")
+        raise OrderError(ACCOUNT_DELETED, status=401, code="unauthorized")
     if pending >= most:
         message = ngettext(
             "You have %(num)d pending order: pay or cancel it before placing another.",

@@ -176,6 +176,15 @@ def mark_erased(user_id: int) -> None:
     db.session.add(ErasedCustomer(user_id=user_id, erased_at=utcnow()))
 
 
+def erased_lately(user_id: int) -> bool:
+    """Within a write transaction, before writing anything of the customer's: whether the account's
+    erasure began less than ERASING ago (after that, users_app's word alone counts)."""
+    lock_customer(user_id)
+    since = utcnow() - ERASING
+    found = select(ErasedCustomer.user_id).where(ErasedCustomer.user_id == user_id, ErasedCustomer.erased_at >= since)
+    return db.session.scalar(found) is not None
+
+
 def prune_erased() -> dict | None:
     """The jobs process's hourly step: erasures older than ERASING are forgotten."""
     return prune_before(db, ErasedCustomer.erased_at, utcnow() - ERASING)
