@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from orders_app import idempotency
 from orders_app.extensions import db
-from orders_app.models import Order
+from orders_app.models import IdempotencyKey, Order
 from tests.orders_app.helpers import half_placed
 
 ORDER_KEYS = {
@@ -187,6 +187,21 @@ def test_an_order_sent_twice_with_one_idempotency_key_is_placed_once(app, client
     bobs = api.post("/orders/api/orders", json=body, headers={**bearer("bob"), "Idempotency-Key": "retry-7f3a"})
     assert bobs.status_code == 201 and bobs.headers.get("Idempotent-Replayed") is None  # keys are per customer
     assert len(orders_of(app)) == 2 and inventory.stock(widget) == 4
+
+
+def test_a_key_is_kept_a_day_then_forgotten_by_the_hourly_prune(app, client_anonymous, bearer, inventory, widget):
+    api, auth = client_anonymous, {**bearer("alice"), "Idempotency-Key": "nightly-import"}
+    body = {"inventory_id": widget, "quantity": 1}
+    first = api.post("/orders/api/orders", json=body, headers=auth)
+    with app.app_context():
+        assert idempotency.prune() is None  # an hour later: still kept
+        key = db.session.scalars(select(IdempotencyKey)).one()
+        key.created_at -= idempotency.KEEP
+        db.session.commit()
+        assert idempotency.prune() == {"pruned": 1}
+    again = api.post("/orders/api/orders", json=body, headers=auth)  # the same job, the next day
+    assert again.status_code == 201 and again.json["id"] != first.json["id"]
+    assert "Idempotent-Replayed" not in again.headers and inventory.stock(widget) == 8
 
 
 def test_a_key_whose_order_was_not_placed_places_on_retry(app, client_anonymous, bearer, inventory, widget):
