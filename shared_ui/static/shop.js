@@ -100,9 +100,13 @@
   // and their requests go without asking twice.
   // A form whose question depends on a checkbox in it (data-confirm-checked / data-confirm-unchecked)
   // asks the one that names what the box says now; its hx-confirm is only the fallback without this script.
-  const confirmedClicks = new WeakSet();
+  // Its request sends the box as it was when the question was answered, even if it goes later (queued)
+  // and the box was changed meanwhile: what is done is what the admin said yes to.
+  const answered = new WeakMap(); // the click -> the question's checkbox and whether it was ticked (or null)
+  const boxOf = (form) =>
+    (form instanceof HTMLFormElement && form.querySelector("input[type=checkbox][data-confirm-checked]")) || null;
   const questionOf = (form, fallback) => {
-    const box = form instanceof HTMLFormElement && form.querySelector("input[type=checkbox][data-confirm-checked]");
+    const box = boxOf(form);
     if (!box) return fallback;
     return box.checked ? box.dataset.confirmChecked : box.dataset.confirmUnchecked;
   };
@@ -110,11 +114,19 @@
     const { elt, question, triggeringEvent } = event.detail;
     if (!question) return; // a poll asks nothing
     event.preventDefault();
-    if (!triggeringEvent || !confirmedClicks.has(triggeringEvent)) {
+    if (!triggeringEvent || !answered.has(triggeringEvent)) {
       if (!window.confirm(questionOf(elt, question))) return;
-      if (triggeringEvent) confirmedClicks.add(triggeringEvent);
+      const box = boxOf(elt);
+      if (triggeringEvent) answered.set(triggeringEvent, box && { box, checked: box.checked });
     }
     event.detail.issueRequest(true);
+  });
+  document.addEventListener("htmx:configRequest", (event) => {
+    const { triggeringEvent, parameters } = event.detail;
+    const chosen = triggeringEvent && answered.get(triggeringEvent);
+    if (!chosen) return;
+    if (chosen.checked) parameters[chosen.box.name] = chosen.box.value;
+    else delete parameters[chosen.box.name];
   });
 
   // The same question for a plain form (one htmx does not send), asked before it is sent.

@@ -205,7 +205,7 @@ def test_quick_actions_on_several_monitor_rows_each_show_their_answer(stack, pag
     """The first cancel's answer is slow (the server did it; its answer is held back): a cancel and a
     refund clicked on other rows meanwhile do not make the page throw that answer away, and each
     row shows its own. Each question is asked once, at the click, and the refund does what the
-    admin chose when it was asked (no restock)."""
+    admin chose when it was asked (no restock), though the box was ticked again while it waited."""
     item = new_item(stack, price="1.00", quantity=10)
     alice = customer(stack)
     first, second, paid = (placed(order(alice, item, quantity)) for quantity in (1, 1, 2))
@@ -232,6 +232,7 @@ def test_quick_actions_on_several_monitor_rows_each_show_their_answer(stack, pag
         f"Cancel paid order #{paid}",
     ]
     assert questions[-1].endswith("Its stock is not returned: it stays sold.")
+    monitor_row(page, paid).get_by_label("restock").check()  # changed after the answer, while the refund waits
     first_answer.release()
 
     for order_id in (first, second, paid):
