@@ -57,17 +57,44 @@ LINES = {
         }
     },
 }
+LINE_CHANGE = {
+    "type": "object",
+    "required": ["inventory_id", "quantity"],
+    "properties": {
+        "inventory_id": {"type": "integer", "description": "one of the order's items"},
+        "quantity": {"type": "integer", "minimum": 0, "description": "the line's new quantity; 0 removes it"},
+    },
+}
+CHANGE_LINES = {
+    "type": "object",
+    "required": ["lines"],
+    "properties": {
+        "lines": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 50,
+            "items": {"$ref": "#/components/schemas/LineChange"},
+            "description": "the order's lines after the change; a line left out or at quantity 0 goes",
+        }
+    },
+}
 NEW_ORDER = {
     "description": "The order's lines, or (one item) `inventory_id` and `quantity`",
     "oneOf": [{"$ref": "#/components/schemas/Lines"}, {"$ref": "#/components/schemas/LineInput"}],
 }
 QUANTITY = {"type": "object", "required": ["quantity"], "properties": {"quantity": {"type": "integer", "minimum": 1}}}
+#: a cart line's quantity: 0 removes the line (DESIGN "JSON API", cart)
+CART_QUANTITY = {
+    "type": "object",
+    "required": ["quantity"],
+    "properties": {"quantity": {"type": "integer", "minimum": 0, "description": "0 removes the line"}},
+}
 CHANGE = {
     "description": (
         "The order's new lines (absolute: each line it keeps with its new quantity; a line left out or "
         "at quantity 0 goes, the last line cannot), or for a one-line order its `quantity`"
     ),
-    "oneOf": [{"$ref": "#/components/schemas/Lines"}, {"$ref": "#/components/schemas/Quantity"}],
+    "oneOf": [{"$ref": "#/components/schemas/ChangeLines"}, {"$ref": "#/components/schemas/Quantity"}],
 }
 SHORT = {
     "type": "array",
@@ -142,6 +169,8 @@ OPENAPI = document(
         "Lines": LINES,
         "NewOrder": NEW_ORDER,
         "Quantity": QUANTITY,
+        "LineChange": LINE_CHANGE,
+        "ChangeLines": CHANGE_LINES,
         "Change": CHANGE,
         "StockConflict": STOCK_CONFLICT,
         "Cart": CART,
@@ -257,7 +286,7 @@ OPENAPI = document(
                     "when a new item would make more lines than one order may have (ORDERS_MAX_LINES, 50)."
                 ),
                 "parameters": ITEM_ID,
-                "requestBody": json_body(QUANTITY),
+                "requestBody": json_body(CART_QUANTITY),
                 "responses": {"200": ok(CART_REF), **error_responses(400, 401, 404, 409, 410, 422, 503)},
             },
             "delete": {

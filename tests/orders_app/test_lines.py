@@ -239,6 +239,29 @@ def test_the_openapi_document_describes_orders_of_lines_and_short_lines(client_a
     assert post["responses"]["409"]["content"]["application/json"]["schema"]["$ref"].endswith("/StockConflict")
 
 
+def test_the_openapi_document_takes_the_zero_quantities_the_api_takes(client_anonymous, bearer, shelf):
+    """A quantity of 0 removes an order's line (PATCH) or a cart's line (PUT): the documented bodies allow it."""
+    import jsonschema_rs
+
+    doc = client_anonymous.get("/orders/api/openapi.json").json
+
+    def valid(schema: dict, value) -> bool:
+        return jsonschema_rs.Draft202012Validator({**schema, "components": doc["components"]}).is_valid(value)
+
+    order = api_place(client_anonymous, bearer, three_lines(shelf)).json
+    change = {"lines": [{"inventory_id": shelf["mug"], "quantity": 2}, {"inventory_id": shelf["lamp"], "quantity": 0}]}
+    patched = client_anonymous.patch(f"/orders/api/orders/{order['id']}", json=change, headers=bearer("alice"))
+    assert patched.status_code == 200 and [line["name"] for line in patched.json["lines"]] == ["Mug"]
+    assert valid({"$ref": "#/components/schemas/Change"}, change)
+
+    put = doc["paths"]["/cart/lines/{inventory_id}"]["put"]["requestBody"]["content"]["application/json"]["schema"]
+    path = f"/orders/api/cart/lines/{shelf['pin']}"
+    assert client_anonymous.put(path, json={"quantity": 2}, headers=bearer("alice")).status_code == 200
+    emptied = client_anonymous.put(path, json={"quantity": 0}, headers=bearer("alice"))
+    assert emptied.status_code == 200 and emptied.json["lines"] == []
+    assert valid(put, {"quantity": 0})
+
+
 def test_an_order_of_three_lines_asks_inventory_twice_one_read_and_one_hold(client_anonymous, bearer, inventory, shelf):
     inventory.calls.clear()
     assert api_place(client_anonymous, bearer, three_lines(shelf)).status_code == 201
