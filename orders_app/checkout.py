@@ -2,9 +2,10 @@
 before the order changes (steps 4 and 5).
 
 A new session gets `pay_by = expires_at = now + max(window, 31 min)`, and the stock hold is moved
-to `pay_by + 5 min` before Stripe is asked. Its idempotency key is `{instance}:order:{id}:v{version}`
-and every parameter comes from stored fields, so a retry of the same version sends the very same
-request: two Pays at once (a double click), or a retry after a lost answer, get the one session.
+to `pay_by + 5 min` before Stripe is asked. Its idempotency key is
+`{instance}:{orders database id}:order:{id}:v{version}` and every parameter comes from stored
+fields, so a retry of the same version sends the very same request: two Pays at once (a double
+click), or a retry after a lost answer, get the one session.
 The version goes up whenever a session's parameters can no longer be repeated (the quantity
 changed, the old link closed, or its stored deadline is too close for Stripe), so a new link never
 reuses an old key.
