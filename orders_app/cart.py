@@ -2,7 +2,9 @@
 
 A logged-in customer's cart is in orders' database (`cart_lines`); a visitor's is in the shared
 session (`session["cart"]`, {item id: [quantity, price seen]}) and joins the account's cart on the
-first orders page after logging in or registering (users_app keeps the key across the login).
+first request to the cart's pages after logging in or registering (users_app keeps the key across
+the login): in a browser that is the page it lands on, whose navigation pulls `/orders/cart/count`.
+Other orders pages (my orders, an order) and the API leave it waiting in the session until then.
 Nothing is held at inventory while an item sits in a cart: the cart shows today's price and stock
 of each line, and checkout places one order of all lines (placing.place_order, all or none) and
 answers with its Checkout Session in the same click. The cart is emptied only once the order is held.
@@ -173,9 +175,9 @@ def _save(user, item_id: int, quantity: int, price_seen: int) -> None:
 def join_visitor_cart(user) -> None:
     """The cart filled before logging in joins the account's; an item in both keeps the larger quantity.
 
-    Every orders request that still carries the visitor's cart runs this (several at once right after
-    login, before the first answer's cookie drops the cart), so it gives the same cart however often
-    it runs: adding the quantities would count the visitor's once per request.
+    Every request to the cart's pages that still carries the visitor's cart runs this (views/cart.py;
+    several at once right after login, before the first answer's cookie drops the cart), so it gives
+    the same cart however often it runs: adding the quantities would count the visitor's once per request.
     """
     visitor = _visitor_lines() if SESSION_KEY in session else {}
     session.pop(SESSION_KEY, None)
