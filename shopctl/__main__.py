@@ -44,7 +44,9 @@ def main(argv: list[str]) -> int:
     added = settings.ensure_dev_env() if os.environ.get("SHOP_ENV", "development") == "development" else {}
     if command == "run-scaled":
         return run_scaled()
-    env = resolve(env_file=_env_file())
+    # One instance of each app, as the Procfile says: SHOP_INSTANCES is run-scaled's setting, and
+    # honcho knows no `inventory-1` in the Procfile.
+    env = resolve({"SHOP_INSTANCES": "1"}, env_file=_env_file())
     prepare(env)
     if "SHOP_ADMIN_PASSWORD" in added:
         print(

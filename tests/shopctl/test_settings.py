@@ -132,3 +132,21 @@ def test_a_staging_shop_may_use_stripe_test_keys(tmp_path):
         text=True,
     )
     assert started.returncode == 0, started.stderr
+
+
+def test_make_run_starts_the_procfile_as_written_whatever_shop_instances_says(tmp_path, monkeypatch):
+    """SHOP_INSTANCES is run-scaled's setting (README): left in the environment or `.env`, `make run`
+    asked honcho for `inventory-1`, which the Procfile has not, and stopped at once."""
+    from shopctl import __main__ as shopctl_main
+    from shopctl import procfile
+
+    monkeypatch.setenv("SHOP_ENV", "test")  # no .env read or written
+    monkeypatch.setenv("SHOP_INSTANCES", "2")
+    monkeypatch.setenv("SHOP_VAR_DIR", str(tmp_path / "var"))
+    started = {}
+    monkeypatch.setattr(shopctl_main.os, "chdir", lambda path: None)
+    monkeypatch.setattr(shopctl_main.os, "execve", lambda path, args, env: started.update(args=args, env=env))
+    shopctl_main.main(["run"])
+    names = started["args"][started["args"].index(str(procfile.PROCFILE)) + 1 :]
+    assert set(names) <= set(procfile.read()) and "inventory" in names
+    assert started["env"]["INVENTORY_URL"] == f"http://127.0.0.1:{started['env']['INVENTORY_PORT']}"
