@@ -1,4 +1,6 @@
-"""`python -m shopctl run|run-scaled|prepare|assets`: what `make run` does after installing.
+"""`python -m shopctl run|run-scaled|prepare|assets`: what `make run` does after installing,
+except compiling the translations (`make assets` also runs `pybabel compile -d translations`;
+without the compiled .mo files every page and API message is in English).
 
 assets:     copy htmx, Pico and shared_ui's files into build/static under content-hashed names.
 prepare:    write a dev .env with what it lacks, render nginx.conf into $SHOP_VAR_DIR.
