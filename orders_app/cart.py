@@ -26,7 +26,7 @@ from orders_app.clients.inventory import InventoryUnavailable, ItemNotFound, cur
 from orders_app.errors import ACCOUNT_DELETED, OrderError, too_small, unavailable
 from orders_app.extensions import db
 from orders_app.models import CartCheckout, CartLine, Order, utcnow
-from orders_app.placing import place_order
+from orders_app.placing import parse_quantity, place_order
 from shared_ui.db import write_transaction
 from shared_ui.numbers import whole_number
 
@@ -205,17 +205,6 @@ def _join(user, visitor: dict[int, list[int]]) -> None:
 
 
 # ----- what a customer does --------------------------------------------------------------------
-
-
-def parse_quantity(value, *, allow_zero: bool) -> int:
-    quantity = value if isinstance(value, int) and not isinstance(value, bool) else whole_number(str(value or ""))
-    most = most_per_line()
-    if quantity is None or quantity > most or quantity < (0 if allow_zero else 1):
-        least = 0 if allow_zero else 1
-        raise OrderError(
-            _("Enter a whole number from %(least)d to %(most)d.", least=least, most=most), field="quantity"
-        )
-    return quantity
 
 
 def _item_on_sale(item_id) -> tuple[int, int]:

@@ -132,9 +132,8 @@ def _parse_new_lines(order: Order, lines) -> dict[int, int]:
         item_id = parse_inventory_id(item_id)
         if item_id not in order.line_quantities:
             raise OrderError(_("This order has no line of item %(id)d.", id=item_id), field="lines")
-        if quantity in (0, "0"):
-            continue
-        wanted[item_id] = parse_quantity(quantity)
+        if quantity := parse_quantity(quantity, allow_zero=True):
+            wanted[item_id] = quantity
     if not wanted:
         raise OrderError(
             _("An order keeps at least one line: cancel the order instead of removing its last line."), field="lines"

@@ -78,12 +78,14 @@ class Quote:
 # ----- inputs --------------------------------------------------------------------------------
 
 
-def parse_quantity(value) -> int:
-    """A whole number of units from 1 to ORDERS_MAX_QUANTITY, from a form string or JSON number."""
-    most = current_app.config["ORDERS_MAX_QUANTITY"]
+def parse_quantity(value, *, allow_zero: bool = False) -> int:
+    """A whole number of units from 1 (0 where it removes a line) to ORDERS_MAX_QUANTITY, from a form
+    string or JSON number."""
+    least, most = (0 if allow_zero else 1), current_app.config["ORDERS_MAX_QUANTITY"]
     quantity = _whole_number(value)
-    if quantity is None or not 1 <= quantity <= most:
-        raise OrderError(_("Enter a whole number of units from 1 to %(most)d.", most=most), field="quantity")
+    if quantity is None or not least <= quantity <= most:
+        message = _("Enter a whole number of units from %(least)d to %(most)d.", least=least, most=most)
+        raise OrderError(message, field="quantity")
     return quantity
 
 

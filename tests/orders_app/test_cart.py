@@ -115,7 +115,7 @@ def test_quantity_changes_and_remove_and_bad_input(app, alice, shelf):
     form(alice, "/orders/cart/lines", {"inventory_id": shelf["pen"], "quantity": 1})
     assert form(alice, f"/orders/cart/lines/{shelf['mug']}", {"quantity": "4"}).status_code == 303
     bad = form(alice, f"/orders/cart/lines/{shelf['mug']}", {"quantity": "²"})
-    assert bad.status_code == 422 and "Enter a whole number from 0 to 1000." in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "Enter a whole number of units from 0 to 1000." in bad.get_data(as_text=True)
     assert form(alice, f"/orders/cart/lines/{shelf['pen']}/remove").status_code == 303
     assert cart_rows(app, 1) == {shelf["mug"]: 4}
     assert form(alice, f"/orders/cart/lines/{shelf['mug']}", {"quantity": "0"}).status_code == 303
@@ -169,7 +169,7 @@ def test_a_cart_asks_no_more_than_one_order_may_have(app, alice, shelf, inventor
     app.config["ORDERS_MAX_LINES"] = 2
     too_many = form(alice, "/orders/cart/lines", {"inventory_id": shelf["pen"], "quantity": 1001})
     assert too_many.status_code == 303 and cart_rows(app, 1) == {}  # told on the cart page
-    assert "Enter a whole number from 1 to 1000." in alice.get("/orders/cart/").get_data(as_text=True)
+    assert "Enter a whole number of units from 1 to 1000." in alice.get("/orders/cart/").get_data(as_text=True)
     form(alice, "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 1})
     form(alice, "/orders/cart/lines", {"inventory_id": shelf["lamp"], "quantity": 1})
     form(alice, "/orders/cart/lines", {"inventory_id": shelf["pen"], "quantity": 1})

@@ -141,6 +141,11 @@ def test_editing_lines_moves_the_hold_all_or_none(client_anonymous, bearer, inve
         {"quantity": 2},
     ):
         assert client_anonymous.patch(url, json=body, headers=headers).status_code == 422
+    negative = {
+        "lines": [{"inventory_id": shelf["mug"], "quantity": -1}, {"inventory_id": shelf["lamp"], "quantity": 1}]
+    }
+    refused = client_anonymous.patch(url, json=negative, headers=headers)
+    assert refused.json["error"]["message"] == "Enter a whole number of units from 0 to 1000."  # 0 removes a line
     assert [inventory.stock(shelf[name]) for name in ("mug", "lamp", "pin")] == [5, 2, 5]
 
 
