@@ -43,8 +43,7 @@ node_modules/.installed: package-lock.json
 	touch $@
 
 assets: install
-	$(BIN)/python -m shopctl assets >/dev/null
-	$(BIN)/pybabel -q compile -d translations
+	$(BIN)/python -m shopctl assets >/dev/null  # and compiles the translations
 
 # One catalog for the whole shop (babel.cfg says what is read). The .po files are the source; the
 # .pot is regenerated here and the .mo files are compiled by `make assets` (neither is committed).

@@ -1,8 +1,7 @@
-"""`python -m shopctl run|run-scaled|prepare|assets`: what `make run` does after installing,
-except compiling the translations (`make assets` also runs `pybabel compile -d translations`;
-without the compiled .mo files every page and API message is in English).
+"""`python -m shopctl run|run-scaled|prepare|assets`: what `make run` does after installing.
 
-assets:     copy htmx, Pico and shared_ui's files into build/static under content-hashed names.
+assets:     copy htmx, Pico and shared_ui's files into build/static under content-hashed names, and
+            compile the translations (without them every page and message is in English).
 prepare:    write a dev .env with what it lacks, render nginx.conf into $SHOP_VAR_DIR.
 run:        prepare, then start every Procfile process with honcho (Ctrl-C stops them all).
 run-scaled: the same with SHOP_INSTANCES (default 2) instances of each app and of the jobs
@@ -13,6 +12,8 @@ import os
 import signal
 import subprocess
 import sys
+
+from babel.messages.frontend import CommandLineInterface
 
 from shared_ui import assets
 from shared_ui.config import SHOP_SECRETS, start_problems
@@ -39,6 +40,7 @@ def main(argv: list[str]) -> int:
     if command == "assets":
         for name, url in assets.build().items():
             print(f"{name} -> {url}")
+        CommandLineInterface().run(["pybabel", "-q", "compile", "-d", str(procfile.PROJECT_ROOT / "translations")])
         return 0
     if command not in ("run", "run-scaled", "prepare"):
         print(__doc__)
