@@ -3,7 +3,8 @@
 assets:     copy htmx, Pico and shared_ui's files into build/static under content-hashed names, and
             compile the translations (without them every page and message is in English).
 prepare:    write a dev .env with what it lacks, render nginx.conf into $SHOP_VAR_DIR.
-run:        prepare, then start every Procfile process with honcho (Ctrl-C stops them all).
+run:        prepare, then start every Procfile process with honcho (Ctrl-C stops them all);
+            also what `python -m shopctl` with no command does.
 run-scaled: the same with SHOP_INSTANCES (default 2) instances of each app and of the jobs
             process, on a PostgreSQL server of its own (data in $SHOP_VAR_DIR/postgres).
 """
@@ -42,8 +43,11 @@ def main(argv: list[str]) -> int:
             print(f"{name} -> {url}")
         CommandLineInterface().run(["pybabel", "-q", "compile", "-d", str(procfile.PROJECT_ROOT / "translations")])
         return 0
-    if command not in ("run", "run-scaled", "prepare"):
+    if command in ("-h", "--help", "help"):
         print(__doc__)
+        return 0
+    if command not in ("run", "run-scaled", "prepare"):
+        print(__doc__, file=sys.stderr)
         return 2
     added = settings.ensure_dev_env() if os.environ.get("SHOP_ENV", "development") == "development" else {}
     if command == "run-scaled":
