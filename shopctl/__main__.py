@@ -1,10 +1,12 @@
-"""`python -m shopctl run|run-scaled|prepare|assets`: what `make run` does after installing.
+"""`python -m shopctl run|run-scaled|prepare|assets|backup [FOLDER]`: what `make run` does after installing.
 
 assets:     copy htmx, Pico and shared_ui's files into build/static under content-hashed names, and
             compile the translations (without them every page and message is in English).
 prepare:    write a dev .env with what it lacks, render nginx.conf into $SHOP_VAR_DIR.
 run:        prepare, then start every Procfile process with honcho (Ctrl-C stops them all);
             also what `python -m shopctl` with no command does.
+backup:     a consistent copy of each app's SQLite database, taken while the shop runs, into
+            FOLDER (default $SHOP_VAR_DIR/backups/<UTC time>); see shopctl/backup.py.
 run-scaled: the same with SHOP_INSTANCES (default 2) instances of each app and of the jobs
             process, on a PostgreSQL server of its own (data in $SHOP_VAR_DIR/postgres).
 """
@@ -13,12 +15,13 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from babel.messages.frontend import CommandLineInterface
 
 from shared_ui import assets
 from shared_ui.config import SHOP_SECRETS, start_problems
-from shopctl import nginx, postgres, procfile, settings
+from shopctl import backup, nginx, postgres, procfile, settings
 from shopctl.settings import resolve
 
 
@@ -45,6 +48,12 @@ def main(argv: list[str]) -> int:
         return 0
     if command in ("-h", "--help", "help"):
         print(__doc__)
+        return 0
+    if command == "backup":
+        folder, done = backup.backup(resolve(env_file=_env_file()), Path(argv[1]) if len(argv) > 1 else None)
+        for app, what in done.items():
+            print(f"{app}: {what}")
+        print(f"Backed up into {folder}")
         return 0
     if command not in ("run", "run-scaled", "prepare"):
         print(__doc__, file=sys.stderr)

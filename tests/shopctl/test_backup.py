@@ -1,0 +1,99 @@
+"""`python -m shopctl backup`: a copy of each app's database that can be restored as it is, taken
+while the shop writes: what was committed is in it (also what still sits in the WAL, which a copy of
+the database file misses), no transaction is in it halfway, and only the owner can read it."""
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import threading
+
+from shared_ui.config import PROJECT_ROOT
+
+APPS = ("inventory", "users", "orders")
+
+
+def live_database(path) -> sqlite3.Connection:
+    """A database as the apps keep one: WAL, and (here) never checkpointed, so its commits stay in the WAL."""
+    connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA wal_autocheckpoint = 0")
+    connection.execute("CREATE TABLE pairs (id INTEGER PRIMARY KEY, pair INTEGER NOT NULL)")
+    return connection
+
+
+def write_pair(connection: sqlite3.Connection, pair: int) -> None:
+    """One transaction, two rows: a copy holds both or neither."""
+    connection.execute("BEGIN IMMEDIATE")
+    connection.executemany("INSERT INTO pairs (pair) VALUES (?)", [(pair,), (pair,)])
+    connection.execute("COMMIT")
+
+
+def shopctl_backup(var_dir, *args, **env):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SHOP_") and not k.endswith("_DATABASE_URL")}
+    environment |= {"SHOP_ENV": "test", "SHOP_VAR_DIR": str(var_dir), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "shopctl", "backup", *args],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_backup_taken_while_the_shop_writes_holds_every_commit_whole_and_is_private(tmp_path):
+    var_dir = tmp_path / "var"
+    var_dir.mkdir()
+    databases = {app: live_database(var_dir / f"{app}.sqlite3") for app in APPS}
+    for app, connection in databases.items():
+        write_pair(connection, 0)  # committed before the backup, only in the WAL
+        assert (var_dir / f"{app}.sqlite3-wal").stat().st_size > 0
+    writing, written = threading.Event(), []
+
+    def keep_writing():  # inventory goes on taking orders' holds throughout
+        while not writing.is_set():
+            written.append(len(written) + 1)
+            write_pair(databases["inventory"], written[-1])
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        done = shopctl_backup(var_dir, str(tmp_path / "copy"))
+    finally:
+        writing.set()
+        writer.join()
+    assert done.returncode == 0, done.stderr
+    assert f"Backed up into {tmp_path / 'copy'}" in done.stdout
+
+    folder = tmp_path / "copy"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert sorted(path.name for path in folder.iterdir()) == sorted(f"{app}.sqlite3" for app in APPS)  # no -wal
+    for app in APPS:
+        copy = folder / f"{app}.sqlite3"
+        assert stat.S_IMODE(copy.stat().st_mode) == 0o600  # password hashes, addresses
+        with sqlite3.connect(copy) as restored:
+            assert restored.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            pairs = dict(restored.execute("SELECT pair, count(*) FROM pairs GROUP BY pair"))
+        assert pairs[0] == 2, app  # what the WAL held
+        assert set(pairs.values()) == {2}, (app, pairs)  # every transaction whole
+    assert len(written) > 1  # the copies were taken while inventory wrote
+    for connection in databases.values():
+        connection.close()
+
+
+def test_an_app_on_another_database_is_named_not_copied_and_a_missing_one_stops_before_anything(tmp_path):
+    var_dir = tmp_path / "var"
+    var_dir.mkdir()
+    for app in ("inventory", "users"):
+        live_database(var_dir / f"{app}.sqlite3").close()
+    missing = shopctl_backup(var_dir, str(tmp_path / "first"))
+    assert missing.returncode != 0 and f"no database at {var_dir / 'orders.sqlite3'}" in missing.stderr
+    assert not (tmp_path / "first").exists()
+
+    on_postgres = shopctl_backup(var_dir, ORDERS_DATABASE_URL="postgresql+psycopg://shop@127.0.0.1:5433/orders")
+    assert on_postgres.returncode == 0, on_postgres.stderr
+    assert "orders: not SQLite: back it up with its database server's tools (pg_dump)" in on_postgres.stdout
+    [folder] = (var_dir / "backups").iterdir()  # the default: a folder per backup, named by its UTC time
+    assert sorted(path.name for path in folder.iterdir()) == ["inventory.sqlite3", "users.sqlite3"]
