@@ -113,13 +113,13 @@ def checkout():
 
 
 def _after_change(message: str):
-    if wants_fragment():
-        return _cart_page(notice=message)
+    if wants_fragment():  # the navigation's "Cart (n)" is outside the swapped region: sent out of band
+        return _cart_page(notice=message, nav_units=cart.units_in(current_user))
     flash(message, "success")
     return redirect(url_for(".show"), code=303)
 
 
-def _cart_page(*, error=None, error_item=None, notice=None, short=None, status=200):
+def _cart_page(*, error=None, error_item=None, notice=None, short=None, nav_units=None, status=200):
     try:
         view = cart.view(current_user)
     except OrderError as problem:
@@ -134,6 +134,7 @@ def _cart_page(*, error=None, error_item=None, notice=None, short=None, status=2
         error_item=error_item,
         notice=notice,
         short=short or {},
+        nav_units=nav_units,
         action_form=ActionForm(),
         http_status=status,
     )

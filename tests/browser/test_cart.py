@@ -29,6 +29,7 @@ def test_a_visitor_fills_a_cart_registers_checks_out_and_pays_three_lines(stack,
     page.get_by_label(f"Quantity of Mug {word}").fill("2")
     page.get_by_role("button", name=f"Update Mug {word}").click()
     expect(page.locator("#cart-total")).to_have_text("$43.20")  # 2 x 8.50 + 25.00 + 1.20
+    expect(page.locator("#nav-cart")).to_contain_text("(4)")  # swapped in with the cart
 
     page.get_by_role("button", name="Check out").click()
     expect(page).to_have_url(re.compile(re.escape(stack.env["STRIPE_API_BASE"]) + r"/checkout/cs_"))

@@ -122,6 +122,31 @@ def test_quantity_changes_and_remove_and_bad_input(app, alice, shelf):
     assert cart_rows(app, 1) == {}
 
 
+def htmx_form(client, path, data=None):
+    token = csrf_from(client, "/orders/cart/")
+    return client.post(path, data=data or {}, headers={"HX-Request": "true", "X-CSRFToken": token})
+
+
+def nav_count(html: str) -> str:
+    """The navigation's "Cart (n)" an htmx answer swaps in out of band ("" when it swaps none)."""
+    match = re.search(r'<span id="nav-cart-label" hx-swap-oob="true">(.*?)</span>\s*$', html, re.S)
+    return " ".join(re.sub(r"<[^>]+>", "", match.group(1)).split()) if match else ""
+
+
+def test_changing_or_removing_a_line_in_place_updates_the_navigations_count(app, alice, shelf):
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 3})
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["pen"], "quantity": 2})
+    changed = htmx_form(alice, f"/orders/cart/lines/{shelf['mug']}", {"quantity": "1"}).get_data(as_text=True)
+    assert 'id="cart"' in changed and "<html" not in changed
+    assert nav_count(changed) == "Cart (3)"
+    removed = htmx_form(alice, f"/orders/cart/lines/{shelf['pen']}/remove").get_data(as_text=True)
+    assert nav_count(removed) == "Cart (1)"
+    emptied = htmx_form(alice, f"/orders/cart/lines/{shelf['mug']}/remove").get_data(as_text=True)
+    assert "Your cart is empty." in emptied and nav_count(emptied) == "Cart"
+    page = alice.get("/orders/cart/").get_data(as_text=True)
+    assert 'hx-swap-oob="true"' not in page  # a whole page has its one navigation
+
+
 def test_the_cart_shows_price_changes_stock_left_and_items_no_longer_sold(app, alice, shelf, inventory):
     for item in shelf.values():
         form(alice, "/orders/cart/lines", {"inventory_id": item, "quantity": 2})
