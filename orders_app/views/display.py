@@ -19,6 +19,7 @@ from shared_ui.money import format_money
 EVENT_TITLES = {
     "placed": _l("Order placed"),
     "quantity_changed": _l("Quantity changed"),
+    "lines_changed": _l("Lines changed"),
     "cancelled": _l("Cancelled"),
     "stock_released": _l("Stock returned"),
     "paid": _l("Paid"),

@@ -107,6 +107,20 @@ def test_an_order_cancelled_by_its_customer_reads_in_portuguese(app, alice, stri
     ]
 
 
+def test_an_order_of_several_lines_changed_on_its_page_reads_in_portuguese(
+    app, alice, bearer, client_anonymous, inventory, lamp
+):
+    mug = inventory.add_item("Mug", 850, 10)
+    lines = [{"inventory_id": mug, "quantity": 2}, {"inventory_id": lamp, "quantity": 1}]
+    placed = client_anonymous.post("/orders/api/orders", json={"lines": lines}, headers=bearer("alice"))
+    order_id = placed.json["id"]
+    edit = {f"quantity-{mug}": "1", f"quantity-{lamp}": "1", "version": str(fresh(app, order_id).version)}
+    assert post_form(alice, f"/orders/{order_id}/edit", edit).status_code == 303
+    choose_language(alice, "pt_BR")
+    rows = history_rows(alice.get(f"/orders/{order_id}").get_data(as_text=True))
+    assert rows[-1] == ("alice", "Linhas alteradas", "2 × Mug, 1 × Lamp", "1 × Mug, 1 × Lamp", "")
+
+
 def test_a_line_written_before_notes_were_translatable_shows_its_english_note(app, alice, lamp):
     order_id = place(alice, lamp, 1)
     with app.app_context():
