@@ -293,7 +293,7 @@ def check_out(user, shown: str | None = None) -> tuple[Order, str | None]:
     """Place one order of every line and open its Checkout Session.
 
     All or none: a short line (409, `short` names each) or anything else refused leaves the cart as
-    it was. Once the order is held the cart is emptied; the URL is None when Stripe could not be
+    it was. Once the order is held its lines leave the cart; the URL is None when Stripe could not be
     reached then (the order page offers Pay again). `shown`: the cart's fingerprint as the page
     showed it; when the cart is another now (a price changed), nothing is placed (409).
     """
@@ -332,7 +332,11 @@ def check_out(user, shown: str | None = None) -> tuple[Order, str | None]:
                 )
             raise
         with write_transaction(db):
-            db.session.execute(delete(CartLine).where(CartLine.user_id == user.id))
+            # The lines this order took; one put in the cart meanwhile (another tab) stays for the next.
+            checked_out = [line.inventory_id for line in cart.lines]
+            db.session.execute(
+                delete(CartLine).where(CartLine.user_id == user.id, CartLine.inventory_id.in_(checked_out))
+            )
             claim = db.session.get(CartCheckout, user.id, with_for_update=True, populate_existing=True)
             if claim is not None and claim.fingerprint == fingerprint and claim.order_id is None:
                 claim.order_id = order.id  # else another cart's checkout took the claim over meanwhile

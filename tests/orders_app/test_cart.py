@@ -292,6 +292,27 @@ def test_two_checkouts_of_one_cart_at_once_place_one_order(app, users, shelf, in
     assert inventory.stock(shelf["mug"]) == 8 and len(stripe_fake.sessions) == 1
 
 
+def test_an_item_put_in_the_cart_while_its_order_is_placed_stays_in_the_cart(
+    app, alice, shelf, inventory, stripe_fake, monkeypatch
+):
+    """Another tab adds a pen while Check out places the order of the mugs: the pen is not in that
+    order, so it stays in the cart for the next one."""
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 2})
+    place = cart.place_order
+
+    def another_tab_adds_a_pen(user, lines, *args, **kwargs):
+        order = place(user, lines, *args, **kwargs)
+        cart.add(user, shelf["pen"], 1)
+        return order
+
+    monkeypatch.setattr(cart, "place_order", another_tab_adds_a_pen)
+    assert form(alice, "/orders/cart/checkout").status_code == 303
+    with app.app_context():
+        order = db.session.scalar(select(Order))
+        assert order.line_quantities == {shelf["mug"]: 2}
+    assert cart_rows(app, 1) == {shelf["pen"]: 1}
+
+
 def test_a_cart_under_the_minimum_charge_holds_nothing_and_says_what_is_missing(app, alice, inventory, stripe_fake):
     dime = inventory.add_item("Dime sticker", 10, 100)
     form(alice, "/orders/cart/lines", {"inventory_id": dime, "quantity": 2})
