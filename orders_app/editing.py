@@ -27,7 +27,7 @@ from orders_app.errors import (
     no_longer_sold,
     price_changed_since,
     short_for_change,
-    short_lines,
+    short_lines_for_change,
     too_small,
     unavailable,
 )
@@ -92,8 +92,8 @@ def change_lines(order: Order, lines, actor: str, expected_version: int | None =
             [(item_id, current)] = old.items()
             raise short_for_change(item_id, error.available, current) from None
         short = error.short or {}
-        raise short_lines(
-            [(item_id, names.get(item_id, str(item_id)), left) for item_id, left in short.items()]
+        raise short_lines_for_change(
+            [(item_id, names.get(item_id, str(item_id)), left, old.get(item_id, 0)) for item_id, left in short.items()]
         ) from None
     except ItemArchived:
         store.set_hold_state(order_id, ADJUSTING, HELD)

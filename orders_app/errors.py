@@ -130,6 +130,28 @@ def short_for_change(item_id: int, available: int | None, current: int) -> Order
     )
 
 
+def short_lines_for_change(short: list[tuple[int, str, int | None, int]]) -> OrderError:
+    """An edit of an order of several lines asked for more than is left: [(item id, name, available,
+    held)], each line named with the units left beyond the `held` ones the order has of it, and the
+    most it can have (as short_for_change says it of a one-line order)."""
+    listed = [{"inventory_id": item_id, "available": available} for item_id, _name, available, _held in short]
+    parts = []
+    for _item_id, name, available, held in short:
+        if available is None:
+            parts.append(_("%(item)s: not enough left in stock", item=name))
+        else:
+            more = max(available, 0)
+            parts.append(
+                _(
+                    "%(item)s: only %(more)d more left (this order can have at most %(most)d)",
+                    item=name,
+                    more=more,
+                    most=held + more,
+                )
+            )
+    return OrderError("; ".join(parts), status=409, code="insufficient_stock", field="lines", short=listed)
+
+
 def no_longer_sold() -> OrderError:
     return OrderError(NO_LONGER_SOLD, status=410, code="item_archived", field="inventory_id")
 
