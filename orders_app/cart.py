@@ -320,7 +320,9 @@ def check_out(user, shown: str | None = None) -> tuple[Order, str | None]:
     order = _claim(user, fingerprint)  # the order a twin checkout of this cart placed, or None
     if order is None:
         try:
-            order = place_order(user, [(line.inventory_id, line.quantity) for line in cart.lines])
+            # At the prices this cart was read (and shown) with: one changed since is not charged unseen.
+            shown_prices = {line.inventory_id: line.unit_price_cents for line in cart.lines}
+            order = place_order(user, [(line.inventory_id, line.quantity) for line in cart.lines], shown_prices)
         except BaseException:
             with write_transaction(db):  # the claim goes, unless another cart's checkout took it over
                 db.session.execute(

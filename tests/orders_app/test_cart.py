@@ -58,9 +58,7 @@ def test_a_visitor_fills_a_cart_and_it_joins_the_account_at_login(app, client_an
     assert cart_rows(app, 1) == {shelf["mug"]: 2, shelf["lamp"]: 1}
 
 
-def test_a_visitor_cart_carried_by_several_requests_at_once_joins_as_once(
-    app, client_anonymous, alice, shelf, users
-):
+def test_a_visitor_cart_carried_by_several_requests_at_once_joins_as_once(app, client_anonymous, alice, shelf, users):
     form(alice, "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 1})  # the account's cart
     add(app, client_anonymous, shelf["mug"], 2)
     add(app, client_anonymous, shelf["lamp"])
@@ -227,6 +225,29 @@ def test_checkout_from_a_page_showing_other_prices_places_nothing(app, alice, sh
     assert cart_rows(app, 1) == {shelf["mug"]: 2} and not stripe_fake.sessions
     shown = re.search(r'name="shown" value="([^"]*)"', stale.get_data(as_text=True)).group(1)
     assert form(alice, "/orders/cart/checkout", {"shown": shown}).status_code == 303
+
+
+def test_a_price_changed_while_checkout_reads_the_cart_places_nothing(
+    app, alice, shelf, inventory, stripe_fake, monkeypatch
+):
+    """The cart as checkout read it (and found as the page showed it) is what is ordered: a price
+    changed a moment later, before the order is written, is not charged unseen."""
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 2})
+    page = alice.get("/orders/cart/").get_data(as_text=True)
+    shown = re.search(r'name="shown" value="([^"]*)"', page).group(1)
+    place = cart.place_order
+
+    def raised_meanwhile(*args, **kwargs):
+        inventory.items[shelf["mug"]] = replace(inventory.items[shelf["mug"]], price_cents=1200)
+        return place(*args, **kwargs)
+
+    monkeypatch.setattr(cart, "place_order", raised_meanwhile)
+    response = form(alice, "/orders/cart/checkout", {"shown": shown})
+    assert response.status_code == 409 and "$12.00" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Order)) == 0
+    assert cart_rows(app, 1) == {shelf["mug"]: 2} and not stripe_fake.sessions
+    assert inventory.stock(shelf["mug"]) == 10
 
 
 def test_a_checkout_sent_twice_places_one_order_and_both_go_to_its_payment_page(
