@@ -11,7 +11,7 @@ between customers (no token of anyone's in them), and without JavaScript nothing
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -80,10 +80,9 @@ def add():
 def change(item_id: int):
     try:
         cart.set_quantity(current_user, item_id, request.form.get("quantity"))
-    except OrderError as error:
-        if error.status == 404:
-            abort(404)
-        return _cart_page(error=error.message, error_item=item_id, status=error.status)
+    except OrderError as error:  # a 404: the line went meanwhile (another tab): the cart as it is now
+        error_item = None if error.status == 404 else item_id
+        return _cart_page(error=error.message, error_item=error_item, status=error.status)
     return _after_change(_("Your cart is updated."))
 
 
@@ -91,8 +90,8 @@ def change(item_id: int):
 def remove(item_id: int):
     try:
         cart.remove(current_user, item_id)
-    except OrderError:
-        abort(404)
+    except OrderError as error:
+        return _cart_page(error=error.message, status=error.status)
     return _after_change(_("The line is removed from your cart."))
 
 

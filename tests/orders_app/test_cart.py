@@ -145,6 +145,27 @@ def test_changing_or_removing_a_line_in_place_updates_the_navigations_count(app,
     assert 'hx-swap-oob="true"' not in page  # a whole page has its one navigation
 
 
+def test_a_line_gone_from_the_cart_in_another_tab_shows_the_cart_as_it_is_now(app, users, shelf):
+    """One tab changes or removes a line another tab removed (or checked out): the cart as it is now
+    is swapped in with a word why, not the site's generic "nothing here" over the old lines."""
+    tabs = [logged_in(app, users.records[1]) for _ in range(2)]
+    form(tabs[0], "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 2})
+    form(tabs[0], "/orders/cart/lines", {"inventory_id": shelf["pen"], "quantity": 1})
+    assert form(tabs[1], f"/orders/cart/lines/{shelf['mug']}/remove").status_code == 303
+    for path, data in (
+        (f"/orders/cart/lines/{shelf['mug']}", {"quantity": "3"}),
+        (f"/orders/cart/lines/{shelf['mug']}/remove", {}),
+    ):
+        swapped = htmx_form(tabs[0], path, data)
+        html = swapped.get_data(as_text=True)
+        assert swapped.status_code == 200 and 'id="cart"' in html and "<html" not in html
+        assert "This item is not in your cart." in html and f'id="cart-line-{shelf["mug"]}"' not in html
+        assert f'id="cart-line-{shelf["pen"]}"' in html
+        page = form(tabs[0], path, data)
+        assert page.status_code == 404 and "This item is not in your cart." in page.get_data(as_text=True)
+    assert cart_rows(app, 1) == {shelf["pen"]: 1}
+
+
 def test_the_cart_shows_price_changes_stock_left_and_items_no_longer_sold(app, alice, shelf, inventory):
     for item in shelf.values():
         form(alice, "/orders/cart/lines", {"inventory_id": item, "quantity": 2})
