@@ -166,6 +166,22 @@ def test_a_line_gone_from_the_cart_in_another_tab_shows_the_cart_as_it_is_now(ap
     assert cart_rows(app, 1) == {shelf["pen"]: 1}
 
 
+def test_a_refused_quantity_stays_in_its_field_beside_the_message(app, alice, shelf):
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 2})
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["pen"], "quantity": 1})
+    for answer in (
+        htmx_form(alice, f"/orders/cart/lines/{shelf['mug']}", {"quantity": "1500"}),
+        form(alice, f"/orders/cart/lines/{shelf['mug']}", {"quantity": "1500"}),
+    ):
+        html = answer.get_data(as_text=True)
+        assert "Enter a whole number from 0 to 1000." in html
+        mug = re.search(rf'<input[^>]*id="cart-quantity-{shelf["mug"]}"[^>]*>', html).group(0)
+        assert 'value="1500"' in mug and 'aria-invalid="true"' in mug
+        pen = re.search(rf'<input[^>]*id="cart-quantity-{shelf["pen"]}"[^>]*>', html).group(0)
+        assert 'value="1"' in pen and "aria-invalid" not in pen
+    assert cart_rows(app, 1) == {shelf["mug"]: 2, shelf["pen"]: 1}
+
+
 def test_the_cart_shows_price_changes_stock_left_and_items_no_longer_sold(app, alice, shelf, inventory):
     for item in shelf.values():
         form(alice, "/orders/cart/lines", {"inventory_id": item, "quantity": 2})
