@@ -62,7 +62,8 @@ class CartLineView:
 
     @property
     def line_total_cents(self) -> int:
-        return self.unit_price_cents * self.quantity
+        """What the line adds to the cart's total: nothing once its item is no longer sold."""
+        return self.unit_price_cents * self.quantity if self.sold else 0
 
     @property
     def price_changed(self) -> bool:
@@ -104,7 +105,7 @@ class CartView:
 
     @property
     def total_cents(self) -> int:
-        return sum(line.line_total_cents for line in self.lines if line.sold)
+        return sum(line.line_total_cents for line in self.lines)
 
     @property
     def missing_cents(self) -> int:

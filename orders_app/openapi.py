@@ -142,7 +142,7 @@ CART_LINE = {
         "name": {"type": "string"},
         "unit_price": {**MONEY, "description": "today's price"},
         "quantity": {"type": "integer", "minimum": 1},
-        "line_total": MONEY,
+        "line_total": {**MONEY, "description": "unit price x quantity; 0.00 once the item is no longer sold"},
         "available": {"type": "integer", "description": "units inventory has today (0: sold out or no longer sold)"},
         "sold": {"type": "boolean", "description": "false once the item is no longer sold"},
         "price_changed": {"type": "boolean", "description": "the price is not what it was when the line was added"},

@@ -409,6 +409,18 @@ def test_the_cart_api(app, alice, bearer, shelf, inventory, stripe_fake, client_
     assert client_anonymous.get("/orders/api/cart", headers=auth).get_json()["lines"] == []
 
 
+def test_the_cart_apis_lines_add_up_to_its_total_when_an_item_is_no_longer_sold(
+    app, bearer, shelf, inventory, client_anonymous
+):
+    auth = bearer("alice")
+    for item, quantity in (("mug", 2), ("pen", 3)):
+        client_anonymous.put(f"/orders/api/cart/lines/{shelf[item]}", json={"quantity": quantity}, headers=auth)
+    inventory.items[shelf["pen"]] = replace(inventory.items[shelf["pen"]], archived=True)
+    body = client_anonymous.get("/orders/api/cart", headers=auth).get_json()
+    assert body["total_price"] == "17.00"  # the pens are not sold any more: nothing to pay for them
+    assert [(line["sold"], line["line_total"]) for line in body["lines"]] == [(True, "17.00"), (False, "0.00")]
+
+
 def test_the_cart_page_reads_every_line_from_inventory_in_one_call(alice, shelf, inventory):
     for item_id in shelf.values():
         form(alice, "/orders/cart/lines", {"inventory_id": item_id, "quantity": 1})
