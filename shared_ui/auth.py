@@ -144,7 +144,11 @@ def _unauthorized():
         response = current_app.response_class("", status=401)
         response.headers["HX-Redirect"] = login_url(_local_part(current) or request.full_path)
         return response
-    return redirect(login_url(request.full_path.rstrip("?")))
+    if request.method in ("GET", "HEAD"):
+        return redirect(login_url(request.full_path.rstrip("?")))
+    # A form sent after the session ended (Pay, Check out): back to the page it was sent from, as a
+    # browser can only GET the form's address after the login (405 Method Not Allowed).
+    return redirect(login_url(_local_part(request.referrer or "")))
 
 
 def _local_part(url: str) -> str:

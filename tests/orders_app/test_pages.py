@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from tests.helpers import csrf_from
 from tests.orders_app.helpers import half_placed, place, post_form
 
 
@@ -85,6 +86,25 @@ def test_pages_need_a_login(client_anonymous, path):
 def test_anonymous_htmx_requests_are_sent_to_the_login_page(client_anonymous):
     response = client_anonymous.get("/orders/", headers={"HX-Request": "true"})
     assert response.status_code == 401 and response.headers["HX-Redirect"].startswith("/users/login")
+
+
+def test_a_form_sent_after_the_session_ended_logs_in_back_to_the_page_it_was_sent_from(app, alice, users, widget):
+    """Pay (a plain form) after a logout in another tab: the login leads back to the order page, not
+    to the Pay button's address, which a browser can only GET (405 Method Not Allowed)."""
+    order_id = place(alice, widget, 2)
+    token = csrf_from(alice, f"/orders/{order_id}")
+    users.records[1]["session_version"] += 1  # logged out elsewhere
+    public = app.config["SHOP_PUBLIC_URL"]
+    sent_from = {"Referer": f"{public}/orders/{order_id}?payment=cancelled"}
+    response = alice.post(f"/orders/{order_id}/pay", data={"csrf_token": token}, headers=sent_from)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/users/login?next=/orders/{order_id}%3Fpayment%3Dcancelled"
+    checkout = alice.post(
+        "/orders/cart/checkout", data={"csrf_token": token}, headers={"Referer": f"{public}/orders/cart/"}
+    )
+    assert checkout.headers["Location"] == "/users/login?next=/orders/cart/"
+    unknown = alice.post(f"/orders/{order_id}/pay", data={"csrf_token": token})  # no Referer sent
+    assert unknown.headers["Location"] == "/users/login"
 
 
 def test_an_admin_sees_every_order_page(alice, boss, widget):
