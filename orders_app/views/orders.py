@@ -147,6 +147,7 @@ def edit(order_id: int):
         order = editing.change_quantity(order, form.quantity.data, store.actor_name(current_user), _version(form))
     except OrderError as error:
         form.quantity.errors.append(error.message)
+        _shown_now(form, order)
         shown_elsewhere = None if order.can_change() else error.message  # no form on a settled order
         return _order_page(order, quantity_form=form, error=shown_elsewhere, status=error.status)
     total = _money(order.total_cents)
@@ -165,6 +166,7 @@ def _edit_lines(order: Order):
     try:
         order = editing.change_lines(order, wanted, store.actor_name(current_user), _version(form))
     except OrderError as error:
+        _shown_now(form, order)
         shown_elsewhere = None if order.can_change() else error.message
         return _order_page(
             order, lines_form=form, lines_error=error.message, error=shown_elsewhere, status=error.status
@@ -239,6 +241,12 @@ def _done(order: Order, message: str):
         return _order_page(order, notice=message)
     flash(message, "success")
     return redirect(url_for(".show", order_id=order.id), code=303)
+
+
+def _shown_now(form, order: Order) -> None:
+    """A refused edit's form is shown again beside the order as it is now (another tab may have
+    changed it): sent again, it is for that version, not refused as stale once more."""
+    form.version.data = str(order.version)
 
 
 def _version(form) -> int | None:

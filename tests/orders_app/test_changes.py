@@ -1,5 +1,6 @@
 """Changing a Pending order's quantity and cancelling it (DESIGN steps 4 and 5), and the two at once."""
 
+import re
 import threading
 from dataclasses import replace
 
@@ -113,6 +114,22 @@ def test_an_edit_from_a_stale_page_is_refused(alice, widget):
     post_form(alice, f"/orders/{order_id}/edit", {"quantity": 4, "version": 1})
     response = post_form(alice, f"/orders/{order_id}/edit", {"quantity": 6, "version": 1})
     assert response.status_code == 409 and "changed since you opened it" in response.get_data(as_text=True)
+
+
+def test_an_edit_refused_as_stale_shows_the_order_as_it_is_and_can_then_be_saved(app, alice, inventory):
+    """The refusal shows the order as another tab left it and keeps what was typed; saving that
+    form again (the customer has now seen the order) is accepted, not refused again and again."""
+    crate = inventory.add_item("Crate", 50, 100)
+    for htmx, typed in ((True, 6), (False, 7)):
+        order_id = place(alice, crate, 3)
+        post_form(alice, f"/orders/{order_id}/edit", {"quantity": 4, "version": 1})  # another tab
+        refused = post_form(alice, f"/orders/{order_id}/edit", {"quantity": typed, "version": 1}, htmx=htmx)
+        html = refused.get_data(as_text=True)
+        assert "changed since you opened it" in html and f'value="{typed}"' in html and "Keep 4" in html
+        version = re.search(r'name="version" type="hidden" value="(\d+)"', html).group(1)
+        again = post_form(alice, f"/orders/{order_id}/edit", {"quantity": typed, "version": version})
+        assert again.status_code == 303, again.get_data(as_text=True)
+        assert fresh(app, order_id).quantity == typed
 
 
 def test_edit_with_inventory_down_keeps_the_order_and_says_so(app, alice, inventory, widget):

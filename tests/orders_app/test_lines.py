@@ -1,6 +1,8 @@
 """Orders of several lines: placed all or none, edited line by line, paid on one Checkout Session,
 cancelled and refunded whole, found by any of their items."""
 
+import re
+
 import pytest
 
 from orders_app.extensions import db
@@ -224,6 +226,19 @@ def test_the_order_page_edits_each_line_without_javascript(app, alice, bearer, c
     assert response.status_code == 200 and 'id="lines-error"' in html
     # what is left beyond the order's own lamp: "only 2 left" read as "set it to 2" (it may have 3)
     assert "Lamp: only 2 more left (this order can have at most 3)" in html
+    assert fresh(app, order_id).line_quantities == {shelf["mug"]: 3, shelf["lamp"]: 1}
+
+
+def test_a_lines_edit_refused_as_stale_can_be_saved_once_seen(app, alice, bearer, client_anonymous, shelf):
+    order_id = api_place(client_anonymous, bearer, three_lines(shelf)).json["id"]
+    lines = [{"inventory_id": shelf["mug"], "quantity": 1}, {"inventory_id": shelf["lamp"], "quantity": 1}]
+    client_anonymous.patch(f"/orders/api/orders/{order_id}", json={"lines": lines}, headers=bearer("alice"))
+    fields = {f"quantity-{shelf['mug']}": "3", f"quantity-{shelf['lamp']}": "1"}
+    refused = post_form(alice, f"/orders/{order_id}/edit", {**fields, "version": "1"}, htmx=True)
+    html = refused.get_data(as_text=True)
+    assert "changed since you opened it" in html and f'name="quantity-{shelf["pin"]}"' not in html
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', html).group(1)
+    assert post_form(alice, f"/orders/{order_id}/edit", {**fields, "version": version}).status_code == 303
     assert fresh(app, order_id).line_quantities == {shelf["mug"]: 3, shelf["lamp"]: 1}
 
 
