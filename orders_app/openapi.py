@@ -298,10 +298,12 @@ OPENAPI = document(
         },
         "/cart/checkout": {
             "post": {
-                "summary": "Place one order of the cart's lines and open its Checkout Session; the cart is emptied",
+                "summary": "One order of the cart's lines and its Checkout Session; those lines leave the cart",
                 "description": (
+                    "The order is placed at the prices the cart has as this request reads it. "
                     "All or none: on 409 `insufficient_stock` (`error.short` names each short line), "
                     "`cart_empty` or `too_many_lines` (a cart joined at login can have more lines than an order), "
+                    "`price_changed` (a price changed as the order was being placed: read the cart again), "
                     "410 `item_archived`, 422 `amount_too_small` (under Stripe's minimum charge) "
                     "nothing is held and the cart is unchanged. `url` is null when Stripe could not be reached "
                     "once the order was held (pay it with /orders/{id}/checkout). Two checkouts of one cart at once "
