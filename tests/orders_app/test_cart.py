@@ -174,7 +174,7 @@ def test_a_refused_quantity_stays_in_its_field_beside_the_message(app, alice, sh
         form(alice, f"/orders/cart/lines/{shelf['mug']}", {"quantity": "1500"}),
     ):
         html = answer.get_data(as_text=True)
-        assert "Enter a whole number from 0 to 1000." in html
+        assert "Enter a whole number of units from 0 to 1000." in html
         mug = re.search(rf'<input[^>]*id="cart-quantity-{shelf["mug"]}"[^>]*>', html).group(0)
         assert 'value="1500"' in mug and 'aria-invalid="true"' in mug
         pen = re.search(rf'<input[^>]*id="cart-quantity-{shelf["pen"]}"[^>]*>', html).group(0)
