@@ -134,6 +134,10 @@ def _upright_plain(image: "Image.Image") -> "Image.Image":
     from PIL import Image, ImageOps
 
     image = ImageOps.exif_transpose(image)
+    if image.mode.startswith("I"):
+        # 16- or 32-bit grey (a scanner's PNG): Pillow's convert would clip every shade past 255 to
+        # white, so the samples are scaled down to 8 bits first.
+        image = image.convert("I").point(lambda value: value / 257).convert("L")
     mode = "RGBA" if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info else "RGB"
     image = image.convert(mode)
     image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)

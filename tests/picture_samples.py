@@ -70,3 +70,11 @@ def png_with_trailer() -> bytes:
 def png_with_hidden_end() -> bytes:
     """A PNG with a payload after its end that itself ends in "IEND", as if the file ended there."""
     return picture("PNG", (64, 64)) + b"<payload>" + b"\x00" * 8 + b"IEND\xaeB`\x82"
+
+
+def png_16_bit_grey(level: int, size: tuple[int, int] = (120, 80)) -> bytes:
+    """A 16-bit greyscale PNG (what scanners and photo editors write) of one `level` out of 65535."""
+    header = struct.pack(">IIBBBBB", size[0], size[1], 16, 0, 0, 0, 0)  # 16-bit greyscale
+    row = b"\0" + struct.pack(">H", level) * size[0]  # filter byte + samples
+    body = zlib.compress(row * size[1])
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", body) + _chunk(b"IEND", b"")

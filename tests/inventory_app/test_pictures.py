@@ -126,6 +126,15 @@ def test_re_encoding_applies_the_exif_orientation_and_drops_the_metadata(app, ad
         assert b"SERIAL-12345" not in data and b"SpyCam" not in data
 
 
+def test_a_16_bit_greyscale_png_keeps_its_shades_instead_of_turning_white(app, admin, client, make_item):
+    item_id = make_item()
+    upload(admin, item_id, samples.png_16_bit_grey(30000))  # 46 % grey, as a scanner writes it
+    url = client.get(f"/inventory/api/items/{item_id}").get_json()["picture"]["url"]
+    for shown in (url, url.replace(".webp", ".jpg")):
+        red, green, blue = Image.open(io.BytesIO(client.get(shown).data)).convert("RGB").getpixel((0, 0))
+        assert 110 <= red <= 124 and red == green == blue
+
+
 def test_pictures_are_cached_a_year_with_an_etag_and_answer_304(app, admin, client, make_item):
     item_id = make_item()
     upload(admin, item_id, samples.picture())
