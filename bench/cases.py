@@ -216,7 +216,7 @@ def find_plain_page(api: ShopApi, accounts: Accounts) -> None:
 
     Checked as rendered for the visitor with a cookie: a picture on each of the first page's rows,
     none on the second's. (A continued page leaves out the category links; their query is one index
-    probe per category, see inventory_app.search.categories.)
+    probe per category, see inventory_app.categories.listed.)
     """
     headers = {**BROWSER, "Cookie": RENDER_COOKIE}
     first = requests.get(api.base_url + "/inventory/", headers=headers, timeout=15)

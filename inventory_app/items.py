@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Row, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
-from inventory_app import pictures, stock
+from inventory_app import categories, pictures, stock
 from inventory_app.extensions import db
 from inventory_app.models import CATEGORY_MAX, DESCRIPTION_MAX, NAME_MAX, Item, StockMovement, utcnow
 from shared_ui.api import parse_money
@@ -203,7 +203,7 @@ def create_item(values: dict, *, actor: str) -> Item:
             description=values.get("description", ""),
             price_cents=values["price_cents"],
             quantity=values["quantity"],
-            category=values.get("category"),
+            category=categories.known_spelling(values.get("category")),
         )
         db.session.add(item)
         db.session.flush()
@@ -220,9 +220,11 @@ def update_item(item_id: int, values: dict, *, expected_quantity: int | None = N
     """
     with write_transaction(db):
         item = live_item(item_id, lock=True) or abort(404)
-        for name in ("name", "description", "price_cents", "category"):
+        for name in ("name", "description", "price_cents"):
             if name in values:
                 setattr(item, name, values[name])
+        if "category" in values:
+            item.category = categories.known_spelling(values["category"], item.id)
         if "quantity" in values:
             stock.adjust_on_hand(item.id, values["quantity"], expected=expected_quantity, actor=actor)
     return item

@@ -312,26 +312,3 @@ def low_stock(threshold: int, limit: int = 20) -> list[Item]:
     """Live items with `threshold` units or fewer on hand, the emptiest first."""
     query = select(Item).where(and_(Item.archived_at.is_(None), Item.quantity <= threshold))
     return db.session.scalars(query.order_by(Item.quantity, Item.id).limit(limit)).all()
-
-
-CATEGORIES_MAX = 50
-
-
-def categories(limit: int = CATEGORIES_MAX) -> list[str]:
-    """The categories of live items in order, at most `limit` of them.
-
-    A loose index scan: each step asks the (category, name, id) index for the first category after
-    the last one found, so this costs one index probe per category, never a walk over every item.
-    The statement is made once and runs on the session's connection (every catalog page asks).
-    """
-    return list(db.session.connection().execute(_CATEGORY_STEPS, {"limit": limit}).scalars())
-
-
-_CATEGORY_STEPS = text(
-    "WITH RECURSIVE found(category, n) AS ("
-    " SELECT (SELECT min(category) FROM inventory WHERE archived_at IS NULL AND category IS NOT NULL), 1"
-    " UNION ALL"
-    " SELECT (SELECT min(category) FROM inventory WHERE archived_at IS NULL AND category > found.category), n + 1"
-    " FROM found WHERE found.category IS NOT NULL AND n < :limit"
-    ") SELECT category FROM found WHERE category IS NOT NULL"
-)

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from inventory_app import items, pictures, search, stock
+from inventory_app import categories, items, pictures, search, stock
 from inventory_app.forms import ItemForm
 from inventory_app.items import live_item
 from shared_ui.auth import admin_required
@@ -241,8 +241,9 @@ def _picture_done(item, message: str):
     return _saved(item, message)
 
 
-def _row(item, form: ItemForm | None = None, *, status: int = 200, error: str | None = None, announcement=None,
-         **extra):
+def _row(
+    item, form: ItemForm | None = None, *, status: int = 200, error: str | None = None, announcement=None, **extra
+):
     """One row (display, form or picture form): the fragment for htmx, else the admin page holding just that row."""
     held = stock.held_by_item([item.id]) if item is not None else {}
     row_id = None if item is not None else f"new-{secrets.token_hex(4)}"
@@ -252,9 +253,17 @@ def _row(item, form: ItemForm | None = None, *, status: int = 200, error: str | 
 
 def _page(block: str, status: int = 200, **context):
     page = {
-        "q": "", "sort": "name", "desc": False, "page": 1, "has_more": False, "notice": None, "error": None,
-        "picture_mode": False, "picture_errors": {}, "alt_value": None,
+        "q": "",
+        "sort": "name",
+        "desc": False,
+        "page": 1,
+        "has_more": False,
+        "notice": None,
+        "error": None,
+        "picture_mode": False,
+        "picture_errors": {},
+        "alt_value": None,
         # the category datalist is outside the rows: only a whole page needs it
-        "categories": [] if wants_fragment() else search.categories(),
+        "categories": [] if wants_fragment() else categories.listed(),
     }
     return render_page(TEMPLATE, block, status, **{**page, **context})

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, make_response, request, url_for
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 
-from inventory_app import search
+from inventory_app import categories, search
 from inventory_app.extensions import db
 from inventory_app.items import live_item
 from inventory_app.models import CATEGORY_MAX
@@ -104,7 +104,7 @@ def _results(q: str, available: bool, category: str | None, after, block: str, f
         q=q,
         available=available,
         category=category,
-        categories=search.categories() if not after else [],
+        categories=categories.listed() if not after else [],
         next_url=url_for(".index", **filters, after=next_cursor.encode()) if next_cursor else None,
         first_url=url_for(".index", **filters) if after else None,
     )

@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import event
 
-from inventory_app import items, search
+from inventory_app import categories, items, search
 from inventory_app.extensions import db
 from inventory_app.models import Item, utcnow
 from tests.inventory_app.conftest import htmx
@@ -34,6 +34,29 @@ def test_admin_types_a_category_in_the_row_and_picks_existing_ones_from_a_list(a
     assert stored(item_id).category is None
     too_long = edit(admin, item_id, category="x" * 61).get_data(as_text=True)
     assert f'id="item-{item_id}-category-error"' in too_long
+
+
+def test_a_category_typed_in_another_case_joins_the_existing_one_instead_of_making_a_second(
+    client, app, admin, admin_token, make_item, stored
+):
+    kitchen = make_item("Blue Mug")
+    set_category(app, kitchen, "Kitchen")
+    typed, posted = make_item("Oak Bowl"), make_item("Tea Pot")
+    assert edit(admin, typed, category="  KITCHEN ").status_code == 200
+    body = {"category": "kitchen"}
+    assert client.patch(f"/inventory/api/items/{posted}", json=body, headers=bearer(admin_token)).status_code == 200
+    new = {"name": "Pan", "price": "5.00", "quantity": 1, "category": "kitChen"}
+    created = client.post("/inventory/api/items", json=new, headers=bearer(admin_token)).get_json()
+    assert created["category"] == "Kitchen"
+    assert [stored(i).category for i in (typed, posted)] == ["Kitchen", "Kitchen"]
+    page = client.get("/inventory/").get_data(as_text=True)
+    assert re.findall(r'class="category-link"[^>]*>([^<]+)</a>', page) == ["Kitchen"]
+    kitchen_page = client.get("/inventory/?category=Kitchen").get_data(as_text=True)
+    assert names_in(kitchen_page) == ["Blue Mug", "Oak Bowl", "Pan", "Tea Pot"]
+    # the only item of a category may change its case: no other item spells it
+    assert edit(admin, kitchen, category="Kitchen Ware").status_code == 200
+    assert edit(admin, kitchen, category="kitchen ware").status_code == 200
+    assert stored(kitchen).category == "kitchen ware"
 
 
 def test_the_catalog_links_every_category_and_filters_by_one(client, app, make_item):
@@ -98,8 +121,8 @@ def test_the_list_of_categories_skips_along_the_index_and_ignores_archived_items
     with app.app_context():
         db.session.get(Item, archived).archived_at = utcnow()
         db.session.commit()
-        assert search.categories() == ["Cat 0", "Cat 1", "Cat 2", "Cat 3"]
-        assert search.categories(limit=2) == ["Cat 0", "Cat 1"]
+        assert categories.listed() == ["Cat 0", "Cat 1", "Cat 2", "Cat 3"]
+        assert categories.listed(limit=2) == ["Cat 0", "Cat 1"]
 
 
 def test_api_gives_and_filters_categories(client, app, admin_token, make_item):
@@ -132,7 +155,7 @@ def test_a_category_page_and_the_category_list_walk_the_index_and_count_nothing(
         try:
             items_, after = search.catalog_page("", True, None, 4, "Cat 2")
             assert len(items_) == 4 and after is not None
-            assert search.categories() == [f"Cat {n}" for n in range(5)]
+            assert categories.listed() == [f"Cat {n}" for n in range(5)]
         finally:
             event.remove(db.engine, "before_cursor_execute", remember)
         assert not any("count(" in s.lower() for s, _ in statements)

@@ -1,0 +1,54 @@
+"""Categories: the list the catalog links and the admin row offers, and one spelling per category.
+
+A category is the text on its items, as an admin wrote it. "kitchen" typed for one item and
+"Kitchen" for another would be two categories (two links in the catalog, each listing half the
+items), so a category typed with another item's spelling but for case takes that spelling.
+"""
+
+from sqlalchemy import select, text
+
+from inventory_app.extensions import db
+from inventory_app.models import Item
+
+CATEGORIES_MAX = 50
+#: how many categories a new spelling is compared with (each costs one index probe)
+SPELLINGS_MAX = 1000
+
+
+def listed(limit: int = CATEGORIES_MAX) -> list[str]:
+    """The categories of live items in order, at most `limit` of them.
+
+    A loose index scan: each step asks the (category, name, id) index for the first category after
+    the last one found, so this costs one index probe per category, never a walk over every item.
+    The statement is made once and runs on the session's connection (every catalog page asks).
+    """
+    return list(db.session.connection().execute(_CATEGORY_STEPS, {"limit": limit}).scalars())
+
+
+_CATEGORY_STEPS = text(
+    "WITH RECURSIVE found(category, n) AS ("
+    " SELECT (SELECT min(category) FROM inventory WHERE archived_at IS NULL AND category IS NOT NULL), 1"
+    " UNION ALL"
+    " SELECT (SELECT min(category) FROM inventory WHERE archived_at IS NULL AND category > found.category), n + 1"
+    " FROM found WHERE found.category IS NOT NULL AND n < :limit"
+    ") SELECT category FROM found WHERE category IS NOT NULL"
+)
+
+
+def known_spelling(category: str | None, item_id: int | None = None) -> str | None:
+    """`category` as another live item already spells it, ignoring case ("kitchen" joins "Kitchen");
+    else as given. The item being saved (`item_id`) does not count: its own spelling may change."""
+    if category is None:
+        return None
+    wanted = category.casefold()
+    for known in listed(SPELLINGS_MAX):
+        if known.casefold() == wanted and _used_by_another(known, item_id):
+            return known
+    return category
+
+
+def _used_by_another(category: str, item_id: int | None) -> bool:
+    query = select(Item.id).where(Item.archived_at.is_(None), Item.category == category)
+    if item_id is not None:
+        query = query.where(Item.id != item_id)
+    return db.session.scalar(query.limit(1)) is not None
