@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 
+from inventory_app.items import SEEN_FIELDS, seen_of
 from inventory_app.models import CATEGORY_MAX, DESCRIPTION_MAX, NAME_MAX
 from shared_ui.numbers import whole_number
 
@@ -27,6 +28,9 @@ class ItemForm(FlaskForm):
     quantity = StringField(_l("Quantity"), render_kw={"inputmode": "numeric", "autocomplete": "off"})
     category = StringField(_l("Category"), render_kw={"maxlength": CATEGORY_MAX, "autocomplete": "off"})
     expected_quantity = HiddenField()
+    #: a digest of each text field as the row showed it (items.seen_of): what the admin left alone
+    #: keeps another admin's change made meanwhile
+    seen = HiddenField()
 
     @classmethod
     def for_item(cls, item) -> "ItemForm":
@@ -39,6 +43,7 @@ class ItemForm(FlaskForm):
                 "quantity": str(item.quantity),
                 "category": item.category or "",
                 "expected_quantity": str(item.quantity),
+                "seen": _seen_text(seen_of(item)),
             },
         )
 
@@ -50,6 +55,20 @@ class ItemForm(FlaskForm):
     def expected(self) -> int | None:
         return whole_number(self.expected_quantity.data or "")
 
+    def seen_digests(self) -> dict[str, str]:
+        """What the row showed of each text field (digests), as items.update_item takes them."""
+        pairs = (part.partition(":") for part in (self.seen.data or "").split(","))
+        return {name: digest for name, _sep, digest in pairs if name in SEEN_FIELDS and digest}
+
+    def note_seen(self, now: dict[str, str]) -> None:
+        """Take the digests of fields changed meanwhile: saving again then keeps what was typed."""
+        if now:
+            self.seen.data = _seen_text({**self.seen_digests(), **now})
+
     def show_errors(self, errors: dict[str, str]) -> None:
         for name, message in errors.items():
             self[name].errors = [message]
+
+
+def _seen_text(digests: dict[str, str]) -> str:
+    return ",".join(f"{name}:{digest}" for name, digest in digests.items())

@@ -8,10 +8,11 @@ orders cannot be deleted at all until they are paid or released.
 """
 
 import functools
+import hashlib
 import re
 from decimal import Decimal
 
-from flask import abort
+from flask import abort, current_app
 from flask_babel import format_decimal, format_number
 from flask_babel import gettext as _
 from sqlalchemy import Row, bindparam, delete, select
@@ -22,7 +23,7 @@ from inventory_app.extensions import db
 from inventory_app.models import CATEGORY_MAX, DESCRIPTION_MAX, NAME_MAX, Item, StockMovement, utcnow
 from shared_ui.api import parse_money
 from shared_ui.db import write_transaction
-from shared_ui.money import TypedAmountError, parse_typed_money
+from shared_ui.money import TypedAmountError, format_money, parse_typed_money
 
 PRICE_MAX_CENTS = 100_000_000  # 1,000,000.00
 QUANTITY_MAX = 1_000_000
@@ -32,13 +33,23 @@ OPTIONAL = ("description", "category")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-class ItemError(Exception):
-    """Input or a rule was refused; `errors` maps each field to its message."""
+#: the fields an admin row edits as text: the row sends back a digest of what it showed of each
+SEEN_FIELDS = {"name": "name", "description": "description", "price_cents": "price", "category": "category"}
 
-    def __init__(self, errors: dict[str, str], status: int = 422, code: str = "invalid_field"):
+
+class ItemError(Exception):
+    """Input or a rule was refused; `errors` maps each field to its message.
+
+    `seen` gives, for a field someone else changed meanwhile, the digest of its value now.
+    """
+
+    def __init__(
+        self, errors: dict[str, str], status: int = 422, code: str = "invalid_field", seen: dict | None = None
+    ):
         self.errors = errors
         self.status = status
         self.code = code
+        self.seen = seen or {}
         self.field, self.message = next(iter(errors.items()))
         super().__init__(self.message)
 
@@ -212,14 +223,20 @@ def create_item(values: dict, *, actor: str) -> Item:
     return item
 
 
-def update_item(item_id: int, values: dict, *, expected_quantity: int | None = None, actor: str) -> Item:
+def update_item(
+    item_id: int, values: dict, *, expected_quantity: int | None = None, seen: dict | None = None, actor: str
+) -> Item:
     """Change checked fields in one transaction; a quantity goes through the stock rule.
 
     With `expected_quantity`, a quantity change is refused (StockError quantity_changed) when the
-    stock moved since the caller read it, and then nothing at all is changed.
+    stock moved since the caller read it, and then nothing at all is changed. With `seen` (the
+    digests of what the caller's form showed, see `seen_of`), a field left as shown keeps what is
+    stored now, and a field that someone else changed meanwhile is an ItemError (409).
     """
     with write_transaction(db):
         item = live_item(item_id, lock=True) or abort(404)
+        if seen:
+            values = _edited(item, values, seen)
         for name in ("name", "description", "price_cents"):
             if name in values:
                 setattr(item, name, values[name])
@@ -228,6 +245,43 @@ def update_item(item_id: int, values: dict, *, expected_quantity: int | None = N
         if "quantity" in values:
             stock.adjust_on_hand(item.id, values["quantity"], expected=expected_quantity, actor=actor)
     return item
+
+
+def seen_of(item) -> dict[str, str]:
+    """A short digest of each text field as the admin row shows it (the row sends them back)."""
+    return {name: _digest(getattr(item, name)) for name in SEEN_FIELDS}
+
+
+def _digest(value) -> str:
+    return hashlib.sha256(repr(value).encode()).hexdigest()[:16]
+
+
+def _edited(item, values: dict, seen: dict) -> dict:
+    """`values` without the fields the form left as it showed them (another admin's change made
+    meanwhile stays); ItemError naming each field that both changed (then nothing is saved)."""
+    edited, clashes, now_seen = {}, {}, {}
+    for name, value in values.items():
+        shown = seen.get(name)
+        if shown is not None and _digest(value) == shown:
+            continue
+        now = getattr(item, name) if name in SEEN_FIELDS else None
+        if shown is not None and _digest(now) != shown and now != value:
+            clashes[SEEN_FIELDS[name]] = _changed_meanwhile(name, now)
+            now_seen[name] = _digest(now)
+        edited[name] = value
+    if clashes:
+        raise ItemError(clashes, status=409, code="changed_meanwhile", seen=now_seen)
+    return edited
+
+
+def _changed_meanwhile(name: str, now) -> str:
+    if now in (None, ""):
+        return _("Someone else emptied this since you opened the row. Save again to keep yours.")
+    if name == "price_cents":
+        now = format_money(now, current_app.config["SHOP_CURRENCY"])
+    elif len(now) > 60:
+        now = now[:60].rstrip() + "…"
+    return _("Someone else changed this to “%(value)s” since you opened the row. Save again to keep yours.", value=now)
 
 
 def set_picture(item_id: int, data: bytes, alt) -> Item:

@@ -89,9 +89,10 @@ def update(item_id: int):
         expected = form.expected()
         if values["quantity"] == expected:
             del values["quantity"]  # not edited: leave the stock to the orders that move it meanwhile
-        item = items.update_item(item_id, values, expected_quantity=expected, actor=_actor())
+        item = items.update_item(item_id, values, expected_quantity=expected, seen=form.seen_digests(), actor=_actor())
     except items.ItemError as error:
         form.show_errors(error.errors)
+        form.note_seen(error.seen)
         return _row(item, form, status=_invalid())
     except stock.StockError as error:
         form.show_errors({"quantity": error.message})

@@ -11,7 +11,7 @@ from inventory_app.models import StockMovement
 from tests.helpers import csrf_from
 from tests.inventory_app.conftest import htmx
 from tests.inventory_app.holds import SERVICE
-from tests.inventory_app.rows import edit
+from tests.inventory_app.rows import edit, opened, save, shown_in
 
 ADMIN_PATHS = [
     ("GET", "/inventory/admin/"),
@@ -180,6 +180,35 @@ def test_a_quantity_edit_over_stock_that_moved_meanwhile_is_refused_in_the_row(a
     assert (item.name, item.quantity) == ("Blue Mug", 6)  # nothing of the edit was saved
     again = htmx(admin, "POST", f"/inventory/admin/items/{item_id}", data=data | {"expected_quantity": "6"})
     assert again.status_code == 200 and stored(item_id).quantity == 20
+
+
+def test_two_admins_editing_one_row_keep_each_others_changes(admin, make_item, stored):
+    item_id = make_item("Blue Mug", 1250, 10)
+    first = opened(admin, item_id)  # one admin opens the row and starts typing a new name
+    assert edit(admin, item_id, price="13.00", category="Kitchen").status_code == 200  # another saves
+    saved = save(admin, item_id, first, name="Blue Mug XL")
+    assert saved.status_code == 200 and "$13.00" in saved.get_data(as_text=True)
+    item = stored(item_id)
+    assert (item.name, item.price_cents, item.category) == ("Blue Mug XL", 1300, "Kitchen")
+
+
+def test_a_field_two_admins_changed_at_once_is_shown_next_to_it_and_saving_again_keeps_yours(admin, make_item, stored):
+    item_id = make_item("Blue Mug", 1250, 10)
+    first = opened(admin, item_id)
+    assert edit(admin, item_id, price="14.00").status_code == 200
+    clash = save(admin, item_id, first, name="Big Mug", price="15.00")
+    html = clash.get_data(as_text=True)
+    assert clash.status_code == 200 and 'class="editing"' in html
+    error = re.search(rf'<small id="item-{item_id}-price-error" class="field-error">([^<]+)</small>', html)
+    assert error and "$14.00" in error.group(1)
+    assert f'aria-describedby="item-{item_id}-price-error"' in html and 'value="15.00"' in html  # what was typed
+    assert f'id="item-{item_id}-name-error"' not in html
+    item = stored(item_id)
+    assert (item.name, item.price_cents) == ("Blue Mug", 1400)  # nothing of the edit was saved
+    again = save(admin, item_id, shown_in(html))
+    assert again.status_code == 200 and "field-error" not in again.get_data(as_text=True)
+    item = stored(item_id)
+    assert (item.name, item.price_cents) == ("Big Mug", 1500)
 
 
 def test_add_item_opens_an_empty_row_and_saving_it_adds_the_item(admin, client):
