@@ -46,6 +46,7 @@ def test_nginx_keeps_a_copy_of_each_picture_for_everyone(stack, item_id, admin_t
     assert first.status_code == 200 and first.headers["Content-Type"] == "image/webp"
     assert first.headers["Cache-Control"] == YEAR and first.headers["ETag"]
     assert first.headers["X-Content-Type-Options"] == "nosniff"  # never taken for anything but a picture
+    assert "Vary" not in first.headers  # the same for everyone: a browser keeps it across logins
     assert first.headers["X-Cache-Status"] in ("MISS", "HIT")
     # A cookie changes nothing: served from the copy. Asked until an answer comes from one (nginx's
     # copy lasts 3 s in the test stack; a loaded machine may ask after that, which makes a new copy).
