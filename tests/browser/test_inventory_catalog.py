@@ -54,3 +54,15 @@ def test_search_as_you_type_filter_and_load_more(stack, page: Page, shelf):
     expect(page.get_by_role("button", name="Log in to order")).to_have_attribute(
         "href", re.compile(r"^/users/login\?next=/inventory/items/\d+$")
     )
+
+
+def test_an_item_page_keeps_the_lines_of_its_description(stack, page: Page):
+    token = requests.post(
+        stack.url("/users/api/tokens"), json={"login": ADMIN_LOGIN, "password": stack.env["SHOP_ADMIN_PASSWORD"]}
+    ).json()["token"]
+    description = "Size: 30 cm across.\nMaterial: oiled oak.\n\nCare: wipe with a damp cloth."
+    body = {"name": f"Oak Tray {new_login('tray')}", "price": "25.00", "quantity": 2, "description": description}
+    created = requests.post(stack.url("/inventory/api/items"), json=body, headers={"Authorization": f"Bearer {token}"})
+    assert created.status_code == 201
+    page.goto(stack.url(f"/inventory/items/{created.json()['id']}"))
+    assert page.locator(".item-description").inner_text() == description
