@@ -6,9 +6,9 @@ from the header and anything over 40 megapixels is refused before a single pixel
 20000 x 20000 PNG of one colour is a few kilobytes on disk and 1.6 GB in memory); a file carrying
 markup anywhere (an HTML or SVG document, or a picture with a page hidden in a comment, a text chunk
 or after its end: a polyglot) is refused. What is kept is never the upload itself but Pillow's
-re-encoding of its pixels: EXIF orientation applied, metadata dropped, at most 2000 px a side, in
-WebP and in JPEG at a few widths for `srcset`. Refusals raise PictureError with a message for the
-person who uploaded; nothing is stored then.
+re-encoding of its pixels: EXIF orientation applied, colours turned into sRGB by their ICC profile,
+metadata dropped, at most 2000 px a side, in WebP and in JPEG at a few widths for `srcset`.
+Refusals raise PictureError with a message for the person who uploaded; nothing is stored then.
 
 Stored pictures are addressed by the SHA-256 of the uploaded bytes, so a URL
 (`/inventory/pictures/<hash>-<width>.webp`) names bytes that never change and can be cached for a
@@ -133,7 +133,7 @@ def _upright_plain(image: "Image.Image") -> "Image.Image":
     """The pixels turned as EXIF says, in RGB or RGBA, at most MAX_SIDE a side, with no metadata."""
     from PIL import Image, ImageOps
 
-    image = ImageOps.exif_transpose(image)
+    image = _in_srgb(ImageOps.exif_transpose(image))
     if image.mode.startswith("I"):
         # 16- or 32-bit grey (a scanner's PNG): Pillow's convert would clip every shade past 255 to
         # white, so the samples are scaled down to 8 bits first.
@@ -144,6 +144,24 @@ def _upright_plain(image: "Image.Image") -> "Image.Image":
     clean = Image.new(mode, image.size)  # a new image: nothing of the upload's info comes along
     clean.paste(image)
     return clean
+
+
+def _in_srgb(image: "Image.Image") -> "Image.Image":
+    """The pixels as its colour profile says they look, in sRGB: the files kept carry no profile, so
+    browsers take them as sRGB, and a camera's Adobe RGB or a phone's Display P3 would look dull."""
+    icc = image.info.get("icc_profile")
+    if not icc or image.mode not in ("RGB", "RGBA"):
+        return image
+    from PIL import ImageCms
+
+    if "transparency" in image.info:  # a transparent colour: alpha first (the conversion keeps no info)
+        image = image.convert("RGBA")
+
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        return ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode=image.mode)
+    except (OSError, ImageCms.PyCMSError):
+        return image  # a profile LittleCMS cannot use (or not an RGB one): the pixels as they are
 
 
 def _refuse_huge(width: int, height: int) -> None:

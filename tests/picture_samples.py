@@ -78,3 +78,35 @@ def png_16_bit_grey(level: int, size: tuple[int, int] = (120, 80)) -> bytes:
     row = b"\0" + struct.pack(">H", level) * size[0]  # filter byte + samples
     body = zlib.compress(row * size[1])
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", body) + _chunk(b"IEND", b"")
+
+
+def _s15(value: float) -> bytes:
+    return struct.pack(">i", round(value * 65536))
+
+
+def _xyz(x: float, y: float, z: float) -> bytes:
+    return b"XYZ " + b"\0" * 4 + _s15(x) + _s15(y) + _s15(z)
+
+
+def adobe_rgb_profile() -> bytes:
+    """An ICC profile of Adobe RGB (1998), a camera's wide-gamut setting: its primaries (adapted to
+    D50, as ICC wants) and its 2.2 gamma, written tag by tag (ICC v2, matrix and curves)."""
+    curve = b"curv" + b"\0" * 4 + struct.pack(">IH", 1, 563) + b"\0\0"  # gamma 563/256
+    tags = [
+        (b"wtpt", _xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", _xyz(0.6097, 0.3111, 0.0195)),
+        (b"gXYZ", _xyz(0.2053, 0.6257, 0.0609)),
+        (b"bXYZ", _xyz(0.1492, 0.0632, 0.7446)),
+        (b"rTRC", curve),
+        (b"gTRC", curve),
+        (b"bTRC", curve),
+    ]
+    start = 128 + 4 + 12 * len(tags)
+    table = body = b""
+    for kind, data in tags:
+        table += kind + struct.pack(">II", start + len(body), len(data))
+        body += data + b"\0" * (-len(data) % 4)
+    header = struct.pack(">I", start + len(body)) + b"lcms" + bytes([2, 0x10, 0, 0]) + b"mntrRGB XYZ "
+    header += b"\0" * 12 + b"acsp" + b"\0" * 28 + _s15(0.9642) + _s15(1.0) + _s15(0.8249)
+    header += b"\0" * (128 - len(header))
+    return header + struct.pack(">I", len(tags)) + table + body

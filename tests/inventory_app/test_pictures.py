@@ -135,6 +135,34 @@ def test_a_16_bit_greyscale_png_keeps_its_shades_instead_of_turning_white(app, a
         assert 110 <= red <= 124 and red == green == blue
 
 
+def test_a_wide_gamut_photo_keeps_its_colours_in_the_srgb_files_it_is_served_as(app, admin, client, make_item):
+    item_id = make_item()
+    flat_red = Image.new("RGB", (300, 200), (200, 60, 40))
+    data = io.BytesIO()
+    flat_red.save(data, "JPEG", quality=95, icc_profile=samples.adobe_rgb_profile())  # a camera's Adobe RGB
+    upload(admin, item_id, data.getvalue())
+    url = client.get(f"/inventory/api/items/{item_id}").get_json()["picture"]["url"]
+    for shown in (url, url.replace(".webp", ".jpg")):
+        image = Image.open(io.BytesIO(client.get(shown).data))
+        assert "icc_profile" not in image.info  # no profile: browsers take the pixels as sRGB
+        red, green, blue = image.convert("RGB").getpixel((150, 100))
+        assert red >= 222 and abs(green - 57) <= 8 and abs(blue - 34) <= 8  # as sRGB shows it: (231, 57, 34)
+
+
+def test_a_png_with_a_colour_profile_keeps_its_transparent_colour_transparent(app, admin, client, make_item):
+    item_id = make_item()
+    keyed = Image.new("RGB", (300, 200), (255, 0, 255))  # magenta stands for "transparent" (a tRNS chunk)
+    keyed.paste((200, 60, 40), (100, 50, 200, 150))
+    data = io.BytesIO()
+    keyed.save(data, "PNG", transparency=(255, 0, 255), icc_profile=samples.adobe_rgb_profile())
+    upload(admin, item_id, data.getvalue())
+    url = client.get(f"/inventory/api/items/{item_id}").get_json()["picture"]["url"]
+    webp = Image.open(io.BytesIO(client.get(url).data)).convert("RGBA")
+    assert webp.getpixel((10, 10))[3] == 0 and webp.getpixel((150, 100))[0] >= 222
+    jpeg = Image.open(io.BytesIO(client.get(url.replace(".webp", ".jpg")).data))
+    assert min(jpeg.getpixel((10, 10))) >= 245  # laid on white, not magenta
+
+
 def test_pictures_are_cached_a_year_with_an_etag_and_answer_304(app, admin, client, make_item):
     item_id = make_item()
     upload(admin, item_id, samples.picture())
