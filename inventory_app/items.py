@@ -306,6 +306,17 @@ def set_picture(item_id: int, data: bytes, alt) -> Item:
     raise AssertionError("unreachable")
 
 
+def set_picture_alt(item_id: int, alt) -> Item:
+    """Change the alternative text of the item's picture, the picture kept; PictureError if it has none."""
+    alt = pictures.clean_alt(alt)
+    with write_transaction(db, keep_loaded=True):
+        item = live_item(item_id, lock=True) or abort(404)
+        if item.image is None:
+            raise pictures.PictureError(_("Choose a picture file to upload."))
+        item.image.alt = alt
+    return item
+
+
 def remove_picture(item_id: int) -> tuple[Item, bool]:
     """Take the item's picture away; (item, whether it had one)."""
     with write_transaction(db, keep_loaded=True):

@@ -128,11 +128,17 @@ def picture(item_id: int):
 @bp.route("/items/<int:item_id>/picture", methods=["POST"])
 @admin_required
 def upload_picture(item_id: int):
-    """A multipart upload (`file`, optional `alt`) from the row or the item page (`return_to=item`)."""
+    """A multipart upload (`file`, optional `alt`) from the row or the item page (`return_to=item`).
+
+    With no file chosen, an item that has a picture keeps it and takes the new alternative text.
+    """
     item = live_item(item_id) or abort(404)
     upload = request.files.get("file")
-    data = upload.read(pictures.UPLOAD_MAX_BYTES + 1) if upload else b""
     try:
+        if (upload is None or not upload.filename) and item.image is not None:
+            item = items.set_picture_alt(item_id, request.form.get("alt"))
+            return _picture_done(item, _("The alternative text of %(name)s is saved.", name=item.name))
+        data = upload.read(pictures.UPLOAD_MAX_BYTES + 1) if upload else b""
         item = items.set_picture(item_id, data, request.form.get("alt"))
     except pictures.PictureError as error:
         return _picture_refused(item, error)

@@ -269,6 +269,27 @@ def test_the_same_file_for_two_items_is_stored_once_and_kept_while_one_shows_it(
     assert stored_counts(app) == (0, 0)
 
 
+def test_the_alt_text_of_a_picture_changes_without_sending_the_file_again(app, admin, client, make_item):
+    item_id = make_item("Oak Stool")
+    upload(admin, item_id, samples.picture(), alt="A stool")
+    before = client.get(f"/inventory/api/items/{item_id}").get_json()["picture"]
+    counts = stored_counts(app)
+    row = upload(admin, item_id, b"", name="", alt="A three-legged oak stool")  # no file chosen, as browsers send it
+    html = row.get_data(as_text=True)
+    assert row.status_code == 200 and "field-error" not in html
+    assert "The alternative text of Oak Stool is saved." in html
+    assert client.get(f"/inventory/api/items/{item_id}").get_json()["picture"] == {
+        **before,
+        "alt": "A three-legged oak stool",
+    }
+    assert stored_counts(app) == counts
+    page = upload(admin, item_id, b"", name="", alt="", return_to="item").get_data(as_text=True)  # the item page's form
+    assert "The alternative text of Oak Stool is saved." in page and 'alt="Oak Stool"' in page  # empty: the name
+    without = make_item("Pine Stool")
+    refused = upload(admin, without, b"", name="", alt="A stool").get_data(as_text=True)
+    assert "Choose a picture file to upload." in refused  # no picture to describe yet
+
+
 def test_alt_text_is_the_items_name_unless_the_admin_writes_one(app, admin, client, make_item):
     item_id = make_item("Oak Stool")
     upload(admin, item_id, samples.picture(), alt="   ")
