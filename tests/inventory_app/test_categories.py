@@ -73,6 +73,23 @@ def test_the_catalog_links_every_category_and_filters_by_one(client, app, make_i
     assert names_in(client.get("/inventory/?category=Nothing").get_data(as_text=True)) == []
 
 
+def test_an_empty_category_view_says_what_is_empty_not_that_the_whole_shop_is(client, app, make_item):
+    set_category(app, make_item("Blue Mug", quantity=0), "Kitchen")
+    set_category(app, make_item("Wool Socks", quantity=5), "Outdoors")
+
+    def empty_state(url):
+        return re.search(r'<p class="empty-state">([^<]*)</p>', client.get(url).get_data(as_text=True)).group(1)
+
+    assert empty_state("/inventory/?category=Kitchen&available=1") == "Nothing in “Kitchen” is in stock right now."
+    assert empty_state("/inventory/?category=Kitchen&q=socks") == "No items in “Kitchen” match “socks”."
+    assert empty_state("/inventory/?category=Kitchen&q=socks&available=1") == (
+        "No items in “Kitchen” match “socks” in stock."
+    )
+    assert empty_state("/inventory/?category=Kitchen&q=zzz") == "No items in “Kitchen” match “zzz”."
+    assert empty_state("/inventory/?q=zzz") == "No items match “zzz”."
+    assert empty_state("/inventory/?category=Garden") == "Nothing in “Garden” right now."
+
+
 def set_category(app, item_id, category):
     with app.app_context():
         items.update_item(item_id, {"category": category}, actor="test")
