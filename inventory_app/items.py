@@ -9,7 +9,6 @@ orders cannot be deleted at all until they are paid or released.
 
 import functools
 import hashlib
-import re
 from decimal import Decimal
 
 from flask import abort, current_app
@@ -20,7 +19,15 @@ from sqlalchemy.exc import IntegrityError
 
 from inventory_app import categories, pictures, stock
 from inventory_app.extensions import db
-from inventory_app.models import CATEGORY_MAX, DESCRIPTION_MAX, NAME_MAX, Item, StockMovement, utcnow
+from inventory_app.models import (
+    CATEGORY_MAX,
+    CONTROL_CHARACTERS,
+    DESCRIPTION_MAX,
+    NAME_MAX,
+    Item,
+    StockMovement,
+    utcnow,
+)
 from shared_ui.api import parse_money
 from shared_ui.db import write_transaction
 from shared_ui.money import TypedAmountError, format_money, parse_typed_money
@@ -30,7 +37,6 @@ QUANTITY_MAX = 1_000_000
 FIELDS = ("name", "description", "price", "quantity", "category")
 #: fields a new item may leave out
 OPTIONAL = ("description", "category")
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 #: the fields an admin row edits as text: the row sends back a digest of what it showed of each

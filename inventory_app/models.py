@@ -6,6 +6,7 @@ release moves them back. So quantity + held + committed changes only when an adm
 removes stock, and every change of `quantity` has its row in `stock_movements`.
 """
 
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -28,6 +29,8 @@ DESCRIPTION_MAX = 2000
 KEY_MAX = 100
 CATEGORY_MAX = 60
 ALT_MAX = 200
+#: characters no text of an item may hold: nothing shows them, and PostgreSQL refuses NUL in text
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 #: On SQLite names compare and sort ignoring case, so "apple" sits next to "Apple" in the catalog.
 NAME_TYPE = String(NAME_MAX).with_variant(String(NAME_MAX, collation="NOCASE"), "sqlite")

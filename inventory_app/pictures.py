@@ -30,7 +30,7 @@ from markupsafe import Markup
 from sqlalchemy import delete, select
 
 from inventory_app.extensions import db
-from inventory_app.models import ALT_MAX, ItemImage, PictureFile
+from inventory_app.models import ALT_MAX, CONTROL_CHARACTERS, ItemImage, PictureFile
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -227,6 +227,8 @@ def clean_alt(value) -> str | None:
     value = " ".join(value.split())
     if len(value) > ALT_MAX:
         raise PictureError(_("Use at most %(max)d characters.", max=ALT_MAX), "alt")
+    if CONTROL_CHARACTERS.search(value):
+        raise PictureError(_("The alternative text contains characters that cannot be shown."), "alt")
     return value or None
 
 

@@ -301,6 +301,20 @@ def test_alt_text_is_the_items_name_unless_the_admin_writes_one(app, admin, clie
     assert f'id="item-{item_id}-picture-alt-error"' in too_long
 
 
+def test_alt_text_with_characters_that_cannot_be_shown_is_refused_next_to_its_field(
+    app, admin, client, admin_token, make_item
+):
+    item_id = make_item("Oak Stool")
+    row = upload(admin, item_id, samples.picture(), alt="Oak\x00stool").get_data(as_text=True)
+    error = re.search(rf'<small id="item-{item_id}-picture-alt-error" class="field-error">([^<]+)</small>', row)
+    assert error and "cannot be shown" in error.group(1)
+    path = f"/inventory/api/items/{item_id}/picture"
+    fields = {"file": (samples.picture(), "stool.jpg"), "alt": "Oak \x07stool"}
+    refused = client.put(path, headers=bearer(admin_token), **multipart(fields))
+    assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "alt"
+    assert stored_counts(app) == (0, 0)
+
+
 def test_picture_routes_are_for_admins_only_and_need_the_csrf_token(app, admin, customer, client, make_item):
     item_id = make_item()
     path = f"/inventory/admin/items/{item_id}/picture"
