@@ -215,6 +215,12 @@ class Order(db.Model):
         return self.refund_state == REFUND_DONE
 
     @property
+    def refund_failed(self) -> bool:
+        """Stripe refused the refund, and the administrator it was flagged for has not dealt with it yet
+        (refunded by hand, as "Mark as resolved" says: the flag goes, the state stays)."""
+        return self.refund_state == REFUND_FAILED and self.needs_attention
+
+    @property
     def awaiting_payment(self) -> bool:
         """Stripe holds a payment that has not settled yet (a boleto): no edits, no cancels."""
         return self.status == PENDING and self.checkout_state == SESSION_PROCESSING

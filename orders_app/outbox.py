@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Index
 
 from orders_app.extensions import db, users
-from orders_app.models import PAID, PENDING, REFUND_DONE, REFUND_DUE, Order
+from orders_app.models import PAID, PENDING, REFUND_DONE, REFUND_DUE, REFUND_FAILED, Order
 from shared_ui import outbox
 from shared_ui.money import format_money
 from shared_ui.outbox import OutboxAttemptMixin, OutboxMessageMixin
@@ -72,13 +72,16 @@ def render(message: MailMessage) -> outbox.Rendered | None:
         return None
     locale = account.get("locale")
     public_url = current_app.config["SHOP_PUBLIC_URL"]
+    refund = message.data.get("refund", order.refund_state in (REFUND_DUE, REFUND_DONE, REFUND_FAILED))
     context = {
         "order": order,
         "lines": order_lines(order),
         "money": lambda cents: format_money(cents, order.currency, locale or "en"),
         "when": lambda moment: format_datetime(moment, "long") if moment else "",  # with its zone: UTC
         "order_url": f"{public_url}/orders/{order.id}",
-        "refunded": message.data.get("refund", order.refund_state in (REFUND_DUE, REFUND_DONE)),
+        # What the cancel decided, unless Stripe has refused the refund since (an admin refunds it by hand).
+        "refunded": refund and order.refund_state != REFUND_FAILED,
+        "refund_failed": refund and order.refund_state == REFUND_FAILED,
         "login": order.user_login,
     }
     if message.kind == ORDER_PAID:

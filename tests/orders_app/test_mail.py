@@ -95,6 +95,32 @@ def test_an_admin_refund_sends_one_cancellation_notice_with_the_refund(app, alic
     assert "Your payment of $12.50 is refunded" in text_of(notice[0])
 
 
+def test_a_refund_stripe_refuses_is_told_as_not_done_until_an_admin_deals_with_it(
+    app, alice, boss, stripe_fake, lamp, smtp, monkeypatch
+):
+    """The cancel decided a refund, and the notice is sent after Stripe refused it: it does not say
+    "refunded"; nor do the order's pages, until the administrator it was flagged for resolves it."""
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+
+    def refuses(*args):
+        raise PaymentRefused("This charge is disputed.", "charge_disputed")
+
+    monkeypatch.setattr(stripe_fake, "refund", refuses)
+    assert post_form(boss, f"/orders/admin/{order_id}/cancel", {"restock": "y"}, htmx=True).status_code == 200
+    send_mail(app)
+    [notice] = [m for m in smtp.inbox.to("alice@example.com") if "cancelled" in m["Subject"]]
+    assert "is refunded" not in text_of(notice) and "is refunded" not in html_of(notice)
+    assert "We could not refund your payment of $12.50 automatically." in text_of(notice)
+    assert "We could not refund your payment of $12.50 automatically." in html_of(notice)
+    session_id = session_of(app, order_id)
+    success = alice.get(f"/orders/checkout/success?session_id={session_id}").get_data(as_text=True)
+    assert "Your payment is refunded" not in success and "could not be refunded automatically" in success
+    assert 'id="refund-failed"' in alice.get(f"/orders/{order_id}").get_data(as_text=True)
+
+    assert post_form(boss, f"/orders/admin/{order_id}/resolve", htmx=True).status_code == 200  # refunded by hand
+    assert 'id="refund-failed"' not in alice.get(f"/orders/{order_id}").get_data(as_text=True)
+
+
 def test_a_pending_order_cancelled_gets_a_notice_without_a_refund(app, alice, lamp, stripe_fake, smtp):
     order_id = place(alice, lamp, 1)
     assert post_form(alice, f"/orders/{order_id}/cancel").status_code in (200, 303)
