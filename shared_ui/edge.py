@@ -4,6 +4,8 @@
   environ for the calls the request makes to the other apps (`request_id()`);
 - the security headers the view did not set itself;
 - `Vary: Accept-Language` on pages, which differ by language;
+- `Cache-Control: no-store` on what a logged-in user is answered (unless the view chose its own),
+  so that no copy of their pages is kept: after a logout on a shared computer, Back shows nothing;
 - one request log line (shared_ui/request_log.py) and the request's metrics (shared_ui/metrics.py).
 
 These were Flask request hooks. Out here they work on the environ and on the plain list of headers
@@ -47,27 +49,30 @@ class Edge:
         environ[REQUEST_ID] = request_id
 
         def start(status, headers, exc_info=None):
-            self._finish_headers(headers, request_id)
+            user_id = _user_id()
+            self._finish_headers(headers, request_id, user_id is not None)
             try:  # the record of an answer never fails the answer (a closed stderr, a metrics file)
-                self._record(environ, request_id, status, time.perf_counter() - started)
+                self._record(environ, request_id, status, time.perf_counter() - started, user_id)
             except Exception:
                 LOGGER.exception("the request log or metrics failed for %s", request_id)
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)
 
-    def _record(self, environ, request_id: str, status: str, seconds: float) -> None:
+    def _record(self, environ, request_id: str, status: str, seconds: float, user_id: int | None) -> None:
         code = int(status[:3]) if status[:3].isdigit() else 0
         rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
         route = rule.rule if rule is not None else "unmatched"
         self.metrics.count(route, environ.get("REQUEST_METHOD", ""), code, seconds)
-        log_request(self.app_name, request_id, environ, code, seconds, _user_id())
+        log_request(self.app_name, request_id, environ, code, seconds, user_id)
 
-    def _finish_headers(self, headers: list, request_id: str) -> None:
+    def _finish_headers(self, headers: list, request_id: str, personal: bool) -> None:
         present = {}
         for index, (name, _value) in enumerate(headers):
             present[name.lower()] = index
         headers.append(("X-Request-ID", request_id))
+        if personal and "cache-control" not in present:
+            headers.append(("Cache-Control", "no-store"))
         for name, value in self.security_headers:
             if name.lower() not in present:
                 headers.append((name, value))

@@ -18,6 +18,18 @@ def test_pages_carry_csp_nosniff_referrer_policy_and_no_framing(stack, path):
     assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
 
+def test_no_copy_is_kept_of_what_a_logged_in_customer_sees(shop):
+    """After a logout on a shared computer, Back must not show the last customer's pages from the
+    browser's cache: every app's answer to a logged-in user says no-store; a visitor's catalog does not."""
+    assert "no-store" not in shop.get("/inventory/").headers.get("Cache-Control", "")
+    assert shop.register().status_code == 303
+    for path in ("/inventory/", "/orders/", "/orders/cart/", "/users/account", "/orders/cart/count"):
+        response = shop.get(path)
+        assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store", path
+    mine = shop.api("GET", "/orders/api/orders", shop.api_token(shop.login_name))
+    assert mine.status_code == 200 and mine.headers["Cache-Control"] == "no-store"
+
+
 def test_pages_load_scripts_only_from_the_shops_static_folder(shop):
     html = shop.get("/users/login").text
     scripts = [chunk.split('"', 1)[0] for chunk in html.split('<script src="')[1:]]
