@@ -4,6 +4,7 @@ from datetime import datetime
 
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from orders_app.customer_data import DELETED_ADMIN, ERASER
 from orders_app.errors import status_word
@@ -46,6 +47,8 @@ SYSTEM_ACTORS = {
     ERASER: _l("the customer (account deleted)"),
     DELETED_ADMIN: _l("an administrator (account deleted)"),
 }
+#: an administrator's line, as a customer reads it
+AN_ADMINISTRATOR = _l("an administrator")
 
 #: an order's status as people read it (the stored value stays "Pending", "Paid", "Cancelled")
 STATUS_LABELS = {"Pending": _l("Pending"), "Paid": _l("Paid"), "Cancelled": _l("Cancelled")}
@@ -65,11 +68,14 @@ def status_label(status: str) -> str:
 
 def actor_label(actor: str) -> str:
     """Who wrote a history line: a customer's login as it is, an administrator's with "(admin)" in the
-    reader's language, the shop's own jobs and Stripe in words."""
+    reader's language (to a customer, "an administrator": which one, and their login, is the shop's
+    own business), the shop's own jobs and Stripe in words."""
     label = SYSTEM_ACTORS.get(actor)
     if label is not None:
         return str(label)
     if actor.endswith(ADMIN_SUFFIX):
+        if not getattr(current_user, "is_admin", False):
+            return str(AN_ADMINISTRATOR)
         return gettext("%(login)s (admin)", login=actor.removesuffix(ADMIN_SUFFIX))
     return actor
 
