@@ -108,10 +108,10 @@ def short_lines(short: list[tuple[int, str, int | None]], *, one_line: bool = Fa
     for _item_id, name, available in short:
         if available is None:
             parts.append(_("%(item)s: not enough left in stock", item=name))
+        elif available <= 0:
+            parts.append(_("%(item)s: sold out", item=name))
         else:
-            parts.append(
-                ngettext("%(item)s: only %(num)d left", "%(item)s: only %(num)d left", max(available, 0), item=name)
-            )
+            parts.append(ngettext("%(item)s: only %(num)d left", "%(item)s: only %(num)d left", available, item=name))
     return OrderError("; ".join(parts), status=409, code="insufficient_stock", field="lines", short=listed)
 
 

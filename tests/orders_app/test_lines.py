@@ -3,6 +3,8 @@ cancelled and refunded whole, found by any of their items."""
 
 import re
 
+from dataclasses import replace
+
 import pytest
 
 from orders_app.extensions import db
@@ -59,6 +61,9 @@ def test_short_lines_are_each_named_and_nothing_is_held(app, client_anonymous, b
     ]
     assert "Lamp: only 3 left" in error["message"] and "Pin: only 5 left" in error["message"]
     assert inventory.held() == {} and inventory.stock(shelf["mug"]) == 10
+    inventory.items[shelf["pin"]] = replace(inventory.items[shelf["pin"]], quantity=0)
+    sold_out = api_place(client_anonymous, bearer, lines).json["error"]
+    assert sold_out["message"] == "Lamp: only 3 left; Pin: sold out"  # not "only 0 left"
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Order)) == 0
 
