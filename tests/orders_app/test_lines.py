@@ -2,7 +2,6 @@
 cancelled and refunded whole, found by any of their items."""
 
 import re
-
 from dataclasses import replace
 
 import pytest
