@@ -4,9 +4,8 @@ from flask import Blueprint, abort, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from inventory_app import items, pictures, search, stock
+from inventory_app import categories, items, pictures, search, stock
 from inventory_app.items import live_item
-from inventory_app.models import CATEGORY_MAX
 from inventory_app.openapi import OPENAPI
 from shared_ui.api import ApiError, cents_to_str, json_body, page_args, page_of
 from shared_ui.auth import admin_required
@@ -35,7 +34,7 @@ def list_items():
     page, per_page = page_args()
     q = request.args.get("q", "").strip()[:100]
     available = request.args.get("available", "") in ("1", "true")
-    category = " ".join(request.args.get("category", "").split())[:CATEGORY_MAX] or None
+    category = categories.asked_for(request.args.get("category"))
     found, total = search.numbered_page(q, available, page, per_page, category)
     return jsonify(page_of([item_json(item) for item in found], page, per_page, total))
 

@@ -8,7 +8,7 @@ items), so a category typed with another item's spelling but for case takes that
 from sqlalchemy import select, text
 
 from inventory_app.extensions import db
-from inventory_app.models import Item
+from inventory_app.models import CATEGORY_MAX, Item
 
 CATEGORIES_MAX = 50
 #: how many categories a new spelling is compared with (each costs one index probe)
@@ -33,6 +33,19 @@ _CATEGORY_STEPS = text(
     " FROM found WHERE found.category IS NOT NULL AND n < :limit"
     ") SELECT category FROM found WHERE category IS NOT NULL"
 )
+
+
+def asked_for(value: str | None) -> str | None:
+    """The category a catalog address or an API call asks for (`?category=`): its spaces as one, and
+    in the spelling its items use whatever the case asked ("kitchen" lists "Kitchen"); None for none."""
+    category = " ".join((value or "").split())[:CATEGORY_MAX] or None
+    if category is None:
+        return None
+    known = listed(SPELLINGS_MAX)
+    if category in known:
+        return category
+    wanted = category.casefold()
+    return next((spelling for spelling in known if spelling.casefold() == wanted), category)
 
 
 def known_spelling(category: str | None, item_id: int | None = None) -> str | None:

@@ -71,7 +71,12 @@ ITEM_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "in
 FILTERS = [
     {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "Words in the name or description"},
     {"name": "available", "in": "query", "schema": {"enum": ["1"]}, "description": "Only items in stock"},
-    {"name": "category", "in": "query", "schema": {"type": "string"}, "description": "Only items of this category"},
+    {
+        "name": "category",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "Only items of this category (any case: kitchen finds Kitchen)",
+    },
 ]
 PICTURE_UPLOAD = {
     "required": True,

@@ -10,7 +10,6 @@ from markupsafe import Markup
 from inventory_app import categories, search
 from inventory_app.extensions import db
 from inventory_app.items import live_item
-from inventory_app.models import CATEGORY_MAX
 from shared_ui.db import change_token
 from shared_ui.i18n import current_locale
 from shared_ui.page_cache import shared_for_visitors
@@ -69,7 +68,7 @@ def index():
     args = request.args.to_dict()
     q = args.get("q", "").strip()[:QUERY_MAX]
     available = args.get("available") == "1"
-    category = " ".join(args.get("category", "").split())[:CATEGORY_MAX] or None
+    category = categories.asked_for(args.get("category"))
     after = search.Cursor.decode(args.get("after"))
     fragment = wants_fragment()
     # "More items" swaps in the next rows only; the search form and the category links swap the

@@ -53,6 +53,10 @@ def test_a_category_typed_in_another_case_joins_the_existing_one_instead_of_maki
     assert re.findall(r'class="category-link"[^>]*>([^<]+)</a>', page) == ["Kitchen"]
     kitchen_page = client.get("/inventory/?category=Kitchen").get_data(as_text=True)
     assert names_in(kitchen_page) == ["Blue Mug", "Oak Bowl", "Pan", "Tea Pot"]
+    # an address or an API call that asks in another case finds it too (a link typed by hand, a client)
+    assert names_in(client.get("/inventory/?category=kitchen").get_data(as_text=True)) == names_in(kitchen_page)
+    listed = client.get("/inventory/api/items?category=KITCHEN").get_json()
+    assert sorted(item["name"] for item in listed["items"]) == ["Blue Mug", "Oak Bowl", "Pan", "Tea Pot"]
     # the only item of a category may change its case: no other item spells it
     assert edit(admin, kitchen, category="Kitchen Ware").status_code == 200
     assert edit(admin, kitchen, category="kitchen ware").status_code == 200
