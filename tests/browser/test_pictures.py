@@ -148,7 +148,16 @@ def test_admin_adds_and_removes_a_picture_on_the_item_page(stack, page: Page, wo
     assert_accessible(page, "item page with its picture, as an admin")
 
     page.get_by_text("Change the picture").click()
-    page.locator("#item-picture").get_by_role("button", name="Remove picture").click()
+    answers, questions = iter([False, True]), []
+    page.on(
+        "dialog",
+        lambda dialog: (questions.append(dialog.message), dialog.accept() if next(answers) else dialog.dismiss()),
+    )
+    page.locator("#item-picture").get_by_role("button", name="Remove picture").click()  # asked, and answered no
+    assert questions == [f"Remove the picture of “Kettle {word}”? This cannot be undone."]
+    expect(large).to_be_visible()
+    page.locator("#item-picture").get_by_role("button", name="Remove picture").click()  # and yes
     expect(page.locator(".item-large-picture")).to_have_count(0)
+    assert len(questions) == 2
     expect(page.locator("#announcer")).to_have_text(f"The picture of Kettle {word} is removed.")
     assert requests.get(stack.url(f"/inventory/api/items/{item['id']}"), timeout=10).json()["picture"] is None
