@@ -211,9 +211,12 @@ def refund_payment(order_id: int) -> bool:
             store.flag(order, "A refund is due but the shop knows no payment of this order; refund it at Stripe")
         return False
     key = store.shop_key("refund", order.id)
-    refund_id, state, amount = None, REFUND_DONE, history.Money(order.total_cents, order.currency)
+    refund_id, state, amount = None, REFUND_DONE, None
     try:
-        refund_id = current_stripe().refund(order.payment_intent, key, {"order_id": str(order.id)})
+        refund = current_stripe().refund(order.payment_intent, key, {"order_id": str(order.id)})
+        # What Stripe gave back: the payment's amount, which is not the order's total when the
+        # payment was of another amount (refused as such, then refunded with the cancel).
+        refund_id, amount = refund.id, history.Money(refund.amount, refund.currency)
         note = history.note("%(amount)s refunded (%(refund)s)", amount=amount, refund=refund_id)
     except PaymentsUnavailable:
         return False  # still due: reconcile tries again
@@ -248,7 +251,7 @@ def refund_stale_payment(stale: StalePayment) -> None:
     paid = {"amount": amount_of(session), "session": session.id}
     refund_id = None
     try:
-        refund_id = current_stripe().refund(session.payment_intent, key, {"order_id": str(stale.order_id)})
+        refund_id = current_stripe().refund(session.payment_intent, key, {"order_id": str(stale.order_id)}).id
         text = history.note(
             "%(amount)s was paid through an old payment link (%(session)s): refunded automatically (%(refund)s)",
             **paid,

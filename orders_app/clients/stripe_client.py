@@ -91,6 +91,15 @@ class CheckoutSession:
         )
 
 
+@dataclass(frozen=True)
+class Refund:
+    """A refund Stripe made: its id and what it gave back (the payment's amount, not the order's total)."""
+
+    id: str
+    amount: int
+    currency: str
+
+
 class StripeGateway:
     """Stripe's API through one `stripe.StripeClient` (pooled HTTP, timeouts, safe retries)."""
 
@@ -139,15 +148,15 @@ class StripeGateway:
         except PaymentRefused as error:
             raise SessionNotOpen(str(error)) from None
 
-    def refund(self, payment_intent: str, idempotency_key: str, metadata: dict) -> str:
-        """Refund what is left of a payment; the refund's id. PaymentRefused when nothing is left."""
+    def refund(self, payment_intent: str, idempotency_key: str, metadata: dict) -> Refund:
+        """Refund what is left of a payment. PaymentRefused when nothing is left."""
         refund = self._call(
             lambda client: client.v1.refunds.create(
                 params={"payment_intent": payment_intent, "metadata": metadata},
                 options={"idempotency_key": idempotency_key},
             )
         )
-        return refund.id
+        return Refund(refund.id, refund.amount, refund.currency)
 
     def _session(self, call) -> CheckoutSession:
         return CheckoutSession.from_dict(self._call(call).to_dict())

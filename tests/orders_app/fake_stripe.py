@@ -15,7 +15,13 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from orders_app.clients.stripe_client import CheckoutSession, PaymentRefused, PaymentsUnavailable, SessionNotOpen
+from orders_app.clients.stripe_client import (
+    CheckoutSession,
+    PaymentRefused,
+    PaymentsUnavailable,
+    Refund,
+    SessionNotOpen,
+)
 
 WEBHOOK_SECRET = "whsec_fake_" + "0" * 24
 
@@ -89,20 +95,27 @@ class FakeStripe:
             session.update(status="expired", url=None)
             return CheckoutSession.from_dict(dict(session))
 
-    def refund(self, payment_intent: str, idempotency_key: str, metadata: dict) -> str:
+    def refund(self, payment_intent: str, idempotency_key: str, metadata: dict) -> Refund:
         self._enter("refund", idempotency_key)
         with self._lock:
             if idempotency_key in self.saved:
-                return self.saved[idempotency_key][1]["id"]
+                refund = self.saved[idempotency_key][1]
+                return Refund(refund["id"], refund["amount"], refund["currency"])
             intent = self.intents[payment_intent]
             if intent["status"] != "succeeded":
                 raise PaymentRefused("This PaymentIntent does not have a successful charge to refund.")
             if any(r["payment_intent"] == payment_intent for r in self.refunds.values()):
                 raise PaymentRefused("Charge has already been refunded.", "charge_already_refunded")
-            refund = {"id": f"re_fake{next(self._ids)}", "payment_intent": payment_intent, "metadata": metadata}
+            refund = {
+                "id": f"re_fake{next(self._ids)}",
+                "payment_intent": payment_intent,
+                "metadata": metadata,
+                "amount": intent["amount"],
+                "currency": intent["currency"],
+            }
             self.refunds[refund["id"]] = refund
             self.saved[idempotency_key] = ({"payment_intent": payment_intent}, refund)
-            return refund["id"]
+            return Refund(refund["id"], refund["amount"], refund["currency"])
 
     # ----- test controls: what the hosted page, the bank or the clock do -----
 
@@ -113,7 +126,7 @@ class FakeStripe:
             intent = self._intent(session, "succeeded")
             session.update(status="complete", payment_status="paid", url=None, payment_intent=intent["id"])
             if amount_total is not None:
-                session["amount_total"] = amount_total
+                session["amount_total"] = intent["amount"] = amount_total
             return self.event("checkout.session.completed", session_id)
 
     def issue_boleto(self, session_id: str, due_in_days: int = 3) -> dict:
@@ -165,7 +178,7 @@ class FakeStripe:
     def _intent(self, session: dict, status: str) -> dict:
         intent_id = session["payment_intent"] or f"pi_fake{next(self._ids)}"
         intent = self.intents.setdefault(intent_id, {"id": intent_id, "object": "payment_intent"})
-        intent.update(status=status, next_action=None)
+        intent.update(status=status, next_action=None, amount=session["amount_total"], currency=session["currency"])
         return intent
 
     def _enter(self, method: str, *args) -> None:

@@ -19,6 +19,7 @@ from tests.mail_server import html_of, smtp_server, text_of
 from tests.orders_app.helpers import (
     cancelled_then_paid,
     deliver,
+    fresh,
     paid_order,
     pay,
     place,
@@ -199,6 +200,8 @@ def test_a_cancel_that_refunds_a_payment_of_another_amount_does_not_name_the_ord
     [notice] = smtp.inbox.to("alice@example.com")
     text = text_of(notice)
     assert "Your payment is refunded to the card" in text and "$25.00 is refunded" not in text
+    refunded = [event.note for event in fresh(app, order_id).events if event.action == "refunded"]
+    assert refunded == [f"$1.00 refunded ({next(iter(stripe_fake.refunds))})"]  # what Stripe gave back: what was paid
 
 
 def test_an_account_without_an_address_gets_nothing_and_nothing_fails(app, bob, lamp, stripe_fake, smtp):
