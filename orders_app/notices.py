@@ -19,8 +19,13 @@ def order_paid(order: Order) -> None:
     )
 
 
-def order_cancelled(order: Order) -> None:
-    """The notice: the order was just cancelled, with the refund the cancel decided (set before this).
+#: why an order was cancelled, as its notice says it (store._why_cancelled)
+BY_CUSTOMER, BY_SHOP, NOT_PAID, STOCK_GONE = "customer", "shop", "not_paid", "stock_gone"
+
+
+def order_cancelled(order: Order, why: str | None = None) -> None:
+    """The notice: the order was just cancelled (`why`: BY_CUSTOMER, ...), with the refund the cancel
+    decided (set before this).
 
     A payment that arrives after the cancel is told of in a notice of its own (payment_refunded).
     """
@@ -29,7 +34,7 @@ def order_cancelled(order: Order) -> None:
         key=f"order-{order.id}-cancelled",
         kind=ORDER_CANCELLED,
         user_id=order.user_id,
-        payload={"order_id": order.id, "refund": order.refund_state == REFUND_DUE},
+        payload={"order_id": order.id, "refund": order.refund_state == REFUND_DUE, "why": why},
     )
 
 

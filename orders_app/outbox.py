@@ -82,6 +82,7 @@ def render(message: MailMessage) -> outbox.Rendered | None:
         # What the cancel decided, unless Stripe has refused the refund since (an admin refunds it by hand).
         "refunded": refund and order.refund_state != REFUND_FAILED,
         "refund_failed": refund and order.refund_state == REFUND_FAILED,
+        "why": message.data.get("why"),  # of a cancellation (notices.BY_CUSTOMER, ...); None before it was said
         "login": order.user_login,
     }
     if message.kind == ORDER_PAID:

@@ -84,7 +84,20 @@ def transition(order: Order, event: str, actor: str, note: Note | str | None) ->
     if order.status == states.PAID:
         notices.order_paid(order)
     elif order.status == states.CANCELLED:
-        notices.order_cancelled(order)
+        notices.order_cancelled(order, _why_cancelled(order, event, actor, before))
+
+
+def _why_cancelled(order: Order, event: str, actor: str, before: str) -> str | None:
+    """What the cancellation notice says of why: the customer did, the shop did (an administrator), the
+    order was not paid in time (its payment link or boleto lapsed, or its hold ran out), or it was
+    paid after its hold ran out and its stock was gone."""
+    if event == states.EV_STOCK_GONE:
+        return notices.STOCK_GONE
+    if actor == order.user_login:
+        return notices.BY_CUSTOMER
+    if actor.endswith(ADMIN_SUFFIX):
+        return notices.BY_SHOP
+    return notices.NOT_PAID if before == states.PENDING else None
 
 
 def record(order: Order, actor: str, action: str, from_value, to_value, note: Note | str | None) -> None:

@@ -13,6 +13,7 @@ from orders_app import outbox as order_outbox
 from orders_app import store
 from orders_app.clients.stripe_client import PaymentRefused
 from orders_app.extensions import db
+from orders_app.jobs import sweep
 from orders_app.models import CANCELLED, PENDING, CartLine, ErasedCustomer, Order, utcnow
 from shared_ui import outbox
 from tests.mail_server import html_of, smtp_server, text_of
@@ -94,6 +95,7 @@ def test_an_admin_refund_sends_one_cancellation_notice_with_the_refund(app, alic
     notice = [m for m in smtp.inbox.to("alice@example.com") if "cancelled" in m["Subject"]]
     assert len(notice) == 1
     assert "Your payment of $12.50 is refunded" in text_of(notice[0])
+    assert "The shop cancelled it." in text_of(notice[0]) and "Total: $12.50" in html_of(notice[0])
 
 
 def test_a_refund_stripe_refuses_is_told_as_not_done_until_an_admin_deals_with_it(
@@ -128,6 +130,20 @@ def test_a_pending_order_cancelled_gets_a_notice_without_a_refund(app, alice, la
     send_mail(app)
     [notice] = smtp.inbox.to("alice@example.com")
     assert notice["Subject"] == f"Your order {order_id} is cancelled" and "refunded" not in text_of(notice)
+    assert "You cancelled it." in text_of(notice) and "Total: $12.50" in text_of(notice)
+
+
+def test_an_order_not_paid_in_time_is_told_cancelled_for_that(app, alice, lamp, stripe_fake, smtp):
+    order_id = place(alice, lamp, 2)
+    with app.app_context():
+        db.session.get(Order, order_id).hold_expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+        assert sweep() == {"expired": 1}
+    send_mail(app)
+    [notice] = smtp.inbox.to("alice@example.com")
+    text = text_of(notice)
+    assert "It was not paid in time, so its items went back on sale." in text and "Total: $25.00" in text
+    assert "refunded" not in text
 
 
 def test_a_payment_that_arrives_after_the_cancel_is_told_with_its_refund(app, alice, lamp, stripe_fake, smtp):
@@ -155,6 +171,7 @@ def test_a_payment_whose_stock_is_gone_is_told_cancelled_with_its_refund(
     send_mail(app)
     [notice] = [m for m in smtp.inbox.to("alice@example.com") if "cancelled" in m["Subject"]]
     assert "Your payment of $25.00 is refunded" in text_of(notice)
+    assert "its items were sold out by then." in text_of(notice)
 
 
 def test_a_late_payment_whose_refund_stripe_refuses_is_not_told_as_refunded(
