@@ -21,6 +21,7 @@ import hashlib
 import io
 import re
 import struct
+import threading
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -77,19 +78,26 @@ class PreparedPicture:
     files: dict[tuple[int, str], tuple[int, bytes]] = field(default_factory=dict)
 
 
+#: one upload decoded and encoded at a time in a process: a picture of MAX_PIXELS takes about half a
+#: gigabyte while it is worked on (its pixels, their upright and sRGB copies), and an app's threads
+#: taking several at once would take that many times as much
+_WORKING = threading.BoundedSemaphore(1)
+
+
 def prepare(data: bytes) -> PreparedPicture:
     """Check an upload and re-encode it; PictureError says why it was refused."""
     if not data:
         raise PictureError(_("Choose a picture file to upload."))
     if len(data) > UPLOAD_MAX_BYTES:
         raise PictureError(_("The picture is larger than 5 MB. Upload a smaller file."))
-    image = _open_checked(data)
-    picture = PreparedPicture(hashlib.sha256(data).hexdigest(), image.width, image.height)
-    for width in sorted({min(w, image.width) for w in WIDTHS} | {image.width}):
-        sized = image if width == image.width else _scaled(image, width)
-        for fmt in FORMATS:
-            picture.files[(width, fmt)] = (sized.height, _encode(sized, fmt))
-    return picture
+    with _WORKING:
+        image = _open_checked(data)
+        picture = PreparedPicture(hashlib.sha256(data).hexdigest(), image.width, image.height)
+        for width in sorted({min(w, image.width) for w in WIDTHS} | {image.width}):
+            sized = image if width == image.width else _scaled(image, width)
+            for fmt in FORMATS:
+                picture.files[(width, fmt)] = (sized.height, _encode(sized, fmt))
+        return picture
 
 
 def _open_checked(data: bytes) -> "Image.Image":

@@ -2,6 +2,7 @@
 
 import io
 import re
+import threading
 
 import pytest
 from PIL import Image, ImageFile
@@ -411,3 +412,35 @@ def test_an_upload_that_meets_the_same_file_stored_meanwhile_tries_once_more(
     assert upload(admin, item_id, samples.picture()).status_code == 200
     assert calls == [item_id, item_id]
     assert client.get(f"/inventory/api/items/{item_id}").get_json()["picture"] is not None
+
+
+def test_one_upload_at_a_time_is_worked_on_in_a_process_and_the_next_waits_its_turn(app, monkeypatch):
+    """A 40-megapixel picture takes about half a gigabyte while it is decoded and encoded: a worker's
+    threads taking several at once would take that many times as much."""
+    encoding, go_on = threading.Event(), threading.Event()
+    encode = pictures._encode
+
+    def held_encode(image, fmt):
+        encoding.set()
+        assert go_on.wait(30)
+        return encode(image, fmt)
+
+    monkeypatch.setattr(pictures, "_encode", held_encode)
+    done = []
+
+    def upload(data):
+        with app.test_request_context():
+            done.append(pictures.prepare(data))
+
+    first = threading.Thread(target=upload, args=(samples.picture("PNG", (300, 200)),))
+    first.start()
+    assert encoding.wait(30)  # the first is being worked on
+    assert not pictures._WORKING.acquire(blocking=False)  # so a second would wait for it
+    second = threading.Thread(target=upload, args=(samples.picture("JPEG", (200, 300)),))
+    second.start()
+    go_on.set()
+    first.join(30)
+    second.join(30)
+    assert sorted((picture.width, picture.height) for picture in done) == [(200, 300), (300, 200)]
+    assert pictures._WORKING.acquire(blocking=False)  # and then it is free again
+    pictures._WORKING.release()
