@@ -32,6 +32,7 @@ from sqlalchemy import delete, select
 
 from inventory_app.extensions import db
 from inventory_app.models import ALT_MAX, CONTROL_CHARACTERS, ItemImage, PictureFile
+from shared_ui.db import serialize
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -242,12 +243,13 @@ def clean_alt(value) -> str | None:
 
 def attach(item, picture: PreparedPicture, alt: str | None) -> None:
     """Show `picture` for `item` (replacing its picture), inside the caller's write transaction."""
+    old = item.image.hash if item.image is not None else None
+    _lock(picture.hash, *([old] if old else []))  # before reading which of its files are stored
     sizes = select(PictureFile.width, PictureFile.format).where(PictureFile.hash == picture.hash)
     have = {(width, fmt) for width, fmt in db.session.execute(sizes)}
     for (width, fmt), (height, data) in picture.files.items():
         if (width, fmt) not in have:
             db.session.add(PictureFile(hash=picture.hash, width=width, format=fmt, height=height, data=data))
-    old = item.image.hash if item.image is not None else None
     if item.image is None:
         item.image = ItemImage(hash=picture.hash, alt=alt, width=picture.width, height=picture.height)
     else:
@@ -271,8 +273,19 @@ def detach(item) -> bool:
 
 def forget_unused(picture_hash: str) -> None:
     """Delete a stored picture's files when no item shows it any more."""
+    _lock(picture_hash)
     if db.session.scalar(select(ItemImage.item_id).where(ItemImage.hash == picture_hash).limit(1)) is None:
         db.session.execute(delete(PictureFile).where(PictureFile.hash == picture_hash))
+
+
+def _lock(*picture_hashes: str) -> None:
+    """Within a write transaction: one transaction at a time uses or forgets these stored pictures.
+
+    Items share the files of one picture (its hash). Without it, on PostgreSQL, an admin giving item 1
+    the picture item 2 shows (its files stored: none written) and another removing it from item 2
+    (no other item shows it, as far as committed rows say: its files deleted) would leave item 1
+    showing files that are gone. SQLite's one writer at a time does it already."""
+    serialize(db, *(f"inventory.picture:{picture_hash}" for picture_hash in picture_hashes))
 
 
 def file_exists(picture_hash: str, width: int, fmt: str) -> bool:

@@ -4,6 +4,7 @@ picture (served to everyone, cookie or not), and every instance of inventory ser
 
 import io
 import secrets
+import threading
 
 import pytest
 import requests
@@ -116,3 +117,72 @@ def test_a_picture_uploaded_through_one_instance_is_served_by_every_instance(sta
         assert requests.get(f"{base}/inventory/api/items/{item_id}", timeout=15).json()["picture"] == picture
         page = requests.get(f"{base}/inventory/items/{item_id}", timeout=15).text
         assert picture["url"].rsplit("-", 1)[0] in page
+
+
+def test_a_picture_given_to_one_item_while_another_drops_it_keeps_its_files(stack, admin_token):
+    """Items share the stored files of one picture. An admin gives item 1 the picture item 2 shows
+    (its files are stored: none are written) while another removes it from item 2 (no other item
+    shows it, as far as committed rows say: its files go). On PostgreSQL (scaled out) both ran at
+    once and item 1 was left showing files that were gone; SQLite lets one writer in at a time."""
+    import inventory_app
+    from inventory_app import pictures
+    from inventory_app.extensions import db
+    from inventory_app.models import Item
+    from shared_ui.db import write_transaction
+
+    maker = ShopClient(stack.base_url)
+    first, second = (
+        maker.api("POST", "/inventory/api/items", admin_token, json={"name": n, "price": "5.00", "quantity": 1}).json()
+        for n in (f"Poster {secrets.token_hex(4)}", f"Poster {secrets.token_hex(4)}")
+    )
+    data = samples.picture("PNG", (240, 160))
+    assert put_picture(stack.base_url, second["id"], admin_token, data, "poster.png").status_code == 200
+    url = stack.env.get("INVENTORY_DATABASE_URL") or f"sqlite:///{stack.var_dir / 'inventory.sqlite3'}"
+    app = inventory_app.create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x" * 32, "SHOP_SERVICE_TOKEN": "y" * 24}
+    )
+    with app.test_request_context():
+        prepared = pictures.prepare(data)
+    attached, commit, dropping = (threading.Event() for _ in range(3))
+    errors = []
+
+    def give_it_to_the_first():
+        try:
+            with app.app_context(), write_transaction(db):
+                pictures.attach(db.session.get(Item, first["id"]), prepared, None)
+                attached.set()
+                assert commit.wait(60)
+        except Exception as error:  # reported below
+            errors.append(error)
+
+    def take_it_from_the_second():
+        try:
+            with app.app_context():
+                dropping.set()
+                with write_transaction(db):
+                    assert pictures.detach(db.session.get(Item, second["id"]))
+        except Exception as error:
+            errors.append(error)
+
+    giver = threading.Thread(target=give_it_to_the_first)
+    giver.start()
+    assert attached.wait(60)  # item 1 shows it, not committed yet
+    taker = threading.Thread(target=take_it_from_the_second)
+    taker.start()
+    assert dropping.wait(60)
+    if SCALED:  # PostgreSQL: the removal goes as far as it may, finished or waiting for the first
+        wait_until(lambda: not taker.is_alive() or waiting_for_a_lock(stack))
+    commit.set()
+    giver.join(60)
+    taker.join(60)
+    assert errors == []
+    stored = stack.query("inventory", "SELECT count(*) FROM picture_files WHERE hash = :h", h=prepared.hash)
+    assert stored == [(len(prepared.files),)]  # item 1's picture is all there
+    shown = requests.get(stack.url(f"/inventory/api/items/{first['id']}"), timeout=15).json()["picture"]
+    assert requests.get(stack.url(shown["url"]), timeout=15).status_code == 200
+    with app.app_context():
+        db.engine.dispose()
+
+
+def waiting_for_a_lock(stack) -> bool:
+    return stack.query("inventory", "SELECT count(*) FROM pg_locks WHERE NOT granted")[0][0] > 0
