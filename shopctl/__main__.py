@@ -1,4 +1,5 @@
-"""`python -m shopctl run|run-scaled|prepare|assets|backup [FOLDER]`: what `make run` does after installing.
+"""`python -m shopctl run|run-scaled|prepare|assets|backup [FOLDER]|restore FOLDER`: what `make run`
+does after installing, and the backups of the shop's databases.
 
 assets:     copy htmx, Pico and shared_ui's files into build/static under content-hashed names, and
             compile the translations (without them every page and message is in English).
@@ -7,6 +8,7 @@ run:        prepare, then start every Procfile process with honcho (Ctrl-C stops
             also what `python -m shopctl` with no command does.
 backup:     a consistent copy of each app's SQLite database, taken while the shop runs, into
             FOLDER (default $SHOP_VAR_DIR/backups/<UTC time>); see shopctl/backup.py.
+restore:    put such a copy back, the shop stopped (orders' ids move on, SECRET_KEY is replaced).
 run-scaled: the same with SHOP_INSTANCES (default 2) instances of each app and of the jobs
             process, on a PostgreSQL server of its own (data in $SHOP_VAR_DIR/postgres).
 """
@@ -54,6 +56,13 @@ def main(argv: list[str]) -> int:
         for app, what in done.items():
             print(f"{app}: {what}")
         print(f"Backed up into {folder}")
+        return 0
+    if command == "restore":
+        if len(argv) != 2:
+            print("python -m shopctl restore FOLDER  (a folder `python -m shopctl backup` wrote)", file=sys.stderr)
+            return 2
+        for line in backup.restore(resolve(env_file=_env_file()), Path(argv[1]), _env_file()):
+            print(line)
         return 0
     if command not in ("run", "run-scaled", "prepare"):
         print(__doc__, file=sys.stderr)

@@ -1,5 +1,5 @@
 """`python -m shopctl backup [FOLDER]`: a consistent copy of each app's SQLite database, taken while
-the shop runs (`make backup`).
+the shop runs (`make backup`); `python -m shopctl restore FOLDER` puts one back.
 
 Each database is copied with SQLite's online backup API in one step: a read transaction of its own,
 so the copy is the database as one committed moment saw it (with WAL, writers go on meanwhile), and
@@ -13,17 +13,36 @@ inventory's database, so they are in its copy.
 The folder (default `$SHOP_VAR_DIR/backups/<UTC time>`) is readable by its owner only: the copies
 hold password hashes and e-mail addresses. An app on another database (`<APP>_DATABASE_URL` on
 PostgreSQL) is not copied here: that server's own tools (pg_dump) do it.
+
+A restore goes back in time, while the world outside kept what happened after the copy: Stripe
+(Checkout sessions and idempotency keys named by order id), browsers and API clients (sessions and
+tokens naming account ids and their session versions). So, with the shop stopped, it puts the three
+copies back and then
+- moves orders' id counter ORDER_ID_GAP ahead: an order placed after the copy is lost, and its id is
+  never given to another order (its Stripe session and its inventory hold key name that id);
+- replaces SECRET_KEY in `.env` (or says to, when the key comes from the environment): a session or
+  token issued after the copy could name an account the copy does not have, an id the next
+  registration would be given.
+Payments of orders placed after the copy are in Stripe's dashboard, to refund or honour by hand.
 """
 
 import os
+import secrets
+import socket
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
+
+from shopctl.settings import PORT_SETTINGS, ports
 
 #: orders' copy before inventory's (see above); users' stands alone
 COPY_ORDER = ("orders", "users", "inventory")
+#: how far a restore moves orders' id counter past the copy's: more orders than one shop places
+#: between two backups
+ORDER_ID_GAP = 1_000_000
 
 
 def database_file(env: dict[str, str], app: str) -> Path | None:
@@ -73,3 +92,77 @@ def copy_database(source: Path, target: Path) -> Path:
         raise SystemExit(f"the copy of {source} failed its integrity check: {check}")
     partial.replace(target)
     return target
+
+
+def restore(env: dict[str, str], folder: Path, env_file: Path | None) -> list[str]:
+    """Put back the copies in `folder` (the shop stopped); what was done, as lines to print."""
+    copies = {app: folder / f"{app}.sqlite3" for app in COPY_ORDER}
+    targets = {app: database_file(env, app) for app in COPY_ORDER}
+    for app, copy in copies.items():
+        if targets[app] is None:
+            raise SystemExit(f"{app} does not use SQLite here: restore it with its database server's tools")
+        if not copy.is_file():
+            raise SystemExit(f"{app}: no copy at {copy}")
+        _check(copy)
+    if running := [f"{name} on 127.0.0.1:{port}" for name, port in _shop_ports(env) if _answers(port)]:
+        raise SystemExit("Stop the shop first; these still answer: " + ", ".join(running))
+    done = []
+    for app in COPY_ORDER:
+        target = targets[app]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".restoring")
+        copy_database(copies[app], partial)
+        for leftover in (target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
+            leftover.unlink(missing_ok=True)  # the running shop's journal of the database replaced
+        partial.replace(target)
+        done.append(f"{app}: {target} restored from {copies[app]}")
+    with sqlite3.connect(targets["orders"]) as orders:
+        orders.execute(
+            "INSERT OR IGNORE INTO sqlite_sequence (name, seq) SELECT 'orders', 0 WHERE NOT EXISTS"
+            " (SELECT 1 FROM sqlite_sequence WHERE name = 'orders')"
+        )
+        orders.execute("UPDATE sqlite_sequence SET seq = seq + ? WHERE name = 'orders'", (ORDER_ID_GAP,))
+    orders.close()
+    done.append(f"orders: the next order id is {ORDER_ID_GAP:,} past the copy's")
+    done.append(_new_secret_key(env_file))
+    return done
+
+
+def _check(copy: Path) -> None:
+    with sqlite3.connect(f"{copy.resolve().as_uri()}?mode=ro", uri=True) as reading:
+        (check,) = reading.execute("PRAGMA integrity_check").fetchone()
+    reading.close()
+    if check != "ok":
+        raise SystemExit(f"{copy} fails its integrity check: {check}")
+
+
+def _shop_ports(env: dict[str, str]) -> list[tuple[str, int]]:
+    found = [(app, port) for app in COPY_ORDER for port in ports(env, app)]
+    return [*found, ("nginx", int(env[PORT_SETTINGS["web"]]))]
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _new_secret_key(env_file: Path | None) -> str:
+    """A new SECRET_KEY in `.env`, when that is where the shop's comes from."""
+    from_file = env_file is not None and env_file.is_file() and dotenv_values(env_file).get("SECRET_KEY")
+    if os.environ.get("SECRET_KEY") or not from_file:
+        return (
+            "SECRET_KEY: give the shop a new one before starting it (every session and token then ends): one issued"
+            " after the copy may name an account the copy does not have"
+        )
+    lines = env_file.read_text().splitlines(keepends=True)
+    key = secrets.token_urlsafe(32)
+    lines = [f"SECRET_KEY={key}\n" if line.startswith("SECRET_KEY=") else line for line in lines]
+    partial = env_file.with_name(env_file.name + ".new")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as written:
+        written.writelines(lines)
+    partial.replace(env_file)
+    return f"SECRET_KEY: replaced in {env_file}; everyone logs in again"

@@ -3,13 +3,20 @@ while the shop writes: what was committed is in it (also what still sits in the 
 the database file misses), no transaction is in it halfway, and only the owner can read it."""
 
 import os
+import socket
 import sqlite3
 import stat
 import subprocess
 import sys
 import threading
 
+import pytest
+from dotenv import dotenv_values
+
 from shared_ui.config import PROJECT_ROOT
+from shopctl import backup
+from shopctl.settings import PORT_DEFAULTS, resolve
+from stacktools.stack import free_port
 
 APPS = ("inventory", "users", "orders")
 
@@ -97,3 +104,40 @@ def test_an_app_on_another_database_is_named_not_copied_and_a_missing_one_stops_
     assert "orders: not SQLite: back it up with its database server's tools (pg_dump)" in on_postgres.stdout
     [folder] = (var_dir / "backups").iterdir()  # the default: a folder per backup, named by its UTC time
     assert sorted(path.name for path in folder.iterdir()) == ["inventory.sqlite3", "users.sqlite3"]
+
+
+def test_a_restore_puts_the_copy_back_and_nothing_issued_after_it_is_taken_for_something_else(tmp_path):
+    """Orders placed after the copy are lost, but Stripe and inventory still know their ids: no new
+    order gets one. Sessions issued after it may name accounts the copy does not have: SECRET_KEY is
+    replaced. And nothing is restored under a running shop."""
+    var_dir = tmp_path / "var"
+    var_dir.mkdir()
+    env = resolve({"SHOP_VAR_DIR": str(var_dir), **{name: str(free_port()) for name in PORT_DEFAULTS}}, env_file=None)
+    for app in ("inventory", "users"):
+        live_database(var_dir / f"{app}.sqlite3").close()
+    orders = sqlite3.connect(var_dir / "orders.sqlite3", isolation_level=None)
+    orders.execute("PRAGMA journal_mode = WAL")
+    orders.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, what TEXT)")
+    orders.executemany("INSERT INTO orders (what) VALUES (?)", [("before",)] * 3)
+    folder, _ = backup.backup(env, tmp_path / "copy")
+    orders.executemany("INSERT INTO orders (what) VALUES (?)", [("after",)] * 2)  # orders 4 and 5: lost
+    orders.close()
+    env_file = tmp_path / ".env"
+    env_file.write_text("SECRET_KEY=the-old-key\nSHOP_ADMIN_LOGIN=admin\n")
+
+    running = f"inventory on 127.0.0.1:{env['INVENTORY_PORT']}"
+    with socket.create_server(("127.0.0.1", int(env["INVENTORY_PORT"]))), pytest.raises(SystemExit, match=running):
+        backup.restore(env, folder, env_file)  # the shop still runs
+    with sqlite3.connect(var_dir / "orders.sqlite3") as untouched:
+        assert untouched.execute("SELECT count(*) FROM orders").fetchone() == (5,)
+
+    said = backup.restore(env, folder, env_file)
+    assert said[-1] == f"SECRET_KEY: replaced in {env_file}; everyone logs in again"
+    assert not (var_dir / "orders.sqlite3-wal").exists()
+    with sqlite3.connect(var_dir / "orders.sqlite3") as restored:
+        assert restored.execute("SELECT what, count(*) FROM orders GROUP BY what").fetchall() == [("before", 3)]
+        new_id = restored.execute("INSERT INTO orders (what) VALUES ('next') RETURNING id").fetchone()[0]
+    assert new_id == 3 + backup.ORDER_ID_GAP + 1  # never 4 or 5 again
+    settings = dotenv_values(env_file)
+    assert settings["SECRET_KEY"] not in ("the-old-key", "") and settings["SHOP_ADMIN_LOGIN"] == "admin"
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
