@@ -11,6 +11,7 @@ from orders_app.clients.stripe_client import PaymentsUnavailable, verify_event
 from orders_app.extensions import db
 from orders_app.models import Order
 from shared_ui.extensions import csrf
+from shared_ui.numbers import whole_number
 from shared_ui.pages import render_page
 
 bp = Blueprint("payments", __name__, url_prefix="/orders")
@@ -18,6 +19,8 @@ bp = Blueprint("payments", __name__, url_prefix="/orders")
 POLL_SECONDS = 2
 #: a boleto settles in days, not seconds: its page asks less often
 BOLETO_POLL_SECONDS = 15
+#: how long a page asks by itself (each time, Stripe too): a tab left open does not ask for ever
+POLL_FOR_SECONDS = 10 * 60
 
 
 @bp.get("/checkout/success")
@@ -29,6 +32,7 @@ def success():
     webhook) and, while Stripe has not confirmed, the region polls itself with htmx.
     """
     session_id = request.args.get("session_id", "")
+    asked = whole_number(request.args.get("asked", "")) or 0  # how many times this page asked already
     order = _order_of_session(session_id)
     stripe_down = False
     if order.is_pending:
@@ -37,13 +41,15 @@ def success():
         except PaymentsUnavailable:
             stripe_down = True
         order = db.session.get(Order, order.id)
+    poll_seconds = BOLETO_POLL_SECONDS if order.awaiting_payment else POLL_SECONDS
     return render_page(
         "orders/checkout_success.html",
         "payment_result",
         order=order,
         session_id=session_id,
-        polling=order.is_pending,
-        poll_seconds=BOLETO_POLL_SECONDS if order.awaiting_payment else POLL_SECONDS,
+        polling=order.is_pending and asked * poll_seconds < POLL_FOR_SECONDS,
+        asked=asked + 1,
+        poll_seconds=poll_seconds,
         stripe_down=stripe_down,
     )
 

@@ -2,6 +2,7 @@
 machine, the success page, cancel and edit with a link open, refunds and reconcile."""
 
 import contextlib
+import html
 import re
 import threading
 from datetime import UTC, timedelta
@@ -406,6 +407,26 @@ def test_the_success_page_fulfils_from_the_session_before_the_webhook(app, alice
     assert fresh(app, order_id).status == PAID and inventory.stock(lamp) == 9
     assert deliver(app, late_webhook).get_json()["outcome"] == "already_paid"
     assert actions(app, order_id).count("paid") == 1
+
+
+def test_a_success_page_left_open_stops_asking_stripe_after_ten_minutes(app, alice, stripe_fake, lamp):
+    """Each of its checks asks Stripe too: a tab forgotten on it must not ask every 2 seconds for ever."""
+    order_id = place(alice, lamp, 1)
+    pay(alice, order_id)
+    session_id = session_of(app, order_id)
+    page = alice.get(f"/orders/checkout/success?session_id={session_id}").get_data(as_text=True)
+    asked = re.search(r'hx-get="([^"]+)" hx-trigger="every 2s"', page)
+    assert asked and html.unescape(asked.group(1)).endswith("asked=1")
+    calls = len(stripe_fake.calls)
+    last = alice.get(f"/orders/checkout/success?session_id={session_id}&asked=299", headers=HX).get_data(as_text=True)
+    assert 'hx-get="' in last and html.unescape(re.search(r'hx-get="([^"]+)"', last).group(1)).endswith("asked=300")
+    stopped = alice.get(f"/orders/checkout/success?session_id={session_id}&asked=300", headers=HX).get_data(
+        as_text=True
+    )
+    assert "hx-trigger" not in stopped and "This page stopped checking by itself." in stopped
+    assert "Check again" in stopped and len(stripe_fake.calls) == calls + 2  # it asked once more, and stopped
+    stripe_fake.pay(session_id)  # paid later: "Check again" finds it
+    assert "Payment received" in alice.get(f"/orders/checkout/success?session_id={session_id}").get_data(as_text=True)
 
 
 def test_the_success_page_of_someone_elses_session_is_a_404(app, alice, bob, stripe_fake, lamp):
