@@ -66,9 +66,15 @@ class MonitorQuery:
             query.view = ""
         for name, label in (("date_from", _l("From")), ("date_to", _l("To"))):
             value = getattr(query, name)
-            if value and _date(value) in (None, date.max):  # the day after date.max overflows
+            if not value:
+                continue
+            day = _date(value)
+            if day in (None, date.max):  # the day after date.max overflows
                 query.problems.append(_("%(field)s: use a date like 2026-01-31.", field=label))
-                setattr(query, name, "")
+                day = None
+            # Python also reads 20260131 and 2026-W05-6; a date field shows only 2026-01-31, and
+            # would look empty while the list is filtered by it.
+            setattr(query, name, day.isoformat() if day else "")
         return query
 
     def link_args(self, **changes) -> dict:

@@ -1,7 +1,7 @@
 """The admin order monitor: every order, filters and search, counts and totals, needs attention."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from orders_app.extensions import db
 from orders_app.models import Order, utcnow
@@ -187,3 +187,18 @@ def test_resolving_without_the_csrf_token_is_refused_and_changes_nothing(app, us
     assert boss.post(f"/orders/admin/{ids['alice_lamp']}/resolve").status_code == 400
     with app.app_context():
         assert db.session.get(Order, ids["alice_lamp"]).needs_attention
+
+
+def test_a_date_in_another_iso_spelling_is_shown_in_the_field_as_the_filter_applies_it(app, users, inventory, boss):
+    """20260131 and 2026-W05-6 are dates to Python but not to a date field: the field would show
+    empty while the list is filtered by it."""
+    ids = seed(app, users, inventory)
+    with app.app_context():
+        for order_id in ids.values():
+            db.session.get(Order, order_id).created_at = datetime(2026, 1, 31, 12)
+        db.session.commit()
+    for spelling in ("20260131", "2026-W05-6"):
+        html = boss.get(f"/orders/admin/?date_from={spelling}&date_to={spelling}").get_data(as_text=True)
+        form = re.search(r'<form id="monitor-filters".*?</form>', html, re.S).group(0)
+        assert 'name="date_from" value="2026-01-31"' in form and 'name="date_to" value="2026-01-31"' in form
+        assert len(row_ids(html)) == 3
