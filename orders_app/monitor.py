@@ -75,6 +75,8 @@ class MonitorQuery:
             # Python also reads 20260131 and 2026-W05-6; a date field shows only 2026-01-31, and
             # would look empty while the list is filtered by it.
             setattr(query, name, day.isoformat() if day else "")
+        if query.date_from and query.date_to and query.date_from > query.date_to:  # ISO dates sort as text
+            query.problems.append(_("From is after To: no order can match; swap the dates."))
         return query
 
     def link_args(self, **changes) -> dict:

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from orders_app.extensions import db
 from orders_app.models import Order, utcnow
-from tests.orders_app.helpers import logged_in, paid_order, place, post_form
+from tests.orders_app.helpers import choose_language, logged_in, paid_order, place, post_form
 
 HX = {"HX-Request": "true"}
 
@@ -202,3 +202,15 @@ def test_a_date_in_another_iso_spelling_is_shown_in_the_field_as_the_filter_appl
         form = re.search(r'<form id="monitor-filters".*?</form>', html, re.S).group(0)
         assert 'name="date_from" value="2026-01-31"' in form and 'name="date_to" value="2026-01-31"' in form
         assert len(row_ids(html)) == 3
+
+
+def test_a_date_range_from_after_to_says_why_nothing_matches_in_both_languages(app, users, inventory, boss):
+    seed(app, users, inventory)
+    html = boss.get("/orders/admin/?date_from=2026-02-01&date_to=2026-01-01").get_data(as_text=True)
+    assert row_ids(html) == [] and "From is after To" in html
+    assert 'name="date_from" value="2026-02-01"' in html and 'name="date_to" value="2026-01-01"' in html
+    choose_language(boss, "pt_BR")
+    html = boss.get("/orders/admin/?date_from=2026-02-01&date_to=2026-01-01", headers=HX).get_data(as_text=True)
+    assert "De é posterior a Até" in html
+    one_day = boss.get("/orders/admin/?date_from=2026-01-01&date_to=2026-01-01").get_data(as_text=True)
+    assert "De é posterior a Até" not in one_day
