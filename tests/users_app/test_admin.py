@@ -1,12 +1,14 @@
 """The admin user list: only for admins; promote, demote, deactivate, reactivate."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
 from tests.helpers import csrf_from
 from users_app import accounts
 from users_app.extensions import db
-from users_app.models import User
+from users_app.models import User, utcnow
 
 
 @pytest.fixture
@@ -127,3 +129,21 @@ def test_the_user_list_pages_keep_the_search_also_in_a_fragment(boss, app):
     second = boss.get("/users/admin/?q=pager&page=2", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in second and "pager-54" in second and "pager-00" not in second
     assert 'href="/users/admin/?q=pager&amp;page=1" rel="prev"' in second and 'rel="next"' not in second
+
+
+def test_a_deleted_account_is_listed_as_deleted_with_no_buttons_the_server_would_refuse(boss, app):
+    other = app.test_client()
+    token = csrf_from(other, "/users/register")
+    other.post(
+        "/users/register",
+        data={"login": "erin", "password": "a good password", "email": "erin@example.com", "csrf_token": token},
+    )
+    uid = user_id(app, "erin")
+    with app.app_context():  # what the owner's "Delete my account" leaves (users_app.my_data)
+        user = db.session.get(User, uid)
+        user.login, user.is_active, user.deleted_at = f"#deleted-{uid}", False, utcnow()
+        db.session.commit()
+    page = boss.get("/users/admin/").get_data(as_text=True)
+    row = re.search(rf'<tr id="user-{uid}">(.*?)</tr>', page, re.S).group(1)
+    assert "Deleted by its owner" in row and "Deactivated" not in row
+    assert f"/users/admin/{uid}/" not in row  # no Make admin, no Reactivate: both answer "deleted by its owner"
