@@ -57,7 +57,9 @@ class MonitorQuery:
 
     @classmethod
     def from_args(cls, args) -> "MonitorQuery":
-        query = cls(**{f.name: args.get(f.name, "").strip() for f in fields(cls) if f.name not in ("page", "problems")})
+        # NUL is dropped: PostgreSQL refuses it in any text parameter (a 500), SQLite ends the pattern there.
+        texts = {f.name: args.get(f.name, "").replace("\x00", "").strip() for f in fields(cls)}
+        query = cls(**{name: value for name, value in texts.items() if name not in ("page", "problems")})
         query.page = page_number(args)
         if query.status not in ("", *STATUSES):
             query.problems.append(_("Unknown status %(status)r; showing every status.", status=query.status))
