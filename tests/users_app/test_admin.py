@@ -147,3 +147,11 @@ def test_a_deleted_account_is_listed_as_deleted_with_no_buttons_the_server_would
     row = re.search(rf'<tr id="user-{uid}">(.*?)</tr>', page, re.S).group(1)
     assert "Deleted by its owner" in row and "Deactivated" not in row
     assert f"/users/admin/{uid}/" not in row  # no Make admin, no Reactivate: both answer "deleted by its owner"
+
+
+def test_a_nul_character_in_the_search_is_dropped_not_sent_to_the_database(boss):
+    """PostgreSQL refuses NUL in text (psycopg raises DataError: a 500); SQLite cut the pattern there
+    and listed every user for a search that matches none."""
+    html = boss.get("/users/admin/?q=%00nobody").get_data(as_text=True)
+    assert "No users match." in html and '<tr id="user-' not in html
+    assert 'value="nobody"' in html

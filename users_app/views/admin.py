@@ -34,7 +34,8 @@ DONE = {
 @bp.route("/")
 @admin_required
 def index():
-    q = request.args.get("q", "").strip()
+    # NUL is dropped: PostgreSQL refuses it in any text parameter (a 500), SQLite ends the pattern there.
+    q = request.args.get("q", "").replace("\x00", "").strip()
     page = page_number(request.args)
     query = select(User).order_by(User.id)
     if q:
