@@ -99,7 +99,7 @@ class MonitorQuery:
             found.append(func.lower(Order.user_login).contains(self.user.lower(), autoescape=True))
         if self.item:
             by_name = func.lower(OrderLine.item_name).contains(self.item.lower(), autoescape=True)
-            item_id = whole_number(self.item)
+            item_id = whole_number(self.item.removeprefix("#"))  # a row shows an item's id as "#12"
             matches = or_(by_name, OrderLine.inventory_id == item_id) if item_id is not None else by_name
             found.append(_has_line(matches))
         if self.q:

@@ -227,3 +227,15 @@ def test_a_nul_character_in_a_filter_is_dropped_not_sent_to_the_database(app, us
     with app.test_request_context():
         query = MonitorQuery.from_args({"q": "wid\x00get", "user": "\x00", "item": "lamp\x00"})
     assert (query.q, query.user, query.item) == ("widget", "", "lamp")
+
+
+def test_the_item_filter_takes_an_id_as_the_rows_show_it(app, users, inventory, boss):
+    """A row shows its item as "Widget (#1)": typing "#1" in Item finds that item's orders, as "#12"
+    in the search box finds order 12."""
+    ids = seed(app, users, inventory)
+    html = boss.get("/orders/admin/", headers=HX).get_data(as_text=True)
+    assert "(#1)" in html
+    assert row_ids(boss.get("/orders/admin/?item=%231", headers=HX).get_data(as_text=True)) == [
+        ids["bob"],
+        ids["alice_widget"],
+    ]
