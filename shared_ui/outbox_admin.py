@@ -27,8 +27,11 @@ def admin_blueprint(app_name: str, mail_outbox: outbox.Outbox) -> Blueprint:
     @bp.route("/<int:message_id>/retry", methods=["POST"])
     @admin_required
     def retry(message_id: int):
-        if FlaskForm().validate_on_submit() and outbox.retry(mail_outbox, message_id):
-            flash(_("The message will be sent again."), "success")
+        if FlaskForm().validate_on_submit():
+            if outbox.retry(mail_outbox, message_id):
+                flash(_("The message will be sent again."), "success")
+            else:  # another admin (or another tab) asked first, or no such message
+                flash(_("That message is no longer on the list: it was already queued again."), "error")
         return redirect(page_url, code=303)
 
     @bp.cli.command("deliver")

@@ -566,3 +566,25 @@ def test_a_mail_server_that_is_down_costs_one_attempt_per_run_not_one_per_messag
     assert [m.attempts for m in messages(app)] == [1, 0, 0]
     smtp.start()
     assert deliver(app) == {"sent": 2}  # the first one backs off
+
+
+def test_try_again_twice_says_the_second_time_that_the_message_was_already_queued(app, register, smtp):
+    """Two admins (or two tabs) click "Try again" on one message: the second is told why nothing
+    happened instead of a page with no message at all."""
+    register("alice", email="alice@example.com")
+    forgot(app.test_client(), "alice@example.com")
+    smtp.stop()
+    now = outbox.utcnow()
+    for _ in range(outbox.MAX_ATTEMPTS):
+        deliver(app, now=now)
+        now += timedelta(days=1)
+    [message] = messages(app)
+    app.test_cli_runner().invoke(args=["bootstrap-admin"])
+    boss = app.test_client()
+    token = csrf_from(boss, "/users/login")
+    boss.post("/users/login", data={"login": "boss", "password": "boss-password-1", "csrf_token": token})
+    token = csrf_from(boss, "/users/admin/mail/")
+    first = boss.post(f"/users/admin/mail/{message.id}/retry", data={"csrf_token": token}, follow_redirects=True)
+    assert "The message will be sent again." in first.get_data(as_text=True)
+    second = boss.post(f"/users/admin/mail/{message.id}/retry", data={"csrf_token": token}, follow_redirects=True)
+    assert "already queued again" in second.get_data(as_text=True)
