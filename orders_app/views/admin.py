@@ -30,13 +30,17 @@ def index():
     now, stale = _clock()
     query = monitor.MonitorQuery.from_args(request.args)
     orders, total = monitor.search(query, now, stale, PER_PAGE)
+    pages = max(ceil(total / PER_PAGE), 1)
+    if query.page > pages:  # its rows went away (resolved, cancelled) while the page refreshed itself
+        query.page = pages
+        orders, total = monitor.search(query, now, stale, PER_PAGE)
     return render_page(
         "orders/admin.html",
         "monitor_results",
         query=query,
         orders=orders,
         total=total,
-        pages=max(ceil(total / PER_PAGE), 1),
+        pages=pages,
         summary=monitor.summary(query, now, stale),
         statuses=STATUSES,
         now=now,

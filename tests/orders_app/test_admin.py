@@ -239,3 +239,13 @@ def test_the_item_filter_takes_an_id_as_the_rows_show_it(app, users, inventory, 
         ids["bob"],
         ids["alice_widget"],
     ]
+
+
+def test_a_page_past_the_last_shows_the_last_page_not_an_empty_list(app, users, inventory, boss, monkeypatch):
+    """The list refreshes itself on the page the admin is on: when resolving or cancelling leaves
+    fewer pages, it showed "No orders match." and "page 3 of 2"."""
+    monkeypatch.setattr("orders_app.views.admin.PER_PAGE", 1)
+    ids = seed(app, users, inventory)
+    html = boss.get("/orders/admin/?page=5", headers=HX).get_data(as_text=True)
+    assert row_ids(html) == [ids["alice_widget"]] and "page 3 of 3" in html
+    assert '"page": 3' in html and 'rel="next"' not in html
