@@ -57,8 +57,7 @@ class MonitorQuery:
 
     @classmethod
     def from_args(cls, args) -> "MonitorQuery":
-        # NUL is dropped: PostgreSQL refuses it in any text parameter (a 500), SQLite ends the pattern there.
-        texts = {f.name: args.get(f.name, "").replace("\x00", "").strip() for f in fields(cls)}
+        texts = {f.name: args.get(f.name, "").strip() for f in fields(cls)}  # no NUL: shared_ui.edge drops it
         query = cls(**{name: value for name, value in texts.items() if name not in ("page", "problems")})
         query.page = page_number(args)
         if query.status not in ("", *STATUSES):

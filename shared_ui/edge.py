@@ -2,6 +2,7 @@
 
 - its request id (nginx's X-Request-ID, or a new one) in the `X-Request-ID` header, and in the
   environ for the calls the request makes to the other apps (`request_id()`);
+- no NUL in its query string (`%00` dropped): searches and filters on PostgreSQL would be a 500;
 - the security headers the view did not set itself;
 - `Vary: Accept-Language` on pages, which differ by language;
 - `Cache-Control: no-store` on what a logged-in user is answered (unless the view chose its own),
@@ -44,6 +45,9 @@ class Edge:
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
+        query = environ.get("QUERY_STRING", "")
+        if "%00" in query:  # a NUL means nothing in any address of the shop, and PostgreSQL refuses it in text
+            environ["QUERY_STRING"] = query.replace("%00", "")
         given = environ.get("HTTP_X_REQUEST_ID")
         request_id = given if given and VALID_ID.fullmatch(given) else os.urandom(16).hex()
         environ[REQUEST_ID] = request_id

@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 
 from orders_app.extensions import db
 from orders_app.models import Order, utcnow
-from orders_app.monitor import MonitorQuery
 from tests.orders_app.helpers import choose_language, logged_in, paid_order, place, post_form
 
 HX = {"HX-Request": "true"}
@@ -224,9 +223,8 @@ def test_a_nul_character_in_a_filter_is_dropped_not_sent_to_the_database(app, us
     for name in ("q", "user", "item"):
         html = boss.get(f"/orders/admin/?{name}=%00nobody").get_data(as_text=True)
         assert row_ids(html) == [], name
-    with app.test_request_context():
-        query = MonitorQuery.from_args({"q": "wid\x00get", "user": "\x00", "item": "lamp\x00"})
-    assert (query.q, query.user, query.item) == ("widget", "", "lamp")
+    html = boss.get("/orders/admin/?item=wid%00get").get_data(as_text=True)  # the NUL dropped, the rest kept
+    assert 'name="item" value="widget"' in html
 
 
 def test_the_item_filter_takes_an_id_as_the_rows_show_it(app, users, inventory, boss):

@@ -181,3 +181,20 @@ def test_non_ascii_digits_in_an_items_quantity_are_the_forms_error(stack, admin_
             response = admin_pages.post(f"/inventory/admin/items/{item_id}", data, htmx=True)
             assert response.status_code in (200, 409, 422), response.status_code
     assert json.loads(requests.get(stack.url(f"/inventory/api/items/{item_id}"), timeout=5).text)["quantity"] == 3
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/inventory/?q=lamp%00",
+        "/inventory/?category=%00Kitchen",
+        "/inventory/api/items?q=%00&category=a%00",
+        "/inventory/admin/?q=%00",
+        "/orders/admin/?q=%00&user=%00&item=%00",
+        "/users/admin/?q=%00",
+    ],
+)
+def test_a_nul_character_in_a_search_or_filter_is_dropped(stack, admin_pages, path):
+    """PostgreSQL refuses NUL in any text (scaled out, each of these was a 500)."""
+    with NoTraceback(stack):
+        assert admin_pages.get(path).status_code == 200

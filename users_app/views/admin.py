@@ -34,8 +34,7 @@ DONE = {
 @bp.route("/")
 @admin_required
 def index():
-    # NUL is dropped: PostgreSQL refuses it in any text parameter (a 500), SQLite ends the pattern there.
-    q = request.args.get("q", "").replace("\x00", "").strip()
+    q = request.args.get("q", "").strip()  # no NUL: shared_ui.edge drops it
     page = page_number(request.args)
     query = select(User).order_by(User.id)
     if q:
