@@ -8,7 +8,7 @@ from orders_app import cancelling, cart, checkout, editing, errors, history, ide
 from orders_app.errors import ONLY_OWNER_CHANGES, ONLY_OWNER_PAYS, OrderError
 from orders_app.models import STATUSES, Order
 from orders_app.openapi import OPENAPI
-from shared_ui.api import ApiError, cents_to_str, json_body, page_args, page_of
+from shared_ui.api import ApiError, cents_to_str, error_json, json_body, page_args, page_of
 from shared_ui.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/orders/api")
@@ -24,7 +24,7 @@ def _order_error(error: OrderError):
         body["available"] = error.available
     if error.short is not None:
         body["short"] = error.short
-    return jsonify(error=body), error.status
+    return error_json(error.status, body)
 
 
 @bp.post("/orders")

@@ -9,6 +9,9 @@ from shared_ui.money import API_AMOUNT, cents_of
 from shared_ui.numbers import MAX_PAGE
 
 MAX_PER_PAGE = 100
+#: seconds a client waits before retrying a 503 (a service this one depends on is down): what nginx
+#: says for an app that does not answer (nginx.conf, `_unavailable.json`)
+RETRY_AFTER_UNAVAILABLE = "5"
 
 
 class ApiError(Exception):
@@ -26,9 +29,16 @@ class ApiError(Exception):
         error = {"code": self.code, "message": self.message}
         if self.field:
             error["field"] = self.field
-        response = jsonify(error=error)
-        response.status_code = self.status
-        return response
+        return error_json(self.status, error)
+
+
+def error_json(status: int, error: dict):
+    """`{"error": error}` with `status`; a 503 says when to try again, as nginx's own 503 does."""
+    response = jsonify(error=error)
+    response.status_code = status
+    if status == 503:
+        response.headers["Retry-After"] = RETRY_AFTER_UNAVAILABLE
+    return response
 
 
 def json_body() -> dict:

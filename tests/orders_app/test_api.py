@@ -89,6 +89,7 @@ def test_inventory_down_is_a_503_and_nothing_is_ordered(client_anonymous, bearer
         "/orders/api/orders", json={"inventory_id": widget, "quantity": 1}, headers=bearer("alice")
     )
     assert response.status_code == 503 and response.json["error"]["code"] == "inventory_unavailable"
+    assert response.headers["Retry-After"] == "5"  # as nginx says for an app that does not answer
     inventory.down = False
     assert client_anonymous.get("/orders/api/orders", headers=bearer("alice")).json["total"] == 0
 

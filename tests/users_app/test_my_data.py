@@ -83,7 +83,7 @@ def test_nothing_is_erased_while_orders_cannot_be_reached(app, client, register,
     register("alice", email="alice@example.com")
     orders.down = True
     response = client.delete("/users/api/me", json={"password": "a good password"}, headers=bearer(client))
-    assert response.status_code == 503
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
     with app.app_context():
         assert db.session.scalar(select(User.email).where(User.login == "alice")) == "alice@example.com"
 
