@@ -21,7 +21,7 @@ DESCRIPTIONS = {
     404: "Not found",
     409: "Conflict",
     410: "Gone",
-    413: "Body too large",
+    413: "Body too large (over 1 MiB; a picture over 6 MiB)",
     422: "Invalid field",
     429: "Too many requests",
     503: "A service this one depends on is down",
@@ -29,6 +29,10 @@ DESCRIPTIONS = {
 
 
 def document(title: str, server: str, *, schemas: dict, paths: dict) -> dict:
+    for item in paths.values():
+        for operation in item.values():
+            if "requestBody" in operation:  # a body over the limit is a 413, whatever the operation
+                operation["responses"].setdefault("413", error_responses(413)["413"])
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "1.0.0"},
