@@ -9,6 +9,7 @@ from shared_ui.money import API_AMOUNT, cents_of
 from shared_ui.numbers import MAX_PAGE
 
 MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 20
 #: seconds a client waits before retrying a 503 (a service this one depends on is down): what nginx
 #: says for an app that does not answer (nginx.conf, `_unavailable.json`)
 RETRY_AFTER_UNAVAILABLE = "5"
@@ -73,7 +74,7 @@ def page_args() -> tuple[int, int]:
     """`?page=` and `?per_page=` (at most 100), or a 400 ApiError."""
     try:
         page = int(request.args.get("page", 1))
-        per_page = int(request.args.get("per_page", 20))
+        per_page = int(request.args.get("per_page", DEFAULT_PER_PAGE))
     except ValueError:
         raise ApiError(400, "bad_request", _("page and per_page must be whole numbers.")) from None
     if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:

@@ -1,6 +1,6 @@
 """Small builders for the apps' OpenAPI 3.1 documents, so each app writes only its own paths."""
 
-from shared_ui.api import MAX_PER_PAGE
+from shared_ui.api import DEFAULT_PER_PAGE, MAX_PER_PAGE
 from shared_ui.numbers import MAX_PAGE
 
 ERROR = {
@@ -73,5 +73,9 @@ def paged(item_schema: dict | None = None, envelope: bool = False):
         }
     return [
         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}},
-        {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}},
+        {
+            "name": "per_page",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
+        },
     ]
