@@ -54,8 +54,18 @@ def json_body(schema: dict) -> dict:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+#: on a 429 or 503, from an app or from nginx
+RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer", "minimum": 1}}
+}
+
+
 def error_responses(*statuses: int) -> dict:
-    return {str(s): ok({"$ref": "#/components/schemas/Error"}, DESCRIPTIONS[s]) for s in statuses}
+    responses = {str(s): ok({"$ref": "#/components/schemas/Error"}, DESCRIPTIONS[s]) for s in statuses}
+    for status in ("429", "503"):
+        if status in responses:
+            responses[status]["headers"] = RETRY_AFTER
+    return responses
 
 
 def paged(item_schema: dict | None = None, envelope: bool = False):

@@ -37,3 +37,12 @@ def test_the_documented_page_defaults_are_what_a_list_answers_without_them(app):
         if "per_page" in parameters:
             assert parameters["page"].get("default") == page, name
             assert parameters["per_page"].get("default") == per_page, name
+
+
+@pytest.mark.parametrize("app", DOCUMENTS)
+def test_every_documented_429_and_503_says_it_carries_retry_after(app):
+    """The apps' and nginx's 429 and 503 all say when to try again (shared_ui/api.error_json, nginx.conf)."""
+    for name, operation in operations(DOCUMENTS[app]):
+        for status in ("429", "503"):
+            if status in operation["responses"]:
+                assert "Retry-After" in operation["responses"][status].get("headers", {}), (name, status)
