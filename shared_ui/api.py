@@ -34,9 +34,12 @@ class ApiError(Exception):
 
 
 def error_json(status: int, error: dict):
-    """`{"error": error}` with `status`; a 503 says when to try again, as nginx's own 503 does."""
+    """`{"error": error}` with `status`; a 401 names the API's scheme, as HTTP requires of every 401
+    (shared_ui.auth's for a missing token does too); a 503 says when to try again, as nginx's own does."""
     response = jsonify(error=error)
     response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
     if status == 503:
         response.headers["Retry-After"] = RETRY_AFTER_UNAVAILABLE
     return response

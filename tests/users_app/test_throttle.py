@@ -72,7 +72,8 @@ def test_api_token_guessing_gets_429_with_retry_after(client, register):
     register("alice")
     for _ in range(5):
         response = client.post("/users/api/tokens", json={"login": "alice", "password": "wrong password!"})
-        assert response.status_code == 401
+        assert response.status_code == 401 and response.json["error"]["code"] == "invalid_credentials"
+        assert response.headers["WWW-Authenticate"] == "Bearer"  # a 401 names its scheme (RFC 9110 11.6.1)
     response = client.post("/users/api/tokens", json={"login": "alice", "password": "a good password"})
     assert response.status_code == 429
     assert response.json["error"]["code"] == "too_many_requests"
