@@ -33,7 +33,12 @@ ITEM = {
         "name": {"type": "string", "maxLength": NAME_MAX},
         "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
         "price": PRICE,
-        "quantity": {**QUANTITY, "description": "Units on hand and free to sell"},
+        "quantity": {
+            "type": "integer",
+            "minimum": 0,
+            "description": f"Units on hand and free to sell: an admin sets at most {QUANTITY_MAX:,}, units a "
+            "cancelled order gives back come on top",
+        },
         "category": CATEGORY,
         "picture": PICTURE,
     },

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.inventory_app.holds import SERVICE
+from tests.inventory_app.holds import HOLDS, SERVICE, hold
 
 
 def bearer(token):
@@ -220,6 +220,24 @@ def test_openapi_document_describes_the_routes(client):
         "id", "name", "description", "price", "quantity", "category", "picture"
     ]
     assert "category" in {p["name"] for p in doc["paths"]["/items"]["get"]["parameters"]}
+
+
+def test_an_item_with_units_given_back_past_the_admins_maximum_still_matches_its_document(
+    client, admin_token, make_item
+):
+    """QUANTITY_MAX bounds what an admin sets; units a released hold gives back come on top of it."""
+    import jsonschema_rs  # schemathesis' own validator
+
+    item_id = make_item(quantity=10)
+    assert hold(client, "order-1", item_id, 5).status_code == 201
+    top = client.patch(f"/inventory/api/items/{item_id}", json={"quantity": 1_000_000}, headers=bearer(admin_token))
+    assert top.status_code == 200
+    assert client.post(f"{HOLDS}/order-1/release", json={}, headers=SERVICE).status_code == 200
+    item = client.get(f"/inventory/api/items/{item_id}").get_json()
+    assert item["quantity"] == 1_000_005
+    doc = client.get("/inventory/api/openapi.json").get_json()
+    schema = {"$ref": "#/components/schemas/Item", "components": doc["components"]}
+    assert jsonschema_rs.Draft202012Validator(schema).is_valid(item)
 
 
 def test_ids_beyond_any_database_integer_are_simply_not_found(client):
