@@ -265,12 +265,15 @@ def _failed(outbox: Outbox, message_id: int, error: Exception, now: datetime) ->
     return FAILED if state == FAILED else "retry"
 
 
-def needing_attention(outbox: Outbox, limit: int = 50) -> list:
-    """Messages that kept failing, newest first: for the admins' page."""
+def needing_attention(outbox: Outbox, limit: int = 50) -> tuple[list, int]:
+    """Messages that kept failing, newest first, at most `limit` of them, and how many there are in
+    all: for the admins' page."""
     model = outbox.message_model
-    return outbox.db.session.scalars(
-        select(model).where(model.state == FAILED).order_by(model.id.desc()).limit(limit)
-    ).all()
+    failed = select(model).where(model.state == FAILED)
+    listed = outbox.db.session.scalars(failed.order_by(model.id.desc()).limit(limit)).all()
+    if len(listed) < limit:
+        return listed, len(listed)
+    return listed, outbox.db.session.scalar(select(func.count()).select_from(failed.subquery()))
 
 
 def retry(outbox: Outbox, message_id: int) -> bool:

@@ -21,8 +21,10 @@ def admin_blueprint(app_name: str, mail_outbox: outbox.Outbox) -> Blueprint:
     @bp.route("/")
     @admin_required
     def index():
-        messages = outbox.needing_attention(mail_outbox)
-        return render_page("shared_ui/mail_failures.html", messages=messages, form=FlaskForm(), page_url=page_url)
+        messages, total = outbox.needing_attention(mail_outbox)
+        return render_page(
+            "shared_ui/mail_failures.html", messages=messages, total=total, form=FlaskForm(), page_url=page_url
+        )
 
     @bp.route("/<int:message_id>/retry", methods=["POST"])
     @admin_required

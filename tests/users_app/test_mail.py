@@ -588,3 +588,17 @@ def test_try_again_twice_says_the_second_time_that_the_message_was_already_queue
     assert "The message will be sent again." in first.get_data(as_text=True)
     second = boss.post(f"/users/admin/mail/{message.id}/retry", data={"csrf_token": token}, follow_redirects=True)
     assert "already queued again" in second.get_data(as_text=True)
+
+
+def test_the_failed_mail_page_says_how_many_there_are_when_it_lists_only_the_newest(app):
+    with app.app_context():
+        for number in range(52):
+            db.session.add(MailMessage(key=f"failed-{number}", kind="password_reset", state="failed", attempts=8))
+        db.session.commit()
+    app.test_cli_runner().invoke(args=["bootstrap-admin"])
+    boss = app.test_client()
+    token = csrf_from(boss, "/users/login")
+    boss.post("/users/login", data={"login": "boss", "password": "boss-password-1", "csrf_token": token})
+    page = boss.get("/users/admin/mail/").get_data(as_text=True)
+    assert page.count('<tr id="mail-') == 50 and "failed-51" in page and "failed-1<" not in page
+    assert "The newest 50 of 52 are listed" in page
