@@ -8,7 +8,7 @@ from orders_app import cancelling, cart, checkout, editing, errors, history, ide
 from orders_app.errors import ONLY_OWNER_CHANGES, ONLY_OWNER_PAYS, OrderError
 from orders_app.models import STATUSES, Order
 from orders_app.openapi import OPENAPI
-from shared_ui.api import ApiError, cents_to_str, error_json, json_body, page_args, page_of
+from shared_ui.api import ApiError, cents_to_str, error_json, json_body, only_fields, page_args, page_of
 from shared_ui.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/orders/api")
@@ -27,6 +27,10 @@ def _order_error(error: OrderError):
     return error_json(error.status, body)
 
 
+#: the two forms of an order's body (and of a change's, with "quantity" alone)
+ONE_ITEM, LINES = ("inventory_id", "quantity"), ("lines",)
+
+
 @bp.post("/orders")
 @login_required
 def create_order():
@@ -34,6 +38,7 @@ def create_order():
     (`Idempotent-Replayed: true`) instead of placing another (idempotency.py)."""
     body = json_body()
     one_item = "lines" not in body
+    only_fields(body, ONE_ITEM if one_item else LINES)  # one form or the other (the document's oneOf)
     lines = [(_required(body, "inventory_id"), _required(body, "quantity"))] if one_item else _json_lines(body["lines"])
     order, replayed = placing.place_order_once(current_user, lines, idempotency.of_request(request.headers, body))
     response = jsonify(order.to_api())
@@ -72,6 +77,7 @@ def change_order(order_id: int):
     order = _order_or_404(order_id)
     errors.check_owner(order, current_user, ONLY_OWNER_CHANGES)
     body = json_body()
+    only_fields(body, LINES if "lines" in body else ("quantity",))
     if "lines" in body:
         order = editing.change_lines(order, _json_lines(body["lines"]), store.actor_name(current_user))
     else:  # a one-line order's quantity
@@ -95,7 +101,7 @@ def cancel_order(order_id: int):
 
 def _restock() -> bool:
     """The refund's `restock` (default true); the body is optional."""
-    restock = json_body().get("restock", True) if request.get_data() else True
+    restock = json_body(("restock",)).get("restock", True) if request.get_data() else True
     if not isinstance(restock, bool):
         raise ApiError(422, "invalid_field", _("%(field)s must be true or false.", field="restock"), field="restock")
     return restock
@@ -119,7 +125,7 @@ def get_cart():
 @bp.put("/cart/lines/<int:item_id>")
 @login_required
 def put_cart_line(item_id: int):
-    quantity = json_body().get("quantity")
+    quantity = json_body(("quantity",)).get("quantity")
     if isinstance(quantity, bool) or not isinstance(quantity, int):
         raise ApiError(422, "invalid_field", _("%(field)s must be a whole number.", field="quantity"), field="quantity")
     cart.put_line(current_user, item_id, quantity)

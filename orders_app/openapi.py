@@ -44,8 +44,11 @@ LINE_INPUT = {
     "required": ["inventory_id", "quantity"],
     "properties": {"inventory_id": {"type": "integer"}, "quantity": {"type": "integer", "minimum": 1}},
 }
+#: a request body names only its fields: another one is a 422 naming it (shared_ui.api.json_body)
+CLOSED = {"additionalProperties": False}
 LINES = {
     "type": "object",
+    **CLOSED,
     "required": ["lines"],
     "properties": {
         "lines": {
@@ -67,6 +70,7 @@ LINE_CHANGE = {
 }
 CHANGE_LINES = {
     "type": "object",
+    **CLOSED,
     "required": ["lines"],
     "properties": {
         "lines": {
@@ -80,14 +84,20 @@ CHANGE_LINES = {
 }
 NEW_ORDER = {
     "description": "The order's lines, or (one item) `inventory_id` and `quantity`",
-    "oneOf": [{"$ref": "#/components/schemas/Lines"}, {"$ref": "#/components/schemas/LineInput"}],
+    "oneOf": [{"$ref": "#/components/schemas/Lines"}, {**LINE_INPUT, **CLOSED}],
 }
-QUANTITY = {"type": "object", "required": ["quantity"], "properties": {"quantity": {"type": "integer", "minimum": 1}}}
+QUANTITY = {
+    "type": "object",
+    "required": ["quantity"],
+    "properties": {"quantity": {"type": "integer", "minimum": 1}},
+    **CLOSED,
+}
 #: a cart line's quantity: 0 removes the line (DESIGN "JSON API", cart)
 CART_QUANTITY = {
     "type": "object",
     "required": ["quantity"],
     "properties": {"quantity": {"type": "integer", "minimum": 0, "description": "0 removes the line"}},
+    **CLOSED,
 }
 CHANGE = {
     "description": (
@@ -265,6 +275,7 @@ OPENAPI = document(
                             "schema": {
                                 "type": "object",
                                 "properties": {"restock": {"type": "boolean", "default": True}},
+                                **CLOSED,
                             }
                         }
                     },

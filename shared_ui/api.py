@@ -1,5 +1,6 @@
 """The JSON API's common shape: errors, request bodies, money and pagination."""
 
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from flask import jsonify, request
@@ -45,8 +46,10 @@ def error_json(status: int, error: dict):
     return response
 
 
-def json_body() -> dict:
-    """The request's JSON object, or a 400 `malformed_json` ApiError."""
+def json_body(allowed: Iterable[str] | None = None) -> dict:
+    """The request's JSON object, or a 400 `malformed_json` ApiError; with `allowed`, a field not
+    among them is a 422 naming it (as Stripe's API does: a field a client misspelt, or thinks is taken,
+    is never silently ignored)."""
     try:
         data = request.get_json(silent=True)
     except RecursionError:  # nested deeper than the JSON parser goes: malformed, not a crash
@@ -55,7 +58,15 @@ def json_body() -> dict:
         raise ApiError(400, "malformed_json", _("The body must be a JSON object."))
     if not _storable(data):
         raise ApiError(400, "malformed_json", _("Text in the body must not contain NUL characters or lone surrogates."))
+    if allowed is not None:
+        only_fields(data, allowed)
     return data
+
+
+def only_fields(body: dict, allowed: Iterable[str]) -> None:
+    """A 422 naming the first field of `body` not among `allowed`."""
+    if unknown := sorted(set(body) - set(allowed)):
+        raise ApiError(422, "invalid_field", _("Unknown field %(field)r.", field=unknown[0]), field=unknown[0])
 
 
 def _storable(value) -> bool:
@@ -81,9 +92,7 @@ def page_args() -> tuple[int, int]:
     except ValueError:
         raise ApiError(400, "bad_request", _("page and per_page must be whole numbers.")) from None
     if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
-        message = _(
-            "page must be from 1 to %(pages)d; per_page from 1 to %(max)d.", pages=MAX_PAGE, max=MAX_PER_PAGE
-        )
+        message = _("page must be from 1 to %(pages)d; per_page from 1 to %(max)d.", pages=MAX_PAGE, max=MAX_PER_PAGE)
         raise ApiError(400, "bad_request", message)
     return page, per_page
 

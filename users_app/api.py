@@ -39,7 +39,7 @@ def _string(body: dict, name: str) -> str:
 
 @bp.post("/users")
 def create_user():
-    body = json_body()
+    body = json_body(("login", "email", "password"))
     email = _string(body, "email") if body.get("email") is not None else None
     try:
         user = accounts.register(
@@ -52,7 +52,7 @@ def create_user():
 
 @bp.post("/tokens")
 def create_token():
-    body = json_body()
+    body = json_body(("login", "password"))
     user = accounts.authenticate(_string(body, "login"), _string(body, "password"), request.remote_addr)
     if user is None:
         raise ApiError(401, "invalid_credentials", _("Wrong login or password."))
@@ -86,7 +86,7 @@ def export_me():
 @bp.delete("/me")
 @login_required
 def delete_me():
-    body = json_body()
+    body = json_body(("password",))
     try:
         user = db.get_or_404(User, current_user.id)
         my_data.delete_account(user, _string(body, "password"), address=request.remote_addr)
@@ -101,7 +101,7 @@ def delete_me():
 @bp.post("/password-resets")
 def create_password_reset():
     """202 whether or not an account has the address (no enumeration)."""
-    body = json_body()
+    body = json_body(("email",))
     password_reset.request_reset(_string(body, "email"), request.remote_addr)
     return jsonify(status="accepted"), 202
 
@@ -119,7 +119,7 @@ def list_users():
 @admin_required
 def update_user(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
-    body = json_body()
+    body = json_body(("is_admin", "is_active"))
     changes = {}
     for name in ("is_admin", "is_active"):
         if name in body:

@@ -20,9 +20,12 @@ REGISTRATION = {
         "password": {"type": "string"},
         "email": {"type": "string", "format": "email", "maxLength": 254, "description": "unique ignoring case"},
     },
+    "additionalProperties": False,
 }
-PASSWORD_ONLY = {"type": "object", "required": ["password"], "properties": {"password": {"type": "string"}}}
-RESET_REQUEST = {"type": "object", "required": ["email"], "properties": {"email": {"type": "string"}}}
+#: a request body names only these fields: another one is a 422 naming it (shared_ui.api.json_body)
+CLOSED = {"additionalProperties": False}
+PASSWORD_ONLY = {"type": "object", "required": ["password"], "properties": {"password": {"type": "string"}}, **CLOSED}
+RESET_REQUEST = {"type": "object", "required": ["email"], "properties": {"email": {"type": "string"}}, **CLOSED}
 EXPORT = {
     "type": "object",
     "required": ["account", "orders", "emails"],
@@ -37,6 +40,7 @@ CREDENTIALS = {
     "type": "object",
     "required": ["login", "password"],
     "properties": {"login": {"type": "string", "minLength": 3, "maxLength": 64}, "password": {"type": "string"}},
+    **CLOSED,
 }
 TOKEN = {
     "type": "object",
@@ -48,7 +52,7 @@ TOKEN = {
         "user": {"$ref": "#/components/schemas/User"},
     },
 }
-ROLES = {"type": "object", "properties": {"is_admin": {"type": "boolean"}, "is_active": {"type": "boolean"}}}
+ROLES = {"type": "object", "properties": {"is_admin": {"type": "boolean"}, "is_active": {"type": "boolean"}}, **CLOSED}
 USER_REF = {"$ref": "#/components/schemas/User"}
 
 OPENAPI = document(

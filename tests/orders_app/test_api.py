@@ -249,3 +249,23 @@ def test_a_key_whose_order_is_still_being_placed_answers_409(app, client_anonymo
         "/orders/api/orders", json=body, headers={**bearer("alice"), "Idempotency-Key": "in-flight"}
     )
     assert response.status_code == 409 and response.json["error"]["code"] == "idempotency_key_in_use"
+
+
+def test_an_api_body_with_a_field_the_call_does_not_take_is_a_422_naming_it(
+    app, client_anonymous, bearer, inventory, widget
+):
+    """An order of one item or of lines, not both; a misspelt field is named, and nothing is placed."""
+    api, auth = client_anonymous, bearer("alice")
+    both = {"lines": [{"inventory_id": widget, "quantity": 1}], "inventory_id": widget, "quantity": 5}
+    for body, field in ((both, "inventory_id"), ({"inventory_id": widget, "quantity": 1, "qty": 2}, "qty")):
+        refused = api.post("/orders/api/orders", json=body, headers=auth)
+        assert refused.status_code == 422 and refused.json["error"]["field"] == field, refused.json
+    assert orders_of(app) == [] and inventory.stock(widget) == 10
+    placed = api.post("/orders/api/orders", json={"inventory_id": widget, "quantity": 1}, headers=auth).json
+    url = f"/orders/api/orders/{placed['id']}"
+    assert api.patch(url, json={"quantity": 2, "version": 1}, headers=auth).json["error"]["field"] == "version"
+    assert (
+        api.put(f"/orders/api/cart/lines/{widget}", json={"quantity": 1, "note": "x"}, headers=auth).status_code == 422
+    )
+    assert api.post(f"{url}/cancel", json={"restock": False, "reason": "x"}, headers=bearer("boss")).status_code == 422
+    assert api.get(url, headers=auth).json["status"] == "Pending"

@@ -149,3 +149,21 @@ def test_bootstrap_admin_is_created_once(app):
 def test_no_password_matches_an_account_without_a_hash(stored):
     assert verify_password(stored, "") is False
     assert verify_password(stored, "not a real password, only here for timing") is False  # the timing hash's
+
+
+def test_an_api_body_with_a_field_the_call_does_not_take_is_a_422_naming_it(client, app):
+    """As Stripe's API does: a client that sends "is_admin" at registration, or misspells a field,
+    is told, not silently given less than it asked for."""
+    body = {"login": "mallory", "password": "a good password", "is_admin": True}
+    refused = client.post("/users/api/users", json=body)
+    assert refused.status_code == 422
+    assert refused.get_json()["error"] == {
+        "code": "invalid_field",
+        "message": "Unknown field 'is_admin'.",
+        "field": "is_admin",
+    }
+    assert (
+        client.post("/users/api/tokens", json={"login": "mallory", "passwd": "x"}).get_json()["error"]["field"]
+        == "passwd"
+    )
+    assert client.post("/users/api/users", json={"login": "mallory", "password": "a good password"}).status_code == 201
