@@ -137,7 +137,10 @@ def _unauthorized():
     if is_api_request():
         response = jsonify(error={"code": "unauthorized", "message": _("A valid bearer token is required.")})
         response.status_code = 401
-        response.headers["WWW-Authenticate"] = "Bearer"
+        # A token given but not good (expired, ended by a logout, forged) says so (RFC 6750); a client
+        # then asks for a new one instead of taking the call for one that needs no token.
+        given = request.headers.get("Authorization", "").lower().startswith("bearer ")
+        response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"' if given else "Bearer"
         return response
     if is_htmx_request():
         current = request.headers.get("HX-Current-URL", "")

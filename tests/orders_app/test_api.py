@@ -269,3 +269,13 @@ def test_an_api_body_with_a_field_the_call_does_not_take_is_a_422_naming_it(
     )
     assert api.post(f"{url}/cancel", json={"restock": False, "reason": "x"}, headers=bearer("boss")).status_code == 422
     assert api.get(url, headers=auth).json["status"] == "Pending"
+
+
+def test_a_401_says_when_the_token_given_was_not_good(client_anonymous, bearer):
+    """RFC 6750: no token is a bare challenge; a token that is no good (forged, expired, ended) says
+    invalid_token, so a client asks for a new one."""
+    missing = client_anonymous.get("/orders/api/orders")
+    assert missing.status_code == 401 and missing.headers["WWW-Authenticate"] == "Bearer"
+    forged = client_anonymous.get("/orders/api/orders", headers={"Authorization": "Bearer not-a-token"})
+    assert forged.status_code == 401 and forged.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    assert client_anonymous.get("/orders/api/orders", headers=bearer("alice")).status_code == 200
