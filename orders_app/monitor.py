@@ -61,7 +61,7 @@ class MonitorQuery:
         query = cls(**{name: value for name, value in texts.items() if name not in ("page", "problems")})
         query.page = page_number(args)
         if query.status not in ("", *STATUSES):
-            query.problems.append(_("Unknown status %(status)r; showing every status.", status=query.status))
+            query.problems.append(_("Unknown status “%(status)s”; showing every status.", status=query.status))
             query.status = ""
         if query.view not in ("", ATTENTION):
             query.view = ""

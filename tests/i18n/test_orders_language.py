@@ -93,7 +93,7 @@ def test_the_monitor_speaks_the_admins_language(orders_app, fake_inventory):
     fragment = client_of(orders_app, 3).get(
         "/orders/admin/?status=Nope", headers={**HX, "HX-Trigger": "monitor-filters"}
     ).get_data(as_text=True)
-    assert "Situação desconhecida 'Nope'; mostrando todas as situações." in html_text.unescape(fragment)
+    assert "Situação desconhecida “Nope”; mostrando todas as situações." in html_text.unescape(fragment)
     assert "1 pedido encontrado." in fragment  # announced to screen readers
 
 

@@ -84,6 +84,8 @@ def test_filters_by_status_user_item_and_search(app, users, inventory, boss):
     assert rows("q=bob") == [ids["bob"]]
     assert rows(f"q=%23{ids['alice_widget']}") == [ids["alice_widget"]]
     assert rows("user=alice&status=Pending") == [ids["alice_widget"]]
+    unknown = boss.get("/orders/admin/?status=Shipped", headers=HX).get_data(as_text=True)
+    assert "Unknown status “Shipped”; showing every status." in unknown and len(row_ids(unknown)) == 3
 
 
 def test_the_date_range_filters_on_the_day_ordered(app, users, inventory, boss):
