@@ -4,6 +4,7 @@
 
 from datetime import timedelta
 from math import ceil
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -101,6 +102,9 @@ def _answer(order: Order, error: str | None, done: str | None, view: str | None 
         flash(error or done, "error" if error else "success")
         if request.form.get("return_to") == "order":
             return redirect(url_for("orders.show", order_id=order.id), code=303)
+        if "back" in request.form:  # the monitor as the admin had filtered it (its own arguments only)
+            shown = monitor.MonitorQuery.from_args(dict(parse_qsl(request.form["back"])))
+            return redirect(url_for(".index", **shown.link_args()), code=303)
         return redirect(url_for(".index", view=view), code=303)
     now, stale = _clock()
     return render_page(

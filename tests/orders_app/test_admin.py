@@ -1,5 +1,6 @@
 """The admin order monitor: every order, filters and search, counts and totals, needs attention."""
 
+import html as html_text
 import re
 from datetime import datetime, timedelta
 
@@ -249,3 +250,18 @@ def test_a_page_past_the_last_shows_the_last_page_not_an_empty_list(app, users, 
     html = boss.get("/orders/admin/?page=5", headers=HX).get_data(as_text=True)
     assert row_ids(html) == [ids["alice_widget"]] and "page 3 of 3" in html
     assert '"page": 3' in html and 'rel="next"' not in html
+
+
+def test_an_action_without_javascript_comes_back_to_the_monitor_as_it_was_filtered(app, users, inventory, boss):
+    """The form's own fields say which monitor it came from: back there, not to every order."""
+    ids = seed(app, users, inventory)
+    page = boss.get("/orders/admin/?user=bob&status=Pending").get_data(as_text=True)
+    form = re.search(rf'<form method="post" action="/orders/admin/{ids["bob"]}/cancel".*?</form>', page, re.S).group(0)
+    inputs = re.findall(r"<input [^>]*>", form)
+    fields = {re.search(r'name="(\w+)"', i).group(1): re.search(r'value="([^"]*)"', i).group(1) for i in inputs}
+    assert set(fields) == {"csrf_token", "back"}
+    answer = boss.post(f"/orders/admin/{ids['bob']}/cancel", data={k: html_text.unescape(v) for k, v in fields.items()})
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == "/orders/admin/?status=Pending&user=bob&page=1"
+    forged = post_form(boss, f"/orders/admin/{ids['alice_widget']}/cancel", {"back": "next=https://evil.example/&q=x"})
+    assert forged.headers["Location"] == "/orders/admin/?q=x&page=1"  # only the monitor's own filters
