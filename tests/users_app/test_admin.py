@@ -155,3 +155,18 @@ def test_a_nul_character_in_the_search_is_dropped_not_sent_to_the_database(boss)
     html = boss.get("/users/admin/?q=%00nobody").get_data(as_text=True)
     assert "No users match." in html and '<tr id="user-' not in html
     assert 'value="nobody"' in html
+
+
+def test_a_page_past_the_last_shows_the_last_and_an_action_without_javascript_comes_back_to_it(boss, app):
+    with app.app_context():
+        db.session.add_all(User(login=f"pager-{n:02d}", password_hash="not-a-hash") for n in range(55))
+        db.session.commit()
+    past = boss.get("/users/admin/?q=pager&page=7").get_data(as_text=True)
+    assert "pager-54" in past and "No users match." not in past and 'rel="next"' not in past
+    second = boss.get("/users/admin/?q=pager&page=2").get_data(as_text=True)
+    form = re.search(r'<form method="post" action="(/users/admin/\d+/deactivate)".*?</form>', second, re.S)
+    inputs = re.findall(r"<input [^>]*>", form.group(0))
+    fields = {re.search(r'name="(\w+)"', i).group(1): re.search(r'value="([^"]*)"', i).group(1) for i in inputs}
+    assert fields["q"] == "pager" and fields["page"] == "2"
+    answer = boss.post(form.group(1), data=fields)
+    assert answer.status_code == 303 and answer.headers["Location"] == "/users/admin/?q=pager&page=2"

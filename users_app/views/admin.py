@@ -1,5 +1,7 @@
 """The admin user list: promote, demote, deactivate, reactivate."""
 
+from math import ceil
+
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -40,6 +42,10 @@ def index():
     if q:
         query = query.where(func.lower(User.login).contains(q.lower(), autoescape=True))
     users = db.session.scalars(query.limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)).all()
+    if not users and page > 1:  # past the last (a stale link, a search that narrowed): the last page
+        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        page = max(ceil(total / PER_PAGE), 1)
+        users = db.session.scalars(query.limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)).all()
     return render_page(
         "users/admin.html",
         "user_table",
@@ -65,5 +71,6 @@ def change(user_id: int, action: str):
     done = str(DONE[action]) % {"login": user.login}
     if not wants_fragment():  # the no-JavaScript path: back to the list with a message
         flash(error or done, "error" if error else "success")
-        return redirect(url_for(".index"), code=303)
+        page = page_number(request.form)  # back to the list as it was searched and paged
+        return redirect(url_for(".index", q=request.form.get("q") or None, page=page if page > 1 else None), code=303)
     return render_page("users/admin.html", "user_row", user=user, form=ActionForm(), error=error, done=done)
