@@ -23,6 +23,14 @@ def user_id(app, login):
         return db.session.scalar(select(User.id).where(User.login == login))
 
 
+def signed_up(app, login):
+    """A customer registered through the form, logged in on a client of their own."""
+    client = app.test_client()
+    data = {"login": login, "password": "a good password", "email": f"{login}@example.com"}
+    client.post("/users/register", data={**data, "csrf_token": csrf_from(client, "/users/register")})
+    return client
+
+
 def fresh_user(app, login):
     with app.app_context():
         return db.session.scalar(select(User).where(User.login == login))
@@ -37,12 +45,7 @@ def test_admin_page_is_403_for_a_customer_and_a_login_redirect_for_anonymous(app
 
 
 def test_admin_sees_users_and_searches_them_as_a_fragment(boss, register, app):
-    other = app.test_client()
-    token = csrf_from(other, "/users/register")
-    other.post(
-        "/users/register",
-        data={"login": "carol", "password": "a good password", "email": "carol@example.com", "csrf_token": token},
-    )
+    signed_up(app, "carol")
     page = boss.get("/users/admin/").get_data(as_text=True)
     assert "carol" in page and "boss" in page
     fragment = boss.get("/users/admin/?q=car", headers={"HX-Request": "true"})
@@ -52,12 +55,7 @@ def test_admin_sees_users_and_searches_them_as_a_fragment(boss, register, app):
 
 
 def test_deactivating_a_user_ends_their_session(boss, app):
-    other = app.test_client()
-    token = csrf_from(other, "/users/register")
-    other.post(
-        "/users/register",
-        data={"login": "dave", "password": "a good password", "email": "dave@example.com", "csrf_token": token},
-    )
+    other = signed_up(app, "dave")
     assert other.get("/users/account").status_code == 200
     uid = user_id(app, "dave")
     token = csrf_from(boss, "/users/admin/")
@@ -69,12 +67,7 @@ def test_deactivating_a_user_ends_their_session(boss, app):
 
 
 def test_promote_then_demote(boss, app, register):
-    other = app.test_client()
-    token = csrf_from(other, "/users/register")
-    other.post(
-        "/users/register",
-        data={"login": "erin", "password": "a good password", "email": "erin@example.com", "csrf_token": token},
-    )
+    signed_up(app, "erin")
     uid = user_id(app, "erin")
     token = csrf_from(boss, "/users/admin/")
     boss.post(f"/users/admin/{uid}/promote", data={"csrf_token": token})
@@ -108,12 +101,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, register):
 
 
 def test_admin_action_without_csrf_token_is_refused(boss, app):
-    other = app.test_client()
-    token = csrf_from(other, "/users/register")
-    other.post(
-        "/users/register",
-        data={"login": "frank", "password": "a good password", "email": "frank@example.com", "csrf_token": token},
-    )
+    signed_up(app, "frank")
     uid = user_id(app, "frank")
     assert boss.post(f"/users/admin/{uid}/deactivate").status_code == 400
     assert fresh_user(app, "frank").is_active
@@ -132,12 +120,7 @@ def test_the_user_list_pages_keep_the_search_also_in_a_fragment(boss, app):
 
 
 def test_a_deleted_account_is_listed_as_deleted_with_no_buttons_the_server_would_refuse(boss, app):
-    other = app.test_client()
-    token = csrf_from(other, "/users/register")
-    other.post(
-        "/users/register",
-        data={"login": "erin", "password": "a good password", "email": "erin@example.com", "csrf_token": token},
-    )
+    signed_up(app, "erin")
     uid = user_id(app, "erin")
     with app.app_context():  # what the owner's "Delete my account" leaves (users_app.my_data)
         user = db.session.get(User, uid)

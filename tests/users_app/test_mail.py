@@ -452,7 +452,8 @@ def test_smtp_down_then_up_delivers_the_message_once_with_each_attempt_recorded(
     assert outcomes == ["failed", "sent"]
 
 
-def test_a_message_that_keeps_failing_is_flagged_for_the_admins(app, register, smtp, login):
+def failed_reset(app, register, smtp):
+    """alice's password reset, failed every attempt while the mail server was down."""
     register("alice", email="alice@example.com")
     forgot(app.test_client(), "alice@example.com")
     smtp.stop()
@@ -461,6 +462,11 @@ def test_a_message_that_keeps_failing_is_flagged_for_the_admins(app, register, s
         deliver(app, now=now)
         now += timedelta(days=1)
     [message] = messages(app)
+    return message
+
+
+def test_a_message_that_keeps_failing_is_flagged_for_the_admins(app, register, smtp, login):
+    message = failed_reset(app, register, smtp)
     assert message.state == "failed"
     app.test_cli_runner().invoke(args=["bootstrap-admin"])
     boss = app.test_client()
@@ -571,14 +577,7 @@ def test_a_mail_server_that_is_down_costs_one_attempt_per_run_not_one_per_messag
 def test_try_again_twice_says_the_second_time_that_the_message_was_already_queued(app, register, smtp):
     """Two admins (or two tabs) click "Try again" on one message: the second is told why nothing
     happened instead of a page with no message at all."""
-    register("alice", email="alice@example.com")
-    forgot(app.test_client(), "alice@example.com")
-    smtp.stop()
-    now = outbox.utcnow()
-    for _ in range(outbox.MAX_ATTEMPTS):
-        deliver(app, now=now)
-        now += timedelta(days=1)
-    [message] = messages(app)
+    message = failed_reset(app, register, smtp)
     app.test_cli_runner().invoke(args=["bootstrap-admin"])
     boss = app.test_client()
     token = csrf_from(boss, "/users/login")
