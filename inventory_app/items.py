@@ -70,7 +70,8 @@ def check_fields(raw: dict, *, partial: bool = False, typed: bool = False) -> di
     clean: dict = {}
     errors: dict[str, str] = {}
     price = functools.partial(_price, typed=typed)
-    checks = {"name": _name, "description": _description, "price": price, "quantity": _quantity, "category": _category}
+    quantity = functools.partial(_quantity, typed=typed)
+    checks = {"name": _name, "description": _description, "price": price, "quantity": quantity, "category": _category}
     for name, check in checks.items():
         if name not in raw and (partial or name in OPTIONAL):
             continue
@@ -159,8 +160,10 @@ def _typed_price(text: str) -> tuple[int | None, str | None]:
         return None, _("Enter a price of 0 or more with at most two decimals, like %(example)s.", example=example)
 
 
-def _quantity(value) -> tuple[int | None, str | None]:
-    if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
+def _quantity(value, typed: bool) -> tuple[int | None, str | None]:
+    """What an admin typed in a form, or the JSON API's integer (a string there is refused, as orders' API
+    and the OpenAPI document's `integer` do)."""
+    if typed and isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         return None, _("Enter a whole number, 0 or more.")

@@ -83,6 +83,7 @@ def test_a_price_given_as_a_number_is_exact(client, admin_token):
         ({"name": "Mug", "price": True, "quantity": 1}, "price"),
         ({"name": "Mug", "price": "1.00", "quantity": -1}, "quantity"),
         ({"name": "Mug", "price": "1.00", "quantity": 1.5}, "quantity"),
+        ({"name": "Mug", "price": "1.00", "quantity": "1"}, "quantity"),  # the API's quantity is a JSON integer
         ({"name": "Mug", "price": "1.00"}, "quantity"),
         ({"name": "Mug", "price": "1.00", "quantity": 1, "description": 5}, "description"),
         ({"name": "Mug", "price": "1.00", "quantity": 1, "price_cents": 100}, "price_cents"),
