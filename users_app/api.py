@@ -78,7 +78,7 @@ def export_me():
         response = jsonify(my_data.export(db.get_or_404(User, current_user.id)))
     except OrdersUnavailable:
         message = _("Your orders cannot be read right now. Please try again in a moment.")
-        raise ApiError(503, "unavailable", message) from None
+        raise ApiError(503, "orders_unavailable", message) from None
     response.headers["Cache-Control"] = "no-store"  # everything the shop knows of this person
     return response
 
@@ -94,7 +94,7 @@ def delete_me():
         raise _account_error(error) from None
     except OrdersUnavailable:
         message = _("Your orders could not be reached, so your account is not deleted. Please try again in a moment.")
-        raise ApiError(503, "unavailable", message) from None
+        raise ApiError(503, "orders_unavailable", message) from None
     return "", 204
 
 

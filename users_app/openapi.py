@@ -90,7 +90,8 @@ OPENAPI = document(
             "get": {"summary": "The caller", "responses": {"200": ok(USER_REF), **error_responses(401)}},
             "delete": {
                 "summary": "Delete my account: login, e-mail and password erased, Pending orders cancelled",
-                "description": "A wrong password counts as a failed login of the account: 429 past the login limits.",
+                "description": "A wrong password counts as a failed login of the account: 429 past the login limits. "
+                "503: `orders_unavailable` (the orders could not be reached: nothing was erased).",
                 "requestBody": json_body(PASSWORD_ONLY),
                 "responses": {"204": {"description": "Deleted"}, **error_responses(400, 401, 409, 422, 429, 503)},
             },
@@ -98,6 +99,7 @@ OPENAPI = document(
         "/me/export": {
             "get": {
                 "summary": "My data: the account, its orders with lines and payments, the e-mails sent to it",
+                "description": "503: `orders_unavailable` (the orders could not be read).",
                 "responses": {"200": ok(EXPORT), **error_responses(401, 503)},
             }
         },

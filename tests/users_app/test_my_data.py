@@ -84,6 +84,9 @@ def test_nothing_is_erased_while_orders_cannot_be_reached(app, client, register,
     orders.down = True
     response = client.delete("/users/api/me", json={"password": "a good password"}, headers=bearer(client))
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert response.get_json()["error"]["code"] == "orders_unavailable"  # named as orders' API names inventory
+    export = client.get("/users/api/me/export", headers=bearer(client))
+    assert export.status_code == 503 and export.get_json()["error"]["code"] == "orders_unavailable"
     with app.app_context():
         assert db.session.scalar(select(User.email).where(User.login == "alice")) == "alice@example.com"
 
