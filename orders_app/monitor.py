@@ -24,7 +24,7 @@ from orders_app.models import (
     Order,
     OrderLine,
 )
-from shared_ui.numbers import page_number, whole_number
+from shared_ui.numbers import whole_number
 
 IN_FLIGHT = (REQUESTING, ADJUSTING, ABANDONED, RELEASING, COMMITTING, RESTOCKING)
 # Why an order needs a look, in the admin's language (lazy).
@@ -39,6 +39,7 @@ STUCK_REASONS = {
 RETRIED_BY = {COMMITTING: _l("payment reconcile")}
 REFUND_PENDING = _l("a refund is due but Stripe has not confirmed it yet; payment reconcile keeps trying")
 ATTENTION = "attention"
+CURSORS = ("before", "after")
 
 
 @dataclass
@@ -52,14 +53,17 @@ class MonitorQuery:
     date_from: str = ""
     date_to: str = ""
     view: str = ""
-    page: int = 1
+    #: a later page: the orders older than this id (see `search`); `after`: the page just newer than it
+    before: int | None = None
+    after: int | None = None
     problems: list[str] = field(default_factory=list)
 
     @classmethod
     def from_args(cls, args) -> "MonitorQuery":
         texts = {f.name: args.get(f.name, "").strip() for f in fields(cls)}  # no NUL: shared_ui.edge drops it
-        query = cls(**{name: value for name, value in texts.items() if name not in ("page", "problems")})
-        query.page = page_number(args)
+        query = cls(**{name: value for name, value in texts.items() if name not in (*CURSORS, "problems")})
+        for name in CURSORS:  # an id, or the first page (a cursor made up or cut off starts from the top)
+            setattr(query, name, whole_number(texts[name]) or None)
         if query.status not in ("", *STATUSES):
             query.problems.append(_("Unknown status “%(status)s”; showing every status.", status=query.status))
             query.status = ""
@@ -84,7 +88,7 @@ class MonitorQuery:
         """The filters as query-string arguments (for page links), with `changes` applied."""
         values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "problems"}
         values.update(changes)
-        return {name: value for name, value in values.items() if value not in ("", None, 1) or name == "page"}
+        return {name: value for name, value in values.items() if value not in ("", None)}
 
     def conditions(self, now: datetime, stale: datetime, *, with_status: bool = True) -> list:
         found = []
@@ -135,17 +139,41 @@ def attention_reasons(order: Order, now: datetime, stale: datetime) -> list[str]
     return reasons
 
 
-def search(query: MonitorQuery, now: datetime, stale: datetime, per_page: int) -> tuple[list[Order], int]:
+@dataclass
+class MonitorPage:
+    orders: list[Order]
+    total: int
+    newer: int  # how many orders that match are newer than this page's (a page of keyset paging has no number)
+    older: bool  # orders older than this page's match too
+
+
+def search(query: MonitorQuery, now: datetime, stale: datetime, per_page: int) -> MonitorPage:
+    """A page of the filtered orders, newest first.
+
+    A later page is anchored to an order (keyset paging on the id, which grows as orders arrive): orders
+    placed, or leaving the filters, while the admin reads it neither push its rows onto the next page nor
+    bring them back on it. The anchor is left in `query.before` (its first order included) for the
+    page's own refreshes and links; the first page has none, and shows the newest orders as they come.
+    """
     conditions = query.conditions(now, stale)
-    total = db.session.scalar(select(func.count(Order.id)).where(*conditions))
-    rows = db.session.scalars(
-        select(Order)
-        .where(*conditions)
-        .order_by(Order.created_at.desc(), Order.id.desc())
-        .limit(per_page)
-        .offset((query.page - 1) * per_page)
-    )
-    return list(rows), total
+
+    def count(*more) -> int:
+        return db.session.scalar(select(func.count(Order.id)).where(*conditions, *more))
+
+    newest = select(Order).where(*conditions).order_by(Order.id.desc()).limit(per_page)
+    oldest = select(Order).where(*conditions).order_by(Order.id.asc()).limit(per_page)
+    rows = []
+    if query.after is not None:  # "Newer": the page just above; the first page when not a page is left above
+        rows = list(db.session.scalars(oldest.where(Order.id > query.after)))[::-1]
+        rows = rows if len(rows) == per_page else []
+    elif query.before is not None:  # "Older": the last page when its orders went away
+        rows = list(db.session.scalars(newest.where(Order.id < query.before)))
+        rows = rows or list(db.session.scalars(oldest))[::-1]
+    rows = rows or list(db.session.scalars(newest))
+    total = count()
+    newer = count(Order.id > rows[0].id) if rows else 0
+    query.before, query.after = (rows[0].id + 1 if newer else None), None
+    return MonitorPage(rows, total, newer, total > newer + len(rows))
 
 
 def summary(query: MonitorQuery, now: datetime, stale: datetime) -> list[dict]:

@@ -3,7 +3,6 @@
 "mark as resolved" for an order flagged for a look."""
 
 from datetime import timedelta
-from math import ceil
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
@@ -30,18 +29,14 @@ REFRESH_SECONDS = 10
 def index():
     now, stale = _clock()
     query = monitor.MonitorQuery.from_args(request.args)
-    orders, total = monitor.search(query, now, stale, PER_PAGE)
-    pages = max(ceil(total / PER_PAGE), 1)
-    if query.page > pages:  # its rows went away (resolved, cancelled) while the page refreshed itself
-        query.page = pages
-        orders, total = monitor.search(query, now, stale, PER_PAGE)
+    found = monitor.search(query, now, stale, PER_PAGE)
     return render_page(
         "orders/admin.html",
         "monitor_results",
         query=query,
-        orders=orders,
-        total=total,
-        pages=pages,
+        orders=found.orders,
+        total=found.total,
+        found=found,
         summary=monitor.summary(query, now, stale),
         statuses=STATUSES,
         now=now,

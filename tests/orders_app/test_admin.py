@@ -242,14 +242,40 @@ def test_the_item_filter_takes_an_id_as_the_rows_show_it(app, users, inventory, 
     ]
 
 
-def test_a_page_past_the_last_shows_the_last_page_not_an_empty_list(app, users, inventory, boss, monkeypatch):
-    """The list refreshes itself on the page the admin is on: when resolving or cancelling leaves
-    fewer pages, it showed "No orders match." and "page 3 of 2"."""
+def next_link(html: str, rel: str) -> str | None:
+    found = re.search(rf'<a href="([^"]+)" rel="{rel}">', html)
+    return html_text.unescape(found.group(1)) if found else None
+
+
+def test_a_later_page_keeps_its_rows_while_orders_arrive(app, users, inventory, boss, monkeypatch):
+    """Offset paging moved every row down one page per new order: an admin reading "Older" saw rows of
+    the page before again (and missed as many). A later page is anchored to its orders."""
+    monkeypatch.setattr("orders_app.views.admin.PER_PAGE", 2)
+    ids = seed(app, users, inventory)
+    first = boss.get("/orders/admin/").get_data(as_text=True)
+    assert row_ids(first) == [ids["bob"], ids["alice_lamp"]] and "orders 1–2 of 3" in first
+    later = place(logged_in(app, users.records[2]), 1, 4)  # bob orders again while the admin reads page 1
+    second = boss.get(next_link(first, "next")).get_data(as_text=True)
+    assert row_ids(second) == [ids["alice_widget"]] and "orders 4–4 of 4" in second
+    assert f'"before": {ids["alice_widget"] + 1}' in second  # its refreshes keep to its orders
+    refreshed = boss.get(f"/orders/admin/?before={ids['alice_widget'] + 1}", headers=HX).get_data(as_text=True)
+    assert row_ids(refreshed) == [ids["alice_widget"]]
+    back = boss.get(next_link(second, "prev")).get_data(as_text=True)  # the orders the admin saw, the new one above
+    assert row_ids(back) == [ids["bob"], ids["alice_lamp"]] and "orders 2–3 of 4" in back
+    top = boss.get(next_link(back, "prev")).get_data(as_text=True)  # not a page of one at the top: the first page
+    assert row_ids(top) == [later, ids["bob"]] and "orders 1–2 of 4" in top and 'rel="prev"' not in top
+
+
+def test_a_page_whose_orders_went_away_shows_the_last_page_not_an_empty_list(app, users, inventory, boss, monkeypatch):
+    """The list refreshes itself on the page the admin is on: when resolving or cancelling takes its
+    orders out of the filters, it shows the last page, not "No orders match."."""
     monkeypatch.setattr("orders_app.views.admin.PER_PAGE", 1)
     ids = seed(app, users, inventory)
-    html = boss.get("/orders/admin/?page=5", headers=HX).get_data(as_text=True)
-    assert row_ids(html) == [ids["alice_widget"]] and "page 3 of 3" in html
-    assert '"page": 3' in html and 'rel="next"' not in html
+    html = boss.get(f"/orders/admin/?before={ids['alice_widget']}", headers=HX).get_data(as_text=True)
+    assert row_ids(html) == [ids["alice_widget"]] and "orders 3–3 of 3" in html and 'rel="next"' not in html
+    assert f'"before": {ids["alice_widget"] + 1}' in html
+    made_up = boss.get("/orders/admin/?before=x&after=99999999999", headers=HX).get_data(as_text=True)
+    assert row_ids(made_up) == [ids["bob"]] and "orders 1–1 of 3" in made_up  # from the top
 
 
 def test_an_action_without_javascript_comes_back_to_the_monitor_as_it_was_filtered(app, users, inventory, boss):
@@ -262,6 +288,6 @@ def test_an_action_without_javascript_comes_back_to_the_monitor_as_it_was_filter
     assert set(fields) == {"csrf_token", "back"}
     answer = boss.post(f"/orders/admin/{ids['bob']}/cancel", data={k: html_text.unescape(v) for k, v in fields.items()})
     assert answer.status_code == 303
-    assert answer.headers["Location"] == "/orders/admin/?status=Pending&user=bob&page=1"
+    assert answer.headers["Location"] == "/orders/admin/?status=Pending&user=bob"
     forged = post_form(boss, f"/orders/admin/{ids['alice_widget']}/cancel", {"back": "next=https://evil.example/&q=x"})
-    assert forged.headers["Location"] == "/orders/admin/?q=x&page=1"  # only the monitor's own filters
+    assert forged.headers["Location"] == "/orders/admin/?q=x"  # only the monitor's own filters
