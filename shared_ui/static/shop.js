@@ -110,17 +110,25 @@
     if (!box) return fallback;
     return box.checked ? box.dataset.confirmChecked : box.dataset.confirmUnchecked;
   };
+  // A form whose action is under way (sent, or waiting its turn) asks nothing and sends nothing again:
+  // a double-click, or a click again on a slow answer, would ask the same question twice and send the
+  // action twice (the second refused, its row saying so).
+  const underWay = new WeakSet();
   document.addEventListener("htmx:confirm", (event) => {
     const { elt, question, triggeringEvent } = event.detail;
     if (!question) return; // a poll asks nothing
     event.preventDefault();
     if (!triggeringEvent || !answered.has(triggeringEvent)) {
-      if (!window.confirm(questionOf(elt, question))) return;
+      if (underWay.has(elt) || !window.confirm(questionOf(elt, question))) return;
       const box = boxOf(elt);
       if (triggeringEvent) answered.set(triggeringEvent, box && { box, checked: box.checked });
+      underWay.add(elt);
     }
     event.detail.issueRequest(true);
   });
+  for (const ended of ["htmx:afterRequest", "htmx:sendAbort"]) {
+    document.addEventListener(ended, (event) => underWay.delete(event.detail.elt));
+  }
   document.addEventListener("htmx:configRequest", (event) => {
     const { triggeringEvent, parameters } = event.detail;
     const chosen = triggeringEvent && answered.get(triggeringEvent);

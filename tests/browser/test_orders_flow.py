@@ -304,3 +304,26 @@ def test_a_refresh_neither_keeps_an_action_waiting_nor_brings_its_row_back(stack
     swaps = page.evaluate("window.monitorSwaps")
     assert any(swap["swapped"] == f"monitor-order-{second}" for swap in swaps), swaps  # its answer reached the row
     assert never_went_back(swaps, first) and never_went_back(swaps, second), swaps
+
+
+def test_a_second_click_on_an_action_under_way_asks_nothing_and_sends_nothing(stack, page: Page):
+    """A double-click, or a click again on a slow answer, asked the same question twice and sent the
+    cancel twice: the second was refused, and its row said the order could not be cancelled."""
+    item = new_item(stack, price="1.00", quantity=10)
+    order_id = placed(order(customer(stack), item, 1))
+    log_in_as_admin(stack, page)
+    HeldAnswers(page, MONITOR_REFRESH, count=1_000, reach_server=False)
+    answer = HeldAnswers(page, f"**/orders/admin/{order_id}/cancel", count=2)
+    page.goto(stack.url(f"/orders/admin/?item={item}"))
+    questions = []
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+
+    monitor_row(page, order_id).get_by_role("button", name="Cancel").dblclick()
+    answer.wait()
+    monitor_row(page, order_id).get_by_role("button", name="Cancel").click()  # the answer is slow
+    page.wait_for_timeout(200)  # time for a second request to leave, if the page sent one
+    assert len(answer.held) == 1 and len(questions) == 1, questions
+    answer.release()
+    expect(monitor_row(page, order_id).locator("td").nth(5)).to_contain_text("Cancelled")
+    expect(monitor_row(page, order_id).locator(".field-error")).to_have_count(0)
+    assert len(questions) == 1
