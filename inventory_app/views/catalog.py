@@ -103,13 +103,22 @@ def _results(q: str, available: bool, category: str | None, after, block: str, f
         q=q,
         available=available,
         category=category,
-        categories=categories.listed() if not after else [],
+        categories=_linked(category) if not after else [],
         next_url=url_for(".index", **filters, after=next_cursor.encode()) if next_cursor else None,
         first_url=url_for(".index", **filters) if after else None,
     )
     if key is not None:
         kept.put(key, body)
     return body
+
+
+def _linked(category: str | None) -> list[str]:
+    """The categories the catalog links, the one shown among them (it may be past the first ones listed:
+    its items link it)."""
+    listed = categories.listed()
+    if category and listed and category not in listed and category in categories.listed(categories.SPELLINGS_MAX):
+        return [*listed, category]
+    return listed
 
 
 @bp.route("/items/<int:item_id>")

@@ -77,6 +77,25 @@ def test_the_catalog_links_every_category_and_filters_by_one(client, app, make_i
     assert names_in(client.get("/inventory/?category=Nothing").get_data(as_text=True)) == []
 
 
+def test_a_category_past_the_linked_ones_is_reached_from_its_items(client, app, make_item, monkeypatch):
+    """The catalog links the first CATEGORIES_MAX categories: one past them was reached only by typing
+    its address. Each item's category links its category, and the category shown is in the links."""
+    monkeypatch.setattr(categories, "CATEGORIES_MAX", 2)
+    monkeypatch.setattr(categories.listed, "__defaults__", (2,))
+    for name, category in (("Apron", "Aprons"), ("Bowl", "Bowls"), ("Tea Pot", "Tea & Coffee")):
+        set_category(app, make_item(name), category)
+    page = client.get("/inventory/").get_data(as_text=True)
+    assert re.findall(r'class="category-link"[^>]*>([^<]+)</a>', page) == ["Aprons", "Bowls"]
+    tea = re.search(r'<a href="([^"]+)" class="item-category[^"]*">Tea &amp; Coffee</a>', page)
+    assert tea, "the item's category is a link"
+    shown = client.get(tea.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert names_in(shown) == ["Tea Pot"]
+    assert re.findall(r'class="category-link"[^>]*>([^<]+)</a>', shown) == ["Aprons", "Bowls", "Tea &amp; Coffee"]
+    assert re.search(r'aria-current="page">Tea &amp; Coffee</a>', shown)
+    unknown = client.get("/inventory/?category=Nothing").get_data(as_text=True)  # no link for what no item has
+    assert re.findall(r'class="category-link"[^>]*>([^<]+)</a>', unknown) == ["Aprons", "Bowls"]
+
+
 def test_an_empty_category_view_says_what_is_empty_not_that_the_whole_shop_is(client, app, make_item):
     set_category(app, make_item("Blue Mug", quantity=0), "Kitchen")
     set_category(app, make_item("Wool Socks", quantity=5), "Outdoors")
