@@ -48,10 +48,14 @@ def login_problem(login: str) -> str | None:
 
 
 def find_by_login(login: str) -> User | None:
+    if "\x00" in login:  # no login has one (login_problem), and PostgreSQL refuses it in any text
+        return None
     return db.session.scalar(select(User).where(func.lower(User.login) == login.strip().lower()))
 
 
 def find_by_email(email: str) -> User | None:
+    if "\x00" in email:  # no address has one (email_problem), and PostgreSQL refuses it in any text
+        return None
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 

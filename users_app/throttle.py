@@ -131,7 +131,8 @@ def wait_for_attempts_in_flight(seconds: float) -> None:
 
 
 def _login_key(login: str | None) -> str:
-    return (login or "").strip().lower()[:64]
+    # No NUL: PostgreSQL refuses it in any text, and no login has one (a typed one counts as the login without it).
+    return (login or "").replace("\x00", "").strip().lower()[:64]
 
 
 Tally = tuple[int, datetime | None]  # failed logins in the window: how many, the latest one's start
