@@ -105,7 +105,7 @@ def register(
     """
     login = (login or "").strip()
     password = password or ""
-    email = email.strip() if email else None
+    email = email.strip() if email is not None else None  # "" is an address given, and not a good one
     if address:
         start_registration(address)
     for field, problem in registration_problems(login, password, email).items():

@@ -115,6 +115,17 @@ def test_the_api_takes_an_address_or_none_and_refuses_a_taken_one(client, app):
         assert db.session.scalar(select(User.email).where(User.login == "carol")) == "carol@example.com"
 
 
+@pytest.mark.parametrize("email", ["", "   "])
+def test_an_empty_address_given_to_the_api_is_a_422_not_an_account_without_one(client, app, email):
+    """A client that sends "email": "" (a form field left empty) meant to give one: it was a 201 and an
+    account with no address, so no password reset and no receipts, and the client never knew."""
+    response = client.post("/users/api/users", json={"login": "dave", "password": "a good password", "email": email})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == "email"
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.login == "dave")) is None
+
+
 def test_an_account_without_an_address_is_asked_for_one_and_adds_it_with_its_password(client, app):
     client.post("/users/api/users", json={"login": "old_client", "password": "a good password"})
     token = csrf_from(client, "/users/login")
