@@ -202,7 +202,7 @@ def _still_as_checked(user: User, checked: tuple[str, int]) -> User:
 
 def change_email(user: User, current: str, email: str, *, address: str | None = None) -> None:
     """A new address, with the current password (checked as change_password's); a notice goes to
-    the old address (if any)."""
+    the old address (if any, unless it is the new one in other case)."""
     from users_app import mail  # the outbox builds on the models
 
     email = (email or "").strip()
@@ -221,7 +221,7 @@ def change_email(user: User, current: str, email: str, *, address: str | None = 
             if other is not None and other.id != user.id:
                 raise _email_taken()
             user.email = email
-            if old:
+            if old and old.lower() != email.lower():  # the same address in other case: the same mailbox
                 mail.enqueue_email_changed(user, old)
     except IntegrityError:
         raise _email_taken() from None

@@ -153,6 +153,19 @@ def test_changing_the_address_sends_a_notice_to_the_old_one(client, register, ap
     assert notice["Date"].endswith("+0000")  # UTC, said as such (-0000 means "offset unknown")
 
 
+def test_writing_the_same_address_in_other_case_sends_no_alarm_to_it(client, register, app, smtp):
+    """The shop takes "Alice@Example.com" for the address "alice@example.com" is (unique ignoring case):
+    writing it so is no change of mailbox, yet it sent that mailbox "Your e-mail address was changed"
+    with a link to undo it, whose page then said the account has that address already."""
+    register("alice", email="alice@example.com")
+    token = csrf_from(client, "/users/account")
+    data = {"email": "Alice@Example.com", "email_password": "a good password", "csrf_token": token}
+    assert client.post("/users/account/email", data=data).status_code == 303
+    assert "Alice@Example.com" in client.get("/users/account").get_data(as_text=True)
+    assert messages(app) == []
+    assert deliver(app) is None and smtp.inbox.to("alice@example.com") == []
+
+
 RESTORE_LINK = re.compile(r"http://shop\.test(/users/email/restore/[A-Za-z0-9_.\-]+)")
 
 
