@@ -14,7 +14,7 @@ from users_app import email_restore
 from users_app.extensions import db
 from users_app.models import User, utcnow
 from users_app.passwords import hash_password, password_problem, verify_password
-from users_app.throttle import login_attempt, start_registration
+from users_app.throttle import count_email_change, login_attempt, start_registration
 
 LOGIN_PATTERN = re.compile(r"^[A-Za-z0-9._@-]+$")
 LOGIN_MIN, LOGIN_MAX = 3, 64
@@ -202,7 +202,8 @@ def _still_as_checked(user: User, checked: tuple[str, int]) -> User:
 
 def change_email(user: User, current: str, email: str, *, address: str | None = None) -> None:
     """A new address, with the current password (checked as change_password's); a notice goes to
-    the old address (if any, unless it is the new one in other case)."""
+    the old address (if any, unless it is the new one in other case). Raises throttle.Throttled past
+    the account's hourly limit of such changes."""
     from users_app import mail  # the outbox builds on the models
 
     email = (email or "").strip()
@@ -222,6 +223,7 @@ def change_email(user: User, current: str, email: str, *, address: str | None = 
                 raise _email_taken()
             user.email = email
             if old and old.lower() != email.lower():  # the same address in other case: the same mailbox
+                count_email_change(user.login, address)
                 mail.enqueue_email_changed(user, old)
     except IntegrityError:
         raise _email_taken() from None
