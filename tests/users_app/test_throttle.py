@@ -65,6 +65,7 @@ def test_registrations_from_one_address_are_limited(app, register):
         data={"login": "user4", "password": "a good password", "email": "user4@example.com", "csrf_token": token},
     )
     assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0  # as the login, forgotten password and API 429s say
     assert "Too many new accounts" in response.get_data(as_text=True)
 
 

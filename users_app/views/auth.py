@@ -63,7 +63,9 @@ def register():
             )
         except Throttled as error:
             form.login.errors.append(error.message)
-            return render_page("users/register.html", form=form, next_query=next_query(next_path), http_status=429)
+            response = render_page("users/register.html", form=form, next_query=next_query(next_path), http_status=429)
+            response.headers["Retry-After"] = str(error.retry_after)
+            return response
         except accounts.AccountError as error:
             getattr(form, error.field or "login").errors.append(error.message)
         else:
