@@ -14,7 +14,7 @@ from users_app import email_restore
 from users_app.extensions import db
 from users_app.models import User, utcnow
 from users_app.passwords import hash_password, password_problem, verify_password
-from users_app.throttle import login_attempt, start_registration
+from users_app.throttle import count_email_change, login_attempt, start_registration
 
 LOGIN_PATTERN = re.compile(r"^[A-Za-z0-9._@-]+$")
 LOGIN_MIN, LOGIN_MAX = 3, 64
@@ -48,10 +48,14 @@ def login_problem(login: str) -> str | None:
 
 
 def find_by_login(login: str) -> User | None:
+    if "\x00" in login:  # no login has one (login_problem), and PostgreSQL refuses it in any text
+        return None
     return db.session.scalar(select(User).where(func.lower(User.login) == login.strip().lower()))
 
 
 def find_by_email(email: str) -> User | None:
+    if "\x00" in email:  # no address has one (email_problem), and PostgreSQL refuses it in any text
+        return None
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
@@ -101,7 +105,7 @@ def register(
     """
     login = (login or "").strip()
     password = password or ""
-    email = email.strip() if email else None
+    email = email.strip() if email is not None else None  # "" is an address given, and not a good one
     if address:
         start_registration(address)
     for field, problem in registration_problems(login, password, email).items():
@@ -198,7 +202,8 @@ def _still_as_checked(user: User, checked: tuple[str, int]) -> User:
 
 def change_email(user: User, current: str, email: str, *, address: str | None = None) -> None:
     """A new address, with the current password (checked as change_password's); a notice goes to
-    the old address (if any)."""
+    the old address (if any, unless it is the new one in other case). Raises throttle.Throttled past
+    the account's hourly limit of such changes."""
     from users_app import mail  # the outbox builds on the models
 
     email = (email or "").strip()
@@ -217,7 +222,8 @@ def change_email(user: User, current: str, email: str, *, address: str | None = 
             if other is not None and other.id != user.id:
                 raise _email_taken()
             user.email = email
-            if old:
+            if old and old.lower() != email.lower():  # the same address in other case: the same mailbox
+                count_email_change(user.login, address)
                 mail.enqueue_email_changed(user, old)
     except IntegrityError:
         raise _email_taken() from None

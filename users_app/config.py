@@ -18,3 +18,5 @@ class UsersConfig(BaseConfig):
         #: (past it nothing more is sent there; the answer stays the same)
         self.SHOP_RESETS_PER_NETWORK = env_int("SHOP_RESETS_PER_NETWORK", 30)
         self.SHOP_RESETS_PER_ADDRESS = env_int("SHOP_RESETS_PER_ADDRESS", 3)
+        #: e-mail address changes per account an hour (each mails the address before it); 429 past it
+        self.SHOP_EMAIL_CHANGES_PER_HOUR = env_int("SHOP_EMAIL_CHANGES_PER_HOUR", 5)

@@ -1,4 +1,5 @@
-"""Limits on guessing and floods: failed logins per login and per address, registrations per address.
+"""Limits on guessing and floods: failed logins per login and per address, registrations per address,
+address changes per account.
 
 Successful logins never count. Counts live in users_app's database, so every worker and instance
 sees the same numbers; `prune` (a periodic job) drops what no limit looks at any more.
@@ -36,7 +37,9 @@ from users_app.models import Attempt, utcnow
 LOGIN_WINDOW = timedelta(minutes=15)
 REGISTER_WINDOW = timedelta(hours=1)
 MAX_WAIT = timedelta(minutes=15)
+EMAIL_CHANGE_WINDOW = timedelta(hours=1)
 LOGIN_FAILED, LOGIN_PENDING, REGISTER = "login_failed", "login_pending", "register"
+EMAIL_CHANGE = "email_change"
 #: How long a login's password check may stay undecided; an older pending attempt counts as a
 #: failure (its worker died or hangs), and no attempt waits longer than this for others to conclude.
 #: An Argon2 check takes tens of milliseconds, a few hundred on a busy machine.
@@ -131,7 +134,8 @@ def wait_for_attempts_in_flight(seconds: float) -> None:
 
 
 def _login_key(login: str | None) -> str:
-    return (login or "").strip().lower()[:64]
+    # No NUL: PostgreSQL refuses it in any text, and no login has one (a typed one counts as the login without it).
+    return (login or "").replace("\x00", "").strip().lower()[:64]
 
 
 Tally = tuple[int, datetime | None]  # failed logins in the window: how many, the latest one's start
@@ -179,6 +183,19 @@ def start_registration(address: str) -> None:
     count = db.session.scalar(select(func.count()).where(recent))
     if count > current_app.config["SHOP_REGISTRATIONS_PER_HOUR"]:
         raise Throttled(_("Too many new accounts from your network. Please try again later."), 3600)
+
+
+def count_email_change(login: str, address: str | None) -> None:
+    """Within the write transaction of an address change: count it, or raise Throttled past the
+    hourly limit of the account (each change mails the address before it, so changing to stranger
+    after stranger would have the shop write to each of them)."""
+    login_key, since = _login_key(login), utcnow() - EMAIL_CHANGE_WINDOW
+    changes = select(Attempt.at).where(Attempt.kind == EMAIL_CHANGE, Attempt.login_key == login_key)
+    recent = db.session.scalars(changes.where(Attempt.at >= since).order_by(Attempt.at)).all()
+    if len(recent) >= current_app.config["SHOP_EMAIL_CHANGES_PER_HOUR"]:
+        wait = int((recent[0] + EMAIL_CHANGE_WINDOW - utcnow()).total_seconds())
+        raise Throttled(_("You changed your e-mail address too often lately. Please try again later."), wait)
+    db.session.add(Attempt(kind=EMAIL_CHANGE, address=address or "", login_key=login_key))
 
 
 def forgive_login(login: str) -> None:

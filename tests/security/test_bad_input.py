@@ -198,3 +198,21 @@ def test_a_nul_character_in_a_search_or_filter_is_dropped(stack, admin_pages, pa
     """PostgreSQL refuses NUL in any text (scaled out, each of these was a 500)."""
     with NoTraceback(stack):
         assert admin_pages.get(path).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "fields"),
+    [
+        ("/users/login", {"login": "adm\x00in", "password": "whatever it is"}),
+        ("/users/password/forgot", {"email": "someone\x00@example.com"}),
+    ],
+)
+def test_a_nul_character_typed_into_the_login_or_the_forgotten_password_form_is_a_wrong_login(stack, path, fields):
+    """PostgreSQL refuses NUL in any text: scaled out, each of these was a 500 ("Internal Server Error")
+    instead of "Wrong login or password." or the page that says the link is on its way."""
+    visitor = ShopClient(stack.base_url)
+    with NoTraceback(stack):
+        response = visitor.post(path, fields)
+    assert response.status_code in (200, 422), response.status_code
+    expected = "Wrong login or password." if path == "/users/login" else "If an account"
+    assert expected in response.text

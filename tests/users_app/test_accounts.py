@@ -1,5 +1,8 @@
 """Registering, logging in and out, the account page and password changes (users_app alone)."""
 
+import re
+from html import unescape
+
 import pytest
 from argon2 import PasswordHasher, extract_parameters
 from sqlalchemy import select
@@ -167,3 +170,30 @@ def test_an_api_body_with_a_field_the_call_does_not_take_is_a_422_naming_it(clie
         == "passwd"
     )
     assert client.post("/users/api/users", json={"login": "mallory", "password": "a good password"}).status_code == 201
+
+
+def _link_to(html: str, text: str) -> str:
+    """The href of the page's own link (not the navigation's) whose text is `text`."""
+    match = re.search(r'<a href="([^"]+)"[^>]*>' + re.escape(text) + "</a>", html[html.index("<article") :])
+    assert match, text
+    return unescape(match.group(1))
+
+
+def test_a_newcomer_sent_to_log_in_who_registers_instead_comes_back_where_they_were_going(client, login):
+    """The cart's "Log in to check out" opens the login page with next=/orders/cart/; a newcomer follows
+    "Create an account" there and registered straight to the catalog, far from the cart they were
+    checking out. The one who has an account after all gets the way back from the register page too."""
+    page = client.get("/users/login?next=/orders/cart/").get_data(as_text=True)
+    register_url = _link_to(page, "Create an account")
+    page = client.get(register_url).get_data(as_text=True)
+    assert _link_to(page, "Log in") == "/users/login?next=/orders/cart/"
+    form_action = unescape(re.search(r'<form method="post"(?: action="([^"]*)")?', page).group(1) or register_url)
+    data = {"login": "newcomer", "email": "new@example.com", "password": "a good password"}
+    response = client.post(form_action, data={**data, "csrf_token": csrf_from(client, register_url)})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/orders/cart/"
+
+
+def test_the_way_between_login_and_register_never_leads_off_the_site(client):
+    page = client.get("/users/login?next=//evil.example/").get_data(as_text=True)
+    assert "evil" not in _link_to(page, "Create an account")

@@ -84,6 +84,20 @@ def test_admin_cannot_lock_themselves_out(boss, app):
     assert fresh_user(app, "boss").is_admin
 
 
+def test_an_admin_is_offered_no_button_to_remove_their_own_access(boss, app):
+    """The admin's own row offered "Remove admin" and "Deactivate", which only ever answered "You
+    cannot remove your own access": the row says it is theirs instead; another admin's keeps them."""
+    signed_up(app, "carol")
+    boss_id, carol_id = user_id(app, "boss"), user_id(app, "carol")
+    boss.post(f"/users/admin/{carol_id}/promote", data={"csrf_token": csrf_from(boss, "/users/admin/")})
+    page = boss.get("/users/admin/").get_data(as_text=True)
+    own_row = page[page.index(f'id="user-{boss_id}"') : page.index("</tr>", page.index(f'id="user-{boss_id}"'))]
+    assert "<form" not in own_row and "(you)" in own_row
+    for action in ("demote", "deactivate"):
+        assert f"/users/admin/{boss_id}/{action}" not in page
+        assert f"/users/admin/{carol_id}/{action}" in page
+
+
 def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, register):
     """Both requests passed the admin check before either wrote: the second finds its actor demoted."""
     register("xena")

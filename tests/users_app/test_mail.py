@@ -115,6 +115,17 @@ def test_the_api_takes_an_address_or_none_and_refuses_a_taken_one(client, app):
         assert db.session.scalar(select(User.email).where(User.login == "carol")) == "carol@example.com"
 
 
+@pytest.mark.parametrize("email", ["", "   "])
+def test_an_empty_address_given_to_the_api_is_a_422_not_an_account_without_one(client, app, email):
+    """A client that sends "email": "" (a form field left empty) meant to give one: it was a 201 and an
+    account with no address, so no password reset and no receipts, and the client never knew."""
+    response = client.post("/users/api/users", json={"login": "dave", "password": "a good password", "email": email})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == "email"
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.login == "dave")) is None
+
+
 def test_an_account_without_an_address_is_asked_for_one_and_adds_it_with_its_password(client, app):
     client.post("/users/api/users", json={"login": "old_client", "password": "a good password"})
     token = csrf_from(client, "/users/login")
@@ -140,6 +151,19 @@ def test_changing_the_address_sends_a_notice_to_the_old_one(client, register, ap
     assert notice["Subject"] == "Your e-mail address was changed"
     assert notice["From"] == "Shop <shop@example.com>"
     assert notice["Date"].endswith("+0000")  # UTC, said as such (-0000 means "offset unknown")
+
+
+def test_writing_the_same_address_in_other_case_sends_no_alarm_to_it(client, register, app, smtp):
+    """The shop takes "Alice@Example.com" for the address "alice@example.com" is (unique ignoring case):
+    writing it so is no change of mailbox, yet it sent that mailbox "Your e-mail address was changed"
+    with a link to undo it, whose page then said the account has that address already."""
+    register("alice", email="alice@example.com")
+    token = csrf_from(client, "/users/account")
+    data = {"email": "Alice@Example.com", "email_password": "a good password", "csrf_token": token}
+    assert client.post("/users/account/email", data=data).status_code == 303
+    assert "Alice@Example.com" in client.get("/users/account").get_data(as_text=True)
+    assert messages(app) == []
+    assert deliver(app) is None and smtp.inbox.to("alice@example.com") == []
 
 
 RESTORE_LINK = re.compile(r"http://shop\.test(/users/email/restore/[A-Za-z0-9_.\-]+)")

@@ -65,6 +65,7 @@ def test_registrations_from_one_address_are_limited(app, register):
         data={"login": "user4", "password": "a good password", "email": "user4@example.com", "csrf_token": token},
     )
     assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0  # as the login, forgotten password and API 429s say
     assert "Too many new accounts" in response.get_data(as_text=True)
 
 
@@ -140,3 +141,23 @@ def test_the_api_deletion_counts_wrong_passwords_as_failed_logins(app, client, r
     refused = client.delete("/users/api/me", json={"password": "a good password"}, headers=headers)
     assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "too_many_requests"
     assert client.get("/users/api/me", headers=headers).status_code == 200  # still there
+
+
+def test_an_account_changing_its_address_over_and_over_cannot_make_the_shop_mail_strangers(app, client, register):
+    """Each change mails "Your e-mail address was changed" to the address before: changing one's own
+    address to stranger after stranger, with the right password (never a failed login), made the shop
+    send each of them a message, 30 a minute from one address (nginx's limit), without end."""
+    from users_app.models import MailMessage
+
+    register("alice")
+    for n in range(5):
+        data = {"email": f"stranger{n}@example.com", "email_password": "a good password"}
+        response = client.post("/users/account/email", data={**data, "csrf_token": csrf_from(client, "/users/account")})
+        assert response.status_code == 303
+    data = {"email": "one-more@example.com", "email_password": "a good password"}
+    refused = client.post("/users/account/email", data={**data, "csrf_token": csrf_from(client, "/users/account")})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "You changed your e-mail address too often lately." in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(User.email).where(User.login == "alice")) == "stranger4@example.com"
+        assert len(db.session.scalars(select(MailMessage)).all()) == 5  # alice@ and strangers 0 to 3

@@ -1,5 +1,7 @@
 """Register, log in, log out: the only place that writes the auth keys of the shared session."""
 
+from urllib.parse import quote
+
 from flask import Blueprint, flash, redirect, request, session
 from flask_babel import gettext as _
 from flask_babel import refresh
@@ -37,9 +39,15 @@ def start_session(user) -> None:
     login_user(ShopUser(user.record()))
 
 
+def next_query(next_path: str) -> str:
+    """The `?next=` that keeps where the visitor was going between the login and register pages."""
+    return "" if next_path == HOME else f"?next={quote(next_path, safe='/')}"
+
+
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     form = RegisterForm()
+    next_path = safe_next(request.args.get("next"), HOME)
     valid = form.validate_on_submit()
     if form.is_submitted():  # show every field's problem at once, not just the first
         problems = accounts.registration_problems(form.login.data, form.password.data, form.email.data or "")
@@ -55,14 +63,17 @@ def register():
             )
         except Throttled as error:
             form.login.errors.append(error.message)
-            return render_page("users/register.html", form=form, http_status=429)
+            response = render_page("users/register.html", form=form, next_query=next_query(next_path), http_status=429)
+            response.headers["Retry-After"] = str(error.retry_after)
+            return response
         except accounts.AccountError as error:
             getattr(form, error.field or "login").errors.append(error.message)
         else:
             start_session(user)
             flash(_("Welcome, %(login)s! Your account is ready.", login=user.login), "success")
-            return redirect(safe_next(request.args.get("next"), HOME), code=303)
-    return render_page("users/register.html", form=form, http_status=422 if form.errors else 200)
+            return redirect(next_path, code=303)
+    status = 422 if form.errors else 200
+    return render_page("users/register.html", form=form, next_query=next_query(next_path), http_status=status)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -74,7 +85,9 @@ def login():
             user = accounts.authenticate(form.login.data, form.password.data, request.remote_addr)
         except Throttled as error:
             form.password.errors.append(error.message)
-            response = render_page("users/login.html", form=form, next_path=next_path, http_status=429)
+            response = render_page(
+                "users/login.html", form=form, next_path=next_path, next_query=next_query(next_path), http_status=429
+            )
             response.headers["Retry-After"] = str(error.retry_after)
             return response
         if user is None:
@@ -83,7 +96,10 @@ def login():
             start_session(user)
             flash(_("Logged in as %(login)s.", login=user.login), "success")
             return redirect(next_path, code=303)
-    return render_page("users/login.html", form=form, next_path=next_path, http_status=422 if form.errors else 200)
+    status = 422 if form.errors else 200
+    return render_page(
+        "users/login.html", form=form, next_path=next_path, next_query=next_query(next_path), http_status=status
+    )
 
 
 @bp.route("/logout", methods=["POST"])
