@@ -225,3 +225,10 @@ def too_small(total_cents: int, currency: str, *, field: str | None = None) -> O
     else:  # Stripe said so of a total we took for enough
         message = _("Card payments need a total of at least %(minimum)s.", minimum=minimum)
     return OrderError(message, status=422, code="amount_too_small", field=field)
+
+
+def too_large(currency: str, *, field: str | None = None) -> OrderError:
+    """A total over Stripe's largest charge: it could never be paid."""
+    maximum = format_money(states.MAXIMUM_CHARGE, currency)
+    message = _("A card payment can be of at most %(maximum)s: order fewer items, in several orders.", maximum=maximum)
+    return OrderError(message, status=422, code="amount_too_large", field=field)

@@ -110,21 +110,30 @@ def test_a_double_clicked_pay_creates_one_session(app, users, stripe_fake, lamp)
     assert actions(app, order_id).count("payment_link") == 1
 
 
-def test_an_order_below_stripes_minimum_from_before_the_rule_gets_a_clear_message_and_stays_pending(
-    app, alice, stripe_fake, inventory
+@pytest.mark.parametrize(
+    ("price", "quantity", "repriced", "message"),
+    [
+        (10, 5, 6, "Card payments need a total of at least $0.50: add $0.20 more."),
+        # was a 503 "Stripe refused to open a payment page" at every Pay
+        (60_000_000, 1, 120_000_000, "A card payment can be of at most $999,999.99"),
+    ],
+    ids=["under-the-minimum", "over-the-maximum"],
+)
+def test_an_order_stripe_cannot_charge_from_before_the_rule_gets_a_clear_message_and_stays_pending(
+    app, alice, stripe_fake, inventory, price, quantity, repriced, message
 ):
     """Placing refuses such orders now; one written before (here: repriced in the database) is never sent to Stripe."""
-    dime = inventory.add_item("Dime sticker", 10, 100)
-    order_id = place(alice, dime, 5)
+    item = inventory.add_item("Sticker or piano", price, 100)
+    order_id = place(alice, item, quantity)
     with app.app_context():
         order = db.session.get(Order, order_id)
         [line] = order.lines
-        line.unit_price_cents, line.line_total_cents = 6, 30
-        order.total_cents = 30
+        line.unit_price_cents, line.line_total_cents = repriced, repriced * quantity
+        order.total_cents = repriced * quantity
         db.session.commit()
     response = pay(alice, order_id)
     html = response.get_data(as_text=True)
-    assert response.status_code == 422 and "Card payments need a total of at least $0.50: add $0.20 more." in html
+    assert response.status_code == 422 and message in html
     assert fresh(app, order_id).status == PENDING and stripe_fake.count("create_session") == 0
 
 
