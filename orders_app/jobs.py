@@ -15,7 +15,7 @@ from orders_app import history, idempotency, outbox, store
 from orders_app.cancelling import cancel_order
 from orders_app.clients.stripe_client import PaymentsUnavailable
 from orders_app.editing import settle_adjusting
-from orders_app.errors import OrderError
+from orders_app.errors import PAYMENTS_UNAVAILABLE, OrderError
 from orders_app.extensions import db
 from orders_app.models import (
     ABANDONED,
@@ -81,12 +81,22 @@ def sweep(now: datetime | None = None, stale_seconds: int | None = None, batch: 
     no_live_link = or_(Order.pay_by.is_(None), Order.pay_by <= now)
     past_deadline = or_(Order.hold_expires_at <= now, and_(too_old, no_live_link))
     overdue = (Order.status == PENDING, Order.hold_state == HELD, past_deadline, not_awaiting)
+    stripe_down = False
     for order_id in store.ids(*overdue, batch=batch):
+        order = db.session.get(Order, order_id)
+        if stripe_down and order.checkout_state in (SESSION_OPEN, SESSION_CLOSING):
+            # Its link is expired at Stripe first: not another round of timeouts (this process also
+            # releases inventory's lapsed holds and sends the e-mail). The next run tries again.
+            continue
         try:
             not_paid = history.note("Not paid in time: the hold expired")
-            cancel_order(db.session.get(Order, order_id), SWEEPER, not_paid)
-        except OrderError:
-            done["skipped"] += 1  # a customer or another sweeper got there first
+            cancel_order(order, SWEEPER, not_paid)
+        except OrderError as error:
+            if error.code == PAYMENTS_UNAVAILABLE:
+                stripe_down = True
+                done["stripe_unavailable"] += 1
+            else:
+                done["skipped"] += 1  # a customer or another sweeper got there first
         else:
             done["expired"] += 1
     return {name: count for name, count in done.items() if count}

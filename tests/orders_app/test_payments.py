@@ -591,6 +591,31 @@ def test_the_sweeper_expires_the_link_before_cancelling_an_overdue_order(app, al
     assert stripe_fake.sessions[session_id]["status"] == "expired" and fresh(app, order_id).status == CANCELLED
 
 
+def test_the_sweeper_stops_asking_stripe_once_it_is_down_and_still_cancels_orders_without_a_link(
+    app, alice, inventory, stripe_fake, lamp
+):
+    """Every Stripe call that does not answer costs the jobs process its timeouts, and the jobs process
+    also releases inventory's lapsed holds and sends the e-mail: one order found Stripe down is enough."""
+    from orders_app.jobs import sweep
+
+    with_links = [place(alice, lamp, 1) for _ in range(3)]
+    for order_id in with_links:
+        pay(alice, order_id)
+    without_link = place(alice, lamp, 1)
+    stripe_fake.down = True
+    later = utcnow() + timedelta(minutes=40)
+    with app.app_context():
+        assert sweep(now=later) == {"stripe_unavailable": 1, "expired": 1}
+    assert stripe_fake.count("expire_session") == 1
+    assert [fresh(app, order_id).status for order_id in with_links] == [PENDING] * 3
+    assert fresh(app, without_link).status == CANCELLED  # it needs no Stripe call to be cancelled
+
+    stripe_fake.down = False
+    with app.app_context():
+        assert sweep(now=later) == {"expired": 3}
+    assert [fresh(app, order_id).status for order_id in with_links] == [CANCELLED] * 3
+
+
 def test_a_link_past_its_deadline_is_replaced_while_the_stock_is_still_held(app, alice, stripe_fake, lamp):
     order_id = place(alice, lamp, 1)
     pay(alice, order_id)
