@@ -124,6 +124,32 @@ def test_a_refund_stripe_refuses_is_told_as_not_done_until_an_admin_deals_with_i
     assert 'id="refund-failed"' not in alice.get(f"/orders/{order_id}").get_data(as_text=True)
 
 
+def test_a_refund_done_by_hand_at_stripe_after_the_shops_failed_is_shown_as_refunded(
+    app, alice, boss, stripe_fake, lamp, monkeypatch
+):
+    """Stripe's charge.refunded says the money went back: the customer's page stops saying "refund not
+    done yet" (and, once the flag was resolved, saying nothing), and their data says "done"."""
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+
+    def refuses(*args):
+        raise PaymentRefused("This charge is disputed.", "charge_disputed")
+
+    monkeypatch.setattr(stripe_fake, "refund", refuses)
+    post_form(boss, f"/orders/admin/{order_id}/cancel", {"restock": "y"}, htmx=True)
+    assert fresh(app, order_id).refund_state == "failed"
+    charge = {"id": "ch_1", "payment_intent": fresh(app, order_id).payment_intent, "currency": "usd"}
+    partly = {"id": "evt_partly", "type": "charge.refunded", "data": {"object": {**charge, "amount_refunded": 500}}}
+    assert deliver(app, partly).get_json()["outcome"] == "refund_recorded"
+    assert fresh(app, order_id).refund_state == "failed"  # $5.00 of $12.50 is not the refund
+
+    whole = {**charge, "amount_refunded": 1250, "refunded": True}
+    assert deliver(app, {"id": "evt_whole", "type": "charge.refunded", "data": {"object": whole}}).status_code == 200
+
+    page = alice.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert 'id="refunded"' in page and 'id="refund-failed"' not in page
+    assert fresh(app, order_id).refund_state == "done"
+
+
 def test_a_pending_order_cancelled_gets_a_notice_without_a_refund(app, alice, lamp, stripe_fake, smtp):
     order_id = place(alice, lamp, 1)
     assert post_form(alice, f"/orders/{order_id}/cancel").status_code in (200, 303)
