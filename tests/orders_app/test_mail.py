@@ -88,6 +88,29 @@ def test_a_payment_applied_by_three_webhooks_and_two_success_pages_writes_one_re
     assert 'shop_mail_messages{kind="order_paid",state="sent"} 1.0' in metrics
 
 
+def test_a_receipt_sent_again_after_a_crash_carries_the_same_message_id(app, alice, stripe_fake, lamp, smtp):
+    """The mail server took the receipt, then the jobs process died before it wrote "sent": its claim
+    lapses and the receipt goes again. The copy has the first one's Message-ID, so the customer's mail
+    service can tell it is one receipt (it had a random one each time); another order's receipt has its own."""
+    first, second = (paid_order(app, alice, lamp, stripe_fake, quantity=1) for _ in range(2))
+    assert send_mail(app) == {"sent": 2}
+    with app.app_context():
+        crashed = db.session.scalar(
+            select(order_outbox.MailMessage).where(order_outbox.MailMessage.key == f"order-{first}-paid")
+        )
+        crashed.state, crashed.claimed_until = outbox.SENDING, utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    assert send_mail(app) == {"sent": 1}
+
+    receipts = smtp.inbox.to("alice@example.com")
+    ids = {receipt["Subject"]: set() for receipt in receipts}
+    for receipt in receipts:
+        ids[receipt["Subject"]].add(receipt["Message-ID"])
+    assert len(receipts) == 3
+    assert len(ids[f"Receipt for your order {first}"]) == 1 and len(ids[f"Receipt for your order {second}"]) == 1
+    assert ids[f"Receipt for your order {first}"] != ids[f"Receipt for your order {second}"]
+
+
 def test_an_admin_refund_sends_one_cancellation_notice_with_the_refund(app, alice, boss, stripe_fake, lamp, smtp):
     order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
     assert post_form(boss, f"/orders/admin/{order_id}/cancel", {"restock": "y"}, htmx=True).status_code == 200
