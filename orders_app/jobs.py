@@ -88,18 +88,21 @@ def sweep(now: datetime | None = None, stale_seconds: int | None = None, batch: 
             # Its link is expired at Stripe first: not another round of timeouts (this process also
             # releases inventory's lapsed holds and sends the e-mail). The next run tries again.
             continue
-        try:
-            not_paid = history.note("Not paid in time: the hold expired")
-            cancel_order(order, SWEEPER, not_paid)
-        except OrderError as error:
-            if error.code == PAYMENTS_UNAVAILABLE:
-                stripe_down = True
-                done["stripe_unavailable"] += 1
-            else:
-                done["skipped"] += 1  # a customer or another sweeper got there first
-        else:
-            done["expired"] += 1
+        # (an order whose link Stripe will not talk about must not stop the sweeper before the others)
+        if (outcome := _one_order(done, _cancel_overdue, order_id)) is not FAILED:
+            stripe_down = stripe_down or outcome == "stripe_unavailable"
+            done[outcome] += 1
     return {name: count for name, count in done.items() if count}
+
+
+def _cancel_overdue(order_id: int) -> str:
+    """The sweeper cancels a Pending order past its deadline; what came of it."""
+    try:
+        cancel_order(db.session.get(Order, order_id), SWEEPER, history.note("Not paid in time: the hold expired"))
+    except OrderError as error:
+        # "skipped": a customer or another sweeper got there first
+        return "stripe_unavailable" if error.code == PAYMENTS_UNAVAILABLE else "skipped"
+    return "expired"
 
 
 def reconcile_payments(batch: int | None = None) -> dict:
@@ -141,18 +144,17 @@ FAILED = object()
 
 
 def _one_order(done: Counter, step, order_id: int, *args):
-    """One order's step of a reconcile run. An error the step did not expect is logged and counted
-    as `failed`, and the run goes on: one order the code cannot handle must not hold up every other
-    order's commit or refund, run after run. (PaymentsUnavailable ends the run, as the caller says.)"""
+    """One order's step of a reconcile or sweeper run. An error the step did not expect is logged and
+    counted as `failed`, and the run goes on: one order the code cannot handle must not hold up every
+    other order's commit, refund or cancel, run after run. (PaymentsUnavailable ends the run, as the
+    caller says.)"""
     try:
         return step(order_id, *args)
     except PaymentsUnavailable:
         raise
     except Exception:
         db.session.rollback()
-        current_app.logger.exception(
-            "reconcile: %s of order %s failed; it is tried again next run", step.__name__, order_id
-        )
+        current_app.logger.exception("jobs: %s of order %s failed; it is tried again next run", step.__name__, order_id)
         done["failed"] += 1
         return FAILED
 

@@ -11,7 +11,7 @@ import pytest
 
 from orders_app import editing
 from orders_app.clients.inventory import ItemArchived
-from orders_app.clients.stripe_client import EXTENSION_KEY
+from orders_app.clients.stripe_client import EXTENSION_KEY, PaymentRefused, SessionNotOpen
 from orders_app.extensions import db
 from orders_app.jobs import reconcile_payments as reconcile
 from orders_app.models import (
@@ -614,6 +614,38 @@ def test_the_sweeper_stops_asking_stripe_once_it_is_down_and_still_cancels_order
     with app.app_context():
         assert sweep(now=later) == {"expired": 3}
     assert [fresh(app, order_id).status for order_id in with_links] == [CANCELLED] * 3
+
+
+def test_an_overdue_order_whose_link_stripe_does_not_know_holds_up_no_other(
+    app, alice, inventory, stripe_fake, lamp, monkeypatch
+):
+    """Stripe answers 404 for a session of other keys (the shop went from test keys to live ones with
+    orders still Pending). The sweeper raised on that order at every run, and never reached the overdue
+    orders after it: they stayed Pending for good, counting against each customer's limit."""
+    from orders_app.jobs import sweep
+
+    unknown, known = place(alice, lamp, 1), place(alice, lamp, 1)
+    for order_id in (unknown, known):
+        pay(alice, order_id)
+    lost = session_of(app, unknown)
+    real_expire, real_retrieve = stripe_fake.expire_session, stripe_fake.retrieve_session
+
+    def expire(session_id):
+        if session_id == lost:
+            raise SessionNotOpen(f"No such checkout.session: '{session_id}'")  # as the gateway turns Stripe's 404
+        return real_expire(session_id)
+
+    def retrieve(session_id):
+        if session_id == lost:
+            raise PaymentRefused(f"No such checkout.session: '{session_id}'", "resource_missing", "session")
+        return real_retrieve(session_id)
+
+    monkeypatch.setattr(stripe_fake, "expire_session", expire)
+    monkeypatch.setattr(stripe_fake, "retrieve_session", retrieve)
+    with app.app_context():
+        assert sweep(now=utcnow() + timedelta(minutes=40)) == {"failed": 1, "expired": 1}
+    assert fresh(app, known).status == CANCELLED
+    assert fresh(app, unknown).status == PENDING
 
 
 def test_a_link_past_its_deadline_is_replaced_while_the_stock_is_still_held(app, alice, stripe_fake, lamp):
