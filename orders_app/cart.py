@@ -113,10 +113,20 @@ class CartView:
         return states.missing_for_minimum(self.total_cents, self.currency)
 
     @property
+    def over_maximum(self) -> bool:
+        """Whether the cart is more than Stripe charges at once (its checkout is refused)."""
+        return states.over_maximum(self.total_cents)
+
+    @property
+    def maximum_cents(self) -> int:
+        return states.MAXIMUM_CHARGE
+
+    @property
     def can_check_out(self) -> bool:
         return (
             bool(self.lines)
             and not self.missing_cents
+            and not self.over_maximum
             and not self.too_many_lines
             and not any(line.short for line in self.lines)
         )

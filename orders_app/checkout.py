@@ -39,6 +39,7 @@ from orders_app.errors import (
     not_pending,
     payments_unavailable,
     refused,
+    too_large,
     too_small,
 )
 from orders_app.extensions import db
@@ -95,6 +96,8 @@ def start_checkout(order: Order, actor: str) -> str:
     except PaymentRefused as error:
         if error.code == "amount_too_small":
             raise too_small(order.total_cents, order.currency) from None
+        if error.code == "amount_too_large":
+            raise too_large(order.currency) from None
         current_app.logger.error("stripe refused a session for order %s: %s", order_id, error)
         message = _("Stripe refused to open a payment page for this order: %(error)s", error=str(error))
         raise OrderError(message, status=503, code="payment_refused") from None
@@ -139,9 +142,12 @@ def _check_renewable(order: Order, now) -> None:
 
 
 def _check_minimum(order: Order) -> None:
-    """An order placed before the minimum was checked at placing (or under another currency's)."""
+    """An order placed before Stripe's minimum (and maximum) were checked at placing (or under another
+    currency's): never sent to Stripe, which would refuse it."""
     if states.missing_for_minimum(order.total_cents, order.currency):
         raise too_small(order.total_cents, order.currency)
+    if states.over_maximum(order.total_cents):
+        raise too_large(order.currency)
 
 
 def _prepare_new_session(order: Order, now) -> None:

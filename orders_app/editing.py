@@ -28,6 +28,7 @@ from orders_app.errors import (
     price_changed_since,
     short_for_change,
     short_lines_for_change,
+    too_large,
     too_small,
     unavailable,
 )
@@ -140,8 +141,11 @@ def _parse_new_lines(order: Order, lines) -> dict[int, int]:
         )
     prices = {line.inventory_id: line.unit_price_cents for line in order.lines}
     total = sum(prices[item_id] * quantity for item_id, quantity in wanted.items())
+    field = "quantity" if len(order.lines) == 1 else "lines"
     if states.missing_for_minimum(total, order.currency):  # it could never be paid: change nothing
-        raise too_small(total, order.currency, field="quantity" if len(order.lines) == 1 else "lines")
+        raise too_small(total, order.currency, field=field)
+    if states.over_maximum(total):
+        raise too_large(order.currency, field=field)
     return wanted
 
 

@@ -19,6 +19,8 @@ TRY_AGAIN = _l("the inventory service is not answering; please try again in a mo
 ONLY_OWNER_PAYS = _l("Only the customer who placed an order can pay for it.")
 ONLY_OWNER_CHANGES = _l("Only the customer who placed an order can change its quantity.")
 PAYMENTS_DOWN = _l("the payment service is not answering; nothing was charged. Please try again in a moment.")
+#: the code of an error that says Stripe did not answer
+PAYMENTS_UNAVAILABLE = "payments_unavailable"
 PAYMENTS_DOWN_UNCHANGED = _l("the payment service is not answering; nothing was changed. Please try again in a moment.")
 BOLETO_PENDING = _l(
     "A boleto was issued for this order: it cannot be changed or cancelled until it is paid or its due date passes."
@@ -196,7 +198,7 @@ def unavailable(message: str = NOTHING_RESERVED) -> OrderError:
 
 
 def payments_unavailable(message: str = PAYMENTS_DOWN_UNCHANGED) -> OrderError:
-    return OrderError(message, status=503, code="payments_unavailable")
+    return OrderError(message, status=503, code=PAYMENTS_UNAVAILABLE)
 
 
 def not_pending(order) -> OrderError:
@@ -225,3 +227,10 @@ def too_small(total_cents: int, currency: str, *, field: str | None = None) -> O
     else:  # Stripe said so of a total we took for enough
         message = _("Card payments need a total of at least %(minimum)s.", minimum=minimum)
     return OrderError(message, status=422, code="amount_too_small", field=field)
+
+
+def too_large(currency: str, *, field: str | None = None) -> OrderError:
+    """A total over Stripe's largest charge: it could never be paid."""
+    maximum = format_money(states.MAXIMUM_CHARGE, currency)
+    message = _("A card payment can be of at most %(maximum)s: order fewer items, in several orders.", maximum=maximum)
+    return OrderError(message, status=422, code="amount_too_large", field=field)

@@ -15,7 +15,7 @@ from orders_app import history, idempotency, outbox, store
 from orders_app.cancelling import cancel_order
 from orders_app.clients.stripe_client import PaymentsUnavailable
 from orders_app.editing import settle_adjusting
-from orders_app.errors import OrderError
+from orders_app.errors import PAYMENTS_UNAVAILABLE, OrderError
 from orders_app.extensions import db
 from orders_app.models import (
     ABANDONED,
@@ -81,15 +81,28 @@ def sweep(now: datetime | None = None, stale_seconds: int | None = None, batch: 
     no_live_link = or_(Order.pay_by.is_(None), Order.pay_by <= now)
     past_deadline = or_(Order.hold_expires_at <= now, and_(too_old, no_live_link))
     overdue = (Order.status == PENDING, Order.hold_state == HELD, past_deadline, not_awaiting)
+    stripe_down = False
     for order_id in store.ids(*overdue, batch=batch):
-        try:
-            not_paid = history.note("Not paid in time: the hold expired")
-            cancel_order(db.session.get(Order, order_id), SWEEPER, not_paid)
-        except OrderError:
-            done["skipped"] += 1  # a customer or another sweeper got there first
-        else:
-            done["expired"] += 1
+        order = db.session.get(Order, order_id)
+        if stripe_down and order.checkout_state in (SESSION_OPEN, SESSION_CLOSING):
+            # Its link is expired at Stripe first: not another round of timeouts (this process also
+            # releases inventory's lapsed holds and sends the e-mail). The next run tries again.
+            continue
+        # (an order whose link Stripe will not talk about must not stop the sweeper before the others)
+        if (outcome := _one_order(done, _cancel_overdue, order_id)) is not FAILED:
+            stripe_down = stripe_down or outcome == "stripe_unavailable"
+            done[outcome] += 1
     return {name: count for name, count in done.items() if count}
+
+
+def _cancel_overdue(order_id: int) -> str:
+    """The sweeper cancels a Pending order past its deadline; what came of it."""
+    try:
+        cancel_order(db.session.get(Order, order_id), SWEEPER, history.note("Not paid in time: the hold expired"))
+    except OrderError as error:
+        # "skipped": a customer or another sweeper got there first
+        return "stripe_unavailable" if error.code == PAYMENTS_UNAVAILABLE else "skipped"
+    return "expired"
 
 
 def reconcile_payments(batch: int | None = None) -> dict:
@@ -131,18 +144,17 @@ FAILED = object()
 
 
 def _one_order(done: Counter, step, order_id: int, *args):
-    """One order's step of a reconcile run. An error the step did not expect is logged and counted
-    as `failed`, and the run goes on: one order the code cannot handle must not hold up every other
-    order's commit or refund, run after run. (PaymentsUnavailable ends the run, as the caller says.)"""
+    """One order's step of a reconcile or sweeper run. An error the step did not expect is logged and
+    counted as `failed`, and the run goes on: one order the code cannot handle must not hold up every
+    other order's commit, refund or cancel, run after run. (PaymentsUnavailable ends the run, as the
+    caller says.)"""
     try:
         return step(order_id, *args)
     except PaymentsUnavailable:
         raise
     except Exception:
         db.session.rollback()
-        current_app.logger.exception(
-            "reconcile: %s of order %s failed; it is tried again next run", step.__name__, order_id
-        )
+        current_app.logger.exception("jobs: %s of order %s failed; it is tried again next run", step.__name__, order_id)
         done["failed"] += 1
         return FAILED
 

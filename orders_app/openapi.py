@@ -141,7 +141,8 @@ STOCK_ERRORS = (
     "SHOP_MAX_PENDING_ORDERS Pending orders), `price_changed` (an item's price changed twice while the order "
     "was placed: nothing was held, try again); 410: `item_archived`; 422: `amount_too_small` (the total "
     "is under Stripe's minimum charge, 0.50 in USD, EUR and BRL: nothing is held, the message says how much "
-    "is missing); 503: `inventory_unavailable` (nothing was reserved)."
+    "is missing) or `amount_too_large` (over Stripe's largest charge, 999,999.99: nothing is held); "
+    "503: `inventory_unavailable` (nothing was reserved)."
 )
 
 CART_LINE = {
@@ -247,7 +248,8 @@ OPENAPI = document(
                 "summary": "Where to pay a Pending order: its open Stripe Checkout page, or a new one",
                 "description": (
                     "The same as the order page's Pay. 409: `not_pending`, `awaiting_payment` (a boleto is "
-                    "issued); 422: `amount_too_small` (Stripe's minimum charge); 503: `payments_unavailable` "
+                    "issued); 422: `amount_too_small` or `amount_too_large` (Stripe's minimum or largest charge); "
+                    "503: `payments_unavailable` "
                     "or `inventory_unavailable` (nothing was charged; the order stays payable)."
                 ),
                 "parameters": ORDER_ID,
@@ -315,7 +317,8 @@ OPENAPI = document(
                     "All or none: on 409 `insufficient_stock` (`error.short` names each short line), "
                     "`cart_empty` or `too_many_lines` (a cart joined at login can have more lines than an order), "
                     "`price_changed` (a price changed as the order was being placed: read the cart again), "
-                    "410 `item_archived`, 422 `amount_too_small` (under Stripe's minimum charge) "
+                    "410 `item_archived`, 422 `amount_too_small` or `amount_too_large` (under Stripe's minimum "
+                    "charge, over its largest) "
                     "nothing is held and the cart is unchanged. `url` is null when Stripe could not be reached "
                     "once the order was held (pay it with /orders/{id}/checkout). Two checkouts of one cart at once "
                     "place one order: the second waits for the first and answers its order (409 "

@@ -43,6 +43,7 @@ from orders_app.errors import (
     prices_changed,
     short_lines,
     short_of_stock,
+    too_large,
     too_small,
     unavailable,
 )
@@ -170,6 +171,8 @@ def quote_for(item: Item, quantity) -> Quote:
     currency = current_app.config["SHOP_CURRENCY"]
     if states.missing_for_minimum(quoted.total_cents, currency):
         raise too_small(quoted.total_cents, currency, field="quantity")
+    if states.over_maximum(quoted.total_cents):
+        raise too_large(currency, field="quantity")
     return quoted
 
 
@@ -312,8 +315,11 @@ def _place(
         raise short_lines(short, one_line=len(wanted) == 1)
     currency = current_app.config["SHOP_CURRENCY"]
     total = sum(item.price_cents * quantity for item, (_, quantity) in zip(items, wanted, strict=True))
+    field = "quantity" if len(wanted) == 1 else "lines"
     if states.missing_for_minimum(total, currency):  # Stripe would never charge it: hold nothing
-        raise too_small(total, currency, field="quantity" if len(wanted) == 1 else "lines")
+        raise too_small(total, currency, field=field)
+    if states.over_maximum(total):
+        raise too_large(currency, field=field)
     names = {item.id: item.name for item in items}
     config = current_app.config
     now = utcnow()

@@ -122,6 +122,16 @@ def missing_for_minimum(total_cents: int, currency: str) -> int:
     return max(MINIMUM_CHARGE.get(currency.lower(), 0) - total_cents, 0)
 
 
+#: Stripe's largest charge: "up to eight digits (e.g., a value of 99999999 for a USD charge of
+#: $999,999.99)"; it refuses a Checkout Session above it, so an order over it could never be paid either
+MAXIMUM_CHARGE = 99_999_999
+
+
+def over_maximum(total_cents: int) -> bool:
+    """Whether a total is more than Stripe charges at once."""
+    return total_cents > MAXIMUM_CHARGE
+
+
 SESSION_COMPLETED = "checkout.session.completed"
 ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
 ASYNC_FAILED = "checkout.session.async_payment_failed"

@@ -33,7 +33,9 @@ from orders_app.models import (
     COMMITTING,
     HELD,
     PENDING,
+    REFUND_DONE,
     REFUND_DUE,
+    REFUND_FAILED,
     RELEASING,
     SESSION_CLOSING,
     SESSION_COMPLETE,
@@ -135,6 +137,11 @@ def _receive_refund(event_id: str, charge: dict) -> str:
             refunded = history.Money(charge.get("amount_refunded") or 0, charge.get("currency") or order.currency)
             if order.refund_state is not None:
                 outcome, note = "refund_recorded", history.note("%(amount)s refunded", amount=refunded)
+                if order.refund_state == REFUND_FAILED and charge.get("refunded") is True:
+                    # The shop's refund failed and an admin gave the whole payment back at Stripe:
+                    # the order's pages and the customer's data say refunded, not "not done yet".
+                    order.refund_state = REFUND_DONE
+                    order.updated_at = utcnow()
             else:
                 outcome, note = "external_refund", history.note("%(amount)s refunded at Stripe", amount=refunded)
                 store.flag(

@@ -10,7 +10,7 @@ import ssl
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 from hashlib import sha256
 from urllib.parse import unquote, urlsplit
 
@@ -48,15 +48,16 @@ def parse_smtp_url(url: str) -> SmtpServer:
 
 
 def build_message(*, sender: str, to: str, subject: str, text: str, html: str, key: str) -> EmailMessage:
-    """A multipart/alternative message (plain text, then HTML); its Message-ID comes from `key`,
-    so a message sent twice after a crash can be recognised as the same one by the receiver."""
+    """A multipart/alternative message (plain text, then HTML); its Message-ID comes from `key` alone,
+    so a message sent twice after a crash can be recognised as the same one by the receiver (`key`
+    must name this one message and no other, ever: make_msgid would add the time and a random number)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = Address(addr_spec=to)
     message["Subject"] = subject
     message["Date"] = formatdate(usegmt=True)
     domain = sender.rsplit("@", 1)[-1].strip("> ") or "shop.invalid"
-    message["Message-ID"] = make_msgid(idstring=sha256(key.encode()).hexdigest()[:24], domain=domain)
+    message["Message-ID"] = f"<{sha256(key.encode()).hexdigest()[:40]}@{domain}>"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message

@@ -219,7 +219,9 @@ def _deliver_one(outbox: Outbox, server, message_id: int, due, now: datetime) ->
                 subject=rendered.subject,
                 text=rendered.text,
                 html=rendered.html,
-                key=message.key,
+                # The key names the event in this database; when it was written tells two databases apart
+                # (a new one writes order-1-paid again): one Message-ID per message, the same at every try.
+                key=f"{message.key} {message.created_at.isoformat()}",
             )
             send(server, email, timeout=config.get("SHOP_SMTP_TIMEOUT", 10.0))
     except Exception as error:  # SMTP refused, server down, another app down: all retried

@@ -16,6 +16,8 @@ from .sessions import ASYNC_METHODS
 from .storage import Record
 
 REFUND_REASONS = {"duplicate", "fraudulent", "requested_by_customer"}
+#: payment methods Stripe cannot refund (its page of each says "Refunds: No")
+UNREFUNDABLE_METHODS = {"boleto"}
 CLOSED_MESSAGES = {
     "complete": "This Checkout Session is already complete.",
     "expired": "This Checkout Session has expired.",
@@ -312,6 +314,13 @@ def create_refund(ctx: Context, form: dict[str, Any]) -> dict[str, Any]:
         raise param_error("One of the following params should be provided for this request: "
                           "payment_intent or charge.", "payment_intent", "parameter_missing")
     charge = require(ctx, "charge", charge_id)
+    if charge.private.get("method_type") in UNREFUNDABLE_METHODS:
+        # Stripe's Boleto page: "Refunds / Partial refunds: No / No"; the money goes back by other means.
+        method = charge.private["method_type"].title()
+        raise state_error(
+            f"{method} payments cannot be refunded. Return the money to the customer by other means.",
+            code="charge_not_refundable", param="payment_intent" if intent_id else "charge",
+        )
     refundable = charge.body["amount"] - charge.body["amount_refunded"]
     if refundable <= 0:
         raise state_error(f"Charge {charge_id} has already been refunded.", code="charge_already_refunded")

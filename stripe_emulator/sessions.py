@@ -15,6 +15,8 @@ MINIMUM_CHARGE = {
     "usd": 50, "eur": 50, "brl": 50, "cad": 50, "aud": 50, "nzd": 50, "chf": 50, "sgd": 50,
     "inr": 50, "jpy": 50, "gbp": 30, "dkk": 250, "nok": 300, "sek": 300, "pln": 200, "mxn": 1000,
 }
+#: Stripe's largest amount: "up to eight digits (e.g., a value of 99999999 for a USD charge of $999,999.99)"
+MAXIMUM_CHARGE = 99_999_999
 ASYNC_METHODS = {"boleto": "brl"}
 #: Stripe's limit of line items per session in payment mode
 MAX_LINE_ITEMS = 100
@@ -41,6 +43,11 @@ def create_session(ctx: Context, form: dict[str, Any]) -> dict[str, Any]:
         raise param_error(
             "The Checkout Session's total amount due must add up to at least "
             f"{objects.format_amount(minimum, currency)}.", "line_items", "amount_too_small",
+        )
+    if amount_total > MAXIMUM_CHARGE:
+        raise param_error(
+            "The Checkout Session's total amount due must be no more than "
+            f"{objects.format_amount(MAXIMUM_CHARGE, currency)}.", "line_items", "amount_too_large",
         )
     expires_at = _expires_at(ctx, form)
     methods, explicit = _payment_method_types(form, currency)

@@ -100,6 +100,16 @@ def test_a_total_below_stripes_minimum_charge_is_refused(client):
         client.v1.checkout.sessions.create(params=session_params(unit_amount=10, quantity=1))
 
 
+def test_a_total_above_stripes_maximum_charge_is_refused(client):
+    # Stripe: "The amount value supports up to eight digits (e.g., a value of 99999999 for a USD charge
+    # of $999,999.99)". The emulator made a session of $1,000,000.00 that the real Stripe refuses.
+    with pytest.raises(stripe.InvalidRequestError, match=r"no more than 999999\.99 USD") as caught:
+        client.v1.checkout.sessions.create(params=session_params(unit_amount=50_000_000, quantity=2))
+    assert (caught.value.code, caught.value.param) == ("amount_too_large", "line_items")
+    most = client.v1.checkout.sessions.create(params=session_params(unit_amount=99_999_999, quantity=1))
+    assert most.amount_total == 99_999_999
+
+
 def test_line_items_and_payment_intent_can_be_expanded(client):
     session = client.v1.checkout.sessions.create(params=session_params(unit_amount=999, quantity=3))
     expanded = client.v1.checkout.sessions.retrieve(session.id, params={"expand": ["line_items"]})

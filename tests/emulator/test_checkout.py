@@ -148,6 +148,24 @@ def test_boleto_that_lapses_sends_async_payment_failed(client, emulator, http, r
     assert again.status_code == 409
 
 
+def test_a_paid_boleto_cannot_be_refunded_as_at_stripe(client, emulator, http, receiver):
+    # Stripe's Boleto page: "Refunds / Partial refunds: No / No". The shop must meet that refusal here
+    # (its admin is told to give the money back by hand), not a refund the real Stripe never makes.
+    session = client.v1.checkout.sessions.create(params=session_params(currency="brl"))
+    http.post(emulator.url(f"/_emulator/checkout/{session.id}/complete"), json={"method": "boleto"}, timeout=5)
+    http.post(emulator.url(f"/_emulator/checkout/{session.id}/settle"), json={"result": "succeeded"}, timeout=5)
+    intent = client.v1.payment_intents.retrieve(client.v1.checkout.sessions.retrieve(session.id).payment_intent)
+    assert intent.status == "succeeded"
+
+    with pytest.raises(stripe.InvalidRequestError, match="Boleto payments cannot be refunded") as refused:
+        client.v1.refunds.create(params={"payment_intent": intent.id})
+
+    assert refused.value.code == "charge_not_refundable"
+    assert client.v1.charges.retrieve(intent.latest_charge).amount_refunded == 0
+    receiver.wait_for(session.id, "checkout.session.async_payment_succeeded")
+    assert receiver.received(intent.latest_charge, "charge.refunded") == []
+
+
 def test_boleto_is_offered_only_for_brl(client, emulator, http):
     session = client.v1.checkout.sessions.create(params=session_params(currency="usd"))
     response = pay(http, emulator, session.id, method="boleto")

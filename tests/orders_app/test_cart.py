@@ -380,6 +380,17 @@ def test_a_cart_under_the_minimum_charge_holds_nothing_and_says_what_is_missing(
     assert inventory.stock(dime) == 100 and cart_rows(app, 1) == {dime: 2}
 
 
+def test_a_cart_over_the_maximum_charge_holds_nothing_and_says_so(app, alice, inventory, stripe_fake):
+    piano = inventory.add_item("Concert grand piano", 60_000_000, 10)
+    form(alice, "/orders/cart/lines", {"inventory_id": piano, "quantity": 2})
+    page = alice.get("/orders/cart/").get_data(as_text=True)  # said before Check out, as the minimum is
+    assert 'id="cart-maximum"' in page and "A card payment can be of at most $999,999.99" in page
+    response = form(alice, "/orders/cart/checkout")
+    assert response.status_code == 422 and "at most $999,999.99" in response.get_data(as_text=True)
+    assert inventory.stock(piano) == 10 and inventory.held() == {} and cart_rows(app, 1) == {piano: 2}
+    assert stripe_fake.count("create_session") == 0
+
+
 def test_the_cart_api(app, alice, bearer, shelf, inventory, stripe_fake, client_anonymous):
     auth = bearer("alice")
     assert client_anonymous.get("/orders/api/cart", headers=auth).get_json() == {"lines": [], "total_price": "0.00"}

@@ -62,15 +62,25 @@ def test_editing_without_javascript_redirects_to_the_order_with_a_message(alice,
     assert "Quantity changed to 2" in alice.get(f"/orders/{order_id}").get_data(as_text=True)
 
 
-def test_editing_under_stripes_minimum_charge_is_refused_and_changes_nothing(app, alice, inventory):
-    dime = inventory.add_item("Dime sticker", 10, 100)
-    order_id = place(alice, dime, 5)  # $0.50
-    response = post_form(alice, f"/orders/{order_id}/edit", {"quantity": 4}, htmx=True)
+@pytest.mark.parametrize(
+    ("price", "placed", "edited", "message"),
+    [
+        (10, 5, 4, "Card payments need a total of at least $0.50: add $0.10 more."),
+        (60_000_000, 1, 2, "A card payment can be of at most $999,999.99: order fewer items, in several orders."),
+    ],
+    ids=["under-the-minimum", "over-the-maximum"],
+)
+def test_editing_to_a_total_stripe_cannot_charge_is_refused_and_changes_nothing(
+    app, alice, inventory, price, placed, edited, message
+):
+    item = inventory.add_item("Sticker or piano", price, 100)
+    order_id = place(alice, item, placed)
+    response = post_form(alice, f"/orders/{order_id}/edit", {"quantity": edited}, htmx=True)
     html = response.get_data(as_text=True)
-    assert "Card payments need a total of at least $0.50: add $0.10 more." in html and 'aria-invalid="true"' in html
+    assert message in html and 'aria-invalid="true"' in html
     order = fresh(app, order_id)
-    assert (order.quantity, order.total_cents, order.version, order.hold_state) == (5, 50, 1, HELD)
-    assert inventory.held() == {f"order-{order_id}": 5}
+    assert (order.quantity, order.total_cents, order.version, order.hold_state) == (placed, price * placed, 1, HELD)
+    assert inventory.held() == {f"order-{order_id}": placed}
 
 
 def test_editing_beyond_the_stock_says_how_many_more_and_changes_nothing(app, alice, inventory, widget):

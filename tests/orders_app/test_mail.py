@@ -88,6 +88,29 @@ def test_a_payment_applied_by_three_webhooks_and_two_success_pages_writes_one_re
     assert 'shop_mail_messages{kind="order_paid",state="sent"} 1.0' in metrics
 
 
+def test_a_receipt_sent_again_after_a_crash_carries_the_same_message_id(app, alice, stripe_fake, lamp, smtp):
+    """The mail server took the receipt, then the jobs process died before it wrote "sent": its claim
+    lapses and the receipt goes again. The copy has the first one's Message-ID, so the customer's mail
+    service can tell it is one receipt (it had a random one each time); another order's receipt has its own."""
+    first, second = (paid_order(app, alice, lamp, stripe_fake, quantity=1) for _ in range(2))
+    assert send_mail(app) == {"sent": 2}
+    with app.app_context():
+        crashed = db.session.scalar(
+            select(order_outbox.MailMessage).where(order_outbox.MailMessage.key == f"order-{first}-paid")
+        )
+        crashed.state, crashed.claimed_until = outbox.SENDING, utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    assert send_mail(app) == {"sent": 1}
+
+    receipts = smtp.inbox.to("alice@example.com")
+    ids = {receipt["Subject"]: set() for receipt in receipts}
+    for receipt in receipts:
+        ids[receipt["Subject"]].add(receipt["Message-ID"])
+    assert len(receipts) == 3
+    assert len(ids[f"Receipt for your order {first}"]) == 1 and len(ids[f"Receipt for your order {second}"]) == 1
+    assert ids[f"Receipt for your order {first}"] != ids[f"Receipt for your order {second}"]
+
+
 def test_an_admin_refund_sends_one_cancellation_notice_with_the_refund(app, alice, boss, stripe_fake, lamp, smtp):
     order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
     assert post_form(boss, f"/orders/admin/{order_id}/cancel", {"restock": "y"}, htmx=True).status_code == 200
@@ -122,6 +145,32 @@ def test_a_refund_stripe_refuses_is_told_as_not_done_until_an_admin_deals_with_i
 
     assert post_form(boss, f"/orders/admin/{order_id}/resolve", htmx=True).status_code == 200  # refunded by hand
     assert 'id="refund-failed"' not in alice.get(f"/orders/{order_id}").get_data(as_text=True)
+
+
+def test_a_refund_done_by_hand_at_stripe_after_the_shops_failed_is_shown_as_refunded(
+    app, alice, boss, stripe_fake, lamp, monkeypatch
+):
+    """Stripe's charge.refunded says the money went back: the customer's page stops saying "refund not
+    done yet" (and, once the flag was resolved, saying nothing), and their data says "done"."""
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+
+    def refuses(*args):
+        raise PaymentRefused("This charge is disputed.", "charge_disputed")
+
+    monkeypatch.setattr(stripe_fake, "refund", refuses)
+    post_form(boss, f"/orders/admin/{order_id}/cancel", {"restock": "y"}, htmx=True)
+    assert fresh(app, order_id).refund_state == "failed"
+    charge = {"id": "ch_1", "payment_intent": fresh(app, order_id).payment_intent, "currency": "usd"}
+    partly = {"id": "evt_partly", "type": "charge.refunded", "data": {"object": {**charge, "amount_refunded": 500}}}
+    assert deliver(app, partly).get_json()["outcome"] == "refund_recorded"
+    assert fresh(app, order_id).refund_state == "failed"  # $5.00 of $12.50 is not the refund
+
+    whole = {**charge, "amount_refunded": 1250, "refunded": True}
+    assert deliver(app, {"id": "evt_whole", "type": "charge.refunded", "data": {"object": whole}}).status_code == 200
+
+    page = alice.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert 'id="refunded"' in page and 'id="refund-failed"' not in page
+    assert fresh(app, order_id).refund_state == "done"
 
 
 def test_a_pending_order_cancelled_gets_a_notice_without_a_refund(app, alice, lamp, stripe_fake, smtp):

@@ -11,7 +11,7 @@ import pytest
 
 from orders_app import editing
 from orders_app.clients.inventory import ItemArchived
-from orders_app.clients.stripe_client import EXTENSION_KEY
+from orders_app.clients.stripe_client import EXTENSION_KEY, PaymentRefused, SessionNotOpen
 from orders_app.extensions import db
 from orders_app.jobs import reconcile_payments as reconcile
 from orders_app.models import (
@@ -110,21 +110,30 @@ def test_a_double_clicked_pay_creates_one_session(app, users, stripe_fake, lamp)
     assert actions(app, order_id).count("payment_link") == 1
 
 
-def test_an_order_below_stripes_minimum_from_before_the_rule_gets_a_clear_message_and_stays_pending(
-    app, alice, stripe_fake, inventory
+@pytest.mark.parametrize(
+    ("price", "quantity", "repriced", "message"),
+    [
+        (10, 5, 6, "Card payments need a total of at least $0.50: add $0.20 more."),
+        # was a 503 "Stripe refused to open a payment page" at every Pay
+        (60_000_000, 1, 120_000_000, "A card payment can be of at most $999,999.99"),
+    ],
+    ids=["under-the-minimum", "over-the-maximum"],
+)
+def test_an_order_stripe_cannot_charge_from_before_the_rule_gets_a_clear_message_and_stays_pending(
+    app, alice, stripe_fake, inventory, price, quantity, repriced, message
 ):
     """Placing refuses such orders now; one written before (here: repriced in the database) is never sent to Stripe."""
-    dime = inventory.add_item("Dime sticker", 10, 100)
-    order_id = place(alice, dime, 5)
+    item = inventory.add_item("Sticker or piano", price, 100)
+    order_id = place(alice, item, quantity)
     with app.app_context():
         order = db.session.get(Order, order_id)
         [line] = order.lines
-        line.unit_price_cents, line.line_total_cents = 6, 30
-        order.total_cents = 30
+        line.unit_price_cents, line.line_total_cents = repriced, repriced * quantity
+        order.total_cents = repriced * quantity
         db.session.commit()
     response = pay(alice, order_id)
     html = response.get_data(as_text=True)
-    assert response.status_code == 422 and "Card payments need a total of at least $0.50: add $0.20 more." in html
+    assert response.status_code == 422 and message in html
     assert fresh(app, order_id).status == PENDING and stripe_fake.count("create_session") == 0
 
 
@@ -580,6 +589,63 @@ def test_the_sweeper_expires_the_link_before_cancelling_an_overdue_order(app, al
     with app.app_context():
         assert sweep(now=utcnow() + timedelta(minutes=40)) == {"expired": 1}
     assert stripe_fake.sessions[session_id]["status"] == "expired" and fresh(app, order_id).status == CANCELLED
+
+
+def test_the_sweeper_stops_asking_stripe_once_it_is_down_and_still_cancels_orders_without_a_link(
+    app, alice, inventory, stripe_fake, lamp
+):
+    """Every Stripe call that does not answer costs the jobs process its timeouts, and the jobs process
+    also releases inventory's lapsed holds and sends the e-mail: one order found Stripe down is enough."""
+    from orders_app.jobs import sweep
+
+    with_links = [place(alice, lamp, 1) for _ in range(3)]
+    for order_id in with_links:
+        pay(alice, order_id)
+    without_link = place(alice, lamp, 1)
+    stripe_fake.down = True
+    later = utcnow() + timedelta(minutes=40)
+    with app.app_context():
+        assert sweep(now=later) == {"stripe_unavailable": 1, "expired": 1}
+    assert stripe_fake.count("expire_session") == 1
+    assert [fresh(app, order_id).status for order_id in with_links] == [PENDING] * 3
+    assert fresh(app, without_link).status == CANCELLED  # it needs no Stripe call to be cancelled
+
+    stripe_fake.down = False
+    with app.app_context():
+        assert sweep(now=later) == {"expired": 3}
+    assert [fresh(app, order_id).status for order_id in with_links] == [CANCELLED] * 3
+
+
+def test_an_overdue_order_whose_link_stripe_does_not_know_holds_up_no_other(
+    app, alice, inventory, stripe_fake, lamp, monkeypatch
+):
+    """Stripe answers 404 for a session of other keys (the shop went from test keys to live ones with
+    orders still Pending). The sweeper raised on that order at every run, and never reached the overdue
+    orders after it: they stayed Pending for good, counting against each customer's limit."""
+    from orders_app.jobs import sweep
+
+    unknown, known = place(alice, lamp, 1), place(alice, lamp, 1)
+    for order_id in (unknown, known):
+        pay(alice, order_id)
+    lost = session_of(app, unknown)
+    real_expire, real_retrieve = stripe_fake.expire_session, stripe_fake.retrieve_session
+
+    def expire(session_id):
+        if session_id == lost:
+            raise SessionNotOpen(f"No such checkout.session: '{session_id}'")  # as the gateway turns Stripe's 404
+        return real_expire(session_id)
+
+    def retrieve(session_id):
+        if session_id == lost:
+            raise PaymentRefused(f"No such checkout.session: '{session_id}'", "resource_missing", "session")
+        return real_retrieve(session_id)
+
+    monkeypatch.setattr(stripe_fake, "expire_session", expire)
+    monkeypatch.setattr(stripe_fake, "retrieve_session", retrieve)
+    with app.app_context():
+        assert sweep(now=utcnow() + timedelta(minutes=40)) == {"failed": 1, "expired": 1}
+    assert fresh(app, known).status == CANCELLED
+    assert fresh(app, unknown).status == PENDING
 
 
 def test_a_link_past_its_deadline_is_replaced_while_the_stock_is_still_held(app, alice, stripe_fake, lamp):

@@ -89,22 +89,40 @@ def test_ordering_more_than_in_stock_says_how_many_are_left_and_creates_nothing(
     assert order_count(app) == 0 and inventory.held() == {} and inventory.stock(widget) == 10
 
 
-def test_an_order_under_stripes_minimum_charge_is_refused_before_anything_is_held(
-    app, alice, inventory, bearer, client_anonymous
+@pytest.mark.parametrize(
+    ("price", "refused", "enough", "message", "code"),
+    [
+        # Stripe never charges less than $0.50
+        (10, 3, 5, "Card payments need a total of at least $0.50: add $0.20 more.", "amount_too_small"),
+        # nor more than eight digits, $999,999.99 (every Pay was "Stripe refused to open a payment page")
+        (
+            60_000_000,
+            2,
+            1,
+            "A card payment can be of at most $999,999.99: order fewer items, in several orders.",
+            "amount_too_large",
+        ),
+    ],
+    ids=["under-the-minimum", "over-the-maximum"],
+)
+def test_an_order_stripe_cannot_charge_is_refused_before_anything_is_held(
+    app, alice, inventory, bearer, client_anonymous, price, refused, enough, message, code
 ):
-    """Stripe never charges less than $0.50: such an order could never be paid, only hold stock."""
-    dime = inventory.add_item("Dime sticker", 10, 100)
-    quote = client_anonymous.get(f"/orders/quote?inventory_id={dime}&quantity=3", headers={"HX-Request": "true"})
-    assert "at least $0.50: add $0.20 more" in quote.get_data(as_text=True)
-    response = post_form(alice, "/orders/", {"inventory_id": dime, "quantity": 3})
+    """Such an order could never be paid, only hold stock."""
+    item = inventory.add_item("Sticker or piano", price, 100)
+    quote_url = f"/orders/quote?inventory_id={item}&quantity={refused}"
+    quote = client_anonymous.get(quote_url, headers={"HX-Request": "true"})
+    assert message.removesuffix(".") in quote.get_data(as_text=True)
+    response = post_form(alice, "/orders/", {"inventory_id": item, "quantity": refused})
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and 'aria-invalid="true"' in html
-    assert "Card payments need a total of at least $0.50: add $0.20 more." in html
-    lines = {"lines": [{"inventory_id": dime, "quantity": 2}, {"inventory_id": dime, "quantity": 2}]}
+    assert message in html
+    halves = [refused // 2, refused - refused // 2]
+    lines = {"lines": [{"inventory_id": item, "quantity": half} for half in halves]}
     api = client_anonymous.post("/orders/api/orders", json=lines, headers=bearer("alice"))
-    assert api.status_code == 422 and api.get_json()["error"]["code"] == "amount_too_small"
-    assert order_count(app) == 0 and inventory.held() == {} and inventory.stock(dime) == 100
-    assert post_form(alice, "/orders/", {"inventory_id": dime, "quantity": 5}).status_code == 303  # $0.50 is enough
+    assert api.status_code == 422 and api.get_json()["error"]["code"] == code
+    assert order_count(app) == 0 and inventory.held() == {} and inventory.stock(item) == 100
+    assert post_form(alice, "/orders/", {"inventory_id": item, "quantity": enough}).status_code == 303
 
 
 def test_a_customer_holds_at_most_the_limit_of_pending_orders(app, alice, bob, inventory, widget, bearer):
