@@ -147,6 +147,20 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 
+  // A link that is a button to its reader (role="button": it still works without JavaScript) takes
+  // Space as a button does, on release; pressed, Space would scroll the page and do nothing else.
+  const linkButton = (event) =>
+    event.key === " " && !event.ctrlKey && !event.altKey && !event.metaKey && !event.shiftKey &&
+    event.target instanceof HTMLAnchorElement && event.target.getAttribute("role") === "button";
+  document.addEventListener("keydown", (event) => {
+    if (linkButton(event)) event.preventDefault();
+  });
+  document.addEventListener("keyup", (event) => {
+    if (!linkButton(event)) return;
+    event.preventDefault();
+    event.target.click();
+  });
+
   // An answer without markup announces its result through the HX-Trigger header (shared_ui.pages.announce).
   document.addEventListener("shop:announce", (event) => {
     const region = document.getElementById("announcer");

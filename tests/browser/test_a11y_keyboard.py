@@ -204,3 +204,23 @@ def test_a_form_sent_back_with_errors_puts_the_keyboard_on_its_first_wrong_field
         expect(each.get_by_label("Endereço de e-mail")).to_have_attribute("aria-invalid", "true")
         expect(each.get_by_label("Endereço de e-mail")).to_be_focused()
     context.close()
+
+
+def test_what_reads_as_a_button_answers_the_space_bar_as_a_button_does(stack, page: Page, word):
+    # Links that work without JavaScript but are named buttons (role="button"): a keyboard user presses
+    # Space on a button, and the page must not scroll instead.
+    item = add_item(stack, f"Trivet {word}", price="5.00", quantity=4)
+    register_with_the_keyboard(stack, page)
+    find_and_open_with_the_keyboard(page, item, word)
+    order_with_the_keyboard(page, 2)
+    tab_to(page, page.get_by_role("button", name="Change quantity"))
+    page.keyboard.press("Space")
+    expect(page.locator("#order-quantity").get_by_label("Quantity")).to_be_focused()
+    tab_to(page, page.get_by_role("button", name="Keep 2"))
+    page.keyboard.press("Space")
+    expect(page.locator("#order-quantity")).to_have_text("2")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    tab_to(page, page.get_by_role("button", name="Cancel order"))
+    page.keyboard.press("Space")
+    expect(page.locator("#order-status")).to_have_text("Cancelled")
