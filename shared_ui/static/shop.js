@@ -39,13 +39,23 @@
   // submit through htmx), so a quick keyboard user cannot outrun it.
   let pending = null; // where focus was, when the swap under way removes the element holding it
 
+  // What now stands where the swapped element stood (a new row saved comes back with its item's id),
+  // or null when the swap left nothing there (a deleted row).
+  function standingIn(place) {
+    if (place.next && place.next.isConnected) {
+      const before = place.next.previousElementSibling;
+      return before !== place.previous ? before : null;
+    }
+    return place.previous && place.previous.isConnected ? place.previous.nextElementSibling : null;
+  }
+
   // A swap that took away the element holding focus puts it somewhere sensible: into what replaced
   // it, else next to where it was, else the page's own fallback ([data-focus-fallback]), else <main>.
   function restoreFocus() {
     const place = pending;
     pending = null;
     if (!place || !focusLost()) return;
-    const replaced = place.id && document.getElementById(place.id);
+    const replaced = (place.id && document.getElementById(place.id)) || standingIn(place);
     if (replaced && focusInto(replaced, place)) return;
     for (const near of [place.next, place.previous]) {
       if (near && near.isConnected && focusInto(near, { index: -1 })) return;
@@ -143,6 +153,20 @@
     if (!(form instanceof HTMLFormElement) || form.hasAttribute("hx-post")) return;
     const question = questionOf(form, null);
     if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  // A link that is a button to its reader (role="button": it still works without JavaScript) takes
+  // Space as a button does, on release; pressed, Space would scroll the page and do nothing else.
+  const linkButton = (event) =>
+    event.key === " " && !event.ctrlKey && !event.altKey && !event.metaKey && !event.shiftKey &&
+    event.target instanceof HTMLAnchorElement && event.target.getAttribute("role") === "button";
+  document.addEventListener("keydown", (event) => {
+    if (linkButton(event)) event.preventDefault();
+  });
+  document.addEventListener("keyup", (event) => {
+    if (!linkButton(event)) return;
+    event.preventDefault();
+    event.target.click();
   });
 
   // An answer without markup announces its result through the HX-Trigger header (shared_ui.pages.announce).

@@ -179,3 +179,48 @@ def test_the_admin_logs_in_and_edits_a_price_inline_with_the_keyboard_alone(stac
     expect(row.locator(".item-price")).to_have_text("$14.75")
     expect(row.get_by_role("button", name="Edit")).to_be_focused()  # back on the row, ready for more
     expect(page.locator("#announcer")).to_have_text(f"Saved Candle {word}.")
+
+
+def test_a_form_sent_back_with_errors_puts_the_keyboard_on_its_first_wrong_field(stack, page: Page, pt_page: Page):
+    # The login field is where a fresh form starts; after a wrong password the focus (and a screen
+    # reader) lands on the field whose error says what went wrong, not on the login that was right.
+    page.goto(stack.url("/users/login"))
+    expect(page.get_by_label("Login")).to_be_focused()
+    page.keyboard.type(ADMIN_LOGIN)
+    page.keyboard.press("Tab")
+    page.keyboard.type("not the password")
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Password")).to_be_focused()
+    expect(page.get_by_label("Password")).to_have_accessible_description("Wrong login or password.")
+
+    # A registration whose login is fine but whose e-mail is not: the e-mail field, without JavaScript too.
+    context = page.context.browser.new_context(java_script_enabled=False, locale="pt-BR")
+    for each in (pt_page, context.new_page()):
+        each.goto(stack.url("/users/register"))
+        each.get_by_label("Login", exact=True).fill(new_login("focus"))
+        each.get_by_label("Endereço de e-mail").fill("not an address")
+        each.get_by_label("Senha", exact=True).fill(DEFAULT_PASSWORD)
+        each.get_by_role("button", name="Criar conta").click()
+        expect(each.get_by_label("Endereço de e-mail")).to_have_attribute("aria-invalid", "true")
+        expect(each.get_by_label("Endereço de e-mail")).to_be_focused()
+    context.close()
+
+
+def test_what_reads_as_a_button_answers_the_space_bar_as_a_button_does(stack, page: Page, word):
+    # Links that work without JavaScript but are named buttons (role="button"): a keyboard user presses
+    # Space on a button, and the page must not scroll instead.
+    item = add_item(stack, f"Trivet {word}", price="5.00", quantity=4)
+    register_with_the_keyboard(stack, page)
+    find_and_open_with_the_keyboard(page, item, word)
+    order_with_the_keyboard(page, 2)
+    tab_to(page, page.get_by_role("button", name="Change quantity"))
+    page.keyboard.press("Space")
+    expect(page.locator("#order-quantity").get_by_label("Quantity")).to_be_focused()
+    tab_to(page, page.get_by_role("button", name="Keep 2"))
+    page.keyboard.press("Space")
+    expect(page.locator("#order-quantity")).to_have_text("2")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    tab_to(page, page.get_by_role("button", name="Cancel order"))
+    page.keyboard.press("Space")
+    expect(page.locator("#order-status")).to_have_text("Cancelled")

@@ -93,3 +93,22 @@ def test_admin_adds_a_row_and_deletes_it_after_confirming(stack, page: Page, ite
     expect(added).to_have_count(0)
     page.goto(stack.url(f"/inventory/?q={item['word']}"))
     expect(page.locator(".item-name")).to_have_text([item["name"]])
+
+
+def test_a_new_item_saved_with_the_keyboard_keeps_the_focus_in_its_own_row(stack, page: Page, item):
+    # The new row is replaced by the item's row (with an id of its own): the keyboard stays there,
+    # so Enter opens the new item, never the row below it.
+    log_in_as_admin(stack, page)
+    page.goto(stack.url(f"/inventory/admin/?q={item['word']}"))
+    page.get_by_role("button", name="Add item").click()
+    new_row = page.locator("tr.editing")
+    expect(new_row.get_by_label("Name")).to_be_focused()
+    page.keyboard.type(f"Wall Lamp {item['word']}")
+    new_row.get_by_label("Price").fill("45")
+    new_row.get_by_label("Quantity").fill("3")
+    new_row.get_by_role("button", name="Save").focus()
+    page.keyboard.press("Enter")
+    added = page.locator("#item-rows tr", has_text=f"Wall Lamp {item['word']}")
+    expect(added.locator(".item-price")).to_have_text("$45.00")
+    expect(page.locator("#announcer")).to_have_text(f"Added Wall Lamp {item['word']}.")
+    expect(added.get_by_role("button", name="Edit")).to_be_focused()

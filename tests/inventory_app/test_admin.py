@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from inventory_app import stock
 from inventory_app.extensions import db
 from inventory_app.models import StockMovement
 from tests.helpers import csrf_from
@@ -376,6 +377,21 @@ def test_the_history_page_lists_every_stock_movement_with_its_reason_and_key(adm
         ("-3", "7", "held", "order-5"),
         ("+10", "10", "created", ""),
     ]
+
+
+def test_the_history_says_who_moved_stock_in_the_readers_language(app, admin, client, make_item):
+    # The shop's own moves (an order's hold, the hold sweeper, the seeding command) are named in
+    # words, never by their code ("service", "sweeper", "cli" were English on a Portuguese page).
+    item_id = make_item("Blue Mug", 1250, 10)
+    hold(client, "order-5", item_id, 3)
+    with app.app_context():
+        stock.record(item_id, 0, 7, stock.SEEDED, actor="cli")
+        stock.record(item_id, 0, 7, stock.HOLD_EXPIRED, key="order-5", actor="sweeper")
+        db.session.commit()
+    html = admin.get(f"/inventory/admin/items/{item_id}/history", headers={"Accept-Language": "pt-BR"})
+    by = re.findall(r"<td>([^<]*)</td>\s*</tr>", html.get_data(as_text=True))
+    assert by[:3] == ["a loja (automático)", "a loja (configuração)", "um pedido"]
+    assert not {"service", "sweeper", "cli"} & set(by)
 
 
 def test_an_archived_item_is_listed_and_restored_as_it_was(admin, client, customer, make_item, stored):

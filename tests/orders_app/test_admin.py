@@ -132,6 +132,15 @@ def test_the_results_refresh_themselves_keeping_the_filters(boss):
     assert fragment.lstrip().startswith('<div id="monitor-results"') and "<html" not in fragment
 
 
+def test_without_javascript_the_low_stock_box_links_to_the_inventory_instead_of_loading_forever(boss):
+    # htmx fills the box from inventory; a browser without JavaScript never asks, so what the page
+    # itself holds is what the admin keeps: a way to the emptiest items, not "loading…".
+    html = boss.get("/orders/admin/").get_data(as_text=True)
+    box = re.search(r'<aside id="low-stock".*?</aside>', html, re.S).group(0)
+    assert "loading" not in box.lower()
+    assert '<a href="/inventory/admin/?sort=quantity">Inventory, emptiest first</a>' in box
+
+
 def test_an_admin_cancels_any_pending_order_from_the_monitor(app, users, inventory, boss):
     ids = seed(app, users, inventory)
     response = post_form(boss, f"/orders/admin/{ids['bob']}/cancel", htmx=True)

@@ -87,3 +87,13 @@ def test_reconcile_finds_a_settled_boleto_whose_event_was_missed(app, inventory,
     with app.app_context():
         assert reconcile() == {"paid": 1}
         assert db.session.get(Order, boleto_order).hold_state == COMMITTED
+
+
+def test_the_success_page_of_an_issued_boleto_offers_a_check_without_javascript(app, alice, boleto_order):
+    # The page says it updates itself once the bank confirms; only htmx does that, so a browser
+    # without JavaScript gets a link that asks again (as the page waiting for a card payment does).
+    session_id = session_of(app, boleto_order)
+    page = alice.get(f"/orders/checkout/success?session_id={session_id}").get_data(as_text=True)
+    assert "This page updates once the bank confirms the payment." in page
+    noscript = page[page.index("<noscript>") : page.index("</noscript>")]
+    assert f'href="/orders/checkout/success?session_id={session_id}"' in noscript and "Check again" in noscript
