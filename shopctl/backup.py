@@ -106,6 +106,11 @@ def restore(env: dict[str, str], folder: Path, env_file: Path | None) -> list[st
         _check(copy)
     if running := [f"{name} on 127.0.0.1:{port}" for name, port in _shop_ports(env) if _answers(port)]:
         raise SystemExit("Stop the shop first; these still answer: " + ", ".join(running))
+    if in_use := [str(target) for target in targets.values() if _still_open(target)]:
+        raise SystemExit(
+            "Stop the shop first; these databases are still open (by a shop started on other ports than"
+            " these settings name, or by its jobs process): " + ", ".join(in_use)
+        )
     done = []
     for app in COPY_ORDER:
         target = targets[app]
@@ -134,6 +139,22 @@ def _check(copy: Path) -> None:
     reading.close()
     if check != "ok":
         raise SystemExit(f"{copy} fails its integrity check: {check}")
+
+
+def _still_open(database: Path) -> bool:
+    """Whether another process has `database` open. The apps keep theirs in WAL mode, which SQLite
+    leaves only when no other connection is open: the check ports cannot make when the shop was
+    started with other ones (`SHOP_PORT=8400 make run`). The file is replaced next, so its mode may change."""
+    if not database.is_file():
+        return False
+    connection = sqlite3.connect(database, timeout=0)
+    try:
+        connection.execute("PRAGMA journal_mode = DELETE")
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        connection.close()
+    return False
 
 
 def _shop_ports(env: dict[str, str]) -> list[tuple[str, int]]:

@@ -130,6 +130,7 @@ def test_a_restore_puts_the_copy_back_and_nothing_issued_after_it_is_taken_for_s
         backup.restore(env, folder, env_file)  # the shop still runs
     with sqlite3.connect(var_dir / "orders.sqlite3") as untouched:
         assert untouched.execute("SELECT count(*) FROM orders").fetchone() == (5,)
+    untouched.close()  # `with` ends the transaction only: an open connection is a running shop to restore
 
     said = backup.restore(env, folder, env_file)
     assert said[-1] == f"SECRET_KEY: replaced in {env_file}; everyone logs in again"
@@ -141,3 +142,31 @@ def test_a_restore_puts_the_copy_back_and_nothing_issued_after_it_is_taken_for_s
     settings = dotenv_values(env_file)
     assert settings["SECRET_KEY"] not in ("the-old-key", "") and settings["SHOP_ADMIN_LOGIN"] == "admin"
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+
+
+def test_a_restore_refuses_while_a_database_is_still_open_whatever_ports_the_shop_was_started_on(tmp_path):
+    """`SHOP_PORT=8400 make run` and then `shopctl restore` without those settings checks the default
+    ports, which answer nothing: the databases of the shop still running must not be swapped under it
+    (its workers would go on writing to the files replaced while new connections open the copy)."""
+    var_dir = tmp_path / "var"
+    var_dir.mkdir()
+    env = resolve({"SHOP_VAR_DIR": str(var_dir), **{name: str(free_port()) for name in PORT_DEFAULTS}}, env_file=None)
+    for app in APPS:
+        live_database(var_dir / f"{app}.sqlite3").close()
+    with sqlite3.connect(var_dir / "orders.sqlite3") as orders:
+        orders.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT)")
+    orders.close()
+    folder, _ = backup.backup(env, tmp_path / "copy")
+    still_open = sqlite3.connect(var_dir / "orders.sqlite3", isolation_level=None)  # a worker's pooled connection
+    still_open.execute("PRAGMA journal_mode = WAL")
+    still_open.execute("INSERT INTO pairs (pair) VALUES (1)")
+    env_file = tmp_path / ".env"
+    env_file.write_text("SECRET_KEY=the-old-key\n")
+
+    with pytest.raises(SystemExit, match=r"Stop the shop first; these databases are still open .*orders\.sqlite3$"):
+        backup.restore(env, folder, env_file)
+    assert still_open.execute("SELECT count(*) FROM pairs").fetchone() == (1,)
+    assert dotenv_values(env_file)["SECRET_KEY"] == "the-old-key"
+    still_open.close()
+
+    assert backup.restore(env, folder, env_file)[-1].startswith("SECRET_KEY: replaced")
