@@ -26,10 +26,12 @@ copies back and then
 Payments of orders placed after the copy are in Stripe's dashboard, to refund or honour by hand.
 """
 
+import contextlib
 import os
 import secrets
 import socket
 import sqlite3
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -178,12 +180,18 @@ def _new_secret_key(env_file: Path | None) -> str:
             "SECRET_KEY: give the shop a new one before starting it (every session and token then ends): one issued"
             " after the copy may name an account the copy does not have"
         )
-    lines = env_file.read_text().splitlines(keepends=True)
+    target = env_file.resolve()  # a link to where the operator keeps the configuration stays one
+    given = target.stat()
+    lines = target.read_text().splitlines(keepends=True)
     key = secrets.token_urlsafe(32)
     lines = [f"SECRET_KEY={key}\n" if line.startswith("SECRET_KEY=") else line for line in lines]
-    partial = env_file.with_name(env_file.name + ".new")
+    partial = target.with_name(target.name + ".new")
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as written:
+        # The mode and group it was given (0640 lets the service's group read it), never others'.
+        with contextlib.suppress(PermissionError):  # only root gives a file to another owner
+            os.fchown(written.fileno(), given.st_uid, given.st_gid)
+        os.fchmod(written.fileno(), stat.S_IMODE(given.st_mode) & 0o640)
         written.writelines(lines)
-    partial.replace(env_file)
+    partial.replace(target)
     return f"SECRET_KEY: replaced in {env_file}; everyone logs in again"

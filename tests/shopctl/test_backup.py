@@ -124,6 +124,7 @@ def test_a_restore_puts_the_copy_back_and_nothing_issued_after_it_is_taken_for_s
     orders.close()
     env_file = tmp_path / ".env"
     env_file.write_text("SECRET_KEY=the-old-key\nSHOP_ADMIN_LOGIN=admin\n")
+    env_file.chmod(0o600)  # as make run writes it
 
     running = f"inventory on 127.0.0.1:{env['INVENTORY_PORT']}"
     with socket.create_server(("127.0.0.1", int(env["INVENTORY_PORT"]))), pytest.raises(SystemExit, match=running):
@@ -170,3 +171,25 @@ def test_a_restore_refuses_while_a_database_is_still_open_whatever_ports_the_sho
     still_open.close()
 
     assert backup.restore(env, folder, env_file)[-1].startswith("SECRET_KEY: replaced")
+
+
+def test_the_new_secret_key_keeps_the_operators_env_file_as_it_was_given(tmp_path, monkeypatch):
+    """In production `.env` is the operator's: 0640 for the service's group (README), or a link to where
+    the configuration lives. A restore wrote a new 0600 file in its place, which the service's user
+    could then not read, and which cut the link."""
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    config = tmp_path / "etc" / "shop.env"
+    config.parent.mkdir()
+    config.write_text("SECRET_KEY=the-old-key\nSHOP_ADMIN_LOGIN=admin\n")
+    config.chmod(0o640)
+    env_file = tmp_path / ".env"
+    env_file.symlink_to(config)
+
+    assert backup._new_secret_key(env_file).startswith("SECRET_KEY: replaced")
+    assert env_file.is_symlink() and env_file.resolve() == config
+    assert dotenv_values(config)["SECRET_KEY"] not in ("the-old-key", "")
+    assert stat.S_IMODE(config.stat().st_mode) == 0o640
+
+    config.chmod(0o644)  # never readable by others once it holds the new key
+    backup._new_secret_key(env_file)
+    assert stat.S_IMODE(config.stat().st_mode) == 0o640
