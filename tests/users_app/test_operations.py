@@ -2,6 +2,7 @@
 the headers every answer carries."""
 
 import json
+import logging
 import os
 import re
 import stat
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from flask_migrate import upgrade
 
-from tests.helpers import SECRETS
+from tests.helpers import SECRETS, csrf_from
 from users_app import create_app
 from users_app.extensions import db
 
@@ -121,3 +122,22 @@ def test_a_new_database_file_is_readable_by_its_owner_only(tmp_path):
         os.umask(previous)
     assert modes["users.sqlite3"] == 0o600
     assert modes["users.sqlite3-wal"] == modes["users.sqlite3-shm"] == 0o600
+
+
+def test_a_database_error_is_logged_without_the_values_of_its_statement(app, client, register, caplog):
+    """SQLAlchemy's error names the statement's parameters: a password change that failed in the
+    database wrote the customer's new password hash into the log with its traceback."""
+    register("alice")
+    with app.app_context():
+        db.session.execute(
+            db.text("CREATE TRIGGER full_disk BEFORE UPDATE ON users BEGIN SELECT RAISE(ABORT, 'disk is full'); END")
+        )
+        db.session.commit()
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the error handler answers
+    token = csrf_from(client, "/users/account")
+    form = {"current_password": "a good password", "new_password": "another good one", "csrf_token": token}
+    assert client.post("/users/account/password", data=form).status_code == 500
+    [error] = [record for record in caplog.records if record.levelname == "ERROR"]
+    logged = logging.Formatter().format(error)
+    assert "disk is full" in logged and "UPDATE users" in logged  # what failed, for the operator
+    assert "$argon2" not in logged  # the new password's hash
