@@ -113,6 +113,9 @@ class BaseConfig:
         # A server database may drop idle connections; a SQLite file cannot (and the ping costs a query).
         on_sqlite = self.SQLALCHEMY_DATABASE_URI.startswith("sqlite")
         self.SQLALCHEMY_ENGINE_OPTIONS = {} if on_sqlite else {"pool_pre_ping": True}
+        # A database error's text names the statement, never its values (a password hash, an address)
+        # in the log line and traceback it makes.
+        self.SQLALCHEMY_ENGINE_OPTIONS["hide_parameters"] = True
         self.MAX_CONTENT_LENGTH = 1024 * 1024
         self.SESSION_COOKIE_NAME = "shop_session"
         self.SESSION_COOKIE_HTTPONLY = True

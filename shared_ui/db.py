@@ -1,5 +1,6 @@
 """Database setup every app shares: SQLite pragmas and write transactions that lock up front."""
 
+import contextlib
 import itertools
 import os
 import sqlite3
@@ -29,6 +30,7 @@ def configure_engine(engine: Engine) -> None:
     """
     if engine.dialect.name != "sqlite":
         return
+    _create_owner_only(engine.url.database)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -45,6 +47,15 @@ def configure_engine(engine: Engine) -> None:
         # Straight on the driver's connection: SQLAlchemy's execute path (events, result set-up)
         # costs more than the statement, and every request that reads begins one.
         connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+def _create_owner_only(database: str | None) -> None:
+    """A new SQLite file readable by its owner only (it holds password hashes, addresses, orders), as
+    its backups are; SQLite gives its -wal and -shm files the same mode. An existing file keeps its own."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    with contextlib.suppress(FileExistsError, FileNotFoundError):  # there already; no folder (SQLite says so)
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 class ChangeTokens:

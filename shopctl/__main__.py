@@ -15,6 +15,7 @@ run-scaled: the same with SHOP_INSTANCES (default 2) instances of each app and o
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,25 @@ def refuse_unsafe(env: dict[str, str]) -> None:
     if problems := start_problems(env, SHOP_SECRETS):
         lines = "".join(f"\n  - {problem}" for problem in problems)
         raise SystemExit(f"The shop will not start with SHOP_ENV={env.get('SHOP_ENV')}:{lines}")
+
+
+def refuse_taken_ports(env: dict[str, str], names: list[str]) -> None:
+    """Stop before anything starts when a port the processes `names` listen on is taken (the shop already
+    runs, or another program), naming it and its setting: otherwise nginx's "bind() failed" is one line
+    among every process starting and being stopped again."""
+    for name in names:
+        setting = settings.PORT_SETTINGS.get(name)
+        if setting is None:
+            continue
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind: TIME_WAIT is no owner
+            try:
+                probe.bind(("127.0.0.1", int(env[setting])))
+            except OSError as error:
+                raise SystemExit(
+                    f"Port {env[setting]} ({setting}) is already in use ({error.strerror}): is the shop already"
+                    f" running? Stop it, or choose another port, e.g. {setting}={int(env[setting]) + 1} make run"
+                ) from None
 
 
 def main(argv: list[str]) -> int:
@@ -81,8 +101,9 @@ def main(argv: list[str]) -> int:
         )
     if command == "prepare":
         return 0
-    print(f"\n  The shop will be at {env['SHOP_PUBLIC_URL']}/  (Ctrl-C stops everything)\n", flush=True)
     names = list(procfile.processes(env))  # the Procfile's processes; the emulator only when Stripe is emulated
+    refuse_taken_ports(env, names)
+    print(f"\n  The shop will be at {env['SHOP_PUBLIC_URL']}/  (Ctrl-C stops everything)\n", flush=True)
     honcho = [os.path.join(settings.VENV_BIN, "honcho"), "start", "-e", "/dev/null", "-f", str(procfile.PROCFILE)]
     os.chdir(procfile.PROJECT_ROOT)
     os.execve(honcho[0], honcho + names, env)  # noqa: S606 (a fixed program, no shell)

@@ -26,10 +26,12 @@ copies back and then
 Payments of orders placed after the copy are in Stripe's dashboard, to refund or honour by hand.
 """
 
+import contextlib
 import os
 import secrets
 import socket
 import sqlite3
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -106,6 +108,11 @@ def restore(env: dict[str, str], folder: Path, env_file: Path | None) -> list[st
         _check(copy)
     if running := [f"{name} on 127.0.0.1:{port}" for name, port in _shop_ports(env) if _answers(port)]:
         raise SystemExit("Stop the shop first; these still answer: " + ", ".join(running))
+    if in_use := [str(target) for target in targets.values() if _still_open(target)]:
+        raise SystemExit(
+            "Stop the shop first; these databases are still open (by a shop started on other ports than"
+            " these settings name, or by its jobs process): " + ", ".join(in_use)
+        )
     done = []
     for app in COPY_ORDER:
         target = targets[app]
@@ -136,6 +143,22 @@ def _check(copy: Path) -> None:
         raise SystemExit(f"{copy} fails its integrity check: {check}")
 
 
+def _still_open(database: Path) -> bool:
+    """Whether another process has `database` open. The apps keep theirs in WAL mode, which SQLite
+    leaves only when no other connection is open: the check ports cannot make when the shop was
+    started with other ones (`SHOP_PORT=8400 make run`). The file is replaced next, so its mode may change."""
+    if not database.is_file():
+        return False
+    connection = sqlite3.connect(database, timeout=0)
+    try:
+        connection.execute("PRAGMA journal_mode = DELETE")
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        connection.close()
+    return False
+
+
 def _shop_ports(env: dict[str, str]) -> list[tuple[str, int]]:
     found = [(app, port) for app in COPY_ORDER for port in ports(env, app)]
     return [*found, ("nginx", int(env[PORT_SETTINGS["web"]]))]
@@ -157,12 +180,18 @@ def _new_secret_key(env_file: Path | None) -> str:
             "SECRET_KEY: give the shop a new one before starting it (every session and token then ends): one issued"
             " after the copy may name an account the copy does not have"
         )
-    lines = env_file.read_text().splitlines(keepends=True)
+    target = env_file.resolve()  # a link to where the operator keeps the configuration stays one
+    given = target.stat()
+    lines = target.read_text().splitlines(keepends=True)
     key = secrets.token_urlsafe(32)
     lines = [f"SECRET_KEY={key}\n" if line.startswith("SECRET_KEY=") else line for line in lines]
-    partial = env_file.with_name(env_file.name + ".new")
+    partial = target.with_name(target.name + ".new")
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as written:
+        # The mode and group it was given (0640 lets the service's group read it), never others'.
+        with contextlib.suppress(PermissionError):  # only root gives a file to another owner
+            os.fchown(written.fileno(), given.st_uid, given.st_gid)
+        os.fchmod(written.fileno(), stat.S_IMODE(given.st_mode) & 0o640)
         written.writelines(lines)
-    partial.replace(env_file)
+    partial.replace(target)
     return f"SECRET_KEY: replaced in {env_file}; everyone logs in again"

@@ -3,7 +3,8 @@ with its total, status, history and Stripe events unchanged."""
 
 from pathlib import Path
 
-from flask_migrate import upgrade
+import pytest
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from orders_app import create_app
@@ -139,3 +140,26 @@ def test_every_one_item_order_becomes_a_one_line_order_with_nothing_lost(tmp_pat
         db.session.delete(db.session.get(Order, 4))  # and deleting an order still takes its lines with it
         db.session.commit()
         assert db.session.scalar(db.select(db.func.count()).select_from(OrderLine).where(OrderLine.order_id == 4)) == 0
+
+
+def test_a_downgrade_to_one_item_orders_refuses_while_an_order_has_several_lines(tmp_path, capsys):
+    """The one-item schema keeps one line per order: downgrading an order of a lamp and two mugs left
+    "1 x Lamp" at the three items' total, the mugs gone from the order (and from its hold's release)."""
+    app = migrated_app(tmp_path)
+    directory = str(Path(app.root_path) / "migrations")
+    with app.app_context():
+        order = Order(user_id=1, user_login="alice", currency="usd", hold_expires_at=db.func.now())
+        order.set_lines(
+            [
+                OrderLine(inventory_id=7, item_name="Lamp", unit_price_cents=1250, quantity=1),
+                OrderLine(inventory_id=9, item_name="Mug", unit_price_cents=10, quantity=2),
+            ]
+        )
+        db.session.add(order)
+        db.session.commit()
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the migration's error and exits
+            downgrade(directory=directory, revision=ONE_ITEM_SCHEMA)
+        assert "1 order(s) have several lines" in capsys.readouterr().err
+        db.session.rollback()
+        lines = db.session.execute(text("SELECT item_name, quantity FROM order_lines ORDER BY position")).all()
+        assert [tuple(line) for line in lines] == [("Lamp", 1), ("Mug", 2)]

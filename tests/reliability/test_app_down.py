@@ -43,3 +43,24 @@ def test_an_apps_own_error_answers_pass_through_untouched(stack):
     assert missing.status_code == 401  # the app's answer (no token), not nginx's page
     assert missing.json()["error"]["code"] == "unauthorized"
     assert "Retry-After" not in missing.headers
+
+
+def test_a_reset_or_restore_link_followed_while_users_is_down_leaves_its_token_in_no_log(stack):
+    """nginx's error line for an app that does not answer quotes the request line: a password reset
+    link clicked while users restarts put its token (good for 30 minutes) into nginx-error.log."""
+    secret = "Zq4-not-a-real-token-" + "x" * 20
+    stack.stop("users")
+    try:
+        for path in (
+            f"/users/password/reset/{secret}",
+            f"/users/email/restore/{secret}",
+            f"/users/password%2Freset/{secret}",
+            f"/users/language?lang=pt_BR&next=%2Fusers%2Fpassword%2Freset%2F{secret}",  # the switch on its page
+            "/users/login",
+        ):
+            assert requests.get(stack.url(path), timeout=10).status_code == 503
+    finally:
+        stack.start("users")
+    errors = (stack.var_dir / "logs" / "nginx-error.log").read_text()
+    assert "/users/login" in errors  # users was down, and nginx said so,
+    assert secret not in errors  # never with a link's token

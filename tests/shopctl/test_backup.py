@@ -124,12 +124,14 @@ def test_a_restore_puts_the_copy_back_and_nothing_issued_after_it_is_taken_for_s
     orders.close()
     env_file = tmp_path / ".env"
     env_file.write_text("SECRET_KEY=the-old-key\nSHOP_ADMIN_LOGIN=admin\n")
+    env_file.chmod(0o600)  # as make run writes it
 
     running = f"inventory on 127.0.0.1:{env['INVENTORY_PORT']}"
     with socket.create_server(("127.0.0.1", int(env["INVENTORY_PORT"]))), pytest.raises(SystemExit, match=running):
         backup.restore(env, folder, env_file)  # the shop still runs
     with sqlite3.connect(var_dir / "orders.sqlite3") as untouched:
         assert untouched.execute("SELECT count(*) FROM orders").fetchone() == (5,)
+    untouched.close()  # `with` ends the transaction only: an open connection is a running shop to restore
 
     said = backup.restore(env, folder, env_file)
     assert said[-1] == f"SECRET_KEY: replaced in {env_file}; everyone logs in again"
@@ -141,3 +143,53 @@ def test_a_restore_puts_the_copy_back_and_nothing_issued_after_it_is_taken_for_s
     settings = dotenv_values(env_file)
     assert settings["SECRET_KEY"] not in ("the-old-key", "") and settings["SHOP_ADMIN_LOGIN"] == "admin"
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+
+
+def test_a_restore_refuses_while_a_database_is_still_open_whatever_ports_the_shop_was_started_on(tmp_path):
+    """`SHOP_PORT=8400 make run` and then `shopctl restore` without those settings checks the default
+    ports, which answer nothing: the databases of the shop still running must not be swapped under it
+    (its workers would go on writing to the files replaced while new connections open the copy)."""
+    var_dir = tmp_path / "var"
+    var_dir.mkdir()
+    env = resolve({"SHOP_VAR_DIR": str(var_dir), **{name: str(free_port()) for name in PORT_DEFAULTS}}, env_file=None)
+    for app in APPS:
+        live_database(var_dir / f"{app}.sqlite3").close()
+    with sqlite3.connect(var_dir / "orders.sqlite3") as orders:
+        orders.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT)")
+    orders.close()
+    folder, _ = backup.backup(env, tmp_path / "copy")
+    still_open = sqlite3.connect(var_dir / "orders.sqlite3", isolation_level=None)  # a worker's pooled connection
+    still_open.execute("PRAGMA journal_mode = WAL")
+    still_open.execute("INSERT INTO pairs (pair) VALUES (1)")
+    env_file = tmp_path / ".env"
+    env_file.write_text("SECRET_KEY=the-old-key\n")
+
+    with pytest.raises(SystemExit, match=r"Stop the shop first; these databases are still open .*orders\.sqlite3$"):
+        backup.restore(env, folder, env_file)
+    assert still_open.execute("SELECT count(*) FROM pairs").fetchone() == (1,)
+    assert dotenv_values(env_file)["SECRET_KEY"] == "the-old-key"
+    still_open.close()
+
+    assert backup.restore(env, folder, env_file)[-1].startswith("SECRET_KEY: replaced")
+
+
+def test_the_new_secret_key_keeps_the_operators_env_file_as_it_was_given(tmp_path, monkeypatch):
+    """In production `.env` is the operator's: 0640 for the service's group (README), or a link to where
+    the configuration lives. A restore wrote a new 0600 file in its place, which the service's user
+    could then not read, and which cut the link."""
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    config = tmp_path / "etc" / "shop.env"
+    config.parent.mkdir()
+    config.write_text("SECRET_KEY=the-old-key\nSHOP_ADMIN_LOGIN=admin\n")
+    config.chmod(0o640)
+    env_file = tmp_path / ".env"
+    env_file.symlink_to(config)
+
+    assert backup._new_secret_key(env_file).startswith("SECRET_KEY: replaced")
+    assert env_file.is_symlink() and env_file.resolve() == config
+    assert dotenv_values(config)["SECRET_KEY"] not in ("the-old-key", "")
+    assert stat.S_IMODE(config.stat().st_mode) == 0o640
+
+    config.chmod(0o644)  # never readable by others once it holds the new key
+    backup._new_secret_key(env_file)
+    assert stat.S_IMODE(config.stat().st_mode) == 0o640

@@ -30,21 +30,8 @@ def test_shopctl_serves_the_shop_with_demo_data_and_ctrl_c_stops_everything(comm
         for app in ("INVENTORY", "USERS", "ORDERS"):
             ports[f"{app}_PORTS"] = f"{free_port()},{free_port()}"
         ports["SHOP_POSTGRES_PORT"] = str(free_port())
-    password = "admin-" + secrets.token_hex(8)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SHOP_", "STRIPE_"))},
-        **ports,
-        "SHOP_ENV": "test",  # every setting below, none from a developer's .env
-        "SHOP_VAR_DIR": str(var_dir),
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "SHOP_SERVICE_TOKEN": secrets.token_urlsafe(24),
-        "SHOP_ADMIN_LOGIN": "admin",
-        "SHOP_ADMIN_PASSWORD": password,
-        "SHOP_DEMO_DATA": "1",
-        "STRIPE_SECRET_KEY": "sk_test_" + secrets.token_hex(12),
-        "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_hex(24),
-        "STRIPE_API_BASE": f"http://127.0.0.1:{ports['STRIPE_EMULATOR_PORT']}",
-    }
+    env = shop_environment(ports, var_dir)
+    password = env["SHOP_ADMIN_PASSWORD"]
     shop = f"http://127.0.0.1:{ports['SHOP_PORT']}"
     log = (PROJECT_ROOT / "var").joinpath(f"{var_dir.name}.log")
     with log.open("w") as output:
@@ -104,6 +91,44 @@ def test_shopctl_serves_the_shop_with_demo_data_and_ctrl_c_stops_everything(comm
             run.wait()
         shutil.rmtree(var_dir, ignore_errors=True)
         log.unlink(missing_ok=True)
+
+
+def shop_environment(ports: dict[str, str], var_dir) -> dict[str, str]:
+    """What `python -m shopctl run` is started with: every setting given, none from a developer's .env."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SHOP_", "STRIPE_"))},
+        **ports,
+        "SHOP_ENV": "test",
+        "SHOP_VAR_DIR": str(var_dir),
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "SHOP_SERVICE_TOKEN": secrets.token_urlsafe(24),
+        "SHOP_ADMIN_LOGIN": "admin",
+        "SHOP_ADMIN_PASSWORD": "admin-" + secrets.token_hex(8),
+        "SHOP_DEMO_DATA": "1",
+        "STRIPE_SECRET_KEY": "sk_test_" + secrets.token_hex(12),
+        "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_hex(24),
+        "STRIPE_API_BASE": f"http://127.0.0.1:{ports['STRIPE_EMULATOR_PORT']}",
+    }
+
+
+@pytest.mark.parametrize("taken", ["SHOP_PORT", "ORDERS_PORT", "SHOP_MAIL_PORT"])
+def test_a_port_in_use_is_named_before_anything_starts(tmp_path, taken):
+    """A second `make run`, or another program on 8000: the newcomer is told which port and which
+    setting, instead of nginx's "bind() failed" lines among every other process starting and stopping
+    (and the mail process's traceback)."""
+    ports = {name: str(free_port()) for name in PORT_DEFAULTS}
+    with socket.create_server(("127.0.0.1", int(ports[taken]))):
+        run = subprocess.run(
+            [sys.executable, "-m", "shopctl", "run"],
+            cwd=PROJECT_ROOT,
+            env=shop_environment(ports, tmp_path / "var"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert run.returncode != 0
+    assert f"Port {ports[taken]} ({taken}) is already in use" in run.stderr, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "started (pid" not in run.stdout and "Traceback" not in run.stdout + run.stderr
 
 
 def answers(ask) -> bool:

@@ -2,7 +2,17 @@
 the headers every answer carries."""
 
 import json
+import logging
+import os
 import re
+import stat
+from pathlib import Path
+
+from flask_migrate import upgrade
+
+from tests.helpers import SECRETS, csrf_from
+from users_app import create_app
+from users_app.extensions import db
 
 
 def test_healthz_and_readyz_answer_when_the_database_does(client):
@@ -94,3 +104,40 @@ def test_a_view_that_fails_answers_500_with_its_request_id_headers_and_log_line(
     assert logged == [("bug-report-7", "/users/broken", 500)]
     [error] = [record for record in caplog.records if record.levelname == "ERROR"]  # the traceback, for the operator
     assert error.getMessage() == "unhandled error" and str(error.exc_info[1]) == "a bug in a view"
+
+
+def test_a_new_database_file_is_readable_by_its_owner_only(tmp_path):
+    """users.sqlite3 holds password hashes and e-mail addresses: the backups of it are owner-only, and
+    so is the file itself (it was made 0644 in a var/ others can enter), with its WAL beside it."""
+    database = tmp_path / "users.sqlite3"
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", **SECRETS})
+    previous = os.umask(0o022)  # a login shell's
+    try:
+        with app.app_context():
+            upgrade(directory=str(Path(app.root_path) / "migrations"))
+            db.session.execute(db.text("SELECT 1 FROM users")).all()  # a connection of the app's, WAL open
+            modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in tmp_path.glob("users.sqlite3*")}
+            db.session.remove()
+    finally:
+        os.umask(previous)
+    assert modes["users.sqlite3"] == 0o600
+    assert modes["users.sqlite3-wal"] == modes["users.sqlite3-shm"] == 0o600
+
+
+def test_a_database_error_is_logged_without_the_values_of_its_statement(app, client, register, caplog):
+    """SQLAlchemy's error names the statement's parameters: a password change that failed in the
+    database wrote the customer's new password hash into the log with its traceback."""
+    register("alice")
+    with app.app_context():
+        db.session.execute(
+            db.text("CREATE TRIGGER full_disk BEFORE UPDATE ON users BEGIN SELECT RAISE(ABORT, 'disk is full'); END")
+        )
+        db.session.commit()
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the error handler answers
+    token = csrf_from(client, "/users/account")
+    form = {"current_password": "a good password", "new_password": "another good one", "csrf_token": token}
+    assert client.post("/users/account/password", data=form).status_code == 500
+    [error] = [record for record in caplog.records if record.levelname == "ERROR"]
+    logged = logging.Formatter().format(error)
+    assert "disk is full" in logged and "UPDATE users" in logged  # what failed, for the operator
+    assert "$argon2" not in logged  # the new password's hash

@@ -59,6 +59,14 @@ def upgrade():
 
 
 def downgrade():
+    several = op.get_bind().execute(sa.text(
+        "SELECT COUNT(*) FROM (SELECT order_id FROM order_lines GROUP BY order_id HAVING COUNT(*) > 1) AS several"
+    )).scalar()
+    if several:
+        raise RuntimeError(
+            f"{several} order(s) have several lines: the previous schema keeps one item per order, so "
+            "downgrading would lose their other lines (restore a backup taken before this revision instead)."
+        )
     with op.batch_alter_table('orders', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.add_column(sa.Column('inventory_id', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('item_name', sa.String(length=200), nullable=False, server_default=''))

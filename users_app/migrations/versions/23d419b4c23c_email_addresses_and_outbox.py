@@ -66,6 +66,9 @@ def downgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('deleted_at')
         batch_op.drop_column('email')
+    if op.get_bind().dialect.name == 'sqlite':
+        # SQLite's copy of the table leaves out the index on an expression (Alembic cannot reflect it).
+        op.create_index('uq_users_login_lower', 'users', [sa.text('lower(login)')], unique=True)
 
     with op.batch_alter_table('outbox_attempts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_attempts_message_id'))

@@ -24,3 +24,7 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('email_restored_at')
+    if op.get_bind().dialect.name == 'sqlite':
+        # SQLite's copy of the table leaves out the indexes on expressions (Alembic cannot reflect them).
+        op.create_index('uq_users_login_lower', 'users', [sa.text('lower(login)')], unique=True)
+        op.create_index('uq_users_email_lower', 'users', [sa.text('lower(email)')], unique=True)

@@ -1,0 +1,52 @@
+"""users' migrations downgraded on SQLite: a login, or an address, is still one account whatever its case.
+
+Alembic copies a table to drop a column on SQLite and cannot reflect indexes on expressions, so the
+copy came back without uq_users_login_lower and uq_users_email_lower: after a rollback "Alice" and
+"alice" could both register, and the next downgrade failed on the missing index."""
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
+
+from tests.helpers import SECRETS
+from users_app import create_app
+from users_app.extensions import db
+
+BEFORE_RESTORE_LINKS = "23d419b4c23c"  # email_restored_at's down revision
+BEFORE_ADDRESSES = "a0f5e6ffb15b"  # the e-mail addresses' down revision
+
+
+def unique_indexes() -> set[str]:
+    rows = db.session.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'users'"))
+    names = {name for (name,) in rows}
+    db.session.commit()  # no read transaction left open across the migration's own connection
+    return names & {"uq_users_login_lower", "uq_users_email_lower"}
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.parametrize(
+    ("revision", "kept"),
+    [
+        (BEFORE_RESTORE_LINKS, {"uq_users_login_lower", "uq_users_email_lower"}),
+        (BEFORE_ADDRESSES, {"uq_users_login_lower"}),
+    ],
+)
+def test_a_downgrade_keeps_logins_and_addresses_unique_whatever_their_case(tmp_path, revision, kept):
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'users.sqlite3'}", **SECRETS})
+    directory = str(Path(app.root_path) / "migrations")
+    with app.app_context():
+        upgrade(directory=directory)
+        insert = "INSERT INTO users (login, password_hash, is_admin, is_active, session_version, created_at)"
+        db.session.execute(sa.text(f"{insert} VALUES ('Alice', 'x', 0, 1, 1, '2026-12-01 10:00:00')"))
+        db.session.commit()
+
+        downgrade(directory=directory, revision=revision)
+        assert unique_indexes() == kept
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.execute(sa.text(f"{insert} VALUES ('alice', 'y', 0, 1, 1, '2026-12-01 11:00:00')"))
+        db.session.rollback()
+
+        upgrade(directory=directory)  # and up again, as it was
+        assert unique_indexes() == {"uq_users_login_lower", "uq_users_email_lower"}
