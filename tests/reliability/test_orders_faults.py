@@ -100,7 +100,11 @@ def proxy():
 
 @pytest.fixture(scope="module")
 def shop(proxy, request):
-    stack = Stack(INVENTORY_URL=proxy.url)
+    # The jobs process's sweeper finishes a step left halfway once it is ORDERS_STALE_SECONDS old (60 s
+    # by default, every 15 s): on a loaded machine the killed order of a test below could reach that
+    # age, and be placed behind the test's back, before the test looks at it unfinished and runs its
+    # own sweep (--older-than 0). An hour: only the tests' sweeps finish those steps.
+    stack = Stack(INVENTORY_URL=proxy.url, ORDERS_STALE_SECONDS="3600")
     proxy.target = f"http://127.0.0.1:{stack.env['INVENTORY_PORT']}"
     yield from serve(stack, request, logs=("orders", "inventory", "jobs"))
 
