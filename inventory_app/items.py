@@ -30,9 +30,9 @@ from inventory_app.models import (
 )
 from shared_ui.api import parse_money
 from shared_ui.db import write_transaction
-from shared_ui.money import TypedAmountError, format_money, parse_typed_money
+from shared_ui.money import MAXIMUM_CHARGE, TypedAmountError, format_money, parse_typed_money
 
-PRICE_MAX_CENTS = 100_000_000  # 1,000,000.00
+PRICE_MAX_CENTS = MAXIMUM_CHARGE  # 999,999.99: an item dearer than Stripe's largest charge could never be paid for
 QUANTITY_MAX = 1_000_000
 FIELDS = ("name", "description", "price", "quantity", "category")
 #: fields a new item may leave out

@@ -42,6 +42,10 @@ def _format(cents: int, code: str, locale: str) -> str:
 
 #: the largest number of whole digits read (more than any column holds; never int() thousands of digits)
 WHOLE_DIGITS_MAX = 15
+#: Stripe's largest charge: "up to eight digits (e.g., a value of 99999999 for a USD charge of
+#: $999,999.99)"; it refuses a Checkout Session above it, so nothing over it can be sold (orders_app.states,
+#: which imports nothing, says it again; tests/test_money_parsing.py holds the two the same)
+MAXIMUM_CHARGE = 99_999_999
 #: an amount the way the JSON API writes it: ASCII digits, then a point and one or two decimals if any
 API_AMOUNT = re.compile(r"([0-9]+)(?:\.([0-9]{1,2}))?")
 #: an amount a person typed: the same, with a comma or a point before the decimals (in every language)

@@ -2,8 +2,9 @@
 
 import pytest
 
+from orders_app import states
 from shared_ui.api import parse_money
-from shared_ui.money import TypedAmountError, parse_typed_money
+from shared_ui.money import MAXIMUM_CHARGE, TypedAmountError, parse_typed_money
 
 
 @pytest.mark.parametrize(
@@ -43,3 +44,8 @@ def test_other_typed_amounts_are_refused(text):
     with pytest.raises(TypedAmountError) as refused:
         parse_typed_money(text)
     assert not refused.value.grouped
+
+
+def test_the_shop_prices_and_orders_up_to_the_same_largest_charge():
+    """An item may cost at most what an order may total: Stripe's largest charge, said in two places."""
+    assert states.MAXIMUM_CHARGE == MAXIMUM_CHARGE == 99_999_999
