@@ -34,6 +34,7 @@ def test_shopctl_serves_the_shop_with_demo_data_and_ctrl_c_stops_everything(comm
     password = env["SHOP_ADMIN_PASSWORD"]
     shop = f"http://127.0.0.1:{ports['SHOP_PORT']}"
     log = (PROJECT_ROOT / "var").joinpath(f"{var_dir.name}.log")
+    log.parent.mkdir(exist_ok=True)  # a fresh clone has no var/ until something made it
     with log.open("w") as output:
         run = subprocess.Popen(
             [sys.executable, "-m", "shopctl", command],
