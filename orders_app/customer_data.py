@@ -1,7 +1,7 @@
 """A customer's orders for users_app's "Download my data" and "Delete my account" (internal only).
 
 - `GET /orders/internal/users/<id>/orders`: every order of the account with its lines and
-  payment, and the e-mails orders_app sent it.
+  payment, the lines of its cart, and the e-mails orders_app sent it.
 - `POST /orders/internal/users/<id>/erase`: no order is placed for the account any more (its login
   may pass the check here for a few seconds yet), its Pending orders are cancelled through the
   usual cancel (Checkout Session expired, stock released), then every order keeps only an anonymous
@@ -83,10 +83,24 @@ def _rename_actor(actor: str, new: str, orders=None) -> None:
     db.session.execute(update(events).where(condition).values(actor=new))
 
 
+def _cart_export(line: CartLine) -> dict:
+    return {
+        "inventory_id": line.inventory_id,
+        "quantity": line.quantity,
+        "price_seen": cents_to_str(line.price_cents_seen),
+        "added_at": rfc3339(line.added_at),
+    }
+
+
 @bp.get("/<int:user_id>/orders")
 def orders_of(user_id: int):
     mail = db.session.scalars(select(MailMessage).where(MailMessage.user_id == user_id).order_by(MailMessage.id))
-    return jsonify(orders=[_order_export(o) for o in _orders_of(user_id)], emails=[m.to_export() for m in mail])
+    cart = db.session.scalars(select(CartLine).where(CartLine.user_id == user_id).order_by(CartLine.added_at))
+    return jsonify(
+        orders=[_order_export(o) for o in _orders_of(user_id)],
+        cart=[_cart_export(line) for line in cart],
+        emails=[m.to_export() for m in mail],
+    )
 
 
 @bp.post("/<int:user_id>/erase")

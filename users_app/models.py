@@ -69,7 +69,8 @@ Index("ix_outbox_due", MailMessage.state, MailMessage.next_attempt_at)
 
 class Attempt(db.Model):
     """A login attempt (pending while its password is checked, then failed; a success is deleted),
-    a registration or a password reset request, counted to slow down guessing and floods.
+    a registration, a password reset request or an e-mail address change, counted to slow down
+    guessing and floods.
 
     Kept in the database so the limits hold across gunicorn workers and instances.
     """
@@ -77,7 +78,7 @@ class Attempt(db.Model):
     __tablename__ = "attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: "login_pending" (its password being checked), "login_failed", "register" or "reset"
+    #: "login_pending" (its password being checked), "login_failed", "register", "reset" or "email_change"
     kind: Mapped[str] = mapped_column(String(16))
     login_key: Mapped[str | None] = mapped_column(String(64))  # lower-cased login
     address: Mapped[str] = mapped_column(String(64))

@@ -22,7 +22,7 @@ def _rfc3339(moment) -> str | None:
 
 
 def export(user: User) -> dict:
-    """One JSON document: the account, its orders with lines and payments, the e-mails sent to it."""
+    """One JSON document: the account, its orders with lines and payments, its cart, the e-mails sent to it."""
     from_orders = current_orders().orders_of(user.id)
     own_mail = db.session.scalars(select(MailMessage).where(MailMessage.user_id == user.id).order_by(MailMessage.id))
     emails = [message.to_export() for message in own_mail] + from_orders.get("emails", [])
@@ -36,6 +36,7 @@ def export(user: User) -> dict:
             "created_at": _rfc3339(user.created_at),
         },
         "orders": from_orders.get("orders", []),
+        "cart": from_orders.get("cart", []),
         "emails": sorted(emails, key=lambda m: m.get("created_at") or ""),
         "exported_at": _rfc3339(utcnow()),
     }

@@ -32,6 +32,11 @@ EXPORT = {
     "properties": {
         "account": {"type": "object"},
         "orders": {"type": "array", "items": {"type": "object"}},
+        "cart": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "the cart's lines: inventory_id, quantity, price_seen (when added), added_at",
+        },
         "emails": {"type": "array", "items": {"type": "object"}},
         "exported_at": {"type": "string", "format": "date-time"},
     },

@@ -26,7 +26,7 @@ class OrdersClient:
         )
 
     def orders_of(self, user_id: int) -> dict:
-        """{"orders": [...], "emails": [...]} of the account, as orders_app keeps them."""
+        """{"orders": [...], "cart": [...], "emails": [...]} of the account, as orders_app keeps them."""
         return self._call("GET", f"/orders/internal/users/{user_id}/orders", idempotent=True)
 
     def erase(self, user_id: int, login: str) -> dict:

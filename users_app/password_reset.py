@@ -23,7 +23,7 @@ from users_app.extensions import db
 from users_app.models import Attempt, User, utcnow
 from users_app.passwords import hash_password, password_problem
 from users_app.reset_links import ResetLinkError, user_for_token
-from users_app.throttle import Throttled, forgive_login
+from users_app.throttle import Throttled, client_network, forgive_login
 
 WINDOW = timedelta(hours=1)
 KIND = "reset"
@@ -41,6 +41,7 @@ def request_reset(email: str, address: str) -> None:
     per-address limit, nothing more is sent to that address (and the answer stays the same).
     """
     config = current_app.config
+    address = client_network(address)
     email = (email or "").strip()[:EMAIL_MAX]
     since = utcnow() - WINDOW
     per_network = db.session.scalar(

@@ -20,6 +20,7 @@ leave none. And writing each attempt as a failure until its password checked out
 both) refused parallel logins with the right password: in flight, they counted as failures.
 """
 
+import ipaddress
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -90,7 +91,7 @@ def start_login(login: str, address: str) -> int:
     pending attempt fails; else let the lock go, wait a moment for them to conclude and look again
     (at most PENDING_TIMEOUT, then the attempts still pending are taken as failures).
     """
-    login_key = _login_key(login)
+    login_key, address = _login_key(login), client_network(address)
     give_up = time.monotonic() + PENDING_TIMEOUT.total_seconds()
     pause = FIRST_PAUSE
     while True:
@@ -131,6 +132,18 @@ def conclude_login(attempt_id: int, *, succeeded: bool) -> None:
 def wait_for_attempts_in_flight(seconds: float) -> None:
     """A login's pause while attempts before it are checking their passwords (a seam for the tests)."""
     time.sleep(seconds)
+
+
+def client_network(address: str) -> str:
+    """What the per-address limits count as one client: an IPv4 address, or the /64 an IPv6 address
+    is in (a customer is handed a /64 or more, and could take a new address for every attempt)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ip.ipv4_mapped or ipaddress.ip_network((ip, 64), strict=False))
+    return str(ip)
 
 
 def _login_key(login: str | None) -> str:
@@ -177,6 +190,7 @@ def start_registration(address: str) -> None:
 
     Raise Throttled when this address has made more than the hourly limit.
     """
+    address = client_network(address)
     with write_transaction(db):
         db.session.add(Attempt(kind=REGISTER, address=address))
     recent = (Attempt.kind == REGISTER) & (Attempt.address == address) & (Attempt.at >= utcnow() - REGISTER_WINDOW)

@@ -439,3 +439,12 @@ def test_the_cart_page_reads_every_line_from_inventory_in_one_call(alice, shelf,
     html = alice.get("/orders/cart/").get_data(as_text=True)
     assert all(f'id="cart-line-{item_id}"' in html for item_id in shelf.values())
     assert inventory.calls == ["items_by_id"]
+
+
+def test_the_navigations_log_in_and_register_bring_a_visitor_back_to_the_page_they_were_on(client_anonymous, shelf):
+    """A visitor with a full cart who used "Log in" or "Register" at the top of the page landed on the
+    catalog afterwards, not back at the cart (the cart's own "Log in to check out" kept it)."""
+    page = client_anonymous.get("/orders/cart/?from=nav").get_data(as_text=True)
+    back = "?next=/orders/cart/%3Ffrom%3Dnav"
+    assert f'<a href="/users/login{back}" id="nav-login">' in page
+    assert f'<a href="/users/register{back}" role="button" id="nav-register">' in page

@@ -161,3 +161,18 @@ def test_a_deleted_account_frees_its_login_ends_its_token_and_returns_its_pendin
     )
     again = ShopClient(stack.base_url)
     assert again.register(login, email=email).status_code == 303
+
+
+def test_my_data_has_what_sits_in_the_cart_too(stack):
+    """The account page promises everything the shop keeps about you; the lines of the cart (kept in
+    orders' database, with when each was added and at what price) were not in the file."""
+    client, login, _email = registered(stack)
+    bearer = {"Authorization": f"Bearer {client.api_token(login)}"}
+    item = new_item(stack, price="3.00", quantity=5)
+    put = requests.put(stack.url(f"/orders/api/cart/lines/{item}"), json={"quantity": 2}, headers=bearer, timeout=15)
+    assert put.status_code == 200, put.text
+    export = requests.get(stack.url("/users/api/me/export"), headers=bearer, timeout=15)
+    assert export.status_code == 200
+    [line] = export.json()["cart"]
+    assert (line["inventory_id"], line["quantity"], line["price_seen"]) == (item, 2, "3.00")
+    assert line["added_at"].endswith("Z")

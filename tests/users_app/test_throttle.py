@@ -161,3 +161,18 @@ def test_an_account_changing_its_address_over_and_over_cannot_make_the_shop_mail
     with app.app_context():
         assert db.session.scalar(select(User.email).where(User.login == "alice")) == "stranger4@example.com"
         assert len(db.session.scalars(select(MailMessage)).all()) == 5  # alice@ and strangers 0 to 3
+
+
+def test_an_ipv6_client_is_one_network_however_many_of_its_addresses_it_uses(app):
+    """An IPv6 customer is handed a /64 (18 billion billion addresses): taking a new one for each
+    registration got past the limit of registrations per address without end."""
+
+    def register_from(address: str, login: str) -> int:
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = address
+        data = {"login": login, "password": "a good password", "email": f"{login}@example.com"}
+        return client.post("/users/register", data={**data, "csrf_token": csrf_from(client, "/users/register")})
+
+    statuses = [register_from(f"2001:db8:1:2::{n:x}", f"user{n}").status_code for n in range(1, 5)]
+    assert statuses == [303, 303, 303, 429]
+    assert register_from("2001:db8:1:3::1", "user5").status_code == 303  # the next /64: someone else
