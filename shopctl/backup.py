@@ -113,23 +113,30 @@ def restore(env: dict[str, str], folder: Path, env_file: Path | None) -> list[st
             "Stop the shop first; these databases are still open (by a shop started on other ports than"
             " these settings name, or by its jobs process): " + ", ".join(in_use)
         )
+    staged = {}
+    try:  # every copy made beside its database first: three go back, or none
+        for app in COPY_ORDER:
+            target = targets[app]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staged[app] = copy_database(copies[app], target.with_name(target.name + ".restoring"))
+        with sqlite3.connect(staged["orders"]) as orders:
+            orders.execute(
+                "INSERT OR IGNORE INTO sqlite_sequence (name, seq) SELECT 'orders', 0 WHERE NOT EXISTS"
+                " (SELECT 1 FROM sqlite_sequence WHERE name = 'orders')"
+            )
+            orders.execute("UPDATE sqlite_sequence SET seq = seq + ? WHERE name = 'orders'", (ORDER_ID_GAP,))
+        orders.close()
+    except BaseException:
+        for partial in staged.values():
+            partial.unlink(missing_ok=True)
+        raise
     done = []
     for app in COPY_ORDER:
         target = targets[app]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".restoring")
-        copy_database(copies[app], partial)
         for leftover in (target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
             leftover.unlink(missing_ok=True)  # the running shop's journal of the database replaced
-        partial.replace(target)
+        staged[app].replace(target)
         done.append(f"{app}: {target} restored from {copies[app]}")
-    with sqlite3.connect(targets["orders"]) as orders:
-        orders.execute(
-            "INSERT OR IGNORE INTO sqlite_sequence (name, seq) SELECT 'orders', 0 WHERE NOT EXISTS"
-            " (SELECT 1 FROM sqlite_sequence WHERE name = 'orders')"
-        )
-        orders.execute("UPDATE sqlite_sequence SET seq = seq + ? WHERE name = 'orders'", (ORDER_ID_GAP,))
-    orders.close()
     done.append(f"orders: the next order id is {ORDER_ID_GAP:,} past the copy's")
     done.append(_new_secret_key(env_file))
     return done
