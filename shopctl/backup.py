@@ -63,8 +63,12 @@ def backup(env: dict[str, str], folder: Path | None = None) -> tuple[Path, dict[
         if source is not None and not source.is_file():
             raise SystemExit(f"{app}: no database at {source} (has the shop run with this SHOP_VAR_DIR?)")
     folder = folder or Path(env["SHOP_VAR_DIR"]) / "backups" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    folder.chmod(0o700)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700)
+        folder.chmod(0o700)  # whatever the umask
+    except FileExistsError:
+        pass  # a folder of the operator's (/srv/backups, /tmp): its mode is theirs; each copy is owner-only
     done = {}
     for app, source in sources.items():
         if source is None:

@@ -222,3 +222,21 @@ def test_a_restore_that_cannot_put_one_copy_back_puts_none_back(tmp_path):
         assert orders.execute("SELECT count(*) FROM orders").fetchone() == (2,)  # as it was, not the copy
     orders.close()
     assert not list(var_dir.glob("*.restoring")) and dotenv_values(env_file)["SECRET_KEY"] == "the-old-key"
+
+
+def test_a_backup_into_a_folder_that_exists_leaves_the_folder_as_it_was(tmp_path):
+    """`python -m shopctl backup /tmp` (or a shared /srv/backups) made that folder 0700: /tmp lost its
+    sticky bit and every other user's access. The copies themselves are owner-only wherever they go."""
+    var_dir = tmp_path / "var"
+    var_dir.mkdir()
+    for app in APPS:
+        live_database(var_dir / f"{app}.sqlite3").close()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    done = shopctl_backup(var_dir, str(shared))
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in shared.iterdir()} == {
+        f"{app}.sqlite3": 0o600 for app in APPS
+    }
