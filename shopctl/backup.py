@@ -63,6 +63,8 @@ def backup(env: dict[str, str], folder: Path | None = None) -> tuple[Path, dict[
         if source is not None and not source.is_file():
             raise SystemExit(f"{app}: no database at {source} (has the shop run with this SHOP_VAR_DIR?)")
     folder = folder or Path(env["SHOP_VAR_DIR"]) / "backups" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    if any(source and (folder / f"{app}.sqlite3").resolve() == source.resolve() for app, source in sources.items()):
+        raise SystemExit(f"{folder} holds the shop's own databases: back up into another folder (default var/backups/)")
     folder.parent.mkdir(parents=True, exist_ok=True)
     try:
         folder.mkdir(mode=0o700)

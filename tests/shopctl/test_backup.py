@@ -240,3 +240,16 @@ def test_a_backup_into_a_folder_that_exists_leaves_the_folder_as_it_was(tmp_path
     assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in shared.iterdir()} == {
         f"{app}.sqlite3": 0o600 for app in APPS
     }
+
+
+def test_a_backup_into_the_shops_own_folder_is_refused_and_replaces_nothing(tmp_path):
+    """`python -m shopctl backup var` copied each live database onto itself: the file the running shop
+    writes to was replaced, and what it wrote after that went to a file no longer there."""
+    var_dir = tmp_path / "var"
+    var_dir.mkdir()
+    for app in APPS:
+        live_database(var_dir / f"{app}.sqlite3").close()
+    before = {app: (var_dir / f"{app}.sqlite3").stat().st_ino for app in APPS}
+    done = shopctl_backup(var_dir, str(var_dir))
+    assert done.returncode != 0 and "the shop's own databases" in done.stderr
+    assert {app: (var_dir / f"{app}.sqlite3").stat().st_ino for app in APPS} == before
