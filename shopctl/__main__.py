@@ -42,22 +42,24 @@ def refuse_unsafe(env: dict[str, str]) -> None:
         raise SystemExit(f"The shop will not start with SHOP_ENV={env.get('SHOP_ENV')}:{lines}")
 
 
-def refuse_taken_ports(env: dict[str, str], names: list[str]) -> None:
+def refuse_taken_ports(env: dict[str, str], names: list[str], command: str = "run") -> None:
     """Stop before anything starts when a port the processes `names` listen on is taken (the shop already
     runs, or another program), naming it and its setting: otherwise nginx's "bind() failed" is one line
-    among every process starting and being stopped again."""
+    among every process starting and being stopped again. Scaled out, `inventory-2` is the app's second port."""
     for name in names:
-        setting = settings.PORT_SETTINGS.get(name)
+        app, _, number = name.partition("-")
+        setting = settings.PORT_SETTINGS.get(app)
         if setting is None:
             continue
+        port = settings.ports(env, app)[int(number) - 1] if number else int(env[setting])
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind: TIME_WAIT is no owner
             try:
-                probe.bind(("127.0.0.1", int(env[setting])))
+                probe.bind(("127.0.0.1", port))
             except OSError as error:
                 raise SystemExit(
-                    f"Port {env[setting]} ({setting}) is already in use ({error.strerror}): is the shop already"
-                    f" running? Stop it, or choose another port, e.g. {setting}={int(env[setting]) + 1} make run"
+                    f"Port {port} ({setting}) is already in use ({error.strerror}): is the shop already running?"
+                    f" Stop it, or choose another port, e.g. {setting}={int(env[setting]) + 1} make {command}"
                 ) from None
 
 
@@ -113,6 +115,7 @@ def run_scaled() -> int:
     """Two (SHOP_INSTANCES) of each app behind nginx, on PostgreSQL; stops the server at the end."""
     base = resolve({"SHOP_INSTANCES": os.environ.get("SHOP_INSTANCES", "2")}, env_file=_env_file())
     refuse_unsafe(base)
+    refuse_taken_ports(base, list(procfile.processes(base)), "run-scaled")
     server = postgres.Server(base["SHOP_VAR_DIR"], int(base.get("SHOP_POSTGRES_PORT", "5433")))
     server.start()
     try:

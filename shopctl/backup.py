@@ -63,8 +63,14 @@ def backup(env: dict[str, str], folder: Path | None = None) -> tuple[Path, dict[
         if source is not None and not source.is_file():
             raise SystemExit(f"{app}: no database at {source} (has the shop run with this SHOP_VAR_DIR?)")
     folder = folder or Path(env["SHOP_VAR_DIR"]) / "backups" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    folder.chmod(0o700)
+    if any(source and (folder / f"{app}.sqlite3").resolve() == source.resolve() for app, source in sources.items()):
+        raise SystemExit(f"{folder} holds the shop's own databases: back up into another folder (default var/backups/)")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700)
+        folder.chmod(0o700)  # whatever the umask
+    except FileExistsError:
+        pass  # a folder of the operator's (/srv/backups, /tmp): its mode is theirs; each copy is owner-only
     done = {}
     for app, source in sources.items():
         if source is None:
@@ -113,23 +119,30 @@ def restore(env: dict[str, str], folder: Path, env_file: Path | None) -> list[st
             "Stop the shop first; these databases are still open (by a shop started on other ports than"
             " these settings name, or by its jobs process): " + ", ".join(in_use)
         )
+    staged = {}
+    try:  # every copy made beside its database first: three go back, or none
+        for app in COPY_ORDER:
+            target = targets[app]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staged[app] = copy_database(copies[app], target.with_name(target.name + ".restoring"))
+        with sqlite3.connect(staged["orders"]) as orders:
+            orders.execute(
+                "INSERT OR IGNORE INTO sqlite_sequence (name, seq) SELECT 'orders', 0 WHERE NOT EXISTS"
+                " (SELECT 1 FROM sqlite_sequence WHERE name = 'orders')"
+            )
+            orders.execute("UPDATE sqlite_sequence SET seq = seq + ? WHERE name = 'orders'", (ORDER_ID_GAP,))
+        orders.close()
+    except BaseException:
+        for partial in staged.values():
+            partial.unlink(missing_ok=True)
+        raise
     done = []
     for app in COPY_ORDER:
         target = targets[app]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".restoring")
-        copy_database(copies[app], partial)
         for leftover in (target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
             leftover.unlink(missing_ok=True)  # the running shop's journal of the database replaced
-        partial.replace(target)
+        staged[app].replace(target)
         done.append(f"{app}: {target} restored from {copies[app]}")
-    with sqlite3.connect(targets["orders"]) as orders:
-        orders.execute(
-            "INSERT OR IGNORE INTO sqlite_sequence (name, seq) SELECT 'orders', 0 WHERE NOT EXISTS"
-            " (SELECT 1 FROM sqlite_sequence WHERE name = 'orders')"
-        )
-        orders.execute("UPDATE sqlite_sequence SET seq = seq + ? WHERE name = 'orders'", (ORDER_ID_GAP,))
-    orders.close()
     done.append(f"orders: the next order id is {ORDER_ID_GAP:,} past the copy's")
     done.append(_new_secret_key(env_file))
     return done

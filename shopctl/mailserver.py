@@ -10,6 +10,7 @@ Started by honcho only when SHOP_SMTP_URL points at it (shopctl/procfile.py); an
 goes to the server SHOP_SMTP_URL names.
 """
 
+import os
 import signal
 import sys
 import threading
@@ -33,10 +34,11 @@ class KeepEveryMessage:
         self.numbers = count(1)
 
     async def handle_DATA(self, server, session, envelope):
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a reset link is a secret for 30 minutes
         name = f"{time.strftime('%Y%m%d-%H%M%S')}-{next(self.numbers):05d}.eml"
         partial = self.folder / (name + ".part")
-        partial.write_bytes(envelope.content)
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as written:
+            written.write(envelope.content)
         partial.rename(self.folder / name)  # readers never see half a message
         message = message_from_bytes(envelope.content, policy=policy.default)
         print(f"mail: {message['Subject']!s} -> {', '.join(envelope.rcpt_tos)} ({self.folder / name})", flush=True)

@@ -145,19 +145,27 @@ def test_a_restore_puts_the_copy_back_and_nothing_issued_after_it_is_taken_for_s
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
 
 
-def test_a_restore_refuses_while_a_database_is_still_open_whatever_ports_the_shop_was_started_on(tmp_path):
-    """`SHOP_PORT=8400 make run` and then `shopctl restore` without those settings checks the default
-    ports, which answer nothing: the databases of the shop still running must not be swapped under it
-    (its workers would go on writing to the files replaced while new connections open the copy)."""
+def backed_up_shop(tmp_path, orders: int):
+    """A shop's three databases in tmp_path/var (`orders` orders in orders'), backed up into tmp_path/copy:
+    (its var folder, its settings, the backup's folder)."""
     var_dir = tmp_path / "var"
     var_dir.mkdir()
     env = resolve({"SHOP_VAR_DIR": str(var_dir), **{name: str(free_port()) for name in PORT_DEFAULTS}}, env_file=None)
     for app in APPS:
         live_database(var_dir / f"{app}.sqlite3").close()
-    with sqlite3.connect(var_dir / "orders.sqlite3") as orders:
-        orders.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT)")
-    orders.close()
+    with sqlite3.connect(var_dir / "orders.sqlite3") as connection:
+        connection.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT)")
+        connection.executemany("INSERT INTO orders DEFAULT VALUES", [()] * orders)
+    connection.close()
     folder, _ = backup.backup(env, tmp_path / "copy")
+    return var_dir, env, folder
+
+
+def test_a_restore_refuses_while_a_database_is_still_open_whatever_ports_the_shop_was_started_on(tmp_path):
+    """`SHOP_PORT=8400 make run` and then `shopctl restore` without those settings checks the default
+    ports, which answer nothing: the databases of the shop still running must not be swapped under it
+    (its workers would go on writing to the files replaced while new connections open the copy)."""
+    var_dir, env, folder = backed_up_shop(tmp_path, orders=0)
     still_open = sqlite3.connect(var_dir / "orders.sqlite3", isolation_level=None)  # a worker's pooled connection
     still_open.execute("PRAGMA journal_mode = WAL")
     still_open.execute("INSERT INTO pairs (pair) VALUES (1)")
@@ -193,3 +201,55 @@ def test_the_new_secret_key_keeps_the_operators_env_file_as_it_was_given(tmp_pat
     config.chmod(0o644)  # never readable by others once it holds the new key
     backup._new_secret_key(env_file)
     assert stat.S_IMODE(config.stat().st_mode) == 0o640
+
+
+def test_a_restore_that_cannot_put_one_copy_back_puts_none_back(tmp_path):
+    """The three copies go back together or not at all: orders' copy was put back (without its ids
+    moved ahead) before users' failed, and a shop started then gave new orders the ids of orders
+    Stripe had already been paid for."""
+    var_dir, env, folder = backed_up_shop(tmp_path, orders=1)
+    with sqlite3.connect(var_dir / "orders.sqlite3") as orders:
+        orders.execute("INSERT INTO orders DEFAULT VALUES")  # order 2, after the copy
+    orders.close()
+    env_file = tmp_path / ".env"
+    env_file.write_text("SECRET_KEY=the-old-key\n")
+    (tmp_path / "not-a-folder").write_text("")  # users' database cannot be written there
+    unwritable = {**env, "USERS_DATABASE_URL": f"sqlite:///{tmp_path / 'not-a-folder' / 'users.sqlite3'}"}
+
+    with pytest.raises(OSError):
+        backup.restore(unwritable, folder, env_file)
+    with sqlite3.connect(var_dir / "orders.sqlite3") as orders:
+        assert orders.execute("SELECT count(*) FROM orders").fetchone() == (2,)  # as it was, not the copy
+    orders.close()
+    assert not list(var_dir.glob("*.restoring")) and dotenv_values(env_file)["SECRET_KEY"] == "the-old-key"
+
+
+def test_a_backup_into_a_folder_that_exists_leaves_the_folder_as_it_was(tmp_path):
+    """`python -m shopctl backup /tmp` (or a shared /srv/backups) made that folder 0700: /tmp lost its
+    sticky bit and every other user's access. The copies themselves are owner-only wherever they go."""
+    var_dir = tmp_path / "var"
+    var_dir.mkdir()
+    for app in APPS:
+        live_database(var_dir / f"{app}.sqlite3").close()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    done = shopctl_backup(var_dir, str(shared))
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in shared.iterdir()} == {
+        f"{app}.sqlite3": 0o600 for app in APPS
+    }
+
+
+def test_a_backup_into_the_shops_own_folder_is_refused_and_replaces_nothing(tmp_path):
+    """`python -m shopctl backup var` copied each live database onto itself: the file the running shop
+    writes to was replaced, and what it wrote after that went to a file no longer there."""
+    var_dir = tmp_path / "var"
+    var_dir.mkdir()
+    for app in APPS:
+        live_database(var_dir / f"{app}.sqlite3").close()
+    before = {app: (var_dir / f"{app}.sqlite3").stat().st_ino for app in APPS}
+    done = shopctl_backup(var_dir, str(var_dir))
+    assert done.returncode != 0 and "the shop's own databases" in done.stderr
+    assert {app: (var_dir / f"{app}.sqlite3").stat().st_ino for app in APPS} == before

@@ -112,17 +112,20 @@ def shop_environment(ports: dict[str, str], var_dir) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("taken", ["SHOP_PORT", "ORDERS_PORT", "SHOP_MAIL_PORT"])
-def test_a_port_in_use_is_named_before_anything_starts(tmp_path, taken):
+@pytest.mark.parametrize(
+    ("command", "taken"),
+    [("run", "SHOP_PORT"), ("run", "ORDERS_PORT"), ("run", "SHOP_MAIL_PORT"), ("run-scaled", "SHOP_PORT")],
+)
+def test_a_port_in_use_is_named_before_anything_starts(tmp_path, command, taken):
     """A second `make run`, or another program on 8000: the newcomer is told which port and which
     setting, instead of nginx's "bind() failed" lines among every other process starting and stopping
     (and the mail process's traceback)."""
     ports = {name: str(free_port()) for name in PORT_DEFAULTS}
     with socket.create_server(("127.0.0.1", int(ports[taken]))):
         run = subprocess.run(
-            [sys.executable, "-m", "shopctl", "run"],
+            [sys.executable, "-m", "shopctl", command],
             cwd=PROJECT_ROOT,
-            env=shop_environment(ports, tmp_path / "var"),
+            env={**shop_environment(ports, tmp_path / "var"), "SHOP_POSTGRES_PORT": str(free_port())},
             capture_output=True,
             text=True,
             timeout=60,
