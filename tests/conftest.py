@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import socket
 
 os.environ["SHOP_ENV"] = "test"  # never read the developer's .env in tests
 
@@ -29,6 +30,16 @@ def admin(stack) -> ShopClient:
     client = ShopClient(stack.base_url)
     client.login(ADMIN_LOGIN, ADMIN_PASSWORD)
     return client
+
+
+@pytest.fixture
+def refused_url() -> str:
+    """http:// on a loopback port that refuses every connection: bound by this fixture, never
+    listened on, so nothing else can take it meanwhile (a fixed "unused" port, 9, is any other
+    program's to listen on)."""
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{bound.getsockname()[1]}"
 
 
 @pytest.fixture(scope="session")

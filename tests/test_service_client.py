@@ -127,13 +127,13 @@ def test_a_call_dropped_unanswered_is_sent_again_only_when_it_may_arrive_twice(c
     assert [s["path"] for s in server.seen] == ["/healthz"]  # once: its own connection is never resent on
 
 
-def test_proxy_settings_in_the_environment_are_not_used(client, server, monkeypatch):
+def test_proxy_settings_in_the_environment_are_not_used(client, server, monkeypatch, refused_url):
     for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
+        monkeypatch.setenv(name, refused_url)
     assert client.request("GET", "/items", idempotent=True).status_code == 200
 
 
-def test_no_server_is_unavailable_not_an_error_of_the_caller():
-    client = ServiceClient("http://127.0.0.1:9", "token", retries=0, name="test")
+def test_no_server_is_unavailable_not_an_error_of_the_caller(refused_url):
+    client = ServiceClient(refused_url, "token", retries=0, name="test")
     with pytest.raises(ServiceUnavailable, match="GET test/items"):
         client.request("GET", "/items", idempotent=True)

@@ -213,10 +213,10 @@ def test_a_slow_inventory_times_out_quickly(app, client, stand_in):
         release.set()
 
 
-def test_a_stopped_inventory_fails_at_once(app):
+def test_a_stopped_inventory_fails_at_once(app, refused_url):
     # A refused connection is the answer: the client does not wait for its connect timeout (an hour
     # here), so the call is over long before the test's deadline.
-    app.config.update(INVENTORY_URL="http://127.0.0.1:9", INVENTORY_BACKOFF=0.01, INVENTORY_CONNECT_TIMEOUT=3600)
+    app.config.update(INVENTORY_URL=refused_url, INVENTORY_BACKOFF=0.01, INVENTORY_CONNECT_TIMEOUT=3600)
     outcome = []
 
     def call():

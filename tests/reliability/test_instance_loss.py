@@ -26,7 +26,12 @@ from tests.stack.shop_orders import ledger, new_item
 STOCK = 1_000_000
 CUSTOMERS = 4
 MAX_ATTEMPTS = 400  # per customer: at most 1 + ... + 400 units each, far below STOCK
-LOAD_SECONDS = 150  # each customer stops by then, whatever happens
+# The test's waits while customers order: until both victims serve them, then 20 more orders after
+# each kill (WAITS seconds at most). The customers order until the test stops them, after its last
+# wait; LOAD_SECONDS only ends them should that never come. Shorter than the waits, it would end the
+# load on a slow machine while a wait still counted on it (the wait failing, not the shop).
+WAITS = {"victims serving": 60, "inventory-2 serving": 30, "after orders-1": 60, "after inventory-2": 60}
+LOAD_SECONDS = sum(WAITS.values()) + 120
 # What a customer may see while an instance dies: nginx's 502 for a request the dead instance had
 # received, 503 from orders when inventory did not answer, 504, or the connection failing.
 FAILURES = {502, 503, 504, "error"}
@@ -115,14 +120,14 @@ def test_killing_an_orders_and_an_inventory_instance_under_load_loses_no_order_a
         thread.start()
     try:
         # Both victims are serving this load when they die.
-        wait_until(lambda: placed() >= 10 and served("orders-1", "/orders/api/orders"), timeout=60)
-        wait_until(lambda: served("inventory-2", "/inventory/internal/reservations"), timeout=30)
+        wait_until(lambda: placed() >= 10 and served("orders-1", "/orders/api/orders"), WAITS["victims serving"])
+        wait_until(lambda: served("inventory-2", "/inventory/internal/reservations"), WAITS["inventory-2 serving"])
         scaled.stop("orders-1", signal.SIGKILL)
         before = placed()
-        wait_until(lambda: placed() >= before + 20, timeout=60)  # orders-2 carries on
+        wait_until(lambda: placed() >= before + 20, WAITS["after orders-1"])  # orders-2 carries on
         scaled.stop("inventory-2", signal.SIGKILL)
         before = placed()
-        wait_until(lambda: placed() >= before + 20, timeout=60)  # and inventory-1 with it
+        wait_until(lambda: placed() >= before + 20, WAITS["after inventory-2"])  # and inventory-1 with it
     finally:
         stop.set()
         for thread in threads:

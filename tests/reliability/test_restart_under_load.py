@@ -85,14 +85,16 @@ def test_restarting_everything_under_load_loses_no_order_and_no_payment(shop):
     threads = [threading.Thread(target=customer, args=(t,)) for t in tokens]
     for thread in threads:
         thread.start()
-    wait_until(lambda: len(paid) >= 4, timeout=60)
-    for name in list(shop.processes):  # every process: nginx, the apps, jobs, the emulator, mail
-        shop.stop(name)
-    shop.start()
-    wait_until(lambda: len(paid) >= 12, timeout=120)
-    stop.set()
-    for thread in threads:
-        thread.join()
+    try:
+        wait_until(lambda: len(paid) >= 4, timeout=60)
+        for name in list(shop.processes):  # every process: nginx, the apps, jobs, the emulator, mail
+            shop.stop(name)
+        shop.start()
+        wait_until(lambda: len(paid) >= 12, timeout=120)
+    finally:  # also when a wait above failed: no customer goes on ordering into the tests after this one
+        stop.set()
+        for thread in threads:
+            thread.join()
 
     # Webhooks missed during the restart are what reconcile is for (the jobs process runs it too).
     subprocess.run(

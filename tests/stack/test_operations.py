@@ -1,5 +1,6 @@
 """The operator's view of the running shop: readiness and metrics on loopback, never through nginx."""
 
+import contextlib
 import os
 import signal
 
@@ -52,7 +53,21 @@ def test_orders_metrics_count_orders_by_status_and_webhook_events(stack):
 
 def test_each_app_shares_the_cores_out_among_its_workers(stack):
     cores = os.sched_getaffinity(0)
-    for process in stack.running("inventory") + stack.running("orders"):
+    masters = stack.running("inventory") + stack.running("orders")
+
+    def pinned() -> bool:
+        """Both workers of each app forked and on their cores: an app answers (the stack is ready) as
+        soon as its first worker does, and gunicorn forks the second up to 0.1 s later (then it pins
+        itself when the busy machine first runs it)."""
+        shares = [[os.sched_getaffinity(pid) for pid in followers(master.pid)] for master in masters]
+        return all(
+            len(each) == 2 and (each[0].isdisjoint(each[1]) or len(cores) == 1) and each[0] | each[1] == cores
+            for each in shares
+        )
+
+    with contextlib.suppress(AssertionError):  # not within 30 s: the asserts below say what is wrong
+        wait_until(pinned, timeout=30)
+    for process in masters:
         shares = [os.sched_getaffinity(pid) for pid in followers(process.pid)]
         assert len(shares) == 2, shares
         assert shares[0].isdisjoint(shares[1]) or len(cores) == 1, shares
