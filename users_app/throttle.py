@@ -49,12 +49,14 @@ FIRST_PAUSE, LONGEST_PAUSE = 0.01, 0.2  # seconds between looks at the attempts 
 
 
 class Throttled(Exception):
-    """Too many attempts; `retry_after` seconds until the next one is allowed."""
+    """Too many attempts; `retry_after` seconds until the next one is allowed. `field`: the form field
+    the limit is about, when not the password's (a failed-login limit)."""
 
-    def __init__(self, message: str, retry_after: int):
+    def __init__(self, message: str, retry_after: int, field: str | None = None):
         super().__init__(message)
         self.message = message
         self.retry_after = max(1, retry_after)
+        self.field = field
 
 
 class LoginAttempt:
@@ -208,7 +210,7 @@ def count_email_change(login: str, address: str | None) -> None:
     recent = db.session.scalars(changes.where(Attempt.at >= since).order_by(Attempt.at)).all()
     if len(recent) >= current_app.config["SHOP_EMAIL_CHANGES_PER_HOUR"]:
         wait = int((recent[0] + EMAIL_CHANGE_WINDOW - utcnow()).total_seconds())
-        raise Throttled(_("You changed your e-mail address too often lately. Please try again later."), wait)
+        raise Throttled(_("You changed your e-mail address too often lately. Please try again later."), wait, "email")
     db.session.add(Attempt(kind=EMAIL_CHANGE, address=address or "", login_key=login_key))
 
 

@@ -30,7 +30,8 @@ def _page(user: User, status: int = 200, **forms):
 
 
 def _throttled(user: User, error: Throttled, field, **forms):
-    """429 with the account page: the password field says how long to wait."""
+    """429 with the account page: `field` (the password's, unless the limit is about another) says how
+    long to wait."""
     field.errors.append(error.message)
     response = _page(user, 429, **forms)
     response.headers["Retry-After"] = str(error.retry_after)
@@ -73,8 +74,9 @@ def change_email():
     if form.validate_on_submit():
         try:
             accounts.change_email(user, form.email_password.data, form.email.data, address=request.remote_addr)
-        except Throttled as error:
-            return _throttled(user, error, form.email_password, email_form=form)
+        except Throttled as error:  # too many failed logins (the password), or address changes (the address)
+            field = form.email if error.field == "email" else form.email_password
+            return _throttled(user, error, field, email_form=form)
         except accounts.AccountError as error:
             field = "email_password" if error.field == "current_password" else "email"
             getattr(form, field).errors.append(error.message)
