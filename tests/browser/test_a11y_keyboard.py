@@ -4,12 +4,11 @@ the admin and edit a price inline. After each htmx swap the focus is somewhere s
 
 import re
 
-import requests
 from playwright.sync_api import Locator, Page, expect
 
 from stacktools.client import DEFAULT_PASSWORD, new_login
 from stacktools.stack import ADMIN_LOGIN
-from tests.browser.helpers import add_item, api_token, assert_accessible
+from tests.browser.helpers import add_item, assert_accessible
 
 TABS = 80  # more than any page of the shop has stops
 
@@ -230,15 +229,8 @@ def test_what_reads_as_a_button_answers_the_space_bar_as_a_button_does(stack, pa
 def test_a_category_chosen_with_the_keyboard_keeps_the_focus_on_its_link(stack, page: Page, word):
     # The results (with the category links) are swapped; the focus stays on the link just followed,
     # now the current one, not on "All categories" (which sounds as if the filter were undone).
-    token = api_token(stack)
     for name, category in ((f"Mug {word}", "Kitchen"), (f"Pan {word}", "Kitchen"), (f"Sock {word}", "Outdoors")):
-        created = add_item(stack, name)
-        requests.patch(
-            stack.url(f"/inventory/api/items/{created['id']}"),
-            json={"category": category},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
-        ).raise_for_status()
+        add_item(stack, name, category=category)
     page.goto(stack.url(f"/inventory/?q={word}"))
     kitchen = page.locator("#category-nav").get_by_role("link", name="Kitchen", exact=True)
     tab_to(page, kitchen)
