@@ -240,3 +240,24 @@ def test_a_category_chosen_with_the_keyboard_keeps_the_focus_on_its_link(stack, 
     expect(kitchen).to_be_focused()
     page.keyboard.press("Tab")
     expect(page.locator("#category-nav").get_by_role("link", name="Outdoors", exact=True)).to_be_focused()
+
+
+def test_an_account_form_sent_back_with_an_error_opens_with_the_keyboard_on_that_field(stack, page: Page):
+    # The account page is longer than a window: a form's answer opens at the form, with the focus
+    # (and a screen reader) on the field that was wrong, not at the top of a section to read through.
+    register_with_the_keyboard(stack, page)
+    page.set_viewport_size({"width": 800, "height": 500})
+    page.goto(stack.url("/users/account"))
+    for form, field, button in (
+        ("#password-settings", "Current password", "Change password"),
+        ("#my-data", "Current password", "Delete my account"),
+    ):
+        page.locator(form).get_by_label(field).fill("not my password")
+        if form == "#password-settings":
+            page.locator(form).get_by_label("New password").fill("a brand new password")
+        page.locator(form).get_by_role("button", name=button).click()
+        wrong = page.locator(form).get_by_label(field)
+        expect(wrong).to_have_accessible_description("This is not your current password.")
+        expect(wrong).to_be_focused()
+        expect(wrong).to_be_in_viewport()
+    expect(page.locator("#nav-user")).to_be_visible()  # the account is still there
