@@ -261,3 +261,29 @@ def test_an_account_form_sent_back_with_an_error_opens_with_the_keyboard_on_that
         expect(wrong).to_be_focused()
         expect(wrong).to_be_in_viewport()
     expect(page.locator("#nav-user")).to_be_visible()  # the account is still there
+
+
+FOCUS_RING = """element => {
+  const style = getComputedStyle(element);
+  const [r, g, b] = style.outlineColor.match(/[\\d.]+/g).map(Number);
+  const lum = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  const ring = 0.2126 * lum(r) + 0.7152 * lum(g) + 0.0722 * lum(b);
+  return { style: style.outlineStyle, width: parseFloat(style.outlineWidth), contrast: 1.05 / (ring + 0.05) };
+}"""
+
+
+def test_the_keyboard_focus_is_plain_to_see_on_links_and_buttons(stack, page: Page, word):
+    # Pico's own ring on links and on the secondary buttons most actions use is a pale tint (1.2 to
+    # 1.8 : 1 on white); the shop draws a solid ring of at least 3 : 1 (WCAG 1.4.11) wherever Tab lands.
+    item = add_item(stack, f"Coaster {word}")
+    register_with_the_keyboard(stack, page)
+    page.goto(stack.url(f"/inventory/?q={word}"))
+    for target in (
+        page.get_by_role("link", name="Catalog", exact=True),  # a link
+        page.get_by_role("button", name="Log out"),  # a secondary outline button
+        page.get_by_role("button", name=f"Add to cart {item['name']}"),  # a secondary button
+        page.locator(f"#catalog-item-{item['id']} a.item-name"),
+    ):
+        tab_to(page, target)
+        ring = target.evaluate(FOCUS_RING)
+        assert ring["style"] == "solid" and ring["width"] >= 2 and ring["contrast"] >= 3, ring
