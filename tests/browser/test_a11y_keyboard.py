@@ -287,3 +287,20 @@ def test_the_keyboard_focus_is_plain_to_see_on_links_and_buttons(stack, page: Pa
         tab_to(page, target)
         ring = target.evaluate(FOCUS_RING)
         assert ring["style"] == "solid" and ring["width"] >= 2 and ring["contrast"] >= 3, ring
+
+
+def test_keeping_the_quantity_puts_the_keyboard_back_on_change_quantity(stack, page: Page, word):
+    # "Keep" closes the form without a change: the focus goes back where the customer opened it,
+    # not onto the first control of the order (its Pay button, one Enter away from Stripe).
+    item = add_item(stack, f"Ladle {word}", price="4.00", quantity=5)
+    register_with_the_keyboard(stack, page)
+    find_and_open_with_the_keyboard(page, item, word)
+    order_with_the_keyboard(page, 2)
+    change = page.get_by_role("button", name="Change quantity")
+    tab_to(page, change)
+    page.keyboard.press("Enter")
+    expect(page.locator("#order-quantity").get_by_label("Quantity")).to_be_focused()
+    tab_to(page, page.get_by_role("button", name="Keep 2"))
+    page.keyboard.press("Enter")
+    expect(page.locator("#order-quantity")).to_have_text("2")
+    expect(change).to_be_focused()
