@@ -21,7 +21,8 @@
   }
 
   // Where the keyboard goes in new content: its first invalid field, else a marked target; with
-  // `place` (focus was inside what got replaced) also: an alert it brings, the control at the same
+  // `place` (focus was inside what got replaced) also: an alert it brings, a link to the address the
+  // focused one had (a category chosen: its link, now the current one), the control at the same
   // position when the controls are the same in number (a refresh, a row redrawn), its status
   // message, its first control, else the content itself.
   function focusInto(root, place) {
@@ -31,6 +32,8 @@
     if (!place) return false;
     if (focusOn(root.querySelector("[role=alert]"))) return true;
     const controls = root.querySelectorAll(FOCUSABLE);
+    const same = place.href && Array.from(controls).find((control) => control.getAttribute("href") === place.href);
+    if (same && focusOn(same)) return true;
     if (place.count === controls.length && place.index >= 0 && focusOn(controls[place.index])) return true;
     return focusOn(root.querySelector("[role=status]:not(:empty)")) || focusOn(controls[0]) || focusOn(root);
   }
@@ -73,6 +76,7 @@
       id: target.id,
       index: controls.indexOf(active),
       count: controls.length,
+      href: active.getAttribute("href"),
       next: target.nextElementSibling,
       previous: target.previousElementSibling,
     };

@@ -33,10 +33,13 @@ def api_token(stack, login: str = ADMIN_LOGIN, password: str | None = None) -> s
     return response.json()["token"]
 
 
-def add_item(stack, name: str, price: str = "12.50", quantity: int = 8, description: str = "") -> dict:
+def add_item(
+    stack, name: str, price: str = "12.50", quantity: int = 8, description: str = "", category: str | None = None
+) -> dict:
+    body = {"name": name, "description": description, "price": price, "quantity": quantity}
     response = requests.post(
         stack.url("/inventory/api/items"),
-        json={"name": name, "description": description, "price": price, "quantity": quantity},
+        json=body | ({"category": category} if category else {}),
         headers={"Authorization": f"Bearer {api_token(stack)}"},
         timeout=10,
     )

@@ -224,3 +224,83 @@ def test_what_reads_as_a_button_answers_the_space_bar_as_a_button_does(stack, pa
     tab_to(page, page.get_by_role("button", name="Cancel order"))
     page.keyboard.press("Space")
     expect(page.locator("#order-status")).to_have_text("Cancelled")
+
+
+def test_a_category_chosen_with_the_keyboard_keeps_the_focus_on_its_link(stack, page: Page, word):
+    # The results (with the category links) are swapped; the focus stays on the link just followed,
+    # now the current one, not on "All categories" (which sounds as if the filter were undone).
+    for name, category in ((f"Mug {word}", "Kitchen"), (f"Pan {word}", "Kitchen"), (f"Sock {word}", "Outdoors")):
+        add_item(stack, name, category=category)
+    page.goto(stack.url(f"/inventory/?q={word}"))
+    kitchen = page.locator("#category-nav").get_by_role("link", name="Kitchen", exact=True)
+    tab_to(page, kitchen)
+    page.keyboard.press("Enter")
+    expect(page.locator("#catalog-items tr")).to_have_count(2)
+    expect(kitchen).to_have_attribute("aria-current", "page")
+    expect(kitchen).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.locator("#category-nav").get_by_role("link", name="Outdoors", exact=True)).to_be_focused()
+
+
+def test_an_account_form_sent_back_with_an_error_opens_with_the_keyboard_on_that_field(stack, page: Page):
+    # The account page is longer than a window: a form's answer opens at the form, with the focus
+    # (and a screen reader) on the field that was wrong, not at the top of a section to read through.
+    register_with_the_keyboard(stack, page)
+    page.set_viewport_size({"width": 800, "height": 500})
+    page.goto(stack.url("/users/account"))
+    for form, field, button in (
+        ("#password-settings", "Current password", "Change password"),
+        ("#my-data", "Current password", "Delete my account"),
+    ):
+        page.locator(form).get_by_label(field).fill("not my password")
+        if form == "#password-settings":
+            page.locator(form).get_by_label("New password").fill("a brand new password")
+        page.locator(form).get_by_role("button", name=button).click()
+        wrong = page.locator(form).get_by_label(field)
+        expect(wrong).to_have_accessible_description("This is not your current password.")
+        expect(wrong).to_be_focused()
+        expect(wrong).to_be_in_viewport()
+    expect(page.locator("#nav-user")).to_be_visible()  # the account is still there
+
+
+FOCUS_RING = """element => {
+  const style = getComputedStyle(element);
+  const [r, g, b] = style.outlineColor.match(/[\\d.]+/g).map(Number);
+  const lum = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  const ring = 0.2126 * lum(r) + 0.7152 * lum(g) + 0.0722 * lum(b);
+  return { style: style.outlineStyle, width: parseFloat(style.outlineWidth), contrast: 1.05 / (ring + 0.05) };
+}"""
+
+
+def test_the_keyboard_focus_is_plain_to_see_on_links_and_buttons(stack, page: Page, word):
+    # Pico's own ring on links and on the secondary buttons most actions use is a pale tint (1.2 to
+    # 1.8 : 1 on white); the shop draws a solid ring of at least 3 : 1 (WCAG 1.4.11) wherever Tab lands.
+    item = add_item(stack, f"Coaster {word}")
+    register_with_the_keyboard(stack, page)
+    page.goto(stack.url(f"/inventory/?q={word}"))
+    for target in (
+        page.get_by_role("link", name="Catalog", exact=True),  # a link
+        page.get_by_role("button", name="Log out"),  # a secondary outline button
+        page.get_by_role("button", name=f"Add to cart {item['name']}"),  # a secondary button
+        page.locator(f"#catalog-item-{item['id']} a.item-name"),
+    ):
+        tab_to(page, target)
+        ring = target.evaluate(FOCUS_RING)
+        assert ring["style"] == "solid" and ring["width"] >= 2 and ring["contrast"] >= 3, ring
+
+
+def test_keeping_the_quantity_puts_the_keyboard_back_on_change_quantity(stack, page: Page, word):
+    # "Keep" closes the form without a change: the focus goes back where the customer opened it,
+    # not onto the first control of the order (its Pay button, one Enter away from Stripe).
+    item = add_item(stack, f"Ladle {word}", price="4.00", quantity=5)
+    register_with_the_keyboard(stack, page)
+    find_and_open_with_the_keyboard(page, item, word)
+    order_with_the_keyboard(page, 2)
+    change = page.get_by_role("button", name="Change quantity")
+    tab_to(page, change)
+    page.keyboard.press("Enter")
+    expect(page.locator("#order-quantity").get_by_label("Quantity")).to_be_focused()
+    tab_to(page, page.get_by_role("button", name="Keep 2"))
+    page.keyboard.press("Enter")
+    expect(page.locator("#order-quantity")).to_have_text("2")
+    expect(change).to_be_focused()

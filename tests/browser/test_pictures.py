@@ -9,7 +9,7 @@ import requests
 from playwright.sync_api import Page, expect
 
 from tests import picture_samples as samples
-from tests.browser.helpers import add_item, api_token, assert_accessible, log_in_as_admin
+from tests.browser.helpers import add_item, assert_accessible, log_in_as_admin
 
 
 @pytest.fixture
@@ -107,15 +107,8 @@ def test_a_file_over_nginxs_limit_says_why_in_the_page(stack, page: Page, word):
 
 
 def test_a_category_link_filters_the_catalog_with_the_search_and_the_url_reloads_it(stack, page: Page, word):
-    token = api_token(stack)
     for name, category in ((f"Mug {word}", "Kitchen"), (f"Pan {word}", "Kitchen"), (f"Sock {word}", "Outdoors")):
-        created = add_item(stack, name)
-        requests.patch(
-            stack.url(f"/inventory/api/items/{created['id']}"),
-            json={"category": category},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
-        ).raise_for_status()
+        add_item(stack, name, category=category)
     page.goto(stack.url("/inventory/"))
     page.get_by_label("Search items").fill(word)
     expect(page.locator("#catalog-items tr")).to_have_count(3)

@@ -325,9 +325,9 @@ def test_the_address_form_says_every_problem_at_once_where_the_form_is(client, r
     register("alice", email="alice@example.com")
     page = client.get("/users/account").get_data(as_text=True)
     forms = re.findall(r'<form method="post" action="([^"]+)"', page)
-    # each form's answer opens at the form (the page is longer than a window), and ids are unique
-    assert {"/users/account/email#email-settings", "/users/account/password#password-settings"} <= set(forms)
-    assert "/users/account/delete#my-data" in forms
+    # each form's answer opens at the form (the page is longer than a window): at its first invalid
+    # field, which has the focus (a #fragment in the action would stop that); and ids are unique
+    assert {"/users/account/email", "/users/account/password", "/users/account/delete"} <= set(forms)
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert [name for name, count in Counter(ids).items() if count > 1] == []
     bad = {"email": "not an address", "email_password": "", "csrf_token": csrf_from(client, "/users/account")}
@@ -335,6 +335,7 @@ def test_the_address_form_says_every_problem_at_once_where_the_form_is(client, r
     said = html.unescape(answer.get_data(as_text=True))
     assert answer.status_code == 422
     assert "Enter an e-mail address like name@example.com." in said and "Enter your current password." in said
+    assert re.findall(r"<input [^>]*\bautofocus\b[^>]*>", said) == [re.search(r'<input [^>]*id="email"[^>]*>', said)[0]]
     good = {**bad, "email": "alice@new.example", "email_password": "a good password"}
     assert client.post("/users/account/email", data=good).headers["Location"] == "/users/account#main"
 
