@@ -24,6 +24,10 @@ def index():
     page = page_number(request.args)
     per_page = current_app.config["ORDERS_PER_PAGE"]
     orders, total = store.list_orders(user_id=current_user.id, status=status, page=page, per_page=per_page)
+    pages = max(ceil(total / per_page), 1)
+    if page > pages:  # a link kept from when there were more (cancelled orders left the filter): the last page
+        page = pages
+        orders, total = store.list_orders(user_id=current_user.id, status=status, page=page, per_page=per_page)
     return render_page(
         "orders/index.html",
         "order_list",
@@ -31,7 +35,7 @@ def index():
         status=status,
         statuses=STATUSES,
         page=page,
-        pages=max(ceil(total / per_page), 1),
+        pages=pages,
         total=total,
     )
 

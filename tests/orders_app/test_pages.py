@@ -28,7 +28,8 @@ def test_my_orders_filter_by_status_as_a_fragment(alice, widget):
     assert response.status_code == 200  # the filter is the template's, not the answer's status
     assert 'id="order-list"' in html and "<html" not in html
     assert order_ids(html) == [first]
-    assert "No paid orders." in alice.get("/orders/?status=Paid").get_data(as_text=True)
+    no_paid = alice.get("/orders/?status=Paid").get_data(as_text=True)
+    assert "No paid orders." in no_paid and "0 orders" not in no_paid and "page 1 of 1" not in no_paid  # said once
     assert "HX-Request" in response.headers["Vary"]
     assert order_ids(alice.get("/orders/?status=nonsense").get_data(as_text=True)) == [second, first]
 
@@ -41,6 +42,8 @@ def test_my_orders_are_paginated(app, alice, inventory):
     page3 = alice.get("/orders/?page=3").get_data(as_text=True)
     assert order_ids(page1) == [ids[4], ids[3]] and "page 1 of 3" in page1 and 'href="/orders/?page=2"' in page1
     assert order_ids(page3) == [ids[0]]
+    past = alice.get("/orders/?page=9").get_data(as_text=True)  # not "You have no orders yet."
+    assert order_ids(past) == [ids[0]] and "page 3 of 3" in past
 
 
 def test_the_order_page_shows_the_item_as_ordered_and_its_history(alice, inventory, widget):
