@@ -207,6 +207,10 @@
       const message = doc.querySelector(".error-message, .error-page p");
       text = message ? message.textContent.trim() : "";
     }
+    if (!text && xhr && xhr.status === 503) {
+      // nginx's own page for an app that does not answer (nginx.conf, @unavailable): not a bug to report.
+      text = box.dataset.unavailable || "";
+    }
     showError(text || box.dataset.fallback);
   });
 

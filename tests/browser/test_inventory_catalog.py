@@ -66,3 +66,18 @@ def test_an_item_page_keeps_the_lines_of_its_description(stack, page: Page):
     assert created.status_code == 201
     page.goto(stack.url(f"/inventory/items/{created.json()['id']}"))
     assert page.locator(".item-description").inner_text() == description
+
+
+def test_a_search_while_the_catalog_does_not_answer_says_so_in_the_page(stack, pt_page: Page, word):
+    """nginx answers for an app that is down with its own page, which has no message of the shop's: the
+    page said "Something went wrong" as for a bug. It says that part of the shop is not answering, in the
+    page's language."""
+    pt_page.goto(stack.url("/inventory/"))
+    stack.stop("inventory")
+    try:
+        pt_page.get_by_label("Buscar itens").press_sequentially(word, delay=20)
+        expect(pt_page.locator("#request-error")).to_have_text(
+            "Uma parte da loja não está respondendo. Tente de novo em instantes."
+        )
+    finally:
+        stack.start("inventory")
