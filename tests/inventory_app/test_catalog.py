@@ -210,6 +210,16 @@ def test_a_made_up_page_cursor_starts_from_the_top(client, make_item, item_id):
         assert response.status_code == 200 and "Blue Mug" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("name", ["\ud800", "Mug\udfff"])
+def test_a_page_cursor_naming_what_no_text_can_be_starts_from_the_top(client, make_item, name):
+    """A lone surrogate is no character: no item has it, and it cannot even be sent to the database."""
+    make_item("Blue Mug")
+    cursor = base64.urlsafe_b64encode(json.dumps([name, 1]).encode()).decode().rstrip("=")
+    for query in ("q=mug&", ""):
+        response = client.get(f"/inventory/?{query}after={cursor}", headers={"HX-Request": "true"})
+        assert response.status_code == 200 and "Blue Mug" in response.get_data(as_text=True)
+
+
 def row_of(html: str, name: str) -> str:
     row = html[html.index(f">{name}<") :]
     return row[: row.index("</tr>")]
