@@ -103,7 +103,7 @@ def _results(q: str, available: bool, category: str | None, after, block: str, f
         q=q,
         available=available,
         category=category,
-        categories=_linked(category) if not after else [],
+        categories=_linked(category) if block == "results" else [],  # a page past the first without htmx links them too
         next_url=url_for(".index", **filters, after=next_cursor.encode()) if next_cursor else None,
         first_url=url_for(".index", **filters) if after else None,
     )
