@@ -185,9 +185,15 @@ def test_archived_and_unknown_items_are_not_found(client, make_item, admin_token
     client.post("/inventory/internal/reservations", json=body, headers=SERVICE)
     client.post("/inventory/internal/reservations/order-1/commit", headers=SERVICE)
     client.delete(f"/inventory/api/items/{item_id}", headers={"Authorization": f"Bearer {admin_token}"})
-    assert client.get(f"/inventory/items/{item_id}").status_code == 404
-    assert client.get("/inventory/items/9999").status_code == 404
+    archived = client.get(f"/inventory/items/{item_id}")
+    assert archived.status_code == 404
+    # its old links (an order's, a bookmark) say what became of it, not "not yours to see"
+    assert "This item is no longer sold." in archived.get_data(as_text=True)
+    unknown = client.get("/inventory/items/9999")
+    assert unknown.status_code == 404 and "no longer sold" not in unknown.get_data(as_text=True)
     assert "Old Mug" not in client.get("/inventory/").get_data(as_text=True)
+    portuguese = client.get(f"/inventory/items/{item_id}", headers={"Accept-Language": "pt-BR"})
+    assert "Este item não é mais vendido." in portuguese.get_data(as_text=True)
 
 
 def test_without_a_full_text_index_search_falls_back_to_like(client, make_item, monkeypatch):
