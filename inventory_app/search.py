@@ -62,9 +62,21 @@ class Cursor:
             return None
         if not isinstance(name, str) or not isinstance(item_id, int) or isinstance(item_id, bool):
             return None
+        if not name.isascii() and not _encodable(name):  # a lone surrogate (JSON's "\ud800"): no text at all
+            return None
+        if "\x00" in name:  # no name has one, and PostgreSQL refuses it in text
+            return None
         if not possible_id(item_id):  # a made-up id the database could not even compare
             return None
         return cls(name, item_id)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def full_text_index() -> str | None:

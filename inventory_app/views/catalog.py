@@ -4,12 +4,13 @@ import threading
 from collections import OrderedDict
 
 from flask import Blueprint, abort, current_app, make_response, request, url_for
+from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 
 from inventory_app import categories, search
 from inventory_app.extensions import db
-from inventory_app.items import live_item
+from inventory_app.items import any_item, live_item
 from shared_ui.db import change_token
 from shared_ui.i18n import current_locale
 from shared_ui.page_cache import shared_for_visitors
@@ -103,7 +104,7 @@ def _results(q: str, available: bool, category: str | None, after, block: str, f
         q=q,
         available=available,
         category=category,
-        categories=_linked(category) if not after else [],
+        categories=_linked(category) if block == "results" else [],  # a page past the first without htmx links them too
         next_url=url_for(".index", **filters, after=next_cursor.encode()) if next_cursor else None,
         first_url=url_for(".index", **filters) if after else None,
     )
@@ -124,5 +125,8 @@ def _linked(category: str | None) -> list[str]:
 @bp.route("/items/<int:item_id>")
 @shared_for_visitors
 def show(item_id: int):
-    item = live_item(item_id) or abort(404)
+    item = live_item(item_id)
+    if item is None:
+        # An archived item's old links (a customer's order, a bookmark) say what became of it.
+        abort(404, _("This item is no longer sold.") if any_item(item_id) is not None else None)
     return render_page("inventory/item.html", item=item)

@@ -173,6 +173,21 @@
     event.target.click();
   });
 
+  // A swap that puts a new address in the address bar (a search, a category, "available only") moves
+  // where "Log in", "Register" and the language switch come back to, as the layout writes them for a
+  // page loaded at that address (users_app's own pages, the login's among them, name none).
+  function comeBackTo(event) {
+    const path = event.detail && event.detail.path;
+    if (typeof path !== "string" || !path.startsWith("/") || path.startsWith("//")) return;
+    for (const field of document.querySelectorAll(".lang-switch input[name=next]")) field.value = path;
+    const back = path.startsWith("/users/") ? "" : "?next=" + encodeURIComponent(path).replace(/%2F/g, "/");
+    for (const link of document.querySelectorAll("#nav-login, #nav-register")) {
+      link.setAttribute("href", link.pathname + back);
+    }
+  }
+  document.addEventListener("htmx:pushedIntoHistory", comeBackTo);
+  document.addEventListener("htmx:replacedInHistory", comeBackTo);
+
   // An answer without markup announces its result through the HX-Trigger header (shared_ui.pages.announce).
   document.addEventListener("shop:announce", (event) => {
     const region = document.getElementById("announcer");

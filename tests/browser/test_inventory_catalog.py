@@ -81,3 +81,17 @@ def test_a_search_while_the_catalog_does_not_answer_says_so_in_the_page(stack, p
         )
     finally:
         stack.start("inventory")
+
+
+def test_log_in_and_the_language_switch_come_back_to_the_search_the_address_bar_shows(stack, page: Page, shelf):
+    page.goto(stack.url("/inventory/"))
+    page.get_by_label("Search items").press_sequentially(shelf[:8], delay=20)
+    expect(page).to_have_url(re.compile(rf"/inventory/\?q={shelf[:8]}$"))
+    back = f"?next=/inventory/%3Fq%3D{shelf[:8]}"  # as the layout writes it for a page loaded there
+    expect(page.locator("#nav-login")).to_have_attribute("href", f"/users/login{back}")
+    expect(page.locator("#nav-register")).to_have_attribute("href", f"/users/register{back}")
+
+    page.locator("#lang-pt_BR").click()  # the page comes back in Portuguese, still showing the search
+    expect(page.locator("html")).to_have_attribute("lang", "pt-BR")
+    expect(page.locator("#catalog-search")).to_have_value(shelf[:8])
+    expect(page.locator("#catalog-items tr[id^=catalog-item-]")).to_have_count(24)

@@ -185,9 +185,15 @@ def test_archived_and_unknown_items_are_not_found(client, make_item, admin_token
     client.post("/inventory/internal/reservations", json=body, headers=SERVICE)
     client.post("/inventory/internal/reservations/order-1/commit", headers=SERVICE)
     client.delete(f"/inventory/api/items/{item_id}", headers={"Authorization": f"Bearer {admin_token}"})
-    assert client.get(f"/inventory/items/{item_id}").status_code == 404
-    assert client.get("/inventory/items/9999").status_code == 404
+    archived = client.get(f"/inventory/items/{item_id}")
+    assert archived.status_code == 404
+    # its old links (an order's, a bookmark) say what became of it, not "not yours to see"
+    assert "This item is no longer sold." in archived.get_data(as_text=True)
+    unknown = client.get("/inventory/items/9999")
+    assert unknown.status_code == 404 and "no longer sold" not in unknown.get_data(as_text=True)
     assert "Old Mug" not in client.get("/inventory/").get_data(as_text=True)
+    portuguese = client.get(f"/inventory/items/{item_id}", headers={"Accept-Language": "pt-BR"})
+    assert "Este item não é mais vendido." in portuguese.get_data(as_text=True)
 
 
 def test_without_a_full_text_index_search_falls_back_to_like(client, make_item, monkeypatch):
@@ -205,6 +211,16 @@ def test_without_a_full_text_index_search_falls_back_to_like(client, make_item, 
 def test_a_made_up_page_cursor_starts_from_the_top(client, make_item, item_id):
     make_item("Blue Mug")
     cursor = base64.urlsafe_b64encode(json.dumps(["x", item_id]).encode()).decode().rstrip("=")
+    for query in ("q=mug&", ""):
+        response = client.get(f"/inventory/?{query}after={cursor}", headers={"HX-Request": "true"})
+        assert response.status_code == 200 and "Blue Mug" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("name", ["\ud800", "Mug\udfff"])
+def test_a_page_cursor_naming_what_no_text_can_be_starts_from_the_top(client, make_item, name):
+    """A lone surrogate is no character: no item has it, and it cannot even be sent to the database."""
+    make_item("Blue Mug")
+    cursor = base64.urlsafe_b64encode(json.dumps([name, 1]).encode()).decode().rstrip("=")
     for query in ("q=mug&", ""):
         response = client.get(f"/inventory/?{query}after={cursor}", headers={"HX-Request": "true"})
         assert response.status_code == 200 and "Blue Mug" in response.get_data(as_text=True)

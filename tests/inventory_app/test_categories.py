@@ -9,6 +9,7 @@ from inventory_app.extensions import db
 from inventory_app.models import Item, utcnow
 from tests.inventory_app.conftest import htmx
 from tests.inventory_app.rows import edit
+from tests.inventory_app.test_catalog import next_link
 
 HX = {"HX-Request": "true"}
 
@@ -151,6 +152,20 @@ def test_category_pages_page_by_keyset_without_repeating_or_skipping(client, app
         html = client.get(match.group(1).replace("&amp;", "&"), headers=HX).get_data(as_text=True)
         seen += names_in(html)
     assert seen == names[::2]
+
+
+def test_a_next_page_without_javascript_still_links_the_categories(client, app, make_item):
+    app.config["CATALOG_PAGE_SIZE"] = 2
+    for n, name in enumerate(("Item 0", "Item 1", "Item 2", "Item 3")):
+        set_category(app, make_item(name), "Even" if n % 2 == 0 else "Odd")
+    first = client.get("/inventory/").get_data(as_text=True)
+    link = next_link(first)
+    second = client.get(link).get_data(as_text=True)  # a whole page: the link followed without htmx
+    assert names_in(second) == ["Item 2", "Item 3"]
+    assert re.findall(r'class="category-link"[^>]*>([^<]+)</a>', second) == ["Even", "Odd"]
+    assert re.search(r'aria-current="page">All categories</a>', second)
+    more = client.get(link, headers=HX).get_data(as_text=True)  # with htmx only the rows, as before
+    assert names_in(more) == ["Item 2", "Item 3"] and "category-link" not in more
 
 
 def test_the_list_of_categories_skips_along_the_index_and_ignores_archived_items(app, make_item):

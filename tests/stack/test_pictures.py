@@ -81,6 +81,21 @@ def test_a_deleted_picture_stops_being_served_once_nginx_asks_again(stack, item_
     assert revalidated.status_code == 404  # a browser's copy is not confirmed either
 
 
+def test_a_missing_pictures_page_asked_by_a_customer_is_never_handed_to_anyone_else(stack):
+    """A picture URL that answers 404 (a deleted picture, a stale or made-up link) is the shop's
+    "Not found" page, with the asker's login, their CSRF token and their menus: a copy of it kept by
+    path was served to the next visitors of that URL, cookie or not."""
+    url = f"/inventory/pictures/{secrets.token_hex(32)}-320.webp"
+    customer = ShopClient(stack.base_url)
+    customer.register()
+    missing = customer.get(url)
+    assert missing.status_code == 404 and customer.login_name in missing.text  # their own page, as anywhere
+    for _ in range(3):
+        visitor = requests.get(stack.url(url), timeout=15)
+        assert visitor.status_code == 404
+        assert customer.login_name not in visitor.text and "csrf" not in visitor.text.lower()
+
+
 def test_upload_routes_take_6_mib_bodies_and_others_1_mib(stack, item_id, admin_token):
     big = b"\xff\xd8" + b"\0" * (5 * 1024 * 1024 + 100)  # over 5 MiB: the app's own refusal, not nginx's
     response = put_picture(stack.base_url, item_id, admin_token, big)
