@@ -40,6 +40,7 @@ from orders_app.models import (
     REFUND_DONE,
     REFUND_DUE,
     REFUND_FAILED,
+    REFUND_PENDING,
     RELEASED,
     RELEASING,
     RESTOCKING,
@@ -217,7 +218,7 @@ def refund_payment(order_id: int) -> bool:
         # What Stripe gave back: the payment's amount, which is not the order's total when the
         # payment was of another amount (refused as such, then refunded with the cancel).
         refund_id, amount = refund.id, history.Money(refund.amount, refund.currency)
-        note = history.note("%(amount)s refunded (%(refund)s)", amount=amount, refund=refund_id)
+        state, note = refund_outcome(refund.status, refund.failure_reason, amount, refund_id)
     except PaymentsUnavailable:
         return False  # still due: reconcile tries again
     except PaymentRefused as error:
@@ -231,12 +232,35 @@ def refund_payment(order_id: int) -> bool:
         order.refund_state = state
         order.refund_id = refund_id
         order.updated_at = utcnow()
-        store.record(order, STRIPE, "refunded" if state == REFUND_DONE else "refund_failed", None, None, note)
-        if state == REFUND_FAILED:
-            store.flag(order, f"The refund of {order.payment_intent} failed: {note.english}")
-        elif refund_id and _paid_after_cancel(order_id):  # no cancellation notice said this refund
-            notices.payment_refunded(order, order.stripe_session_id, amount, "late")
+        record_refund(order, state, note, amount)
     return state == REFUND_DONE
+
+
+#: what the history calls a refund in each state it can reach at Stripe
+REFUND_ACTIONS = {REFUND_DONE: "refunded", REFUND_PENDING: "refund_pending", REFUND_FAILED: "refund_failed"}
+
+
+def refund_outcome(
+    status: str | None, failure_reason: str | None, amount: history.Money, refund_id: str
+) -> tuple[str, history.Note]:
+    """The order's refund_state for a Refund's Stripe `status`, and its history note."""
+    if status == "succeeded":
+        return REFUND_DONE, history.note("%(amount)s refunded (%(refund)s)", amount=amount, refund=refund_id)
+    if status in ("failed", "canceled"):
+        error = f"{refund_id} {status}: {failure_reason or 'no reason given'}"
+        return REFUND_FAILED, history.note("Stripe did not refund: %(error)s", error=error)
+    started = history.note("%(amount)s refund started, not yet done (%(refund)s)", amount=amount, refund=refund_id)
+    return REFUND_PENDING, started
+
+
+def record_refund(order: Order, state: str, note: history.Note, amount: history.Money | None) -> None:
+    """The locked order's refund reached `state` (refund_state set by the caller): its history line,
+    the admin's flag for a failure, the customer's notice for a late payment given back."""
+    store.record(order, STRIPE, REFUND_ACTIONS[state], None, None, note)
+    if state == REFUND_FAILED:
+        store.flag(order, f"The refund of {order.payment_intent} failed: {note.english}")
+    elif state == REFUND_DONE and amount is not None and _paid_after_cancel(order.id):
+        notices.payment_refunded(order, order.stripe_session_id, amount, "late")  # no cancellation notice said it
 
 
 def _paid_after_cancel(order_id: int) -> bool:
