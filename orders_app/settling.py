@@ -9,6 +9,7 @@ fails leaves that record, and reconcile or the sweeper (jobs.py) finish it later
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from orders_app import history, notices, states, store
@@ -274,8 +275,16 @@ def refund_stale_payment(stale: StalePayment) -> None:
     key = store.shop_key("refund", stale.order_id, session.id)
     paid = {"amount": amount_of(session), "session": session.id}
     refund_id = None
+    # Names this shop and database (as the PaymentIntent's metadata does): the order's own refund_id is
+    # not this one, so refund events about it (a later failure) find the order by these.
+    metadata = {
+        "order_id": str(stale.order_id),
+        "shop_instance": current_app.config["SHOP_INSTANCE_ID"],
+        "shop_database": store.database_id(),
+        "old_link": session.id,
+    }
     try:
-        refund_id = current_stripe().refund(session.payment_intent, key, {"order_id": str(stale.order_id)}).id
+        refund_id = current_stripe().refund(session.payment_intent, key, metadata).id
         text = history.note(
             "%(amount)s was paid through an old payment link (%(session)s): refunded automatically (%(refund)s)",
             **paid,

@@ -50,6 +50,7 @@ from orders_app.models import (
 )
 from orders_app.settling import (
     PAID_AFTER_CANCEL,
+    REFUND_ACTIONS,
     STRIPE,
     StalePayment,
     amount_of,
@@ -228,7 +229,11 @@ def _receive_refund_update(event_id: str, event_type: str, refund: dict) -> str:
         if intent and db.session.scalar(asking) is not None:
             # The shop's refund call has not recorded Stripe's answer yet: Stripe sends the event again.
             raise RetryLater(f"the refund of {intent} is being recorded")
-        return "ignored"  # not a refund the shop made (one made at Stripe is told by charge.refunded)
+        metadata = refund.get("metadata") or {}
+        order_id = _our_order(metadata.get("shop_instance"), metadata.get("shop_database"), metadata.get("order_id"))
+        if order_id is None or not metadata.get("old_link"):
+            return "ignored"  # not a refund the shop made (one made at Stripe is told by charge.refunded)
+        return _apply_once(event_id, event_type, order_id, lambda order: _old_link_refund_update(order, refund))
     status = refund.get("status")
 
     def apply(order: Order) -> tuple[str, history.Note | None]:
@@ -243,6 +248,28 @@ def _receive_refund_update(event_id: str, event_type: str, refund: dict) -> str:
         return (REFUND_FAILED_OUTCOME if state == REFUND_FAILED else "refund_recorded"), note
 
     return _apply_once(event_id, event_type, order_id, apply)
+
+
+def _old_link_refund_update(order: Order, refund: dict) -> tuple[str, history.Note | None]:
+    """The automatic refund of a payment through an old payment link failed: the admin is told to
+    refund it at Stripe (once, whichever of Stripe's events about it comes first)."""
+    refund_id, status = refund["id"], refund.get("status")
+    amount = history.Money(refund.get("amount") or 0, refund.get("currency") or order.currency)
+    state, note = refund_outcome(status, refund.get("failure_reason"), amount, refund_id)
+    told = select(StripeEvent.id).where(
+        StripeEvent.order_id == order.id,
+        StripeEvent.outcome == REFUND_FAILED_OUTCOME,
+        StripeEvent.note.contains(refund_id, autoescape=True),
+    )
+    if state != REFUND_FAILED or db.session.scalar(told.limit(1)) is not None:
+        return "refund_unchanged", None
+    store.flag(
+        order,
+        f"The automatic refund of {amount.english} paid through an old payment link "
+        f"({refund['metadata']['old_link']}) failed: {note.english}; refund {refund.get('payment_intent')} at Stripe",
+    )
+    store.record(order, STRIPE, REFUND_ACTIONS[REFUND_FAILED], None, None, note)
+    return REFUND_FAILED_OUTCOME, note
 
 
 # Built once: every webhook delivery runs them, and building a select costs more than SQLite
@@ -261,10 +288,15 @@ def _order_id_for(session: CheckoutSession) -> int | None:
     found = connection.execute(_ORDER_OF_SESSION, {"session_id": session.id}).scalar()
     if found is not None:
         return found
-    ours = session.instance == current_app.config["SHOP_INSTANCE_ID"] and session.database == store.database_id()
-    order_id = whole_number(session.order_id or "")
-    if ours and order_id is not None:
-        return connection.execute(_ORDER_BY_ID, {"order_id": order_id}).scalar()
+    return _our_order(session.instance, session.database, session.order_id)
+
+
+def _our_order(instance: str | None, database: str | None, order_id: str | None) -> int | None:
+    """The order a Stripe object's metadata names, if this shop and this database made it."""
+    ours = instance == current_app.config["SHOP_INSTANCE_ID"] and database == store.database_id()
+    number = whole_number(order_id or "")
+    if ours and number is not None:
+        return db.session.connection().execute(_ORDER_BY_ID, {"order_id": number}).scalar()
     return None
 
 

@@ -239,6 +239,35 @@ def test_an_event_for_an_old_link_changes_nothing_and_an_old_link_paid_is_refund
     assert len(stripe_fake.refunds) == 1
 
 
+def test_an_old_link_payments_refund_that_fails_later_tells_the_admin_to_refund_it_at_stripe(
+    app, alice, stripe_fake, lamp
+):
+    """The automatic refund of a payment through an old link is not the order's own refund: when it
+    fails later, Stripe's events find the order by the refund's metadata and the admin is told, once."""
+    order_id = place(alice, lamp, 1)
+    pay(alice, order_id)
+    old = session_of(app, order_id)
+    post_form(alice, f"/orders/{order_id}/edit", {"quantity": 2})
+    pay(alice, order_id)
+    stripe_fake.sessions[old].update(status="open")
+    assert deliver(app, stripe_fake.pay(old)).get_json()["outcome"] == "stale_paid"
+    [refund_id] = stripe_fake.refunds
+    elsewhere = stripe_fake.finish_refund(refund_id, "failed", "expired_or_canceled_card")
+    elsewhere["data"]["object"]["metadata"] = {**elsewhere["data"]["object"]["metadata"], "shop_database": "other"}
+    assert deliver(app, elsewhere).get_json()["outcome"] == "ignored"  # another database's order of that number
+
+    updated = stripe_fake.finish_refund(refund_id, "failed", "expired_or_canceled_card")
+    assert deliver(app, updated).get_json()["outcome"] == "refund_failed"
+    assert deliver(app, {**updated, "id": "evt_failed", "type": "refund.failed"}).get_json()["outcome"] == (
+        "refund_unchanged"
+    )
+    order = fresh(app, order_id)
+    assert order.status == PENDING and order.needs_attention and order.refund_state is None
+    assert "expired_or_canceled_card" in order.attention_reason and old in order.attention_reason
+    assert f"refund {stripe_fake.sessions[old]['payment_intent']} at Stripe" in order.attention_reason
+    assert actions(app, order_id).count("refund_failed") == 1
+
+
 def test_an_old_link_paid_is_flagged_even_when_its_refund_dies_halfway(app, alice, stripe_fake, lamp, monkeypatch):
     order_id = place(alice, lamp, 1)
     pay(alice, order_id)
