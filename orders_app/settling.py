@@ -29,6 +29,7 @@ from orders_app.clients.stripe_client import (
     PaymentRefused,
     PaymentsError,
     PaymentsUnavailable,
+    Refund,
     current_stripe,
 )
 from orders_app.extensions import db
@@ -252,6 +253,34 @@ def refund_outcome(
         return REFUND_FAILED, history.note("Stripe did not refund: %(error)s", error=error)
     started = history.note("%(amount)s refund started, not yet done (%(refund)s)", amount=amount, refund=refund_id)
     return REFUND_PENDING, started
+
+
+#: the refund_state a refund may come from to reach done or failed (forward only: failed stays failed)
+REFUND_MOVES = {REFUND_DONE: (REFUND_PENDING,), REFUND_FAILED: (REFUND_PENDING, REFUND_DONE)}
+
+
+def settle_refund(order: Order, refund: Refund) -> history.Note | None:
+    """Stripe says the locked order's refund is `refund.status`: pending -> done, pending or done ->
+    failed (flagged); the history's note, or None when that changes nothing."""
+    amount = history.Money(refund.amount, refund.currency)
+    state, note = refund_outcome(refund.status, refund.failure_reason, amount, refund.id)
+    if order.refund_id != refund.id or order.refund_state not in REFUND_MOVES.get(state, ()):
+        return None
+    order.refund_state = state
+    order.updated_at = utcnow()
+    record_refund(order, state, note, amount)
+    return note
+
+
+def check_pending_refund(order_id: int) -> bool:
+    """Ask Stripe about a refund still `pending` (in case its event never came) and apply what it
+    says, as the webhook would; whether that changed it. PaymentsUnavailable when Stripe is down."""
+    order = db.session.get(Order, order_id)
+    if order is None or order.refund_state != REFUND_PENDING or not order.refund_id:
+        return False
+    refund = current_stripe().retrieve_refund(order.refund_id)
+    with write_transaction(db):
+        return settle_refund(store.locked(order_id), refund) is not None
 
 
 def record_refund(order: Order, state: str, note: history.Note, amount: history.Money | None) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from orders_app import history, states, store
-from orders_app.clients.stripe_client import CheckoutSession, current_stripe
+from orders_app.clients.stripe_client import CheckoutSession, Refund, current_stripe
 from orders_app.extensions import db
 from orders_app.models import (
     ADJUSTING,
@@ -36,7 +36,6 @@ from orders_app.models import (
     REFUND_DONE,
     REFUND_DUE,
     REFUND_FAILED,
-    REFUND_PENDING,
     RELEASING,
     SESSION_CLOSING,
     SESSION_COMPLETE,
@@ -56,8 +55,8 @@ from orders_app.settling import (
     amount_of,
     follow_up,
     money_of,
-    record_refund,
     refund_outcome,
+    settle_refund,
 )
 from orders_app.states import (
     CHARGE_REFUNDED,
@@ -237,15 +236,11 @@ def _receive_refund_update(event_id: str, event_type: str, refund: dict) -> str:
     status = refund.get("status")
 
     def apply(order: Order) -> tuple[str, history.Note | None]:
-        amount = history.Money(refund.get("amount") or 0, refund.get("currency") or order.currency)
-        state, note = refund_outcome(status, refund.get("failure_reason"), amount, refund_id)
-        moves = {REFUND_DONE: (REFUND_PENDING,), REFUND_FAILED: (REFUND_PENDING, REFUND_DONE)}
-        if order.refund_state not in moves.get(state, ()):
+        amount, currency = refund.get("amount") or 0, refund.get("currency") or order.currency
+        note = settle_refund(order, Refund(refund_id, amount, currency, status, refund.get("failure_reason")))
+        if note is None:
             return "refund_unchanged", None
-        order.refund_state = state
-        order.updated_at = utcnow()
-        record_refund(order, state, note, amount)
-        return (REFUND_FAILED_OUTCOME if state == REFUND_FAILED else "refund_recorded"), note
+        return (REFUND_FAILED_OUTCOME if order.refund_state == REFUND_FAILED else "refund_recorded"), note
 
     return _apply_once(event_id, event_type, order_id, apply)
 

@@ -104,6 +104,11 @@ class Refund:
     status: str = "succeeded"
     failure_reason: str | None = None
 
+    @classmethod
+    def of(cls, refund) -> "Refund":
+        """From the SDK's Refund object."""
+        return cls(refund.id, refund.amount, refund.currency, refund.status, getattr(refund, "failure_reason", None))
+
 
 class StripeGateway:
     """Stripe's API through one `stripe.StripeClient` (pooled HTTP, timeouts, safe retries)."""
@@ -161,7 +166,11 @@ class StripeGateway:
                 options={"idempotency_key": idempotency_key},
             )
         )
-        return Refund(refund.id, refund.amount, refund.currency, refund.status, getattr(refund, "failure_reason", None))
+        return Refund.of(refund)
+
+    def retrieve_refund(self, refund_id: str) -> Refund:
+        """A refund as Stripe has it now (its status)."""
+        return Refund.of(self._call(lambda client: client.v1.refunds.retrieve(refund_id)))
 
     def _session(self, call) -> CheckoutSession:
         return CheckoutSession.from_dict(self._call(call).to_dict())

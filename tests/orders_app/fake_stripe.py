@@ -121,6 +121,11 @@ class FakeStripe:
             self.saved[idempotency_key] = ({"payment_intent": payment_intent}, dict(refund))
             return self._refund(refund)
 
+    def retrieve_refund(self, refund_id: str) -> Refund:
+        self._enter("retrieve_refund", refund_id)
+        with self._lock:
+            return self._refund(self.refunds[refund_id])
+
     # ----- test controls: what the hosted page, the bank or the clock do -----
 
     def pay(self, session_id: str, *, amount_total: int | None = None) -> dict:

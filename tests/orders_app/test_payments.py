@@ -840,6 +840,24 @@ def test_a_refund_that_fails_later_is_flagged_and_shown_as_still_owed(
     assert actions(app, order_id).count("refund_failed") == 1
 
 
+def test_reconcile_asks_stripe_about_a_refund_pending_for_a_while_whose_event_never_came(
+    app, alice, boss, stripe_fake, lamp
+):
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+    refund_id = refund_later(app, boss, order_id, stripe_fake, "pending")
+    with app.app_context():
+        assert "refund_still_pending" not in reconcile()  # just taken: its event is on the way
+        app.config["ORDERS_STALE_SECONDS"] = 0
+        assert reconcile() == {"refund_still_pending": 1}
+        stripe_fake.finish_refund(refund_id, "failed", "expired_or_canceled_card")  # its events are lost
+        assert reconcile() == {"refund_settled": 1}
+        assert reconcile() == {}
+    order = fresh(app, order_id)
+    assert (order.refund_state, order.needs_attention) == ("failed", True)
+    assert "expired_or_canceled_card" in order.attention_reason
+    assert 'id="refund-failed"' in alice.get(f"/orders/{order_id}").get_data(as_text=True)
+
+
 def test_a_refund_event_before_the_shop_recorded_its_refund_is_asked_again(app, alice, boss, stripe_fake, lamp):
     """Stripe's event about the refund can come before the refund call's answer is written: it is
     answered 500 (Stripe sends it again), not dropped; a refund the shop never made is ignored."""
