@@ -269,6 +269,8 @@ def settle_refund(order: Order, refund: Refund) -> history.Note | None:
     order.refund_state = state
     order.updated_at = utcnow()
     record_refund(order, state, note, amount)
+    if state == REFUND_FAILED:
+        notices.refund_failed_later(order)
     return note
 
 

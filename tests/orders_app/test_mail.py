@@ -267,6 +267,24 @@ def test_a_refund_that_fails_before_the_cancellation_notice_is_sent_is_told_as_n
     assert "We could not refund your payment of $12.50 automatically." in text_of(notice)
 
 
+def test_a_customer_told_refunded_is_told_again_when_the_refund_fails_later(app, alice, boss, lamp, stripe_fake, smtp):
+    """The cancellation notice went out saying "refunded" (Stripe had taken the refund); then the
+    refund failed: one more notice says the shop will refund it, however many events say it."""
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+    assert post_form(boss, f"/orders/admin/{order_id}/cancel", {"restock": "y"}).status_code == 303
+    send_mail(app)
+    [told] = [m for m in smtp.inbox.to("alice@example.com") if "cancelled" in m["Subject"]]
+    assert "Your payment of $12.50 is refunded" in text_of(told)
+
+    failed = stripe_fake.finish_refund(fresh(app, order_id).refund_id, "failed", "expired_or_canceled_card")
+    assert deliver(app, failed).get_json()["outcome"] == "refund_failed"
+    assert deliver(app, {**failed, "id": "evt_failed", "type": "refund.failed"}).status_code == 200
+    assert send_mail(app) == {"sent": 1}
+    notices = [m for m in smtp.inbox.to("alice@example.com") if "cancelled" in m["Subject"]]
+    assert len(notices) == 2 and "is refunded" not in text_of(notices[1])
+    assert "We could not refund your payment of $12.50 automatically." in text_of(notices[1])
+
+
 def test_a_payment_through_an_old_link_is_told_with_its_refund_and_what_the_order_waits_for(
     app, alice, lamp, stripe_fake, smtp
 ):
