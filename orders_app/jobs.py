@@ -24,6 +24,7 @@ from orders_app.models import (
     HELD,
     PENDING,
     REFUND_DUE,
+    REFUND_PENDING,
     RELEASING,
     REQUESTING,
     RESTOCKING,
@@ -34,7 +35,7 @@ from orders_app.models import (
     utcnow,
 )
 from orders_app.placing import finish_requesting, give_up
-from orders_app.settling import commit_stock, refund_payment, release_hold
+from orders_app.settling import check_pending_refund, commit_stock, refund_payment, release_hold
 from orders_app.store import SWEEPER
 from orders_app.webhooks import apply_from_stripe
 from shared_ui.config import env_int
@@ -107,7 +108,8 @@ def _cancel_overdue(order_id: int) -> str:
 
 def reconcile_payments(batch: int | None = None) -> dict:
     """Ask Stripe about every Pending order with a session and apply what it says (missed
-    webhooks), commit the stock of Paid orders whose commit is pending, retry refunds that are due.
+    webhooks), commit the stock of Paid orders whose commit is pending, retry refunds that are due,
+    and ask about refunds Stripe has kept `pending` for a while (missed charge.refund.updated).
 
     Orders are asked about oldest first, page by page, until all are done or the run's time budget
     is spent (the next run starts again). Every step is a conditional change plus idempotent calls,
@@ -136,6 +138,17 @@ def reconcile_payments(batch: int | None = None) -> dict:
     for order_id in store.all_ids(Order.refund_state == REFUND_DUE, batch=batch, deadline=deadline):
         if (refunded := _one_order(done, refund_payment, order_id)) is not FAILED:
             done["refunded" if refunded else "refund_pending"] += 1
+    # A refund Stripe took as pending: its charge.refund.updated may never come (or not get through).
+    stale = utcnow() - timedelta(seconds=config["ORDERS_STALE_SECONDS"])
+    waiting = (Order.refund_state == REFUND_PENDING, Order.updated_at < stale)
+    for order_id in store.all_ids(*waiting, batch=batch, deadline=deadline):
+        try:
+            settled = _one_order(done, check_pending_refund, order_id)
+        except PaymentsUnavailable:
+            done["stripe_unavailable"] += 1
+            break
+        if settled is not FAILED:
+            done["refund_settled" if settled else "refund_still_pending"] += 1
     return {name: count for name, count in done.items() if count and name}
 
 

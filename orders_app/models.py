@@ -27,7 +27,9 @@ The order's Checkout Session, `checkout_state` (checkout.py and webhooks.py move
 - complete:   paid
 - expired / failed: closed without payment (Pay makes a new link while the order is Pending)
 
-`refund_state` is `due` once the shop decided to give a payment back and `done` when Stripe did.
+`refund_state` is `due` once the shop decided to give a payment back, `pending` while Stripe has taken
+the refund but not sent the money yet, `done` when it has, and `failed` when Stripe refused it or it
+failed later (a closed card: flagged for an admin).
 """
 
 from datetime import UTC, datetime
@@ -52,6 +54,7 @@ from orders_app.states import (  # noqa: F401
     REFUND_DONE,
     REFUND_DUE,
     REFUND_FAILED,
+    REFUND_PENDING,
     RELEASED,
     RELEASING,
     REQUESTING,
@@ -208,7 +211,7 @@ class Order(db.Model):
 
     @property
     def refund_in_progress(self) -> bool:
-        return self.refund_state == REFUND_DUE
+        return self.refund_state in (REFUND_DUE, REFUND_PENDING)
 
     @property
     def refunded(self) -> bool:

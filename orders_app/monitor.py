@@ -17,6 +17,7 @@ from orders_app.models import (
     PENDING,
     REFUND_DONE,
     REFUND_DUE,
+    REFUND_PENDING,
     RELEASING,
     REQUESTING,
     RESTOCKING,
@@ -37,7 +38,7 @@ STUCK_REASONS = {
     RESTOCKING: _l("refunded, but its stock is not yet back at inventory"),
 }
 RETRIED_BY = {COMMITTING: _l("payment reconcile")}
-REFUND_PENDING = _l("a refund is due but Stripe has not confirmed it yet; payment reconcile keeps trying")
+REFUND_NOT_CONFIRMED = _l("a refund is due but Stripe has not confirmed it yet; payment reconcile keeps trying")
 ATTENTION = "attention"
 CURSORS = ("before", "after")
 
@@ -135,7 +136,7 @@ def attention_reasons(order: Order, now: datetime, stale: datetime) -> list[str]
         retried_by = RETRIED_BY.get(order.hold_state) or _("the sweeper")
         reasons.append(_("%(reason)s; %(who)s keeps trying", reason=STUCK_REASONS[order.hold_state], who=retried_by))
     if order.refund_state == REFUND_DUE and order.updated_at < stale:
-        reasons.append(str(REFUND_PENDING))
+        reasons.append(str(REFUND_NOT_CONFIRMED))
     return reasons
 
 
@@ -179,7 +180,7 @@ def search(query: MonitorQuery, now: datetime, stale: datetime, per_page: int) -
 def summary(query: MonitorQuery, now: datetime, stale: datetime) -> list[dict]:
     """Count and total of the filtered orders per status (every status, whatever the status filter),
     and how many of them, for how much, had their payment refunded (or due to be: Stripe retried)."""
-    refunded = Order.refund_state.in_((REFUND_DUE, REFUND_DONE))
+    refunded = Order.refund_state.in_((REFUND_DUE, REFUND_PENDING, REFUND_DONE))
     rows = db.session.execute(
         select(
             Order.status,

@@ -1,14 +1,18 @@
 """The e-mails an order's changes cause, written to the outbox in the change's own transaction.
 
 Call these inside the write transaction that makes the change, right where the status is set:
-the key (`order-<id>-paid`, `order-<id>-cancelled`, `order-<id>-refund-<session>`) makes the
+the key (`order-<id>-paid`, `order-<id>-cancelled`, `order-<id>-refund-<session>`,
+`order-<id>-refund-failed`) makes the
 webhook, the success page and reconcile write each message once, however many of them apply the
 same payment.
 """
 
+from sqlalchemy import select
+
+from orders_app.extensions import db
 from orders_app.history import Money
 from orders_app.models import REFUND_DUE, Order
-from orders_app.outbox import ORDER_CANCELLED, ORDER_PAID, OUTBOX, PAYMENT_REFUNDED
+from orders_app.outbox import ORDER_CANCELLED, ORDER_PAID, OUTBOX, PAYMENT_REFUNDED, MailMessage
 from shared_ui import outbox
 
 
@@ -48,4 +52,24 @@ def payment_refunded(order: Order, session_id: str, amount: Money, reason: str) 
         kind=PAYMENT_REFUNDED,
         user_id=order.user_id,
         payload={"order_id": order.id, "amount_cents": amount.cents, "currency": amount.currency, "reason": reason},
+    )
+
+
+def refund_failed_later(order: Order) -> None:
+    """A refund Stripe took failed later (a closed card). A customer already sent a notice that said
+    it was refunded (the cancellation's, or a late payment's) is sent the cancellation notice again,
+    which now says the shop will refund it; a notice not sent yet says so itself."""
+    told = select(MailMessage.id).where(
+        MailMessage.key.like(f"order-{order.id}-%"),
+        MailMessage.kind.in_((ORDER_CANCELLED, PAYMENT_REFUNDED)),
+        MailMessage.sent_at.is_not(None),
+    )
+    if db.session.scalar(told.limit(1)) is None:
+        return
+    outbox.enqueue(
+        OUTBOX,
+        key=f"order-{order.id}-refund-failed",
+        kind=ORDER_CANCELLED,
+        user_id=order.user_id,
+        payload={"order_id": order.id, "refund": True, "why": None},
     )

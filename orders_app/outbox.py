@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Index
 
 from orders_app.extensions import db, users
-from orders_app.models import PAID, PENDING, REFUND_DONE, REFUND_DUE, REFUND_FAILED, Order
+from orders_app.models import PAID, PENDING, REFUND_DONE, REFUND_DUE, REFUND_FAILED, REFUND_PENDING, Order
 from shared_ui import outbox
 from shared_ui.money import format_money
 from shared_ui.outbox import OutboxAttemptMixin, OutboxMessageMixin
@@ -72,7 +72,7 @@ def render(message: MailMessage) -> outbox.Rendered | None:
         return None
     locale = account.get("locale")
     public_url = current_app.config["SHOP_PUBLIC_URL"]
-    refund = message.data.get("refund", order.refund_state in (REFUND_DUE, REFUND_DONE, REFUND_FAILED))
+    refund = message.data.get("refund", order.refund_state in (REFUND_DUE, REFUND_PENDING, REFUND_DONE, REFUND_FAILED))
     context = {
         "order": order,
         "lines": order_lines(order),

@@ -9,6 +9,7 @@ fails leaves that record, and reconcile or the sweeper (jobs.py) finish it later
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from orders_app import history, notices, states, store
@@ -28,6 +29,7 @@ from orders_app.clients.stripe_client import (
     PaymentRefused,
     PaymentsError,
     PaymentsUnavailable,
+    Refund,
     current_stripe,
 )
 from orders_app.extensions import db
@@ -40,6 +42,7 @@ from orders_app.models import (
     REFUND_DONE,
     REFUND_DUE,
     REFUND_FAILED,
+    REFUND_PENDING,
     RELEASED,
     RELEASING,
     RESTOCKING,
@@ -217,7 +220,7 @@ def refund_payment(order_id: int) -> bool:
         # What Stripe gave back: the payment's amount, which is not the order's total when the
         # payment was of another amount (refused as such, then refunded with the cancel).
         refund_id, amount = refund.id, history.Money(refund.amount, refund.currency)
-        note = history.note("%(amount)s refunded (%(refund)s)", amount=amount, refund=refund_id)
+        state, note = refund_outcome(refund.status, refund.failure_reason, amount, refund_id)
     except PaymentsUnavailable:
         return False  # still due: reconcile tries again
     except PaymentRefused as error:
@@ -231,12 +234,65 @@ def refund_payment(order_id: int) -> bool:
         order.refund_state = state
         order.refund_id = refund_id
         order.updated_at = utcnow()
-        store.record(order, STRIPE, "refunded" if state == REFUND_DONE else "refund_failed", None, None, note)
-        if state == REFUND_FAILED:
-            store.flag(order, f"The refund of {order.payment_intent} failed: {note.english}")
-        elif refund_id and _paid_after_cancel(order_id):  # no cancellation notice said this refund
-            notices.payment_refunded(order, order.stripe_session_id, amount, "late")
+        record_refund(order, state, note, amount)
     return state == REFUND_DONE
+
+
+#: what the history calls a refund in each state it can reach at Stripe
+REFUND_ACTIONS = {REFUND_DONE: "refunded", REFUND_PENDING: "refund_pending", REFUND_FAILED: "refund_failed"}
+
+
+def refund_outcome(
+    status: str | None, failure_reason: str | None, amount: history.Money, refund_id: str
+) -> tuple[str, history.Note]:
+    """The order's refund_state for a Refund's Stripe `status`, and its history note."""
+    if status == "succeeded":
+        return REFUND_DONE, history.note("%(amount)s refunded (%(refund)s)", amount=amount, refund=refund_id)
+    if status in ("failed", "canceled"):
+        error = f"{refund_id} {status}: {failure_reason or 'no reason given'}"
+        return REFUND_FAILED, history.note("Stripe did not refund: %(error)s", error=error)
+    started = history.note("%(amount)s refund started, not yet done (%(refund)s)", amount=amount, refund=refund_id)
+    return REFUND_PENDING, started
+
+
+#: the refund_state a refund may come from to reach done or failed (forward only: failed stays failed)
+REFUND_MOVES = {REFUND_DONE: (REFUND_PENDING,), REFUND_FAILED: (REFUND_PENDING, REFUND_DONE)}
+
+
+def settle_refund(order: Order, refund: Refund) -> history.Note | None:
+    """Stripe says the locked order's refund is `refund.status`: pending -> done, pending or done ->
+    failed (flagged); the history's note, or None when that changes nothing."""
+    amount = history.Money(refund.amount, refund.currency)
+    state, note = refund_outcome(refund.status, refund.failure_reason, amount, refund.id)
+    if order.refund_id != refund.id or order.refund_state not in REFUND_MOVES.get(state, ()):
+        return None
+    order.refund_state = state
+    order.updated_at = utcnow()
+    record_refund(order, state, note, amount)
+    if state == REFUND_FAILED:
+        notices.refund_failed_later(order)
+    return note
+
+
+def check_pending_refund(order_id: int) -> bool:
+    """Ask Stripe about a refund still `pending` (in case its event never came) and apply what it
+    says, as the webhook would; whether that changed it. PaymentsUnavailable when Stripe is down."""
+    order = db.session.get(Order, order_id)
+    if order is None or order.refund_state != REFUND_PENDING or not order.refund_id:
+        return False
+    refund = current_stripe().retrieve_refund(order.refund_id)
+    with write_transaction(db):
+        return settle_refund(store.locked(order_id), refund) is not None
+
+
+def record_refund(order: Order, state: str, note: history.Note, amount: history.Money | None) -> None:
+    """The locked order's refund reached `state` (refund_state set by the caller): its history line,
+    the admin's flag for a failure, the customer's notice for a late payment given back."""
+    store.record(order, STRIPE, REFUND_ACTIONS[state], None, None, note)
+    if state == REFUND_FAILED:
+        store.flag(order, f"The refund of {order.payment_intent} failed: {note.english}")
+    elif state == REFUND_DONE and amount is not None and _paid_after_cancel(order.id):
+        notices.payment_refunded(order, order.stripe_session_id, amount, "late")  # no cancellation notice said it
 
 
 def _paid_after_cancel(order_id: int) -> bool:
@@ -250,8 +306,16 @@ def refund_stale_payment(stale: StalePayment) -> None:
     key = store.shop_key("refund", stale.order_id, session.id)
     paid = {"amount": amount_of(session), "session": session.id}
     refund_id = None
+    # Names this shop and database (as the PaymentIntent's metadata does): the order's own refund_id is
+    # not this one, so refund events about it (a later failure) find the order by these.
+    metadata = {
+        "order_id": str(stale.order_id),
+        "shop_instance": current_app.config["SHOP_INSTANCE_ID"],
+        "shop_database": store.database_id(),
+        "old_link": session.id,
+    }
     try:
-        refund_id = current_stripe().refund(session.payment_intent, key, {"order_id": str(stale.order_id)}).id
+        refund_id = current_stripe().refund(session.payment_intent, key, metadata).id
         text = history.note(
             "%(amount)s was paid through an old payment link (%(session)s): refunded automatically (%(refund)s)",
             **paid,

@@ -28,6 +28,8 @@ HIDDEN_HOLD_STATES = (REQUESTING, ABANDONED)
 SESSION_OPEN, SESSION_CLOSING, SESSION_PROCESSING = "open", "closing", "processing"
 SESSION_COMPLETE, SESSION_EXPIRED, SESSION_FAILED = "complete", "expired", "failed"
 REFUND_DUE, REFUND_DONE, REFUND_FAILED = "due", "done", "failed"
+#: Stripe took the refund but has not sent the money yet (a refund can stay `pending`, then fail or succeed)
+REFUND_PENDING = "pending"
 
 # Events that move the status.
 EV_PAID, EV_CANCELLED, EV_REFUNDED, EV_STOCK_GONE = "paid", "cancelled", "refunded", "stock_gone"
@@ -137,6 +139,9 @@ ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
 ASYNC_FAILED = "checkout.session.async_payment_failed"
 SESSION_EXPIRED_EVENT = "checkout.session.expired"
 CHARGE_REFUNDED = "charge.refunded"
+#: a Refund object changed (pending -> succeeded, or -> failed): Stripe sends both for a failure
+REFUND_UPDATED, REFUND_FAILED_EVENT = "charge.refund.updated", "refund.failed"
+REFUND_EVENTS = (REFUND_UPDATED, REFUND_FAILED_EVENT)
 SESSION_EVENTS = (SESSION_COMPLETED, ASYNC_SUCCEEDED, ASYNC_FAILED, SESSION_EXPIRED_EVENT)
 
 # What Stripe says about a session, whoever asked.

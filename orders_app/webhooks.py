@@ -17,15 +17,15 @@ order is refunded and flagged; a payment through a link that is not the order's 
 refunded and flagged; an amount or currency that differs from the order's is never accepted.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from orders_app import history, states, store
-from orders_app.clients.stripe_client import CheckoutSession, current_stripe
+from orders_app.clients.stripe_client import CheckoutSession, Refund, current_stripe
 from orders_app.extensions import db
 from orders_app.models import (
     ADJUSTING,
@@ -47,8 +47,25 @@ from orders_app.models import (
     StripeEvent,
     utcnow,
 )
-from orders_app.settling import PAID_AFTER_CANCEL, STRIPE, StalePayment, amount_of, follow_up, money_of
-from orders_app.states import CHARGE_REFUNDED, SESSION_EVENTS, STILL_OPEN, fact_of_event, fact_of_session
+from orders_app.settling import (
+    PAID_AFTER_CANCEL,
+    REFUND_ACTIONS,
+    STRIPE,
+    StalePayment,
+    amount_of,
+    follow_up,
+    money_of,
+    refund_outcome,
+    settle_refund,
+)
+from orders_app.states import (
+    CHARGE_REFUNDED,
+    REFUND_EVENTS,
+    SESSION_EVENTS,
+    STILL_OPEN,
+    fact_of_event,
+    fact_of_session,
+)
 from shared_ui.db import write_transaction
 from shared_ui.numbers import whole_number
 
@@ -67,8 +84,14 @@ OUTCOMES = {
     "stale_paid": _l("A payment through an old payment link: refunded, flagged"),
     "refund_recorded": _l("Stripe confirms the refund"),
     "external_refund": _l("Refunded at Stripe outside the shop: flagged"),
+    "refund_failed": _l("The refund failed at Stripe: the money did not go back, flagged"),
+    "refund_unchanged": _l("Nothing new about the refund: nothing to do"),
     "open": _l("The payment page is still open: nothing to do"),
 }
+
+
+#: the outcome of a refund event that reported the shop's refund failed
+REFUND_FAILED_OUTCOME = "refund_failed"
 
 
 class RetryLater(Exception):
@@ -88,7 +111,9 @@ def receive_event(event: dict) -> str:
     event_id, event_type = event["id"], event["type"]
     obj = event["data"]["object"]
     if event_type == CHARGE_REFUNDED:
-        return _receive_refund(event_id, obj)
+        return _receive_refund(event_id, obj, event.get("created"))
+    if event_type in REFUND_EVENTS:
+        return _receive_refund_update(event_id, event_type, obj)
     if event_type not in SESSION_EVENTS or not isinstance(obj.get("id"), str):
         return "ignored"
     session = CheckoutSession.from_dict(obj)
@@ -123,35 +148,50 @@ def receive_event(event: dict) -> str:
     return outcome
 
 
-def _receive_refund(event_id: str, charge: dict) -> str:
+def _receive_refund(event_id: str, charge: dict, created: int | None = None) -> str:
     """charge.refunded: recorded; it never changes an order's status."""
     intent = charge.get("payment_intent")
     order_id = db.session.scalar(select(Order.id).where(Order.payment_intent == intent)) if intent else None
     if order_id is None:
         return "ignored"
+
+    def apply(order: Order) -> tuple[str, history.Note]:
+        refunded = history.Money(charge.get("amount_refunded") or 0, charge.get("currency") or order.currency)
+        if order.refund_state is None:
+            store.flag(
+                order,
+                f"{refunded.english} was refunded at Stripe outside the shop; the order is still {order.status}",
+            )
+            return "external_refund", history.note("%(amount)s refunded at Stripe", amount=refunded)
+        if (
+            order.refund_state == REFUND_FAILED
+            and charge.get("refunded") is True
+            and not _before_refund_failed(order.id, created)
+        ):
+            # The shop's refund failed and an admin gave the whole payment back at Stripe:
+            # the order's pages and the customer's data say refunded, not "not done yet".
+            # (Not the failed refund's own charge.refunded, sent when Stripe took it and
+            # delivered after its failure.)
+            order.refund_state = REFUND_DONE
+            order.updated_at = utcnow()
+        return "refund_recorded", history.note("%(amount)s refunded", amount=refunded)
+
+    return _apply_once(event_id, CHARGE_REFUNDED, order_id, apply)
+
+
+def _apply_once(event_id: str, event_type: str, order_id: int, apply) -> str:
+    """Apply an event that is not about a session to the locked order, once (a repeat of its id is
+    a duplicate), recording it in stripe_events in the same transaction; its outcome."""
     try:
         with write_transaction(db):
             order = store.locked(order_id)
             if db.session.scalar(select(StripeEvent.id).where(StripeEvent.id == event_id)) is not None:
                 return "duplicate"
-            refunded = history.Money(charge.get("amount_refunded") or 0, charge.get("currency") or order.currency)
-            if order.refund_state is not None:
-                outcome, note = "refund_recorded", history.note("%(amount)s refunded", amount=refunded)
-                if order.refund_state == REFUND_FAILED and charge.get("refunded") is True:
-                    # The shop's refund failed and an admin gave the whole payment back at Stripe:
-                    # the order's pages and the customer's data say refunded, not "not done yet".
-                    order.refund_state = REFUND_DONE
-                    order.updated_at = utcnow()
-            else:
-                outcome, note = "external_refund", history.note("%(amount)s refunded at Stripe", amount=refunded)
-                store.flag(
-                    order,
-                    f"{refunded.english} was refunded at Stripe outside the shop; the order is still {order.status}",
-                )
+            outcome, note = apply(order)
             db.session.add(
                 StripeEvent(
                     id=event_id,
-                    type=CHARGE_REFUNDED,
+                    type=event_type,
                     session_id=order.stripe_session_id,
                     order_id=order_id,
                     outcome=outcome,
@@ -161,6 +201,70 @@ def _receive_refund(event_id: str, charge: dict) -> str:
     except IntegrityError:
         return "duplicate"
     return outcome
+
+
+def _before_refund_failed(order_id: int, created: int | None) -> bool:
+    """Whether an event Stripe created at `created` (epoch seconds) predates the failure of the
+    order's refund that a refund event reported (it then says nothing about a refund made since)."""
+    failed_at = db.session.scalar(
+        select(func.max(StripeEvent.received_at)).where(
+            StripeEvent.order_id == order_id, StripeEvent.outcome == REFUND_FAILED_OUTCOME
+        )
+    )
+    if failed_at is None or created is None:
+        return False
+    return datetime.fromtimestamp(created, UTC).replace(tzinfo=None) <= failed_at
+
+
+def _receive_refund_update(event_id: str, event_type: str, refund: dict) -> str:
+    """charge.refund.updated, refund.failed: the shop's refund, `pending` when Stripe took it, has
+    succeeded (done) or failed (flagged for an admin; the customer's pages say it is still owed).
+    Forward only: a failed refund stays failed whatever event comes after; a repeat changes nothing."""
+    refund_id = refund.get("id")
+    order_id = db.session.scalar(select(Order.id).where(Order.refund_id == refund_id)) if refund_id else None
+    if order_id is None:
+        intent = refund.get("payment_intent")
+        asking = select(Order.id).where(Order.payment_intent == intent, Order.refund_state == REFUND_DUE)
+        if intent and db.session.scalar(asking) is not None:
+            # The shop's refund call has not recorded Stripe's answer yet: Stripe sends the event again.
+            raise RetryLater(f"the refund of {intent} is being recorded")
+        metadata = refund.get("metadata") or {}
+        order_id = _our_order(metadata.get("shop_instance"), metadata.get("shop_database"), metadata.get("order_id"))
+        if order_id is None or not metadata.get("old_link"):
+            return "ignored"  # not a refund the shop made (one made at Stripe is told by charge.refunded)
+        return _apply_once(event_id, event_type, order_id, lambda order: _old_link_refund_update(order, refund))
+    status = refund.get("status")
+
+    def apply(order: Order) -> tuple[str, history.Note | None]:
+        amount, currency = refund.get("amount") or 0, refund.get("currency") or order.currency
+        note = settle_refund(order, Refund(refund_id, amount, currency, status, refund.get("failure_reason")))
+        if note is None:
+            return "refund_unchanged", None
+        return (REFUND_FAILED_OUTCOME if order.refund_state == REFUND_FAILED else "refund_recorded"), note
+
+    return _apply_once(event_id, event_type, order_id, apply)
+
+
+def _old_link_refund_update(order: Order, refund: dict) -> tuple[str, history.Note | None]:
+    """The automatic refund of a payment through an old payment link failed: the admin is told to
+    refund it at Stripe (once, whichever of Stripe's events about it comes first)."""
+    refund_id, status = refund["id"], refund.get("status")
+    amount = history.Money(refund.get("amount") or 0, refund.get("currency") or order.currency)
+    state, note = refund_outcome(status, refund.get("failure_reason"), amount, refund_id)
+    told = select(StripeEvent.id).where(
+        StripeEvent.order_id == order.id,
+        StripeEvent.outcome == REFUND_FAILED_OUTCOME,
+        StripeEvent.note.contains(refund_id, autoescape=True),
+    )
+    if state != REFUND_FAILED or db.session.scalar(told.limit(1)) is not None:
+        return "refund_unchanged", None
+    store.flag(
+        order,
+        f"The automatic refund of {amount.english} paid through an old payment link "
+        f"({refund['metadata']['old_link']}) failed: {note.english}; refund {refund.get('payment_intent')} at Stripe",
+    )
+    store.record(order, STRIPE, REFUND_ACTIONS[REFUND_FAILED], None, None, note)
+    return REFUND_FAILED_OUTCOME, note
 
 
 # Built once: every webhook delivery runs them, and building a select costs more than SQLite
@@ -179,10 +283,15 @@ def _order_id_for(session: CheckoutSession) -> int | None:
     found = connection.execute(_ORDER_OF_SESSION, {"session_id": session.id}).scalar()
     if found is not None:
         return found
-    ours = session.instance == current_app.config["SHOP_INSTANCE_ID"] and session.database == store.database_id()
-    order_id = whole_number(session.order_id or "")
-    if ours and order_id is not None:
-        return connection.execute(_ORDER_BY_ID, {"order_id": order_id}).scalar()
+    return _our_order(session.instance, session.database, session.order_id)
+
+
+def _our_order(instance: str | None, database: str | None, order_id: str | None) -> int | None:
+    """The order a Stripe object's metadata names, if this shop and this database made it."""
+    ours = instance == current_app.config["SHOP_INSTANCE_ID"] and database == store.database_id()
+    number = whole_number(order_id or "")
+    if ours and number is not None:
+        return db.session.connection().execute(_ORDER_BY_ID, {"order_id": number}).scalar()
     return None
 
 

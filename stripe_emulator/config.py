@@ -31,6 +31,7 @@ class Settings:
     min_expiry_seconds: int
     max_expiry_seconds: int
     boleto_expires_after_days: int
+    refund_settle_seconds: int
     idempotency_ttl_seconds: int
     sweep_interval_seconds: float
     delivery_poll_seconds: float
@@ -90,6 +91,7 @@ def load_settings(test_config: dict[str, Any] | None = None) -> Settings:
         min_expiry_seconds=int(get("EMULATOR_MIN_EXPIRY_SECONDS", 30 * 60)),
         max_expiry_seconds=int(get("EMULATOR_MAX_EXPIRY_SECONDS", 24 * 60 * 60)),
         boleto_expires_after_days=int(get("EMULATOR_BOLETO_EXPIRES_AFTER_DAYS", 3)),
+        refund_settle_seconds=int(get("EMULATOR_REFUND_SETTLE_SECONDS", 10)),
         idempotency_ttl_seconds=int(get("EMULATOR_IDEMPOTENCY_TTL_SECONDS", 24 * 60 * 60)),
         sweep_interval_seconds=float(get("EMULATOR_SWEEP_INTERVAL_SECONDS", 1.0)),
         delivery_poll_seconds=float(get("EMULATOR_DELIVERY_POLL_SECONDS", 0.2)),

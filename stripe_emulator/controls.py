@@ -5,6 +5,7 @@ emulator listens on loopback only."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -102,13 +103,23 @@ def settle(session_id: str) -> Response | tuple[Response, int]:
     return jsonify(session), 200
 
 
+@bp.post("/_emulator/refunds/<refund_id>/settle")
+def settle_refund(refund_id: str) -> tuple[Response, int]:
+    """A refund of test card 4000 0000 0000 5126 fails (or of 4000 0000 0000 7726 succeeds) now."""
+    return jsonify(_in_transaction(payments.settle_refund, refund_id)), 200
+
+
 @bp.post("/_emulator/checkout/<session_id>/expire")
 def expire(session_id: str) -> tuple[Response, int]:
     """Expire an open session now, exactly as when its `expires_at` comes."""
+    return jsonify(_in_transaction(payments.expire_session, session_id)), 200
+
+
+def _in_transaction(change: Callable[[ledger.Context, str], dict[str, Any]], object_id: str) -> dict[str, Any]:
+    """One change to an object, in one write transaction; the object as it is now."""
     rt = runtime()
     with rt.store.transaction() as conn:
-        session = payments.expire_session(ledger.context(conn, rt.settings), session_id)
-    return jsonify(session), 200
+        return change(ledger.context(conn, rt.settings), object_id)
 
 
 @bp.app_template_filter("utc")

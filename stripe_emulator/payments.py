@@ -33,6 +33,9 @@ class TestCard:
     last4: str
     decline_code: str | None = None
     message: str | None = None
+    #: what a refund of its charge does later: `failed` (it begins `succeeded`), `succeeded` (it
+    #: begins `pending`); None: it succeeds at once
+    refund_later: str | None = None
 
 
 TEST_CARDS = {
@@ -40,7 +43,12 @@ TEST_CARDS = {
     "5555555555554444": TestCard("mastercard", "4444"),
     "4000000000000002": TestCard("visa", "0002", "generic_decline", "Your card was declined."),
     "4000000000009995": TestCard("visa", "9995", "insufficient_funds", "Your card has insufficient funds."),
+    # Stripe's "Refunds" test cards: the charge succeeds, its refund changes status later.
+    "4000000000005126": TestCard("visa", "5126", refund_later="failed"),
+    "4000000000007726": TestCard("visa", "7726", refund_later="succeeded"),
 }
+#: why a refund of a `refund_later="failed"` card fails (Stripe's `failure_reason` for that card)
+REFUND_FAILURE_REASON = "expired_or_canceled_card"
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,9 @@ def sweep(ctx: Context) -> list[str]:
             touched.append(session_id)
         else:
             _save_session(ctx, record)
+    for refund_id in storage.due_for_wake(ctx.conn, "refund", ctx.now):
+        settle_refund(ctx, refund_id)
+        touched.append(refund_id)
     return touched
 
 
@@ -137,7 +148,10 @@ def pay(ctx: Context, session_id: str, *, card: str | None = None, method: str |
         _save_session(ctx, record)
         return PaymentOutcome("declined", session, test_card.message)
     details = {"type": "card", "card": objects.card_details(test_card.brand, test_card.last4)}
-    _charge(ctx, record, intent, "card", details)
+    charge = _charge(ctx, record, intent, "card", details)
+    if test_card.refund_later:
+        charge.private["refund_later"] = test_card.refund_later
+        storage.save(ctx.conn, charge)
     _complete(ctx, record, "paid")
     return PaymentOutcome("paid", session)
 
@@ -290,6 +304,33 @@ def _settle(ctx: Context, record: Record, result: str) -> None:
 # --- refunds --------------------------------------------------------------------------------
 
 
+def settle_refund(ctx: Context, refund_id: str) -> dict[str, Any]:
+    """A refund of a `refund_later` card reaches its end now (the sweeper does it `refund_settle_seconds`
+    after it was made): `failed` gives the charge its amount back; sends `charge.refund.updated`, and
+    `refund.failed` for a failure. A refund that has ended already is left as it is."""
+    record = require(ctx, "refund", refund_id)
+    later = record.private.pop("refund_later", None)
+    refund = record.body
+    if later is None:
+        storage.save(ctx.conn, record)
+        return refund
+    previous = {"status": refund["status"]}
+    refund["status"] = later
+    if later == "failed":
+        refund["failure_reason"] = REFUND_FAILURE_REASON
+        refund["failure_balance_transaction"] = new_id("txn_3")
+        charge = require(ctx, "charge", refund["charge"])
+        charge.body["amount_refunded"] -= refund["amount"]
+        charge.body["refunded"] = False
+        storage.save(ctx.conn, charge)
+    storage.save(ctx.conn, record)
+    ordering_key = record.private.get("session_id") or refund["charge"]
+    emit(ctx, "charge.refund.updated", refund, ordering_key, previous)
+    if later == "failed":
+        emit(ctx, "refund.failed", refund, ordering_key)
+    return refund
+
+
 def create_refund(ctx: Context, form: dict[str, Any]) -> dict[str, Any]:
     """`POST /v1/refunds` for a PaymentIntent (or charge); sends `charge.refunded`."""
     params.check_known(form, {"payment_intent", "charge", "amount", "reason", "metadata", "instructions_email"})
@@ -337,7 +378,12 @@ def create_refund(ctx: Context, form: dict[str, Any]) -> dict[str, Any]:
         intent_id=charge.body["payment_intent"], payment_method=charge.body["payment_method"],
         method_type=charge.private.get("method_type", "card"), reason=reason, metadata=metadata,
     )
-    storage.insert(ctx.conn, "refund", refund, {"session_id": charge.private.get("session_id")})
+    later = charge.private.get("refund_later")
+    private = {"session_id": charge.private.get("session_id"), "refund_later": later}
+    if later == "succeeded":
+        refund["status"] = "pending"  # Stripe: "its status begins as pending"
+    wake_at = ctx.now + ctx.settings.refund_settle_seconds if later else None
+    storage.insert(ctx.conn, "refund", refund, private, wake_at=wake_at)
     previous = {"amount_refunded": charge.body["amount_refunded"], "refunded": charge.body["refunded"]}
     charge.body["amount_refunded"] += amount
     charge.body["refunded"] = charge.body["amount_refunded"] == charge.body["amount"]

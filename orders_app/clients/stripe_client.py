@@ -93,11 +93,21 @@ class CheckoutSession:
 
 @dataclass(frozen=True)
 class Refund:
-    """A refund Stripe made: its id and what it gave back (the payment's amount, not the order's total)."""
+    """A refund Stripe made: its id and what it gave back (the payment's amount, not the order's total).
+
+    `status` is Stripe's: `succeeded`, or `pending` (it may still fail: charge.refund.updated says
+    when), or `failed`/`canceled` (then `failure_reason` says why)."""
 
     id: str
     amount: int
     currency: str
+    status: str = "succeeded"
+    failure_reason: str | None = None
+
+    @classmethod
+    def of(cls, refund) -> "Refund":
+        """From the SDK's Refund object."""
+        return cls(refund.id, refund.amount, refund.currency, refund.status, getattr(refund, "failure_reason", None))
 
 
 class StripeGateway:
@@ -156,7 +166,11 @@ class StripeGateway:
                 options={"idempotency_key": idempotency_key},
             )
         )
-        return Refund(refund.id, refund.amount, refund.currency)
+        return Refund.of(refund)
+
+    def retrieve_refund(self, refund_id: str) -> Refund:
+        """A refund as Stripe has it now (its status)."""
+        return Refund.of(self._call(lambda client: client.v1.refunds.retrieve(refund_id)))
 
     def _session(self, call) -> CheckoutSession:
         return CheckoutSession.from_dict(self._call(call).to_dict())

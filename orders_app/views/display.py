@@ -31,6 +31,7 @@ EVENT_TITLES = {
     "paid_after_cancel": _l("Paid after cancelling"),
     "payment_mismatch": _l("Payment not accepted"),
     "refunded": _l("Refunded"),
+    "refund_pending": _l("Refund started"),
     "refund_failed": _l("Refund failed"),
     "old_link_paid": _l("Paid through an old link"),
     "attention_resolved": _l("Marked as resolved"),

@@ -251,6 +251,48 @@ def test_a_refund_sends_charge_refunded_and_more_than_charged_is_refused(client,
         client.v1.refunds.create(params={"payment_intent": intent.id})
 
 
+def test_a_refund_of_card_5126_succeeds_at_first_then_fails_by_itself_and_says_so(client, emulator, http, receiver):
+    """Stripe's test card 4000 0000 0000 5126: "refunding a captured charge fails asynchronously with a
+    failure_reason of expired_or_canceled_card"; the refund begins `succeeded`, turns `failed`, the
+    charge has its amount back, and charge.refund.updated and refund.failed say so."""
+    session = client.v1.checkout.sessions.create(params=session_params())
+    pay(http, emulator, session.id, card="4000 0000 0000 5126")
+    intent = client.v1.payment_intents.retrieve(client.v1.checkout.sessions.retrieve(session.id).payment_intent)
+
+    refund = client.v1.refunds.create(params={"payment_intent": intent.id})
+    assert refund.status == "succeeded"
+    [failed] = receiver.wait_for(refund.id, "refund.failed")
+    [updated] = receiver.received(refund.id, "charge.refund.updated")
+    assert updated.event["data"]["previous_attributes"] == {"status": "succeeded"}
+    for event in (failed.event, updated.event):
+        sent = event["data"]["object"]
+        assert (sent["object"], sent["status"]) == ("refund", "failed")
+        assert sent["failure_reason"] == "expired_or_canceled_card"
+    refund = client.v1.refunds.retrieve(refund.id)
+    assert (refund.status, refund.failure_reason) == ("failed", "expired_or_canceled_card")
+    charge = client.v1.charges.retrieve(intent.latest_charge)
+    assert (charge.amount_refunded, charge.refunded) == (0, False)
+    assert http.post(emulator.url(f"/_emulator/refunds/{refund.id}/settle"), timeout=5).json()["status"] == "failed"
+    time.sleep(0.5)
+    assert len(receiver.received(refund.id, "refund.failed")) == 1  # an ended refund stays as it is
+
+
+def test_a_refund_of_card_7726_is_pending_until_it_succeeds(client, emulator, http, receiver):
+    session = client.v1.checkout.sessions.create(params=session_params())
+    pay(http, emulator, session.id, card="4000000000007726")
+    intent = client.v1.checkout.sessions.retrieve(session.id).payment_intent
+
+    refund = client.v1.refunds.create(params={"payment_intent": intent})
+    assert refund.status == "pending"
+    settled = http.post(emulator.url(f"/_emulator/refunds/{refund.id}/settle"), timeout=5)
+    assert settled.status_code == 200 and settled.json()["status"] == "succeeded"
+    [updated] = receiver.wait_for(refund.id, "charge.refund.updated")
+    assert updated.event["data"]["object"]["status"] == "succeeded"
+    assert updated.event["data"]["previous_attributes"] == {"status": "pending"}
+    assert receiver.received(refund.id, "refund.failed") == []
+    assert client.v1.refunds.retrieve(refund.id).status == "succeeded"
+
+
 def test_a_payment_intent_without_a_successful_charge_cannot_be_refunded(client, emulator, http):
     session = client.v1.checkout.sessions.create(params=session_params())
     assert session.payment_intent is None  # as at Stripe: created when the payer first submits

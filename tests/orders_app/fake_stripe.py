@@ -34,6 +34,9 @@ class FakeStripe:
         self.intents: dict[str, dict] = {}
         self.saved: dict[str, tuple[dict, dict]] = {}
         self.refunds: dict[str, dict] = {}
+        #: the status Stripe gives the next refund when it takes it: `succeeded`, or `pending` (as
+        #: test card 4000000000007726's); either may later change (`finish_refund`)
+        self.refund_status = "succeeded"
         self.calls: list[tuple] = []
         self.down = False
         #: called as before_call(method) before a call is applied (concurrency tests)
@@ -99,8 +102,7 @@ class FakeStripe:
         self._enter("refund", idempotency_key)
         with self._lock:
             if idempotency_key in self.saved:
-                refund = self.saved[idempotency_key][1]
-                return Refund(refund["id"], refund["amount"], refund["currency"])
+                return self._refund(self.saved[idempotency_key][1])
             intent = self.intents[payment_intent]
             if intent["status"] != "succeeded":
                 raise PaymentRefused("This PaymentIntent does not have a successful charge to refund.")
@@ -112,10 +114,17 @@ class FakeStripe:
                 "metadata": metadata,
                 "amount": intent["amount"],
                 "currency": intent["currency"],
+                "status": self.refund_status,
+                "failure_reason": None,
             }
             self.refunds[refund["id"]] = refund
-            self.saved[idempotency_key] = ({"payment_intent": payment_intent}, refund)
-            return Refund(refund["id"], refund["amount"], refund["currency"])
+            self.saved[idempotency_key] = ({"payment_intent": payment_intent}, dict(refund))
+            return self._refund(refund)
+
+    def retrieve_refund(self, refund_id: str) -> Refund:
+        self._enter("retrieve_refund", refund_id)
+        with self._lock:
+            return self._refund(self.refunds[refund_id])
 
     # ----- test controls: what the hosted page, the bank or the clock do -----
 
@@ -155,6 +164,22 @@ class FakeStripe:
             self.sessions[session_id].update(status="expired", url=None)
             return self.event("checkout.session.expired", session_id)
 
+    def finish_refund(
+        self, refund_id: str, status: str, failure_reason: str | None = None, event_type: str = "charge.refund.updated"
+    ) -> dict:
+        """The bank answers a refund Stripe took: `succeeded`, or `failed` with a reason (a closed card,
+        as test card 4000000000005126's refund does); the event Stripe sends (`refund.failed` too)."""
+        with self._lock:
+            refund = self.refunds[refund_id]
+            refund.update(status=status, failure_reason=failure_reason)
+            return {
+                "id": f"evt_fake{next(self._ids)}",
+                "object": "event",
+                "type": event_type,
+                "created": int(time.time()),
+                "data": {"object": {"object": "refund", **refund}},
+            }
+
     def event(self, event_type: str, session_id: str) -> dict:
         """The event Stripe would send now about the session (a fresh id every time)."""
         return {
@@ -180,6 +205,10 @@ class FakeStripe:
         intent = self.intents.setdefault(intent_id, {"id": intent_id, "object": "payment_intent"})
         intent.update(status=status, next_action=None, amount=session["amount_total"], currency=session["currency"])
         return intent
+
+    @staticmethod
+    def _refund(refund: dict) -> Refund:
+        return Refund(refund["id"], refund["amount"], refund["currency"], refund["status"], refund["failure_reason"])
 
     def _enter(self, method: str, *args) -> None:
         self.calls.append((method, *args))

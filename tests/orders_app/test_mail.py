@@ -237,6 +237,54 @@ def test_a_late_payment_whose_refund_stripe_refuses_is_not_told_as_refunded(
     assert [m["Subject"] for m in smtp.inbox.to("alice@example.com")] == [f"Your order {order_id} is cancelled"]
 
 
+def test_a_late_payment_whose_refund_is_pending_is_told_as_refunded_only_once_it_succeeds(
+    app, alice, lamp, stripe_fake, smtp
+):
+    order_id, completed = cancelled_then_paid(app, alice, lamp, stripe_fake)
+    stripe_fake.refund_status = "pending"
+    assert deliver(app, completed).status_code == 200
+    send_mail(app)
+    assert [m["Subject"] for m in smtp.inbox.to("alice@example.com")] == [f"Your order {order_id} is cancelled"]
+    refund_id = fresh(app, order_id).refund_id
+    for _ in range(2):  # Stripe's event, and a second one about the same success
+        assert deliver(app, stripe_fake.finish_refund(refund_id, "succeeded")).status_code == 200
+    send_mail(app)
+    refunded = [m for m in smtp.inbox.to("alice@example.com") if "refunded" in m["Subject"]]
+    assert [m["Subject"] for m in refunded] == [f"A payment for your order {order_id} is refunded"]
+
+
+def test_a_refund_that_fails_before_the_cancellation_notice_is_sent_is_told_as_not_done(
+    app, alice, boss, lamp, stripe_fake, smtp
+):
+    """Stripe took the refund, then it failed (a closed card): the notice says the shop will refund it."""
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+    assert post_form(boss, f"/orders/admin/{order_id}/cancel", {"restock": "y"}).status_code == 303
+    failed = stripe_fake.finish_refund(fresh(app, order_id).refund_id, "failed", "expired_or_canceled_card")
+    assert deliver(app, {**failed, "type": "refund.failed"}).get_json()["outcome"] == "refund_failed"
+    send_mail(app)
+    [notice] = [m for m in smtp.inbox.to("alice@example.com") if "cancelled" in m["Subject"]]
+    assert "is refunded" not in text_of(notice)
+    assert "We could not refund your payment of $12.50 automatically." in text_of(notice)
+
+
+def test_a_customer_told_refunded_is_told_again_when_the_refund_fails_later(app, alice, boss, lamp, stripe_fake, smtp):
+    """The cancellation notice went out saying "refunded" (Stripe had taken the refund); then the
+    refund failed: one more notice says the shop will refund it, however many events say it."""
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+    assert post_form(boss, f"/orders/admin/{order_id}/cancel", {"restock": "y"}).status_code == 303
+    send_mail(app)
+    [told] = [m for m in smtp.inbox.to("alice@example.com") if "cancelled" in m["Subject"]]
+    assert "Your payment of $12.50 is refunded" in text_of(told)
+
+    failed = stripe_fake.finish_refund(fresh(app, order_id).refund_id, "failed", "expired_or_canceled_card")
+    assert deliver(app, failed).get_json()["outcome"] == "refund_failed"
+    assert deliver(app, {**failed, "id": "evt_failed", "type": "refund.failed"}).status_code == 200
+    assert send_mail(app) == {"sent": 1}
+    notices = [m for m in smtp.inbox.to("alice@example.com") if "cancelled" in m["Subject"]]
+    assert len(notices) == 2 and "is refunded" not in text_of(notices[1])
+    assert "We could not refund your payment of $12.50 automatically." in text_of(notices[1])
+
+
 def test_a_payment_through_an_old_link_is_told_with_its_refund_and_what_the_order_waits_for(
     app, alice, lamp, stripe_fake, smtp
 ):

@@ -239,6 +239,35 @@ def test_an_event_for_an_old_link_changes_nothing_and_an_old_link_paid_is_refund
     assert len(stripe_fake.refunds) == 1
 
 
+def test_an_old_link_payments_refund_that_fails_later_tells_the_admin_to_refund_it_at_stripe(
+    app, alice, stripe_fake, lamp
+):
+    """The automatic refund of a payment through an old link is not the order's own refund: when it
+    fails later, Stripe's events find the order by the refund's metadata and the admin is told, once."""
+    order_id = place(alice, lamp, 1)
+    pay(alice, order_id)
+    old = session_of(app, order_id)
+    post_form(alice, f"/orders/{order_id}/edit", {"quantity": 2})
+    pay(alice, order_id)
+    stripe_fake.sessions[old].update(status="open")
+    assert deliver(app, stripe_fake.pay(old)).get_json()["outcome"] == "stale_paid"
+    [refund_id] = stripe_fake.refunds
+    elsewhere = stripe_fake.finish_refund(refund_id, "failed", "expired_or_canceled_card")
+    elsewhere["data"]["object"]["metadata"] = {**elsewhere["data"]["object"]["metadata"], "shop_database": "other"}
+    assert deliver(app, elsewhere).get_json()["outcome"] == "ignored"  # another database's order of that number
+
+    updated = stripe_fake.finish_refund(refund_id, "failed", "expired_or_canceled_card")
+    assert deliver(app, updated).get_json()["outcome"] == "refund_failed"
+    assert deliver(app, {**updated, "id": "evt_failed", "type": "refund.failed"}).get_json()["outcome"] == (
+        "refund_unchanged"
+    )
+    order = fresh(app, order_id)
+    assert order.status == PENDING and order.needs_attention and order.refund_state is None
+    assert "expired_or_canceled_card" in order.attention_reason and old in order.attention_reason
+    assert f"refund {stripe_fake.sessions[old]['payment_intent']} at Stripe" in order.attention_reason
+    assert actions(app, order_id).count("refund_failed") == 1
+
+
 def test_an_old_link_paid_is_flagged_even_when_its_refund_dies_halfway(app, alice, stripe_fake, lamp, monkeypatch):
     order_id = place(alice, lamp, 1)
     pay(alice, order_id)
@@ -750,6 +779,100 @@ def test_a_refund_while_stripe_is_down_is_retried_by_reconcile(app, alice, boss,
     with app.app_context():
         assert reconcile() == {"refunded": 1}
     assert fresh(app, order_id).refund_state == "done" and len(stripe_fake.refunds) == 1
+
+
+def refund_later(app, boss, order_id, stripe_fake, status: str) -> str:
+    """An admin refunds the Paid order; Stripe takes the refund as `status`: its id."""
+    stripe_fake.refund_status = status
+    assert post_form(boss, f"/orders/admin/{order_id}/cancel", {"restock": "y"}).status_code == 303
+    return fresh(app, order_id).refund_id
+
+
+def test_a_pending_refund_is_in_progress_until_stripe_says_it_succeeded(app, alice, boss, stripe_fake, lamp):
+    """A refund Stripe took as `pending` is not done: the customer reads "refund in progress", not
+    "refunded", until charge.refund.updated says it succeeded; a repeat of it changes nothing."""
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+    refund_id = refund_later(app, boss, order_id, stripe_fake, "pending")
+    assert fresh(app, order_id).refund_state == "pending"
+    page = alice.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert 'id="refund-pending"' in page and 'id="refunded"' not in page
+
+    succeeded = stripe_fake.finish_refund(refund_id, "succeeded")
+    assert deliver(app, succeeded).get_json()["outcome"] == "refund_recorded"
+    assert deliver(app, succeeded).get_json()["outcome"] == "duplicate"
+    assert deliver(app, stripe_fake.finish_refund(refund_id, "succeeded")).get_json()["outcome"] == "refund_unchanged"
+    order = fresh(app, order_id)
+    assert (order.refund_state, order.needs_attention) == ("done", False)
+    page = alice.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert 'id="refunded"' in page and 'id="refund-pending"' not in page
+    assert actions(app, order_id).count("refunded") == 1 and actions(app, order_id).count("refund_pending") == 1
+
+
+@pytest.mark.parametrize("taken_as", ["succeeded", "pending"])
+def test_a_refund_that_fails_later_is_flagged_and_shown_as_still_owed(
+    app, alice, boss, stripe_fake, lamp, taken_as
+):
+    """Test card 4000000000005126: Stripe takes the refund (succeeded, or pending) and later it fails
+    (the card was closed). The admin is told why; the customer's page says the shop still owes it;
+    Stripe's second event about the same failure, and the charge.refunded it sent when it took the
+    refund delivered late, change nothing."""
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+    refund_id = refund_later(app, boss, order_id, stripe_fake, taken_as)
+    taken = fresh(app, order_id)
+    charge = {"id": "ch_1", "payment_intent": taken.payment_intent, "currency": "usd"}
+    charge_refunded = {
+        "id": "evt_charge_refunded",
+        "type": "charge.refunded",
+        "created": int(taken.updated_at.replace(tzinfo=UTC).timestamp()) - 1,
+        "data": {"object": {**charge, "amount_refunded": 1250, "refunded": True}},
+    }
+
+    updated = stripe_fake.finish_refund(refund_id, "failed", "expired_or_canceled_card")
+    failed = {**updated, "id": "evt_refund_failed", "type": "refund.failed"}
+    assert deliver(app, updated).get_json()["outcome"] == "refund_failed"
+    assert deliver(app, failed).get_json()["outcome"] == "refund_unchanged"
+    assert deliver(app, charge_refunded).get_json()["outcome"] == "refund_recorded"
+    order = fresh(app, order_id)
+    assert (order.refund_state, order.needs_attention) == ("failed", True)
+    assert "expired_or_canceled_card" in order.attention_reason and order.payment_intent in order.attention_reason
+    page = alice.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert 'id="refund-failed"' in page and 'id="refunded"' not in page and 'id="refund-pending"' not in page
+    assert actions(app, order_id).count("refund_failed") == 1
+
+
+def test_reconcile_asks_stripe_about_a_refund_pending_for_a_while_whose_event_never_came(
+    app, alice, boss, stripe_fake, lamp
+):
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+    refund_id = refund_later(app, boss, order_id, stripe_fake, "pending")
+    with app.app_context():
+        assert "refund_still_pending" not in reconcile()  # just taken: its event is on the way
+        app.config["ORDERS_STALE_SECONDS"] = 0
+        assert reconcile() == {"refund_still_pending": 1}
+        stripe_fake.finish_refund(refund_id, "failed", "expired_or_canceled_card")  # its events are lost
+        assert reconcile() == {"refund_settled": 1}
+        assert reconcile() == {}
+    order = fresh(app, order_id)
+    assert (order.refund_state, order.needs_attention) == ("failed", True)
+    assert "expired_or_canceled_card" in order.attention_reason
+    assert 'id="refund-failed"' in alice.get(f"/orders/{order_id}").get_data(as_text=True)
+
+
+def test_a_refund_event_before_the_shop_recorded_its_refund_is_asked_again(app, alice, boss, stripe_fake, lamp):
+    """Stripe's event about the refund can come before the refund call's answer is written: it is
+    answered 500 (Stripe sends it again), not dropped; a refund the shop never made is ignored."""
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+    stripe_fake.down = True
+    post_form(boss, f"/orders/admin/{order_id}/cancel", {"restock": "y"})
+    stripe_fake.down = False
+    intent = fresh(app, order_id).payment_intent
+    refund = {"id": "re_early", "object": "refund", "payment_intent": intent, "status": "failed", "amount": 1250}
+    early = {"id": "evt_early", "type": "refund.failed", "data": {"object": refund}}
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert deliver(app, early).status_code == 500
+    assert fresh(app, order_id).refund_state == "due"
+    other = {**early, "data": {"object": {**refund, "payment_intent": "pi_other"}}}
+    assert deliver(app, other).get_json()["outcome"] == "ignored"
 
 
 def test_a_customer_cannot_refund(alice, stripe_fake, app, inventory, lamp):

@@ -266,3 +266,30 @@ def test_an_admin_refunds_a_paid_order_with_and_without_restock(stack, admin):
         assert len(events) == 1 and events[0]["event"]["data"]["object"]["amount_refunded"] == amount
     wait_until(lambda: "Stripe confirms the refund" in history(alice, restocked))
     assert status_of(stack, restocked) == "Cancelled"
+
+
+def test_a_refund_that_fails_after_stripe_took_it_is_flagged_and_the_customer_reads_it_is_owed(stack, admin):
+    """Paid with Stripe's test card 4000 0000 0000 5126: the refund an admin makes is taken, then
+    fails (the card was closed). The emulator's charge.refund.updated and refund.failed reach the
+    shop: the order is flagged with Stripe's reason, its page no longer says "refunded"."""
+    item = new_item(stack, price="5.00", quantity=10)
+    alice = customer(stack)
+    order_id = placed(order(alice, item, 2))
+    complete(stack, session_id(checkout_url(alice, order_id)), card="4000 0000 0000 5126")
+    wait_for_status(stack, order_id, "Paid")
+    assert admin.post(f"/orders/admin/{order_id}/cancel", {"restock": "y"}).status_code == 303
+    assert 'id="refunded"' in alice.get(f"/orders/{order_id}").text  # Stripe said `succeeded`
+    [(refund_id,)] = stack.query("orders", "SELECT refund_id FROM orders WHERE id = :id", id=order_id)
+
+    assert control(stack, f"/refunds/{refund_id}/settle").json()["status"] == "failed"
+    wait_until(lambda: 'id="refund-failed"' in alice.get(f"/orders/{order_id}").text)
+    page = alice.get(f"/orders/{order_id}").text
+    assert 'id="refunded"' not in page and status_of(stack, order_id) == "Cancelled"
+    [(state, flagged, reason)] = stack.query(
+        "orders", "SELECT refund_state, needs_attention, attention_reason FROM orders WHERE id = :id", id=order_id
+    )
+    assert (state, bool(flagged)) == ("failed", True) and "expired_or_canceled_card" in reason
+    session = session_of_order(stack, order_id)
+    for event_type in ("charge.refund.updated", "refund.failed"):  # both answered 200: none is retried
+        wait_until(lambda event_type=event_type: delivered(stack, session, event_type))
+    assert count_in_history(alice, order_id, "Refund failed") == 1
