@@ -6,7 +6,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from stacktools.client import new_login
+from stacktools.client import TIMEOUT, new_login
 from stacktools.stack import ADMIN_LOGIN
 
 
@@ -15,11 +15,14 @@ def item(stack):
     """An item added through the admin API, with a name no other test uses."""
     base = stack.base_url
     token = requests.post(
-        base + "/users/api/tokens", json={"login": ADMIN_LOGIN, "password": stack.env["SHOP_ADMIN_PASSWORD"]}
+        base + "/users/api/tokens", json={"login": ADMIN_LOGIN, "password": stack.env["SHOP_ADMIN_PASSWORD"]},
+        timeout=TIMEOUT,
     ).json()["token"]
     word = new_login("lamp").replace("_", "")
     body = {"name": f"Desk Lamp {word}", "description": "Brass, with a linen shade.", "price": "12.50", "quantity": 8}
-    response = requests.post(base + "/inventory/api/items", json=body, headers={"Authorization": f"Bearer {token}"})
+    response = requests.post(
+        base + "/inventory/api/items", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT
+    )
     assert response.status_code == 201, response.text
     return response.json() | {"word": word}
 
