@@ -2,6 +2,7 @@
 
 import time
 
+import pytest
 import requests
 
 from stacktools.client import TIMEOUT, ShopClient, find_user, new_login
@@ -77,6 +78,21 @@ def test_internal_routes_are_404_through_nginx_and_need_the_service_token_on_loo
     assert requests.get(
         stack.url("/users/internal/users/1"), headers={"X-Service-Token": "x"}, timeout=TIMEOUT
     ).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path", ["/inventory/internal/items/1", "/users/metrics", "/orders/readyz", "/nowhere", "/_unavailable.html"]
+)
+def test_nginxs_own_404_is_the_shops_not_found_page_with_its_headers(stack, path):
+    """nginx answers for these itself (a hidden internal URL, a path outside the apps, one of its own
+    pages asked for directly): its bare English page said "nginx" and carried no security header."""
+    response = requests.get(stack.url(path), timeout=TIMEOUT)
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "<h1>Not found</h1>" in response.text and "nginx" not in response.text.lower()
+    assert "Não há nada aqui" in response.text
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert (response.headers["X-Content-Type-Options"], response.headers["X-Frame-Options"]) == ("nosniff", "DENY")
 
 
 def test_root_redirects_to_the_catalog_and_unknown_hosts_are_refused(stack):
