@@ -98,6 +98,21 @@ def test_admin_adds_a_row_and_deletes_it_after_confirming(stack, page: Page, ite
     expect(page.locator(".item-name")).to_have_text([item["name"]])
 
 
+def test_cancelling_a_new_item_puts_the_keyboard_back_on_add_item(stack, page: Page, item):
+    # The new row goes away: focus went to the first item's Edit, one Enter from editing an item
+    # nobody chose. It goes back to what opened the row.
+    log_in_as_admin(stack, page)
+    page.goto(stack.url(f"/inventory/admin/?q={item['word']}"))
+    page.get_by_role("button", name="Add item").focus()
+    page.keyboard.press("Enter")
+    new_row = page.locator("tr.editing")
+    expect(new_row.get_by_label("Name")).to_be_focused()
+    new_row.get_by_role("button", name="Cancel").focus()
+    page.keyboard.press("Enter")
+    expect(new_row).to_have_count(0)
+    expect(page.get_by_role("button", name="Add item")).to_be_focused()
+
+
 def test_a_new_item_saved_with_the_keyboard_keeps_the_focus_in_its_own_row(stack, page: Page, item):
     # The new row is replaced by the item's row (with an id of its own): the keyboard stays there,
     # so Enter opens the new item, never the row below it.
