@@ -3,7 +3,8 @@ does after installing, and the backups of the shop's databases.
 
 assets:     copy htmx, Pico and shared_ui's files into build/static under content-hashed names, and
             compile the translations (without them every page and message is in English).
-prepare:    write a dev .env with what it lacks, render nginx.conf into $SHOP_VAR_DIR.
+prepare:    write a dev .env with what it lacks, render nginx.conf into $SHOP_VAR_DIR, take other
+            users' access away from the SQLite databases (older versions left them readable).
 run:        prepare, then start every Procfile process with honcho (Ctrl-C stops them all);
             also what `python -m shopctl` with no command does.
 backup:     a consistent copy of each app's SQLite database, taken while the shop runs, into
@@ -13,9 +14,11 @@ run-scaled: the same with SHOP_INSTANCES (default 2) instances of each app and o
             process, on a PostgreSQL server of its own (data in $SHOP_VAR_DIR/postgres).
 """
 
+import contextlib
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -31,8 +34,21 @@ from shopctl.settings import resolve
 def prepare(env: dict[str, str]) -> None:
     refuse_unsafe(env)
     os.makedirs(env["SHOP_VAR_DIR"], exist_ok=True)
+    close_databases_to_others(env)
     nginx.nginx_binary()
     nginx.render(env)
+
+
+def close_databases_to_others(env: dict[str, str]) -> None:
+    """Take other users' access away from each app's SQLite file and its -wal and -shm: new ones are
+    made owner-only (shared_ui/db.py), but older versions left them readable by anyone on the machine
+    (password hashes, addresses, orders). The owner and group keep theirs."""
+    for app in settings.APPS:
+        database = backup.database_file(env, app)
+        for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")) if database else ():
+            with contextlib.suppress(FileNotFoundError):
+                if (mode := stat.S_IMODE(path.stat().st_mode)) & stat.S_IRWXO:
+                    path.chmod(mode & ~stat.S_IRWXO)
 
 
 def refuse_unsafe(env: dict[str, str]) -> None:

@@ -1,6 +1,6 @@
 """The `mail` process (dev and tests): an SMTP server that keeps every message it receives.
 
-Each message is written to `$SHOP_VAR_DIR/mail/<time>-<n>.eml` and announced with one line
+Each message is written to `$SHOP_VAR_DIR/mail/<UTC time>Z-<n>.eml` and announced with one line
 (subject and recipient), so a newcomer can open a password reset link:
 
     python -m shopctl.mailserver          # serve on 127.0.0.1:$SHOP_MAIL_PORT (1025)
@@ -35,11 +35,21 @@ class KeepEveryMessage:
 
     async def handle_DATA(self, server, session, envelope):
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a reset link is a secret for 30 minutes
-        name = f"{time.strftime('%Y%m%d-%H%M%S')}-{next(self.numbers):05d}.eml"
-        partial = self.folder / (name + ".part")
+        # UTC: local time goes back an hour when daylight saving ends, and names sort oldest first.
+        second = time.strftime("%Y%m%d-%H%M%SZ", time.gmtime())
+        partial = self.folder / f"{second}.part"
         with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as written:
             written.write(envelope.content)
-        partial.rename(self.folder / name)  # readers never see half a message
+        # A link, unlike a rename, never replaces a message already there (one a process that ran
+        # before this one kept in the same second, its counter starting at 1 too): the next number does.
+        for number in self.numbers:  # readers never see half a message
+            name = f"{second}-{number:05d}.eml"
+            try:
+                os.link(partial, self.folder / name)
+                break
+            except FileExistsError:
+                continue
+        partial.unlink()
         message = message_from_bytes(envelope.content, policy=policy.default)
         print(f"mail: {message['Subject']!s} -> {', '.join(envelope.rcpt_tos)} ({self.folder / name})", flush=True)
         return "250 Message accepted"

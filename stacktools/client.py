@@ -8,10 +8,21 @@ import requests
 CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 CSRF_HEADER = re.compile(r'"X-CSRFToken": "([^"]+)"')
 DEFAULT_PASSWORD = "correct horse battery"
+#: seconds a test waits for an answer: past nginx's own 40 s (proxy_read_timeout, then its 503), so
+#: only a hung server meets it, and fails the test instead of hanging the suite
+TIMEOUT = 60
 
 
 def new_login(prefix: str = "user") -> str:
     return f"{prefix}_{secrets.token_hex(4)}"
+
+
+class TimedSession(requests.Session):
+    """A requests session whose every call gives up after TIMEOUT seconds unless it says otherwise."""
+
+    def request(self, method, url, *args, **kwargs):
+        kwargs.setdefault("timeout", TIMEOUT)
+        return super().request(method, url, *args, **kwargs)
 
 
 class ShopClient:
@@ -19,7 +30,7 @@ class ShopClient:
 
     def __init__(self, base_url: str):
         self.base_url = base_url
-        self.http = requests.Session()
+        self.http = TimedSession()
         self.login_name: str | None = None
 
     def get(self, path: str, htmx: bool = False, **kwargs) -> requests.Response:
@@ -71,7 +82,9 @@ class ShopClient:
         return response
 
     def api_token(self, login: str, password: str = DEFAULT_PASSWORD) -> str:
-        response = requests.post(self.base_url + "/users/api/tokens", json={"login": login, "password": password})
+        response = requests.post(
+            self.base_url + "/users/api/tokens", json={"login": login, "password": password}, timeout=TIMEOUT
+        )
         assert response.status_code == 201, response.text
         return response.json()["token"]
 

@@ -53,13 +53,15 @@
   }
 
   // A swap that took away the element holding focus puts it somewhere sensible: into what replaced
-  // it, else next to where it was, else the page's own fallback ([data-focus-fallback]), else <main>.
+  // it, else back on what opened it (its [data-focus-return], an id: a new row cancelled), else next
+  // to where it was, else the page's own fallback ([data-focus-fallback]), else <main>.
   function restoreFocus() {
     const place = pending;
     pending = null;
     if (!place || !focusLost()) return;
     const replaced = (place.id && document.getElementById(place.id)) || standingIn(place);
     if (replaced && focusInto(replaced, place)) return;
+    if (place.back && focusOn(document.getElementById(place.back))) return;
     for (const near of [place.next, place.previous]) {
       if (near && near.isConnected && focusInto(near, { index: -1 })) return;
     }
@@ -79,6 +81,7 @@
       href: active.getAttribute("href"),
       next: target.nextElementSibling,
       previous: target.previousElementSibling,
+      back: target.getAttribute("data-focus-return"),
     };
     // A swap that leaves nothing behind (a deleted row) settles no element: restore a moment later.
     window.setTimeout(restoreFocus, htmx.config.defaultSettleDelay + 50);

@@ -6,7 +6,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from stacktools.client import new_login
+from stacktools.client import TIMEOUT, new_login
 from stacktools.stack import ADMIN_LOGIN
 
 
@@ -15,11 +15,14 @@ def item(stack):
     """An item added through the admin API, with a name no other test uses."""
     base = stack.base_url
     token = requests.post(
-        base + "/users/api/tokens", json={"login": ADMIN_LOGIN, "password": stack.env["SHOP_ADMIN_PASSWORD"]}
+        base + "/users/api/tokens", json={"login": ADMIN_LOGIN, "password": stack.env["SHOP_ADMIN_PASSWORD"]},
+        timeout=TIMEOUT,
     ).json()["token"]
     word = new_login("lamp").replace("_", "")
     body = {"name": f"Desk Lamp {word}", "description": "Brass, with a linen shade.", "price": "12.50", "quantity": 8}
-    response = requests.post(base + "/inventory/api/items", json=body, headers={"Authorization": f"Bearer {token}"})
+    response = requests.post(
+        base + "/inventory/api/items", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT
+    )
     assert response.status_code == 201, response.text
     return response.json() | {"word": word}
 
@@ -93,6 +96,21 @@ def test_admin_adds_a_row_and_deletes_it_after_confirming(stack, page: Page, ite
     expect(added).to_have_count(0)
     page.goto(stack.url(f"/inventory/?q={item['word']}"))
     expect(page.locator(".item-name")).to_have_text([item["name"]])
+
+
+def test_cancelling_a_new_item_puts_the_keyboard_back_on_add_item(stack, page: Page, item):
+    # The new row goes away: focus went to the first item's Edit, one Enter from editing an item
+    # nobody chose. It goes back to what opened the row.
+    log_in_as_admin(stack, page)
+    page.goto(stack.url(f"/inventory/admin/?q={item['word']}"))
+    page.get_by_role("button", name="Add item").focus()
+    page.keyboard.press("Enter")
+    new_row = page.locator("tr.editing")
+    expect(new_row.get_by_label("Name")).to_be_focused()
+    new_row.get_by_role("button", name="Cancel").focus()
+    page.keyboard.press("Enter")
+    expect(new_row).to_have_count(0)
+    expect(page.get_by_role("button", name="Add item")).to_be_focused()
 
 
 def test_a_new_item_saved_with_the_keyboard_keeps_the_focus_in_its_own_row(stack, page: Page, item):

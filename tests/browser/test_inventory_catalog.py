@@ -6,7 +6,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from stacktools.client import new_login
+from stacktools.client import TIMEOUT, TimedSession, new_login
 from stacktools.stack import ADMIN_LOGIN
 
 
@@ -14,10 +14,11 @@ from stacktools.stack import ADMIN_LOGIN
 def shelf(stack):
     """27 items sharing a word no other test uses; the newest (26) is sold out. Returns the word."""
     token = requests.post(
-        stack.url("/users/api/tokens"), json={"login": ADMIN_LOGIN, "password": stack.env["SHOP_ADMIN_PASSWORD"]}
+        stack.url("/users/api/tokens"), json={"login": ADMIN_LOGIN, "password": stack.env["SHOP_ADMIN_PASSWORD"]},
+        timeout=TIMEOUT,
     ).json()["token"]
     word = new_login("vase").replace("_", "")
-    with requests.Session() as http:
+    with TimedSession() as http:
         http.headers["Authorization"] = f"Bearer {token}"
         for n in range(27):
             body = {"name": f"Vase {word} {n:02d}", "price": "5.00", "quantity": 0 if n == 26 else 3}
@@ -58,11 +59,14 @@ def test_search_as_you_type_filter_and_load_more(stack, page: Page, shelf):
 
 def test_an_item_page_keeps_the_lines_of_its_description(stack, page: Page):
     token = requests.post(
-        stack.url("/users/api/tokens"), json={"login": ADMIN_LOGIN, "password": stack.env["SHOP_ADMIN_PASSWORD"]}
+        stack.url("/users/api/tokens"), json={"login": ADMIN_LOGIN, "password": stack.env["SHOP_ADMIN_PASSWORD"]},
+        timeout=TIMEOUT,
     ).json()["token"]
     description = "Size: 30 cm across.\nMaterial: oiled oak.\n\nCare: wipe with a damp cloth."
     body = {"name": f"Oak Tray {new_login('tray')}", "price": "25.00", "quantity": 2, "description": description}
-    created = requests.post(stack.url("/inventory/api/items"), json=body, headers={"Authorization": f"Bearer {token}"})
+    created = requests.post(
+        stack.url("/inventory/api/items"), json=body, headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT
+    )
     assert created.status_code == 201
     page.goto(stack.url(f"/inventory/items/{created.json()['id']}"))
     assert page.locator(".item-description").inner_text() == description

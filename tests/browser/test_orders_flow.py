@@ -103,6 +103,22 @@ def test_the_admin_monitor_filters_without_losing_them_on_refresh(stack, page: P
     assert stock_of(stack, item) == 10
 
 
+def test_the_admin_monitor_says_it_refreshes_itself_only_where_it_does(stack, page: Page):
+    """htmx does the refreshing: without JavaScript the page stays as it was loaded and must not say
+    "refreshes every 10 s"; the time it was updated is true either way."""
+    log_in_as_admin(stack, page)
+    no_script = page.context.browser.new_context(java_script_enabled=False)
+    static_page = no_script.new_page()
+    log_in_as_admin(stack, static_page)
+    for each in (page, static_page):
+        each.goto(stack.url("/orders/admin/"))
+    summary = "#monitor-results p.muted"
+    assert re.search(r"updated .* · refreshes every 10 s$", page.locator(summary).inner_text())
+    without = static_page.locator(summary).inner_text()
+    no_script.close()
+    assert "updated" in without and "refreshes" not in without
+
+
 def test_the_admins_restock_choice_survives_the_monitors_refresh_and_is_what_the_refund_does(stack, page: Page):
     item = new_item(stack, price="3.00", quantity=10)
     alice = customer(stack)

@@ -7,8 +7,19 @@ import time
 from playwright.sync_api import Page, expect
 
 from stacktools.stack import wait_until
-from tests.browser.helpers import register
-from tests.stack.shop_orders import CARD_DECLINED, CARD_OK, new_item, reservation, stock_of
+from tests.browser.helpers import log_in, register
+from tests.stack.shop_orders import (
+    CARD_DECLINED,
+    CARD_OK,
+    checkout_url,
+    customer,
+    new_item,
+    order,
+    placed,
+    reservation,
+    session_id,
+    stock_of,
+)
 
 
 def order_and_pay(stack, page: Page, price: str, quantity: int) -> tuple[int, int]:
@@ -65,3 +76,20 @@ def test_a_declined_card_leaves_the_order_pending_and_payable(stack, page: Page)
 
     page.get_by_role("button", name="Pay again $3.00").click()
     expect(page).to_have_url(checkout)  # the same link: it is still open
+
+
+def test_the_page_waiting_for_stripe_says_it_updates_itself_only_where_it_does(stack, page: Page):
+    """Only htmx asks again: without JavaScript the page offers "Check again" and must not also say
+    that it updates by itself."""
+    buyer = customer(stack)
+    order_id = placed(order(buyer, new_item(stack, price="3.00"), 1))
+    waiting = f"/orders/checkout/success?session_id={session_id(checkout_url(buyer, order_id))}"
+    no_script = page.context.browser.new_context(java_script_enabled=False)
+    static_page = no_script.new_page()
+    for each in (page, static_page):
+        log_in(stack, each, buyer.login_name)
+        each.goto(stack.url(waiting))
+    assert "the page updates by itself" in page.locator("#payment-result").inner_text()
+    without = static_page.locator("#payment-result").inner_text()
+    no_script.close()
+    assert "Waiting for Stripe" in without and "Check again" in without and "by itself" not in without

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import requests
 
 from shopctl import procfile
-from stacktools.client import DEFAULT_PASSWORD, ShopClient, new_login
+from stacktools.client import DEFAULT_PASSWORD, TIMEOUT, ShopClient, new_login
 from tests.stack.shop_orders import admin_token, api_customers, ledger, new_item
 
 
@@ -103,7 +103,8 @@ def test_an_edit_racing_a_cancel_leaves_one_consistent_outcome(stack):
     headers = {"Authorization": f"Bearer {token}"}
     for _ in range(5):
         created = requests.post(
-            stack.url("/orders/api/orders"), json={"inventory_id": item, "quantity": 2}, headers=headers
+            stack.url("/orders/api/orders"), json={"inventory_id": item, "quantity": 2}, headers=headers,
+            timeout=TIMEOUT,
         )
         order_id = created.json()["id"]
         start = threading.Barrier(2)
@@ -122,12 +123,12 @@ def test_an_edit_racing_a_cancel_leaves_one_consistent_outcome(stack):
             edited, cancelled = pool.submit(edit), pool.submit(cancel)
             edited, cancelled = edited.result(), cancelled.result()
         assert edited.status_code in (200, 409) and cancelled.status_code in (200, 409)
-        final = requests.get(stack.url(f"/orders/api/orders/{order_id}"), headers=headers).json()
+        final = requests.get(stack.url(f"/orders/api/orders/{order_id}"), headers=headers, timeout=TIMEOUT).json()
         if cancelled.status_code == 200:
             assert final["status"] == "Cancelled"
         else:  # the edit won; a second cancel now goes through
             assert final["quantity"] == 4
-            again = requests.post(stack.url(f"/orders/api/orders/{order_id}/cancel"), headers=headers)
+            again = requests.post(stack.url(f"/orders/api/orders/{order_id}/cancel"), headers=headers, timeout=TIMEOUT)
             assert again.status_code == 200
     # Every order ended cancelled: all 20 units are back on hand, none held.
     assert ledger(stack, item) == {"on_hand": 20, "held": 0, "committed": 0}
@@ -177,7 +178,9 @@ def test_registration_of_one_login_twice_at_once_creates_one_account(stack):
 
     def register(_):
         start.wait()
-        return requests.post(stack.url("/users/api/users"), json={"login": login, "password": DEFAULT_PASSWORD})
+        return requests.post(
+            stack.url("/users/api/users"), json={"login": login, "password": DEFAULT_PASSWORD}, timeout=TIMEOUT
+        )
 
     with ThreadPoolExecutor(6) as pool:
         statuses = sorted(r.status_code for r in pool.map(register, range(6)))

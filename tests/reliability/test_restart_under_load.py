@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from shared_ui.config import PROJECT_ROOT
-from stacktools.client import DEFAULT_PASSWORD, new_login
+from stacktools.client import DEFAULT_PASSWORD, TIMEOUT, new_login
 from stacktools.stack import Stack, wait_until
 from tests.stack.shop_orders import ledger
 
@@ -30,18 +30,21 @@ def shop():
 def customer_token(stack) -> str:
     login = new_login("load")
     requests.post(stack.url("/users/api/users"), json={"login": login, "password": DEFAULT_PASSWORD}, timeout=10)
-    response = requests.post(stack.url("/users/api/tokens"), json={"login": login, "password": DEFAULT_PASSWORD})
+    response = requests.post(
+        stack.url("/users/api/tokens"), json={"login": login, "password": DEFAULT_PASSWORD}, timeout=TIMEOUT
+    )
     return response.json()["token"]
 
 
 def test_restarting_everything_under_load_loses_no_order_and_no_payment(shop):
     admin = requests.post(
-        shop.url("/users/api/tokens"), json={"login": "admin", "password": shop.env["SHOP_ADMIN_PASSWORD"]}
+        shop.url("/users/api/tokens"), json={"login": "admin", "password": shop.env["SHOP_ADMIN_PASSWORD"]},
+        timeout=TIMEOUT,
     ).json()["token"]
     item = requests.post(
         shop.url("/inventory/api/items"),
         json={"name": "Load test lamp", "description": "", "price": "4.00", "quantity": 500},
-        headers={"Authorization": f"Bearer {admin}"},
+        headers={"Authorization": f"Bearer {admin}"}, timeout=TIMEOUT,
     ).json()["id"]
     tokens = [customer_token(shop) for _ in range(4)]
     created: list[tuple[str, int]] = []  # (token, order id) the shop answered 201 for
@@ -107,7 +110,7 @@ def test_restarting_everything_under_load_loses_no_order_and_no_payment(shop):
 
     def order(token, order_id):
         response = requests.get(
-            shop.url(f"/orders/api/orders/{order_id}"), headers={"Authorization": f"Bearer {token}"}
+            shop.url(f"/orders/api/orders/{order_id}"), headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT
         )
         assert response.status_code == 200, (order_id, response.text)
         return response.json()

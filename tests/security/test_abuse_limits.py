@@ -151,3 +151,18 @@ def test_behind_a_trusted_proxy_nginx_limits_count_each_client(proxied_stack):
 
     assert 429 in [login_form("192.0.2.10") for _ in range(6)]
     assert login_form("192.0.2.11") != 429
+
+
+def test_behind_a_trusted_proxy_nginx_counts_an_ipv6_client_as_its_64_and_ipv4_per_address(proxied_stack):
+    """An IPv6 customer is handed a /64 (or more) and may send each post from another address in it:
+    nginx counts the /64 as one client, as the apps do (users_app/throttle.py client_network)."""
+    shop = proxied_stack
+
+    def login_form(client: str) -> int:
+        return requests.post(shop.url("/users/login"), headers={"X-Forwarded-For": client}, timeout=15).status_code
+
+    # One /64, six addresses; its prefix holds the bytes 0xff and 0x0a (a newline), each matched as itself.
+    assert 429 in [login_form(f"2001:db8:ff0a:a64::{n:x}") for n in range(1, 7)]
+    assert login_form("2001:db8:ff0a:a65::1") != 429  # the next /64 is another client
+    assert 429 not in [login_form(f"192.0.2.{n}") for n in range(30, 36)]  # IPv4: each address its own
+    assert 429 not in [login_form(f"::ffff:192.0.2.{n}") for n in range(40, 46)]  # the same, written as IPv6

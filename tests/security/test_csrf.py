@@ -2,7 +2,7 @@
 
 import requests
 
-from stacktools.client import DEFAULT_PASSWORD, ShopClient, find_user, new_login
+from stacktools.client import DEFAULT_PASSWORD, TIMEOUT, ShopClient, find_user, new_login
 
 
 def test_a_form_post_without_the_token_is_400_and_changes_nothing(stack):
@@ -55,5 +55,7 @@ def test_logout_by_get_is_not_possible(stack):
 
 def test_bearer_api_calls_need_no_csrf_token(stack):
     login = new_login()
-    response = requests.post(stack.url("/users/api/users"), json={"login": login, "password": DEFAULT_PASSWORD})
+    response = requests.post(
+        stack.url("/users/api/users"), json={"login": login, "password": DEFAULT_PASSWORD}, timeout=TIMEOUT
+    )
     assert response.status_code == 201

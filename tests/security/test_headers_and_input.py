@@ -3,12 +3,12 @@
 import pytest
 import requests
 
-from stacktools.client import ShopClient, new_login
+from stacktools.client import TIMEOUT, ShopClient, new_login
 
 
 @pytest.mark.parametrize("path", ["/users/login", "/inventory/", "/users/register"])
 def test_pages_carry_csp_nosniff_referrer_policy_and_no_framing(stack, path):
-    response = requests.get(stack.url(path))
+    response = requests.get(stack.url(path), timeout=TIMEOUT)
     csp = response.headers["Content-Security-Policy"]
     directives = {d.strip().split(" ")[0]: d.strip() for d in csp.split(";")}
     assert directives["default-src"] == "default-src 'self'"
@@ -39,14 +39,15 @@ def test_pages_load_scripts_only_from_the_shops_static_folder(shop):
 
 def test_oversized_bodies_get_413(stack):
     for path in ("/users/api/users", "/users/login", "/orders/stripe/webhook"):
-        response = requests.post(stack.url(path), data=b"x" * (2 * 1024 * 1024))
+        response = requests.post(stack.url(path), data=b"x" * (2 * 1024 * 1024), timeout=TIMEOUT)
         assert response.status_code == 413, path
 
 
 @pytest.mark.parametrize("body", ["{", "[1, 2]", '"text"', "null", "\xff\xfe"])
 def test_malformed_json_gets_the_documented_400(stack, body):
     response = requests.post(
-        stack.url("/users/api/tokens"), data=body.encode("latin-1"), headers={"Content-Type": "application/json"}
+        stack.url("/users/api/tokens"), data=body.encode("latin-1"), headers={"Content-Type": "application/json"},
+        timeout=TIMEOUT,
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "malformed_json"
@@ -54,7 +55,7 @@ def test_malformed_json_gets_the_documented_400(stack, body):
 
 @pytest.mark.parametrize("host", ["evil.example", "127.0.0.1.evil.example", "localhost.evil"])
 def test_an_unknown_host_header_is_refused(stack, host):
-    assert requests.get(stack.url("/users/login"), headers={"Host": host}).status_code == 421
+    assert requests.get(stack.url("/users/login"), headers={"Host": host}, timeout=TIMEOUT).status_code == 421
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/\\evil.example", "http:evil"])

@@ -150,3 +150,24 @@ def test_make_run_starts_the_procfile_as_written_whatever_shop_instances_says(tm
     names = started["args"][started["args"].index(str(procfile.PROCFILE)) + 1 :]
     assert set(names) <= set(procfile.read()) and "inventory" in names
     assert started["env"]["INVENTORY_URL"] == f"http://127.0.0.1:{started['env']['INVENTORY_PORT']}"
+
+
+def test_prepare_takes_other_users_read_access_away_from_databases_older_versions_made(tmp_path, monkeypatch):
+    """New SQLite files are 0600 (shared_ui/db.py); older versions left 0644 ones, and a database holds
+    password hashes, addresses and orders. Its owner and group keep what they had."""
+    from shopctl import __main__ as shopctl_main
+
+    monkeypatch.setenv("SHOP_ENV", "test")  # no .env read or written
+    monkeypatch.setenv("SHOP_VAR_DIR", str(tmp_path))
+    for app in ("inventory", "users", "orders"):
+        monkeypatch.delenv(f"{app.upper()}_DATABASE_URL", raising=False)
+    modes = {"users.sqlite3": 0o644, "users.sqlite3-wal": 0o644, "users.sqlite3-shm": 0o664,
+             "orders.sqlite3": 0o640, "inventory.sqlite3": 0o604, "notes.txt": 0o644}
+    for name, mode in modes.items():
+        (tmp_path / name).touch()
+        os.chmod(tmp_path / name, mode)
+    assert shopctl_main.main(["prepare"]) == 0
+    assert {name: stat.S_IMODE((tmp_path / name).stat().st_mode) for name in modes} == {
+        "users.sqlite3": 0o640, "users.sqlite3-wal": 0o640, "users.sqlite3-shm": 0o660,
+        "orders.sqlite3": 0o640, "inventory.sqlite3": 0o600, "notes.txt": 0o644,  # not a database: left alone
+    }

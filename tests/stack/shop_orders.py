@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import requests
 import stripe
 
-from stacktools.client import DEFAULT_PASSWORD, ShopClient, new_login
+from stacktools.client import DEFAULT_PASSWORD, TIMEOUT, ShopClient, new_login
 from stacktools.stack import ADMIN_LOGIN, ADMIN_PASSWORD, wait_until
 
 ORDER_URL = re.compile(r"/orders/(\d+)$")
@@ -211,9 +211,13 @@ def api_customers(stack, count: int) -> list[str]:
 
     def one(_):
         login = new_login("racer")
-        created = requests.post(stack.url("/users/api/users"), json={"login": login, "password": DEFAULT_PASSWORD})
+        created = requests.post(
+            stack.url("/users/api/users"), json={"login": login, "password": DEFAULT_PASSWORD}, timeout=TIMEOUT
+        )
         assert created.status_code == 201, created.text
-        token = requests.post(stack.url("/users/api/tokens"), json={"login": login, "password": DEFAULT_PASSWORD})
+        token = requests.post(
+            stack.url("/users/api/tokens"), json={"login": login, "password": DEFAULT_PASSWORD}, timeout=TIMEOUT
+        )
         return token.json()["token"]
 
     with ThreadPoolExecutor(8) as pool:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from stacktools.client import ShopClient, new_login
+from stacktools.client import TIMEOUT, ShopClient, TimedSession, new_login
 from stacktools.stack import ADMIN_LOGIN, wait_until
 
 HX = {"HX-Request": "true"}
@@ -70,7 +70,7 @@ def run_together(calls: int, target) -> list:
     barrier = threading.Barrier(calls)
 
     def worker(n):
-        session = requests.Session()
+        session = TimedSession()
         barrier.wait()
         results[n] = target(n, session)
 
@@ -138,8 +138,12 @@ def test_the_stock_api_is_unreachable_through_nginx_and_needs_the_token_on_loopb
     item = new_item()
     body = {"key": "outside-1", "item_id": item["id"], "quantity": 1, "expires_at": later(60)}
     token = {"X-Service-Token": stack.env["SHOP_SERVICE_TOKEN"]}
-    assert requests.post(stack.url("/inventory/internal/reservations"), json=body, headers=token).status_code == 404
-    assert requests.get(stack.url(f"/inventory/internal/items/{item['id']}"), headers=token).status_code == 404
+    assert requests.post(
+        stack.url("/inventory/internal/reservations"), json=body, headers=token, timeout=TIMEOUT
+    ).status_code == 404
+    assert requests.get(
+        stack.url(f"/inventory/internal/items/{item['id']}"), headers=token, timeout=TIMEOUT
+    ).status_code == 404
     direct = requests.post(stock.base + "/reservations", json=body, timeout=10)
     assert direct.status_code == 403 and direct.json()["error"]["code"] == "forbidden"
     assert stock.item(item["id"])["quantity"] == 10
@@ -160,7 +164,7 @@ def test_a_new_user_searches_the_catalog_and_opens_an_item_to_order(stack, shop,
 
     item_page = shop.get(f"/inventory/items/{item['id']}").text
     assert 'action="/orders/"' in item_page and 'max="2"' in item_page
-    anonymous = requests.get(stack.url(f"/inventory/items/{item['id']}")).text
+    anonymous = requests.get(stack.url(f"/inventory/items/{item['id']}"), timeout=TIMEOUT).text
     assert "Log in to order" in anonymous and 'action="/orders/"' not in anonymous
 
 
@@ -212,7 +216,9 @@ def test_the_admin_table_and_low_stock_fragment_are_for_admins(stack, shop, admi
     item = new_item(quantity=1)
     shop.register()
     assert shop.get("/inventory/fragments/low-stock", follow=False).status_code == 403
-    assert requests.get(stack.url("/inventory/fragments/low-stock"), allow_redirects=False).status_code == 302
+    assert requests.get(
+        stack.url("/inventory/fragments/low-stock"), allow_redirects=False, timeout=TIMEOUT
+    ).status_code == 302
     fragment = admin.get("/inventory/fragments/low-stock", htmx=True)
     assert fragment.text.lstrip().startswith('<section id="low-stock"')
     table = admin.get(f"/inventory/admin/?q={item['word']}").text

@@ -2,9 +2,10 @@
 
 import time
 
+import pytest
 import requests
 
-from stacktools.client import ShopClient, find_user, new_login
+from stacktools.client import TIMEOUT, ShopClient, find_user, new_login
 from stacktools.stack import wait_until
 
 APP_PAGES = ("/inventory/", "/orders/", "/users/account")
@@ -61,26 +62,43 @@ def test_admin_pages_are_for_admins_only(shop, admin):
     for path in ("/inventory/admin/", "/orders/admin/", "/users/admin/"):
         assert shop.get(path, follow=False).status_code == 403, path
         assert admin.get(path, follow=False).status_code == 200, path
-        anonymous = requests.get(shop.base_url + path, allow_redirects=False)
+        anonymous = requests.get(shop.base_url + path, allow_redirects=False, timeout=TIMEOUT)
         assert anonymous.status_code == 302 and "/users/login?next=" in anonymous.headers["Location"]
 
 
 def test_internal_routes_are_404_through_nginx_and_need_the_service_token_on_loopback(stack):
     for path in ("/inventory/internal/x", "/users/internal/users/1", "/orders/internal/", "/users/metrics"):
-        assert requests.get(stack.url(path)).status_code == 404, path
+        assert requests.get(stack.url(path), timeout=TIMEOUT).status_code == 404, path
     direct = stack.app_url("users", "/users/internal/users/1")
-    assert requests.get(direct).status_code == 403
-    assert requests.get(direct, headers={"X-Service-Token": "wrong"}).status_code == 403
-    ok = requests.get(direct, headers={"X-Service-Token": stack.env["SHOP_SERVICE_TOKEN"]})
+    assert requests.get(direct, timeout=TIMEOUT).status_code == 403
+    assert requests.get(direct, headers={"X-Service-Token": "wrong"}, timeout=TIMEOUT).status_code == 403
+    ok = requests.get(direct, headers={"X-Service-Token": stack.env["SHOP_SERVICE_TOKEN"]}, timeout=TIMEOUT)
     assert ok.status_code == 200 and ok.json()["login"] == "admin"
     # A service token sent from outside is stripped by nginx: the route stays unreachable.
-    assert requests.get(stack.url("/users/internal/users/1"), headers={"X-Service-Token": "x"}).status_code == 404
+    assert requests.get(
+        stack.url("/users/internal/users/1"), headers={"X-Service-Token": "x"}, timeout=TIMEOUT
+    ).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path", ["/inventory/internal/items/1", "/users/metrics", "/orders/readyz", "/nowhere", "/_unavailable.html"]
+)
+def test_nginxs_own_404_is_the_shops_not_found_page_with_its_headers(stack, path):
+    """nginx answers for these itself (a hidden internal URL, a path outside the apps, one of its own
+    pages asked for directly): its bare English page said "nginx" and carried no security header."""
+    response = requests.get(stack.url(path), timeout=TIMEOUT)
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "<h1>Not found</h1>" in response.text and "nginx" not in response.text.lower()
+    assert "Não há nada aqui" in response.text
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert (response.headers["X-Content-Type-Options"], response.headers["X-Frame-Options"]) == ("nosniff", "DENY")
 
 
 def test_root_redirects_to_the_catalog_and_unknown_hosts_are_refused(stack):
-    response = requests.get(stack.url("/"), allow_redirects=False)
+    response = requests.get(stack.url("/"), allow_redirects=False, timeout=TIMEOUT)
     assert response.status_code == 302 and response.headers["Location"].endswith("/inventory/")
-    assert requests.get(stack.url("/users/login"), headers={"Host": "evil.example"}).status_code == 421
+    assert requests.get(stack.url("/users/login"), headers={"Host": "evil.example"}, timeout=TIMEOUT).status_code == 421
 
 
 def test_static_assets_are_served_by_nginx_with_a_long_cache(stack, shop):
@@ -88,10 +106,10 @@ def test_static_assets_are_served_by_nginx_with_a_long_cache(stack, shop):
     for marker in ("htmx.", "pico.", "shop."):
         start = html.index("/static/" + marker)
         url = html[start : html.index('"', start)]
-        response = requests.get(stack.url(url), headers={"Accept-Encoding": "gzip"})
+        response = requests.get(stack.url(url), headers={"Accept-Encoding": "gzip"}, timeout=TIMEOUT)
         assert response.status_code == 200, url
         assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"  # one header, not two
-    assert requests.get(stack.url("/static/nope.js")).status_code == 404
+    assert requests.get(stack.url("/static/nope.js"), timeout=TIMEOUT).status_code == 404
 
 
 def test_pages_carry_the_security_headers(shop):
@@ -110,7 +128,7 @@ def test_every_request_gets_a_request_id_that_the_app_logs(stack, shop):
 
 
 def test_body_over_one_mebibyte_is_refused_with_413(stack):
-    response = requests.post(stack.url("/users/api/users"), data=b"x" * (1024 * 1024 + 10))
+    response = requests.post(stack.url("/users/api/users"), data=b"x" * (1024 * 1024 + 10), timeout=TIMEOUT)
     assert response.status_code == 413
 
 

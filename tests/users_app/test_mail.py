@@ -499,6 +499,9 @@ def test_a_message_that_keeps_failing_is_flagged_for_the_admins(app, register, s
     boss.post("/users/login", data={"login": "boss", "password": "boss-password-1", "csrf_token": token})
     page = boss.get("/users/admin/mail/").get_data(as_text=True)
     assert message.key in page
+    # In UTC, and said so, as on the other admin pages ("When (UTC)", "… UTC"): a bare time read as
+    # local time is hours off for an admin anywhere else.
+    assert re.search(rf'<time datetime="{re.escape(message.created_at.isoformat())}Z">[^<]+ UTC</time>', page)
     metrics = app.test_client().get("/users/metrics").get_data(as_text=True)
     assert 'shop_mail_messages{kind="password_reset",state="failed"} 1.0' in metrics
 
