@@ -173,7 +173,7 @@ def test_a_page_cursor_naming_a_nul_starts_from_the_top_on_every_database(stack,
     item = new_item(word=new_login("nul").replace("_", ""))
     cursor = base64.urlsafe_b64encode(json.dumps(["a\u0000", 2**31 - 1]).encode()).decode().rstrip("=")
     for query in (f"q={item['word']}&", ""):
-        response = requests.get(stack.url(f"/inventory/?{query}after={cursor}"))
+        response = requests.get(stack.url(f"/inventory/?{query}after={cursor}"), timeout=60)
         assert response.status_code == 200, response.text
         assert query == "" or f">{item['name']}</a>" in response.text
 
