@@ -13,7 +13,7 @@ from orders_app import cancelling, history, monitor, store
 from orders_app.errors import OrderError
 from orders_app.extensions import db
 from orders_app.forms import ActionForm, RefundForm
-from orders_app.models import PAID, REFUND_DUE, STATUSES, Order, utcnow
+from orders_app.models import PAID, REFUND_DUE, REFUND_FAILED, REFUND_PENDING, STATUSES, Order, utcnow
 from shared_ui.auth import admin_required
 from shared_ui.pages import render_page
 from shared_ui.requests_kind import wants_fragment
@@ -59,7 +59,15 @@ def cancel(order_id: int):
         was_paid, restock = order.status == PAID, RefundForm(formdata=request.form).restock.data
         note = history.note("Cancelled by an administrator")
         order = cancelling.cancel_as(order, actor, admin=True, restock=restock, note=note)
-        if was_paid:
+        if was_paid and order.refund_state in (REFUND_PENDING, REFUND_FAILED):
+            stock = _("Its stock went back.") if restock else _("Its stock was not returned.")
+            if order.refund_state == REFUND_PENDING:  # Stripe took it; the bank has not answered yet
+                done = _("Order #%(id)d is cancelled; Stripe is still processing its refund.", id=order.id)
+                done += " " + stock
+            else:  # refused: the order is flagged for an administrator
+                error = _("Order #%(id)d is cancelled, but Stripe refused its refund: refund it by hand.", id=order.id)
+                error += " " + stock
+        elif was_paid:
             if restock:
                 done = _("Order #%(id)d is cancelled and its payment refunded; its stock went back.", id=order.id)
             else:

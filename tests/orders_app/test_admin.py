@@ -4,6 +4,7 @@ import html as html_text
 import re
 from datetime import datetime, timedelta
 
+from orders_app.clients.stripe_client import PaymentRefused
 from orders_app.extensions import db
 from orders_app.models import Order, utcnow
 from tests.orders_app.helpers import choose_language, logged_in, paid_order, place, post_form
@@ -300,3 +301,26 @@ def test_an_action_without_javascript_comes_back_to_the_monitor_as_it_was_filter
     assert answer.headers["Location"] == "/orders/admin/?status=Pending&user=bob"
     forged = post_form(boss, f"/orders/admin/{ids['alice_widget']}/cancel", {"back": "next=https://evil.example/&q=x"})
     assert forged.headers["Location"] == "/orders/admin/?q=x"  # only the monitor's own filters
+
+
+def test_the_admins_refund_says_what_stripe_did_with_the_refund(app, users, inventory, boss, stripe_fake, monkeypatch):
+    """It said "cancelled and its payment refunded" for a refund Stripe refused (the order flagged, to be
+    refunded by hand) and for one Stripe was still processing."""
+    lamp = inventory.add_item("Lamp", 1250, 10)
+    alice = logged_in(app, users.records[1])
+    pending, refused = paid_order(app, alice, lamp, stripe_fake), paid_order(app, alice, lamp, stripe_fake)
+
+    stripe_fake.refund_status = "pending"  # as test card 4000000000007726's refund
+    row = post_form(boss, f"/orders/admin/{pending}/cancel", {"restock": "y"}, htmx=True).get_data(as_text=True)
+    assert f"Order #{pending} is cancelled; Stripe is still processing its refund. Its stock went back." in row
+
+    def refuse(*_args, **_kwargs):
+        raise PaymentRefused("Your card was declined.")
+
+    monkeypatch.setattr(stripe_fake, "refund", refuse)
+    row = post_form(boss, f"/orders/admin/{refused}/cancel", {"restock": "y"}, htmx=True).get_data(as_text=True)
+    error = re.search(r'<small class="field-error" role="alert">([^<]*)</small>', row)
+    assert error and html_text.unescape(error.group(1)) == (
+        f"Order #{refused} is cancelled, but Stripe refused its refund: refund it by hand. Its stock went back."
+    )
+    assert "payment refunded" not in row
