@@ -1,5 +1,7 @@
 """Password hashing (Argon2id at OWASP's parameters) and the passwords nobody may choose."""
 
+import unicodedata
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
@@ -28,12 +30,24 @@ COMMON_PASSWORDS = frozenset(
 
 
 def hash_password(password: str) -> str:
-    return hasher.hash(password)
+    return hasher.hash(_normal(password))
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when `password` matches; spends the same time when there is no user, or no hash (an
-    erased account's is empty)."""
+    erased account's is empty). A hash made before passwords were normalized matches the text as it
+    was typed then (its form is tried too, when it is not the normal one)."""
+    forms = dict.fromkeys((_normal(password), password))
+    return any(_matches(password_hash, form) for form in forms)
+
+
+def _normal(password: str) -> str:
+    """The password in Unicode's NFKC, as NIST SP 800-63B asks: "ç" typed as one character or as "c" and
+    an accent (one device's keyboard and another's) is the same password."""
+    return unicodedata.normalize("NFKC", password)
+
+
+def _matches(password_hash: str | None, password: str) -> bool:
     try:
         return hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):

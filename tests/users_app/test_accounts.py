@@ -1,6 +1,7 @@
 """Registering, logging in and out, the account page and password changes (users_app alone)."""
 
 import re
+import unicodedata
 from html import unescape
 
 import pytest
@@ -28,6 +29,23 @@ def test_register_logs_the_user_in_and_stores_an_argon2id_hash(app, client, regi
     params = extract_parameters(user.password_hash)
     assert params.memory_cost >= 19 * 1024 and params.time_cost >= 2 and params.parallelism >= 1
     assert PasswordHasher().verify(user.password_hash, "a good password")
+
+
+def test_a_password_with_accents_matches_however_the_device_encodes_them(app, client, register, login):
+    """"Coração 2026" typed on one device (é as one character, NFC) and on another (e and an accent, NFD)
+    is the same password to its owner; it was two to the shop. Passwords are compared in NFKC, as NIST
+    SP 800-63B asks; a hash made before from the other form still matches that form."""
+    composed, decomposed = unicodedata.normalize("NFC", "Coração 2026"), unicodedata.normalize("NFD", "Coração 2026")
+    assert composed != decomposed
+    register(password=decomposed)
+    client.post("/users/logout", data={"csrf_token": csrf_from(client, "/users/account")})
+    assert login("alice", composed).status_code == 303
+    with app.app_context():  # a hash of the NFD text itself, as the shop made it before
+        user = db.session.scalar(select(User).where(User.login == "alice"))
+        user.password_hash = PasswordHasher().hash(decomposed)
+        db.session.commit()
+        assert verify_password(user.password_hash, decomposed)
+        assert not verify_password(user.password_hash, "Coracao 2026")
 
 
 @pytest.mark.parametrize(
