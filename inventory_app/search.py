@@ -31,6 +31,7 @@ from inventory_app import stock
 from inventory_app.extensions import db
 from inventory_app.items import possible_id
 from inventory_app.models import Item, ItemImage
+from shared_ui.api import storable
 
 MAX_TERMS = 8
 FTS = table("inventory_fts")
@@ -62,21 +63,11 @@ class Cursor:
             return None
         if not isinstance(name, str) or not isinstance(item_id, int) or isinstance(item_id, bool):
             return None
-        if not name.isascii() and not _encodable(name):  # a lone surrogate (JSON's "\ud800"): no text at all
-            return None
-        if "\x00" in name:  # no name has one, and PostgreSQL refuses it in text
+        if not storable(name):  # a NUL or a lone surrogate (JSON's "\ud800"): no name has one
             return None
         if not possible_id(item_id):  # a made-up id the database could not even compare
             return None
         return cls(name, item_id)
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def full_text_index() -> str | None:

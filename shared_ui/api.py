@@ -56,7 +56,7 @@ def json_body(allowed: Iterable[str] | None = None) -> dict:
         data = None
     if not isinstance(data, dict):
         raise ApiError(400, "malformed_json", _("The body must be a JSON object."))
-    if not _storable(data):
+    if not storable(data):
         raise ApiError(400, "malformed_json", _("Text in the body must not contain NUL characters or lone surrogates."))
     if allowed is not None:
         only_fields(data, allowed)
@@ -69,16 +69,17 @@ def only_fields(body: dict, allowed: Iterable[str]) -> None:
         raise ApiError(422, "invalid_field", _("Unknown field %(field)r.", field=unknown[0]), field=unknown[0])
 
 
-def _storable(value) -> bool:
-    """Every string in the body can be stored as text: no NUL (PostgreSQL refuses it) and valid UTF-8."""
+def storable(value) -> bool:
+    """Every string in `value` (a JSON document or one string) can be stored as text: no NUL (PostgreSQL
+    refuses it) and valid UTF-8 (a lone surrogate is not)."""
     try:
         if isinstance(value, str):
             value.encode("utf-8")  # a lone surrogate cannot be
             return "\x00" not in value
         if isinstance(value, dict):
-            return all(_storable(key) and _storable(item) for key, item in value.items())
+            return all(storable(key) and storable(item) for key, item in value.items())
         if isinstance(value, list):
-            return all(_storable(item) for item in value)
+            return all(storable(item) for item in value)
     except (UnicodeEncodeError, RecursionError):
         return False
     return True
