@@ -329,14 +329,21 @@ class Shown:
         return next((w for w in self.widths() if w >= width), self.width)
 
 
-def item_picture(item, box: int, sizes: str, lazy: bool = True, css_class: str = "") -> Markup:
-    """Template filter `item|picture(box, sizes, lazy=..., css_class=...)`: the item's `<picture>`.
+def item_picture(
+    item, box: int, sizes: str, lazy: bool = True, css_class: str = "", beside_name: bool = False
+) -> Markup:
+    """Template filter `item|picture(box, sizes, lazy=..., css_class=..., beside_name=...)`: the item's `<picture>`.
+
+    Its alternative text is the admin's, else the item's name; a thumbnail `beside_name` (a catalog
+    or admin row, whose next cell is the name) has none but the admin's: a screen reader would read
+    the name twice (WAI's images tutorial: redundant images take alt="").
 
     A filter, not a global: Jinja calls a filter straight, a global through Context.call (~1 µs
     more, three times a catalog row). Kept per picture and place (see `_picture_markup`).
     """
     image = item.image
-    return _picture_markup(image.hash, image.alt or item.name, image.width, image.height, box, sizes, lazy, css_class)
+    alt = image.alt or ("" if beside_name else item.name)
+    return _picture_markup(image.hash, alt, image.width, image.height, box, sizes, lazy, css_class)
 
 
 @functools.lru_cache(maxsize=4096)

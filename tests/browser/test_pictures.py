@@ -51,7 +51,7 @@ def test_admin_uploads_a_jpeg_from_the_table_and_shoppers_see_it(stack, page: Pa
     shopper = browser.new_context().new_page()  # a visitor: the page nginx may share
     shopper.goto(stack.url(f"/inventory/?q={word}"))
     thumb = shopper.locator(f"#catalog-item-{item['id']} .item-picture img")
-    expect(thumb).to_have_attribute("alt", f"Teapot {word}")
+    expect(thumb).to_have_attribute("alt", "")  # the name is the next cell: not read out twice
     expect(thumb).to_have_attribute("width", "80")
     expect(thumb).to_have_attribute("height", "60")
     thumb.scroll_into_view_if_needed()
