@@ -4,9 +4,12 @@ Search is full-text with prefix terms: every word the shopper types must start a
 or the description ("blue mu" finds "Blue Mug"). On SQLite it is FTS5 (the `inventory_fts` index
 the first migration creates, kept in sync by triggers, with 2- and 3-letter prefix indexes for the
 first keystrokes); on PostgreSQL a GIN index over `to_tsvector('simple', name || ' ' || description)`
-queried with `to_tsquery('simple', 'blue:* & mu:*')`. Either way the index answers with the matching
-rows directly, so a search costs what its matches cost, not what the table holds. Any other database
-falls back to case-insensitive LIKE on the same words (a scan).
+with the accents of Latin letters taken away first (`translate`, PG_DOCUMENT), queried with
+`to_tsquery('simple', 'blue:* & mu:*')`. Both ignore case and accents: "acucar" and "açúcar" find
+"Açúcar" (SQLite's tokenizer removes diacritics of every script, PostgreSQL's `translate` those of
+Latin-1 and Latin Extended-A, the letters a Portuguese or European shop writes). Either way the
+index answers with the matching rows directly, so a search costs what its matches cost, not what
+the table holds. Any other database falls back to case-insensitive LIKE on the same words (a scan).
 
 The catalog's HTML pages are keyset pages: `?after=<cursor>` names the last item shown and the
 next page starts right after it, so page 4,000 costs what page 1 costs and nothing ever counts the
@@ -23,6 +26,7 @@ import base64
 import functools
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, bindparam, func, literal_column, or_, select, table, text, tuple_
@@ -38,8 +42,28 @@ MAX_TERMS = 8
 FTS = table("inventory_fts")
 #: letters and digits: what both full-text tokenizers index as words (so never a query operator)
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
-#: the expression PostgreSQL's GIN index `ix_inventory_search` is built on, word for word
-PG_DOCUMENT = "to_tsvector('simple', inventory.name || ' ' || inventory.description)"
+
+
+def _accented_latin() -> tuple[str, str]:
+    """The accented letters of Latin-1 and Latin Extended-A ("Ç", "ã", "Ő") and their base letters
+    ("C", "a", "O"), by Unicode's canonical decompositions (which never change)."""
+    pairs = []
+    for letter in map(chr, range(0xC0, 0x180)):
+        base = "".join(c for c in unicodedata.normalize("NFD", letter) if not unicodedata.combining(c))
+        if len(base) == 1 and base.isascii() and base.isalpha() and base != letter:
+            pairs.append((letter, base))
+    return "".join(letter for letter, _ in pairs), "".join(base for _, base in pairs)
+
+
+ACCENTED, UNACCENTED = _accented_latin()
+#: what PostgreSQL's `translate(..., ACCENTED, UNACCENTED)` does to the document, done to the search words
+UNACCENT = str.maketrans(ACCENTED, UNACCENTED)
+#: the expression PostgreSQL's GIN index `ix_inventory_search` is built on, word for word (its migration
+#: c9e2b7a4f310 spells the same)
+PG_DOCUMENT = (
+    "to_tsvector('simple', translate(inventory.name || ' ' || inventory.description, "
+    f"'{ACCENTED}', '{UNACCENTED}'))"
+)
 
 
 @dataclass(frozen=True)
@@ -82,8 +106,9 @@ def full_text_index() -> str | None:
 
 
 def search_terms(q: str) -> list[str]:
-    """The words of a search, at most MAX_TERMS of them."""
-    return WORD.findall(q or "")[:MAX_TERMS]
+    """The words of a search, at most MAX_TERMS of them. Composed first: "água" typed as "a" and a
+    combining accent (as some keyboards send it) is one word, not "a" and "gua"."""
+    return WORD.findall(unicodedata.normalize("NFC", q or ""))[:MAX_TERMS]
 
 
 def live_items(query: Select, q: str = "", available: bool = False, category: str | None = None) -> Select:
@@ -104,7 +129,7 @@ def live_items(query: Select, q: str = "", available: bool = False, category: st
         matching = select(literal_column("rowid")).select_from(FTS).where(matches)
         return query.where(Item.id.in_(matching))
     if index == "tsvector":
-        words = " & ".join(f"{term}:*" for term in terms)
+        words = " & ".join(f"{term.translate(UNACCENT)}:*" for term in terms)
         return query.where(text(f"{PG_DOCUMENT} @@ to_tsquery('simple', :words)").bindparams(words=words))
     for term in terms:
         word = term.lower()

@@ -1,7 +1,8 @@
 """Names sort the way a Portuguese or English reader files them: without case and accents first
 ("açúcar" next to "Acucar", "Água" among the A's), the older item first on a tie. The catalog's
 keyset pages (by category and "available only" too), the API's numbered pages and the admin table
-all list in that order, and a page boundary in the middle of accented names loses nothing."""
+all list in that order, and a page boundary in the middle of accented names loses nothing. A search
+ignores case and accents too: "acucar" finds "Açúcar" and "açúcar" finds "Acucar"."""
 
 import re
 from pathlib import Path
@@ -23,6 +24,14 @@ from tests.inventory_app.test_categories import set_category
 MADE = ["Zebra listrada", "Óleo de cozinha", "açúcar", "Água de coco", "Acucar", "banana", "Écharpe", "apple"]
 SORTED = ["açúcar", "Acucar", "Água de coco", "apple", "banana", "Écharpe", "Óleo de cozinha", "Zebra listrada"]
 BEFORE_KEYS_REVISION = "7e3a9c1d5b20"
+#: searched for, newest first
+SPELLED = ["Açúcar refinado", "Acucar mascavo", "Água de coco"]
+SEARCHES = [
+    ("acucar", ["Acucar mascavo", "Açúcar refinado"]),
+    ("AÇÚCAR ref", ["Açúcar refinado"]),
+    ("agua", ["Água de coco"]),
+    ("a\u0301gua", ["Água de coco"]),  # "á" typed as "a" and a combining accent, as some keyboards send it
+]
 
 
 def catalog_pages(client, path: str) -> list[list[str]]:
@@ -56,6 +65,13 @@ def test_available_only_and_a_category_page_keep_the_same_order(app, client, mak
     assert available == [name for name in SORTED if name != "apple"]
     in_category = [name for page in catalog_pages(client, "/inventory/?category=Mercado") for name in page]
     assert in_category == [name for name in SORTED if name != "banana"]
+
+
+@pytest.mark.parametrize(("q", "found"), SEARCHES)
+def test_a_search_ignores_case_and_accents(client, make_item, q, found):
+    for name in SPELLED:
+        make_item(name)
+    assert names_in(client.get("/inventory/", query_string={"q": q}).get_data(as_text=True)) == found
 
 
 def test_the_apis_numbered_pages_are_in_the_same_order(client, make_item):

@@ -1,7 +1,8 @@
 """The name order on PostgreSQL, the database the shop runs on scaled out: the same order as on
 SQLite (test_name_order.py), whatever the database's own collation (C.UTF-8 as shopctl makes it,
 which put "Zebra" before "apple" and "Água" after "Zebra"), its pages walking the indexes without
-sorting, and the migration filling the key of items already there. Runs a PostgreSQL server of its
+sorting, the migration filling the key of items already there, and a search that ignores accents
+as SQLite's does (to_tsvector('simple', ...) did not: "acucar" found no "Açúcar"). Runs a PostgreSQL server of its
 own (shopctl's, on a free loopback port), in-process like the other inventory tests."""
 
 import glob
@@ -10,14 +11,23 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from inventory_app import create_app, items, search
 from inventory_app.extensions import db
+from inventory_app.models import Item
 from shopctl import postgres
 from stacktools.stack import free_port
 from tests.helpers import SECRETS
-from tests.inventory_app.test_name_order import BEFORE_KEYS_REVISION, MADE, SORTED, catalog_pages
+from tests.inventory_app.test_catalog import names_in
+from tests.inventory_app.test_name_order import (
+    BEFORE_KEYS_REVISION,
+    MADE,
+    SEARCHES,
+    SORTED,
+    SPELLED,
+    catalog_pages,
+)
 
 pytestmark = pytest.mark.skipif(
     not (glob.glob("/usr/lib/postgresql/*/bin/initdb") or shutil.which("initdb")),
@@ -124,3 +134,33 @@ def test_a_browsing_page_walks_its_index_in_key_order_with_no_sort(pg_app, avail
         db.session.rollback()
     assert any(f"Index Scan using {index}" in line for line in lines), lines
     assert not any("Sort" in line for line in lines), lines
+
+
+@pytest.mark.parametrize(("q", "found"), SEARCHES)
+def test_a_search_ignores_case_and_accents_on_postgresql(pg_app, q, found):
+    migrate(pg_app)
+    with pg_app.app_context():
+        for name in SPELLED:
+            items.create_item({"name": name, "price_cents": 100, "quantity": 5}, actor="test")
+    html = pg_app.test_client().get("/inventory/", query_string={"q": q}).get_data(as_text=True)
+    assert names_in(html) == found
+
+
+def test_a_search_on_postgresql_is_answered_by_the_full_text_index(pg_app):
+    """The words go to the GIN index (the query's expression is the index's, word for word), not
+    through every row's text."""
+    migrate(pg_app)
+    with pg_app.app_context():
+        db.session.execute(
+            text(
+                "INSERT INTO inventory (name, name_key, description, price_cents, quantity, created_at, updated_at) "
+                "SELECT 'Lamp ' || n, 'lamp ' || n, '', 100, 1, now(), now() FROM generate_series(1, 2000) AS n"
+            )
+        )
+        db.session.execute(text("ANALYZE inventory"))
+        query = search.live_items(select(Item.id), "acucar")
+        compiled = query.compile(db.engine)
+        db.session.execute(text("SET LOCAL enable_seqscan = off"))  # a small table would rather be read whole
+        plan = [row[0] for row in db.session.connection().exec_driver_sql("EXPLAIN " + str(compiled), compiled.params)]
+        db.session.rollback()
+    assert any("Bitmap Index Scan on ix_inventory_search" in line for line in plan), plan
