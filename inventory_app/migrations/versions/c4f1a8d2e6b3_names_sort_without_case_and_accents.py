@@ -7,6 +7,10 @@ name without case and accents (inventory_app.models.name_key), compared as code 
 (PostgreSQL: COLLATE "C"). This adds the key, fills it for every item (archived ones too: a restored
 item sorts right), and moves the partial indexes the catalog walks to the key.
 
+On PostgreSQL the indexes of `inventory` that the fill would update row by row are made again
+after it instead (the full-text GIN index is the dear one): on 100,000 items the upgrade took 26 s
+with them in place, the catalog locked all along. The keys go to the database a batch at a time.
+
 The column is added with a plain ALTER TABLE, never a batch copy of `inventory`: on SQLite a copy
 would drop the full-text triggers. SQLite cannot add a NOT NULL column without a default, so there
 it keeps DEFAULT '' (the model sets the key on every insert); PostgreSQL drops the default once the
@@ -35,40 +39,59 @@ IN_STOCK = {
 }
 KEY_TYPE = sa.String(length=240).with_variant(sa.String(length=240, collation="C"), "postgresql")
 BATCH = 5000
+#: PostgreSQL's full-text index as the first migration made it (made again as it was)
+PG_SEARCH_INDEX = """CREATE INDEX ix_inventory_search ON inventory
+    USING gin (to_tsvector('simple', name || ' ' || description)) WHERE archived_at IS NULL"""
+#: one statement per batch on PostgreSQL; SQLite runs the plain UPDATE once per row, in-process
+PG_FILL = sa.text(
+    "UPDATE inventory SET name_key = k.key FROM unnest(CAST(:ids AS integer[]), CAST(:keys AS text[])) AS k(id, key)"
+    " WHERE inventory.id = k.id"
+)
+FILL = sa.text("UPDATE inventory SET name_key = :key WHERE id = :id")
 
 
-def _move_indexes(by: str) -> None:
-    """The three name indexes, made again on `by` ("name" or "name_key")."""
+def _drop_name_indexes() -> None:
     op.drop_index('ix_inventory_live_category', table_name='inventory', **LIVE)
     op.drop_index('ix_inventory_in_stock_name', table_name='inventory', **IN_STOCK)
     op.drop_index('ix_inventory_live_name', table_name='inventory', **LIVE)
+
+
+def _create_name_indexes(by: str) -> None:
+    """The three indexes the catalog's pages walk, on `by` ("name" or "name_key")."""
     op.create_index('ix_inventory_live_name', 'inventory', [by, 'id'], unique=False, **LIVE)
     op.create_index('ix_inventory_in_stock_name', 'inventory', [by, 'id'], unique=False, **IN_STOCK)
     op.create_index('ix_inventory_live_category', 'inventory', ['category', by, 'id'], unique=False, **LIVE)
 
 
-def upgrade():
-    op.add_column('inventory', sa.Column('name_key', KEY_TYPE, nullable=False, server_default=''))
-    connection = op.get_bind()
+def _fill_keys(connection) -> None:
     last = 0
-    while True:
-        rows = connection.execute(
-            sa.text("SELECT id, name FROM inventory WHERE id > :last ORDER BY id LIMIT :batch"),
-            {"last": last, "batch": BATCH},
-        ).all()
-        if not rows:
-            break
-        connection.execute(
-            sa.text("UPDATE inventory SET name_key = :key WHERE id = :id"),
-            [{"key": name_key(name), "id": item_id} for item_id, name in rows],
-        )
+    while rows := connection.execute(
+        sa.text("SELECT id, name FROM inventory WHERE id > :last ORDER BY id LIMIT :batch"),
+        {"last": last, "batch": BATCH},
+    ).all():
+        if connection.dialect.name == "postgresql":
+            connection.execute(PG_FILL, {"ids": [row[0] for row in rows], "keys": [name_key(row[1]) for row in rows]})
+        else:
+            connection.execute(FILL, [{"key": name_key(name), "id": item_id} for item_id, name in rows])
         last = rows[-1][0]
-    if connection.dialect.name != "sqlite":
+
+
+def upgrade():
+    connection = op.get_bind()
+    postgresql = connection.dialect.name == "postgresql"
+    _drop_name_indexes()
+    if postgresql:
+        op.execute("DROP INDEX IF EXISTS ix_inventory_search")
+    op.add_column('inventory', sa.Column('name_key', KEY_TYPE, nullable=False, server_default=''))
+    _fill_keys(connection)
+    if postgresql:
         op.alter_column('inventory', 'name_key', server_default=None)
-    _move_indexes('name_key')
+        op.execute(PG_SEARCH_INDEX)
+    _create_name_indexes('name_key')
 
 
 def downgrade():
-    _move_indexes('name')
+    _drop_name_indexes()
     # SQLite 3.35+ drops a column in place (no table copy, so the full-text triggers stay).
     op.execute("ALTER TABLE inventory DROP COLUMN name_key")
+    _create_name_indexes('name')
