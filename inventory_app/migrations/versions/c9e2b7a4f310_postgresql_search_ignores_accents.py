@@ -1,8 +1,8 @@
 """PostgreSQL's search ignores accents: "acucar" finds "Açúcar", as it does on SQLite
 
 The GIN index behind the catalog's search on PostgreSQL is made again over the text with the
-accents of Latin letters taken away first (`translate` of Latin-1 and Latin Extended-A letters to
-their base letters); inventory_app/search.py queries exactly that expression (PG_DOCUMENT) and takes
+accents of Latin-1 letters taken away first (`translate` of "ç", "ã", "É"... to their base
+letters); inventory_app/search.py queries exactly that expression (PG_DOCUMENT) and takes
 the same accents away from the words searched. `translate` is built in (the `unaccent` extension
 is not needed). SQLite's FTS5 index ignores accents already: nothing to do there.
 
@@ -25,7 +25,7 @@ depends_on = None
 
 PAIRS = [
     (letter, base)
-    for letter in map(chr, range(0xC0, 0x180))
+    for letter in map(chr, range(0xC0, 0x100))
     for base in ["".join(c for c in unicodedata.normalize("NFD", letter) if not unicodedata.combining(c))]
     if len(base) == 1 and base.isascii() and base.isalpha() and base != letter
 ]
