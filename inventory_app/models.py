@@ -7,6 +7,7 @@ removes stock, and every change of `quantity` has its row in `stock_movements`.
 """
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -20,7 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from inventory_app.extensions import db
 
@@ -32,10 +33,29 @@ ALT_MAX = 200
 #: characters no text of an item may hold: nothing shows them, and PostgreSQL refuses NUL in text
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-#: On SQLite names compare and sort ignoring case, so "apple" sits next to "Apple" in the catalog.
+#: On SQLite names compare ignoring ASCII case. Lists sort by `name_key`, not by this.
 NAME_TYPE = String(NAME_MAX).with_variant(String(NAME_MAX, collation="NOCASE"), "sqlite")
+#: a key can be longer than its name ("ß" is "ss"); cut there, the item's id still orders the ties
+NAME_KEY_MAX = 2 * NAME_MAX
+#: Keys compare as plain code points on both databases: SQLite's BINARY, PostgreSQL's "C" (whatever
+#: the database's own collation is), so both list items in the same order.
+NAME_KEY_TYPE = String(NAME_KEY_MAX).with_variant(String(NAME_KEY_MAX, collation="C"), "postgresql")
+#: letters Unicode does not decompose into a base letter and an accent, as a reader files them
+UNDECOMPOSED = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"})
 
 HELD, COMMITTED, RELEASED = "held", "committed", "released"
+
+
+def name_key(name: str) -> str:
+    """What an item's name sorts by: without case and accents, so "açúcar" sits next to "Acucar"
+    and "Água" among the A's ("agua"). Compatibility forms are spelled out ("ﬁ" is "fi", "ß" "ss")."""
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", name).casefold())
+    return "".join(c for c in folded if not unicodedata.combining(c)).translate(UNDECOMPOSED)[:NAME_KEY_MAX]
+
+
+def _name_key_default(context) -> str:
+    """A row inserted without the ORM (`insert(Item)` with plain rows, as seed-bulk does) gets its key here."""
+    return name_key(context.get_current_parameters()["name"])
 
 
 def utcnow() -> datetime:
@@ -54,6 +74,9 @@ class Item(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(NAME_TYPE)
+    #: `name_key(name)`, kept with every write of the name: the catalog, the API and the admin table
+    #: list items in (name_key, id) order
+    name_key: Mapped[str] = mapped_column(NAME_KEY_TYPE, default=_name_key_default)
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
     price_cents: Mapped[int]
     #: units on hand and free to sell (held and sold units are not in it)
@@ -72,6 +95,11 @@ class Item(db.Model):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+    @validates("name")
+    def _keep_name_key(self, _field: str, name: str) -> str:
+        self.name_key = name_key(name)
+        return name
 
 
 class ItemImage(db.Model):
@@ -170,20 +198,20 @@ class StockMovement(db.Model):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-# The catalog pages in (name, id) order over live items; the partial indexes let SQLite walk
-# exactly the rows a page shows, also for "available only" and the low-stock list.
+# The catalog pages in (name_key, id) order over live items; the partial indexes let the database
+# walk exactly the rows a page shows, also for "available only" and the low-stock list.
 LIVE = {"sqlite_where": text("archived_at IS NULL"), "postgresql_where": text("archived_at IS NULL")}
 IN_STOCK = {
     "sqlite_where": text("archived_at IS NULL AND quantity > 0"),
     "postgresql_where": text("archived_at IS NULL AND quantity > 0"),
 }
-Index("ix_inventory_live_name", Item.name, Item.id, **LIVE)
-Index("ix_inventory_in_stock_name", Item.name, Item.id, **IN_STOCK)
+Index("ix_inventory_live_name", Item.name_key, Item.id, **LIVE)
+Index("ix_inventory_in_stock_name", Item.name_key, Item.id, **IN_STOCK)
 Index("ix_inventory_live_quantity", Item.quantity, Item.id, **LIVE)
 Index("ix_inventory_live_price", Item.price_cents, Item.id, **LIVE)
 Index("ix_reservation_lines_item", ReservationLine.item_id, ReservationLine.reservation_id)
-# A category's page walks this in (name, id) order; the list of categories skips along it.
-Index("ix_inventory_live_category", Item.category, Item.name, Item.id, **LIVE)
+# A category's page walks this in (name_key, id) order; the list of categories skips along it.
+Index("ix_inventory_live_category", Item.category, Item.name_key, Item.id, **LIVE)
 Index("ix_item_images_hash", ItemImage.hash)
 Index("ix_reservations_state_expires", Reservation.state, Reservation.expires_at)
 Index("ix_stock_movements_item", StockMovement.item_id, StockMovement.id)
