@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from shared_ui.db import write_transaction
 from shared_ui.i18n import DEFAULT_LOCALE, current_locale
 from users_app import email_restore
+from users_app.devices import Device
 from users_app.extensions import db
 from users_app.models import User, utcnow
 from users_app.passwords import hash_password, password_problem, verify_password
@@ -135,15 +136,17 @@ def register(
     return user
 
 
-def authenticate(login: str, password: str, address: str) -> User | None:
+def authenticate(login: str, password: str, address: str, device: Device | None = None) -> User | None:
     """The active user with this login and password, or None (same time either way).
 
     Raises throttle.Throttled when this login or address failed too often lately; a failure
-    counts towards those limits, a success never does.
+    counts towards those limits, a success never does. From a `device` trusted for the account,
+    the failures of the login that count are that device's alone (users_app/devices.py).
     """
     login = (login or "").strip()
-    with login_attempt(login, address) as attempt:
-        user = find_by_login(login) if len(login) <= LOGIN_MAX else None
+    user = find_by_login(login) if len(login) <= LOGIN_MAX else None
+    device_key = device.key_for(user.id, "login") if device and user else None
+    with login_attempt(login, address, device_key) as attempt:
         if not (verify_password(user.password_hash if user else None, password or "") and user.is_active):
             return None
         attempt.succeeded()

@@ -1,7 +1,9 @@
 """Limits on guessing and floods: failed logins per login and per address, registrations per address,
 address changes per account.
 
-Successful logins never count. Counts live in users_app's database, so every worker and instance
+Successful logins never count. A browser the account logged in with before counts its failures
+of that login apart from everyone else's (users_app/devices.py), so guessing a login locks out the
+guessers, not its owner. Counts live in users_app's database, so every worker and instance
 sees the same numbers; `prune` (a periodic job) drops what no limit looks at any more.
 
 A login attempt is written as pending before the slow password hash, in one transaction that
@@ -72,28 +74,33 @@ class LoginAttempt:
 
 
 @contextmanager
-def login_attempt(login: str, address: str) -> Iterator[LoginAttempt]:
+def login_attempt(login: str, address: str, device_key: str | None = None) -> Iterator[LoginAttempt]:
     """Check a password of `login` from `address` in the block, held to the login limits.
 
     Raises Throttled (before the block) when over a limit. The attempt counts as a failed login
     unless the block calls `succeeded()`: a wrong password, or an error halfway, counts.
+    `device_key`: the budget of a browser trusted for this login (users_app/devices.py), whose
+    failures count apart from everyone else's failures of the login.
     """
-    attempt = LoginAttempt(start_login(login, address))
+    attempt = LoginAttempt(start_login(login, address, device_key))
     try:
         yield attempt
     finally:
         conclude_login(attempt.attempt_id, succeeded=attempt.password_matched)
 
 
-def start_login(login: str, address: str) -> int:
+def start_login(login: str, address: str, device_key: str | None = None) -> int:
     """Record a login attempt as pending, once the limits let it in; its id (for `conclude_login`).
 
     Under this login's and this address's lock: raise Throttled (recording nothing) when over a
     limit even if every pending attempt succeeds; record it when within the limits even if every
     pending attempt fails; else let the lock go, wait a moment for them to conclude and look again
     (at most PENDING_TIMEOUT, then the attempts still pending are taken as failures).
+
+    From a trusted browser (`device_key`), the limit per login counts that browser's failures of the
+    login alone (with the same limit): a stranger's guesses do not keep the owner out.
     """
-    login_key, address = _login_key(login), client_network(address)
+    login_key, address = device_key or _login_key(login), client_network(address)
     give_up = time.monotonic() + PENDING_TIMEOUT.total_seconds()
     pause = FIRST_PAUSE
     while True:

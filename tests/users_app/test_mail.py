@@ -408,22 +408,25 @@ def test_a_link_is_refused_after_the_password_changed_and_once_expired(app, clie
     assert app.test_client().get("/users/password/reset/forged.token").status_code == 410
 
 
-def test_a_password_set_by_the_emailed_link_gets_past_a_guessers_lockout(app, client, register, login, smtp):
+def log_in(client, login, password):
+    token = csrf_from(client, "/users/login")
+    return client.post("/users/login", data={"login": login, "password": password, "csrf_token": token})
+
+
+def test_a_password_set_by_the_emailed_link_gets_past_a_guessers_lockout(app, register, smtp):
     register("alice", email="alice@example.com")
-    client.post("/users/logout", data={"csrf_token": csrf_from(client, "/users/account")})
     guesser = app.test_client()
     for _ in range(6):
-        token = csrf_from(guesser, "/users/login")
-        guesser.post("/users/login", data={"login": "alice", "password": "a guess!", "csrf_token": token})
-    assert login("alice", "a good password").status_code == 429  # the owner is locked out with the guesser
-    forgot(app.test_client(), "alice@example.com")
+        log_in(guesser, "alice", "a guess!")
+    owner = app.test_client()  # a browser that never logged in to the account: no device cookie
+    assert log_in(owner, "alice", "a good password").status_code == 429  # locked out with the guesser
+    forgot(owner, "alice@example.com")
     deliver(app)
     link = reset_link(smtp, "alice@example.com")
-    owner = app.test_client()
     assert (
         owner.post(link, data={"password": "a brand new one", "csrf_token": csrf_from(owner, link)}).status_code == 303
     )
-    assert login("alice", "a brand new one").status_code == 303
+    assert log_in(owner, "alice", "a brand new one").status_code == 303
     with app.app_context():  # the guesses still count against the network they came from
         failed = select(Attempt.kind, Attempt.login_key, Attempt.address).where(Attempt.kind == "login_failed")
         kept = db.session.execute(failed).all()
