@@ -151,3 +151,21 @@ def test_over_https_the_device_cookie_is_secure_and_host_only(tmp_path, monkeypa
     cookie = device_cookie(response)
     assert cookie is not None and cookie.startswith("__Host-shop_device=")
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Domain" not in cookie
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/users/account/password", {"current_password": PASSWORD, "new_password": "a newer password"}),
+        ("/users/account/email", {"email_password": PASSWORD, "email": "new@example.com"}),
+    ],
+    ids=["password change", "e-mail change"],
+)
+def test_a_guessers_failures_do_not_refuse_the_owners_account_forms(app, path, data):
+    owner = app.test_client()
+    register(owner, "alice")
+    guesser = app.test_client()
+    assert [log_in(guesser, "alice", f"guess {i}!").status_code for i in range(6)] == [422] * 5 + [429]
+    assert log_in(owner, "alice").status_code == 303
+    changed = owner.post(path, data={**data, "csrf_token": csrf_from(owner, "/users/account")})
+    assert changed.status_code == 303  # the current password checked on the owner's budget, not the guesser's
