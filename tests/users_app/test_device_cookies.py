@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import csrf_from, make_app
+from tests.helpers import csrf_from, make_app, statements_run
 from users_app import create_app
 from users_app.extensions import db
 from users_app.models import MailMessage
@@ -123,6 +123,26 @@ def test_a_trusted_browser_asking_for_any_address_gets_the_same_answer_and_no_co
     assert len({strip(a.get_data(as_text=True)) for a in answers}) == 1
     assert ANSWER in answers[0].get_data(as_text=True)
     assert not any(a.headers.getlist("Set-Cookie") for a in answers)  # the device cookie is neither set nor changed
+
+
+def test_a_trusted_browser_asking_for_any_address_makes_the_same_statements(app):
+    # What would tell a cookie's own account from another or from none is work done for one and not
+    # the others: all three run the same statements (their parameters differ), but the outbox's.
+    owner = app.test_client()
+    register(owner, "alice")
+    register(app.test_client(), "bob")
+    token = csrf_from(owner, "/users/password/forgot")
+    with app.app_context():
+        engine = db.engine
+    statements = {}
+    for email in ("nobody@example.com", "alice@example.com", "bob@example.com", "nobody-else@example.com"):
+        post = lambda email=email: owner.post("/users/password/forgot", data={"email": email, "csrf_token": token})  # noqa: E731
+        response, statements[email] = statements_run(engine, post)
+        assert ANSWER in response.get_data(as_text=True)
+    unknown, own, other, other_unknown = statements.values()
+    assert unknown == other_unknown and own == other
+    assert all(MailMessage.__tablename__ in statement for statement in (own - unknown).elements())
+    assert not unknown - own
 
 
 def test_the_device_cookie_is_signed_httponly_lax_for_the_whole_site_and_long_lived(app):

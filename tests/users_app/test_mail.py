@@ -7,11 +7,11 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from shared_ui import outbox
 from shared_ui.mail import SmtpUrlError, parse_smtp_url
-from tests.helpers import csrf_from, make_app
+from tests.helpers import csrf_from, make_app, statements_run
 from tests.mail_server import html_of, smtp_server, text_of
 from users_app import accounts, create_app, email_restore, mail, reset_links
 from users_app.extensions import db
@@ -531,18 +531,9 @@ def test_forgot_does_the_same_work_for_an_address_with_and_without_an_account(ap
         engine = db.engine
     statements = {}
     for email in ("nobody@example.com", "alice@example.com", "nobody-else@example.com"):
-        seen = []
-
-        def record(conn, cursor, statement, parameters, context, executemany, seen=seen):
-            seen.append(" ".join(statement.split()))
-
-        event.listen(engine, "before_cursor_execute", record)
-        try:
-            response = client.post("/users/password/forgot", data={"email": email, "csrf_token": token})
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
+        post = lambda email=email: client.post("/users/password/forgot", data={"email": email, "csrf_token": token})  # noqa: E731
+        response, statements[email] = statements_run(engine, post)
         assert response.status_code == 200 and ANSWER in response.get_data(as_text=True)
-        statements[email] = Counter(seen)
     unknown, known, other_unknown = statements.values()
     assert unknown == other_unknown
     extra = sorted((known - unknown).elements())  # the outbox's: is the key new, then the message
