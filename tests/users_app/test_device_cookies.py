@@ -158,21 +158,6 @@ def test_the_device_cookie_is_signed_httponly_lax_for_the_whole_site_and_long_li
     assert "alice" not in value and PASSWORD not in value  # it names the account by id, signed
 
 
-def test_over_https_the_device_cookie_is_secure_and_host_only(tmp_path, monkeypatch):
-    monkeypatch.setenv("SHOP_PUBLIC_URL", "https://shop.test")  # what the configuration derives from it
-    app = make_app(create_app, "users", tmp_path)
-    client = app.test_client()
-    base = "https://shop.test"
-    page = client.get("/users/register", base_url=base)
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page.get_data(as_text=True)).group(1)
-    data = {"login": "alice", "password": PASSWORD, "email": "alice@example.com", "csrf_token": token}
-    response = client.post("/users/register", data=data, base_url=base, headers={"Referer": f"{base}/users/register"})
-    assert response.status_code == 303
-    cookie = device_cookie(response)
-    assert cookie is not None and cookie.startswith("__Host-shop_device=")
-    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Domain" not in cookie
-
-
 @pytest.mark.parametrize(
     ("path", "data"),
     [
