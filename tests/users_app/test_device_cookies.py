@@ -5,12 +5,13 @@ owner's; strangers' budgets stay limited, and so do the limits per network."""
 import re
 
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from tests.helpers import csrf_from, make_app, statements_run
 from users_app import create_app
 from users_app.extensions import db
-from users_app.models import MailMessage
+from users_app.models import MailMessage, User
 
 PASSWORD = "a good password"
 ANSWER = "If an account has this address, we sent it a link"
@@ -38,6 +39,11 @@ def log_in(client, login, password=PASSWORD):
 def forgot(client, email):
     token = csrf_from(client, "/users/password/forgot")
     return client.post("/users/password/forgot", data={"email": email, "csrf_token": token})
+
+
+def alice_id(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(User.id).where(User.login == "alice"))
 
 
 def reset_links_queued(app, email) -> int:
@@ -84,8 +90,10 @@ def test_a_forged_device_cookie_trusts_nobody(app):
     register(owner, "alice")
     cookie = owner.get_cookie("shop_device")
     assert cookie is not None
-    stranger = app.test_client()
-    stranger.set_cookie("shop_device", cookie.value[:-2] + ("AA" if not cookie.value.endswith("AA") else "BB"))
+    claims = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="shop.device").loads(cookie.value)
+    assert claims["u"] == [alice_id(app)]
+    stranger = app.test_client()  # the same claims, signed with a key that is not the shop's
+    stranger.set_cookie("shop_device", URLSafeTimedSerializer("not the shop's key", salt="shop.device").dumps(claims))
     assert [log_in(stranger, "alice", f"guess {i}!").status_code for i in range(6)] == [422] * 5 + [429]
     assert log_in(owner, "alice").status_code == 303
 
