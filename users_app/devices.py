@@ -9,7 +9,9 @@ with before, keeps theirs. Each budget stays limited, and the limits per network
 The cookie holds {n, u}: a random nonce of this browser and the ids of the last MAX_ACCOUNTS
 accounts that logged in here. It is no session and holds no password: it proves only that this
 browser logged in to the account once, and buys it nothing but its own count. Its budget key hashes
-the nonce with the account and the purpose, so the attempts table keeps neither.
+the nonce with the account and the purpose, so the attempts table keeps no nonce; it starts with the
+account's id, so a password set by an e-mailed link forgives the failures of every browser of the
+account (throttle.forgive_login), as it forgives strangers'.
 """
 
 import secrets
@@ -22,9 +24,10 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 SALT = "shop.device"
 MAX_AGE_SECONDS = 365 * 24 * 3600  # a login renews it
 MAX_ACCOUNTS = 5  # one family's accounts on a shared computer; the oldest falls off
-#: A budget key starts with a character no login has (accounts.LOGIN_PATTERN) and is shorter than
-#: an address's key (64 hex digits), so it never counts as either.
+#: A budget key starts with a character no login has (accounts.LOGIN_PATTERN), and has a ":"
+#: that an address's key (64 hex digits) has not, so it never counts as either.
 KEY_MARK = "#"
+KEY_LENGTH = 64  # Attempt.login_key's
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,13 @@ class Device:
         """The budget this browser has for `purpose` on the account, or None when it never logged in to it."""
         if user_id not in self.user_ids:
             return None
-        return KEY_MARK + sha256(f"{purpose}:{user_id}:{self.nonce}".encode()).hexdigest()[:63]
+        prefix = key_prefix(user_id)
+        return prefix + sha256(f"{purpose}:{user_id}:{self.nonce}".encode()).hexdigest()[: KEY_LENGTH - len(prefix)]
+
+
+def key_prefix(user_id: int) -> str:
+    """How every trusted browser's budget key for the account starts."""
+    return f"{KEY_MARK}{user_id}:"
 
 
 def cookie_name() -> str:

@@ -82,7 +82,7 @@ def reset_password(token: str, new_password: str) -> User:
             .execution_options(synchronize_session=False)
         ).rowcount
         if changed == 1:  # a guesser's failures no longer keep the owner out
-            forgive_login(user.login)
+            forgive_login(user.login, user.id)
     if changed != 1:
         raise ResetLinkError(
             _("This link was used already, or the password was changed since it was sent. Ask for a new one.")

@@ -34,6 +34,7 @@ from flask_babel import ngettext
 from sqlalchemy import delete, func, or_, select, update
 
 from shared_ui.db import prune_before, serialize, write_transaction
+from users_app.devices import key_prefix
 from users_app.extensions import db
 from users_app.models import Attempt, utcnow
 
@@ -221,14 +222,16 @@ def count_email_change(login: str, address: str | None) -> None:
     db.session.add(Attempt(kind=EMAIL_CHANGE, address=address or "", login_key=login_key))
 
 
-def forgive_login(login: str) -> None:
+def forgive_login(login: str, user_id: int) -> None:
     """Within a write transaction: this login's failures stop counting against it (its owner proved
-    who they are by a link sent to the account's address, and chose a new password), and so do
-    pending ones old enough to count as failures. They still count against their addresses."""
+    who they are by a link sent to the account's address, and chose a new password), those of every
+    browser trusted for the account too, and so do pending ones old enough to count as failures.
+    They still count against their addresses."""
     stale_pending = (Attempt.kind == LOGIN_PENDING) & (Attempt.at < utcnow() - PENDING_TIMEOUT)
+    of_account = or_(Attempt.login_key == _login_key(login), Attempt.login_key.startswith(key_prefix(user_id)))
     db.session.execute(
         update(Attempt)
-        .where(Attempt.login_key == _login_key(login), or_(Attempt.kind == LOGIN_FAILED, stale_pending))
+        .where(of_account, or_(Attempt.kind == LOGIN_FAILED, stale_pending))
         .values(login_key=None)
         .execution_options(synchronize_session=False)
     )

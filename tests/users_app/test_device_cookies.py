@@ -9,7 +9,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from tests.helpers import csrf_from, make_app, statements_run
-from users_app import create_app
+from users_app import create_app, reset_links
 from users_app.extensions import db
 from users_app.models import MailMessage, User
 
@@ -74,6 +74,22 @@ def test_a_trusted_browser_is_held_to_the_same_limit_on_its_own(app):
     assert refused.status_code == 429
     assert "Too many failed attempts for this login" in refused.get_data(as_text=True)
     assert log_in(app.test_client(), "alice").status_code == 303  # and its failures are not the strangers'
+
+
+def test_a_password_set_by_the_emailed_link_frees_the_owners_browser_of_its_own_failures(app):
+    owner = app.test_client()
+    register(owner, "alice")
+    for i in range(6):  # the owner, who forgot the password, tries until refused
+        log_in(owner, "alice", f"was it {i}?")
+    assert log_in(owner, "alice").status_code == 429
+    forgot(owner, "alice@example.com")
+    with app.app_context():
+        [message] = db.session.scalars(select(MailMessage).where(MailMessage.kind == "password_reset")).all()
+        link = "/users/password/reset/" + reset_links.make_token(db.session.get(User, message.user_id))
+    phone = app.test_client()  # the link opened elsewhere: the laptop's failures are forgiven all the same
+    new_password = {"password": "a brand new one", "csrf_token": csrf_from(phone, link)}
+    assert phone.post(link, data=new_password).status_code == 303
+    assert log_in(owner, "alice", "a brand new one").status_code == 303
 
 
 def test_a_browser_trusted_for_its_own_account_gets_no_budget_for_another(app):
