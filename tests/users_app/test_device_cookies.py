@@ -116,9 +116,10 @@ def test_a_forged_device_cookie_trusts_nobody(app):
 
 def test_the_network_limit_holds_for_trusted_browsers_too(app):
     app.config["SHOP_LOGIN_FAILURES_PER_ADDRESS"] = 3
-    owner = app.test_client()
+    owner, guesser = app.test_client(), app.test_client()
+    owner.environ_base["REMOTE_ADDR"] = "2001:db8:1:2::a"
+    guesser.environ_base["REMOTE_ADDR"] = "2001:db8:1:2:ffff::b"  # another address of the same /64
     register(owner, "alice")
-    guesser = app.test_client()  # same address as the owner: 127.0.0.1
     for i in range(3):
         log_in(guesser, f"someone{i}", "guess!")
     refused = log_in(owner, "alice")
