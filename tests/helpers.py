@@ -1,9 +1,12 @@
 """Helpers for per-app tests (Flask test client, one app, a fresh database)."""
 
 import re
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from flask_migrate import upgrade
+from sqlalchemy import event
 
 CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
@@ -23,6 +26,21 @@ def make_app(create_app, name: str, tmp_path: Path, **config):
     with app.app_context():
         upgrade(directory=str(Path(app.root_path) / "migrations"))
     return app
+
+
+def statements_run(engine, action: Callable[[], object]) -> tuple[object, Counter]:
+    """What `action` returns, and the SQL statements (whitespace folded) it runs on `engine`, counted."""
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        result = action()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return result, Counter(seen)
 
 
 def csrf_from(client, path: str = "/users/login") -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from shared_ui.db import write_transaction
 from shared_ui.i18n import DEFAULT_LOCALE, current_locale
 from users_app import email_restore
+from users_app.devices import Device
 from users_app.extensions import db
 from users_app.models import User, utcnow
 from users_app.passwords import hash_password, password_problem, verify_password
@@ -135,15 +136,17 @@ def register(
     return user
 
 
-def authenticate(login: str, password: str, address: str) -> User | None:
+def authenticate(login: str, password: str, address: str, device: Device | None = None) -> User | None:
     """The active user with this login and password, or None (same time either way).
 
     Raises throttle.Throttled when this login or address failed too often lately; a failure
-    counts towards those limits, a success never does.
+    counts towards those limits, a success never does. From a `device` trusted for the account,
+    the failures of the login that count are that device's alone (users_app/devices.py).
     """
     login = (login or "").strip()
-    with login_attempt(login, address) as attempt:
-        user = find_by_login(login) if len(login) <= LOGIN_MAX else None
+    user = find_by_login(login) if len(login) <= LOGIN_MAX else None
+    device_key = device.key_for(user.id, "login") if device and user else None
+    with login_attempt(login, address, device_key) as attempt:
         if not (verify_password(user.password_hash if user else None, password or "") and user.is_active):
             return None
         attempt.succeeded()
@@ -156,14 +159,18 @@ def end_sessions(user: User) -> None:
         user.session_version += 1
 
 
-def check_current_password(user: User, password: str, field: str, *, address: str | None) -> None:
+def check_current_password(
+    user: User, password: str, field: str, *, address: str | None, device: Device | None = None
+) -> None:
     """AccountError on `field` unless `password` is the user's. With the caller's `address`, a wrong
     one counts as a failed login of the account and the login limits apply (throttle.Throttled):
-    a stolen session or token cannot guess the password through a form that asks for it."""
+    a stolen session or token cannot guess the password through a form that asks for it. From a
+    `device` trusted for the account, as at a login: a guesser's failures do not refuse its owner."""
     if not address:  # no caller to hold to the limits
         matches = verify_password(user.password_hash, password or "")
     else:
-        with login_attempt(user.login, address) as attempt:
+        device_key = device.key_for(user.id, "login") if device else None
+        with login_attempt(user.login, address, device_key) as attempt:
             matches = verify_password(user.password_hash, password or "")
             if matches:
                 attempt.succeeded()
@@ -171,10 +178,12 @@ def check_current_password(user: User, password: str, field: str, *, address: st
         raise AccountError(_("This is not your current password."), field)
 
 
-def change_password(user: User, current: str, new: str, *, address: str | None = None) -> None:
+def change_password(
+    user: User, current: str, new: str, *, address: str | None = None, device: Device | None = None
+) -> None:
     """With the caller's `address`, a wrong current password counts as a failed login (check_current_password)."""
     checked = _as_checked(user)
-    check_current_password(user, current, "current_password", address=address)
+    check_current_password(user, current, "current_password", address=address, device=device)
     if problem := password_problem(new or "", user.login):
         raise AccountError(problem, "new_password")
     password_hash = hash_password(new)
@@ -200,7 +209,9 @@ def _still_as_checked(user: User, checked: tuple[str, int]) -> User:
     return fresh
 
 
-def change_email(user: User, current: str, email: str, *, address: str | None = None) -> None:
+def change_email(
+    user: User, current: str, email: str, *, address: str | None = None, device: Device | None = None
+) -> None:
     """A new address, with the current password (checked as change_password's); a notice goes to
     the old address (if any, unless it is the new one in other case). Raises throttle.Throttled past
     the account's hourly limit of such changes."""
@@ -210,7 +221,7 @@ def change_email(user: User, current: str, email: str, *, address: str | None = 
     if problem := email_problem(email):
         raise AccountError(problem, "email")
     checked = _as_checked(user)
-    check_current_password(user, current, "current_password", address=address)
+    check_current_password(user, current, "current_password", address=address, device=device)
     old = user.email
     if old == email:
         return

@@ -80,7 +80,9 @@ class Attempt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: "login_pending" (its password being checked), "login_failed", "register", "reset" or "email_change"
     kind: Mapped[str] = mapped_column(String(16))
-    login_key: Mapped[str | None] = mapped_column(String(64))  # lower-cased login
+    #: what the count per account keys on: the lower-cased login, a hash of the address (resets) or a
+    #: trusted browser's own budget for the account (users_app/devices.py)
+    login_key: Mapped[str | None] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
 

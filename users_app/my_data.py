@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from shared_ui.db import write_transaction
 from shared_ui.outbox import QUEUED, SKIPPED
 from users_app.accounts import AccountError, check_current_password
+from users_app.devices import Device
 from users_app.extensions import db
 from users_app.models import MailMessage, User, utcnow
 from users_app.orders_client import current_orders
@@ -51,14 +52,14 @@ def _last_active_admin(user: User) -> bool:
     return others == 0
 
 
-def delete_account(user: User, password: str, *, address: str | None = None) -> None:
+def delete_account(user: User, password: str, *, address: str | None = None, device: Device | None = None) -> None:
     """Erase the account (see the module docstring); AccountError for a wrong password or the last admin.
 
     The password is checked as accounts.check_current_password does: with the caller's `address`,
     a wrong one counts as a failed login (throttle.Throttled past the limits).
     Raises orders_client.OrdersUnavailable when orders_app cannot do its part (nothing is erased).
     """
-    check_current_password(user, password, "password", address=address)
+    check_current_password(user, password, "password", address=address, device=device)
     last_admin = AccountError(
         _("You are the last active administrator: make another account an administrator first."),
         "password",

@@ -1,7 +1,9 @@
 """Limits on guessing and floods: failed logins per login and per address, registrations per address,
 address changes per account.
 
-Successful logins never count. Counts live in users_app's database, so every worker and instance
+Successful logins never count. A browser the account logged in with before counts its failures
+of that login apart from everyone else's (users_app/devices.py), so guessing a login locks out the
+guessers, not its owner. Counts live in users_app's database, so every worker and instance
 sees the same numbers; `prune` (a periodic job) drops what no limit looks at any more.
 
 A login attempt is written as pending before the slow password hash, in one transaction that
@@ -32,6 +34,7 @@ from flask_babel import ngettext
 from sqlalchemy import delete, func, or_, select, update
 
 from shared_ui.db import prune_before, serialize, write_transaction
+from users_app.devices import key_prefix
 from users_app.extensions import db
 from users_app.models import Attempt, utcnow
 
@@ -72,28 +75,33 @@ class LoginAttempt:
 
 
 @contextmanager
-def login_attempt(login: str, address: str) -> Iterator[LoginAttempt]:
+def login_attempt(login: str, address: str, device_key: str | None = None) -> Iterator[LoginAttempt]:
     """Check a password of `login` from `address` in the block, held to the login limits.
 
     Raises Throttled (before the block) when over a limit. The attempt counts as a failed login
     unless the block calls `succeeded()`: a wrong password, or an error halfway, counts.
+    `device_key`: the budget of a browser trusted for this login (users_app/devices.py), whose
+    failures count apart from everyone else's failures of the login.
     """
-    attempt = LoginAttempt(start_login(login, address))
+    attempt = LoginAttempt(start_login(login, address, device_key))
     try:
         yield attempt
     finally:
         conclude_login(attempt.attempt_id, succeeded=attempt.password_matched)
 
 
-def start_login(login: str, address: str) -> int:
+def start_login(login: str, address: str, device_key: str | None = None) -> int:
     """Record a login attempt as pending, once the limits let it in; its id (for `conclude_login`).
 
     Under this login's and this address's lock: raise Throttled (recording nothing) when over a
     limit even if every pending attempt succeeds; record it when within the limits even if every
     pending attempt fails; else let the lock go, wait a moment for them to conclude and look again
     (at most PENDING_TIMEOUT, then the attempts still pending are taken as failures).
+
+    From a trusted browser (`device_key`), the limit per login counts that browser's failures of the
+    login alone (with the same limit): a stranger's guesses do not keep the owner out.
     """
-    login_key, address = _login_key(login), client_network(address)
+    login_key, address = device_key or _login_key(login), client_network(address)
     give_up = time.monotonic() + PENDING_TIMEOUT.total_seconds()
     pause = FIRST_PAUSE
     while True:
@@ -214,14 +222,16 @@ def count_email_change(login: str, address: str | None) -> None:
     db.session.add(Attempt(kind=EMAIL_CHANGE, address=address or "", login_key=login_key))
 
 
-def forgive_login(login: str) -> None:
+def forgive_login(login: str, user_id: int) -> None:
     """Within a write transaction: this login's failures stop counting against it (its owner proved
-    who they are by a link sent to the account's address, and chose a new password), and so do
-    pending ones old enough to count as failures. They still count against their addresses."""
+    who they are by a link sent to the account's address, and chose a new password), those of every
+    browser trusted for the account too, and so do pending ones old enough to count as failures.
+    They still count against their addresses."""
     stale_pending = (Attempt.kind == LOGIN_PENDING) & (Attempt.at < utcnow() - PENDING_TIMEOUT)
+    of_account = or_(Attempt.login_key == _login_key(login), Attempt.login_key.startswith(key_prefix(user_id)))
     db.session.execute(
         update(Attempt)
-        .where(Attempt.login_key == _login_key(login), or_(Attempt.kind == LOGIN_FAILED, stale_pending))
+        .where(of_account, or_(Attempt.kind == LOGIN_FAILED, stale_pending))
         .values(login_key=None)
         .execution_options(synchronize_session=False)
     )

@@ -24,6 +24,21 @@ def test_repeated_bad_logins_against_one_account_get_429_across_workers(stack):
     assert api.status_code == 429 and "Retry-After" in api.headers
 
 
+def test_a_guessers_failures_do_not_keep_the_owner_out_of_a_browser_it_logged_in_with(stack):
+    login = new_login()
+    owner = ShopClient(stack.base_url)
+    assert owner.register(login).status_code == 303
+    owner.logout()
+    guesser = ShopClient(stack.base_url)
+    statuses = [guesser.post("/users/login", {"login": login, "password": f"guess-{i}!"}).status_code for i in range(5)]
+    assert statuses == [422] * 5
+    assert guesser.post("/users/login", {"login": login, "password": DEFAULT_PASSWORD}).status_code == 429
+    assert owner.post("/users/login", {"login": login, "password": DEFAULT_PASSWORD}).status_code == 303
+    [cookie] = [c for c in owner.http.cookies if c.name == "shop_device"]  # through nginx, as a browser keeps it
+    assert cookie.path == "/" and cookie.has_nonstandard_attr("HttpOnly") and not cookie.secure  # plain http here
+    assert login not in cookie.value and DEFAULT_PASSWORD not in cookie.value
+
+
 @pytest.fixture(scope="module")
 def strict_stack():
     """users_app and nginx alone, with the limits per address that the shared test stack lifts."""

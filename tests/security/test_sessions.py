@@ -12,7 +12,8 @@ APP_PAGES = ("/inventory/", "/orders/", "/users/account")
 ADMIN_PAGES = ("/inventory/admin/", "/orders/admin/", "/users/admin/")
 
 
-def test_production_cookie_is_host_prefixed_secure_httponly_and_lax(tmp_path, monkeypatch):
+def test_production_cookies_are_host_prefixed_secure_httponly_and_lax(tmp_path, monkeypatch):
+    """The session's, and the device cookie a login leaves (users_app/devices.py)."""
     monkeypatch.setenv("SHOP_PUBLIC_URL", "https://shop.example.com")
     client = make_app(create_users_app, "users", tmp_path).test_client()
     site = "https://shop.example.com"
@@ -25,11 +26,12 @@ def test_production_cookie_is_host_prefixed_secure_httponly_and_lax(tmp_path, mo
         headers={"Referer": f"{site}/users/register"},
     )
     assert response.status_code == 303
-    cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith("__Host-shop_session=")
-    for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
-        assert flag in cookie
-    assert "Domain=" not in cookie
+    cookies = {cookie.split("=", 1)[0]: cookie for cookie in response.headers.getlist("Set-Cookie")}
+    assert sorted(cookies) == ["__Host-shop_device", "__Host-shop_session"]
+    for cookie in cookies.values():
+        for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
+            assert flag in cookie
+        assert "Domain=" not in cookie
 
 
 def test_login_renews_the_session_and_its_csrf_token(stack):

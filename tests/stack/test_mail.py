@@ -92,6 +92,19 @@ def test_a_forgotten_password_is_reset_by_the_emailed_link_once(stack):
     assert secret not in stack.log("users") and secret not in stack.log("jobs")
 
 
+def test_strangers_asking_for_reset_links_leave_the_owners_browser_its_own(stack):
+    owner, _login, email = registered(stack)  # registering logged this browser in: it is trusted
+    owner.logout()
+    stranger = ShopClient(stack.base_url)
+    for _ in range(4):  # one more than SHOP_RESETS_PER_ADDRESS: the strangers' budget is used up
+        assert stranger.post("/users/password/forgot", {"email": email}).status_code == 200
+    wait_for_mail(stack, email, count=3)
+    answer = owner.post("/users/password/forgot", {"email": email})
+    assert answer.status_code == 200 and "If an account has this address" in answer.text
+    assert "shop_device" not in answer.headers.get("Set-Cookie", "")
+    wait_for_mail(stack, email, count=4)  # the owner's link arrives all the same
+
+
 def test_one_receipt_however_often_the_payment_arrives(stack):
     client, _login, email = registered(stack)
     item = new_item(stack, price="12.50", quantity=5)

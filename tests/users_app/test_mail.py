@@ -7,11 +7,11 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from shared_ui import outbox
 from shared_ui.mail import SmtpUrlError, parse_smtp_url
-from tests.helpers import csrf_from, make_app
+from tests.helpers import csrf_from, make_app, statements_run
 from tests.mail_server import html_of, smtp_server, text_of
 from users_app import accounts, create_app, email_restore, mail, reset_links
 from users_app.extensions import db
@@ -408,22 +408,25 @@ def test_a_link_is_refused_after_the_password_changed_and_once_expired(app, clie
     assert app.test_client().get("/users/password/reset/forged.token").status_code == 410
 
 
-def test_a_password_set_by_the_emailed_link_gets_past_a_guessers_lockout(app, client, register, login, smtp):
+def log_in(client, login, password):
+    token = csrf_from(client, "/users/login")
+    return client.post("/users/login", data={"login": login, "password": password, "csrf_token": token})
+
+
+def test_a_password_set_by_the_emailed_link_gets_past_a_guessers_lockout(app, register, smtp):
     register("alice", email="alice@example.com")
-    client.post("/users/logout", data={"csrf_token": csrf_from(client, "/users/account")})
     guesser = app.test_client()
     for _ in range(6):
-        token = csrf_from(guesser, "/users/login")
-        guesser.post("/users/login", data={"login": "alice", "password": "a guess!", "csrf_token": token})
-    assert login("alice", "a good password").status_code == 429  # the owner is locked out with the guesser
-    forgot(app.test_client(), "alice@example.com")
+        log_in(guesser, "alice", "a guess!")
+    owner = app.test_client()  # a browser that never logged in to the account: no device cookie
+    assert log_in(owner, "alice", "a good password").status_code == 429  # locked out with the guesser
+    forgot(owner, "alice@example.com")
     deliver(app)
     link = reset_link(smtp, "alice@example.com")
-    owner = app.test_client()
     assert (
         owner.post(link, data={"password": "a brand new one", "csrf_token": csrf_from(owner, link)}).status_code == 303
     )
-    assert login("alice", "a brand new one").status_code == 303
+    assert log_in(owner, "alice", "a brand new one").status_code == 303
     with app.app_context():  # the guesses still count against the network they came from
         failed = select(Attempt.kind, Attempt.login_key, Attempt.address).where(Attempt.kind == "login_failed")
         kept = db.session.execute(failed).all()
@@ -528,18 +531,9 @@ def test_forgot_does_the_same_work_for_an_address_with_and_without_an_account(ap
         engine = db.engine
     statements = {}
     for email in ("nobody@example.com", "alice@example.com", "nobody-else@example.com"):
-        seen = []
-
-        def record(conn, cursor, statement, parameters, context, executemany, seen=seen):
-            seen.append(" ".join(statement.split()))
-
-        event.listen(engine, "before_cursor_execute", record)
-        try:
-            response = client.post("/users/password/forgot", data={"email": email, "csrf_token": token})
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
+        post = lambda email=email: client.post("/users/password/forgot", data={"email": email, "csrf_token": token})  # noqa: E731
+        response, statements[email] = statements_run(engine, post)
         assert response.status_code == 200 and ANSWER in response.get_data(as_text=True)
-        statements[email] = Counter(seen)
     unknown, known, other_unknown = statements.values()
     assert unknown == other_unknown
     extra = sorted((known - unknown).elements())  # the outbox's: is the key new, then the message

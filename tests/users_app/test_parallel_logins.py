@@ -248,5 +248,5 @@ def test_a_password_set_by_the_emailed_link_also_frees_the_login_from_attempts_o
     pending_attempts(app, LIMIT, age=timedelta(seconds=2))
     assert api_login(app, "alice", PASSWORD)() == 429
     with app.app_context(), write_transaction(db):
-        throttle.forgive_login("Alice")
+        throttle.forgive_login("Alice", accounts.find_by_login("alice").id)
     assert api_login(app, "alice", PASSWORD)() == 201

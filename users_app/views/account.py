@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from shared_ui.pages import render_page
-from users_app import accounts, my_data
+from users_app import accounts, devices, my_data
 from users_app.extensions import db
 from users_app.forms import DeleteAccountForm, EmailForm, PasswordForm
 from users_app.models import User
@@ -53,7 +53,11 @@ def change_password():
     if form.validate_on_submit():
         try:
             accounts.change_password(
-                user, form.current_password.data, form.new_password.data, address=request.remote_addr
+                user,
+                form.current_password.data,
+                form.new_password.data,
+                address=request.remote_addr,
+                device=devices.from_request(),
             )
         except Throttled as error:
             return _throttled(user, error, form.current_password, form=form)
@@ -73,7 +77,13 @@ def change_email():
     form = EmailForm()
     if form.validate_on_submit():
         try:
-            accounts.change_email(user, form.email_password.data, form.email.data, address=request.remote_addr)
+            accounts.change_email(
+                user,
+                form.email_password.data,
+                form.email.data,
+                address=request.remote_addr,
+                device=devices.from_request(),
+            )
         except Throttled as error:  # too many failed logins (the password), or address changes (the address)
             field = form.email if error.field == "email" else form.email_password
             return _throttled(user, error, field, email_form=form)
@@ -108,7 +118,9 @@ def delete():
     form = DeleteAccountForm()
     if form.validate_on_submit():
         try:
-            my_data.delete_account(user, form.delete_password.data, address=request.remote_addr)
+            my_data.delete_account(
+                user, form.delete_password.data, address=request.remote_addr, device=devices.from_request()
+            )
         except Throttled as error:
             return _throttled(user, error, form.delete_password, delete_form=form)
         except accounts.AccountError as error:

@@ -10,7 +10,7 @@ from flask_login import current_user, login_user, logout_user
 from shared_ui.auth import ShopUser, safe_next
 from shared_ui.i18n import LANGUAGES, SESSION_KEY
 from shared_ui.pages import render_page
-from users_app import accounts
+from users_app import accounts, devices
 from users_app.extensions import db
 from users_app.forms import LoginForm, RegisterForm
 from users_app.models import User
@@ -37,6 +37,7 @@ def start_session(user) -> None:
         accounts.set_locale(user, session[SESSION_KEY])
     refresh()  # the messages of this request in the account's language
     login_user(ShopUser(user.record()))
+    devices.remember(user.id)  # this browser's failed logins and reset requests count apart
 
 
 def next_query(next_path: str) -> str:
@@ -82,7 +83,9 @@ def login():
     next_path = safe_next(request.values.get("next"), HOME)
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.login.data, form.password.data, request.remote_addr)
+            user = accounts.authenticate(
+                form.login.data, form.password.data, request.remote_addr, devices.from_request()
+            )
         except Throttled as error:
             form.password.errors.append(error.message)
             response = render_page(

@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, request
 from flask_babel import gettext as _
 
 from shared_ui.pages import render_page, secret_link_page
-from users_app import accounts, password_reset
+from users_app import accounts, devices, password_reset
 from users_app.forms import ForgotPasswordForm, ResetPasswordForm
 from users_app.throttle import Throttled
 
@@ -16,7 +16,7 @@ def forgot():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         try:
-            password_reset.request_reset(form.email.data, request.remote_addr)
+            password_reset.request_reset(form.email.data, request.remote_addr, devices.from_request())
         except Throttled as error:
             form.email.errors.append(error.message)
             response = render_page("users/forgot.html", form=form, http_status=429)

@@ -1,0 +1,97 @@
+"""Device cookies (OWASP, "Slow Down Online Guessing Attacks with Device Cookies"): a browser that
+logged in to an account carries a signed, long-lived, HttpOnly cookie naming that account.
+
+Its failed logins and its password reset requests for that account are counted apart from
+everyone else's (throttle.start_login, password_reset.request_reset), so a stranger who knows a
+login or an address can use up only the strangers' budget: the owner, on a browser they logged in
+with before, keeps theirs. Each budget stays limited, and the limits per network hold for all.
+
+The cookie holds {n, u}: a random nonce of this browser and the ids of the last MAX_ACCOUNTS
+accounts that logged in here. It is no session and holds no password: it proves only that this
+browser logged in to the account once, and buys it nothing but its own count. Its budget key hashes
+the nonce with the account and the purpose, so the attempts table keeps no nonce; it starts with the
+account's id, so a password set by an e-mailed link forgives the failures of every browser of the
+account (throttle.forgive_login), as it forgives strangers'.
+"""
+
+import secrets
+from dataclasses import dataclass
+from hashlib import sha256
+
+from flask import Response, after_this_request, current_app, request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+SALT = "shop.device"
+MAX_AGE_SECONDS = 365 * 24 * 3600  # a login renews it
+MAX_ACCOUNTS = 5  # one family's accounts on a shared computer; the oldest falls off
+#: A budget key starts with a character no login has (accounts.LOGIN_PATTERN), and has a ":"
+#: that an address's key (64 hex digits) has not, so it never counts as either.
+KEY_MARK = "#"
+KEY_LENGTH = 64  # Attempt.login_key's
+
+
+@dataclass(frozen=True)
+class Device:
+    """This browser, as its device cookie names it."""
+
+    nonce: str
+    user_ids: tuple[int, ...]
+
+    def key_for(self, user_id: int, purpose: str) -> str | None:
+        """The budget this browser has for `purpose` on the account, or None when it never logged in to it."""
+        if user_id not in self.user_ids:
+            return None
+        prefix = key_prefix(user_id)
+        return prefix + sha256(f"{purpose}:{user_id}:{self.nonce}".encode()).hexdigest()[: KEY_LENGTH - len(prefix)]
+
+
+def key_prefix(user_id: int) -> str:
+    """How every trusted browser's budget key for the account starts."""
+    return f"{KEY_MARK}{user_id}:"
+
+
+def cookie_name() -> str:
+    # The __Host- prefix pins the cookie to this host, Path=/ and Secure, as the session's.
+    return "__Host-shop_device" if current_app.config["SESSION_COOKIE_SECURE"] else "shop_device"
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def from_request() -> Device | None:
+    """The request's device, or None without a valid cookie (forged, expired or malformed)."""
+    value = request.cookies.get(cookie_name())
+    if not value:
+        return None
+    try:
+        data = _serializer().loads(value, max_age=MAX_AGE_SECONDS)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("n"), str) or not isinstance(data.get("u"), list):
+        return None
+    user_ids = tuple(uid for uid in data["u"] if isinstance(uid, int) and not isinstance(uid, bool))
+    return Device(data["n"], user_ids[:MAX_ACCOUNTS])
+
+
+def remember(user_id: int) -> None:
+    """At a login: the response tells this browser it is trusted for the account (and keeps the
+    accounts it was trusted for before, and its nonce)."""
+    known = from_request()
+    nonce = known.nonce if known else secrets.token_urlsafe(16)
+    others = [uid for uid in (known.user_ids if known else ()) if uid != user_id]
+    value = _serializer().dumps({"n": nonce, "u": [user_id, *others][:MAX_ACCOUNTS]})
+
+    @after_this_request
+    def set_cookie(response: Response) -> Response:
+        config = current_app.config
+        response.set_cookie(
+            cookie_name(),
+            value,
+            max_age=MAX_AGE_SECONDS,
+            path="/",
+            secure=config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
