@@ -8,11 +8,17 @@ items), so a category typed with another item's spelling but for case takes that
 from sqlalchemy import select, text
 
 from inventory_app.extensions import db
-from inventory_app.models import CATEGORY_MAX, Item
+from inventory_app.models import CATEGORY_MAX, Item, name_key
 
 CATEGORIES_MAX = 50
 #: how many categories a new spelling is compared with (each costs one index probe)
 SPELLINGS_MAX = 1000
+
+
+def shown() -> list[str]:
+    """The categories the catalog links and the admin row offers, in a reader's order: without case
+    and accents, as item names sort ("Água" among the A's; `listed` is in code point order, after "Z")."""
+    return sorted(listed(), key=lambda category: (name_key(category), category))
 
 
 def listed(limit: int = CATEGORIES_MAX) -> list[str]:

@@ -271,6 +271,6 @@ def _page(block: str, status: int = 200, **context):
         "picture_errors": {},
         "alt_value": None,
         # the category datalist is outside the rows: only a whole page needs it
-        "categories": [] if wants_fragment() else categories.listed(),
+        "categories": [] if wants_fragment() else categories.shown(),
     }
     return render_page(TEMPLATE, block, status, **{**page, **context})

@@ -116,7 +116,7 @@ def _results(q: str, available: bool, category: str | None, after, block: str, f
 def _linked(category: str | None) -> list[str]:
     """The categories the catalog links, the one shown among them (it may be past the first ones listed:
     its items link it)."""
-    listed = categories.listed()
+    listed = categories.shown()
     if category and listed and category not in listed and category in categories.listed(categories.SPELLINGS_MAX):
         return [*listed, category]
     return listed

@@ -78,6 +78,18 @@ def test_the_catalog_links_every_category_and_filters_by_one(client, app, make_i
     assert names_in(client.get("/inventory/?category=Nothing").get_data(as_text=True)) == []
 
 
+def test_the_catalog_links_the_categories_in_a_readers_order(client, app, admin, make_item):
+    """Code point order put "Água" and "Óleos" after "Zebra" and "bebidas" after "Zebra" too."""
+    made = (("Coco", "Água"), ("Zinc", "Zebra"), ("Suco", "bebidas"), ("Soja", "Óleos"), ("Pan", "Arroz"))
+    for name, category in made:
+        set_category(app, make_item(name), category)
+    page = client.get("/inventory/").get_data(as_text=True)
+    expected = ["Água", "Arroz", "bebidas", "Óleos", "Zebra"]
+    assert re.findall(r'class="category-link"[^>]*>([^<]+)</a>', page) == expected
+    offered = admin.get("/inventory/admin/").get_data(as_text=True)  # the row's list of existing categories
+    assert re.findall(r'<option value="([^"]+)"', offered.split("</datalist>")[0].split("<datalist")[-1]) == expected
+
+
 def test_a_category_past_the_linked_ones_is_reached_from_its_items(client, app, make_item, monkeypatch):
     """The catalog links the first CATEGORIES_MAX categories: one past them was reached only by typing
     its address. Each item's category links its category, and the category shown is in the links."""
