@@ -46,3 +46,5 @@ class OrdersConfig(BaseConfig):
         #: reconcile reads orders this many at a time, for at most this long per run
         self.ORDERS_RECONCILE_BATCH = env_int("ORDERS_RECONCILE_BATCH", 100)
         self.ORDERS_RECONCILE_BUDGET_SECONDS = env_int("ORDERS_RECONCILE_BUDGET_SECONDS", 45)
+        #: the sweeper starts no order's step after this long in one run (the next run goes on)
+        self.ORDERS_SWEEP_BUDGET_SECONDS = env_int("ORDERS_SWEEP_BUDGET_SECONDS", 30)
