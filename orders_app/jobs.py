@@ -163,8 +163,11 @@ def _reconcile(batch: int | None) -> dict:
         if (refunded := _one_order(done, refund_payment, order_id)) is not FAILED:
             done["refunded" if refunded else "refund_pending"] += 1
     # A refund Stripe took as pending: its charge.refund.updated may never come (or not get through).
-    stale = utcnow() - timedelta(seconds=config["ORDERS_STALE_SECONDS"])
-    waiting = (Order.refund_state == REFUND_PENDING, Order.updated_at < stale)
+    # Asked again once its next check is due: the gaps grow with its age (check_pending_refund).
+    now = utcnow()
+    stale = now - timedelta(seconds=config["ORDERS_STALE_SECONDS"])
+    next_check_due = or_(Order.refund_next_check_at.is_(None), Order.refund_next_check_at <= now)
+    waiting = (Order.refund_state == REFUND_PENDING, Order.updated_at < stale, next_check_due)
     for order_id in store.all_ids(*waiting, batch=batch, deadline=deadline):
         try:
             settled = _one_order(done, check_pending_refund, order_id)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from orders_app import history, notices, states, store
 from orders_app.clients.inventory import (
@@ -274,15 +274,39 @@ def settle_refund(order: Order, refund: Refund) -> history.Note | None:
     return note
 
 
+#: a refund still pending is asked about again after as long as it has been pending, at least this
+#: long and at most REFUND_CHECK_MAX apart: at about 1, 2, 4, 8 minutes... then every 6 hours
+REFUND_CHECK_MIN, REFUND_CHECK_MAX = timedelta(minutes=1), timedelta(hours=6)
+
+
 def check_pending_refund(order_id: int) -> bool:
     """Ask Stripe about a refund still `pending` (in case its event never came) and apply what it
-    says, as the webhook would; whether that changed it. PaymentsUnavailable when Stripe is down."""
+    says, as the webhook would; whether that changed it. PaymentsUnavailable when Stripe is down.
+
+    A refund can stay pending for days (a card to a closed account): still pending, it is asked
+    about again after a gap as long as its age (refund_next_check_at), so a shop with hundreds of
+    them does not ask Stripe about each one every minute and run into its rate limit."""
     order = db.session.get(Order, order_id)
     if order is None or order.refund_state != REFUND_PENDING or not order.refund_id:
         return False
     refund = current_stripe().retrieve_refund(order.refund_id)
     with write_transaction(db):
-        return settle_refund(store.locked(order_id), refund) is not None
+        order = store.locked(order_id)
+        if settle_refund(order, refund) is not None:
+            return True
+        if order.refund_state == REFUND_PENDING:
+            now = utcnow()
+            age = now - _refund_pending_since(order)
+            order.refund_next_check_at = now + min(max(age, REFUND_CHECK_MIN), REFUND_CHECK_MAX)
+        return False
+
+
+def _refund_pending_since(order: Order):
+    """When Stripe took the order's refund as pending (its history says; else its last change)."""
+    pending = select(func.max(OrderEvent.at)).where(
+        OrderEvent.order_id == order.id, OrderEvent.action == REFUND_ACTIONS[REFUND_PENDING]
+    )
+    return db.session.scalar(pending) or order.updated_at
 
 
 def record_refund(order: Order, state: str, note: history.Note, amount: history.Money | None) -> None:
