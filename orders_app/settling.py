@@ -7,7 +7,7 @@ fails leaves that record, and reconcile or the sweeper (jobs.py) finish it later
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -89,7 +89,7 @@ def follow_up(order_id: int, stale_payment: StalePayment | None = None) -> None:
     if order.refund_state == REFUND_DUE:
         refund_payment(order_id)
         order = db.session.get(Order, order_id)
-    if order.awaiting_payment and order.hold_expires_at < order.pay_by + timedelta(days=1):
+    if order.awaiting_payment and order.hold_expires_at < boleto_hold_until(order.pay_by):
         extend_hold_for_boleto(order_id)
     if stale_payment is not None:
         refund_stale_payment(stale_payment)
@@ -361,8 +361,20 @@ def refund_stale_payment(stale: StalePayment) -> None:
             notices.payment_refunded(order, session.id, paid["amount"], "old_link")
 
 
+def boleto_hold_until(due: datetime) -> datetime:
+    """How long a boleto's stock stays held: its due date plus the time its payment takes to be confirmed.
+
+    Stripe confirms a boleto a business day after it is paid, banks take up to three: one paid on
+    its due date, a Friday, can be confirmed on the Wednesday, and on the Friday after over Carnival.
+    A hold that ended a day after the due date lapsed over the weekend, its stock went to another
+    customer, and the confirmed payment then found none (and a boleto cannot be refunded). Holding
+    longer costs little: the order is released as soon as Stripe says the boleto lapsed (its event,
+    or reconcile asking); this deadline matters only when the shop could not tell inventory."""
+    return due + timedelta(days=current_app.config["ORDERS_BOLETO_SETTLE_DAYS"])
+
+
 def extend_hold_for_boleto(order_id: int) -> bool:
-    """Hold the stock until the boleto's due date + 1 day (its due date read from Stripe)."""
+    """Hold the stock until the boleto is surely confirmed or lapsed (its due date read from Stripe)."""
     order = db.session.get(Order, order_id)
     if order is None or not order.awaiting_payment:
         return False
@@ -372,7 +384,7 @@ def extend_hold_for_boleto(order_id: int) -> bool:
         return False
     if session.boleto_due is None:
         return False
-    deadline = session.boleto_due + timedelta(days=1)
+    deadline = boleto_hold_until(session.boleto_due)
     try:
         hold = current_inventory().change_hold(order.key, expires_at=deadline)
     except InventoryError:

@@ -1,5 +1,6 @@
 """Boleto (SHOP_CURRENCY=brl): issued keeps the order Pending and its stock held until the due date +
-1 day, with no edits or cancels; settled it is paid, lapsed it is cancelled."""
+a week (ORDERS_BOLETO_SETTLE_DAYS: its confirmation takes business days), with no edits or cancels;
+settled it is paid, lapsed it is cancelled."""
 
 from datetime import timedelta
 
@@ -51,11 +52,29 @@ def test_an_issued_boleto_keeps_the_order_pending_with_its_stock_held_until_the_
     order = fresh(app, boleto_order)
     due = stripe_fake.boleto_due(order.stripe_session_id)
     assert order.status == PENDING and order.awaiting_payment
-    assert order.pay_by == due and order.hold_expires_at == due + timedelta(days=1)
-    assert inventory.holds[f"order-{boleto_order}"].expires_at == (due + timedelta(days=1)).isoformat() + "Z"
+    assert order.pay_by == due and order.hold_expires_at == due + timedelta(days=7)
+    assert inventory.holds[f"order-{boleto_order}"].expires_at == (due + timedelta(days=7)).isoformat() + "Z"
     page = alice.get(f"/orders/{boleto_order}").get_data(as_text=True)
     assert "awaiting payment: boleto issued" in page and "Boleto due" in page
     assert 'id="pay-order"' not in page and 'id="cancel-order"' not in page
+
+
+def test_a_boleto_paid_on_a_friday_due_date_and_confirmed_on_monday_keeps_its_stock(
+    app, alice, bob, inventory, stripe_fake, radio, boleto_order
+):
+    """Paid on its due date, a Friday: Stripe confirms it a business day later, on the Monday. The hold
+    ended a day after the due date, so inventory's sweeper gave the stock back over the weekend,
+    another customer bought it, and the paid order found none: cancelled, its refund due (and a
+    boleto cannot be refunded)."""
+    monday_evening = stripe_fake.boleto_due(session_of(app, boleto_order)) + timedelta(days=3)
+    inventory.sweep_expired(monday_evening)
+    assert inventory.stock(radio) == 3  # the boleto's 2 still held
+    taken = post_form(bob, "/orders/", {"inventory_id": radio, "quantity": 5})
+    assert taken.status_code == 409  # not there to sell twice
+    confirmed = stripe_fake.settle(session_of(app, boleto_order), succeeded=True)
+    assert deliver(app, confirmed).get_json()["outcome"] == "paid"
+    order = fresh(app, boleto_order)
+    assert (order.status, order.hold_state, order.refund_state) == (PAID, COMMITTED, None)
 
 
 def test_an_issued_boleto_refuses_edits_cancels_and_another_payment(app, alice, inventory, stripe_fake, boleto_order):
