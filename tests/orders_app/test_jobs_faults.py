@@ -4,14 +4,18 @@ loopback socket, the real clients), an order a step cannot handle."""
 import time
 
 import pytest
+from sqlalchemy import select
 
 from orders_app import store
 from orders_app.clients.inventory import InventoryClient
 from orders_app.clients.stripe_client import StripeGateway
-from orders_app.extensions import db
+from orders_app.extensions import db, users
 from orders_app.jobs import reconcile_payments, sweep
 from orders_app.models import REFUND_DUE, RELEASED, RELEASING, Order
+from orders_app.outbox import ORDER_CANCELLED, OUTBOX, MailMessage
+from shared_ui import outbox
 from tests.helpers import SilentServer
+from tests.mail_server import smtp_server
 from tests.orders_app.helpers import half_placed, place
 
 
@@ -99,3 +103,21 @@ def test_reconcile_starts_no_order_past_its_time_budget_even_mid_page(app):
             taken.append(order_id)
             time.sleep(0.3)  # a slow order: the budget is spent once it is done
     assert taken == ids[:1]
+
+
+def test_e_mail_waits_for_a_users_app_that_never_answers_once_not_once_per_message(app, silent):
+    """Each message's recipient was asked of users_app in turn: a hung users_app cost every message
+    its timeouts and an attempt of its eight, run after run."""
+    app.config.update(USERS_URL=silent.url)
+    users.init_app(app)  # the real client, at the silent port
+    with smtp_server() as server:
+        app.config["SHOP_SMTP_URL"] = server.url
+        with app.app_context():
+            for order_id in _orders(app, 3):
+                key = f"order-{order_id}-cancelled"
+                outbox.enqueue(OUTBOX, key=key, kind=ORDER_CANCELLED, user_id=1, payload={"order_id": order_id})
+            db.session.commit()
+            assert outbox.deliver_due(OUTBOX) == {"retry": 1}
+            attempts = db.session.scalars(select(MailMessage.attempts).order_by(MailMessage.id)).all()
+    assert attempts == [1, 0, 0]  # the others were not tried, and lost none of their attempts
+    assert silent.wait_for(1) and silent.connections == 1
