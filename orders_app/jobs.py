@@ -36,7 +36,14 @@ from orders_app.models import (
     utcnow,
 )
 from orders_app.placing import finish_requesting, give_up
-from orders_app.settling import check_pending_refund, commit_stock, refund_payment, release_hold
+from orders_app.settling import (
+    boleto_still_unpaid,
+    check_pending_refund,
+    commit_stock,
+    refund_payment,
+    release_hold,
+)
+from orders_app.states import ALREADY_AWAITING
 from orders_app.store import SWEEPER
 from orders_app.webhooks import apply_from_stripe
 from shared_ui.config import env_int
@@ -143,10 +150,18 @@ def _reconcile(batch: int | None) -> dict:
     batch = batch or config["ORDERS_RECONCILE_BATCH"]
     deadline = time.monotonic() + config["ORDERS_RECONCILE_BUDGET_SECONDS"]
     done: Counter = Counter()
+    now = utcnow()
+    # A boleto or a refund still pending is asked about again once its next check is due: the gaps
+    # grow with its age (settling.ask_again_later), so hundreds of them, pending for days, do not
+    # cost hundreds of calls to Stripe a minute.
+    next_check_due = or_(Order.stripe_next_check_at.is_(None), Order.stripe_next_check_at <= now)
     asking = (
         Order.status == PENDING,
         Order.stripe_session_id.is_not(None),
-        Order.checkout_state.in_((SESSION_OPEN, SESSION_CLOSING, SESSION_PROCESSING)),
+        or_(
+            Order.checkout_state.in_((SESSION_OPEN, SESSION_CLOSING)),
+            and_(Order.checkout_state == SESSION_PROCESSING, next_check_due),
+        ),
     )
     for order_id in store.all_ids(*asking, batch=batch, deadline=deadline):
         try:
@@ -154,6 +169,8 @@ def _reconcile(batch: int | None) -> dict:
         except PaymentsUnavailable:
             done["stripe_unavailable"] += 1
             break  # the rest waits for the next run
+        if outcome == ALREADY_AWAITING:
+            boleto_still_unpaid(order_id)
         if outcome is not FAILED:
             done[RECONCILE_COUNTS.get(outcome, outcome)] += 1
     for order_id in store.all_ids(Order.hold_state == COMMITTING, batch=batch, deadline=deadline):
@@ -163,10 +180,7 @@ def _reconcile(batch: int | None) -> dict:
         if (refunded := _one_order(done, refund_payment, order_id)) is not FAILED:
             done["refunded" if refunded else "refund_pending"] += 1
     # A refund Stripe took as pending: its charge.refund.updated may never come (or not get through).
-    # Asked again once its next check is due: the gaps grow with its age (check_pending_refund).
-    now = utcnow()
     stale = now - timedelta(seconds=config["ORDERS_STALE_SECONDS"])
-    next_check_due = or_(Order.refund_next_check_at.is_(None), Order.refund_next_check_at <= now)
     waiting = (Order.refund_state == REFUND_PENDING, Order.updated_at < stale, next_check_due)
     for order_id in store.all_ids(*waiting, batch=batch, deadline=deadline):
         try:

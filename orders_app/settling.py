@@ -54,6 +54,8 @@ from orders_app.models import (
 from shared_ui.db import write_transaction
 
 STRIPE = "stripe"
+#: the history's action for a boleto issued (webhooks._apply_awaiting)
+AWAITING_PAYMENT = "awaiting_payment"
 #: the history's action for a payment that arrived after its order was cancelled (refunded)
 PAID_AFTER_CANCEL = "paid_after_cancel"
 
@@ -234,6 +236,7 @@ def refund_payment(order_id: int) -> bool:
         order.refund_state = state
         order.refund_id = refund_id
         order.updated_at = utcnow()
+        order.stripe_next_check_at = None  # (a boleto's checks set it) pending, it is asked about once stale
         record_refund(order, state, note, amount)
     return state == REFUND_DONE
 
@@ -274,9 +277,10 @@ def settle_refund(order: Order, refund: Refund) -> history.Note | None:
     return note
 
 
-#: a refund still pending is asked about again after as long as it has been pending, at least this
-#: long and at most REFUND_CHECK_MAX apart: at about 1, 2, 4, 8 minutes... then every 6 hours
-REFUND_CHECK_MIN, REFUND_CHECK_MAX = timedelta(minutes=1), timedelta(hours=6)
+#: a refund or boleto still pending is asked about again after as long as it has been pending, at least
+#: a minute apart: at about 1, 2, 4, 8 minutes... then every 6 hours (a refund) or every hour (a boleto,
+#: whose confirmation the customer waits for)
+CHECK_MIN, REFUND_CHECK_MAX, BOLETO_CHECK_MAX = timedelta(minutes=1), timedelta(hours=6), timedelta(hours=1)
 
 
 def check_pending_refund(order_id: int) -> bool:
@@ -284,7 +288,7 @@ def check_pending_refund(order_id: int) -> bool:
     says, as the webhook would; whether that changed it. PaymentsUnavailable when Stripe is down.
 
     A refund can stay pending for days (a card to a closed account): still pending, it is asked
-    about again after a gap as long as its age (refund_next_check_at), so a shop with hundreds of
+    about again after a gap as long as its age (stripe_next_check_at), so a shop with hundreds of
     them does not ask Stripe about each one every minute and run into its rate limit."""
     order = db.session.get(Order, order_id)
     if order is None or order.refund_state != REFUND_PENDING or not order.refund_id:
@@ -295,18 +299,25 @@ def check_pending_refund(order_id: int) -> bool:
         if settle_refund(order, refund) is not None:
             return True
         if order.refund_state == REFUND_PENDING:
-            now = utcnow()
-            age = now - _refund_pending_since(order)
-            order.refund_next_check_at = now + min(max(age, REFUND_CHECK_MIN), REFUND_CHECK_MAX)
+            ask_again_later(order, REFUND_ACTIONS[REFUND_PENDING], REFUND_CHECK_MAX)
         return False
 
 
-def _refund_pending_since(order: Order):
-    """When Stripe took the order's refund as pending (its history says; else its last change)."""
-    pending = select(func.max(OrderEvent.at)).where(
-        OrderEvent.order_id == order.id, OrderEvent.action == REFUND_ACTIONS[REFUND_PENDING]
-    )
-    return db.session.scalar(pending) or order.updated_at
+def boleto_still_unpaid(order_id: int) -> None:
+    """Reconcile asked Stripe about the order's boleto and it is still unpaid: asked again later."""
+    with write_transaction(db):
+        order = store.locked(order_id)
+        if order is not None and order.awaiting_payment:
+            ask_again_later(order, AWAITING_PAYMENT, BOLETO_CHECK_MAX)
+
+
+def ask_again_later(order: Order, since_action: str, longest: timedelta) -> None:
+    """The locked order's next check at Stripe: after as long as it has been pending (since its last
+    history line `since_action`; else its last change), within CHECK_MIN and `longest`."""
+    since = select(func.max(OrderEvent.at)).where(OrderEvent.order_id == order.id, OrderEvent.action == since_action)
+    now = utcnow()
+    age = now - (db.session.scalar(since) or order.updated_at)
+    order.stripe_next_check_at = now + min(max(age, CHECK_MIN), longest)
 
 
 def record_refund(order: Order, state: str, note: history.Note, amount: history.Money | None) -> None:

@@ -862,7 +862,7 @@ def test_reconcile_asks_stripe_about_a_refund_pending_for_a_while_whose_event_ne
 def _next_refund_check_is_due(order_id: int, pending_for: timedelta | None = None) -> None:
     """As if time passed: the refund's next check is due (and it was taken `pending_for` ago)."""
     order = db.session.get(Order, order_id)
-    order.refund_next_check_at = utcnow()
+    order.stripe_next_check_at = utcnow()
     if pending_for is not None:
         for event in order.events:
             if event.action == "refund_pending":
@@ -886,7 +886,7 @@ def test_reconcile_asks_about_a_refund_pending_for_days_less_and_less_often(app,
         for pending_for, gap in ages_and_gaps:
             _next_refund_check_is_due(order_id, pending_for)
             assert reconcile() == {"refund_still_pending": 1}
-            asked_again = db.session.get(Order, order_id).refund_next_check_at - utcnow()
+            asked_again = db.session.get(Order, order_id).stripe_next_check_at - utcnow()
             assert abs(asked_again - gap) < timedelta(minutes=1)
     assert stripe_fake.count("retrieve_refund") == 3
 

@@ -108,6 +108,31 @@ def test_reconcile_finds_a_settled_boleto_whose_event_was_missed(app, inventory,
         assert db.session.get(Order, boleto_order).hold_state == COMMITTED
 
 
+def test_reconcile_asks_about_a_boleto_awaiting_payment_less_and_less_often(app, stripe_fake, boleto_order):
+    """Reconcile asked Stripe about every boleto awaiting payment at every run (each minute) for the
+    days until its due date: hundreds of them ran into Stripe's rate limit. Now the gap grows with
+    the boleto's age, up to an hour; a boleto paid meanwhile is still found."""
+    with app.app_context():
+        asked = stripe_fake.count("retrieve_session")
+        assert reconcile() == {"awaiting": 1}
+        for _ in range(3):
+            assert reconcile() == {}  # asked a moment ago: not at every run
+        assert stripe_fake.count("retrieve_session") == asked + 1
+        order = db.session.get(Order, boleto_order)
+        for event in order.events:
+            if event.action == "awaiting_payment":
+                event.at -= timedelta(days=2)
+        order.stripe_next_check_at = utcnow()  # as if time passed
+        db.session.commit()
+        assert reconcile() == {"awaiting": 1}
+        asked_again = db.session.get(Order, boleto_order).stripe_next_check_at - utcnow()
+        assert abs(asked_again - timedelta(hours=1)) < timedelta(minutes=1)
+        stripe_fake.settle(session_of(app, boleto_order), succeeded=True)  # its event is lost
+        db.session.get(Order, boleto_order).stripe_next_check_at = utcnow()
+        db.session.commit()
+        assert reconcile() == {"paid": 1}
+
+
 def test_the_success_page_of_an_issued_boleto_offers_a_check_without_javascript(app, alice, boleto_order):
     # The page says it updates itself once the bank confirms; only htmx does that, so a browser
     # without JavaScript gets a link that asks again (as the page waiting for a card payment does).

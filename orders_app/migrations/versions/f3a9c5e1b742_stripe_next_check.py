@@ -1,4 +1,4 @@
-"""when reconcile asks Stripe about a pending refund again
+"""when reconcile asks Stripe again about a pending refund or an unpaid boleto
 
 Revision ID: f3a9c5e1b742
 Revises: d2f8b3c6a917
@@ -17,11 +17,11 @@ depends_on = None
 
 
 def upgrade():
-    # A refund pending before this migration is asked about at the next run, then on the new schedule.
+    # What is pending before this migration is asked about at the next run, then on the new schedule.
     with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('refund_next_check_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('stripe_next_check_at', sa.DateTime(), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.drop_column('refund_next_check_at')
+        batch_op.drop_column('stripe_next_check_at')
