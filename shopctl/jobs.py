@@ -57,9 +57,6 @@ def run_forever() -> None:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     jobs = load_jobs()
-    wait_for_apps(jobs, stopping)
-    if stopping.is_set():
-        return
     log.info(json.dumps({"app": "jobs", "event": "started", "jobs": sorted(name for _, name, _, _ in jobs)}))
     run_jobs(jobs, stopping)
 
@@ -67,9 +64,10 @@ def run_forever() -> None:
 def run_jobs(jobs: list[tuple], stopping: threading.Event) -> None:
     """Run every job on a thread of its own until `stopping` is set, then wait a little for runs in flight.
 
-    A job waits only for its own calls: a run of the sweeper stuck on an inventory that accepts
-    connections and never answers holds up neither the e-mail nor inventory's hold sweeper nor
-    reconcile (they ran one after the other on one thread, so each waited out the others' timeouts).
+    A job waits only for its own app and its own calls: a run of the sweeper stuck on an inventory
+    that accepts connections and never answers holds up neither the e-mail nor inventory's hold
+    sweeper nor reconcile (they ran one after the other on one thread, so each waited out the
+    others' timeouts), and at a start users' and orders' jobs do not wait for a hung inventory to serve.
     """
     threads = [
         threading.Thread(target=_every, args=(job, stopping), name=job[1], daemon=True) for job in jobs
@@ -86,6 +84,7 @@ def run_jobs(jobs: list[tuple], stopping: threading.Event) -> None:
 def _every(job: tuple, stopping: threading.Event) -> None:
     """One job: a run, then the rest of its period (from the run's start), until stopping."""
     app, name, every, function = job
+    wait_for_apps([job], stopping)
     while not stopping.is_set():
         started = time.monotonic()
         try:
