@@ -19,6 +19,8 @@ APPS = ("inventory_app", "users_app", "orders_app")
 TICK_SECONDS = 1.0
 #: at a stop, runs in flight get this long to end (honcho kills after 5 s)
 STOP_GRACE_SECONDS = 4.0
+#: a run still going after this long is logged as stuck (the budgets of the orders' jobs are 30-45 s)
+STUCK_SECONDS = 300
 
 
 def load_jobs() -> list[tuple]:
@@ -69,24 +71,31 @@ def run_jobs(jobs: list[tuple], stopping: threading.Event) -> None:
     sweeper nor reconcile (they ran one after the other on one thread, so each waited out the
     others' timeouts), and at a start users' and orders' jobs do not wait for a hung inventory to serve.
     """
+    in_flight: dict[str, float] = {}  # job name -> when its run in flight started (monotonic)
     threads = [
-        threading.Thread(target=_every, args=(job, stopping), name=job[1], daemon=True) for job in jobs
+        threading.Thread(target=_every, args=(job, stopping, in_flight), name=job[1], daemon=True) for job in jobs
     ]
     for thread in threads:
         thread.start()
+    said: set[tuple[str, float]] = set()
     while not stopping.wait(TICK_SECONDS):  # (a timeout, so that the signal handler gets to run)
-        pass
+        for name, started in list(in_flight.items()):
+            # Every call a job makes has a timeout, but one on a socket that trickles bytes can go on:
+            # the operator is told once per stuck run (the other jobs go on regardless).
+            if time.monotonic() - started > STUCK_SECONDS and (name, started) not in said:
+                said.add((name, started))
+                log.warning(json.dumps({"app": "jobs", "event": "job_stuck", "job": name, "seconds": STUCK_SECONDS}))
     deadline = time.monotonic() + STOP_GRACE_SECONDS
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))  # a run in flight ends; its database work commits
 
 
-def _every(job: tuple, stopping: threading.Event) -> None:
+def _every(job: tuple, stopping: threading.Event, in_flight: dict[str, float]) -> None:
     """One job: a run, then the rest of its period (from the run's start), until stopping."""
     app, name, every, function = job
     wait_for_apps([job], stopping)
     while not stopping.is_set():
-        started = time.monotonic()
+        started = in_flight[name] = time.monotonic()
         try:
             with app.app_context():
                 result = function()
@@ -94,6 +103,8 @@ def _every(job: tuple, stopping: threading.Event) -> None:
                 log.info(json.dumps({"app": "jobs", "job": name, "result": result}, default=str))
         except Exception:  # a failing run must not end its job: it runs again next time
             log.exception("job %s failed", name)
+        finally:
+            del in_flight[name]
         stopping.wait(max(0.0, started + every - time.monotonic()))
 
 

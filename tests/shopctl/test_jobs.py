@@ -1,5 +1,7 @@
 """The jobs process (shopctl/jobs.py): one job stuck on a dependency holds up no other job."""
 
+import json
+import logging
 import threading
 
 import pytest
@@ -11,6 +13,7 @@ from orders_app import create_app as create_orders
 from orders_app.extensions import db
 from orders_app.jobs import sweep
 from orders_app.models import RELEASING, Order
+from shopctl import jobs as jobs_process
 from shopctl.jobs import run_jobs
 from tests.helpers import SilentServer, make_app
 from tests.orders_app.helpers import half_placed
@@ -78,3 +81,37 @@ def test_the_jobs_of_an_app_that_serves_start_while_a_hung_inventory_does_not(or
         stopping.set()
         runner.join(20)
     assert not runner.is_alive()
+
+
+def test_a_run_stuck_for_long_is_told_to_the_operator_once(orders, silent, monkeypatch):
+    """A job stuck on a call (a socket that trickles bytes defeats a per-read timeout) ran on silently."""
+    monkeypatch.setattr(jobs_process, "STUCK_SECONDS", 1)
+    order_id = half_placed(orders, 1, hold_minutes=30)
+    with orders.app_context():
+        db.session.get(Order, order_id).hold_state = RELEASING
+        db.session.commit()
+    told = Told()
+    jobs_process.log.addHandler(told)
+    runner, stopping = running([(orders, "orders.sweep", 15, sweep)])
+    try:
+        assert told.stuck.wait(20), "no word of the stuck sweep"
+    finally:
+        stopping.set()
+        silent.close()
+        runner.join(20)
+        jobs_process.log.removeHandler(told)
+    assert [json.loads(line)["job"] for line in told.lines] == ["orders.sweep"]
+
+
+class Told(logging.Handler):
+    """The jobs process's `job_stuck` lines."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+        self.stuck = threading.Event()
+
+    def emit(self, record):
+        if "job_stuck" in record.getMessage():
+            self.lines.append(record.getMessage())
+            self.stuck.set()
