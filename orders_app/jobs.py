@@ -170,7 +170,7 @@ def _reconcile(batch: int | None) -> dict:
             done["stripe_unavailable"] += 1
             break  # the rest waits for the next run
         if outcome == ALREADY_AWAITING:
-            boleto_still_unpaid(order_id)
+            _one_order(done, boleto_still_unpaid, order_id)
         if outcome is not FAILED:
             done[RECONCILE_COUNTS.get(outcome, outcome)] += 1
     for order_id in store.all_ids(Order.hold_state == COMMITTING, batch=batch, deadline=deadline):

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from orders_app import jobs
 from orders_app.clients.stripe_client import EXTENSION_KEY
 from orders_app.extensions import db
 from orders_app.jobs import reconcile_payments as reconcile
@@ -141,3 +142,14 @@ def test_the_success_page_of_an_issued_boleto_offers_a_check_without_javascript(
     assert "This page updates once the bank confirms the payment." in page
     noscript = page[page.index("<noscript>") : page.index("</noscript>")]
     assert f'href="/orders/checkout/success?session_id={session_id}"' in noscript and "Check again" in noscript
+
+
+def test_a_boleto_whose_next_check_cannot_be_written_does_not_end_the_reconcile_run(
+    app, stripe_fake, boleto_order, monkeypatch
+):
+    def broken(order_id):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(jobs, "boleto_still_unpaid", broken)
+    with app.app_context():
+        assert reconcile() == {"awaiting": 1, "failed": 1}  # counted, and the run went on
