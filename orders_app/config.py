@@ -43,6 +43,10 @@ class OrdersConfig(BaseConfig):
         #: Stripe accepts a session's expires_at from 30 minutes to 24 hours after the request;
         #: 31 leaves room for latency (DESIGN "Stock and payment", step 2)
         self.ORDERS_MIN_SESSION_MINUTES = 31
+        #: an issued boleto's stock stays held this many days past its due date (settling.boleto_hold_until)
+        self.ORDERS_BOLETO_SETTLE_DAYS = env_int("ORDERS_BOLETO_SETTLE_DAYS", 7)
         #: reconcile reads orders this many at a time, for at most this long per run
         self.ORDERS_RECONCILE_BATCH = env_int("ORDERS_RECONCILE_BATCH", 100)
         self.ORDERS_RECONCILE_BUDGET_SECONDS = env_int("ORDERS_RECONCILE_BUDGET_SECONDS", 45)
+        #: the sweeper starts no order's step after this long in one run (the next run goes on)
+        self.ORDERS_SWEEP_BUDGET_SECONDS = env_int("ORDERS_SWEEP_BUDGET_SECONDS", 30)

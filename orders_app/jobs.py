@@ -13,6 +13,7 @@ from sqlalchemy import and_, or_
 
 from orders_app import history, idempotency, outbox, store
 from orders_app.cancelling import cancel_order
+from orders_app.clients import outage
 from orders_app.clients.stripe_client import PaymentsUnavailable
 from orders_app.editing import settle_adjusting
 from orders_app.errors import PAYMENTS_UNAVAILABLE, OrderError
@@ -35,7 +36,14 @@ from orders_app.models import (
     utcnow,
 )
 from orders_app.placing import finish_requesting, give_up
-from orders_app.settling import check_pending_refund, commit_stock, refund_payment, release_hold
+from orders_app.settling import (
+    boleto_still_unpaid,
+    check_pending_refund,
+    commit_stock,
+    refund_payment,
+    release_hold,
+)
+from orders_app.states import ALREADY_AWAITING
 from orders_app.store import SWEEPER
 from orders_app.webhooks import apply_from_stripe
 from shared_ui.config import env_int
@@ -59,21 +67,38 @@ def sweep(now: datetime | None = None, stale_seconds: int | None = None, batch: 
     - Pending and `held` past `hold_expires_at`: cancelled (its Checkout Session expired first) and
       released; not while a boleto awaits payment.
     Every step is a conditional change of one row plus idempotent calls, so two sweepers at once
-    (or a sweeper racing a request) do no harm. Returns counts of what it did.
+    (or a sweeper racing a request) do no harm. A run is bounded: inventory or Stripe not answering
+    costs one call's timeouts (outage.one_run), and no order's step starts after
+    ORDERS_SWEEP_BUDGET_SECONDS; what is left waits for the next run. Returns counts of what it did.
     """
+    with outage.one_run():
+        return _sweep(now, stale_seconds, batch)
+
+
+def _sweep(now: datetime | None, stale_seconds: int | None, batch: int) -> dict:
+    deadline = time.monotonic() + current_app.config["ORDERS_SWEEP_BUDGET_SECONDS"]
     now = now or utcnow()
     if stale_seconds is None:
         stale_seconds = current_app.config["ORDERS_STALE_SECONDS"]
     stale = now - timedelta(seconds=stale_seconds)
     done: Counter = Counter()
-    for order_id in store.ids(Order.hold_state == REQUESTING, Order.created_at <= stale, batch=batch):
-        done[finish_requesting(order_id)] += 1
-    for order_id in store.ids(Order.hold_state == ABANDONED, batch=batch):
-        done["deleted" if give_up(order_id) else "skipped"] += 1
-    for order_id in store.ids(Order.hold_state == ADJUSTING, Order.updated_at <= stale, batch=batch):
-        done["reconciled" if settle_adjusting(order_id) else "skipped"] += 1
-    for order_id in store.ids(Order.hold_state.in_((RELEASING, RESTOCKING)), batch=batch):
-        done["released" if release_hold(order_id) else "skipped"] += 1
+
+    def todo(*conditions):
+        return store.until(deadline, store.ids(*conditions, batch=batch))
+
+    # (one order a step cannot handle is logged and counted `failed`; the others go on: _one_order)
+    for order_id in todo(Order.hold_state == REQUESTING, Order.created_at <= stale):
+        if (outcome := _one_order(done, finish_requesting, order_id)) is not FAILED:
+            done[outcome] += 1
+    for order_id in todo(Order.hold_state == ABANDONED):
+        if (deleted := _one_order(done, give_up, order_id)) is not FAILED:
+            done["deleted" if deleted else "skipped"] += 1
+    for order_id in todo(Order.hold_state == ADJUSTING, Order.updated_at <= stale):
+        if (reconciled := _one_order(done, settle_adjusting, order_id)) is not FAILED:
+            done["reconciled" if reconciled else "skipped"] += 1
+    for order_id in todo(Order.hold_state.in_((RELEASING, RESTOCKING))):
+        if (released := _one_order(done, release_hold, order_id)) is not FAILED:
+            done["released" if released else "skipped"] += 1
     # A boleto in hand keeps its order until Stripe says it settled or lapsed (reconcile_payments).
     not_awaiting = or_(Order.checkout_state.is_(None), Order.checkout_state != SESSION_PROCESSING)
     # Holding is bounded: past twice the payment window no new link renews the hold (checkout.py),
@@ -83,7 +108,7 @@ def sweep(now: datetime | None = None, stale_seconds: int | None = None, batch: 
     past_deadline = or_(Order.hold_expires_at <= now, and_(too_old, no_live_link))
     overdue = (Order.status == PENDING, Order.hold_state == HELD, past_deadline, not_awaiting)
     stripe_down = False
-    for order_id in store.ids(*overdue, batch=batch):
+    for order_id in todo(*overdue):
         order = db.session.get(Order, order_id)
         if stripe_down and order.checkout_state in (SESSION_OPEN, SESSION_CLOSING):
             # Its link is expired at Stripe first: not another round of timeouts (this process also
@@ -112,17 +137,31 @@ def reconcile_payments(batch: int | None = None) -> dict:
     and ask about refunds Stripe has kept `pending` for a while (missed charge.refund.updated).
 
     Orders are asked about oldest first, page by page, until all are done or the run's time budget
-    is spent (the next run starts again). Every step is a conditional change plus idempotent calls,
+    is spent (the next run starts again); inventory or Stripe not answering costs one call's
+    timeouts per run (outage.one_run). Every step is a conditional change plus idempotent calls,
     so two copies at once do no harm.
     """
+    with outage.one_run():
+        return _reconcile(batch)
+
+
+def _reconcile(batch: int | None) -> dict:
     config = current_app.config
     batch = batch or config["ORDERS_RECONCILE_BATCH"]
     deadline = time.monotonic() + config["ORDERS_RECONCILE_BUDGET_SECONDS"]
     done: Counter = Counter()
+    now = utcnow()
+    # A boleto or a refund still pending is asked about again once its next check is due: the gaps
+    # grow with its age (settling.ask_again_later), so hundreds of them, pending for days, do not
+    # cost hundreds of calls to Stripe a minute.
+    next_check_due = or_(Order.stripe_next_check_at.is_(None), Order.stripe_next_check_at <= now)
     asking = (
         Order.status == PENDING,
         Order.stripe_session_id.is_not(None),
-        Order.checkout_state.in_((SESSION_OPEN, SESSION_CLOSING, SESSION_PROCESSING)),
+        or_(
+            Order.checkout_state.in_((SESSION_OPEN, SESSION_CLOSING)),
+            and_(Order.checkout_state == SESSION_PROCESSING, next_check_due),
+        ),
     )
     for order_id in store.all_ids(*asking, batch=batch, deadline=deadline):
         try:
@@ -130,6 +169,8 @@ def reconcile_payments(batch: int | None = None) -> dict:
         except PaymentsUnavailable:
             done["stripe_unavailable"] += 1
             break  # the rest waits for the next run
+        if outcome == ALREADY_AWAITING:
+            _one_order(done, boleto_still_unpaid, order_id)
         if outcome is not FAILED:
             done[RECONCILE_COUNTS.get(outcome, outcome)] += 1
     for order_id in store.all_ids(Order.hold_state == COMMITTING, batch=batch, deadline=deadline):
@@ -139,8 +180,8 @@ def reconcile_payments(batch: int | None = None) -> dict:
         if (refunded := _one_order(done, refund_payment, order_id)) is not FAILED:
             done["refunded" if refunded else "refund_pending"] += 1
     # A refund Stripe took as pending: its charge.refund.updated may never come (or not get through).
-    stale = utcnow() - timedelta(seconds=config["ORDERS_STALE_SECONDS"])
-    waiting = (Order.refund_state == REFUND_PENDING, Order.updated_at < stale)
+    stale = now - timedelta(seconds=config["ORDERS_STALE_SECONDS"])
+    waiting = (Order.refund_state == REFUND_PENDING, Order.updated_at < stale, next_check_due)
     for order_id in store.all_ids(*waiting, batch=batch, deadline=deadline):
         try:
             settled = _one_order(done, check_pending_refund, order_id)

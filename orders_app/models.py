@@ -117,6 +117,10 @@ class Order(db.Model):
     payment_intent: Mapped[str | None] = mapped_column(String(255), index=True)
     refund_id: Mapped[str | None] = mapped_column(String(255))
     refund_state: Mapped[str | None] = mapped_column(String(16))
+    #: reconcile asks Stripe again about the order's `pending` refund, or its boleto awaiting payment,
+    #: at this time, not before (None: at the next run); the gaps grow with their age
+    #: (settling.ask_again_later)
+    stripe_next_check_at: Mapped[datetime | None]
     needs_attention: Mapped[bool] = mapped_column(default=False, server_default=false())
     attention_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

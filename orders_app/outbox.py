@@ -54,7 +54,7 @@ def recipient(user_id: int) -> dict | None:
     try:
         response = users.client.request("GET", f"/users/internal/users/{user_id}", idempotent=True)
     except ServiceUnavailable:
-        raise outbox.TryLater("users_app did not answer") from None
+        raise outbox.TryLater("users_app did not answer", unreachable=True) from None
     if response.status_code == 404:
         return None
     if response.status_code != 200:

@@ -7,10 +7,10 @@ fails leaves that record, and reconcile or the sweeper (jobs.py) finish it later
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from orders_app import history, notices, states, store
 from orders_app.clients.inventory import (
@@ -54,6 +54,8 @@ from orders_app.models import (
 from shared_ui.db import write_transaction
 
 STRIPE = "stripe"
+#: the history's action for a boleto issued (webhooks._apply_awaiting)
+AWAITING_PAYMENT = "awaiting_payment"
 #: the history's action for a payment that arrived after its order was cancelled (refunded)
 PAID_AFTER_CANCEL = "paid_after_cancel"
 
@@ -89,7 +91,7 @@ def follow_up(order_id: int, stale_payment: StalePayment | None = None) -> None:
     if order.refund_state == REFUND_DUE:
         refund_payment(order_id)
         order = db.session.get(Order, order_id)
-    if order.awaiting_payment and order.hold_expires_at < order.pay_by + timedelta(days=1):
+    if order.awaiting_payment and order.hold_expires_at < boleto_hold_until(order.pay_by):
         extend_hold_for_boleto(order_id)
     if stale_payment is not None:
         refund_stale_payment(stale_payment)
@@ -234,6 +236,7 @@ def refund_payment(order_id: int) -> bool:
         order.refund_state = state
         order.refund_id = refund_id
         order.updated_at = utcnow()
+        order.stripe_next_check_at = None  # (a boleto's checks set it) pending, it is asked about once stale
         record_refund(order, state, note, amount)
     return state == REFUND_DONE
 
@@ -274,15 +277,47 @@ def settle_refund(order: Order, refund: Refund) -> history.Note | None:
     return note
 
 
+#: a refund or boleto still pending is asked about again after as long as it has been pending, at least
+#: a minute apart: at about 1, 2, 4, 8 minutes... then every 6 hours (a refund) or every hour (a boleto,
+#: whose confirmation the customer waits for)
+CHECK_MIN, REFUND_CHECK_MAX, BOLETO_CHECK_MAX = timedelta(minutes=1), timedelta(hours=6), timedelta(hours=1)
+
+
 def check_pending_refund(order_id: int) -> bool:
     """Ask Stripe about a refund still `pending` (in case its event never came) and apply what it
-    says, as the webhook would; whether that changed it. PaymentsUnavailable when Stripe is down."""
+    says, as the webhook would; whether that changed it. PaymentsUnavailable when Stripe is down.
+
+    A refund can stay pending for days (a card to a closed account): still pending, it is asked
+    about again after a gap as long as its age (stripe_next_check_at), so a shop with hundreds of
+    them does not ask Stripe about each one every minute and run into its rate limit."""
     order = db.session.get(Order, order_id)
     if order is None or order.refund_state != REFUND_PENDING or not order.refund_id:
         return False
     refund = current_stripe().retrieve_refund(order.refund_id)
     with write_transaction(db):
-        return settle_refund(store.locked(order_id), refund) is not None
+        order = store.locked(order_id)
+        if settle_refund(order, refund) is not None:
+            return True
+        if order.refund_state == REFUND_PENDING:
+            ask_again_later(order, REFUND_ACTIONS[REFUND_PENDING], REFUND_CHECK_MAX)
+        return False
+
+
+def boleto_still_unpaid(order_id: int) -> None:
+    """Reconcile asked Stripe about the order's boleto and it is still unpaid: asked again later."""
+    with write_transaction(db):
+        order = store.locked(order_id)
+        if order is not None and order.awaiting_payment:
+            ask_again_later(order, AWAITING_PAYMENT, BOLETO_CHECK_MAX)
+
+
+def ask_again_later(order: Order, since_action: str, longest: timedelta) -> None:
+    """The locked order's next check at Stripe: after as long as it has been pending (since its last
+    history line `since_action`; else its last change), within CHECK_MIN and `longest`."""
+    since = select(func.max(OrderEvent.at)).where(OrderEvent.order_id == order.id, OrderEvent.action == since_action)
+    now = utcnow()
+    age = now - (db.session.scalar(since) or order.updated_at)
+    order.stripe_next_check_at = now + min(max(age, CHECK_MIN), longest)
 
 
 def record_refund(order: Order, state: str, note: history.Note, amount: history.Money | None) -> None:
@@ -337,8 +372,20 @@ def refund_stale_payment(stale: StalePayment) -> None:
             notices.payment_refunded(order, session.id, paid["amount"], "old_link")
 
 
+def boleto_hold_until(due: datetime) -> datetime:
+    """How long a boleto's stock stays held: its due date plus the time its payment takes to be confirmed.
+
+    Stripe confirms a boleto a business day after it is paid, banks take up to three: one paid on
+    its due date, a Friday, can be confirmed on the Wednesday, and on the Friday after over Carnival.
+    A hold that ended a day after the due date lapsed over the weekend, its stock went to another
+    customer, and the confirmed payment then found none (and a boleto cannot be refunded). Holding
+    longer costs little: the order is released as soon as Stripe says the boleto lapsed (its event,
+    or reconcile asking); this deadline matters only when the shop could not tell inventory."""
+    return due + timedelta(days=current_app.config["ORDERS_BOLETO_SETTLE_DAYS"])
+
+
 def extend_hold_for_boleto(order_id: int) -> bool:
-    """Hold the stock until the boleto's due date + 1 day (its due date read from Stripe)."""
+    """Hold the stock until the boleto is surely confirmed or lapsed (its due date read from Stripe)."""
     order = db.session.get(Order, order_id)
     if order is None or not order.awaiting_payment:
         return False
@@ -348,7 +395,7 @@ def extend_hold_for_boleto(order_id: int) -> bool:
         return False
     if session.boleto_due is None:
         return False
-    deadline = session.boleto_due + timedelta(days=1)
+    deadline = boleto_hold_until(session.boleto_due)
     try:
         hold = current_inventory().change_hold(order.key, expires_at=deadline)
     except InventoryError:

@@ -290,10 +290,19 @@ def all_ids(*conditions, batch: int, deadline: float) -> Iterator[int]:
         page = list(
             db.session.scalars(select(Order.id).where(*conditions, Order.id > after).order_by(Order.id).limit(batch))
         )
-        yield from page
+        # (time is checked before every order, not every page: a page of slow orders ends the run too)
+        yield from until(deadline, page)
         if len(page) < batch:
             return
         after = page[-1]
+
+
+def until(deadline: float, order_ids) -> Iterator[int]:
+    """The ids, one at a time, until time.monotonic() reaches `deadline`."""
+    for order_id in order_ids:
+        if time.monotonic() >= deadline:
+            return
+        yield order_id
 
 
 def events_of(order_id: int) -> list[StripeEvent]:

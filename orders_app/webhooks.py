@@ -48,6 +48,7 @@ from orders_app.models import (
     utcnow,
 )
 from orders_app.settling import (
+    AWAITING_PAYMENT,
     PAID_AFTER_CANCEL,
     REFUND_ACTIONS,
     STRIPE,
@@ -417,7 +418,7 @@ def _apply_awaiting(order: Order, session: CheckoutSession, actor: str) -> tuple
     order.version += 1
     order.updated_at = utcnow()
     issued = history.note("Boleto issued; waiting for it to be paid")
-    store.record(order, actor, "awaiting_payment", PENDING, PENDING, issued)
+    store.record(order, actor, AWAITING_PAYMENT, PENDING, PENDING, issued)
     return "awaiting_payment", None
 
 

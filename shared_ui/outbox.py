@@ -120,7 +120,14 @@ class Rendered:
 
 
 class TryLater(Exception):
-    """Rendering needs something that is not there right now (another app down): try again later."""
+    """Rendering needs something that is not there right now (another app down): try again later.
+
+    `unreachable`: that app did not answer at all, so the rest of the run waits too (as for a mail
+    server that does not answer) instead of waiting out its timeouts once per message."""
+
+    def __init__(self, message: str, *, unreachable: bool = False):
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 def enqueue(
@@ -186,8 +193,8 @@ def deliver_due(outbox: Outbox, *, now: datetime | None = None, batch: int = 50)
         outcome, server_down = _deliver_one(outbox, server, message_id, due, now)
         if outcome:
             counts[outcome] = counts.get(outcome, 0) + 1
-        # The jobs process runs every job in turn: a mail server that does not answer must not hold
-        # up the sweeper and reconcile for a whole batch of timeouts. The rest waits for the next run.
+        # A mail server (or users_app) that does not answer costs one message's timeouts, not a whole
+        # batch of them, and no attempt of the other messages. The rest waits for the next run.
         if server_down or time.monotonic() > deadline:
             break
     return counts or None
@@ -225,7 +232,7 @@ def _deliver_one(outbox: Outbox, server, message_id: int, due, now: datetime) ->
             )
             send(server, email, timeout=config.get("SHOP_SMTP_TIMEOUT", 10.0))
     except Exception as error:  # SMTP refused, server down, another app down: all retried
-        unreachable = isinstance(error, UNREACHABLE)
+        unreachable = isinstance(error, UNREACHABLE) or getattr(error, "unreachable", False)
         return _failed(outbox, message_id, error, now), unreachable
     with write_transaction(db):
         message = db.session.get(model, message_id, populate_existing=True)

@@ -9,6 +9,7 @@ import json
 import logging
 import signal
 import sys
+import threading
 import time
 
 import requests
@@ -16,6 +17,10 @@ import requests
 log = logging.getLogger("shop.jobs")
 APPS = ("inventory_app", "users_app", "orders_app")
 TICK_SECONDS = 1.0
+#: at a stop, runs in flight get this long to end (honcho kills after 5 s)
+STOP_GRACE_SECONDS = 4.0
+#: a run still going after this long is logged as stuck (the budgets of the orders' jobs are 30-45 s)
+STUCK_SECONDS = 300
 
 
 def load_jobs() -> list[tuple]:
@@ -32,11 +37,11 @@ def load_jobs() -> list[tuple]:
     return jobs
 
 
-def wait_for_apps(jobs: list[tuple], stopping: list, timeout: float = 180) -> None:
+def wait_for_apps(jobs: list[tuple], stopping: threading.Event, timeout: float = 180) -> None:
     """Start no job before its app serves: its migrations ran (a job's write lock must not race them)."""
     pending = {app.config["APP_NAME"]: app.config[f"{app.config['APP_NAME'].upper()}_URL"] for app, *_ in jobs}
     deadline = time.monotonic() + timeout
-    while pending and not stopping and time.monotonic() < deadline:
+    while pending and not stopping.is_set() and time.monotonic() < deadline:
         for name, urls in list(pending.items()):
             url = urls.split(",")[0].rstrip("/")
             try:
@@ -51,25 +56,56 @@ def wait_for_apps(jobs: list[tuple], stopping: list, timeout: float = 180) -> No
 def run_forever() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     log.setLevel(logging.INFO)
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     jobs = load_jobs()
-    wait_for_apps(jobs, stopping)
-    next_run = {name: 0.0 for _, name, _, _ in jobs}
-    log.info(json.dumps({"app": "jobs", "event": "started", "jobs": sorted(next_run)}))
-    while not stopping:
-        for app, name, every, function in jobs:
-            if time.monotonic() < next_run[name]:
-                continue
-            next_run[name] = time.monotonic() + every
-            try:
-                with app.app_context():
-                    result = function()
-                if result:
-                    log.info(json.dumps({"app": "jobs", "job": name, "result": result}, default=str))
-            except Exception:  # one failing job must not stop the others; it runs again next time
-                log.exception("job %s failed", name)
-        time.sleep(TICK_SECONDS)
+    log.info(json.dumps({"app": "jobs", "event": "started", "jobs": sorted(name for _, name, _, _ in jobs)}))
+    run_jobs(jobs, stopping)
+
+
+def run_jobs(jobs: list[tuple], stopping: threading.Event) -> None:
+    """Run every job on a thread of its own until `stopping` is set, then wait a little for runs in flight.
+
+    A job waits only for its own app and its own calls: a run of the sweeper stuck on an inventory
+    that accepts connections and never answers holds up neither the e-mail nor inventory's hold
+    sweeper nor reconcile (they ran one after the other on one thread, so each waited out the
+    others' timeouts), and at a start users' and orders' jobs do not wait for a hung inventory to serve.
+    """
+    in_flight: dict[str, float] = {}  # job name -> when its run in flight started (monotonic)
+    threads = [
+        threading.Thread(target=_every, args=(job, stopping, in_flight), name=job[1], daemon=True) for job in jobs
+    ]
+    for thread in threads:
+        thread.start()
+    said: set[tuple[str, float]] = set()
+    while not stopping.wait(TICK_SECONDS):  # (a timeout, so that the signal handler gets to run)
+        for name, started in list(in_flight.items()):
+            # Every call a job makes has a timeout, but one on a socket that trickles bytes can go on:
+            # the operator is told once per stuck run (the other jobs go on regardless).
+            if time.monotonic() - started > STUCK_SECONDS and (name, started) not in said:
+                said.add((name, started))
+                log.warning(json.dumps({"app": "jobs", "event": "job_stuck", "job": name, "seconds": STUCK_SECONDS}))
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))  # a run in flight ends; its database work commits
+
+
+def _every(job: tuple, stopping: threading.Event, in_flight: dict[str, float]) -> None:
+    """One job: a run, then the rest of its period (from the run's start), until stopping."""
+    app, name, every, function = job
+    wait_for_apps([job], stopping)
+    while not stopping.is_set():
+        started = in_flight[name] = time.monotonic()
+        try:
+            with app.app_context():
+                result = function()
+            if result:
+                log.info(json.dumps({"app": "jobs", "job": name, "result": result}, default=str))
+        except Exception:  # a failing run must not end its job: it runs again next time
+            log.exception("job %s failed", name)
+        finally:
+            del in_flight[name]
+        stopping.wait(max(0.0, started + every - time.monotonic()))
 
 
 if __name__ == "__main__":

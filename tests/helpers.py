@@ -1,6 +1,8 @@
 """Helpers for per-app tests (Flask test client, one app, a fresh database)."""
 
 import re
+import socket
+import threading
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -71,3 +73,46 @@ def log_in(client, record: dict) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = f"{record['id']}:{record['session_version']}"
         session["_fresh"] = True
+
+
+class SilentServer:
+    """A loopback port that accepts every connection and never answers (a hung app, a hung Stripe):
+    `url` to point a client at, `connections` to count the calls that came. close() resets them all."""
+
+    def __init__(self):
+        self.listening = socket.create_server(("127.0.0.1", 0))
+        self.listening.settimeout(0.05)
+        self.url = f"http://127.0.0.1:{self.listening.getsockname()[1]}"
+        self.accepted: list[socket.socket] = []
+        self.changed = threading.Condition()
+        self.closing = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    @property
+    def connections(self) -> int:
+        with self.changed:
+            return len(self.accepted)
+
+    def wait_for(self, count: int, timeout: float = 10) -> bool:
+        """Whether `count` connections came within `timeout` seconds."""
+        with self.changed:
+            return self.changed.wait_for(lambda: len(self.accepted) >= count, timeout)
+
+    def close(self) -> None:
+        self.closing.set()
+        self.thread.join(5)
+        self.listening.close()
+        with self.changed:
+            for connection in self.accepted:
+                connection.close()
+
+    def _accept(self) -> None:
+        while not self.closing.is_set():
+            try:
+                connection, _ = self.listening.accept()
+            except TimeoutError:
+                continue
+            with self.changed:
+                self.accepted.append(connection)
+                self.changed.notify_all()

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from flask import current_app
 
+from orders_app.clients import outage
 from shared_ui.api import parse_money
 from shared_ui.service_client import ServiceClient, ServiceUnavailable
 
@@ -212,10 +213,13 @@ class InventoryClient:
         return None if response.status_code == 200 else f"inventory /healthz answered {response.status_code}"
 
     def _call(self, method: str, path: str, **kwargs):
+        if outage.is_down(outage.INVENTORY):
+            raise InventoryUnavailable(f"{method} {path}: not tried, inventory did not answer earlier in this run")
         try:
             return self.client.request(method, path, idempotent=True, **kwargs)
         except ServiceUnavailable as error:
             current_app.logger.warning("inventory unavailable: %s", error)
+            outage.went_down(outage.INVENTORY)
             raise InventoryUnavailable(str(error)) from None
 
     @staticmethod

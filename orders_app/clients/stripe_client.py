@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 import stripe
 from flask import current_app
 
+from orders_app.clients import outage
+
 EXTENSION_KEY = "orders_stripe"
 
 
@@ -178,6 +180,8 @@ class StripeGateway:
     def _call(self, call):
         if self.client is None:
             raise PaymentsUnavailable("Stripe is not configured (STRIPE_SECRET_KEY is not set)")
+        if outage.is_down(outage.STRIPE):
+            raise PaymentsUnavailable("not tried: Stripe did not answer earlier in this run")
         try:
             return call(self.client)
         except (stripe.InvalidRequestError, stripe.CardError, stripe.IdempotencyError) as error:
@@ -187,6 +191,7 @@ class StripeGateway:
         except stripe.StripeError as error:
             # Connection errors, timeouts, 5xx, rate limits, a wrong key: nothing usable came back.
             current_app.logger.warning("stripe unavailable: %s: %s", type(error).__name__, error)
+            outage.went_down(outage.STRIPE)
             raise PaymentsUnavailable(str(error) or type(error).__name__) from None
 
 

@@ -8,6 +8,7 @@ answer is lost: a timeout or a 500 after the change).
 
 import threading
 from dataclasses import replace
+from datetime import datetime
 
 from orders_app.clients.inventory import (
     HOLD_COMMITTED,
@@ -53,6 +54,19 @@ class FakeInventory:
     def held(self) -> dict[str, int]:
         """{key: units} of the reservations in state held."""
         return {key: hold.quantity for key, hold in self.holds.items() if hold.state == HOLD_HELD}
+
+    def sweep_expired(self, now: datetime) -> list[str]:
+        """What inventory's hold sweeper does at `now` (naive UTC): holds past their expires_at are
+        released, their stock back; their keys."""
+        with self._lock:
+            lapsed = [
+                key
+                for key, hold in self.holds.items()
+                if hold.state == HOLD_HELD and datetime.fromisoformat(hold.expires_at.rstrip("Z")) <= now
+            ]
+        for key in lapsed:
+            self.release(key)
+        return lapsed
 
     def fail(self, method: str, mode: str = "before", times: int = 1) -> None:
         self.faults.setdefault(method, []).extend([mode] * times)

@@ -850,12 +850,45 @@ def test_reconcile_asks_stripe_about_a_refund_pending_for_a_while_whose_event_ne
         app.config["ORDERS_STALE_SECONDS"] = 0
         assert reconcile() == {"refund_still_pending": 1}
         stripe_fake.finish_refund(refund_id, "failed", "expired_or_canceled_card")  # its events are lost
+        _next_refund_check_is_due(order_id)
         assert reconcile() == {"refund_settled": 1}
         assert reconcile() == {}
     order = fresh(app, order_id)
     assert (order.refund_state, order.needs_attention) == ("failed", True)
     assert "expired_or_canceled_card" in order.attention_reason
     assert 'id="refund-failed"' in alice.get(f"/orders/{order_id}").get_data(as_text=True)
+
+
+def _next_refund_check_is_due(order_id: int, pending_for: timedelta | None = None) -> None:
+    """As if time passed: the refund's next check is due (and it was taken `pending_for` ago)."""
+    order = db.session.get(Order, order_id)
+    order.stripe_next_check_at = utcnow()
+    if pending_for is not None:
+        for event in order.events:
+            if event.action == "refund_pending":
+                event.at = utcnow() - pending_for
+    db.session.commit()
+
+
+def test_reconcile_asks_about_a_refund_pending_for_days_less_and_less_often(app, alice, boss, stripe_fake, lamp):
+    """Reconcile asked Stripe about every pending refund at every run (each minute), for as long as
+    it stayed pending (days, for a card to a closed account): hundreds of them ran into Stripe's rate
+    limit (25 calls a second in test mode, 100 live). Now the gap grows with the refund's age."""
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+    refund_later(app, boss, order_id, stripe_fake, "pending")
+    app.config["ORDERS_STALE_SECONDS"] = 0
+    with app.app_context():
+        assert reconcile() == {"refund_still_pending": 1}
+        for _ in range(3):
+            assert reconcile() == {}  # asked a moment ago: not at every run
+        assert stripe_fake.count("retrieve_refund") == 1
+        ages_and_gaps = ((timedelta(minutes=10), timedelta(minutes=10)), (timedelta(days=3), timedelta(hours=6)))
+        for pending_for, gap in ages_and_gaps:
+            _next_refund_check_is_due(order_id, pending_for)
+            assert reconcile() == {"refund_still_pending": 1}
+            asked_again = db.session.get(Order, order_id).stripe_next_check_at - utcnow()
+            assert abs(asked_again - gap) < timedelta(minutes=1)
+    assert stripe_fake.count("retrieve_refund") == 3
 
 
 def test_a_refund_event_before_the_shop_recorded_its_refund_is_asked_again(app, alice, boss, stripe_fake, lamp):
