@@ -128,12 +128,12 @@ def test_a_customer_who_logged_out_and_closed_the_browser_gets_the_shared_copy(l
     not keep a customer who once logged in off the visitors' copy of the catalog."""
     stack, (_, name) = lasting, lasting_item
     path = f"/inventory/?q={name.replace(' ', '+')}"
-    assert visitor_get(stack, path).status_code == 200  # the copy is made
     customer = ShopClient(stack.base_url)
     customer.register(new_login("back"))
     customer.logout()
     customer.http.cookies.clear_session_cookies()  # the browser closed: the session's cookie goes
     assert [cookie.name for cookie in customer.http.cookies] == ["shop_device"]
+    assert visitor_get(stack, path).status_code == 200  # the copy is made
     again = customer.get(path)
     assert again.status_code == 200 and again.headers[CACHE] == "HIT"
     assert 'id="nav-login"' in again.text
