@@ -7,8 +7,9 @@ first keystrokes); on PostgreSQL a GIN index over `to_tsvector('simple', name ||
 with the accents of Latin letters, and the dots and signs its parser would join words with (JOINERS),
 taken away first (`translate`, PG_DOCUMENT), queried with
 `to_tsquery('simple', 'blue:* & mu:*')`. Both ignore case and accents: "acucar" and "açúcar" find
-"Açúcar" (SQLite's tokenizer removes diacritics of every script, PostgreSQL's `translate` those of
-the Latin-1 letters: Portuguese, Spanish, French, German; not "č" or "ł"). Either way the
+"Açúcar" (SQLite's tokenizer removes those of every Latin letter, "č" too, but not Greek's;
+PostgreSQL's `translate` those of the Latin-1 letters: Portuguese, Spanish, French, German; not
+"č" or "ł"). Either way the
 index answers with the matching rows directly, so a search costs what its matches cost, not what
 the table holds. Any other database falls back to case-insensitive LIKE on the same words (a scan).
 
