@@ -9,6 +9,7 @@ orders cannot be deleted at all until they are paid or released.
 
 import functools
 import hashlib
+import unicodedata
 from decimal import Decimal
 
 from flask import abort, current_app
@@ -85,10 +86,18 @@ def check_fields(raw: dict, *, partial: bool = False, typed: bool = False) -> di
     return clean
 
 
+def _composed(text: str) -> str:
+    """Text as it is stored: accented letters composed (NFC), whichever way the admin's keyboard or
+    clipboard sent them. PostgreSQL's search finds "Água" typed as "A" and a combining accent only
+    so (its parser cuts the word at the accent, search.PG_DOCUMENT unaccents composed letters), and
+    a category so spelled is the same category as "Água" typed with "Á"."""
+    return unicodedata.normalize("NFC", text)
+
+
 def _name(value) -> tuple[str | None, str | None]:
     if not isinstance(value, str) or not value.strip():
         return None, _("Enter a name.")
-    value = " ".join(value.split())
+    value = _composed(" ".join(value.split()))
     if len(value) > NAME_MAX:
         return None, _("Use at most %(max)d characters.", max=NAME_MAX)
     if CONTROL_CHARACTERS.search(value):
@@ -101,7 +110,7 @@ def _description(value) -> tuple[str | None, str | None]:
         return "", None
     if not isinstance(value, str):
         return None, _("The description must be text.")
-    value = value.replace("\r\n", "\n").strip()
+    value = _composed(value.replace("\r\n", "\n").strip())
     if len(value) > DESCRIPTION_MAX:
         return None, _("Use at most %(max)d characters.", max=DESCRIPTION_MAX)
     if CONTROL_CHARACTERS.search(value):
@@ -115,7 +124,7 @@ def _category(value) -> tuple[str | None, str | None]:
         return None, None
     if not isinstance(value, str):
         return None, _("The category must be text.")
-    value = " ".join(value.split())
+    value = _composed(" ".join(value.split()))
     if len(value) > CATEGORY_MAX:
         return None, _("Use at most %(max)d characters.", max=CATEGORY_MAX)
     if CONTROL_CHARACTERS.search(value):

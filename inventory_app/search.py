@@ -4,10 +4,12 @@ Search is full-text with prefix terms: every word the shopper types must start a
 or the description ("blue mu" finds "Blue Mug"). On SQLite it is FTS5 (the `inventory_fts` index
 the first migration creates, kept in sync by triggers, with 2- and 3-letter prefix indexes for the
 first keystrokes); on PostgreSQL a GIN index over `to_tsvector('simple', name || ' ' || description)`
-with the accents of Latin letters taken away first (`translate`, PG_DOCUMENT), queried with
+with the accents of Latin letters, and the dots and signs its parser would join words with (JOINERS),
+taken away first (`translate`, PG_DOCUMENT), queried with
 `to_tsquery('simple', 'blue:* & mu:*')`. Both ignore case and accents: "acucar" and "açúcar" find
-"Açúcar" (SQLite's tokenizer removes diacritics of every script, PostgreSQL's `translate` those of
-the Latin-1 letters: Portuguese, Spanish, French, German; not "č" or "ł"). Either way the
+"Açúcar" (SQLite's tokenizer removes those of every Latin letter, "č" too, but not Greek's;
+PostgreSQL's `translate` those of the Latin-1 letters: Portuguese, Spanish, French, German; not
+"č" or "ł"). Either way the
 index answers with the matching rows directly, so a search costs what its matches cost, not what
 the table holds. Any other database falls back to case-insensitive LIKE on the same words (a scan).
 
@@ -60,11 +62,16 @@ def _accented_latin() -> tuple[str, str]:
 ACCENTED, UNACCENTED = _accented_latin()
 #: what PostgreSQL's `translate(..., ACCENTED, UNACCENTED)` does to the document, done to the search words
 UNACCENT = str.maketrans(ACCENTED, UNACCENTED)
+#: What PostgreSQL's text parser joins the words around into one token of another kind: "3.5mm" is
+#: the number "3.5" and "mm", "USB 2.0" has "2.0", "-5" is a number, "shop.example.com" a host,
+#: "a/b" a file. A search splits at them (WORD: "3", "5mm"), so no prefix of those tokens matched and
+#: "2.0" found nothing; the document has them as spaces too (SQLite's tokenizer splits there already).
+JOINERS = "./@-+<>&~"
 #: the expression PostgreSQL's GIN index `ix_inventory_search` is built on, word for word (its migration
-#: c9e2b7a4f310 spells the same)
+#: d5b8e1f4a927 spells the same)
 PG_DOCUMENT = (
     "to_tsvector('simple', translate(inventory.name || ' ' || inventory.description, "
-    f"'{ACCENTED}', '{UNACCENTED}'))"
+    f"'{ACCENTED}{JOINERS}', '{UNACCENTED}{' ' * len(JOINERS)}'))"
 )
 
 

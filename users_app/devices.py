@@ -50,9 +50,16 @@ def key_prefix(user_id: int) -> str:
     return f"{KEY_MARK}{user_id}:"
 
 
+#: Only users_app reads the cookie (logins, reset requests, the account page), all under /users: a
+#: browser sends it nowhere else, so the catalog of a customer who logged out is still the shared
+#: copy nginx keeps for visitors without a cookie (shared_ui/page_cache.py), not their own for a year.
+PATH = "/users"
+
+
 def cookie_name() -> str:
-    # The __Host- prefix pins the cookie to this host, Path=/ and Secure, as the session's.
-    return "__Host-shop_device" if current_app.config["SESSION_COOKIE_SECURE"] else "shop_device"
+    # The __Secure- prefix makes browsers refuse it unless Secure; no Domain keeps it to this host.
+    # (__Host- would also pin Path=/, and so send it with every page of the shop.)
+    return "__Secure-shop_device" if current_app.config["SESSION_COOKIE_SECURE"] else "shop_device"
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -89,7 +96,7 @@ def remember(user_id: int) -> None:
             cookie_name(),
             value,
             max_age=MAX_AGE_SECONDS,
-            path="/",
+            path=PATH,
             secure=config["SESSION_COOKIE_SECURE"],
             httponly=True,
             samesite="Lax",

@@ -34,6 +34,19 @@ SEARCHES = [
 ]
 
 
+#: names with numbers and dots, and what searching them finds (on both databases)
+JOINED = ["Jack 3.5mm", "Water 1.5L", "Cable USB-C 2.0", "Mug shop.example.com", "Bolt -5 mm"]
+JOINED_SEARCHES = [
+    ("2.0", ["Cable USB-C 2.0"]),
+    ("3.5mm", ["Jack 3.5mm"]),
+    ("5mm", ["Jack 3.5mm"]),
+    ("1.5l", ["Water 1.5L"]),
+    ("example", ["Mug shop.example.com"]),
+    ("usb-c", ["Cable USB-C 2.0"]),
+    ("5 mm", ["Bolt -5 mm"]),
+]
+
+
 def catalog_pages(client, path: str) -> list[list[str]]:
     """The names of each page a shopper sees: the page, then "More items" until there is none."""
     html = client.get(path).get_data(as_text=True)
@@ -73,6 +86,14 @@ def test_a_search_ignores_case_and_accents(client, make_item, q, found):
         make_item(name)
     assert names_in(client.get("/inventory/", query_string={"q": q}).get_data(as_text=True)) == found
 
+
+
+@pytest.mark.parametrize(("q", "found"), JOINED_SEARCHES)
+def test_a_search_with_numbers_and_dots_finds_the_items(client, make_item, q, found):
+    """What PostgreSQL finds too (test_name_order_postgres.py)."""
+    for name in JOINED:
+        make_item(name)
+    assert names_in(client.get("/inventory/", query_string={"q": q}).get_data(as_text=True)) == found
 
 def test_the_apis_numbered_pages_are_in_the_same_order(client, make_item):
     for name in MADE:

@@ -22,6 +22,8 @@ from tests.helpers import SECRETS
 from tests.inventory_app.test_catalog import names_in
 from tests.inventory_app.test_name_order import (
     BEFORE_KEYS_REVISION,
+    JOINED,
+    JOINED_SEARCHES,
     MADE,
     SEARCHES,
     SORTED,
@@ -164,3 +166,29 @@ def test_a_search_on_postgresql_is_answered_by_the_full_text_index(pg_app):
         plan = [row[0] for row in db.session.connection().exec_driver_sql("EXPLAIN " + str(compiled), compiled.params)]
         db.session.rollback()
     assert any("Bitmap Index Scan on ix_inventory_search" in line for line in plan), plan
+
+
+@pytest.mark.parametrize("q", ["agua", "água", "a\u0301gua"])
+def test_a_name_typed_with_combining_accents_is_found_without_them_on_postgresql(pg_app, q):
+    """An admin's "Água" pasted as "A" and a combining accent (as macOS and some keyboards send it)
+    is found as the one typed as "Á" is: PostgreSQL's translate() knows composed letters only, and
+    its parser cut the word at the accent ("A", "gua")."""
+    migrate(pg_app)
+    with pg_app.app_context():
+        typed = {"name": "A\u0301gua de co\u0302co", "price": "1.00", "quantity": "5"}
+        items.create_item(items.check_fields(typed, typed=True), actor="test")
+    html = pg_app.test_client().get("/inventory/", query_string={"q": q}).get_data(as_text=True)
+    assert names_in(html) == ["Água de côco"]  # stored composed
+
+
+
+@pytest.mark.parametrize(("q", "found"), JOINED_SEARCHES)
+def test_a_search_with_numbers_and_dots_finds_what_sqlite_finds_on_postgresql(pg_app, q, found):
+    """PostgreSQL's parser read "2.0", "3.5mm" or "shop.example.com" as tokens of their own, which the
+    search's words ("2" and "0") start none of: "2.0" found no "USB-C 2.0"."""
+    migrate(pg_app)
+    with pg_app.app_context():
+        for name in JOINED:
+            items.create_item({"name": name, "price_cents": 100, "quantity": 5}, actor="test")
+    html = pg_app.test_client().get("/inventory/", query_string={"q": q}).get_data(as_text=True)
+    assert names_in(html) == found

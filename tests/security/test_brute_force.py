@@ -35,7 +35,7 @@ def test_a_guessers_failures_do_not_keep_the_owner_out_of_a_browser_it_logged_in
     assert guesser.post("/users/login", {"login": login, "password": DEFAULT_PASSWORD}).status_code == 429
     assert owner.post("/users/login", {"login": login, "password": DEFAULT_PASSWORD}).status_code == 303
     [cookie] = [c for c in owner.http.cookies if c.name == "shop_device"]  # through nginx, as a browser keeps it
-    assert cookie.path == "/" and cookie.has_nonstandard_attr("HttpOnly") and not cookie.secure  # plain http here
+    assert cookie.path == "/users" and cookie.has_nonstandard_attr("HttpOnly") and not cookie.secure  # plain http here
     assert login not in cookie.value and DEFAULT_PASSWORD not in cookie.value
 
 

@@ -12,8 +12,9 @@ APP_PAGES = ("/inventory/", "/orders/", "/users/account")
 ADMIN_PAGES = ("/inventory/admin/", "/orders/admin/", "/users/admin/")
 
 
-def test_production_cookies_are_host_prefixed_secure_httponly_and_lax(tmp_path, monkeypatch):
-    """The session's, and the device cookie a login leaves (users_app/devices.py)."""
+def test_production_cookies_are_prefixed_secure_httponly_and_lax(tmp_path, monkeypatch):
+    """The session's (__Host-: for the whole site), and the device cookie a login leaves
+    (users_app/devices.py; __Secure-: for users_app's pages alone)."""
     monkeypatch.setenv("SHOP_PUBLIC_URL", "https://shop.example.com")
     client = make_app(create_users_app, "users", tmp_path).test_client()
     site = "https://shop.example.com"
@@ -27,11 +28,13 @@ def test_production_cookies_are_host_prefixed_secure_httponly_and_lax(tmp_path, 
     )
     assert response.status_code == 303
     cookies = {cookie.split("=", 1)[0]: cookie for cookie in response.headers.getlist("Set-Cookie")}
-    assert sorted(cookies) == ["__Host-shop_device", "__Host-shop_session"]
+    assert sorted(cookies) == ["__Host-shop_session", "__Secure-shop_device"]
     for cookie in cookies.values():
-        for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
+        for flag in ("Secure", "HttpOnly", "SameSite=Lax"):
             assert flag in cookie
         assert "Domain=" not in cookie
+    assert "Path=/;" in cookies["__Host-shop_session"] + ";"
+    assert "Path=/users;" in cookies["__Secure-shop_device"] + ";"
 
 
 def test_login_renews_the_session_and_its_csrf_token(stack):

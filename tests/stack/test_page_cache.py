@@ -123,6 +123,22 @@ def test_a_logged_in_page_is_never_stored_nor_served_from_the_copy(lasting, last
     assert visitor_get(stack, path, Authorization="Bearer x").headers[CACHE] == "BYPASS"
 
 
+def test_a_customer_who_logged_out_and_closed_the_browser_gets_the_shared_copy(lasting, lasting_item):
+    """The year-long device cookie (users_app/devices.py) goes to users_app's pages alone, so it does
+    not keep a customer who once logged in off the visitors' copy of the catalog."""
+    stack, (_, name) = lasting, lasting_item
+    path = f"/inventory/?q={name.replace(' ', '+')}"
+    customer = ShopClient(stack.base_url)
+    customer.register(new_login("back"))
+    customer.logout()
+    customer.http.cookies.clear_session_cookies()  # the browser closed: the session's cookie goes
+    assert [cookie.name for cookie in customer.http.cookies] == ["shop_device"]
+    assert visitor_get(stack, path).status_code == 200  # the copy is made
+    again = customer.get(path)
+    assert again.status_code == 200 and again.headers[CACHE] == "HIT"
+    assert 'id="nav-login"' in again.text
+
+
 def test_languages_and_htmx_fragments_get_copies_of_their_own(lasting, lasting_item):
     stack, (_, name) = lasting, lasting_item
     path = f"/inventory/?q={name.replace(' ', '+')}"

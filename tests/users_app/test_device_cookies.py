@@ -104,7 +104,7 @@ def test_a_browser_trusted_for_its_own_account_gets_no_budget_for_another(app):
 def test_a_forged_device_cookie_trusts_nobody(app):
     owner = app.test_client()
     register(owner, "alice")
-    cookie = owner.get_cookie("shop_device")
+    cookie = owner.get_cookie("shop_device", path="/users")
     assert cookie is not None
     claims = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="shop.device").loads(cookie.value)
     assert claims["u"] == [alice_id(app)]
@@ -170,13 +170,13 @@ def test_a_trusted_browser_asking_for_any_address_makes_the_same_statements(app)
     assert not unknown - own
 
 
-def test_the_device_cookie_is_signed_httponly_lax_for_the_whole_site_and_long_lived(app):
+def test_the_device_cookie_is_signed_httponly_lax_for_users_pages_and_long_lived(app):
     client = app.test_client()
     token = csrf_from(client, "/users/register")
     data = {"login": "alice", "password": PASSWORD, "email": "alice@example.com", "csrf_token": token}
     cookie = device_cookie(client.post("/users/register", data=data))
     assert cookie is not None and cookie.startswith("shop_device=")
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/;" in cookie + ";"
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/users;" in cookie + ";"
     assert "Secure" not in cookie  # a plain-http shop: the browser would not send it back
     assert int(re.search(r"Max-Age=(\d+)", cookie).group(1)) >= 180 * 24 * 3600
     value = cookie.split(";", 1)[0].split("=", 1)[1]
