@@ -13,7 +13,7 @@ import unicodedata
 from decimal import Decimal
 
 from flask import abort, current_app
-from flask_babel import format_decimal, format_number
+from flask_babel import format_decimal, format_number, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import Row, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
@@ -370,8 +370,10 @@ def remove_item(item_id: int) -> str:
         item = live_item(item_id, lock=True) or abort(404)
         held = stock.held_by_item([item.id]).get(item.id, 0)
         if held:
-            message = _(
-                "Cannot delete: %(num)d held by pending orders. Try again once they are paid or released", num=held
+            message = ngettext(
+                "Cannot delete: %(num)d unit is held by a pending order. Try again once it is paid or released.",
+                "Cannot delete: %(num)d units are held by pending orders. Try again once they are paid or released.",
+                held,
             )
             raise ItemError({"quantity": message}, status=409, code="item_has_holds")
         if stock.ever_reserved(item.id):

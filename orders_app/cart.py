@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from orders_app import states, store
 from orders_app.checkout import start_checkout
 from orders_app.clients.inventory import InventoryUnavailable, ItemNotFound, current_inventory
-from orders_app.errors import ACCOUNT_DELETED, OrderError, too_small, unavailable
+from orders_app.errors import ACCOUNT_DELETED, OrderError, short_lines, too_small, unavailable
 from orders_app.extensions import db
 from orders_app.models import CartCheckout, CartLine, Order, utcnow
 from orders_app.placing import parse_quantity, place_order
@@ -327,6 +327,9 @@ def check_out(user, shown: str | None = None) -> tuple[Order, str | None]:
         )
     if cart.missing_cents:
         raise too_small(cart.total_cents, cart.currency)
+    short = [(line.inventory_id, line.name, line.available) for line in cart.lines if line.short]
+    if short:  # named even alone: the cart's message stands above all its lines (placing re-checks)
+        raise short_lines(short)
     fingerprint = _digest(cart.fingerprint)
     order = _claim(user, fingerprint)  # the order a twin checkout of this cart placed, or None
     if order is None:

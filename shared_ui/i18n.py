@@ -39,6 +39,8 @@ from shared_ui.requests_kind import current_g, header, is_api_request
 #: the languages the shop speaks: locale code -> its name in that language
 LANGUAGES = {"en": "English", "pt_BR": "Português (Brasil)"}
 DEFAULT_LOCALE = "en"
+#: the shop's language for a browser's language of any region ("pt", "pt-BR", "pt-PT": Brazilian Portuguese)
+BY_PRIMARY_TAG = {"en": "en", "pt": "pt_BR"}
 #: the session key every app reads (DESIGN: one of the shared session's keys)
 SESSION_KEY = "lang"
 
@@ -236,8 +238,13 @@ def select_locale() -> str | None:
 def _best_language(accept_language: str) -> str:
     """The shop's language a browser's Accept-Language asks for first: parsing and matching cost
     ~10 µs a request, and a shop's visitors send a handful of different headers."""
-    accepted = parse_accept_header(accept_language, LanguageAccept)
-    return accepted.best_match(list(LANGUAGES), default=DEFAULT_LOCALE)
+    # By primary subtag, in the browser's order: werkzeug's best_match takes an exact match of any
+    # quality first, so "pt,en;q=0.5" (or a browser in Portugal, "pt-PT,pt;q=0.9,en;q=0.8") read English.
+    for value, quality in parse_accept_header(accept_language, LanguageAccept):  # best first, "*" last
+        language = BY_PRIMARY_TAG.get(value.replace("_", "-").split("-", 1)[0].lower())
+        if language is not None and quality > 0:
+            return language
+    return DEFAULT_LOCALE
 
 
 def _stored_user_locale() -> str | None:

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from tests.helpers import csrf_from
@@ -30,6 +31,26 @@ def test_without_a_choice_the_browser_language_decides(users_client):
     plain_portuguese = users_client.get("/users/login", headers={"Accept-Language": "pt"}).get_data(as_text=True)
     assert page_lang(plain_portuguese) == "pt-BR"
     assert page_lang(users_client.get("/users/login", headers={"Accept-Language": "de"}).get_data(as_text=True)) == "en"
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "lang"),
+    [
+        ("pt,en;q=0.5", "pt-BR"),  # Portuguese first, English second: it took the exact match, English
+        ("pt-PT,pt;q=0.9,en;q=0.8", "pt-BR"),  # a browser in Portugal
+        ("pt-PT", "pt-BR"),
+        ("pt-AO", "pt-BR"),
+        ("en-GB,en;q=0.9,pt-BR;q=0.8", "en"),
+        ("de-DE,de;q=0.9,pt;q=0.5,en;q=0.4", "pt-BR"),
+        ("de-DE,de;q=0.9", "en"),
+        ("pt;q=0,en;q=0.5", "en"),  # q=0: not acceptable
+        ("*", "en"),
+    ],
+)
+def test_the_browsers_first_language_the_shop_has_decides_whatever_its_region(users_client, accept_language, lang):
+    """README: pt (any region) reads Portuguese, en English, in the browser's order of preference."""
+    html = users_client.get("/users/login", headers={"Accept-Language": accept_language}).get_data(as_text=True)
+    assert page_lang(html) == lang
 
 
 def test_pages_say_they_vary_by_language(users_client):

@@ -271,10 +271,25 @@ def test_an_item_with_held_stock_cannot_be_deleted(admin, client, make_item, sto
     item_id = make_item("Blue Mug")
     hold(client, "order-1", item_id, 2)
     html = htmx(admin, "DELETE", f"/inventory/admin/items/{item_id}").get_data(as_text=True)
-    assert "Cannot delete: 2 held by pending orders" in html and 'role="alert"' in html
+    assert "Cannot delete: 2 units are held by pending orders." in html and 'role="alert"' in html
     assert f'<tr id="item-{item_id}"' in html
     item = stored(item_id)
     assert item is not None and item.archived_at is None
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "Cannot delete: 1 unit is held by a pending order. Try again once it is paid or released."),
+        ("pt-BR", "Não é possível excluir: 1 unidade está reservada por um pedido pendente."),
+    ],
+)
+def test_one_held_unit_is_said_in_the_singular(admin, client, make_item, language, said):
+    """"1 held by pending orders" (pt-BR: "1 reservados por pedidos pendentes", not Portuguese)."""
+    item_id = make_item("Blue Mug")
+    hold(client, "order-1", item_id, 1)
+    answer = htmx(admin, "DELETE", f"/inventory/admin/items/{item_id}", headers={"Accept-Language": language})
+    assert said in answer.get_data(as_text=True)
 
 
 def test_delete_asks_for_confirmation(admin, make_item):

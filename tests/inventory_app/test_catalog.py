@@ -324,3 +324,14 @@ def test_no_token_while_the_session_has_a_snapshot_open(app, make_item):
         assert change_token(db) is None
         db.session.commit()
         assert change_token(db) is not None
+
+
+def test_a_customer_just_registered_is_welcomed_once_not_back(customer):
+    """Registration lands on the catalog with its own welcome ("Your account is ready"): the catalog's
+    "Welcome back" beside it told a customer who had never been here that they were back."""
+    assert "Welcome back" in customer.get("/inventory/").get_data(as_text=True)  # a customer's later visit
+    with customer.session_transaction() as session:
+        session["_flashes"] = [("success", "Welcome, carol! Your account is ready.")]
+    page = customer.get("/inventory/").get_data(as_text=True)
+    assert "Your account is ready." in page
+    assert "Welcome back" not in page

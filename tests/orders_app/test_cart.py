@@ -224,6 +224,19 @@ def test_a_short_line_checks_out_nothing_and_says_which(app, alice, shelf, inven
     assert inventory.stock(shelf["mug"]) == 10 and not stripe_fake.sessions
 
 
+@pytest.mark.parametrize(("quantity", "stock", "said"), [(5, 3, "Lamp: only 3 left"), (1, 0, "Lamp: sold out")])
+def test_a_lone_short_line_is_named_at_checkout(app, alice, shelf, inventory, stripe_fake, quantity, stock, said):
+    """The cart's message stands above every line, so it names the item as with several lines: not
+    the item page's "only 0 left: this item is sold out", which says neither which item nor begins a
+    sentence."""
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["lamp"], "quantity": quantity})
+    inventory.items[shelf["lamp"]] = replace(inventory.items[shelf["lamp"]], quantity=stock)
+    response = form(alice, "/orders/cart/checkout")
+    assert response.status_code == 409
+    assert re.search(r'id="cart-error">\s*' + re.escape(said), response.get_data(as_text=True))
+    assert cart_rows(app, 1) == {shelf["lamp"]: quantity} and not stripe_fake.sessions
+
+
 def test_a_cart_asks_no_more_than_one_order_may_have(app, alice, shelf, inventory, client_anonymous, users):
     """At most ORDERS_MAX_QUANTITY units a line and ORDERS_MAX_LINES lines, as checkout would refuse more."""
     app.config["ORDERS_MAX_LINES"] = 2

@@ -121,6 +121,20 @@ def test_an_admin_refund_sends_one_cancellation_notice_with_the_refund(app, alic
     assert "The shop cancelled it." in text_of(notice[0]) and "Total: $12.50" in html_of(notice[0])
 
 
+def test_a_refund_stripe_is_still_processing_is_told_as_under_way_not_done(app, alice, boss, stripe_fake, lamp, smtp):
+    """A refund Stripe took as `pending` (its money not sent yet: the order page says "refund in
+    progress") is told as being made; the notice said "is refunded", and no notice follows when it is."""
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+    stripe_fake.refund_status = "pending"
+    assert post_form(boss, f"/orders/admin/{order_id}/cancel", {"restock": "y"}, htmx=True).status_code == 200
+    assert fresh(app, order_id).refund_in_progress
+    send_mail(app)
+    [notice] = [m for m in smtp.inbox.to("alice@example.com") if "cancelled" in m["Subject"]]
+    for body in (text_of(notice), html_of(notice)):
+        assert "Your payment of $12.50 is being refunded to the card or account you paid with" in body
+        assert "is refunded" not in body
+
+
 def test_a_refund_stripe_refuses_is_told_as_not_done_until_an_admin_deals_with_it(
     app, alice, boss, stripe_fake, lamp, smtp, monkeypatch
 ):

@@ -808,6 +808,20 @@ def test_a_pending_refund_is_in_progress_until_stripe_says_it_succeeded(app, ali
     assert actions(app, order_id).count("refunded") == 1 and actions(app, order_id).count("refund_pending") == 1
 
 
+def test_the_payment_page_of_an_order_whose_refund_is_pending_says_it_is_being_refunded(
+    app, alice, boss, stripe_fake, lamp
+):
+    """Back on the success page (its link in the browser's history): "is refunded (in progress)" said
+    the money was back and that it was not; pt-BR read "foi reembolsado (em andamento)"."""
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+    refund_later(app, boss, order_id, stripe_fake, "pending")
+    success = f"/orders/checkout/success?session_id={session_of(app, order_id)}"
+    page = alice.get(success).get_data(as_text=True)
+    assert "Your payment is being refunded." in page and "is refunded" not in page
+    page = alice.get(success, headers={"Accept-Language": "pt-BR"}).get_data(as_text=True)
+    assert "Seu pagamento está sendo estornado." in page
+
+
 @pytest.mark.parametrize("taken_as", ["succeeded", "pending"])
 def test_a_refund_that_fails_later_is_flagged_and_shown_as_still_owed(
     app, alice, boss, stripe_fake, lamp, taken_as
