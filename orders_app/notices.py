@@ -71,5 +71,5 @@ def refund_failed_later(order: Order) -> None:
         key=f"order-{order.id}-refund-failed",
         kind=ORDER_CANCELLED,
         user_id=order.user_id,
-        payload={"order_id": order.id, "refund": True, "why": None},
+        payload={"order_id": order.id, "refund": True, "why": None, "correction": True},
     )

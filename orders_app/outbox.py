@@ -90,8 +90,15 @@ def render(message: MailMessage) -> outbox.Rendered | None:
             "orders/mail/receipt", locale, lambda: _("Receipt for your order %(number)s", number=order.id), **context
         )
     elif message.kind == ORDER_CANCELLED:
+        # notices.refund_failed_later's correction says what changed, not "cancelled" again
+        correcting = message.data.get("correction") and context["refund_failed"]
         subject, text, html = outbox.render_mail(
-            "orders/mail/cancelled", locale, lambda: _("Your order %(number)s is cancelled", number=order.id), **context
+            "orders/mail/cancelled",
+            locale,
+            (lambda: _("Your order %(number)s: the refund did not go through", number=order.id))
+            if correcting
+            else (lambda: _("Your order %(number)s is cancelled", number=order.id)),
+            **context,
         )
     elif message.kind == PAYMENT_REFUNDED:
         amount = format_money(message.data["amount_cents"], message.data["currency"], locale or "en")

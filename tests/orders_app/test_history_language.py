@@ -64,7 +64,7 @@ def test_a_placed_edited_paid_and_refunded_order_reads_in_portuguese(app, alice,
         ("o estoque da loja", "Estoque vendido", "reservado", "vendido", "2 vendidos"),
         ("um administrador", "Cancelado", "Pago", "Cancelado", "Estorno solicitado; o estoque volta à venda"),
         ("o estoque da loja", "Estoque devolvido", "vendido", "liberado", "2 de volta ao estoque"),
-        ("Stripe", "Reembolsado", "", "", f"US$ 63,50 estornados ({refund_id})"),
+        ("Stripe", "Estornado", "", "", f"US$ 63,50 estornados ({refund_id})"),
     ]
     assert payment_notes(page) == ["US$ 63,50"]
 
