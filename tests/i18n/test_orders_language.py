@@ -97,6 +97,18 @@ def test_the_monitor_speaks_the_admins_language(orders_app, fake_inventory):
     assert "1 pedido encontrado." in fragment  # announced to screen readers
 
 
+def test_none_is_said_in_the_plural_in_portuguese(orders_app, fake_inventory):
+    """CLDR's rule for pt (i = 0..1) made 0 singular: "0 pedido precisando de atenção". Brazilian
+    Portuguese writes "0 pedidos", as English writes "0 orders"; 1 stays singular."""
+    boss = client_of(orders_app, 3)
+    attention = html_text.unescape(boss.get("/orders/admin/?view=attention").get_data(as_text=True))
+    assert re.search(r'<span id="monitor-total">0</span> pedidos precisando de atenção', attention), attention
+    widget = fake_inventory.add_item("Caneca", 500, 10)
+    place(client_of(orders_app, 1), widget, 1)
+    every = html_text.unescape(boss.get("/orders/admin/").get_data(as_text=True))
+    assert re.search(r'<span id="monitor-total">1</span> pedido ·', every)
+
+
 def test_the_orders_api_translates_its_error_messages_only(orders_app, fake_inventory):
     widget = fake_inventory.add_item("Caneca", 1250, 1)
     with orders_app.test_request_context():
