@@ -15,7 +15,7 @@ expires the open session at Stripe; if Stripe answers that it is complete, the p
 instead and the change refused.
 """
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -131,6 +131,16 @@ def _check_payable(order: Order) -> None:
 def renewal_deadline(order: Order):
     """After this no new Checkout Session renews the order's hold: created_at + 2 x the payment window."""
     return order.created_at + 2 * timedelta(minutes=current_app.config["SHOP_PAYMENT_WINDOW_MINUTES"])
+
+
+def payable_until(order: Order, now) -> datetime | None:
+    """The time the order page gives as "Pay by": the open payment link's deadline (a boleto's due
+    date); once that passed, the last moment Pay still makes a new link (the hold's end, at most the
+    renewal deadline); None when that passed too (the sweeper cancels the order)."""
+    if order.pay_by is None or order.awaiting_payment or order.pay_by > now:
+        return order.pay_by
+    last = min(order.hold_expires_at, renewal_deadline(order)) if order.hold_expires_at else None
+    return last if last is not None and last > now else None
 
 
 def _check_renewable(order: Order, now) -> None:

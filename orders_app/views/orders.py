@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from orders_app import cancelling, checkout, editing, errors, history, placing, store
 from orders_app.errors import ONLY_OWNER_CHANGES, ONLY_OWNER_PAYS, OrderError
 from orders_app.forms import ActionForm, LinesForm, OrderForm, QuantityForm, RefundForm
-from orders_app.models import STATUSES, Order
+from orders_app.models import STATUSES, Order, utcnow
 from shared_ui.numbers import page_number, whole_number
 from shared_ui.pages import hx_redirect, render_page
 from shared_ui.requests_kind import wants_fragment
@@ -233,6 +233,7 @@ def _order_page(
         action_form=ActionForm(),
         refund_form=RefundForm(),
         payment_events=store.events_of(order.id),
+        pay_by=checkout.payable_until(order, utcnow()),
         payment_cancelled=payment_cancelled,
         error=error,
         notice=notice,

@@ -1,9 +1,14 @@
 """My orders and the order page: newest first, paginated, filtered; nobody sees another's orders."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
+from orders_app.extensions import db
+from orders_app.models import Order, utcnow
+from orders_app.views.display import when
 from tests.helpers import csrf_from
 from tests.orders_app.helpers import half_placed, place, post_form
 
@@ -54,6 +59,32 @@ def test_the_order_page_shows_the_item_as_ordered_and_its_history(alice, invento
     assert 'id="order-item">Widget<' in html and 'id="order-unit-price">$0.50<' in html
     assert "<strong>$1.50</strong>" in html and "Order placed" in html and "3 × Widget; stock held" in html
     assert '<div id="order-actions"' in html
+
+
+def test_pay_by_is_never_a_time_already_past_while_pay_is_offered(app, alice, widget):
+    """A payment link that lapsed left "Pay by 6:57 PM" at 6:58 beside the Pay button, which still
+    made a new link: the page now gives the last time Pay does (the hold's end), or no time at all."""
+    order_id = place(alice, widget, 1)
+    now = utcnow()
+
+    def shown_after_setting(**fields) -> str | None:
+        with app.app_context():
+            db.session.execute(update(Order).where(Order.id == order_id).values(**fields))
+            db.session.commit()
+        html = alice.get(f"/orders/{order_id}").get_data(as_text=True)
+        shown = re.search(r'<td id="order-pay-by">([^<]+)</td>', html)
+        return shown.group(1) if shown else None
+
+    in_ten = now + timedelta(minutes=10)
+    assert shown_after_setting(pay_by=in_ten, hold_expires_at=in_ten + timedelta(minutes=5)) == when_text(app, in_ten)
+    lapsed, hold_ends = now - timedelta(minutes=1), now + timedelta(minutes=4)
+    assert shown_after_setting(pay_by=lapsed, hold_expires_at=hold_ends) == when_text(app, hold_ends)
+    assert shown_after_setting(pay_by=lapsed, hold_expires_at=now - timedelta(seconds=1)) is None
+
+
+def when_text(app, moment) -> str:
+    with app.test_request_context():
+        return when(moment)
 
 
 def test_orders_placed_halfway_are_hidden(app, alice, widget):
