@@ -83,7 +83,7 @@ OUTCOMES = {
     "amount_mismatch": _l("Amount or currency differs from the order's: not accepted, flagged"),
     "stale": _l("About an old payment link of the order: nothing to do"),
     "stale_paid": _l("A payment through an old payment link: refunded, flagged"),
-    "refund_recorded": _l("Stripe confirms the refund"),
+    "refund_recorded": _l("Stripe records the refund"),  # not "confirms": a refund may still be pending, or fail later
     "external_refund": _l("Refunded at Stripe outside the shop: flagged"),
     "refund_failed": _l("The refund failed at Stripe: the money did not go back, flagged"),
     "refund_unchanged": _l("Nothing new about the refund: nothing to do"),

@@ -264,7 +264,7 @@ def test_an_admin_refunds_a_paid_order_with_and_without_restock(stack, admin):
             e for e in emulator_events(stack, session_of_order(stack, order_id)) if e["type"] == "charge.refunded"
         ]
         assert len(events) == 1 and events[0]["event"]["data"]["object"]["amount_refunded"] == amount
-    wait_until(lambda: "Stripe confirms the refund" in history(alice, restocked))
+    wait_until(lambda: "Stripe records the refund" in history(alice, restocked))
     assert status_of(stack, restocked) == "Cancelled"
 
 
