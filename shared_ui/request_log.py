@@ -50,8 +50,9 @@ def _path(environ: dict) -> str:
     return "/" + path.encode("latin-1").decode("utf-8", "replace").lstrip("/")
 
 
-#: paths whose last part is a secret (a password reset or address restore link's token): logged without it
-SECRET_PATHS = ("/users/password/reset/", "/users/email/restore/")
+#: paths whose last part is a secret (a password reset, address confirmation or restore link's token):
+#: logged without it
+SECRET_PATHS = ("/users/password/reset/", "/users/email/confirm/", "/users/email/restore/")
 
 
 def _loggable(path: str) -> str:

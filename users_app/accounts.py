@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shared_ui.db import write_transaction
 from shared_ui.i18n import DEFAULT_LOCALE, current_locale
-from users_app import email_restore
+from users_app import email_confirm, email_restore
 from users_app.devices import Device
 from users_app.extensions import db
 from users_app.models import User, utcnow
@@ -211,10 +211,14 @@ def _still_as_checked(user: User, checked: tuple[str, int]) -> User:
 
 def change_email(
     user: User, current: str, email: str, *, address: str | None = None, device: Device | None = None
-) -> None:
-    """A new address, with the current password (checked as change_password's); a notice goes to
-    the old address (if any, unless it is the new one in other case). Raises throttle.Throttled past
-    the account's hourly limit of such changes."""
+) -> bool:
+    """Ask for a new address, with the current password (checked as change_password's): a link that
+    makes it the account's (confirm_email) goes to it, and the account keeps its address until
+    then. Whether another account has the address is not told here (whoever typed it could learn
+    who has an account), only to the owner of its inbox, when the link is opened. Every request
+    counts towards the account's hourly limit (each mails an address the shop cannot vouch for):
+    throttle.Throttled past it. The same address in other case (the same mailbox) is written at
+    once, with no link: True when it was, False when a link was sent."""
     from users_app import mail  # the outbox builds on the models
 
     email = (email or "").strip()
@@ -222,22 +226,41 @@ def change_email(
         raise AccountError(problem, "email")
     checked = _as_checked(user)
     check_current_password(user, current, "current_password", address=address, device=device)
-    old = user.email
-    if old == email:
-        return
+    if user.email == email:
+        return True
     try:
         with write_transaction(db):
             user = _still_as_checked(user, checked)
-            old = user.email
-            other = find_by_email(email)
-            if other is not None and other.id != user.id:
-                raise _email_taken()
-            user.email = email
-            if old and old.lower() != email.lower():  # the same address in other case: the same mailbox
-                count_email_change(user.login, address)
-                mail.enqueue_email_changed(user, old)
+            if (user.email or "").lower() == email.lower():
+                user.email = email
+                return True
+            count_email_change(user.login, address)
+            mail.enqueue_email_confirm(user, email)
     except IntegrityError:
         raise _email_taken() from None
+    return False
+
+
+def confirm_email(token: str, user_id: int) -> tuple[User, str]:
+    """The link of an address change opened by the logged-in `user_id`: the address it names becomes
+    the account's, and a notice with an undo link goes to the one it had (email_restore.py). The
+    account and its old address; ConfirmLinkError when the link cannot be used (email_confirm.py),
+    AccountError when another account has the address (taken meanwhile, or all along)."""
+    from users_app import mail  # the outbox builds on the models
+
+    try:
+        with write_transaction(db):
+            user, new = email_confirm.read_token(token, user_id, lock=True)  # locked: two uses at once, one wins
+            other = find_by_email(new)
+            if other is not None and other.id != user.id:
+                raise _email_taken()
+            old = user.email
+            user.email = new
+            if old:
+                mail.enqueue_email_changed(user, old)
+    except IntegrityError:  # the address was registered at that very moment
+        raise _email_taken() from None
+    return user, old
 
 
 def restore_email(token: str) -> tuple[User, str]:

@@ -7,12 +7,13 @@ from flask_babel import gettext as _
 
 from shared_ui import outbox
 from shared_ui.i18n import current_locale
-from users_app import email_restore
+from users_app import email_confirm, email_restore
 from users_app.extensions import db
 from users_app.models import MailAttempt, MailMessage, User
 from users_app.reset_links import make_token
 
 PASSWORD_RESET, EMAIL_CHANGED, EMAIL_RESTORED = "password_reset", "email_changed", "email_restored"
+EMAIL_CONFIRM = "email_confirm"
 
 
 def render(message: MailMessage) -> outbox.Rendered | None:
@@ -49,6 +50,23 @@ def render(message: MailMessage) -> outbox.Rendered | None:
             days=email_restore.MAX_AGE_DAYS,
             shop_url=public_url,
         )
+    elif message.kind == EMAIL_CONFIRM:
+        if (user.email or "").lower() == message.to_address.lower():
+            return None  # confirmed already (by another link to the same address)
+        if user.email_restored_at is not None and user.email_restored_at >= message.created_at:
+            return None  # asked before the owner took the account back (email_restore.py): not theirs
+
+        # The link is made now, from the account as it is now (email_confirm.py): never stored.
+        token = email_confirm.make_token(user, message.to_address, message.created_at)
+        subject, text, html = outbox.render_mail(
+            "users/mail/email_confirm",
+            message.locale,
+            lambda: _("Confirm your new e-mail address"),
+            login=user.login,
+            link=f"{public_url}/users/email/confirm/{token}",
+            hours=email_confirm.MAX_AGE_HOURS,
+            shop_url=public_url,
+        )
     elif message.kind == EMAIL_RESTORED:
         subject, text, html = outbox.render_mail(
             "users/mail/email_restored",
@@ -83,20 +101,26 @@ def enqueue_email_changed(user: User, old_address: str) -> None:
     _enqueue_notice(user, EMAIL_CHANGED, old_address)
 
 
+def enqueue_email_confirm(user: User, new_address: str) -> None:
+    """Inside the caller's write transaction: a link to the new address that makes it the account's,
+    in the account's language, or else the page's that asked for it."""
+    _enqueue_notice(user, EMAIL_CONFIRM, new_address, user.locale or current_locale())
+
+
 def enqueue_email_restored(user: User, replaced_address: str) -> None:
     """Inside the caller's write transaction: a notice to the address a restore link replaced (no
     link in it: the one who had it changed to this address may be reading)."""
     _enqueue_notice(user, EMAIL_RESTORED, replaced_address)
 
 
-def _enqueue_notice(user: User, kind: str, to_address: str) -> None:
+def _enqueue_notice(user: User, kind: str, to_address: str, locale: str | None = None) -> None:
     outbox.enqueue(
         OUTBOX,
         key=f"{kind.replace('_', '-')}-{user.id}-{secrets.token_hex(8)}",
         kind=kind,
         user_id=user.id,
         to_address=to_address,
-        locale=user.locale,
+        locale=locale or user.locale,
     )
 
 

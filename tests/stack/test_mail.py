@@ -3,6 +3,7 @@ sends from each app's outbox. Password reset by the e-mailed link, one receipt p
 however often the payment is applied, nothing lost while the mail server is down, and an
 account deleted by its owner."""
 
+import re
 import time
 from urllib.parse import quote
 
@@ -27,6 +28,7 @@ from tests.stack.shop_orders import (
 
 #: how nginx's access log writes a reset link's path (nginx.conf: the token is never logged)
 REDACTED_LINK = "/users/password/reset/(token)"
+CONFIRM_LINK = re.compile(r"https?://[^\s\"<]+(/users/email/confirm/[A-Za-z0-9_.\-]+)")
 
 
 def deliveries(stack, session: str, event_id: str) -> int:
@@ -90,6 +92,30 @@ def test_a_forgotten_password_is_reset_by_the_emailed_link_once(stack):
     assert "next=%2Fusers%2Fpassword%2Freset%2F(token)" in access_log.read_text()
     assert secret not in access_log.read_text()
     assert secret not in stack.log("users") and secret not in stack.log("jobs")
+
+
+def test_a_new_address_waits_for_the_link_sent_to_it_and_then_the_old_one_is_told(stack):
+    client, login, email = registered(stack)
+    new = f"{login}@new.example"  # mail_to matches a part of the address: not one holding the other
+    asked = client.post("/users/account/email", {"email": new, "email_password": DEFAULT_PASSWORD}, follow=True)
+    assert f"We sent a link to {new}; your address changes when you open it." in asked.text.replace("&#39;", "'")
+    [message] = wait_for_mail(stack, new)
+    assert message["Subject"] == "Confirm your new e-mail address"
+    link = CONFIRM_LINK.search(text_of(message)).group(1)
+    assert mail_to(stack, email) == []  # nothing changed yet
+    assert f'value="{email}"' in client.get("/users/account").text
+
+    stranger = ShopClient(stack.base_url)  # whoever else reads that inbox, not logged in: nothing changes
+    assert stranger.get(link, follow=False).status_code == 302
+    done = client.get(link, follow=False)
+    assert done.status_code == 303
+    assert f'value="{new}"' in client.get("/users/account").text
+    [notice] = wait_for_mail(stack, email)
+    assert notice["Subject"] == "Your e-mail address was changed"
+    secret = link.rsplit("/", 1)[1]
+    access_log = stack.var_dir / "logs" / "nginx-access.log"
+    wait_until(lambda: "/users/email/confirm/(token)" in access_log.read_text())
+    assert secret not in access_log.read_text() and secret not in stack.log("users")
 
 
 def test_strangers_asking_for_reset_links_leave_the_owners_browser_its_own(stack):

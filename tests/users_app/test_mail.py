@@ -13,7 +13,7 @@ from shared_ui import outbox
 from shared_ui.mail import SmtpUrlError, parse_smtp_url
 from tests.helpers import csrf_from, make_app, statements_run
 from tests.mail_server import html_of, smtp_server, text_of
-from users_app import accounts, create_app, email_restore, mail, reset_links
+from users_app import accounts, create_app, email_confirm, email_restore, mail, reset_links
 from users_app.extensions import db
 from users_app.models import Attempt, MailAttempt, MailMessage, User, utcnow
 
@@ -55,6 +55,35 @@ def messages(app, **where):
 def forgot(client, email):
     token = csrf_from(client, "/users/password/forgot")
     return client.post("/users/password/forgot", data={"email": email, "csrf_token": token})
+
+
+CONFIRM_LINK = re.compile(r"http://shop\.test(/users/email/confirm/[A-Za-z0-9_.\-]+)")
+
+
+def ask_change(client, new) -> None:
+    data = {"email": new, "email_password": "a good password", "csrf_token": csrf_from(client, "/users/account")}
+    assert client.post("/users/account/email", data=data).status_code == 303
+
+
+def confirm_link(app, new) -> str:
+    """The link of the latest change to `new`, as its mail reads (not sent: the outbox skips it once
+    the address is the account's)."""
+    with app.app_context():
+        query = select(MailMessage).filter_by(kind=mail.EMAIL_CONFIRM, to_address=new).order_by(MailMessage.id.desc())
+        return CONFIRM_LINK.search(mail.render(db.session.scalars(query).first()).text).group(1)
+
+
+def register_in(client, login) -> None:
+    """`login` registered (login@example.com) and logged in, in this browser."""
+    data = {"login": login, "password": "a good password", "email": f"{login}@example.com"}
+    data["csrf_token"] = csrf_from(client, "/users/register")
+    assert client.post("/users/register", data=data).status_code == 303
+
+
+def change_address(app, client, new) -> None:
+    """Asked on the account page and confirmed by its link, opened in the same (logged-in) browser."""
+    ask_change(client, new)
+    assert client.get(confirm_link(app, new)).status_code == 303
 
 
 def reset_link(smtp, address) -> str:
@@ -137,20 +166,92 @@ def test_an_account_without_an_address_is_asked_for_one_and_adds_it_with_its_pas
     assert client.post("/users/account/email", data=wrong).status_code == 422
     right = {**wrong, "email_password": "a good password"}
     assert client.post("/users/account/email", data=right).status_code == 303
+    assert 'id="email-missing"' in client.get("/users/account").get_data(as_text=True)  # not until confirmed
+    assert client.get(confirm_link(app, "old@example.com")).status_code == 303
     assert "old@example.com" in client.get("/users/account").get_data(as_text=True)
-    assert messages(app) == []  # no old address: no notice
+    assert [m.kind for m in messages(app)] == [mail.EMAIL_CONFIRM]  # no old address: no notice
 
 
-def test_changing_the_address_sends_a_notice_to_the_old_one(client, register, app, smtp):
+def test_a_new_address_is_the_accounts_once_its_owner_opens_the_link_sent_to_it(client, register, app, smtp):
+    """A typo in the new address sent receipts and reset links to a stranger at once: now the account
+    keeps its address until the link sent to the new one is opened, logged in to the account."""
     register("alice", email="alice@example.com")
-    token = csrf_from(client, "/users/account")
-    data = {"email": "alice@new.example", "email_password": "a good password", "csrf_token": token}
-    assert client.post("/users/account/email", data=data).status_code == 303
+    ask_change(client, "alice@new.example")
+    page = html.unescape(client.get("/users/account").get_data(as_text=True))
+    assert "We sent a link to alice@new.example; your address changes when you open it." in page
+    assert 'value="alice@example.com"' in page
+    assert deliver(app) == {"sent": 1}
+    assert smtp.inbox.to("alice@example.com") == []  # nothing changed yet: nothing to tell
+    [asked] = smtp.inbox.to("alice@new.example")
+    assert asked["Subject"] == "Confirm your new e-mail address" and CONFIRM_LINK.search(html_of(asked))
+    link = CONFIRM_LINK.search(text_of(asked)).group(1)
+    with app.app_context():
+        assert db.session.scalar(select(User.email).where(User.login == "alice")) == "alice@example.com"
+
+    stranger = app.test_client()  # the typo's stranger, not logged in: nothing changes
+    refused = stranger.get(link)
+    assert refused.status_code == 302 and refused.headers["Location"].startswith("/users/login?next=")
+    assert refused.headers["Referrer-Policy"] == "no-referrer"
+    other = app.test_client()
+    register_in(other, "bob")
+    assert "for another account" in other.get(link).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(User.email).where(User.login == "alice")) == "alice@example.com"
+
+    done = client.get(link)
+    assert done.status_code == 303 and done.headers["Cache-Control"] == "no-store"
+    assert "Your e-mail address is now alice@new.example." in client.get("/users/account").get_data(as_text=True)
     assert deliver(app) == {"sent": 1}
     [notice] = smtp.inbox.to("alice@example.com")
-    assert notice["Subject"] == "Your e-mail address was changed"
+    assert notice["Subject"] == "Your e-mail address was changed" and RESTORE_LINK.search(text_of(notice))
     assert notice["From"] == "Shop <shop@example.com>"
     assert notice["Date"].endswith("+0000")  # UTC, said as such (-0000 means "offset unknown")
+    again = client.get(link)
+    assert again.status_code == 410 and "is the address of your account already" in again.get_data(as_text=True)
+
+
+def test_a_taken_address_is_told_only_to_whoever_opens_the_link_sent_to_it(client, register, app, smtp):
+    """Asking for bob's address answers as for any other (no telling who has an account); the link,
+    in bob's inbox, says it is taken, and so does one whose address was registered meanwhile."""
+    other = app.test_client()
+    register_in(other, "bob")
+    register("alice", email="alice@example.com")
+    for new in ("Bob@Example.com", "carol@example.com"):
+        data = {"email": new, "email_password": "a good password", "csrf_token": csrf_from(client, "/users/account")}
+        response = client.post("/users/account/email", data=data, follow_redirects=True)
+        assert f"We sent a link to {new};" in html.unescape(response.get_data(as_text=True))
+    other.post("/users/logout", data={"csrf_token": csrf_from(other, "/users/account")})
+    register_in(other, "carol")
+    for new in ("Bob@Example.com", "carol@example.com"):
+        taken = client.get(confirm_link(app, new))
+        assert taken.status_code == 409 and "Another account uses this e-mail address." in taken.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(User.email).where(User.login == "alice")) == "alice@example.com"
+
+
+def test_a_confirmation_link_expires_and_counts_from_the_asking(client, register, app, monkeypatch):
+    register("alice", email="alice@example.com")
+    with app.app_context():
+        alice = db.session.scalar(select(User).where(User.login == "alice"))
+        resent = email_confirm.make_token(alice, "a@new.example", utcnow() - timedelta(hours=24, minutes=1))
+        later = email_confirm.make_token(alice, "a@new.example", utcnow())
+    assert "This link has expired" in client.get(f"/users/email/confirm/{resent}").get_data(as_text=True)
+    monkeypatch.setattr(email_confirm, "MAX_AGE_HOURS", -1)
+    expired = client.get(f"/users/email/confirm/{later}")
+    assert expired.status_code == 410 and "This link has expired" in expired.get_data(as_text=True)
+    assert client.get("/users/email/confirm/forged.token").status_code == 410
+
+
+def test_every_request_counts_towards_the_hourly_limit_of_changes(client, register, app):
+    app.config["SHOP_EMAIL_CHANGES_PER_HOUR"] = 2
+    register("alice", email="alice@example.com")
+    for new in ("a@one.example", "a@two.example"):
+        ask_change(client, new)
+    data = {"email": "a@three.example", "email_password": "a good password",
+            "csrf_token": csrf_from(client, "/users/account")}
+    response = client.post("/users/account/email", data=data)
+    assert response.status_code == 429 and "too often" in response.get_data(as_text=True)
+    assert [m.to_address for m in messages(app)] == ["a@one.example", "a@two.example"]
 
 
 def test_writing_the_same_address_in_other_case_sends_no_alarm_to_it(client, register, app, smtp):
@@ -184,14 +285,8 @@ def test_an_address_changed_by_someone_else_is_put_back_by_the_notices_link(app,
     """Whoever changed it knew the password: the link ends their sessions and the password, and a
     link to choose a new one goes to the owner's address."""
     owner, intruder = owner_and_intruder(app)
-    change = {"email": "intruder@evil.example", "email_password": "a good password"}
-    assert (
-        intruder.post(
-            "/users/account/email", data={**change, "csrf_token": csrf_from(intruder, "/users/account")}
-        ).status_code
-        == 303
-    )
-    assert deliver(app) == {"sent": 1}
+    change_address(app, intruder, "intruder@evil.example")
+    assert deliver(app) == {"sent": 1, "skipped": 1}  # the notice; the link, used already, is not sent
     [notice] = smtp.inbox.to("alice@example.com")
     assert RESTORE_LINK.search(html_of(notice))
     link = RESTORE_LINK.search(text_of(notice)).group(1)
@@ -230,11 +325,12 @@ def test_an_address_restore_link_outlives_later_changes_and_is_used_up_by_a_rest
 ):
     register("alice", email="alice@example.com")
     for new in ("alice@new.example", "alice@newer.example"):  # a second change does not undo the first's link
-        data = {"email": new, "email_password": "a good password", "csrf_token": csrf_from(client, "/users/account")}
-        assert client.post("/users/account/email", data=data).status_code == 303
-    assert deliver(app) == {"sent": 2}
+        change_address(app, client, new)
+    # the notices; the link to alice@newer.example, used already, is not sent; the one to
+    # alice@new.example, made when sent, works for this account while it has alice@newer.example
+    assert deliver(app) == {"sent": 3, "skipped": 1}
     first = RESTORE_LINK.search(text_of(smtp.inbox.to("alice@example.com")[0])).group(1)
-    second = RESTORE_LINK.search(text_of(smtp.inbox.to("alice@new.example")[0])).group(1)
+    second = RESTORE_LINK.search(text_of(smtp.inbox.to("alice@new.example")[-1])).group(1)
     client.post("/users/logout", data={"csrf_token": csrf_from(client, "/users/account")})
     register("bob", email="alice@new.example")  # free since the second change
     visitor = app.test_client()
@@ -265,18 +361,18 @@ def test_mail_sent_after_a_restore_gives_the_intruder_no_way_back(app, register,
     _owner, intruder = owner_and_intruder(app)
 
     def change(to):
-        data = {"email": to, "email_password": "a good password", "csrf_token": csrf_from(intruder, "/users/account")}
-        assert intruder.post("/users/account/email", data=data).status_code == 303
+        change_address(app, intruder, to)
 
     change("b@evil.example")
-    assert deliver(app) == {"sent": 1}
+    assert deliver(app) == {"sent": 1, "skipped": 1}
     owners_link = RESTORE_LINK.search(text_of(smtp.inbox.to("alice@example.com")[0])).group(1)
     forgot(app.test_client(), "b@evil.example")  # queued for the address the account has now
     change("c@evil.example")  # its notice, with a restore link, goes to b@
     visitor = app.test_client()
     assert visitor.post(owners_link, data={"csrf_token": csrf_from(visitor, owners_link)}).status_code == 303
 
-    assert deliver(app) == {"sent": 3, "skipped": 1}  # the reset to b@ is not the account's address now (c@ is told)
+    # the reset to b@ is not the account's address now (c@ is told), nor is the link to c@ sent
+    assert deliver(app) == {"sent": 3, "skipped": 2}
     to_b = smtp.inbox.to("b@evil.example")
     assert [m["Subject"] for m in to_b] == ["Your e-mail address was changed"]
     intruders_link = RESTORE_LINK.search(text_of(to_b[0])).group(1)
@@ -290,12 +386,7 @@ def test_mail_sent_after_a_restore_gives_the_intruder_no_way_back(app, register,
 
 def test_a_change_asked_with_the_password_while_the_address_is_restored_is_refused(app, register, smtp, monkeypatch):
     _owner, intruder = owner_and_intruder(app)
-    data = {
-        "email": "b@evil.example",
-        "email_password": "a good password",
-        "csrf_token": csrf_from(intruder, "/users/account"),
-    }
-    assert intruder.post("/users/account/email", data=data).status_code == 303
+    change_address(app, intruder, "b@evil.example")
     deliver(app)
     link = RESTORE_LINK.search(text_of(smtp.inbox.to("alice@example.com")[0])).group(1)
     hashing = accounts.hash_password
@@ -452,6 +543,20 @@ def test_a_portuguese_account_gets_its_reset_link_in_portuguese(app, client, reg
     [message] = smtp.inbox.to("ana@example.com")
     assert message["Subject"] == "Redefina sua senha"
     assert "Olá, ana." in text_of(message)
+
+
+def test_a_portuguese_account_is_told_and_sent_its_confirmation_link_in_portuguese(app, client, register, smtp):
+    register("ana", email="ana@example.com")
+    client.post("/users/language", data={"lang": "pt_BR", "csrf_token": csrf_from(client, "/users/account")})
+    data = {"email": "ana@novo.example", "email_password": "a good password"}
+    page = client.post(
+        "/users/account/email", data={**data, "csrf_token": csrf_from(client, "/users/account")}, follow_redirects=True
+    )
+    assert "Enviamos um link para ana@novo.example" in html.unescape(page.get_data(as_text=True))
+    deliver(app)
+    [message] = smtp.inbox.to("ana@novo.example")
+    assert message["Subject"] == "Confirme seu novo endereço de e-mail"
+    assert "Olá, ana." in text_of(message) and "funciona por 24 horas" in text_of(message)
 
 
 def test_the_outbox_writes_a_key_once(app):

@@ -42,6 +42,7 @@ def test_each_answer_carries_its_request_id_and_logs_one_line(client, register, 
     made = client.get("/users/login", headers={"X-Request-ID": "not an id; <script>"})
     secret = client.get("/users/password/reset/a-secret-token")
     restore = client.get("/users/email/restore/another-secret-token")
+    confirm = client.get("/users/email/confirm/a-third-secret-token")
     assert given.headers["X-Request-ID"] == "nginx-id_42"
     assert re.fullmatch(r"[0-9a-f]{32}", made.headers["X-Request-ID"])  # a header that is not an id is not trusted
     lines = log_lines(capfd)
@@ -50,6 +51,7 @@ def test_each_answer_carries_its_request_id_and_logs_one_line(client, register, 
         (made.headers["X-Request-ID"], "GET", "/users/login", 200),
         (secret.headers["X-Request-ID"], "GET", "/users/password/reset/(token)", secret.status_code),
         (restore.headers["X-Request-ID"], "GET", "/users/email/restore/(token)", restore.status_code),
+        (confirm.headers["X-Request-ID"], "GET", "/users/email/confirm/(token)", confirm.status_code),
     ]
     assert lines[0]["user_id"] is not None and lines[0]["app"] == "users"  # the logged-in user who asked
     assert all(isinstance(line["ms"], float) for line in lines)

@@ -77,7 +77,7 @@ def change_email():
     form = EmailForm()
     if form.validate_on_submit():
         try:
-            accounts.change_email(
+            written = accounts.change_email(
                 user,
                 form.email_password.data,
                 form.email.data,
@@ -91,7 +91,11 @@ def change_email():
             field = "email_password" if error.field == "current_password" else "email"
             getattr(form, field).errors.append(error.message)
         else:
-            flash(_("Your e-mail address is now %(email)s.", email=user.email), "success")
+            if written:
+                flash(_("Your e-mail address is now %(email)s.", email=user.email), "success")
+            else:
+                email = form.email.data.strip()
+                flash(_("We sent a link to %(email)s; your address changes when you open it.", email=email), "success")
             return redirect(AT_THE_TOP, code=303)
     return _page(user, 422, email_form=form)
 

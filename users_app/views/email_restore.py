@@ -1,13 +1,31 @@
-"""The "it was not me" link of an e-mail change notice: a page that asks, then puts the old address back."""
+"""The links of an address change: the one sent to the new address, which makes the change, and the
+"it was not me" one of the notice then sent to the old address, which asks, then puts it back."""
 
 from flask import Blueprint, flash, redirect
 from flask_babel import gettext as _
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from shared_ui.pages import render_page, secret_link_page
-from users_app import accounts, email_restore
+from users_app import accounts, email_confirm, email_restore
 
 bp = Blueprint("email_restore", __name__, url_prefix="/users/email")
+
+
+@bp.route("/confirm/<token>")
+@secret_link_page
+@login_required
+def confirm(token: str):
+    """Opening the link, logged in as its account, is the confirmation (email_confirm.py says why
+    logged in): a page's GET that changes the address, which no one without the session can make."""
+    try:
+        user, _old = accounts.confirm_email(token, current_user.id)
+    except email_confirm.ConfirmLinkError as error:
+        return render_page("users/confirm_email.html", refused=error.message, http_status=410)
+    except accounts.AccountError as error:  # the address has another account: its inbox's owner may know
+        return render_page("users/confirm_email.html", refused=error.message, http_status=error.status)
+    flash(_("Your e-mail address is now %(email)s.", email=user.email), "success")
+    return redirect("/users/account#main", code=303)
 
 
 @bp.route("/restore/<token>", methods=["GET", "POST"])
