@@ -2,12 +2,14 @@
 (a Pending order: its stock goes back; a Paid order: refunded at Stripe, restocked unless the admin unticks it), and
 "mark as resolved" for an order flagged for a look."""
 
+import json
 from datetime import timedelta
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from jinja2_fragments.flask import render_block
 
 from orders_app import cancelling, history, monitor, store
 from orders_app.errors import OrderError
@@ -16,12 +18,14 @@ from orders_app.forms import ActionForm, RefundForm
 from orders_app.models import PAID, REFUND_DUE, REFUND_FAILED, REFUND_PENDING, STATUSES, Order, utcnow
 from shared_ui.auth import admin_required
 from shared_ui.pages import render_page
-from shared_ui.requests_kind import wants_fragment
+from shared_ui.requests_kind import vary_on, wants_fragment
 
 bp = Blueprint("admin", __name__, url_prefix="/orders/admin")
 
 PER_PAGE = 50
 REFRESH_SECONDS = 10
+#: HX-Trigger of an answer to a cancel that put stock back: the monitor's low-stock box asks again.
+STOCK_CHANGED = "shop:stock-changed"
 
 
 @bp.route("/")
@@ -51,7 +55,7 @@ def index():
 @admin_required
 def cancel(order_id: int):
     order = db.get_or_404(Order, order_id)
-    error, done = None, None
+    error, done, restocked = None, None, False
     actor = store.actor_name(current_user)
     try:
         # An unticked box is not posted: read the post itself, so the box's default (ticked) never
@@ -59,6 +63,7 @@ def cancel(order_id: int):
         was_paid, restock = order.status == PAID, RefundForm(formdata=request.form).restock.data
         note = history.note("Cancelled by an administrator")
         order = cancelling.cancel_as(order, actor, admin=True, restock=restock, note=note)
+        restocked = restock or not was_paid  # a Pending order's hold always goes back
         if was_paid and order.refund_state in (REFUND_PENDING, REFUND_FAILED):
             stock = _("Its stock went back.") if restock else _("Its stock was not returned.")
             if order.refund_state == REFUND_PENDING:  # Stripe took it; the bank has not answered yet
@@ -80,7 +85,7 @@ def cancel(order_id: int):
             done = _("Order #%(id)d is cancelled; its stock went back.", id=order.id)
     except OrderError as exc:
         error = exc.message
-    return _answer(order, error, done)
+    return _answer(order, error, done, stock_changed=restocked)
 
 
 @bp.route("/<int:order_id>/resolve", methods=["POST"])
@@ -98,21 +103,27 @@ def resolve(order_id: int):
     return _answer(order, error, done, view=monitor.ATTENTION)
 
 
-def _answer(order: Order, error: str | None, done: str | None, view: str | None = None):
+def _answer(order: Order, error: str | None, done: str | None, view: str | None = None, stock_changed: bool = False):
     """An admin action's answer: the order's monitor row for htmx; else back to the monitor (or the
-    order page, when the form came from there) with the message flashed."""
+    order page, when the form came from there) with the message flashed.
+
+    The row comes with the monitor's totals counted again, out of band, for the filters the form
+    came from (`back`), and, when the action put stock back, an HX-Trigger for the low-stock box:
+    both are current at once, not at their next refresh, and the row keeps its own message."""
+    # The monitor as the admin had filtered it (its own arguments only); the order page's forms carry no `back`.
+    shown = monitor.MonitorQuery.from_args(dict(parse_qsl(request.form["back"]))) if "back" in request.form else None
     if not wants_fragment():
         flash(error or done, "error" if error else "success")
         if request.form.get("return_to") == "order":
             return redirect(url_for("orders.show", order_id=order.id), code=303)
-        if "back" in request.form:  # the monitor as the admin had filtered it (its own arguments only)
-            shown = monitor.MonitorQuery.from_args(dict(parse_qsl(request.form["back"])))
+        if shown is not None:
             return redirect(url_for(".index", **shown.link_args()), code=303)
         return redirect(url_for(".index", view=view), code=303)
     now, stale = _clock()
-    return render_page(
+    body = render_block(
         "orders/admin.html",
         "order_row",
+        **({"query": shown} if shown is not None else {}),  # its forms keep `back` for the next action
         order=order,
         error=error,
         done=done,
@@ -121,6 +132,17 @@ def _answer(order: Order, error: str | None, done: str | None, view: str | None 
         reasons=monitor.attention_reasons,
         form=ActionForm(),
     )
+    if shown is not None:
+        # In a <template>, as the announcement: a table is no valid neighbour of the row.
+        summary = render_block(
+            "orders/admin.html", "monitor_summary", summary=monitor.summary(shown, now, stale), summary_oob=True
+        )
+        body += "<template>" + summary + "</template>"
+    response = make_response(body)
+    vary_on(response, "HX-Request")
+    if stock_changed:
+        response.headers["HX-Trigger"] = json.dumps({STOCK_CHANGED: order.id})
+    return response
 
 
 def _clock():

@@ -343,3 +343,46 @@ def test_a_second_click_on_an_action_under_way_asks_nothing_and_sends_nothing(st
     expect(monitor_row(page, order_id).locator("td").nth(5)).to_contain_text("Cancelled")
     expect(monitor_row(page, order_id).locator(".field-error")).to_have_count(0)
     assert len(questions) == 1
+
+
+# Which events made the low-stock box ask inventory again ("load", "every", or an HX-Trigger's), in
+# <body data-low-stock-asked> (where `expect` can wait for it; the shop's CSP allows no eval).
+WATCH_LOW_STOCK = """() => {
+  document.addEventListener("htmx:configRequest", (event) => {
+    if (event.detail.elt.id !== "low-stock") return;
+    const asked = document.body.dataset.lowStockAsked;
+    document.body.dataset.lowStockAsked = (asked ? asked + " " : "") + event.detail.triggeringEvent?.type;
+  });
+}"""
+
+
+def test_the_monitors_totals_and_low_stock_follow_a_refund_at_once_not_at_the_next_refresh(stack, page: Page, word):
+    """After a refund the totals still said Paid 1 / $75.50 until the results refreshed (10 s), and
+    the low-stock box showed the stock before it went back (30 s). Here no refresh ever answers:
+    what the page shows after the click comes from the refund's own answer, beside the row's message."""
+    item = new_item(stack, price="37.75", quantity=10, name=f"Lamp {word}")  # the totals count this test's order only
+    alice = customer(stack)
+    paid = placed(order(alice, item, 2))
+    complete(stack, session_id(checkout_url(alice, paid)))
+    wait_for_status(stack, paid, "Paid")
+    wait_until(lambda: reservation(stack, paid)["state"] == "committed")
+    log_in_as_admin(stack, page)
+    HeldAnswers(page, MONITOR_REFRESH, count=1_000, reach_server=False)
+    page.goto(stack.url(f"/orders/admin/?item={word}"))
+    page.evaluate(WATCH_LOW_STOCK)
+    expect(page.locator("#low-stock h2")).to_have_text("Low stock")  # inventory's box is in
+    paid_totals, cancelled_totals = page.locator("#summary-paid"), page.locator("#summary-cancelled")
+    expect(paid_totals.locator(".summary-count")).to_have_text("1")
+    expect(paid_totals.locator(".summary-total")).to_have_text("$75.50")
+    expect(cancelled_totals.locator(".summary-count")).to_have_text("0")
+
+    page.on("dialog", lambda dialog: dialog.accept())
+    monitor_row(page, paid).get_by_role("button", name="Refund").click()
+    expect(monitor_row(page, paid).locator("td").nth(5)).to_contain_text("Cancelled")
+    expect(paid_totals.locator(".summary-count")).to_have_text("0")
+    expect(paid_totals.locator(".summary-total")).to_have_text("$0.00")
+    expect(cancelled_totals.locator(".summary-count")).to_have_text("1")
+    expect(cancelled_totals.locator(".summary-refunded")).to_have_text("of which 1 refunded: $75.50")
+    expect(page.locator("#announcer")).to_contain_text(f"Order #{paid} is cancelled and its payment refunded")
+    expect(page.locator("body")).to_have_attribute("data-low-stock-asked", re.compile(r"\bshop:stock-changed\b"))
+    assert stock_of(stack, item) == 10  # back when the box asked: the refund's answer came after the restock

@@ -375,6 +375,8 @@ def test_low_stock_fragment_lists_items_running_out_emptiest_first(admin, make_i
     assert html.lstrip().startswith('<section id="low-stock"')
     assert re.findall(r'">([^<]+)</a>:', html) == ["None left", "Few"]
     assert "out of stock" in html and "4 left" in html and "Plenty" not in html
+    # It asks again when an admin's cancel on the order monitor put stock back (orders_app's HX-Trigger).
+    assert 'hx-trigger="every 30s, shop:stock-changed from:body"' in html
 
 
 def test_the_history_page_lists_every_stock_movement_with_its_reason_and_key(admin, client, make_item):

@@ -1,6 +1,7 @@
 """The admin order monitor: every order, filters and search, counts and totals, needs attention."""
 
 import html as html_text
+import json
 import re
 from datetime import datetime, timedelta
 
@@ -128,7 +129,8 @@ def test_the_results_refresh_themselves_keeping_the_filters(boss):
     assert 'hx-trigger="every 10s"' in region and 'hx-include="#monitor-filters"' in region
     form = re.search(r'<form id="monitor-filters".*?</form>', html, re.S).group(0)
     assert 'value="al"' in form and '<option value="Pending" selected>' in form
-    assert 'hx-get="/inventory/fragments/low-stock"' in html and 'hx-trigger="load, every 30s"' in html
+    assert 'hx-get="/inventory/fragments/low-stock"' in html
+    assert 'hx-trigger="load, every 30s, shop:stock-changed from:body"' in html  # and after a restocking cancel
     fragment = boss.get("/orders/admin/?status=Pending", headers=HX).get_data(as_text=True)
     assert fragment.lstrip().startswith('<div id="monitor-results"') and "<html" not in fragment
 
@@ -324,3 +326,52 @@ def test_the_admins_refund_says_what_stripe_did_with_the_refund(app, users, inve
         f"Order #{refused} is cancelled, but Stripe refused its refund: refund it by hand. Its stock went back."
     )
     assert "payment refunded" not in row
+
+
+def oob_summary(html: str) -> str:
+    """The totals table an action's answer brings out of band (in a <template>, beside the row)."""
+    table = r'<table class="monitor-summary" id="monitor-summary" hx-swap-oob="true">.*?</table>'
+    found = re.search(rf"<template>\s*({table})", html, re.S)
+    assert found, html
+    return found.group(1)
+
+
+def test_an_action_answers_with_its_row_and_the_totals_counted_again_for_the_admins_filters(
+    app, users, inventory, boss, stripe_fake
+):
+    """The totals above the rows showed the counts before the action (Paid 1 after its refund) until
+    the next refresh; the low-stock box showed the stock before a cancel that returned it."""
+    ids = seed(app, users, inventory)
+    lamp = inventory.add_item("Lamp", 1250, 10)
+    paid = paid_order(app, logged_in(app, users.records[1]), lamp, stripe_fake, quantity=2)
+    back = {"back": "user=alice&status=Pending"}  # as the monitor's forms send it
+
+    cancelled = post_form(boss, f"/orders/admin/{ids['alice_widget']}/cancel", back, htmx=True)
+    html = cancelled.get_data(as_text=True)
+    assert html.lstrip().startswith(f'<tr id="monitor-order-{ids["alice_widget"]}"')
+    assert f"Order #{ids['alice_widget']} is cancelled; its stock went back." in html  # the row's message stays
+    summary = oob_summary(html)  # alice's orders only, every status (as the monitor counts them)
+    assert summary_of(summary, "pending") == ("0", "$0.00")
+    assert summary_of(summary, "paid") == ("1", "$25.00")
+    assert summary_of(summary, "cancelled") == ("2", "$20.59")
+    assert json.loads(cancelled.headers["HX-Trigger"]) == {"shop:stock-changed": ids["alice_widget"]}
+
+    refunded = post_form(boss, f"/orders/admin/{paid}/cancel", {"back": "user=alice"}, htmx=True)
+    summary = oob_summary(refunded.get_data(as_text=True))
+    assert summary_of(summary, "paid") == ("0", "$0.00")
+    assert summary_of(summary, "cancelled") == ("3", "$45.59")
+    assert "of which 1 refunded: $25.00" in summary_row(summary, "cancelled")
+    assert "HX-Trigger" not in refunded.headers  # unticked: its stock stays sold
+
+    refused = post_form(boss, f"/orders/admin/{paid}/cancel", {"back": "user=alice", "restock": "y"}, htmx=True)
+    assert 'class="field-error" role="alert"' in refused.get_data(as_text=True)
+    assert "HX-Trigger" not in refused.headers  # nothing was done: no stock moved
+    resolved = post_form(boss, f"/orders/admin/{ids['bob']}/resolve", {"back": "view=attention&user=b"}, htmx=True)
+    html = resolved.get_data(as_text=True)
+    assert "HX-Trigger" not in resolved.headers and summary_of(oob_summary(html), "pending") == ("0", "$0.00")
+    # The row's forms (bob's Cancel) keep the filters for the row's next action and its totals.
+    assert html_text.unescape(re.search(r'name="back" value="([^"]*)"', html).group(1)) == "user=b&view=attention"
+
+    # The order page's forms carry no `back`: no totals to bring.
+    from_order_page = post_form(boss, f"/orders/admin/{ids['bob']}/cancel", {"return_to": "order"}, htmx=True)
+    assert "monitor-summary" not in from_order_page.get_data(as_text=True)
