@@ -145,7 +145,7 @@ def authenticate(login: str, password: str, address: str, device: Device | None 
     """
     login = (login or "").strip()
     user = find_by_login(login) if len(login) <= LOGIN_MAX else None
-    device_key = device.key_for(user.id, "login") if device and user else None
+    device_key = device.key_for(user, "login") if device and user else None
     with login_attempt(login, address, device_key) as attempt:
         if not (verify_password(user.password_hash if user else None, password or "") and user.is_active):
             return None
@@ -169,7 +169,7 @@ def check_current_password(
     if not address:  # no caller to hold to the limits
         matches = verify_password(user.password_hash, password or "")
     else:
-        device_key = device.key_for(user.id, "login") if device else None
+        device_key = device.key_for(user, "login") if device else None
         with login_attempt(user.login, address, device_key) as attempt:
             matches = verify_password(user.password_hash, password or "")
             if matches:

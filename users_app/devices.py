@@ -6,9 +6,11 @@ everyone else's (throttle.start_login, password_reset.request_reset), so a stran
 login or an address can use up only the strangers' budget: the owner, on a browser they logged in
 with before, keeps theirs. Each budget stays limited, and the limits per network hold for all.
 
-The cookie holds {n, u}: a random nonce of this browser and the ids of the last MAX_ACCOUNTS
-accounts that logged in here. It is no session and holds no password: it proves only that this
-browser logged in to the account once, and buys it nothing but its own count. Its budget key hashes
+The cookie holds {n, u}: a random nonce of this browser and, for the last MAX_ACCOUNTS accounts
+that logged in here, the account's id and a fingerprint of its password hash then. It is no session
+and holds no password: it proves only that this browser logged in to the account with the password
+it has now, and buys it nothing but its own count. A password change (which logs every other session
+out) makes every other browser a stranger again until it logs in. Its budget key hashes
 the nonce with the account and the purpose, so the attempts table keeps no nonce; it starts with the
 account's id, so a password set by an e-mailed link forgives the failures of every browser of the
 account (throttle.forgive_login), as it forgives strangers'.
@@ -32,17 +34,25 @@ KEY_LENGTH = 64  # Attempt.login_key's
 
 @dataclass(frozen=True)
 class Device:
-    """This browser, as its device cookie names it."""
+    """This browser, as its device cookie names it: its nonce, and the accounts it logged in to,
+    each with a fingerprint of the password it logged in with."""
 
     nonce: str
-    user_ids: tuple[int, ...]
+    accounts: tuple[tuple[int, str], ...]
 
-    def key_for(self, user_id: int, purpose: str) -> str | None:
-        """The budget this browser has for `purpose` on the account, or None when it never logged in to it."""
-        if user_id not in self.user_ids:
+    def key_for(self, user, purpose: str) -> str | None:
+        """The budget this browser has for `purpose` on the account, or None when it never logged in
+        to it, or did with a password the account no longer has: who once knew a password that was
+        changed (which logs every other session out) is a stranger again until they log in."""
+        if (user.id, fingerprint(user)) not in self.accounts:
             return None
-        prefix = key_prefix(user_id)
-        return prefix + sha256(f"{purpose}:{user_id}:{self.nonce}".encode()).hexdigest()[: KEY_LENGTH - len(prefix)]
+        prefix = key_prefix(user.id)
+        return prefix + sha256(f"{purpose}:{user.id}:{self.nonce}".encode()).hexdigest()[: KEY_LENGTH - len(prefix)]
+
+
+def fingerprint(user) -> str:
+    """Of the account's password hash (which holds its own random salt: this tells nothing of the password)."""
+    return sha256(f"device:{user.password_hash}".encode()).hexdigest()[:16]
 
 
 def key_prefix(user_id: int) -> str:
@@ -77,17 +87,26 @@ def from_request() -> Device | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("n"), str) or not isinstance(data.get("u"), list):
         return None
-    user_ids = tuple(uid for uid in data["u"] if isinstance(uid, int) and not isinstance(uid, bool))
-    return Device(data["n"], user_ids[:MAX_ACCOUNTS])
+    accounts = tuple(
+        (entry[0], entry[1])
+        for entry in data["u"]
+        if isinstance(entry, list)
+        and len(entry) == 2
+        and isinstance(entry[0], int)
+        and not isinstance(entry[0], bool)
+        and isinstance(entry[1], str)
+    )
+    return Device(data["n"], accounts[:MAX_ACCOUNTS])
 
 
-def remember(user_id: int) -> None:
-    """At a login: the response tells this browser it is trusted for the account (and keeps the
-    accounts it was trusted for before, and its nonce)."""
+def remember(user) -> None:
+    """At a login (and a password change): the response tells this browser it is trusted for the
+    account with its password as it is now (and keeps the accounts it was trusted for before, and
+    its nonce)."""
     known = from_request()
     nonce = known.nonce if known else secrets.token_urlsafe(16)
-    others = [uid for uid in (known.user_ids if known else ()) if uid != user_id]
-    value = _serializer().dumps({"n": nonce, "u": [user_id, *others][:MAX_ACCOUNTS]})
+    others = [[uid, fp] for uid, fp in (known.accounts if known else ()) if uid != user.id]
+    value = _serializer().dumps({"n": nonce, "u": [[user.id, fingerprint(user)], *others][:MAX_ACCOUNTS]})
 
     @after_this_request
     def set_cookie(response: Response) -> Response:

@@ -57,7 +57,7 @@ def request_reset(email: str, address: str, device: Device | None = None) -> Non
         raise Throttled(_("Too many password reset requests from your network. Please try again later."), 3600)
     with write_transaction(db):
         user = find_by_email(email) if email else None
-        key = (device.key_for(user.id, KIND) if device and user else None) or _email_key(email)
+        key = (device.key_for(user, KIND) if device and user else None) or _email_key(email)
         per_address = db.session.scalar(
             select(func.count()).where(Attempt.kind == KIND, Attempt.login_key == key, Attempt.at >= since)
         )

@@ -107,11 +107,31 @@ def test_a_forged_device_cookie_trusts_nobody(app):
     cookie = owner.get_cookie("shop_device", path="/users")
     assert cookie is not None
     claims = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="shop.device").loads(cookie.value)
-    assert claims["u"] == [alice_id(app)]
+    assert [user_id for user_id, _fingerprint in claims["u"]] == [alice_id(app)]
     stranger = app.test_client()  # the same claims, signed with a key that is not the shop's
     stranger.set_cookie("shop_device", URLSafeTimedSerializer("not the shop's key", salt="shop.device").dumps(claims))
     assert [log_in(stranger, "alice", f"guess {i}!").status_code for i in range(6)] == [422] * 5 + [429]
     assert log_in(owner, "alice").status_code == 303
+
+
+def test_a_password_change_makes_the_browsers_that_knew_the_old_one_strangers_again(app):
+    """Who once logged in with a password the owner has since changed (a shared computer, an ex) kept
+    a budget of guesses of their own for a year; the owner's own browser stays trusted."""
+    former = app.test_client()
+    register(former, "alice")
+    assert log_in(former, "alice").status_code == 303  # a browser that knew the old password
+    owner = app.test_client()
+    assert log_in(owner, "alice").status_code == 303
+    token = csrf_from(owner, "/users/account")
+    form = {"current_password": PASSWORD, "new_password": "a brand new one", "csrf_token": token}
+    assert owner.post("/users/account/password", data=form).status_code == 303
+    owner.post("/users/logout", data={"csrf_token": csrf_from(owner, "/users/account")})
+    guesser = app.test_client()
+    assert [log_in(guesser, "alice", f"guess {i}!").status_code for i in range(5)] == [422] * 5
+    # The browser that knew the old password shares the strangers' budget, used up now ...
+    assert log_in(former, "alice", "a brand new one").status_code == 429
+    # ... the owner's, which changed it, keeps its own.
+    assert log_in(owner, "alice", "a brand new one").status_code == 303
 
 
 def test_the_network_limit_holds_for_trusted_browsers_too(app):

@@ -37,7 +37,7 @@ def start_session(user) -> None:
         accounts.set_locale(user, session[SESSION_KEY])
     refresh()  # the messages of this request in the account's language
     login_user(ShopUser(user.record()))
-    devices.remember(user.id)  # this browser's failed logins and reset requests count apart
+    devices.remember(user)  # this browser's failed logins and reset requests count apart
 
 
 def next_query(next_path: str) -> str:
