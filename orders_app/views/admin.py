@@ -26,6 +26,10 @@ PER_PAGE = 50
 REFRESH_SECONDS = 10
 #: HX-Trigger of an answer to a cancel that put stock back: the monitor's low-stock box asks again.
 STOCK_CHANGED = "shop:stock-changed"
+#: The longest `back` read: the monitor's own address, of which nginx takes 8 KiB at most
+#: (large_client_header_buffers). A longer one is no monitor's; its totals, counted after the action
+#: was done, could fail (SQLite refuses a LIKE pattern over 50,000 bytes) and say nothing was changed.
+BACK_MAX = 8 * 1024
 
 
 @bp.route("/")
@@ -111,7 +115,10 @@ def _answer(order: Order, error: str | None, done: str | None, view: str | None 
     came from (`back`), and, when the action put stock back, an HX-Trigger for the low-stock box:
     both are current at once, not at their next refresh, and the row keeps its own message."""
     # The monitor as the admin had filtered it (its own arguments only); the order page's forms carry no `back`.
-    shown = monitor.MonitorQuery.from_args(dict(parse_qsl(request.form["back"]))) if "back" in request.form else None
+    back = request.form.get("back")
+    shown = None
+    if back is not None and len(back) <= BACK_MAX:
+        shown = monitor.MonitorQuery.from_args(dict(parse_qsl(back)))
     if not wants_fragment():
         flash(error or done, "error" if error else "success")
         if request.form.get("return_to") == "order":

@@ -45,7 +45,7 @@ def test_an_apps_own_error_answers_pass_through_untouched(stack):
     assert "Retry-After" not in missing.headers
 
 
-def test_a_reset_or_restore_link_followed_while_users_is_down_leaves_its_token_in_no_log(stack):
+def test_a_reset_confirm_or_restore_link_followed_while_users_is_down_leaves_its_token_in_no_log(stack):
     """nginx's error line for an app that does not answer quotes the request line: a password reset
     link clicked while users restarts put its token (good for 30 minutes) into nginx-error.log."""
     secret = "Zq4-not-a-real-token-" + "x" * 20
@@ -54,6 +54,7 @@ def test_a_reset_or_restore_link_followed_while_users_is_down_leaves_its_token_i
         for path in (
             f"/users/password/reset/{secret}",
             f"/users/email/restore/{secret}",
+            f"/users/email/confirm/{secret}",  # good for 24 hours to its account's browser
             f"/users/password%2Freset/{secret}",
             f"/users/language?lang=pt_BR&next=%2Fusers%2Fpassword%2Freset%2F{secret}",  # the switch on its page
             "/users/login",

@@ -107,7 +107,9 @@ def test_a_new_address_waits_for_the_link_sent_to_it_and_then_the_old_one_is_tol
 
     stranger = ShopClient(stack.base_url)  # whoever else reads that inbox, not logged in: nothing changes
     assert stranger.get(link, follow=False).status_code == 302
-    done = client.get(link, follow=False)
+    assert f'value="{email}"' in client.get("/users/account").text  # opening it only asks
+    assert "Confirm my new address" in client.get(link).text
+    done = client.post(link)  # the page's button
     assert done.status_code == 303
     assert f'value="{new}"' in client.get("/users/account").text
     [notice] = wait_for_mail(stack, email)

@@ -73,6 +73,11 @@ def confirm_link(app, new) -> str:
         return CONFIRM_LINK.search(mail.render(db.session.scalars(query).first()).text).group(1)
 
 
+def confirm(client, link):
+    """The link's page, opened in this browser, and its button pressed."""
+    return client.post(link, data={"csrf_token": csrf_from(client, "/users/account")})
+
+
 def register_in(client, login) -> None:
     """`login` registered (login@example.com) and logged in, in this browser."""
     data = {"login": login, "password": "a good password", "email": f"{login}@example.com"}
@@ -83,7 +88,7 @@ def register_in(client, login) -> None:
 def change_address(app, client, new) -> None:
     """Asked on the account page and confirmed by its link, opened in the same (logged-in) browser."""
     ask_change(client, new)
-    assert client.get(confirm_link(app, new)).status_code == 303
+    assert confirm(client, confirm_link(app, new)).status_code == 303
 
 
 def reset_link(smtp, address) -> str:
@@ -167,7 +172,7 @@ def test_an_account_without_an_address_is_asked_for_one_and_adds_it_with_its_pas
     right = {**wrong, "email_password": "a good password"}
     assert client.post("/users/account/email", data=right).status_code == 303
     assert 'id="email-missing"' in client.get("/users/account").get_data(as_text=True)  # not until confirmed
-    assert client.get(confirm_link(app, "old@example.com")).status_code == 303
+    assert confirm(client, confirm_link(app, "old@example.com")).status_code == 303
     assert "old@example.com" in client.get("/users/account").get_data(as_text=True)
     assert [m.kind for m in messages(app)] == [mail.EMAIL_CONFIRM]  # no old address: no notice
 
@@ -198,7 +203,7 @@ def test_a_new_address_is_the_accounts_once_its_owner_opens_the_link_sent_to_it(
     with app.app_context():
         assert db.session.scalar(select(User.email).where(User.login == "alice")) == "alice@example.com"
 
-    done = client.get(link)
+    done = confirm(client, link)
     assert done.status_code == 303 and done.headers["Cache-Control"] == "no-store"
     assert "Your e-mail address is now alice@new.example." in client.get("/users/account").get_data(as_text=True)
     assert deliver(app) == {"sent": 1}
@@ -208,6 +213,30 @@ def test_a_new_address_is_the_accounts_once_its_owner_opens_the_link_sent_to_it(
     assert notice["Date"].endswith("+0000")  # UTC, said as such (-0000 means "offset unknown")
     again = client.get(link)
     assert again.status_code == 410 and "is the address of your account already" in again.get_data(as_text=True)
+
+
+def test_opening_a_confirmation_link_only_asks_so_a_typos_stranger_cannot_make_the_owner_confirm_it(
+    client, register, app, smtp
+):
+    """alice mistyped her new address: the link went to a stranger's inbox. Opening it was the
+    confirmation, so the stranger only had to make alice's browser open it (a link or a redirect from
+    any page: the session cookie goes along) to put their address on her account, then ask for a
+    password reset there. Opening it now asks; only the page's own button (its CSRF token) confirms."""
+    register("alice", email="alice@example.com")
+    ask_change(client, "alice@gmial.example")
+    link = confirm_link(app, "alice@gmial.example")
+    opened = client.get(link, headers={"Referer": "https://evil.example/"})
+    assert opened.status_code == 200 and opened.headers["Referrer-Policy"] == "no-referrer"
+    page = re.sub(r"</?strong>", "", html.unescape(opened.get_data(as_text=True)))
+    assert "Make alice@gmial.example the address of the account alice?" in page
+    with app.app_context():
+        assert db.session.scalar(select(User.email).where(User.login == "alice")) == "alice@example.com"
+    assert client.post(link, data={}).status_code == 400  # a cross-site form has no CSRF token
+    with app.app_context():
+        assert db.session.scalar(select(User.email).where(User.login == "alice")) == "alice@example.com"
+    assert confirm(client, link).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(User.email).where(User.login == "alice")) == "alice@gmial.example"
 
 
 def test_a_taken_address_is_told_only_to_whoever_opens_the_link_sent_to_it(client, register, app, smtp):
@@ -223,7 +252,7 @@ def test_a_taken_address_is_told_only_to_whoever_opens_the_link_sent_to_it(clien
     other.post("/users/logout", data={"csrf_token": csrf_from(other, "/users/account")})
     register_in(other, "carol")
     for new in ("Bob@Example.com", "carol@example.com"):
-        taken = client.get(confirm_link(app, new))
+        taken = confirm(client, confirm_link(app, new))
         assert taken.status_code == 409 and "Another account uses this e-mail address." in taken.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(User.email).where(User.login == "alice")) == "alice@example.com"

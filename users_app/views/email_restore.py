@@ -12,20 +12,26 @@ from users_app import accounts, email_confirm, email_restore
 bp = Blueprint("email_restore", __name__, url_prefix="/users/email")
 
 
-@bp.route("/confirm/<token>")
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
 @secret_link_page
 @login_required
 def confirm(token: str):
-    """Opening the link, logged in as its account, is the confirmation (email_confirm.py says why
-    logged in): a page's GET that changes the address, which no one without the session can make."""
+    """The link, opened logged in as its account (email_confirm.py says why logged in), asks; the
+    button makes the change. Not the GET itself: the link of a mistyped address is its stranger's,
+    who could make the owner's browser open it (a link or a redirect from any page carries the
+    session cookie) and so put their own address on the account."""
+    form = FlaskForm()  # the CSRF token alone: the link names the address, the button is the consent
     try:
-        user, _old = accounts.confirm_email(token, current_user.id)
+        user, new = email_confirm.read_token(token, current_user.id)
+        if form.validate_on_submit():
+            user, _old = accounts.confirm_email(token, current_user.id)
+            flash(_("Your e-mail address is now %(email)s.", email=user.email), "success")
+            return redirect("/users/account#main", code=303)
     except email_confirm.ConfirmLinkError as error:
         return render_page("users/confirm_email.html", refused=error.message, http_status=410)
     except accounts.AccountError as error:  # the address has another account: its inbox's owner may know
         return render_page("users/confirm_email.html", refused=error.message, http_status=error.status)
-    flash(_("Your e-mail address is now %(email)s.", email=user.email), "success")
-    return redirect("/users/account#main", code=303)
+    return render_page("users/confirm_email.html", form=form, login=user.login, email=new)
 
 
 @bp.route("/restore/<token>", methods=["GET", "POST"])
