@@ -98,7 +98,8 @@ def test_a_new_address_waits_for_the_link_sent_to_it_and_then_the_old_one_is_tol
     client, login, email = registered(stack)
     new = f"{login}@new.example"  # mail_to matches a part of the address: not one holding the other
     asked = client.post("/users/account/email", {"email": new, "email_password": DEFAULT_PASSWORD}, follow=True)
-    assert f"We sent a link to {new}; your address changes when you open it." in asked.text.replace("&#39;", "'")
+    sent = f"We sent a link to {new}; your address changes when you open it and confirm."
+    assert sent in asked.text.replace("&#39;", "'")
     [message] = wait_for_mail(stack, new)
     assert message["Subject"] == "Confirm your new e-mail address"
     link = CONFIRM_LINK.search(text_of(message)).group(1)

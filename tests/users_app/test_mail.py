@@ -183,7 +183,7 @@ def test_a_new_address_is_the_accounts_once_its_owner_opens_the_link_sent_to_it(
     register("alice", email="alice@example.com")
     ask_change(client, "alice@new.example")
     page = html.unescape(client.get("/users/account").get_data(as_text=True))
-    assert "We sent a link to alice@new.example; your address changes when you open it." in page
+    assert "We sent a link to alice@new.example; your address changes when you open it and confirm." in page
     assert 'value="alice@example.com"' in page
     assert deliver(app) == {"sent": 1}
     assert smtp.inbox.to("alice@example.com") == []  # nothing changed yet: nothing to tell

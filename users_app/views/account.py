@@ -95,7 +95,8 @@ def change_email():
                 flash(_("Your e-mail address is now %(email)s.", email=user.email), "success")
             else:
                 email = form.email.data.strip()
-                flash(_("We sent a link to %(email)s; your address changes when you open it.", email=email), "success")
+                sent = _("We sent a link to %(email)s; your address changes when you open it and confirm.", email=email)
+                flash(sent, "success")
             return redirect(AT_THE_TOP, code=303)
     return _page(user, 422, email_form=form)
 
