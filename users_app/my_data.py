@@ -75,6 +75,7 @@ def delete_account(user: User, password: str, *, address: str | None = None, dev
             raise last_admin
         user.login = f"#deleted-{user.id}"  # "#" is never in a login: the old one is free again
         user.email = None
+        user.drop_email_change()
         user.password_hash = ""
         user.locale = None
         user.is_admin = False

@@ -93,6 +93,8 @@ TABLE = {
     ("GET", "/users/metrics"): NOT_THROUGH_NGINX,
     ("GET", "/users/internal/users/<int:user_id>"): NOT_THROUGH_NGINX,
     ("POST", "/users/account/email"): USERS_ONLY,
+    ("POST", "/users/account/email/resend"): USERS_ONLY,  # with no change waiting, it says so
+    ("POST", "/users/account/email/cancel"): USERS_ONLY,
     ("GET", "/users/account/export"): USERS_ONLY,
     ("POST", "/users/account/delete"): USERS_ONLY,  # the walk's wrong password deletes nothing
     ("GET", "/users/password/forgot"): PUBLIC,

@@ -14,6 +14,7 @@ from tests.helpers import SECRETS
 from users_app import create_app
 from users_app.extensions import db
 
+BEFORE_PENDING_CHANGES = "f1c9a4e7b3d2"  # email_pending's down revision
 BEFORE_RESTORE_LINKS = "23d419b4c23c"  # email_restored_at's down revision
 BEFORE_ADDRESSES = "a0f5e6ffb15b"  # the e-mail addresses' down revision
 
@@ -29,6 +30,7 @@ def unique_indexes() -> set[str]:
 @pytest.mark.parametrize(
     ("revision", "kept"),
     [
+        (BEFORE_PENDING_CHANGES, {"uq_users_login_lower", "uq_users_email_lower"}),
         (BEFORE_RESTORE_LINKS, {"uq_users_login_lower", "uq_users_email_lower"}),
         (BEFORE_ADDRESSES, {"uq_users_login_lower"}),
     ],

@@ -1,0 +1,151 @@
+"""The change of address waiting for its link: shown on the account page, sent again, cancelled,
+replaced by a newer request; a link held in the outbox that no longer works is not sent."""
+
+import html
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.helpers import csrf_from
+from tests.mail_server import text_of
+from tests.users_app.test_mail import CONFIRM_LINK, app, ask_change, confirm, confirm_link, deliver, smtp
+from users_app.extensions import db
+from users_app.models import User, utcnow
+
+__all__ = ["app", "smtp"]  # the fixtures: a users app whose mail goes to a real SMTP server
+
+
+def address_of(app, login="alice") -> str:
+    with app.app_context():
+        return db.session.scalar(select(User.email).where(User.login == login))
+
+
+def account_page(client) -> str:
+    return re.sub(r"</?strong[^>]*>", "", html.unescape(client.get("/users/account").get_data(as_text=True)))
+
+
+def post(client, path, **data):
+    return client.post(path, data={**data, "csrf_token": csrf_from(client, "/users/account")})
+
+
+def refused(client, link) -> str:
+    """The link's page says it no longer works (410) and changes nothing."""
+    response = client.get(link)
+    assert response.status_code == 410, response.status_code
+    return response.get_data(as_text=True)
+
+
+def test_the_account_page_says_which_address_waits_for_its_link_and_until_when(client, register, app):
+    register("alice", email="alice@example.com")
+    assert 'id="email-pending"' not in client.get("/users/account").get_data(as_text=True)
+    ask_change(client, "alice@new.example")
+    page = account_page(client)
+    assert 'id="email-pending"' in page
+    assert "We sent a link to alice@new.example." in page
+    with app.app_context():
+        asked_at = db.session.scalar(select(User.email_pending_at).where(User.login == "alice"))
+    until = (asked_at + timedelta(hours=24)).isoformat()
+    assert f'<time datetime="{until}Z">' in page and "it works until" in page
+    assert "Receipts and password reset links go to alice@example.com." in page  # not changed yet
+
+
+def test_a_second_request_replaces_the_first_whose_link_stops_working(client, register, app, smtp):
+    register("alice", email="alice@example.com")
+    ask_change(client, "alice@one.example")
+    first = confirm_link(app, "alice@one.example")
+    ask_change(client, "alice@two.example")
+    assert "This link no longer works" in refused(client, first)
+    assert confirm(client, first).status_code == 410
+    page = account_page(client)
+    assert "We sent a link to alice@two.example." in page and "alice@one.example" not in page
+    assert address_of(app) == "alice@example.com"
+    assert confirm(client, confirm_link(app, "alice@two.example")).status_code == 303
+    assert address_of(app) == "alice@two.example"
+
+
+def test_the_link_is_sent_again_on_request_and_that_counts_as_a_request(client, register, app, smtp):
+    app.config["SHOP_EMAIL_CHANGES_PER_HOUR"] = 2
+    register("alice", email="alice@example.com")
+    ask_change(client, "alice@new.example")
+    resent = post(client, "/users/account/email/resend")
+    assert resent.status_code == 303
+    assert "We sent a new link to alice@new.example" in account_page(client)
+    # one mail: the first request's, replaced before it went, is not sent with a link that would not work
+    assert deliver(app) == {"sent": 1, "skipped": 1}
+    [message] = smtp.inbox.to("alice@new.example")
+    link = CONFIRM_LINK.search(text_of(message)).group(1)
+    throttled = post(client, "/users/account/email/resend")
+    assert throttled.status_code == 429 and throttled.headers["Retry-After"]
+    assert "too often" in throttled.get_data(as_text=True) and 'id="pending-error"' in throttled.get_data(as_text=True)
+    assert deliver(app) is None  # nothing more mailed
+    assert confirm(client, link).status_code == 303
+    assert address_of(app) == "alice@new.example"
+
+
+def test_cancelling_the_change_keeps_the_address_and_its_link_stops_working(client, register, app, smtp):
+    register("alice", email="alice@example.com")
+    ask_change(client, "alice@new.example")
+    link = confirm_link(app, "alice@new.example")
+    cancelled = post(client, "/users/account/email/cancel")
+    assert cancelled.status_code == 303 and cancelled.headers["Location"] == "/users/account#main"
+    page = account_page(client)
+    assert "The change to alice@new.example is cancelled" in page and 'id="email-pending"' not in page
+    assert "This link no longer works" in refused(client, link)
+    assert confirm(client, link).status_code == 410
+    assert deliver(app) == {"skipped": 1}  # the link, still in the outbox, does not go out
+    assert smtp.inbox.to("alice@new.example") == [] and address_of(app) == "alice@example.com"
+    for action in ("cancel", "resend"):  # nothing waits any more: nothing is sent
+        again = post(client, f"/users/account/email/{action}")
+        assert again.status_code == 303
+        assert "No change of your e-mail address is waiting." in account_page(client)
+    assert deliver(app) is None
+
+
+def change_password(client, app):
+    data = {"current_password": "a good password", "new_password": "another good password"}
+    assert post(client, "/users/account/password", **data).status_code == 303
+
+
+def reset_password(client, app):
+    from users_app import reset_links
+
+    with app.app_context():
+        token = reset_links.make_token(db.session.scalar(select(User).where(User.login == "alice")))
+    link = f"/users/password/reset/{token}"
+    visitor = app.test_client()
+    data = {"password": "another good password", "csrf_token": csrf_from(visitor, link)}
+    assert visitor.post(link, data=data).status_code == 303
+
+
+def newer_request(client, app):
+    ask_change(client, "alice@newer.example")
+
+
+def cancel(client, app):
+    assert post(client, "/users/account/email/cancel").status_code == 303
+
+
+def confirmed_another(client, app):
+    ask_change(client, "alice@newer.example")
+    assert confirm(client, confirm_link(app, "alice@newer.example")).status_code == 303
+
+
+@pytest.mark.parametrize(
+    "meanwhile", [newer_request, cancel, confirmed_another, change_password, reset_password], ids=lambda f: f.__name__
+)
+def test_a_link_held_while_the_mail_server_was_down_is_not_sent_once_it_would_not_work(
+    client, register, app, smtp, meanwhile
+):
+    """The mail is made when it goes out: made after the change it was for was replaced, cancelled or
+    ended by a password change, it carried a link made from the account as it was then, which worked."""
+    register("alice", email="alice@example.com")
+    ask_change(client, "alice@held.example")
+    smtp.stop()
+    assert deliver(app) == {"retry": 1}
+    meanwhile(client, app)
+    smtp.start()
+    deliver(app, now=utcnow() + timedelta(hours=1))
+    assert smtp.inbox.to("alice@held.example") == []
+    assert address_of(app) != "alice@held.example"
