@@ -32,6 +32,8 @@ SALT = "shop.email-confirm"
 MAX_AGE_HOURS = 24
 #: the session's copy of a link opened logged out, kept through the login (views/auth.py)
 SESSION_KEY = "email_confirm_link"
+#: longer than any token make_token writes (its address at most 254 characters)
+TOKEN_MAX = 1024
 
 
 class ConfirmLinkError(Exception):

@@ -103,6 +103,7 @@ TABLE = {
     ("POST", "/users/password/reset/<token>"): PUBLIC,
     ("GET", "/users/email/confirm/<token>"): USERS_ONLY,  # opened by the account it is for (a 410 for a forged one)
     ("POST", "/users/email/confirm/<token>"): USERS_ONLY,
+    ("GET", "/users/email/confirm"): USERS_ONLY,  # back from the login: the link opened logged out, if any
     ("GET", "/users/email/restore/<token>"): PUBLIC,  # the link is the credential (a 410 for a forged one)
     ("POST", "/users/email/restore/<token>"): PUBLIC,
     ("GET", "/users/admin/mail/"): ADMINS_ONLY,

@@ -1,5 +1,6 @@
 """The change of address waiting for its link: shown on the account page, sent again, cancelled,
-replaced by a newer request; a link held in the outbox that no longer works is not sent."""
+replaced by a newer request; a link held in the outbox that no longer works is not sent; a link
+opened logged out keeps its token out of the login page's address."""
 
 import html
 import re
@@ -149,3 +150,47 @@ def test_a_link_held_while_the_mail_server_was_down_is_not_sent_once_it_would_no
     deliver(app, now=utcnow() + timedelta(hours=1))
     assert smtp.inbox.to("alice@held.example") == []
     assert address_of(app) != "alice@held.example"
+
+
+def test_a_link_opened_logged_out_comes_back_after_the_login_without_its_token_in_the_login_address(
+    client, register, login, app
+):
+    register("alice", email="alice@example.com")
+    ask_change(client, "alice@new.example")
+    link = confirm_link(app, "alice@new.example")
+    token = link.rsplit("/", 1)[1]
+    client.post("/users/logout", data={"csrf_token": csrf_from(client, "/users/account")})
+
+    opened = client.get(link)
+    assert opened.status_code == 302 and opened.headers["Location"] == "/users/login?next=/users/email/confirm"
+    assert opened.headers["Referrer-Policy"] == "no-referrer" and opened.headers["Cache-Control"] == "no-store"
+    assert address_of(app) == "alice@example.com"
+    logged_in = login("alice", next_path="/users/email/confirm")
+    assert logged_in.status_code == 303 and logged_in.headers["Location"] == "/users/email/confirm"
+    back = client.get("/users/email/confirm")
+    assert back.status_code == 303 and back.headers["Location"] == link
+    page = re.sub(r"</?strong>", "", html.unescape(client.get(link).get_data(as_text=True)))
+    assert "Make alice@new.example the address of the account alice?" in page
+    assert address_of(app) == "alice@example.com"  # the owner's button still makes the change
+    assert client.post(link, data={}).status_code == 400
+    assert confirm(client, link).status_code == 303
+    assert address_of(app) == "alice@new.example"
+    assert token not in client.get("/users/email/confirm").get_data(as_text=True)  # used: nothing waits
+    assert client.get("/users/email/confirm").status_code == 410
+
+
+def test_a_link_opened_logged_out_by_someone_else_changes_nothing_after_their_login(client, register, app):
+    register("alice", email="alice@example.com")
+    ask_change(client, "alice@new.example")
+    link = confirm_link(app, "alice@new.example")
+    stranger = app.test_client()
+    data = {"login": "bob", "password": "a good password", "email": "bob@example.com"}
+    stranger.post("/users/register", data={**data, "csrf_token": csrf_from(stranger, "/users/register")})
+    stranger.post("/users/logout", data={"csrf_token": csrf_from(stranger, "/users/account")})
+    assert stranger.get(link).headers["Location"] == "/users/login?next=/users/email/confirm"
+    data = {"login": "bob", "password": "a good password", "csrf_token": csrf_from(stranger, "/users/login")}
+    stranger.post("/users/login?next=/users/email/confirm", data=data)
+    answer = stranger.get("/users/email/confirm", follow_redirects=True)
+    assert answer.status_code == 410 and "This link is for another account" in answer.get_data(as_text=True)
+    assert address_of(app) == "alice@example.com"
+    assert app.test_client().get("/users/email/confirm").headers["Location"] == "/users/login?next=/users/email/confirm"
