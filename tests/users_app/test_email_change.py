@@ -194,3 +194,14 @@ def test_a_link_opened_logged_out_by_someone_else_changes_nothing_after_their_lo
     assert answer.status_code == 410 and "This link is for another account" in answer.get_data(as_text=True)
     assert address_of(app) == "alice@example.com"
     assert app.test_client().get("/users/email/confirm").headers["Location"] == "/users/login?next=/users/email/confirm"
+
+
+def test_a_portuguese_account_sees_its_change_waiting_in_portuguese(client, register):
+    register("ana", email="ana@example.com")
+    client.post("/users/language", data={"lang": "pt_BR", "csrf_token": csrf_from(client, "/users/account")})
+    ask_change(client, "ana@novo.example")
+    page = account_page(client)
+    assert "Alteração aguardando confirmação" in page and "Enviamos um link para ana@novo.example." in page
+    assert "Enviar o link de novo" in page and "Cancelar esta alteração" in page
+    post(client, "/users/account/email/cancel")
+    assert "A alteração para ana@novo.example foi cancelada" in account_page(client)
