@@ -32,6 +32,7 @@ def export(user: User) -> dict:
             "id": user.id,
             "login": user.login,
             "email": user.email,
+            "email_pending": user.email_pending,  # asked for, its link not yet confirmed
             "language": user.locale,
             "is_admin": user.is_admin,
             "created_at": _rfc3339(user.created_at),

@@ -205,3 +205,24 @@ def test_a_portuguese_account_sees_its_change_waiting_in_portuguese(client, regi
     assert "Enviar o link de novo" in page and "Cancelar esta alteração" in page
     post(client, "/users/account/email/cancel")
     assert "A alteração para ana@novo.example foi cancelada" in account_page(client)
+
+
+def test_my_data_has_the_address_waiting_and_deleting_the_account_erases_it(client, register, app):
+    register("alice", email="alice@example.com")
+    ask_change(client, "alice@new.example")
+    app.extensions["shop_orders_client"] = NoOrders()
+    assert client.get("/users/account/export").get_json()["account"]["email_pending"] == "alice@new.example"
+    assert post(client, "/users/account/delete", delete_password="a good password").status_code == 303
+    with app.app_context():
+        erased = db.session.scalar(select(User).where(User.email_pending.is_not(None)))
+    assert erased is None
+
+
+class NoOrders:
+    """orders_app's part of my data, for an account with none."""
+
+    def orders_of(self, user_id):
+        return {}
+
+    def erase(self, user_id, login):
+        return {"cancelled": 0}
