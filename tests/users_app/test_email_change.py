@@ -226,3 +226,20 @@ class NoOrders:
 
     def erase(self, user_id, login):
         return {"cancelled": 0}
+
+
+def test_a_change_whose_link_expired_says_so_and_sending_it_again_gives_24_hours_more(client, register, app, smtp):
+    register("alice", email="alice@example.com")
+    ask_change(client, "alice@new.example")
+    with app.app_context():
+        alice = db.session.scalar(select(User).where(User.login == "alice"))
+        alice.email_pending_at = utcnow() - timedelta(hours=25)
+        db.session.commit()
+    page = account_page(client)
+    assert "The link we sent to alice@new.example has expired." in page and "it works until" not in page
+    assert post(client, "/users/account/email/resend").status_code == 303
+    assert "it works until" in account_page(client)
+    deliver(app)
+    [message] = smtp.inbox.to("alice@new.example")  # the first one, asked before the resend, is not sent
+    assert confirm(client, CONFIRM_LINK.search(text_of(message)).group(1)).status_code == 303
+    assert address_of(app) == "alice@new.example"
