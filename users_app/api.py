@@ -53,7 +53,10 @@ def create_user():
 @bp.post("/tokens")
 def create_token():
     body = json_body(("login", "password"))
-    user = accounts.authenticate(_string(body, "login"), _string(body, "password"), request.remote_addr)
+    try:
+        user = accounts.authenticate(_string(body, "login"), _string(body, "password"), request.remote_addr)
+    except accounts.AccountError as error:  # the right password of a deactivated account
+        raise _account_error(error) from None
     if user is None:
         raise ApiError(401, "invalid_credentials", _("Wrong login or password."))
     token, expires_at = issue_api_token(user.record())

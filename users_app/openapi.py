@@ -82,12 +82,15 @@ OPENAPI = document(
         "/tokens": {
             "post": {
                 "summary": "Get a bearer token for 24 hours",
-                "description": "429: too many failed attempts for this login or from this address; wait Retry-After.",
+                "description": "401 `invalid_credentials`: wrong login or password, the same whether or not the "
+                "login exists. 403 `account_deactivated`: the right password of an account the shop deactivated "
+                "(only said to who gave the right password). 429: too many failed attempts for this login or from "
+                "this address; wait Retry-After.",
                 "security": [],
                 "requestBody": json_body({"$ref": "#/components/schemas/Credentials"}),
                 "responses": {
                     "201": ok({"$ref": "#/components/schemas/Token"}, "Created"),
-                    **error_responses(400, 401, 422, 429),
+                    **error_responses(400, 401, 403, 422, 429),
                 },
             }
         },
