@@ -130,3 +130,16 @@ def test_the_owner_of_a_deactivated_account_is_told_so_in_portuguese(app):
     )
     assert answer.status_code == 403 and answer.json["error"]["message"].startswith("Esta conta foi desativada")
 
+
+def test_the_forgotten_password_answer_says_when_no_link_comes_the_same_for_every_address(app):
+    """It said only "if an account has this address, we sent it a link": the owner of a deactivated
+    account (or of one asked for too often) waited for a link that never came."""
+    client = app.test_client()
+    pages = []
+    for email in (f"{CLOSED}@example.com", f"{ACTIVE}@example.com", f"{UNKNOWN}@example.com"):
+        form = {"email": email, "csrf_token": csrf_from(client, "/users/password/forgot")}
+        pages.append(_page(client.post("/users/password/forgot", data=form)))
+    assert len(set(pages)) == 1
+    limit = app.config["SHOP_RESETS_PER_ADDRESS"]
+    assert "No link is sent for an account the shop deactivated" in pages[0]
+    assert f"nor past {limit} requests for one address within an hour" in pages[0]
