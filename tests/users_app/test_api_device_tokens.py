@@ -68,6 +68,15 @@ def test_a_device_token_of_another_account_a_forged_one_or_a_browser_cookie_buys
         assert token(app.test_client(), OWNER, device=device).status_code == 429
 
 
+
+def test_a_device_token_is_no_browser_cookie(app):
+    device = token(app.test_client(), OWNER).json["device_token"]
+    assert guess(app, OWNER) == [401] * 5
+    browser = app.test_client()
+    browser.set_cookie("shop_device", device, path="/users")
+    form = {"login": OWNER, "password": PASSWORD, "csrf_token": csrf_from(browser)}
+    assert browser.post("/users/login", data=form).status_code == 429  # the browser's budget is as it was
+
 def test_a_password_change_makes_a_scripts_device_token_a_strangers_again(app):
     device = token(app.test_client(), OWNER).json["device_token"]
     browser = app.test_client()
