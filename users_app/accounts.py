@@ -136,20 +136,40 @@ def register(
     return user
 
 
+class AccountDeactivated(AccountError):
+    """The right password of an account the shop deactivated (only its owner is told so)."""
+
+    def __init__(self):
+        message = _(
+            "This account was deactivated by the shop: it cannot log in, and no password reset link is sent "
+            "for it. Please contact the shop. An administrator can reactivate it; then you can log in again, "
+            "and download your data or delete the account on your account page."
+        )
+        super().__init__(message, status=403, code="account_deactivated")
+
+
 def authenticate(login: str, password: str, address: str, device: Device | None = None) -> User | None:
     """The active user with this login and password, or None (same time either way).
 
     Raises throttle.Throttled when this login or address failed too often lately; a failure
     counts towards those limits, a success never does. From a `device` trusted for the account,
     the failures of the login that count are that device's alone (users_app/devices.py).
+    Raises AccountDeactivated for the right password of a deactivated account: its owner learns
+    why they cannot log in, and whoever has not the password learns nothing (a wrong password for
+    it is a None and a failure, as for any login, known or not). It is no failure: the password is right.
     """
     login = (login or "").strip()
     user = find_by_login(login) if len(login) <= LOGIN_MAX else None
     device_key = device.key_for(user, "login") if device and user else None
+    # Read now: the attempt's transaction expires the account, and reading it again after would be
+    # one more query for a login that exists than for one that does not.
+    password_hash = user.password_hash if user else None
     with login_attempt(login, address, device_key) as attempt:
-        if not (verify_password(user.password_hash if user else None, password or "") and user.is_active):
+        if not verify_password(password_hash, password or ""):
             return None
         attempt.succeeded()
+    if not user.is_active:
+        raise AccountDeactivated()
     return user
 
 

@@ -94,8 +94,12 @@ def login():
             )
             response.headers["Retry-After"] = str(error.retry_after)
             return response
+        except accounts.AccountDeactivated as error:  # the right password: only its owner reads this
+            form.form_errors.append(error.message)
+            user = None
         if user is None:
-            form.password.errors.append(_("Wrong login or password."))
+            if not form.form_errors:
+                form.password.errors.append(_("Wrong login or password."))
         else:
             start_session(user)
             flash(_("Logged in as %(login)s.", login=user.login), "success")
