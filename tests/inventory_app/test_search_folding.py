@@ -48,21 +48,20 @@ def table() -> dict[str, str]:
     return dict(zip(search.ACCENTED, search.UNACCENTED, strict=True))
 
 
-def newest_search_migration():
-    """The newest migration that makes PostgreSQL's search index, as a module."""
-    scripts = ScriptDirectory(str(MIGRATIONS))
-    for revision in scripts.walk_revisions():
-        if "ix_inventory_search" in Path(revision.path).read_text():
+def newest_migration(holding: str):
+    """The newest of inventory_app's migrations whose text holds `holding`, as a module."""
+    for revision in ScriptDirectory(str(MIGRATIONS)).walk_revisions():
+        if holding in Path(revision.path).read_text():
             spec = importlib.util.spec_from_file_location(f"migration_{revision.revision}", revision.path)
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             return module
-    raise AssertionError("no migration makes ix_inventory_search")
+    raise AssertionError(f"no migration holds {holding!r}")
 
 
 def test_the_table_is_the_one_the_newest_migration_built_the_index_with():
     """The query names the index's expression word for word, or PostgreSQL reads every row instead."""
-    migration = newest_search_migration()
+    migration = newest_migration("CREATE INDEX ix_inventory_search")
     assert (migration.ACCENTED, migration.UNACCENTED) == (search.ACCENTED, search.UNACCENTED)
     made = migration.SEARCH_INDEX.format(
         migration.KEPT + migration.ACCENTED + migration.JOINERS,
