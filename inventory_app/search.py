@@ -9,7 +9,8 @@ taken away first (`translate`, PG_DOCUMENT), queried with
 `to_tsquery('simple', 'blue:* & mu:*')`. Both ignore case and accents: "acucar" and "açúcar" find
 "Açúcar", "gdansk" "Gdańsk" (the same letters on both: SQLite's tokenizer removes the accents of
 every Latin letter Unicode decomposes, but not Greek's, and PostgreSQL's `translate` those of the
-same letters; neither touches "ł" or "ø", which Unicode does not decompose). Either way the
+same letters; neither touches "ł" or "ø", which Unicode does not decompose). A word with "ß" or a
+ligature is also looked for spelled out (SPELLED_OUT: "straße" finds "Strasse"). Either way the
 index answers with the matching rows directly, so a search costs what its matches cost, not what
 the table holds. Any other database falls back to case-insensitive LIKE on the same words (a scan).
 
@@ -87,6 +88,19 @@ UNACCENTED = (
 #: what PostgreSQL's `translate(..., ACCENTED, UNACCENTED)` does to the document, done to the search words
 UNACCENT = str.maketrans(ACCENTED, UNACCENTED)
 
+#: The Latin letters Unicode spells out as two ASCII letters or more, and their spellings ("ß" is "ss",
+#: the ligature "ﬁ" is "fi"), as name_key spells them to sort. A word searched with one also looks
+#: for the word spelled out (spellings): "straße" finds "Strasse" and "STRASSE" as well as "Straße",
+#: "ﬁsh" finds "Fish". The indexes keep the text as written, so "strasse" does not find "Straße":
+#: that would take a spelled-out copy of every name and description to index (a column of its own).
+SPELLED_OUT = str.maketrans(
+    {
+        "ß": "ss", "ẞ": "ss", "Ĳ": "ij", "ĳ": "ij", "Ǆ": "dz", "ǅ": "dz", "ǆ": "dz", "Ǳ": "dz", "ǲ": "dz", "ǳ": "dz",
+        "Ǉ": "lj", "ǈ": "lj", "ǉ": "lj", "Ǌ": "nj", "ǋ": "nj", "ǌ": "nj",
+        "ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st",
+    }
+)  # fmt: skip
+
 #: What PostgreSQL's text parser joins the words around into one token of another kind: "3.5mm" is
 #: the number "3.5" and "mm", "USB 2.0" has "2.0", "-5" is a number, "shop.example.com" a host,
 #: "a/b" a file. A search splits at them (WORD: "3", "5mm"), so no prefix of those tokens matched and
@@ -151,6 +165,26 @@ def search_terms(q: str) -> list[str]:
     return WORD.findall(unicodedata.normalize("NFC", q or ""))[:MAX_TERMS]
 
 
+def spellings(term: str) -> list[str]:
+    """A word searched for, and the same word spelled out when it has a letter of SPELLED_OUT."""
+    spelled = term.translate(SPELLED_OUT)
+    return [term] if spelled == term else [term, spelled]
+
+
+def fts5_match(terms: list[str]) -> str:
+    """FTS5's query for these words: every word must start a word of the item, in either spelling."""
+    return " ".join(_either([f'"{word}"*' for word in spellings(term)], " OR ") for term in terms)
+
+
+def tsquery(terms: list[str]) -> str:
+    """to_tsquery's text for these words, their accents taken away as the index's text has them."""
+    return " & ".join(_either([f"{word.translate(UNACCENT)}:*" for word in spellings(term)], " | ") for term in terms)
+
+
+def _either(words: list[str], operator: str) -> str:
+    return words[0] if len(words) == 1 else f"({operator.join(words)})"
+
+
 def live_items(query: Select, q: str = "", available: bool = False, category: str | None = None) -> Select:
     """`query` narrowed to live items, in stock only if `available`, in `category` if given,
     matching every word of `q`."""
@@ -164,19 +198,20 @@ def live_items(query: Select, q: str = "", available: bool = False, category: st
         return query
     index = full_text_index()
     if index == "fts5":
-        match = " ".join(f'"{term}"*' for term in terms)
-        matches = literal_column("inventory_fts").op("MATCH")(match)
+        matches = literal_column("inventory_fts").op("MATCH")(fts5_match(terms))
         matching = select(literal_column("rowid")).select_from(FTS).where(matches)
         return query.where(Item.id.in_(matching))
     if index == "tsvector":
-        words = " & ".join(f"{term.translate(UNACCENT)}:*" for term in terms)
+        words = tsquery(terms)
         return query.where(text(f"{PG_DOCUMENT} @@ to_tsquery('simple', :words)").bindparams(words=words))
     for term in terms:
-        word = term.lower()
         query = query.where(
             or_(
-                func.lower(Item.name).contains(word, autoescape=True),
-                func.lower(Item.description).contains(word, autoescape=True),
+                *(
+                    column_.contains(word.lower(), autoescape=True)
+                    for word in spellings(term)
+                    for column_ in (func.lower(Item.name), func.lower(Item.description))
+                )
             )
         )
     return query
@@ -322,7 +357,7 @@ def newest_matches(q: str, available: bool, before: int | None, limit: int, cate
     """
     index = full_text_index()
     if index == "fts5":
-        match = " ".join(f'"{term}"*' for term in search_terms(q))
+        match = fts5_match(search_terms(q))
         rowid = literal_column("inventory_fts.rowid")
         query = (
             select(Item.id, Item.name)

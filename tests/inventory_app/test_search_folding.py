@@ -34,12 +34,46 @@ LATIN_SEARCHES = [
     ("lodz", []),
 ]
 
+#: names with letters Unicode spells out ("ß" as "ss", the ligature "ﬁ" as "fi"), and what searching finds
+SPELLED_OUT = ["Straße sign", "STRASSENKARTE Berlin", "Strasse map", "ﬁsh knife", "Fish sauce", "Waﬄe iron"]
+SPELLED_OUT += ["Waffle maker"]
+SPELLED_OUT_SEARCHES = [
+    ("straße", ["Strasse map", "STRASSENKARTE Berlin", "Straße sign"]),
+    ("STRAẞE", ["Strasse map", "STRASSENKARTE Berlin", "Straße sign"]),
+    ("ﬁsh", ["Fish sauce", "ﬁsh knife"]),
+    ("waﬄe", ["Waffle maker", "Waﬄe iron"]),
+    # only the words searched are spelled out, not the names indexed
+    ("strasse", ["Strasse map", "STRASSENKARTE Berlin"]),
+    ("fish", ["Fish sauce"]),
+]
+
 
 @pytest.mark.parametrize(("q", "found"), LATIN_SEARCHES)
 def test_a_search_ignores_the_accents_of_every_latin_letter(client, make_item, q, found):
     for name in LATIN:
         make_item(name, description="")
     assert names_in(client.get("/inventory/", query_string={"q": q}).get_data(as_text=True)) == found
+
+
+@pytest.mark.parametrize(("q", "found"), SPELLED_OUT_SEARCHES)
+def test_a_word_searched_with_a_letter_unicode_spells_out_also_finds_it_spelled_out(client, make_item, q, found):
+    """"straße" found no "Strasse", "ﬁsh" no "Fish" (on both databases)."""
+    for name in SPELLED_OUT:
+        make_item(name, description="")
+    assert names_in(client.get("/inventory/", query_string={"q": q}).get_data(as_text=True)) == found
+
+
+def test_words_are_spelled_out_as_unicode_and_the_sort_keys_spell_them():
+    """Every Latin letter whose compatibility decomposition, without case, is two ASCII letters or more."""
+    expected = {}
+    for letter in map(chr, range(0x80, 0x110000)):
+        if letter.isalpha() and unicodedata.name(letter, "").startswith("LATIN"):
+            spelled = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", letter).casefold())
+            spelled = "".join(c for c in spelled if not unicodedata.combining(c))
+            if len(spelled) >= 2 and spelled.isascii() and spelled.isalpha():
+                expected[letter] = spelled
+    assert {chr(code): spelled for code, spelled in search.SPELLED_OUT.items()} == expected
+    assert {letter: name_key(letter) for letter in expected} == expected
 
 
 def table() -> dict[str, str]:
