@@ -4,8 +4,8 @@ Search is full-text with prefix terms: every word the shopper types must start a
 or the description ("blue mu" finds "Blue Mug"). On SQLite it is FTS5 (the `inventory_fts` index
 the first migration creates, kept in sync by triggers, with 2- and 3-letter prefix indexes for the
 first keystrokes); on PostgreSQL a GIN index over `to_tsvector('simple', name || ' ' || description)`
-with the accents of Latin letters (ACCENTED), and the dots and signs its parser would join words with (JOINERS),
-taken away first (`translate`, PG_DOCUMENT), queried with
+with the accents of Latin letters (ACCENTED), and the dots and signs its parser would join words
+with (JOINERS), taken away first (`translate`, PG_DOCUMENT), queried with
 `to_tsquery('simple', 'blue:* & mu:*')`. Both ignore case and accents: "acucar" and "açúcar" find
 "Açúcar", "gdansk" "Gdańsk" (the same letters on both: SQLite's tokenizer removes the accents of
 every Latin letter Unicode decomposes, but not Greek's, and PostgreSQL's `translate` those of the
