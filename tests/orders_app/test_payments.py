@@ -33,6 +33,7 @@ from tests.orders_app.helpers import (
     database_id,
     deliver,
     fresh,
+    logged_in,
     paid_order,
     pay,
     place,
@@ -577,6 +578,54 @@ def test_a_pay_that_meets_an_edit_under_way_hands_out_no_link(app, alice, stripe
     assert response.status_code == 409
     [made] = stripe_fake.sessions.values()
     assert made["status"] == "expired" and fresh(app, order_id).stripe_session_id is None
+
+
+def test_pay_again_after_an_edit_that_was_refused_meanwhile_gives_a_link_that_opens(
+    app, users, inventory, stripe_fake, lamp
+):
+    """One tab's Pay met an edit from another tab under way (its new link was expired); the edit was
+    then refused (too few in stock), so the order is as it was, same version. Pay again must not hand
+    out that expired link: Stripe answers a repeated idempotency key with its first answer ("open"),
+    and the order would keep a link nobody can pay, then be cancelled when Stripe's `expired` comes."""
+    paying_tab, editing_tab = logged_in(app, users.records[1]), logged_in(app, users.records[1])
+    order_id = place(paying_tab, lamp, 1)
+    version = fresh(app, order_id).version
+    asking_stripe, edit_claimed, pay_done = threading.Event(), threading.Event(), threading.Event()
+    answers = {}
+
+    def pay_waits_for_the_edits_claim(method):
+        if method == "create_session":
+            asking_stripe.set()
+            assert edit_claimed.wait(10)
+
+    def edit_waits_for_the_pay(method, args):
+        if method == "change_hold" and args[1] is not None:
+            edit_claimed.set()
+            assert pay_done.wait(10)
+
+    def paying():
+        answers["pay"] = pay(paying_tab, order_id).status_code
+        pay_done.set()
+
+    stripe_fake.before_call, inventory.before_call = pay_waits_for_the_edits_claim, edit_waits_for_the_pay
+    tab = threading.Thread(target=paying)
+    tab.start()
+    assert asking_stripe.wait(10)
+    edit = post_form(editing_tab, f"/orders/{order_id}/edit", {"quantity": 20, "version": version})
+    tab.join(10)
+    stripe_fake.before_call = inventory.before_call = None
+    assert (answers["pay"], edit.status_code) == (409, 409)  # the Pay met the edit; the edit found too few
+    [expired] = stripe_fake.sessions.values()
+    assert expired["status"] == "expired"
+
+    response = pay(paying_tab, order_id)
+    assert response.status_code == 303
+    order = fresh(app, order_id)
+    assert stripe_fake.sessions[order.stripe_session_id]["status"] == "open"
+    assert response.headers["Location"] == stripe_fake.sessions[order.stripe_session_id]["url"]
+    # Stripe's event about the link the shop expired changes nothing: the order stays payable.
+    assert deliver(app, stripe_fake.event("checkout.session.expired", expired["id"])).get_json()["outcome"] == "stale"
+    assert fresh(app, order_id).status == PENDING
 
 
 def test_an_edit_that_meets_a_new_link_changes_nothing(app, alice, stripe_fake, lamp, monkeypatch):
