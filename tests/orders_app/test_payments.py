@@ -767,6 +767,50 @@ def test_an_admin_refunds_a_paid_order_with_or_without_restock(app, alice, boss,
     assert fresh(app, order_id).status == CANCELLED
 
 
+def refunded_at_stripe(app, order_id: int, intent: str, amount: int, event_id: str) -> dict:
+    """charge.refunded of a refund made in Stripe's dashboard; the charge carries its PaymentIntent's
+    metadata, as Stripe copies it."""
+    metadata = {"order_id": str(order_id), "shop_instance": "dev", "shop_database": database_id(app)}
+    charge = {
+        "id": f"ch_{event_id}",
+        "object": "charge",
+        "payment_intent": intent,
+        "amount": amount,
+        "amount_refunded": amount,
+        "refunded": True,
+        "currency": "usd",
+        "metadata": metadata,
+    }
+    return {"id": event_id, "type": "charge.refunded", "data": {"object": charge}}
+
+
+def test_a_refund_made_at_stripe_is_flagged_on_the_paid_order(app, alice, stripe_fake, lamp):
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=2)
+    refund = refunded_at_stripe(app, order_id, fresh(app, order_id).payment_intent, 2500, "evt_dashboard")
+    assert deliver(app, refund).get_json()["outcome"] == "external_refund"
+    order = fresh(app, order_id)
+    assert order.status == PAID and order.needs_attention
+    assert "$25.00 was refunded at Stripe outside the shop; the order is still Paid" in order.attention_reason
+
+
+def test_a_refund_made_at_stripe_before_the_shop_saw_the_payment_is_flagged_too(app, alice, stripe_fake, lamp):
+    """The payment's checkout.session.completed did not get through yet (the shop answered 500,
+    Stripe retries later) when someone refunded the charge in Stripe's dashboard: its charge.refunded
+    named a payment the shop did not know, and was dropped. The payment then came in, and the order
+    was Paid, its stock sold, with nothing telling anyone the money had gone back."""
+    order_id = place(alice, lamp, 2)
+    pay(alice, order_id)
+    session_id = session_of(app, order_id)
+    completed = stripe_fake.pay(session_id)  # paid at Stripe; its event still to come
+    intent = stripe_fake.sessions[session_id]["payment_intent"]
+    refund = refunded_at_stripe(app, order_id, intent, 2500, "evt_dashboard_early")
+    assert deliver(app, refund).get_json()["outcome"] == "external_refund"
+    assert deliver(app, completed).get_json()["outcome"] == "already_paid"
+    order = fresh(app, order_id)
+    assert order.status == PAID and order.payment_intent == intent and order.needs_attention
+    assert "$25.00 was refunded at Stripe outside the shop; the order is still Paid" in order.attention_reason
+
+
 def test_a_paid_orders_refund_restocks_by_default_and_its_question_names_the_stock(app, alice, boss, stripe_fake, lamp):
     """As the API: the box is ticked until the admin unticks it; the monitor's refreshes keep the
     admin's choice (the box is preserved by its id) and the question asked says what the stock does."""
