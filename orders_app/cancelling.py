@@ -39,7 +39,7 @@ def cancel_as(
     `shown_status`: the status the admin's page showed the order in. A Cancel shown on a Pending
     order never refunds a payment that came meanwhile (the order is refused as paid): the admin
     meant to drop an unpaid order, not to give back a customer's money and keep its stock sold."""
-    if admin and order.status == PAID and shown_status in (None, PAID):
+    if admin and order.status == PAID and shown_status != PENDING:
         return refund_and_cancel(order, actor, restock=restock)
     return cancel_order(order, actor, note)
 

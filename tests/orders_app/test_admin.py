@@ -307,7 +307,7 @@ def test_an_action_without_javascript_comes_back_to_the_monitor_as_it_was_filter
     form = re.search(rf'<form method="post" action="/orders/admin/{ids["bob"]}/cancel".*?</form>', page, re.S).group(0)
     inputs = re.findall(r"<input [^>]*>", form)
     fields = {re.search(r'name="(\w+)"', i).group(1): re.search(r'value="([^"]*)"', i).group(1) for i in inputs}
-    assert set(fields) == {"csrf_token", "back", "status"}
+    assert set(fields) == {"csrf_token", "back", "shown_status"}
     answer = boss.post(f"/orders/admin/{ids['bob']}/cancel", data={k: html_text.unescape(v) for k, v in fields.items()})
     assert answer.status_code == 303
     assert answer.headers["Location"] == "/orders/admin/?status=Pending&user=bob"
@@ -338,7 +338,8 @@ def test_a_cancel_shown_on_a_pending_order_that_was_paid_meanwhile_refunds_nothi
     fields = rendered_form(boss.get("/orders/admin/?status=Pending").get_data(as_text=True), action)
 
     assert deliver(app, stripe_fake.pay(session_of(app, order_id))).get_json()["outcome"] == "paid"
-    answer = boss.post(action, data=fields, headers=HX)
+    filters = {"status": "Pending", "q": "", "user": ""}  # htmx sends the monitor's filters along (hx-include)
+    answer = boss.post(action, data={**filters, **fields}, headers=HX)
     row = answer.get_data(as_text=True)
 
     order = fresh(app, order_id)
@@ -346,8 +347,13 @@ def test_a_cancel_shown_on_a_pending_order_that_was_paid_meanwhile_refunds_nothi
     assert inventory.stock(lamp) == 8 and inventory.holds[f"order-{order_id}"].state == "committed"
     assert "This order is paid; only pending orders can be changed or cancelled." in html_text.unescape(row)
     assert "HX-Trigger" not in answer.headers  # no stock moved
-    # The row now offers the refund, with its question and restock box, for the admin to decide.
-    assert rendered_form(row, action)["restock"] == "y"
+    # The row now offers the refund, with its question and restock box, for the admin to decide;
+    # its Refund refunds (sent with the filters too, whatever status they filter on).
+    refund = rendered_form(row, action)
+    assert refund["restock"] == "y"
+    boss.post(action, data={**filters, **refund}, headers=HX)
+    order = fresh(app, order_id)
+    assert (order.status, order.refund_state) == ("Cancelled", "done") and inventory.stock(lamp) == 10
 
 
 def test_the_admins_refund_says_what_stripe_did_with_the_refund(app, users, inventory, boss, stripe_fake, monkeypatch):
