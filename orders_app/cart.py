@@ -300,6 +300,15 @@ def view(user) -> CartView:
     return CartView(lines, current_app.config["SHOP_CURRENCY"], most_lines())
 
 
+def missing_for_checkout(user) -> int:
+    """How much more the cart needs before it can be paid (Stripe's minimum charge), at today's prices;
+    0 when inventory does not answer (the cart page says it then)."""
+    try:
+        return view(user).missing_cents
+    except OrderError:
+        return 0
+
+
 def check_out(user, shown: str | None = None) -> tuple[Order, str | None]:
     """Place one order of every line and open its Checkout Session.
 

@@ -71,7 +71,9 @@ def add():
         return redirect(url_for(".show"), code=303)
     units = cart.units_in(current_user)
     if is_htmx_request():
-        return render_template("orders/_cart_added.html", error=None, quantity=quantity, units=units)
+        # a free item, or a few cheap ones, make a cart no card pays for yet: said here, where it was added
+        missing = cart.missing_for_checkout(current_user)
+        return render_template("orders/_cart_added.html", error=None, quantity=quantity, units=units, missing=missing)
     flash(_("Added to your cart."), "success")
     return redirect(url_for(".show"), code=303)
 
