@@ -48,6 +48,7 @@ def test_a_free_sample_goes_in_the_cart_and_is_checked_out_with_something_else(s
     page.locator("#nav-cart").click()
     expect(page.locator("#cart-minimum")).to_contain_text("add $0.50 more to check out")
     expect(page.get_by_role("button", name="Check out")).to_have_count(0)
+    assert_accessible(page, "a cart under the minimum charge")
     page.locator("#cart-keep-shopping").click()
     expect(page).to_have_url(re.compile(r"/inventory/$"))
 
