@@ -414,8 +414,10 @@ def test_adding_a_free_item_says_at_once_what_the_cart_lacks_and_it_goes_with_ot
         "0.50",
     )
     assert cart_rows(app, 1) == {free: 1} and inventory.held() == {}
+    inventory.calls.clear()
     added = add(app, alice, mug, 1, **{"HX-Request": "true"}).get_data(as_text=True)
     assert "In your cart: 1." in added and "A card payment must be" not in added
+    assert inventory.calls == ["item"]  # a line that reaches the minimum alone: no read of the whole cart
     page = alice.get("/orders/cart/").get_data(as_text=True)
     assert 'id="cart-checkout"' in page and 'id="cart-minimum"' not in page
     assert form(alice, "/orders/cart/checkout").status_code == 303  # the free sample goes with the mug
