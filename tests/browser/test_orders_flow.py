@@ -368,13 +368,14 @@ def test_the_monitors_totals_and_low_stock_follow_a_refund_at_once_not_at_the_ne
     wait_until(lambda: reservation(stack, paid)["state"] == "committed")
     log_in_as_admin(stack, page)
     HeldAnswers(page, MONITOR_REFRESH, count=1_000, reach_server=False)
-    page.goto(stack.url(f"/orders/admin/?item={word}"))
+    page.goto(stack.url(f"/orders/admin/?item={word}&status=Paid"))  # the totals count every status
     page.evaluate(WATCH_LOW_STOCK)
     expect(page.locator("#low-stock h2")).to_have_text("Low stock")  # inventory's box is in
     paid_totals, cancelled_totals = page.locator("#summary-paid"), page.locator("#summary-cancelled")
     expect(paid_totals.locator(".summary-count")).to_have_text("1")
     expect(paid_totals.locator(".summary-total")).to_have_text("$75.50")
     expect(cancelled_totals.locator(".summary-count")).to_have_text("0")
+    expect(page.locator("#monitor-total")).to_have_text("1")  # "1 order · updated …"
 
     page.on("dialog", lambda dialog: dialog.accept())
     monitor_row(page, paid).get_by_role("button", name="Refund").click()
@@ -383,6 +384,7 @@ def test_the_monitors_totals_and_low_stock_follow_a_refund_at_once_not_at_the_ne
     expect(paid_totals.locator(".summary-total")).to_have_text("$0.00")
     expect(cancelled_totals.locator(".summary-count")).to_have_text("1")
     expect(cancelled_totals.locator(".summary-refunded")).to_have_text("of which 1 refunded: $75.50")
+    expect(page.locator("#monitor-total")).to_have_text("0")  # no Paid order left (it kept 1)
     expect(page.locator("#announcer")).to_contain_text(f"Order #{paid} is cancelled and its payment refunded")
     expect(page.locator("body")).to_have_attribute("data-low-stock-asked", re.compile(r"\bshop:stock-changed\b"))
     assert stock_of(stack, item) == 10  # back when the box asked: the refund's answer came after the restock

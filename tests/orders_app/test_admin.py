@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from orders_app.clients.stripe_client import PaymentRefused
 from orders_app.extensions import db
 from orders_app.models import Order, utcnow
+from orders_app.views.display import when
 from tests.orders_app.helpers import choose_language, logged_in, paid_order, place, post_form
 
 HX = {"HX-Request": "true"}
@@ -392,3 +393,37 @@ def test_an_actions_answer_says_it_was_done_whatever_the_filters_it_was_posted_w
         assert db.session.get(Order, ids["alice_widget"]).status == "Cancelled"
     plain = post_form(boss, f"/orders/admin/{ids['bob']}/cancel", back)  # without htmx: the monitor, unfiltered
     assert plain.status_code == 303 and plain.headers["Location"].endswith("/orders/admin/")
+
+
+def oob_count(html: str) -> str:
+    """The "N orders · updated ..." line an action's answer brings out of band, as text."""
+    line = r'<p class="muted" id="monitor-count" hx-swap-oob="true">(.*?)</p>'
+    found = re.search(rf"<template>.*?{line}.*?</template>", html, re.S)
+    assert found, html
+    return html_text.unescape(re.sub(r"<[^>]+>", "", found.group(1)))
+
+
+def test_an_actions_answer_brings_the_count_and_the_time_of_the_monitor_it_came_from(
+    app, users, inventory, boss, monkeypatch
+):
+    """After a cancel or a resolve, "2 orders needing attention · updated <before>" stayed until the
+    next refresh, beside totals that already counted the action."""
+    ids = seed(app, users, inventory)
+    with app.app_context():
+        flagged = db.session.get(Order, ids["alice_lamp"])
+        flagged.needs_attention, flagged.attention_reason = True, "paid after it was cancelled; refunded"
+        db.session.commit()
+    page = boss.get("/orders/admin/?view=attention").get_data(as_text=True)
+    assert re.search(r'<span id="monitor-total">1</span> order needing attention ·', page)
+    later = utcnow() + timedelta(minutes=7)
+    monkeypatch.setattr("orders_app.views.admin.utcnow", lambda: later)
+    with app.test_request_context():
+        updated = f"updated {when(later)}"
+
+    resolved = post_form(boss, f"/orders/admin/{ids['alice_lamp']}/resolve", {"back": "view=attention"}, htmx=True)
+    line = oob_count(resolved.get_data(as_text=True))
+    assert line.startswith(f"0 orders needing attention · {updated}"), line
+
+    cancelled = post_form(boss, f"/orders/admin/{ids['bob']}/cancel", {"back": "status=Pending"}, htmx=True)
+    line = oob_count(cancelled.get_data(as_text=True))
+    assert line.startswith(f"1 order · {updated}"), line  # alice's Widgets: the one Pending order left
