@@ -427,3 +427,20 @@ def test_an_actions_answer_brings_the_count_and_the_time_of_the_monitor_it_came_
     cancelled = post_form(boss, f"/orders/admin/{ids['bob']}/cancel", {"back": "status=Pending"}, htmx=True)
     line = oob_count(cancelled.get_data(as_text=True))
     assert line.startswith(f"1 order · {updated}"), line  # alice's Widgets: the one Pending order left
+
+
+def test_an_actions_row_says_what_was_done_in_sight_not_only_to_screen_readers(
+    app, users, inventory, boss, stripe_fake
+):
+    """"Order #N is cancelled and its payment refunded; its stock was not returned." went to the live
+    region alone: a sighted admin saw the badge turn Cancelled and nothing of the refund or the stock."""
+    lamp = inventory.add_item("Lamp", 1250, 10)
+    paid = paid_order(app, logged_in(app, users.records[1]), lamp, stripe_fake, quantity=2)
+    stripe_fake.refund_status = "pending"
+    html = post_form(boss, f"/orders/admin/{paid}/cancel", {"back": ""}, htmx=True).get_data(as_text=True)
+    seen = re.sub(r"<template>.*?</template>", "", html, flags=re.S)
+    done = re.search(r'<small class="action-done">([^<]*)</small>', seen)
+    assert done, seen
+    assert html_text.unescape(done.group(1)) == (
+        f"Order #{paid} is cancelled; Stripe is still processing its refund. Its stock was not returned."
+    )
