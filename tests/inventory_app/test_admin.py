@@ -442,3 +442,19 @@ def test_an_archived_item_is_listed_and_restored_as_it_was(admin, client, custom
     plain = admin.post(f"/inventory/admin/items/{item_id}/restore", data={"csrf_token": token})
     assert plain.status_code == 303 and plain.headers["Location"].endswith("/inventory/admin/archived")
     assert htmx(admin, "POST", "/inventory/admin/items/999999/restore").status_code == 404
+
+
+def test_a_new_rows_fields_in_the_item_column_say_which_is_which_in_both_languages(admin):
+    """The Item column of a new row held two empty boxes above "Category": which was the name and which
+    the description was said to screen readers only (aria-label)."""
+    for language, name, description in (("en", "Name", "Description"), ("pt_BR", "Nome", "Descrição")):
+        with admin.session_transaction() as session:
+            session["lang"] = language
+        blank = htmx(admin, "GET", "/inventory/admin/items/new").get_data(as_text=True)
+        fields = {
+            re.search(r'name="(\w+)"', tag).group(1): tag
+            for tag in re.findall(r"<(?:input|textarea) [^>]*>", blank)
+            if 'name="csrf_token"' not in tag
+        }
+        assert f'placeholder="{name}"' in fields["name"], fields["name"]
+        assert f'placeholder="{description}"' in fields["description"], fields["description"]
