@@ -7,6 +7,8 @@ from shared_ui.auth import admin_required
 from shared_ui.pages import render_page
 
 bp = Blueprint("fragments", __name__, url_prefix="/inventory/fragments")
+#: the emptiest items the order monitor's box lists; past them it says there are more
+LOW_STOCK_LISTED = 20
 
 
 @bp.route("/low-stock")
@@ -14,4 +16,10 @@ bp = Blueprint("fragments", __name__, url_prefix="/inventory/fragments")
 def low_stock():
     """The items running out, for the admin order monitor: `<section id="low-stock">`."""
     threshold = current_app.config["LOW_STOCK_THRESHOLD"]
-    return render_page("inventory/low_stock.html", items=search.low_stock(threshold), threshold=threshold)
+    found = search.low_stock(threshold, limit=LOW_STOCK_LISTED + 1)  # one more: are there others?
+    return render_page(
+        "inventory/low_stock.html",
+        items=found[:LOW_STOCK_LISTED],
+        more=len(found) > LOW_STOCK_LISTED,
+        threshold=threshold,
+    )

@@ -458,3 +458,18 @@ def test_a_new_rows_fields_in_the_item_column_say_which_is_which_in_both_languag
         }
         assert f'placeholder="{name}"' in fields["name"], fields["name"]
         assert f'placeholder="{description}"' in fields["description"], fields["description"]
+
+
+def test_the_low_stock_box_says_when_more_items_run_low_than_it_lists(admin, make_item):
+    """It listed the 20 emptiest and stopped there: with 25 items out of stock, the order monitor's box
+    read as if those 20 were all."""
+    for number in range(20):
+        make_item(f"Empty {number:02d}", quantity=0)
+    html = admin.get("/inventory/fragments/low-stock", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert html.count('<li id="low-stock-') == 20 and "low-stock-more" not in html  # every one is listed
+
+    make_item("Almost gone", quantity=2)
+    html = admin.get("/inventory/fragments/low-stock", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert html.count('<li id="low-stock-') == 20 and "Almost gone" not in html
+    more = re.search(r'<p id="low-stock-more"><strong>([^<]+)</strong>', html)
+    assert more and more.group(1) == "These are the 20 emptiest: more items have 5 units or fewer on hand."
