@@ -473,3 +473,18 @@ def test_the_low_stock_box_says_when_more_items_run_low_than_it_lists(admin, mak
     assert html.count('<li id="low-stock-') == 20 and "Almost gone" not in html
     more = re.search(r'<p id="low-stock-more"><strong>([^<]+)</strong>', html)
     assert more and more.group(1) == "These are the 20 emptiest: more items have 5 units or fewer on hand."
+
+
+def test_the_low_stock_box_says_what_pending_orders_hold_of_an_item_out_of_stock(admin, client, make_item):
+    """"Socks: out of stock" while 3 of them sat in orders not paid yet, which go back on sale if those
+    orders lapse: the admin could not tell an item sold out from one held, and restocked in vain."""
+    socks = make_item("Socks", quantity=3)
+    make_item("Mugs", quantity=4)
+    hold(client, "order-1", socks, 2)
+    hold(client, "order-2", socks, 1)
+    html = admin.get("/inventory/fragments/low-stock", headers={"HX-Request": "true"}).get_data(as_text=True)
+    entries = {
+        name: re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", rest)).strip()
+        for name, rest in re.findall(r'">([^<]+)</a>:(.*?)</li>', html, re.S)
+    }
+    assert entries == {"Socks": "out of stock (3 held by pending orders)", "Mugs": "4 left"}
