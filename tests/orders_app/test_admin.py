@@ -444,3 +444,15 @@ def test_an_actions_row_says_what_was_done_in_sight_not_only_to_screen_readers(
     assert html_text.unescape(done.group(1)) == (
         f"Order #{paid} is cancelled; Stripe is still processing its refund. Its stock was not returned."
     )
+
+
+def test_an_empty_needs_attention_list_says_nothing_needs_attention(app, users, inventory, boss):
+    """With nothing flagged, overdue or stuck, the list said "No orders match.", as a search that
+    found nothing: the admin could not tell all is well from a filter that missed."""
+    seed(app, users, inventory)
+    empty = html_text.unescape(boss.get("/orders/admin/?view=attention").get_data(as_text=True))
+    assert "Nothing needs attention: no order is flagged, overdue or stuck." in empty
+    assert "No orders match." not in empty
+    searched = boss.get("/orders/admin/?view=attention&user=nobody").get_data(as_text=True)
+    assert "No orders match." in searched and "Nothing needs attention" not in searched
+    assert "No orders match." in boss.get("/orders/admin/?user=nobody").get_data(as_text=True)
