@@ -171,10 +171,15 @@ def search(query: MonitorQuery, now: datetime, stale: datetime, per_page: int) -
         rows = list(db.session.scalars(newest.where(Order.id < query.before)))
         rows = rows or list(db.session.scalars(oldest))[::-1]
     rows = rows or list(db.session.scalars(newest))
-    total = count()
+    total = count_matching(query, now, stale)
     newer = count(Order.id > rows[0].id) if rows else 0
     query.before, query.after = (rows[0].id + 1 if newer else None), None
     return MonitorPage(rows, total, newer, total > newer + len(rows))
+
+
+def count_matching(query: MonitorQuery, now: datetime, stale: datetime) -> int:
+    """How many orders match the filters (the status filter included)."""
+    return db.session.scalar(select(func.count(Order.id)).where(*query.conditions(now, stale)))
 
 
 def summary(query: MonitorQuery, now: datetime, stale: datetime) -> list[dict]:

@@ -285,6 +285,15 @@ def needing_attention(outbox: Outbox, limit: int = 50) -> tuple[list, int]:
     return listed, outbox.db.session.scalar(select(func.count()).select_from(failed.subquery()))
 
 
+def retrying(outbox: Outbox) -> tuple[int, datetime | None]:
+    """How many messages failed at least once and wait to be tried again by themselves, and when the
+    next of them is due: the admins' page says so rather than "every message was sent"."""
+    model = outbox.message_model
+    waiting = and_(model.state.in_((QUEUED, SENDING)), model.attempts > 0)
+    count, due = outbox.db.session.execute(select(func.count(), func.min(model.next_attempt_at)).where(waiting)).one()
+    return count, due
+
+
 def retry(outbox: Outbox, message_id: int) -> bool:
     """An admin asks for a failed message to be tried again (after fixing the mail server)."""
     model = outbox.message_model

@@ -22,8 +22,15 @@ def admin_blueprint(app_name: str, mail_outbox: outbox.Outbox) -> Blueprint:
     @admin_required
     def index():
         messages, total = outbox.needing_attention(mail_outbox)
+        retrying, next_attempt = outbox.retrying(mail_outbox)
         return render_page(
-            "shared_ui/mail_failures.html", messages=messages, total=total, form=FlaskForm(), page_url=page_url
+            "shared_ui/mail_failures.html",
+            messages=messages,
+            total=total,
+            retrying=retrying,
+            next_attempt=next_attempt,
+            form=FlaskForm(),
+            page_url=page_url,
         )
 
     @bp.route("/<int:message_id>/retry", methods=["POST"])

@@ -2,11 +2,13 @@
 
 from flask import Blueprint, current_app
 
-from inventory_app import search
+from inventory_app import search, stock
 from shared_ui.auth import admin_required
 from shared_ui.pages import render_page
 
 bp = Blueprint("fragments", __name__, url_prefix="/inventory/fragments")
+#: the emptiest items the order monitor's box lists; past them it says there are more
+LOW_STOCK_LISTED = 20
 
 
 @bp.route("/low-stock")
@@ -14,4 +16,12 @@ bp = Blueprint("fragments", __name__, url_prefix="/inventory/fragments")
 def low_stock():
     """The items running out, for the admin order monitor: `<section id="low-stock">`."""
     threshold = current_app.config["LOW_STOCK_THRESHOLD"]
-    return render_page("inventory/low_stock.html", items=search.low_stock(threshold), threshold=threshold)
+    found = search.low_stock(threshold, limit=LOW_STOCK_LISTED + 1)  # one more: are there others?
+    listed = found[:LOW_STOCK_LISTED]
+    return render_page(
+        "inventory/low_stock.html",
+        items=listed,
+        held=stock.held_by_item(item.id for item in listed),  # back on sale if those orders go unpaid
+        more=len(found) > LOW_STOCK_LISTED,
+        threshold=threshold,
+    )

@@ -114,9 +114,10 @@ def _answer(order: Order, error: str | None, done: str | None, view: str | None 
     """An admin action's answer: the order's monitor row for htmx; else back to the monitor (or the
     order page, when the form came from there) with the message flashed.
 
-    The row comes with the monitor's totals counted again, out of band, for the filters the form
-    came from (`back`), and, when the action put stock back, an HX-Trigger for the low-stock box:
-    both are current at once, not at their next refresh, and the row keeps its own message."""
+    The row comes with the monitor's totals and its "N orders · updated ..." line counted again,
+    out of band, for the filters the form came from (`back`), and, when the action put stock back,
+    an HX-Trigger for the low-stock box: both are current at once, not at their next refresh, and
+    the row keeps its own message."""
     # The monitor as the admin had filtered it (its own arguments only); the order page's forms carry no `back`.
     back = request.form.get("back")
     shown = None
@@ -147,7 +148,16 @@ def _answer(order: Order, error: str | None, done: str | None, view: str | None 
         summary = render_block(
             "orders/admin.html", "monitor_summary", summary=monitor.summary(shown, now, stale), summary_oob=True
         )
-        body += "<template>" + summary + "</template>"
+        count = render_block(
+            "orders/admin.html",
+            "monitor_count",
+            query=shown,
+            total=monitor.count_matching(shown, now, stale),
+            now=now,
+            refresh_seconds=REFRESH_SECONDS,
+            summary_oob=True,
+        )
+        body += "<template>" + summary + count + "</template>"
     response = make_response(body)
     vary_on(response, "HX-Request")
     if stock_changed:

@@ -211,6 +211,27 @@
     box.hidden = false;
   }
 
+  // A file the server would not take (413) is said next to its field, as the app says a refused
+  // picture: in place of what the field said of an earlier file, the field marked invalid and focused
+  // (a screen reader reads its label and the message). False when the form sent has no file field.
+  function showNextToFile(form, text) {
+    const field = form instanceof HTMLFormElement && Array.from(form.elements).find((e) => e.type === "file");
+    if (!field || !field.id || !text) return false;
+    const id = field.id + "-error";
+    let message = document.getElementById(id);
+    if (!message) {
+      message = document.createElement("small");
+      message.id = id;
+      message.className = "field-error picture-error";
+      field.insertAdjacentElement("afterend", message);
+    }
+    message.textContent = text;
+    field.setAttribute("aria-invalid", "true");
+    field.setAttribute("aria-describedby", id);
+    field.focus();
+    return true;
+  }
+
   document.addEventListener("htmx:responseError", (event) => {
     const box = errorBox();
     if (!box) return;
@@ -219,6 +240,7 @@
     if (xhr && xhr.status === 413) {
       // nginx refused the body before any app saw it (a picture over its limit): say so in the page's language.
       text = box.dataset.tooLarge || "";
+      if (showNextToFile(event.detail.elt, text)) return;
     } else if (xhr && /text\/html/.test(xhr.getResponseHeader("Content-Type") || "")) {
       // Parsed, never run: only the text of the shop's own error message is taken.
       const doc = new DOMParser().parseFromString(xhr.responseText, "text/html");

@@ -160,6 +160,12 @@ def test_the_admin_order_monitor_passes_axe(stack, page: Page, word):
     page.goto(stack.url("/orders/admin/"))
     expect(page.locator("#low-stock")).to_be_visible()  # inventory's fragment, pulled in by htmx
     assert_accessible(page, "admin order monitor")
+    page.get_by_label("Item").fill(word)
+    page.on("dialog", lambda dialog: dialog.accept())
+    row = page.locator("#monitor-results tbody tr").filter(has_text=f"Jug {word}")
+    row.get_by_role("button", name="Cancel").click()
+    expect(row.locator(".action-done")).to_contain_text("is cancelled; its stock went back.")
+    assert_accessible(page, "admin order monitor, a row saying what was done")
 
 
 def test_the_cart_passes_axe_empty_filled_and_short_in_english_and_portuguese(stack, page: Page, pt_page: Page, word):

@@ -11,6 +11,7 @@ from tests.browser.helpers import log_in_as_admin, register
 from tests.stack.shop_orders import (
     checkout_url,
     complete,
+    control,
     customer,
     new_item,
     order,
@@ -368,13 +369,14 @@ def test_the_monitors_totals_and_low_stock_follow_a_refund_at_once_not_at_the_ne
     wait_until(lambda: reservation(stack, paid)["state"] == "committed")
     log_in_as_admin(stack, page)
     HeldAnswers(page, MONITOR_REFRESH, count=1_000, reach_server=False)
-    page.goto(stack.url(f"/orders/admin/?item={word}"))
+    page.goto(stack.url(f"/orders/admin/?item={word}&status=Paid"))  # the totals count every status
     page.evaluate(WATCH_LOW_STOCK)
     expect(page.locator("#low-stock h2")).to_have_text("Low stock")  # inventory's box is in
     paid_totals, cancelled_totals = page.locator("#summary-paid"), page.locator("#summary-cancelled")
     expect(paid_totals.locator(".summary-count")).to_have_text("1")
     expect(paid_totals.locator(".summary-total")).to_have_text("$75.50")
     expect(cancelled_totals.locator(".summary-count")).to_have_text("0")
+    expect(page.locator("#monitor-total")).to_have_text("1")  # "1 order · updated …"
 
     page.on("dialog", lambda dialog: dialog.accept())
     monitor_row(page, paid).get_by_role("button", name="Refund").click()
@@ -383,6 +385,38 @@ def test_the_monitors_totals_and_low_stock_follow_a_refund_at_once_not_at_the_ne
     expect(paid_totals.locator(".summary-total")).to_have_text("$0.00")
     expect(cancelled_totals.locator(".summary-count")).to_have_text("1")
     expect(cancelled_totals.locator(".summary-refunded")).to_have_text("of which 1 refunded: $75.50")
+    expect(page.locator("#monitor-total")).to_have_text("0")  # no Paid order left (it kept 1)
     expect(page.locator("#announcer")).to_contain_text(f"Order #{paid} is cancelled and its payment refunded")
     expect(page.locator("body")).to_have_attribute("data-low-stock-asked", re.compile(r"\bshop:stock-changed\b"))
     assert stock_of(stack, item) == 10  # back when the box asked: the refund's answer came after the restock
+
+
+def test_a_flagged_orders_row_fits_a_desktop_screen_with_its_mark_as_resolved_in_view(stack, browser, word):
+    """A refund that failed flags its order with Stripe's reason, which quotes the payment's and the
+    refund's ids (28 letters without a space): the row grew wider than the monitor on a 1280-px
+    screen, and "Marcar como resolvido" was cut off at its edge (found only by scrolling sideways)."""
+    item = new_item(stack, price="5.00", quantity=10, name=f"Lamp {word}")
+    alice = customer(stack)
+    paid = placed(order(alice, item, 2))
+    complete(stack, session_id(checkout_url(alice, paid)), card="4000 0000 0000 5126")
+    wait_for_status(stack, paid, "Paid")
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="pt-BR")
+    page = context.new_page()
+    log_in_as_admin(stack, page)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(stack.url(f"/orders/admin/?item={word}"))
+    monitor_row(page, paid).get_by_role("button", name="Estornar").click()
+    expect(monitor_row(page, paid).locator("td").nth(5)).to_contain_text("Cancelado")
+    [(refund_id,)] = stack.query("orders", "SELECT refund_id FROM orders WHERE id = :id", id=paid)
+    assert control(stack, f"/refunds/{refund_id}/settle").json()["status"] == "failed"
+    wait_until(lambda: stack.query("orders", "SELECT needs_attention FROM orders WHERE id = :id", id=paid)[0][0])
+
+    page.goto(stack.url(f"/orders/admin/?item={word}"))
+    expect(monitor_row(page, paid)).to_contain_text("expired_or_canceled_card")
+    rows = page.locator(".monitor-orders").locator("xpath=..")  # its .table-scroll box
+    width, room = rows.evaluate("box => [box.scrollWidth, box.clientWidth]")
+    assert width <= room, f"the monitor's rows are {width - room}px wider than their box"
+    resolve = monitor_row(page, paid).get_by_role("button", name="Marcar como resolvido")
+    box, edge = resolve.bounding_box(), rows.bounding_box()
+    assert box["x"] + box["width"] <= edge["x"] + edge["width"], "Marcar como resolvido is cut off"
+    context.close()

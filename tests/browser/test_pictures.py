@@ -94,16 +94,37 @@ def test_a_bomb_an_html_file_named_png_and_an_svg_are_refused_and_nothing_change
         assert after == before, f"{name} changed the picture"
 
 
-def test_a_file_over_nginxs_limit_says_why_in_the_page(stack, page: Page, word):
+def test_a_file_over_nginxs_limit_says_why_next_to_its_field(stack, page: Page, word):
+    """The 413 was said at the top of the page, out of sight of the row being edited, while the file
+    field still showed what it had said of the file before ("a web page or an SVG drawing")."""
     item = add_item(stack, f"Rug {word}")
     log_in_as_admin(stack, page)
     page.goto(stack.url(f"/inventory/admin/?q={word}"))
     row = open_picture_row(page, item["id"])
+    upload(row, "page.png", "image/png", samples.HTML_AS_PNG)
+    error = row.locator(f"#item-{item['id']}-picture-file-error")
+    expect(error).to_contain_text("web page or an SVG drawing")
     upload(row, "rug.jpg", "image/jpeg", b"\xff\xd8" + b"\0" * (7 * 1024 * 1024))  # nginx refuses it: 413
-    expect(page.locator("#request-error")).to_have_text(
+    expect(error).to_have_text("What you sent is too large: a picture may be up to 5 MB. Choose a smaller file.")
+    field = row.get_by_label("Picture file (PNG, JPEG or WebP, up to 5 MB)")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_attribute("aria-describedby", f"item-{item['id']}-picture-file-error")
+    expect(field).to_be_focused()
+    expect(page.locator("#request-error")).to_be_hidden()
+    assert_accessible(page, "inventory admin, a file over nginx's limit")
+    assert requests.get(stack.url(f"/inventory/api/items/{item['id']}"), timeout=10).json()["picture"] is None
+
+    page.goto(stack.url(f"/inventory/items/{item['id']}"))  # the item page's form: the same, first time
+    page.get_by_text("Add a picture").click()
+    section = page.locator("#item-picture")
+    section.get_by_label("Picture file (PNG, JPEG or WebP, up to 5 MB)").set_input_files(
+        files=[{"name": "rug.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8" + b"\0" * (7 * 1024 * 1024)}]
+    )
+    section.get_by_role("button", name="Upload").click()
+    expect(section.locator("#item-picture-file-error")).to_have_text(
         "What you sent is too large: a picture may be up to 5 MB. Choose a smaller file."
     )
-    assert requests.get(stack.url(f"/inventory/api/items/{item['id']}"), timeout=10).json()["picture"] is None
+    expect(section.get_by_label("Picture file (PNG, JPEG or WebP, up to 5 MB)")).to_be_focused()
 
 
 def test_a_category_link_filters_the_catalog_with_the_search_and_the_url_reloads_it(stack, page: Page, word):

@@ -470,3 +470,49 @@ def test_an_archived_item_is_listed_and_restored_as_it_was(admin, client, custom
     plain = admin.post(f"/inventory/admin/items/{item_id}/restore", data={"csrf_token": token})
     assert plain.status_code == 303 and plain.headers["Location"].endswith("/inventory/admin/archived")
     assert htmx(admin, "POST", "/inventory/admin/items/999999/restore").status_code == 404
+
+
+def test_a_new_rows_fields_in_the_item_column_say_which_is_which_in_both_languages(admin):
+    """The Item column of a new row held two empty boxes above "Category": which was the name and which
+    the description was said to screen readers only (aria-label)."""
+    for language, name, description in (("en", "Name", "Description"), ("pt_BR", "Nome", "Descrição")):
+        with admin.session_transaction() as session:
+            session["lang"] = language
+        blank = htmx(admin, "GET", "/inventory/admin/items/new").get_data(as_text=True)
+        fields = {
+            re.search(r'name="(\w+)"', tag).group(1): tag
+            for tag in re.findall(r"<(?:input|textarea) [^>]*>", blank)
+            if 'name="csrf_token"' not in tag
+        }
+        assert f'placeholder="{name}"' in fields["name"], fields["name"]
+        assert f'placeholder="{description}"' in fields["description"], fields["description"]
+
+
+def test_the_low_stock_box_says_when_more_items_run_low_than_it_lists(admin, make_item):
+    """It listed the 20 emptiest and stopped there: with 25 items out of stock, the order monitor's box
+    read as if those 20 were all."""
+    for number in range(20):
+        make_item(f"Empty {number:02d}", quantity=0)
+    html = admin.get("/inventory/fragments/low-stock", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert html.count('<li id="low-stock-') == 20 and "low-stock-more" not in html  # every one is listed
+
+    make_item("Almost gone", quantity=2)
+    html = admin.get("/inventory/fragments/low-stock", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert html.count('<li id="low-stock-') == 20 and "Almost gone" not in html
+    more = re.search(r'<p id="low-stock-more"><strong>([^<]+)</strong>', html)
+    assert more and more.group(1) == "These are the 20 emptiest: more items have 5 units or fewer on hand."
+
+
+def test_the_low_stock_box_says_what_pending_orders_hold_of_an_item_out_of_stock(admin, client, make_item):
+    """"Socks: out of stock" while 3 of them sat in orders not paid yet, which go back on sale if those
+    orders lapse: the admin could not tell an item sold out from one held, and restocked in vain."""
+    socks = make_item("Socks", quantity=3)
+    make_item("Mugs", quantity=4)
+    hold(client, "order-1", socks, 2)
+    hold(client, "order-2", socks, 1)
+    html = admin.get("/inventory/fragments/low-stock", headers={"HX-Request": "true"}).get_data(as_text=True)
+    entries = {
+        name: re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", rest)).strip()
+        for name, rest in re.findall(r'">([^<]+)</a>:(.*?)</li>', html, re.S)
+    }
+    assert entries == {"Socks": "out of stock (3 held by pending orders)", "Mugs": "4 left"}

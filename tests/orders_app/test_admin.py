@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from orders_app.clients.stripe_client import PaymentRefused
 from orders_app.extensions import db
 from orders_app.models import Order, utcnow
+from orders_app.views.display import when
 from tests.orders_app.helpers import (
     choose_language,
     deliver,
@@ -443,3 +444,66 @@ def test_an_actions_answer_says_it_was_done_whatever_the_filters_it_was_posted_w
         assert db.session.get(Order, ids["alice_widget"]).status == "Cancelled"
     plain = post_form(boss, f"/orders/admin/{ids['bob']}/cancel", back)  # without htmx: the monitor, unfiltered
     assert plain.status_code == 303 and plain.headers["Location"].endswith("/orders/admin/")
+
+
+def oob_count(html: str) -> str:
+    """The "N orders · updated ..." line an action's answer brings out of band, as text."""
+    line = r'<p class="muted" id="monitor-count" hx-swap-oob="true">(.*?)</p>'
+    found = re.search(rf"<template>.*?{line}.*?</template>", html, re.S)
+    assert found, html
+    return html_text.unescape(re.sub(r"<[^>]+>", "", found.group(1)))
+
+
+def test_an_actions_answer_brings_the_count_and_the_time_of_the_monitor_it_came_from(
+    app, users, inventory, boss, monkeypatch
+):
+    """After a cancel or a resolve, "2 orders needing attention · updated <before>" stayed until the
+    next refresh, beside totals that already counted the action."""
+    ids = seed(app, users, inventory)
+    with app.app_context():
+        flagged = db.session.get(Order, ids["alice_lamp"])
+        flagged.needs_attention, flagged.attention_reason = True, "paid after it was cancelled; refunded"
+        db.session.commit()
+    page = boss.get("/orders/admin/?view=attention").get_data(as_text=True)
+    assert re.search(r'<span id="monitor-total">1</span> order needing attention ·', page)
+    later = utcnow() + timedelta(minutes=7)
+    monkeypatch.setattr("orders_app.views.admin.utcnow", lambda: later)
+    with app.test_request_context():
+        updated = f"updated {when(later)}"
+
+    resolved = post_form(boss, f"/orders/admin/{ids['alice_lamp']}/resolve", {"back": "view=attention"}, htmx=True)
+    line = oob_count(resolved.get_data(as_text=True))
+    assert line.startswith(f"0 orders needing attention · {updated}"), line
+
+    cancelled = post_form(boss, f"/orders/admin/{ids['bob']}/cancel", {"back": "status=Pending"}, htmx=True)
+    line = oob_count(cancelled.get_data(as_text=True))
+    assert line.startswith(f"1 order · {updated}"), line  # alice's Widgets: the one Pending order left
+
+
+def test_an_actions_row_says_what_was_done_in_sight_not_only_to_screen_readers(
+    app, users, inventory, boss, stripe_fake
+):
+    """"Order #N is cancelled and its payment refunded; its stock was not returned." went to the live
+    region alone: a sighted admin saw the badge turn Cancelled and nothing of the refund or the stock."""
+    lamp = inventory.add_item("Lamp", 1250, 10)
+    paid = paid_order(app, logged_in(app, users.records[1]), lamp, stripe_fake, quantity=2)
+    stripe_fake.refund_status = "pending"
+    html = post_form(boss, f"/orders/admin/{paid}/cancel", {"back": ""}, htmx=True).get_data(as_text=True)
+    seen = re.sub(r"<template>.*?</template>", "", html, flags=re.S)
+    done = re.search(r'<small class="action-done">([^<]*)</small>', seen)
+    assert done, seen
+    assert html_text.unescape(done.group(1)) == (
+        f"Order #{paid} is cancelled; Stripe is still processing its refund. Its stock was not returned."
+    )
+
+
+def test_an_empty_needs_attention_list_says_nothing_needs_attention(app, users, inventory, boss):
+    """With nothing flagged, overdue or stuck, the list said "No orders match.", as a search that
+    found nothing: the admin could not tell all is well from a filter that missed."""
+    seed(app, users, inventory)
+    empty = html_text.unescape(boss.get("/orders/admin/?view=attention").get_data(as_text=True))
+    assert "Nothing needs attention: no order is flagged, overdue or stuck." in empty
+    assert "No orders match." not in empty
+    searched = boss.get("/orders/admin/?view=attention&user=nobody").get_data(as_text=True)
+    assert "No orders match." in searched and "Nothing needs attention" not in searched
+    assert "No orders match." in boss.get("/orders/admin/?user=nobody").get_data(as_text=True)

@@ -167,3 +167,39 @@ def test_a_page_past_the_last_shows_the_last_and_an_action_without_javascript_co
     assert fields["q"] == "pager" and fields["page"] == "2"
     answer = boss.post(form.group(1), data=fields)
     assert answer.status_code == 303 and answer.headers["Location"] == "/users/admin/?q=pager&page=2"
+
+
+def visible_text(html: str) -> str:
+    """What a sighted admin reads in an htmx answer: without the live region's <template>s."""
+    return re.sub(r"<template>.*?</template>", "", html, flags=re.S)
+
+
+def test_an_admins_action_says_in_the_row_what_it_did_not_only_to_screen_readers(boss, app):
+    """"dave is deactivated." went to the live region alone: a sighted admin saw the row change and
+    no word of what was done."""
+    signed_up(app, "dave")
+    uid = user_id(app, "dave")
+    token = csrf_from(boss, "/users/admin/")
+    row = boss.post(f"/users/admin/{uid}/deactivate", data={"csrf_token": token}, headers={"HX-Request": "true"})
+    html = row.get_data(as_text=True)
+    assert '<small class="action-done">dave is deactivated.</small>' in visible_text(html)
+    assert re.search(r'<div id="announcer" hx-swap-oob="innerHTML"><p>dave is deactivated.</p>', html)  # read out too
+
+
+def test_making_an_admin_or_deactivating_asks_first_naming_the_account(boss, app):
+    """"Make admin" gave a customer every admin power at one click, with no question; "Deactivate"
+    logged them out everywhere the same way. Both ask now, naming whom; the ways back do not."""
+    signed_up(app, "erin")
+    uid = user_id(app, "erin")
+    page = boss.get("/users/admin/").get_data(as_text=True)
+    row = re.search(rf'<tr id="user-{uid}">.*?</tr>', page, re.S).group(0)
+    questions = dict(re.findall(r'hx-post="/users/admin/\d+/(\w+)" hx-confirm="([^"]*)"', row))
+    assert questions == {
+        "promote": "Make erin an administrator? They can then change the inventory, refund orders and manage users.",
+        "deactivate": "Deactivate erin? They are logged out everywhere and cannot log in until reactivated.",
+    }
+    token = csrf_from(boss, "/users/admin/")
+    for action in ("promote", "deactivate"):
+        boss.post(f"/users/admin/{uid}/{action}", data={"csrf_token": token})
+    row = re.search(rf'<tr id="user-{uid}">.*?</tr>', boss.get("/users/admin/").get_data(as_text=True), re.S).group(0)
+    assert "/demote" in row and "/reactivate" in row and "hx-confirm" not in row

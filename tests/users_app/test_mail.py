@@ -757,3 +757,30 @@ def test_the_failed_mail_page_says_how_many_there_are_when_it_lists_only_the_new
     page = boss.get("/users/admin/mail/").get_data(as_text=True)
     assert page.count('<tr id="mail-') == 50 and "failed-51" in page and "failed-1<" not in page
     assert "The newest 50 of 52 are listed" in page
+
+
+def test_the_failed_mail_page_does_not_say_every_message_was_sent_while_some_wait_to_be_tried_again(
+    app, register, smtp
+):
+    """With the mail server down, a message that failed its first attempts waits hours for its last:
+    the page said "Every message was sent." all that while."""
+    register("alice", email="alice@example.com")
+    forgot(app.test_client(), "alice@example.com")
+    smtp.stop()
+    deliver(app)
+    [message] = messages(app)
+    assert message.state == "queued" and message.attempts == 1
+    app.test_cli_runner().invoke(args=["bootstrap-admin"])
+    boss = app.test_client()
+    token = csrf_from(boss, "/users/login")
+    boss.post("/users/login", data={"login": "boss", "password": "boss-password-1", "csrf_token": token})
+    page = html.unescape(boss.get("/users/admin/mail/").get_data(as_text=True))
+    assert "Every message was sent." not in page
+    assert "No message has failed every attempt." in page
+    waiting = re.search(r'<p id="mail-retrying"[^>]*>([^<]*)</p>', page)
+    assert waiting and waiting.group(1).startswith("1 message could not be sent yet: the shop tries it again by itself")
+
+    smtp.start()
+    deliver(app, now=outbox.utcnow() + timedelta(hours=1))
+    page = boss.get("/users/admin/mail/").get_data(as_text=True)
+    assert "Every message was sent." in page and "mail-retrying" not in page
