@@ -4,7 +4,7 @@ of each row to buy is on the screen, not in a box scrolled sideways."""
 import requests
 from playwright.sync_api import Browser, Locator, expect
 
-from tests.browser.helpers import PT_BR, add_item, api_token
+from tests.browser.helpers import PT_BR, add_item, api_token, log_in, place_order, register_user
 from tests.picture_samples import picture
 
 # A phone as Chromium emulates one (a touch screen, the page laid out for the viewport's width).
@@ -54,5 +54,22 @@ def test_a_phone_shows_a_catalog_rows_stock_and_a_cart_lines_total_and_remove(st
         expect(element).to_be_in_viewport(ratio=1)
     remove.click()
     expect(page.locator(f"#cart-line-{ids[0]}")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    context.close()
+
+
+def test_a_phone_shows_the_status_of_each_of_my_orders(stack, browser: Browser):
+    """My orders was a table scrolled sideways: an order's status, what a customer comes to see, read
+    "Pendent" at the screen's edge and its date was off the screen."""
+    login = register_user(stack)
+    item_id = add_item(stack, "Merino Wool Socks, hiking", price="18.99", quantity=5)["id"]
+    order_id = place_order(stack, login, item_id, 1)
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    log_in(stack, page, login)
+    page.goto(stack.url("/orders/"))
+    row = page.locator("#order-list tbody tr", has=page.locator(f'a[href="/orders/{order_id}"]'))
+    for element in (row.get_by_text("Pendente"), row.locator("time")):
+        expect(element).to_be_in_viewport(ratio=1)
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     context.close()
