@@ -153,6 +153,7 @@ def _cart_page(*, error=None, error_item=None, notice=None, changed=None, short=
         "orders/cart.html",
         "cart",
         cart=view,
+        waiting_order=cart.checked_out_waiting(current_user) if view is not None and not view.lines else None,
         error=error,
         error_item=error_item,
         notice=notice,

@@ -483,3 +483,20 @@ def test_a_quantity_above_the_stock_left_says_so_beside_its_field_not_updated(ap
     page = alice.get("/orders/cart/").get_data(as_text=True)
     assert "Lamp is sold out: remove it from your cart to check out." in page
     assert "Your cart is updated." not in page
+
+
+def test_a_checked_out_cart_says_which_order_waits_for_payment(app, alice, shelf, stripe_fake):
+    """Back from Stripe's page (the browser's Back, or "Cart" in the navigation), the customer found
+    only "Your cart is empty.": no word of the order its lines became, still holding their stock, so
+    they were put in again for a second order."""
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 2})
+    assert form(alice, "/orders/cart/checkout").status_code == 303
+    with app.app_context():
+        order_id = db.session.scalar(select(Order.id))
+    page = alice.get("/orders/cart/").get_data(as_text=True)
+    assert f"Your cart was checked out as order #{order_id}, which waits for payment." in page
+    assert f'<a href="/orders/{order_id}">Pay or change order #{order_id}</a>' in page
+
+    assert form(alice, f"/orders/{order_id}/cancel").status_code in (200, 303)
+    page = alice.get("/orders/cart/").get_data(as_text=True)
+    assert "Your cart is empty." in page and "checked out as order" not in page
