@@ -7,6 +7,7 @@ from flask import Flask, request
 from inventory_app.availability import availability
 from inventory_app.config import InventoryConfig
 from inventory_app.extensions import db, users
+from inventory_app.items import price_warning
 from inventory_app.models import Item  # noqa: F401 (the models must be known to migrations)
 from inventory_app.pictures import UPLOAD_BODY_MAX, item_picture
 from inventory_app.rows import catalog_row
@@ -26,7 +27,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     users.init_app(app)
     init_shop_app(app, db=db, find_user=users.find_user)
     # filters, not globals: Jinja calls a filter straight, a global through Context.call
-    app.jinja_env.filters.update(availability=availability, picture=item_picture, catalog_row=catalog_row)
+    app.jinja_env.filters.update(
+        availability=availability, picture=item_picture, catalog_row=catalog_row, price_warning=price_warning
+    )
 
     from inventory_app import api, internal
     from inventory_app.cli import register_commands

@@ -47,11 +47,10 @@ def asked_for(value: str | None) -> str | None:
     category = " ".join((value or "").split())[:CATEGORY_MAX] or None
     if category is None:
         return None
-    known = listed(SPELLINGS_MAX)
-    if category in known:
+    if in_use(category):  # as its items spell it: one index probe, the list is not read
         return category
     wanted = category.casefold()
-    return next((spelling for spelling in known if spelling.casefold() == wanted), category)
+    return next((spelling for spelling in listed(SPELLINGS_MAX) if spelling.casefold() == wanted), category)
 
 
 def known_spelling(category: str | None, item_id: int | None = None) -> str | None:
@@ -61,12 +60,13 @@ def known_spelling(category: str | None, item_id: int | None = None) -> str | No
         return None
     wanted = category.casefold()
     for known in listed(SPELLINGS_MAX):
-        if known.casefold() == wanted and _used_by_another(known, item_id):
+        if known.casefold() == wanted and in_use(known, item_id):
             return known
     return category
 
 
-def _used_by_another(category: str, item_id: int | None) -> bool:
+def in_use(category: str, item_id: int | None = None) -> bool:
+    """Whether a live item (other than `item_id`) has this category: one probe of the category index."""
     query = select(Item.id).where(Item.archived_at.is_(None), Item.category == category)
     if item_id is not None:
         query = query.where(Item.id != item_id)

@@ -31,10 +31,41 @@ from inventory_app.models import (
 )
 from shared_ui.api import parse_money
 from shared_ui.db import write_transaction
-from shared_ui.money import MAXIMUM_CHARGE, TypedAmountError, format_money, parse_typed_money
+from shared_ui.money import (
+    MAXIMUM_CHARGE,
+    TypedAmountError,
+    format_money,
+    least_payable_quantity,
+    minimum_charge,
+    parse_typed_money,
+)
 
 PRICE_MAX_CENTS = MAXIMUM_CHARGE  # 999,999.99: an item dearer than Stripe's largest charge could never be paid for
 QUANTITY_MAX = 1_000_000
+
+
+def price_warning(price_cents: int) -> str | None:
+    """What an admin is told of a price under Stripe's smallest charge, which no order can total less than.
+
+    Such a price is allowed (a free sample, a sticker sold by the few), not refused: customers order
+    enough units of it, or put it in a cart with other items (the item page tells them so); a free item
+    can never be paid for alone. None for a price one unit of pays for."""
+    currency = current_app.config["SHOP_CURRENCY"]
+    least = least_payable_quantity(price_cents, currency)
+    minimum = format_money(minimum_charge(currency), currency)
+    if least is None:
+        return _(
+            "Free: customers can only get it in a cart with other items, as a card payment is at least %(minimum)s.",
+            minimum=minimum,
+        )
+    if least > 1:
+        return _(
+            "Under the smallest card payment (%(minimum)s): customers order at least %(num)d of it, or add it to a "
+            "cart with other items.",
+            minimum=minimum,
+            num=least,
+        )
+    return None
 FIELDS = ("name", "description", "price", "quantity", "category")
 #: fields a new item may leave out
 OPTIONAL = ("description", "category")

@@ -54,7 +54,10 @@ NEW_ITEM = {
             "oneOf": [PRICE, {"type": "number", "minimum": 0, "maximum": PRICE_MAX_CENTS / 100}],
             "description": 'A string like "12.50" (ASCII digits, then a point and one or two decimals) or a JSON '
             "number with at most two decimals; anything else (a comma, a sign, an exponent, spaces) is 422 "
-            "invalid_field naming price",
+            "invalid_field naming price. A price under Stripe's smallest card payment (0.50 in USD, EUR and BRL), "
+            "0 included, is allowed: customers order enough units of it, or put it in a cart with other items "
+            "(an order of it alone under 0.50 is refused; a free item is never paid for alone); the admin table "
+            "says so beside such a price",
         },
         "quantity": QUANTITY,
         "category": {**CATEGORY, "description": "One category; null or empty: none"},

@@ -204,20 +204,38 @@ def commit(key: str, *, actor: str = "service") -> Reservation:
 
 
 def release(key: str, *, restock: bool = False, actor: str = "service") -> Reservation:
-    """held -> released, every line's units back on hand; a committed hold only with `restock` (a refund)."""
+    """held -> released, every line's units back on hand; a committed hold only with `restock` (a refund).
+
+    An unknown key is a 404, and spent: orders_app releases a key when it gave up waiting for its
+    hold, and a hold still on its way (slow on a busy database) must then take nothing when it comes,
+    since no order will pay for it. The key is written released, with no lines."""
+    try:
+        return _release_once(key, restock, actor)
+    except IntegrityError:
+        return _release_once(key, restock, actor)  # its hold was written at the same moment: release that
+
+
+def _release_once(key: str, restock: bool, actor: str) -> Reservation:
     with write_transaction(db):
-        reservation = _get(key)
-        if reservation.state == COMMITTED and not restock:
-            raise StockError(409, "hold_committed", "This hold is sold; release it with restock: true to restock.")
-        if reservation.state != RELEASED:
-            reason = RESTOCKED if reservation.state == COMMITTED else HOLD_RELEASED
-            _give_all(reservation.units(), reason=reason, key=key, actor=actor)
-            reservation.state = RELEASED
-    return reservation
+        reservation = _find(key)
+        if reservation is None:
+            spent = {"key": key, "state": RELEASED, "expires_at": utcnow()}
+            db.session.connection().execute(_INSERT_RESERVATION, spent)
+        elif reservation.lines:
+            if reservation.state == COMMITTED and not restock:
+                raise StockError(409, "hold_committed", "This hold is sold; release it with restock: true to restock.")
+            if reservation.state != RELEASED:
+                reason = RESTOCKED if reservation.state == COMMITTED else HOLD_RELEASED
+                _give_all(reservation.units(), reason=reason, key=key, actor=actor)
+                reservation.state = RELEASED
+            return reservation
+    raise _no_hold(key)
 
 
 def find_reservation(key: str) -> Reservation | None:
-    return _find(key, lock=False)
+    """The reservation under `key`; None when there is none (or only its key, released before any hold)."""
+    reservation = _find(key, lock=False)
+    return reservation if reservation is not None and reservation.lines else None
 
 
 def sweep_expired(now: datetime | None = None, limit: int = 500) -> int:
@@ -499,9 +517,13 @@ def _find(key: str, lock: bool = True) -> Reservation | None:
 
 def _get(key: str) -> Reservation:
     reservation = _find(key)
-    if reservation is None:
-        raise StockError(404, "hold_not_found", f"There is no hold {key!r}.")
+    if reservation is None or not reservation.lines:  # (no lines: a key released before any hold came)
+        raise _no_hold(key)
     return reservation
+
+
+def _no_hold(key: str) -> StockError:
+    return StockError(404, "hold_not_found", f"There is no hold {key!r}.")
 
 
 def _same_hold(existing: Reservation, units: Units) -> Reservation:

@@ -24,6 +24,8 @@ def _order_error(error: OrderError):
         body["available"] = error.available
     if error.short is not None:
         body["short"] = error.short
+    for name, cents in (error.amounts or {}).items():
+        body[name] = cents_to_str(cents)
     return error_json(error.status, body)
 
 

@@ -25,11 +25,21 @@ def cancel_order(
 
 
 def cancel_as(
-    order: Order, actor: str, *, admin: bool, restock: bool = True, note: history.Note | str | None = None
+    order: Order,
+    actor: str,
+    *,
+    admin: bool,
+    restock: bool = True,
+    note: history.Note | str | None = None,
+    shown_status: str | None = None,
 ) -> Order:
     """What Cancel does (DESIGN steps 4 and 7): a Pending order is cancelled; an admin's cancel of a
-    Paid one refunds it (its stock back if `restock`). The page and the API both call this."""
-    if admin and order.status == PAID:
+    Paid one refunds it (its stock back if `restock`). The page and the API both call this.
+
+    `shown_status`: the status the admin's page showed the order in. A Cancel shown on a Pending
+    order never refunds a payment that came meanwhile (the order is refused as paid): the admin
+    meant to drop an unpaid order, not to give back a customer's money and keep its stock sold."""
+    if admin and order.status == PAID and shown_status != PENDING:
         return refund_and_cancel(order, actor, restock=restock)
     return cancel_order(order, actor, note)
 

@@ -236,6 +236,21 @@ def _item_on_sale(item_id) -> tuple[int, int]:
 
 def add(user, item_id, quantity=1) -> int:
     """Put `quantity` more of an item in the cart; the line's quantity now."""
+    return _add(user, item_id, quantity)[0]
+
+
+def add_and_check(user, item_id, quantity=1) -> tuple[int, int]:
+    """add, and how much more the cart needs before it can be paid (Stripe's minimum charge), said where
+    the item was added. A line that reaches the minimum alone (today's price, as add read it) makes a cart
+    that does, so only a cheap line costs a read of the whole cart."""
+    now, price = _add(user, item_id, quantity)
+    if not states.missing_for_minimum(now * price, current_app.config["SHOP_CURRENCY"]):
+        return now, 0
+    return now, missing_for_checkout(user)
+
+
+def _add(user, item_id, quantity) -> tuple[int, int]:
+    """add: the line's quantity now, and the item's price today."""
     quantity = parse_quantity(quantity, allow_zero=False)
     item_id, price = _item_on_sale(item_id)
     lines = stored_lines(user)
@@ -248,7 +263,7 @@ def add(user, item_id, quantity=1) -> int:
     before = lines.get(item_id, [0, price])[0]
     now = min(before + quantity, most_per_line())
     _save(user, item_id, now, price)
-    return now
+    return now, price
 
 
 def set_quantity(user, item_id, quantity) -> None:
@@ -308,6 +323,15 @@ def checked_out_waiting(user) -> Order | None:
     claim = db.session.get(CartCheckout, user.id)
     order = db.session.get(Order, claim.order_id) if claim is not None and claim.order_id else None
     return order if order is not None and order.user_id == user.id and order.can_pay() else None
+
+
+def missing_for_checkout(user) -> int:
+    """How much more the cart needs before it can be paid (Stripe's minimum charge), at today's prices;
+    0 when inventory does not answer (the cart page says it then)."""
+    try:
+        return view(user).missing_cents
+    except OrderError:
+        return 0
 
 
 def check_out(user, shown: str | None = None) -> tuple[Order, str | None]:

@@ -117,6 +117,12 @@ def start_checkout(order: Order, actor: str) -> str:
                 opened = history.note("Payment page opened; pay by %(pay_by)s", pay_by=pay_by)
                 store.record(order, actor, "payment_link", None, None, opened)
             return order.stripe_session_url
+        if order.status == PENDING and order.version == version:
+            # An edit under way that may yet be refused (too few in stock) and leave the order as it
+            # was: this version's key names the session expired below, and Stripe would answer the
+            # next Pay's repeat of it with that session as first made ("open"), a link nobody can pay.
+            order.version += 1
+            order.updated_at = utcnow()
     # The order changed while Stripe was asked (an edit, a cancel): this link must not be used.
     _expire_quietly(session.id)
     message = _("This order changed while its payment page was being prepared; look at it again.")

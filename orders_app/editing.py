@@ -29,7 +29,7 @@ from orders_app.errors import (
     short_for_change,
     short_lines_for_change,
     too_large,
-    too_small,
+    too_small_after_change,
     unavailable,
 )
 from orders_app.extensions import db
@@ -143,7 +143,7 @@ def _parse_new_lines(order: Order, lines) -> dict[int, int]:
     total = sum(prices[item_id] * quantity for item_id, quantity in wanted.items())
     field = "quantity" if len(order.lines) == 1 else "lines"
     if states.missing_for_minimum(total, order.currency):  # it could never be paid: change nothing
-        raise too_small(total, order.currency, field=field)
+        raise too_small_after_change(order, total, wanted)
     if states.over_maximum(total):
         raise too_large(order.currency, field=field)
     return wanted

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from orders_app import states
-from shared_ui.money import format_money
+from shared_ui.money import format_money, least_payable_quantity, minimum_charge
 
 NOTHING_RESERVED = _l("the inventory service is not answering; nothing was reserved")
 NO_LONGER_SOLD = _l("this item is no longer sold")
@@ -42,6 +42,7 @@ class OrderError(Exception):
         field: str | None = None,
         available: int | None = None,
         short: list[dict] | None = None,
+        amounts: dict[str, int] | None = None,
     ):
         message = str(message)  # a lazy translation becomes text in the language of this request
         super().__init__(message)
@@ -52,6 +53,8 @@ class OrderError(Exception):
         self.available = available
         #: every short line of an order: [{"inventory_id", "available"}]
         self.short = short
+        #: sums in cents the API gives beside the message ({"minimum": 50, "missing": 20}), as money strings
+        self.amounts = amounts
 
 
 class InjectedFault(BaseException):
@@ -216,21 +219,74 @@ def status_word(order) -> str:
 
 def too_small(total_cents: int, currency: str, *, field: str | None = None) -> OrderError:
     """A total under Stripe's minimum charge, with the minimum and what is missing."""
-    minimum = format_money(states.MINIMUM_CHARGE.get(currency.lower(), 50), currency)
-    missing = states.missing_for_minimum(total_cents, currency)
+    minimum, missing = minimum_charge(currency), states.missing_for_minimum(total_cents, currency)
     if missing:
         message = _(
             "Card payments need a total of at least %(minimum)s: add %(missing)s more.",
-            minimum=minimum,
+            minimum=format_money(minimum, currency),
             missing=format_money(missing, currency),
         )
     else:  # Stripe said so of a total we took for enough
-        message = _("Card payments need a total of at least %(minimum)s.", minimum=minimum)
-    return OrderError(message, status=422, code="amount_too_small", field=field)
+        message = _("Card payments need a total of at least %(minimum)s.", minimum=format_money(minimum, currency))
+    return _under_minimum(message, total_cents, currency, field)
+
+
+def too_small_alone(price_cents: int, total_cents: int, currency: str) -> OrderError:
+    """An order of one item (the item page's order form, the API's one-item body) under Stripe's minimum
+    charge: how many of it make an order, or, for a free item, that it goes in a cart with other items
+    (the words the item page says before anyone orders: shared_ui/order_form.html's minimum_note)."""
+    minimum = format_money(minimum_charge(currency), currency)
+    least = least_payable_quantity(price_cents, currency)
+    if least is None:
+        message = _(
+            "This item is free, but a card payment must be at least %(minimum)s, so it cannot be ordered on its "
+            "own: add it to your cart with other items.",
+            minimum=minimum,
+        )
+    else:
+        message = _(
+            "A card payment must be at least %(minimum)s: order at least %(num)d of this item, or add it to your "
+            "cart with other items.",
+            num=least,
+            minimum=minimum,
+        )
+    return _under_minimum(message, total_cents, currency, "quantity")
+
+
+def too_small_after_change(order, total_cents: int, wanted: dict[int, int]) -> OrderError:
+    """A change of a Pending order's quantities down to a total under Stripe's minimum charge: what the
+    order must keep (a one-line order: how many units), or else cancel it."""
+    currency = order.currency
+    minimum = format_money(minimum_charge(currency), currency)
+    prices = {line.inventory_id: line.unit_price_cents for line in order.lines}
+    least = least_payable_quantity(prices[next(iter(wanted))], currency) if len(order.lines) == 1 else None
+    if least is not None:
+        message = _(  # least is 2 or more: an item one unit of pays for never goes under the minimum
+            "A card payment must be at least %(minimum)s: keep at least %(num)d in this order, or cancel it instead.",
+            num=least,
+            minimum=minimum,
+        )
+    else:
+        message = _(
+            "A card payment must be at least %(minimum)s and these quantities come to %(total)s: keep more in "
+            "this order, or cancel it instead.",
+            minimum=minimum,
+            total=format_money(total_cents, currency),
+        )
+    field = "quantity" if len(order.lines) == 1 else "lines"
+    return _under_minimum(message, total_cents, currency, field)
+
+
+def _under_minimum(message: str, total_cents: int, currency: str, field: str | None) -> OrderError:
+    """amount_too_small, with the minimum and what is missing beside the message (the API's `minimum`, `missing`)."""
+    amounts = {"minimum": minimum_charge(currency), "missing": states.missing_for_minimum(total_cents, currency)}
+    return OrderError(message, status=422, code="amount_too_small", field=field, amounts=amounts)
 
 
 def too_large(currency: str, *, field: str | None = None) -> OrderError:
     """A total over Stripe's largest charge: it could never be paid."""
     maximum = format_money(states.MAXIMUM_CHARGE, currency)
     message = _("A card payment can be of at most %(maximum)s: order fewer items, in several orders.", maximum=maximum)
-    return OrderError(message, status=422, code="amount_too_large", field=field)
+    return OrderError(
+        message, status=422, code="amount_too_large", field=field, amounts={"maximum": states.MAXIMUM_CHARGE}
+    )

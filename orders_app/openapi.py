@@ -132,6 +132,30 @@ STOCK_CONFLICT = {
         }
     },
 }
+AMOUNT_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "field": {"type": "string"},
+                "minimum": {**MONEY, "description": "`amount_too_small`: Stripe's smallest charge in the currency"},
+                "missing": {**MONEY, "description": "`amount_too_small`: what the total lacks to reach `minimum`"},
+                "maximum": {**MONEY, "description": "`amount_too_large`: Stripe's largest charge"},
+            },
+        }
+    },
+}
+AMOUNT_422 = {
+    "422": ok(
+        {"$ref": "#/components/schemas/AmountError"},
+        "Invalid field, or a total Stripe cannot charge (`amount_too_small`, `amount_too_large`): nothing held",
+    )
+}
 STOCK_409 = {"409": ok({"$ref": "#/components/schemas/StockConflict"}, "Conflict: short lines, or not pending")}
 ORDER_REF = {"$ref": "#/components/schemas/Order"}
 ORDER_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
@@ -140,8 +164,10 @@ STOCK_ERRORS = (
     "also gets `available`), `not_pending` or `too_many_pending` (the customer has "
     "SHOP_MAX_PENDING_ORDERS Pending orders), `price_changed` (an item's price changed twice while the order "
     "was placed: nothing was held, try again); 410: `item_archived`; 422: `amount_too_small` (the total "
-    "is under Stripe's minimum charge, 0.50 in USD, EUR and BRL: nothing is held, the message says how much "
-    "is missing) or `amount_too_large` (over Stripe's largest charge, 999,999.99: nothing is held); "
+    "is under Stripe's minimum charge, 0.50 in USD, EUR and BRL: nothing is held nor written; `error.minimum` and "
+    "`error.missing` give the minimum and what the total lacks, and the message says it, or for an order of one "
+    "item how many of it make an order (a free item goes in a cart with other items)) or `amount_too_large` "
+    "(over Stripe's largest charge, 999,999.99: nothing is held; `error.maximum` gives it); "
     "503: `inventory_unavailable` (nothing was reserved)."
 )
 
@@ -184,6 +210,7 @@ OPENAPI = document(
         "ChangeLines": CHANGE_LINES,
         "Change": CHANGE,
         "StockConflict": STOCK_CONFLICT,
+        "AmountError": AMOUNT_ERROR,
         "Cart": CART,
         "CartLine": CART_LINE,
     },
@@ -207,6 +234,7 @@ OPENAPI = document(
                     "201": ok(ORDER_REF, "Created"),
                     **error_responses(400, 401, 410, 422, 503),
                     **STOCK_409,
+                    **AMOUNT_422,
                 },
             },
             "get": {
@@ -240,6 +268,7 @@ OPENAPI = document(
                     "200": ok(ORDER_REF),
                     **error_responses(400, 401, 403, 404, 410, 422, 503),
                     **STOCK_409,
+                    **AMOUNT_422,
                 },
             },
         },
@@ -256,6 +285,7 @@ OPENAPI = document(
                 "responses": {
                     "200": ok({"type": "object", "required": ["url"], "properties": {"url": {"type": "string"}}}),
                     **error_responses(401, 403, 404, 409, 422, 503),
+                    **AMOUNT_422,
                 },
             }
         },
@@ -335,6 +365,7 @@ OPENAPI = document(
                     ),
                     **error_responses(401, 410, 422, 503),
                     **STOCK_409,
+                    **AMOUNT_422,
                 },
             }
         },

@@ -45,6 +45,7 @@ from orders_app.errors import (
     short_of_stock,
     too_large,
     too_small,
+    too_small_alone,
     unavailable,
 )
 from orders_app.extensions import db
@@ -170,7 +171,7 @@ def quote_for(item: Item, quantity) -> Quote:
     quoted = Quote(item, quantity)
     currency = current_app.config["SHOP_CURRENCY"]
     if states.missing_for_minimum(quoted.total_cents, currency):
-        raise too_small(quoted.total_cents, currency, field="quantity")
+        raise too_small_alone(item.price_cents, quoted.total_cents, currency)
     if states.over_maximum(quoted.total_cents):
         raise too_large(currency, field="quantity")
     return quoted
@@ -316,7 +317,9 @@ def _place(
     currency = current_app.config["SHOP_CURRENCY"]
     total = sum(item.price_cents * quantity for item, (_, quantity) in zip(items, wanted, strict=True))
     field = "quantity" if len(wanted) == 1 else "lines"
-    if states.missing_for_minimum(total, currency):  # Stripe would never charge it: hold nothing
+    if states.missing_for_minimum(total, currency):  # Stripe would never charge it: hold nothing, write nothing
+        if len(wanted) == 1:
+            raise too_small_alone(items[0].price_cents, total, currency)
         raise too_small(total, currency, field=field)
     if states.over_maximum(total):
         raise too_large(currency, field=field)

@@ -115,7 +115,8 @@ def can_refund(order) -> bool:
 # ----- Stripe's facts ---------------------------------------------------------------------------
 
 #: Stripe's smallest charge per currency, in cents: it refuses a Checkout Session below it, so an
-#: order under it could never be paid and is refused before anything is held
+#: order under it could never be paid and is refused before anything is held (shared_ui.money says it
+#: again for the pages that tell customers before they order; tests/test_money_parsing.py holds the two the same)
 MINIMUM_CHARGE = {"usd": 50, "eur": 50, "brl": 50}
 
 

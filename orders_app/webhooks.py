@@ -153,7 +153,9 @@ def receive_event(event: dict) -> str:
 def _receive_refund(event_id: str, charge: dict, created: int | None = None) -> str:
     """charge.refunded: recorded; it never changes an order's status."""
     intent = charge.get("payment_intent")
-    order_id = db.session.scalar(select(Order.id).where(Order.payment_intent == intent)) if intent else None
+    order_id = _order_of_intent(intent)
+    if order_id is None and intent:
+        order_id = _apply_unseen_payment(intent, charge.get("metadata") or {})
     if order_id is None:
         return "ignored"
 
@@ -179,6 +181,25 @@ def _receive_refund(event_id: str, charge: dict, created: int | None = None) -> 
         return "refund_recorded", history.note("%(amount)s refunded", amount=refunded)
 
     return _apply_once(event_id, CHARGE_REFUNDED, order_id, apply)
+
+
+def _order_of_intent(intent: str | None) -> int | None:
+    return db.session.scalar(select(Order.id).where(Order.payment_intent == intent)) if intent else None
+
+
+def _apply_unseen_payment(intent: str, metadata: dict) -> int | None:
+    """The order a refund at Stripe is about, when the shop has not applied its payment yet (its
+    checkout.session.completed still on its way: refused with a 500, retried later). The charge
+    carries its PaymentIntent's metadata, naming the order; its current session is read from Stripe
+    and what it says applied now, so the refund is recorded (and flagged) on the paid order rather
+    than dropped. None when the payment is not the order's current one (an old link's, refunded by
+    the shop itself). PaymentsUnavailable when Stripe does not answer: Stripe sends the event again."""
+    order_id = _our_order(metadata.get("shop_instance"), metadata.get("shop_database"), metadata.get("order_id"))
+    order = db.session.get(Order, order_id) if order_id is not None else None
+    if order is None or order.status != PENDING or not order.stripe_session_id:
+        return None
+    apply_from_stripe(order_id, STRIPE, history.note("checked on a refund at Stripe"))
+    return _order_of_intent(intent)
 
 
 def _apply_once(event_id: str, event_type: str, order_id: int, apply) -> str:

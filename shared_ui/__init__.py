@@ -15,7 +15,7 @@ from shared_ui.errors import register_error_handlers
 from shared_ui.extensions import csrf, htmx
 from shared_ui.i18n import init_i18n
 from shared_ui.metrics import init_metrics
-from shared_ui.money import format_money
+from shared_ui.money import format_money, least_payable_quantity, minimum_charge
 from shared_ui.numbers import BoundedIntConverter
 from shared_ui.pages import announce_html
 from shared_ui.requests_kind import wants_fragment
@@ -63,6 +63,9 @@ def init_shop_app(app, *, db, find_user: FindUser) -> None:
     app.jinja_env.filters["money"] = lambda cents, currency=None: format_money(
         cents, currency or app.config["SHOP_CURRENCY"]
     )
+    # Stripe's smallest charge, which pages say before a customer orders what could never be paid
+    app.jinja_env.filters["least_payable"] = lambda cents: least_payable_quantity(cents, app.config["SHOP_CURRENCY"])
+    app.jinja_env.globals["minimum_charge"] = lambda: minimum_charge(app.config["SHOP_CURRENCY"])
     init_metrics(app)
     _add_health_routes(app, db)
 

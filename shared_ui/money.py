@@ -46,6 +46,27 @@ WHOLE_DIGITS_MAX = 15
 #: $999,999.99)"; it refuses a Checkout Session above it, so nothing over it can be sold (orders_app.states,
 #: which imports nothing, says it again; tests/test_money_parsing.py holds the two the same)
 MAXIMUM_CHARGE = 99_999_999
+#: Stripe's smallest charge per currency, in cents: a total under it can never be paid, so an order
+#: under it is refused and pages say so before anyone presses a button (orders_app.states says it
+#: again; tests/test_money_parsing.py holds the two the same)
+MINIMUM_CHARGE = {"usd": 50, "eur": 50, "brl": 50}
+
+
+def minimum_charge(currency: str) -> int:
+    """Stripe's smallest charge in `currency`, in cents (0 where the shop knows of none)."""
+    return MINIMUM_CHARGE.get(currency.lower(), 0)
+
+
+def least_payable_quantity(price_cents: int, currency: str) -> int | None:
+    """The fewest units of an item at `price_cents` that make an order Stripe charges on its own: 1 for
+    most items, more for one priced under the minimum charge, None for a free one (no quantity of it
+    can be paid alone; it goes in a cart with other items)."""
+    minimum = minimum_charge(currency)
+    if price_cents >= minimum:
+        return 1
+    if price_cents <= 0:
+        return None
+    return -(-minimum // price_cents)  # ceiling division, in integers
 #: an amount the way the JSON API writes it: ASCII digits, then a point and one or two decimals if any
 API_AMOUNT = re.compile(r"([0-9]+)(?:\.([0-9]{1,2}))?")
 #: an amount a person typed: the same, with a comma or a point before the decimals (in every language)

@@ -4,7 +4,7 @@ import pytest
 
 from orders_app import states
 from shared_ui.api import parse_money
-from shared_ui.money import MAXIMUM_CHARGE, TypedAmountError, parse_typed_money
+from shared_ui.money import MAXIMUM_CHARGE, MINIMUM_CHARGE, TypedAmountError, least_payable_quantity, parse_typed_money
 
 
 @pytest.mark.parametrize(
@@ -49,3 +49,17 @@ def test_other_typed_amounts_are_refused(text):
 def test_the_shop_prices_and_orders_up_to_the_same_largest_charge():
     """An item may cost at most what an order may total: Stripe's largest charge, said in two places."""
     assert states.MAXIMUM_CHARGE == MAXIMUM_CHARGE == 99_999_999
+
+
+def test_pages_and_orders_know_the_same_minimum_charge():
+    """The item page tells a customer what placing the order would refuse: Stripe's smallest charge,
+    said in two places (orders_app.states imports nothing)."""
+    assert states.MINIMUM_CHARGE == MINIMUM_CHARGE
+
+
+@pytest.mark.parametrize(
+    ("price", "least"), [(1250, 1), (50, 1), (30, 2), (25, 2), (10, 5), (1, 50), (0, None)]
+)
+def test_the_fewest_units_that_can_be_paid_alone(price, least):
+    assert least_payable_quantity(price, "usd") == least
+    assert least_payable_quantity(price, "BRL") == least

@@ -136,20 +136,40 @@ def register(
     return user
 
 
+class AccountDeactivated(AccountError):
+    """The right password of an account the shop deactivated (only its owner is told so)."""
+
+    def __init__(self):
+        message = _(
+            "This account was deactivated by the shop: it cannot log in, and no password reset link is sent "
+            "for it. Please contact the shop. An administrator can reactivate it; then you can log in again, "
+            "and download your data or delete the account on your account page."
+        )
+        super().__init__(message, status=403, code="account_deactivated")
+
+
 def authenticate(login: str, password: str, address: str, device: Device | None = None) -> User | None:
     """The active user with this login and password, or None (same time either way).
 
     Raises throttle.Throttled when this login or address failed too often lately; a failure
     counts towards those limits, a success never does. From a `device` trusted for the account,
     the failures of the login that count are that device's alone (users_app/devices.py).
+    Raises AccountDeactivated for the right password of a deactivated account: its owner learns
+    why they cannot log in, and whoever has not the password learns nothing (a wrong password for
+    it is a None and a failure, as for any login, known or not). It is no failure: the password is right.
     """
     login = (login or "").strip()
     user = find_by_login(login) if len(login) <= LOGIN_MAX else None
     device_key = device.key_for(user, "login") if device and user else None
+    # Read now: the attempt's transaction expires the account, and reading it again after would be
+    # one more query for a login that exists than for one that does not.
+    password_hash = user.password_hash if user else None
     with login_attempt(login, address, device_key) as attempt:
-        if not (verify_password(user.password_hash if user else None, password or "") and user.is_active):
+        if not verify_password(password_hash, password or ""):
             return None
         attempt.succeeded()
+    if not user.is_active:
+        raise AccountDeactivated()
     return user
 
 
@@ -191,6 +211,7 @@ def change_password(
         user = _still_as_checked(user, checked)
         user.password_hash = password_hash
         user.session_version += 1
+        user.drop_email_change()  # its link was asked with the old password (email_confirm.py)
 
 
 def _as_checked(user: User) -> tuple[str, int]:
@@ -217,10 +238,9 @@ def change_email(
     then. Whether another account has the address is not told here (whoever typed it could learn
     who has an account), only to the owner of its inbox, when the link is opened. Every request
     counts towards the account's hourly limit (each mails an address the shop cannot vouch for):
-    throttle.Throttled past it. The same address in other case (the same mailbox) is written at
-    once, with no link: True when it was, False when a link was sent."""
-    from users_app import mail  # the outbox builds on the models
-
+    throttle.Throttled past it. A request replaces the change waiting before it (its link stops
+    working). The same address in other case (the same mailbox) is written at once, with no link:
+    True when it was, False when a link was sent."""
     email = (email or "").strip()
     if problem := email_problem(email):
         raise AccountError(problem, "email")
@@ -233,12 +253,52 @@ def change_email(
             user = _still_as_checked(user, checked)
             if (user.email or "").lower() == email.lower():
                 user.email = email
+                user.drop_email_change()  # its link was for the address before (email_confirm.py's fp)
                 return True
             count_email_change(user.login, address)
-            mail.enqueue_email_confirm(user, email)
+            _send_email_confirm(user, email)
     except IntegrityError:
         raise _email_taken() from None
     return False
+
+
+def _send_email_confirm(user: User, new_address: str) -> None:
+    """Within a write transaction: `new_address` is the change waiting, asked now, and a link to it
+    goes in the outbox; the links sent before stop working."""
+    from users_app import mail  # the outbox builds on the models
+
+    user.email_pending = new_address
+    user.email_pending_at = utcnow()  # before the message's created_at: mail.render sends it
+    mail.enqueue_email_confirm(user, new_address)
+
+
+def _no_change_waiting() -> AccountError:
+    return AccountError(_("No change of your e-mail address is waiting."), "email", status=409, code="conflict")
+
+
+def resend_email_confirm(user: User, *, address: str | None = None) -> str:
+    """The link of the change waiting, sent again: a new one, working 24 hours from now (the ones
+    sent before stop working). Counts towards the hourly limit as a request (throttle.Throttled).
+    The address it goes to; AccountError when no change is waiting."""
+    with write_transaction(db):
+        user = db.session.get(User, user.id, with_for_update=True, populate_existing=True)
+        if user is None or not user.email_pending:
+            raise _no_change_waiting()
+        count_email_change(user.login, address)
+        _send_email_confirm(user, user.email_pending)
+    return user.email_pending
+
+
+def cancel_email_change(user: User) -> str:
+    """The change waiting ends: its links stop working and none still in the outbox goes out. The
+    address it was for; AccountError when no change is waiting."""
+    with write_transaction(db):
+        user = db.session.get(User, user.id, with_for_update=True, populate_existing=True)
+        if user is None or not user.email_pending:
+            raise _no_change_waiting()
+        cancelled = user.email_pending
+        user.drop_email_change()
+    return cancelled
 
 
 def confirm_email(token: str, user_id: int) -> tuple[User, str]:
@@ -256,6 +316,7 @@ def confirm_email(token: str, user_id: int) -> tuple[User, str]:
                 raise _email_taken()
             old = user.email
             user.email = new
+            user.drop_email_change()
             if old:
                 mail.enqueue_email_changed(user, old)
     except IntegrityError:  # the address was registered at that very moment
@@ -281,6 +342,7 @@ def restore_email(token: str) -> tuple[User, str]:
             if user.email:
                 mail.enqueue_email_restored(user, user.email)
             user.email = old
+            user.drop_email_change()  # asked by whoever changed the address, perhaps
             user.email_restored_at = utcnow()
             user.password_hash = ""  # matches no password (passwords.verify_password) until a new one is set
             user.session_version += 1

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from shared_ui.api import ApiError, json_body, page_args, page_of
 from shared_ui.auth import admin_required, issue_api_token
 from shared_ui.extensions import csrf
-from users_app import accounts, my_data, password_reset
+from users_app import accounts, devices, my_data, password_reset
 from users_app.extensions import db
 from users_app.models import User
 from users_app.openapi import OPENAPI
@@ -52,8 +52,14 @@ def create_user():
 
 @bp.post("/tokens")
 def create_token():
+    """A bearer token, and a device token the client may send back in `Shop-Device` at its next
+    logins, so that strangers' failed guesses of the login do not refuse it (users_app/devices.py)."""
     body = json_body(("login", "password"))
-    user = accounts.authenticate(_string(body, "login"), _string(body, "password"), request.remote_addr)
+    device = devices.from_api_request()
+    try:
+        user = accounts.authenticate(_string(body, "login"), _string(body, "password"), request.remote_addr, device)
+    except accounts.AccountError as error:  # the right password of a deactivated account
+        raise _account_error(error) from None
     if user is None:
         raise ApiError(401, "invalid_credentials", _("Wrong login or password."))
     token, expires_at = issue_api_token(user.record())
@@ -62,6 +68,7 @@ def create_token():
         token_type="Bearer",  # noqa: S106
         expires_at=expires_at.isoformat().replace("+00:00", "Z"),
         user=user.to_api(),
+        device_token=devices.api_token(user, device),
     ), 201
 
 
@@ -89,7 +96,8 @@ def delete_me():
     body = json_body(("password",))
     try:
         user = db.get_or_404(User, current_user.id)
-        my_data.delete_account(user, _string(body, "password"), address=request.remote_addr)
+        password = _string(body, "password")
+        my_data.delete_account(user, password, address=request.remote_addr, device=devices.from_api_request())
     except accounts.AccountError as error:
         raise _account_error(error) from None
     except OrdersUnavailable:
@@ -102,7 +110,7 @@ def delete_me():
 def create_password_reset():
     """202 whether or not an account has the address (no enumeration)."""
     body = json_body(("email",))
-    password_reset.request_reset(_string(body, "email"), request.remote_addr)
+    password_reset.request_reset(_string(body, "email"), request.remote_addr, devices.from_api_request())
     return jsonify(status="accepted"), 202
 
 

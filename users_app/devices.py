@@ -14,6 +14,11 @@ out) makes every other browser a stranger again until it logs in. Its budget key
 the nonce with the account and the purpose, so the attempts table keeps no nonce; it starts with the
 account's id, so a password set by an e-mailed link forgives the failures of every browser of the
 account (throttle.forgive_login), as it forgives strangers'.
+
+API clients carry no cookie: the JSON API's token answer gives them the same thing as a string,
+`device_token` (signed with a salt of its own, so neither passes for the other), which a script
+sends back in the `Shop-Device` header of its later token requests, reset requests and account
+deletion (`from_api_request`), for the same budget of its own.
 """
 
 import secrets
@@ -24,6 +29,10 @@ from flask import Response, after_this_request, current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 SALT = "shop.device"
+API_SALT = "shop.api-device"
+#: the request header an API client sends its device token in (no underscore: nginx drops such headers)
+API_HEADER = "Shop-Device"
+API_TOKEN_MAX = 2048  # five accounts' token is a few hundred characters; longer is not one of ours
 MAX_AGE_SECONDS = 365 * 24 * 3600  # a login renews it
 MAX_ACCOUNTS = 5  # one family's accounts on a shared computer; the oldest falls off
 #: A budget key starts with a character no login has (accounts.LOGIN_PATTERN), and has a ":"
@@ -72,17 +81,26 @@ def cookie_name() -> str:
     return "__Secure-shop_device" if current_app.config["SESSION_COOKIE_SECURE"] else "shop_device"
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+def _serializer(salt: str = SALT) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
 
 
 def from_request() -> Device | None:
     """The request's device, or None without a valid cookie (forged, expired or malformed)."""
-    value = request.cookies.get(cookie_name())
+    return _read(request.cookies.get(cookie_name()), SALT)
+
+
+def from_api_request() -> Device | None:
+    """The API client's device, from its `Shop-Device` header, or None without a valid one."""
+    value = request.headers.get(API_HEADER)
+    return _read(value, API_SALT) if value and len(value) <= API_TOKEN_MAX else None
+
+
+def _read(value: str | None, salt: str) -> Device | None:
     if not value:
         return None
     try:
-        data = _serializer().loads(value, max_age=MAX_AGE_SECONDS)
+        data = _serializer(salt).loads(value, max_age=MAX_AGE_SECONDS)
     except BadSignature:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("n"), str) or not isinstance(data.get("u"), list):
@@ -99,14 +117,24 @@ def from_request() -> Device | None:
     return Device(data["n"], accounts[:MAX_ACCOUNTS])
 
 
+def _trusted_for(user, known: Device | None, salt: str) -> str:
+    """A device value trusting this device for the account with its password as it is now (and
+    keeping the accounts it was trusted for before, and its nonce)."""
+    nonce = known.nonce if known else secrets.token_urlsafe(16)
+    others = [[uid, fp] for uid, fp in (known.accounts if known else ()) if uid != user.id]
+    return _serializer(salt).dumps({"n": nonce, "u": [[user.id, fingerprint(user)], *others][:MAX_ACCOUNTS]})
+
+
+def api_token(user, known: Device | None) -> str:
+    """At an API login with the right password: the device token the client may send back (a year)."""
+    return _trusted_for(user, known, API_SALT)
+
+
 def remember(user) -> None:
     """At a login (and a password change): the response tells this browser it is trusted for the
     account with its password as it is now (and keeps the accounts it was trusted for before, and
     its nonce)."""
-    known = from_request()
-    nonce = known.nonce if known else secrets.token_urlsafe(16)
-    others = [[uid, fp] for uid, fp in (known.accounts if known else ()) if uid != user.id]
-    value = _serializer().dumps({"n": nonce, "u": [[user.id, fingerprint(user)], *others][:MAX_ACCOUNTS]})
+    value = _trusted_for(user, from_request(), SALT)
 
     @after_this_request
     def set_cookie(response: Response) -> Response:

@@ -6,11 +6,16 @@ sent to the new one, is opened by the account's owner, logged in. Opened by anyo
 typo's stranger would confirm their own address on the account (and could then reset its
 password); logged in, only one who knows the password and reads the new inbox can.
 
-The link carries {uid, to, at, fp}: `at` is when it was asked for (the message's outbox row was
-written), so a link sent again later still counts its 24 hours from then; `fp` is a fingerprint
-of the account's address and password hash when the link was made, so confirming (the address
-changes), restoring the old address or changing the password makes the link, and every other one
-sent before, unusable: single use without storing anything.
+The account keeps the change it waits for (`User.email_pending`, `email_pending_at`: the account
+page shows it, sends its link again, cancels it). The link carries {uid, to, at, fp}: `to` and `at`
+must be the pending change's address and asking (a link sent again later still counts its 24 hours
+from then), so a newer request, a link sent again, a cancel, a confirmed change, a password change
+or a restored address (each drops or replaces the pending change) makes every link sent before
+unusable, and the outbox sends none of them any more (users_app/mail.py); `fp`, a fingerprint of the
+account's address and password hash when the link was made, holds as well.
+
+A link opened logged out waits in the session (SESSION_KEY) through the login: the login page's
+address never carries it (nginx's error log, a Referer, the history).
 """
 
 from datetime import datetime, timedelta
@@ -25,6 +30,10 @@ from users_app.models import User, utcnow
 
 SALT = "shop.email-confirm"
 MAX_AGE_HOURS = 24
+#: the session's copy of a link opened logged out, kept through the login (views/auth.py)
+SESSION_KEY = "email_confirm_link"
+#: longer than any token make_token writes (its address at most 254 characters)
+TOKEN_MAX = 1024
 
 
 class ConfirmLinkError(Exception):
@@ -41,6 +50,11 @@ def _serializer() -> URLSafeTimedSerializer:
 
 def _fingerprint(user: User) -> str:
     return sha256(f"{user.email or ''}\n{user.password_hash}".encode()).hexdigest()[:16]
+
+
+def expires_at(asked_at: datetime) -> datetime:
+    """Until when the link of a change asked at `asked_at` works."""
+    return asked_at + timedelta(hours=MAX_AGE_HOURS)
 
 
 def make_token(user: User, new_address: str, asked_at: datetime) -> str:
@@ -75,11 +89,12 @@ def read_token(token: str, user_id: int, *, lock: bool = False) -> tuple[User, s
         raise invalid
     if (user.email or "").lower() == new.lower():
         raise ConfirmLinkError(_("%(email)s is the address of your account already.", email=user.email))
-    if _fingerprint(user) != fp:
+    pending = (user.email_pending or "").lower() == new.lower() and user.email_pending_at == asked_at
+    if not pending or _fingerprint(user) != fp:
         raise ConfirmLinkError(
             _(
-                "This link was used already, or your address or password changed since it was sent. "
-                "Change your address again."
+                "This link no longer works: it was used already, a newer link was sent, the change was "
+                "cancelled, or your password changed since. Your account page shows the change waiting, if any."
             )
         )
-    return user, new
+    return user, user.email_pending

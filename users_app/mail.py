@@ -51,13 +51,15 @@ def render(message: MailMessage) -> outbox.Rendered | None:
             shop_url=public_url,
         )
     elif message.kind == EMAIL_CONFIRM:
-        if (user.email or "").lower() == message.to_address.lower():
-            return None  # confirmed already (by another link to the same address)
-        if user.email_restored_at is not None and user.email_restored_at >= message.created_at:
-            return None  # asked before the owner took the account back (email_restore.py): not theirs
+        pending, asked_at = user.email_pending, user.email_pending_at
+        if pending is None or asked_at is None or pending.lower() != message.to_address.lower():
+            return None  # confirmed, cancelled, replaced by a change to another address, or ended by a
+            # password change or a restored address (email_confirm.py): its link would not work
+        if message.created_at < asked_at:
+            return None  # the link of an earlier request for the same address, replaced by a newer one
 
-        # The link is made now, from the account as it is now (email_confirm.py): never stored.
-        token = email_confirm.make_token(user, message.to_address, message.created_at)
+        # The link is made now, from the change waiting now (email_confirm.py): never stored.
+        token = email_confirm.make_token(user, pending, asked_at)
         subject, text, html = outbox.render_mail(
             "users/mail/email_confirm",
             message.locale,

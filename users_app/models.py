@@ -32,6 +32,17 @@ class User(db.Model):
     #: when an address change was last undone by the notice's link (email_restore.py): every link
     #: made before it is used up
     email_restored_at: Mapped[datetime | None]
+    #: the address a change asked for, until its link is confirmed, cancelled or replaced (email_confirm.py):
+    #: only a link for this address and this asking works
+    email_pending: Mapped[str | None] = mapped_column(String(254))
+    #: when that change was asked for (or its link last sent again): its link works 24 hours from then
+    email_pending_at: Mapped[datetime | None]
+
+    def drop_email_change(self) -> None:
+        """The pending address change ends: every link sent for it stops working, and none still in
+        the outbox goes out (users_app/mail.py). Within the caller's write transaction."""
+        self.email_pending = None
+        self.email_pending_at = None
 
     def record(self) -> dict:
         """What every app's user loader gets from `/users/internal/users/<id>`."""

@@ -32,6 +32,7 @@ def export(user: User) -> dict:
             "id": user.id,
             "login": user.login,
             "email": user.email,
+            "email_pending": user.email_pending,  # asked for, its link not yet confirmed
             "language": user.locale,
             "is_admin": user.is_admin,
             "created_at": _rfc3339(user.created_at),
@@ -75,6 +76,7 @@ def delete_account(user: User, password: str, *, address: str | None = None, dev
             raise last_admin
         user.login = f"#deleted-{user.id}"  # "#" is never in a login: the old one is free again
         user.email = None
+        user.drop_email_change()
         user.password_hash = ""
         user.locale = None
         user.is_admin = False

@@ -49,13 +49,29 @@ CREDENTIALS = {
 }
 TOKEN = {
     "type": "object",
-    "required": ["token", "token_type", "expires_at", "user"],
+    "required": ["token", "token_type", "expires_at", "user", "device_token"],
     "properties": {
         "token": {"type": "string"},
         "token_type": {"const": "Bearer"},
         "expires_at": {"type": "string", "format": "date-time"},
         "user": {"$ref": "#/components/schemas/User"},
+        "device_token": {
+            "type": "string",
+            "description": "Send it back in the `Shop-Device` header of later token requests (and of reset "
+            "requests and `DELETE /me`): a client that does has its failed logins of this account counted apart "
+            "from strangers', so their guesses do not lock it out. Valid a year; keep the newest (each login "
+            "renews it); after a password change it counts as none until the next login.",
+        },
     },
+}
+#: the API's device cookie (users_app/devices.py): the `device_token` of an earlier login
+DEVICE_HEADER = {
+    "name": "Shop-Device",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The `device_token` of an earlier token answer: this client's failed logins of that account "
+    "count in a budget of its own. A token that is not the shop's, or names other accounts, counts as none.",
 }
 ROLES = {"type": "object", "properties": {"is_admin": {"type": "boolean"}, "is_active": {"type": "boolean"}}, **CLOSED}
 USER_REF = {"$ref": "#/components/schemas/User"}
@@ -82,12 +98,17 @@ OPENAPI = document(
         "/tokens": {
             "post": {
                 "summary": "Get a bearer token for 24 hours",
-                "description": "429: too many failed attempts for this login or from this address; wait Retry-After.",
+                "description": "401 `invalid_credentials`: wrong login or password, the same whether or not the "
+                "login exists. 403 `account_deactivated`: the right password of an account the shop deactivated "
+                "(only said to who gave the right password). 429: too many failed attempts for this login or from "
+                "this address; wait Retry-After. Send the `device_token` of an earlier answer in `Shop-Device`, so "
+                "that strangers' failures of the login do not refuse this client.",
                 "security": [],
+                "parameters": [DEVICE_HEADER],
                 "requestBody": json_body({"$ref": "#/components/schemas/Credentials"}),
                 "responses": {
                     "201": ok({"$ref": "#/components/schemas/Token"}, "Created"),
-                    **error_responses(400, 401, 422, 429),
+                    **error_responses(400, 401, 403, 422, 429),
                 },
             }
         },
@@ -97,6 +118,7 @@ OPENAPI = document(
                 "summary": "Delete my account: login, e-mail and password erased, Pending orders cancelled",
                 "description": "A wrong password counts as a failed login of the account: 429 past the login limits. "
                 "503: `orders_unavailable` (the orders could not be reached: nothing was erased).",
+                "parameters": [DEVICE_HEADER],
                 "requestBody": json_body(PASSWORD_ONLY),
                 "responses": {"204": {"description": "Deleted"}, **error_responses(400, 401, 409, 422, 429, 503)},
             },
@@ -112,6 +134,7 @@ OPENAPI = document(
             "post": {
                 "summary": "E-mail a password reset link, if an account has this address (202 either way)",
                 "security": [],
+                "parameters": [DEVICE_HEADER],
                 "requestBody": json_body(RESET_REQUEST),
                 "responses": {"202": {"description": "Accepted"}, **error_responses(400, 422, 429)},
             }

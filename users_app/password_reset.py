@@ -78,7 +78,13 @@ def reset_password(token: str, new_password: str) -> User:
         changed = db.session.execute(
             update(User)
             .where(User.id == user.id, User.password_hash == old_hash)
-            .values(password_hash=new_hash, session_version=User.session_version + 1)
+            .values(
+                password_hash=new_hash,
+                session_version=User.session_version + 1,
+                # a change of address waiting was asked with the old password (email_confirm.py): it ends
+                email_pending=None,
+                email_pending_at=None,
+            )
             .execution_options(synchronize_session=False)
         ).rowcount
         if changed == 1:  # a guesser's failures no longer keep the owner out

@@ -119,7 +119,8 @@ def start_login(login: str, address: str, device_key: str | None = None) -> int:
                 db.session.flush()
                 return attempt.id
             if time.monotonic() >= give_up:  # none failed yet: say so rather than the failures' text
-                message = _("Too many logins of this account are being checked at once. Try again in a moment.")
+                # "this login", not "this account": the same answer whether or not an account has it
+                message = _("Too many attempts with this login are being checked at once. Try again in a moment.")
                 raise Throttled(message, 5)
         wait_for_attempts_in_flight(pause)  # outside the transaction: they conclude meanwhile
         pause = min(pause * 2, LONGEST_PAUSE)
@@ -198,7 +199,9 @@ def _refusal(per_login: Tally, per_address: Tally, now: datetime) -> Throttled |
 def start_registration(address: str) -> None:
     """Record a registration attempt (every one counts, whatever its outcome), then count.
 
-    Raise Throttled when this address has made more than the hourly limit.
+    Raise Throttled when this address has made more than the hourly limit. The refused attempt counts
+    too, so it is an hour from it that the network may try again (and the answer says so: attempts,
+    not accounts, as a login already taken counts as well).
     """
     address = client_network(address)
     with write_transaction(db):
@@ -206,7 +209,8 @@ def start_registration(address: str) -> None:
     recent = (Attempt.kind == REGISTER) & (Attempt.address == address) & (Attempt.at >= utcnow() - REGISTER_WINDOW)
     count = db.session.scalar(select(func.count()).where(recent))
     if count > current_app.config["SHOP_REGISTRATIONS_PER_HOUR"]:
-        raise Throttled(_("Too many new accounts from your network. Please try again later."), 3600)
+        message = _("Too many attempts to create an account from your network. Please try again in an hour.")
+        raise Throttled(message, 3600)
 
 
 def count_email_change(login: str, address: str | None) -> None:

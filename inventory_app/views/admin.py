@@ -219,6 +219,9 @@ def _invalid() -> int:
 
 
 def _saved(item, message: str):
+    warning = items.price_warning(item.price_cents)
+    if warning:  # allowed, but said (and read out) where the admin saved it: no order of it alone may be payable
+        message = f"{message} {warning}"
     if wants_fragment():
         return _row(item, announcement=message)
     flash(message, "success")

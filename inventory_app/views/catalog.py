@@ -115,9 +115,9 @@ def _results(q: str, available: bool, category: str | None, after, block: str, f
 
 def _linked(category: str | None) -> list[str]:
     """The categories the catalog links, the one shown among them (it may be past the first ones listed:
-    its items link it)."""
+    its items link it). The list is read once; whether items have the one shown is one index probe."""
     listed = categories.shown()
-    if category and listed and category not in listed and category in categories.listed(categories.SPELLINGS_MAX):
+    if category and listed and category not in listed and categories.in_use(category):
         return [*listed, category]
     return listed
 

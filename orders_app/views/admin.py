@@ -66,7 +66,10 @@ def cancel(order_id: int):
         # stands in for a post that left it out.
         was_paid, restock = order.status == PAID, RefundForm(formdata=request.form).restock.data
         note = history.note("Cancelled by an administrator")
-        order = cancelling.cancel_as(order, actor, admin=True, restock=restock, note=note)
+        # The status the row showed (its form says; not `status`, the filters' field, which htmx
+        # sends along from the monitor): a Cancel shown on a Pending order never refunds.
+        shown = request.form.get("shown_status")
+        order = cancelling.cancel_as(order, actor, admin=True, restock=restock, note=note, shown_status=shown)
         restocked = restock or not was_paid  # a Pending order's hold always goes back
         if was_paid and order.refund_state in (REFUND_PENDING, REFUND_FAILED):
             stock = _("Its stock went back.") if restock else _("Its stock was not returned.")

@@ -64,7 +64,7 @@ def add():
     """Add to cart (catalog rows, item pages): htmx gets a short confirmation, a form a redirect."""
     item_id = request.form.get("inventory_id")
     try:
-        quantity = cart.add(current_user, item_id, request.form.get("quantity") or 1)
+        quantity, missing = cart.add_and_check(current_user, item_id, request.form.get("quantity") or 1)
     except OrderError as error:
         if is_htmx_request():
             return render_template("orders/_cart_added.html", error=error.message, units=None), 200
@@ -72,7 +72,8 @@ def add():
         return redirect(url_for(".show"), code=303)
     units = cart.units_in(current_user)
     if is_htmx_request():
-        return render_template("orders/_cart_added.html", error=None, quantity=quantity, units=units)
+        # a free item, or a few cheap ones, make a cart no card pays for yet: said here, where it was added
+        return render_template("orders/_cart_added.html", error=None, quantity=quantity, units=units, missing=missing)
     flash(_("Added to your cart."), "success")
     return redirect(url_for(".show"), code=303)
 

@@ -10,6 +10,7 @@ from orders_app import cancelling, checkout, editing, errors, history, placing, 
 from orders_app.errors import ONLY_OWNER_CHANGES, ONLY_OWNER_PAYS, OrderError
 from orders_app.forms import ActionForm, LinesForm, OrderForm, QuantityForm, RefundForm
 from orders_app.models import STATUSES, Order, utcnow
+from shared_ui.money import least_payable_quantity
 from shared_ui.numbers import page_number, whole_number
 from shared_ui.pages import hx_redirect, render_page
 from shared_ui.requests_kind import wants_fragment
@@ -57,9 +58,9 @@ def quote():
 @bp.route("/new")
 @login_required
 def new():
-    form = OrderForm(
-        formdata=None, inventory_id=request.args.get("inventory_id", ""), quantity=request.args.get("quantity", "1")
-    )
+    # No quantity asked: the fewest that can be paid alone (one, unless the item costs under Stripe's minimum)
+    item_id, quantity = request.args.get("inventory_id", ""), request.args.get("quantity")
+    form = OrderForm(formdata=None, inventory_id=item_id, quantity=quantity)
     return _order_form_page(form)
 
 
@@ -95,6 +96,9 @@ def _order_form_page(form: OrderForm, status: int = 200, ask_inventory: bool = T
     if ask_inventory:
         try:
             item = placing.read_item(form.inventory_id.data)
+            if not form.quantity.data:
+                least = least_payable_quantity(item.price_cents, current_app.config["SHOP_CURRENCY"])
+                form.quantity.data = str(least or 1)
             current_quote = placing.quote_for(item, form.quantity.data)
         except OrderError as error:
             if item is None:

@@ -8,6 +8,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
+from stacktools.client import DEFAULT_PASSWORD
 from tests.browser.helpers import (
     add_item,
     api_token,
@@ -83,6 +84,12 @@ def test_account_and_users_admin_pass_axe(stack, page: Page):
     log_in(stack, page, register_user(stack))
     page.goto(stack.url("/users/account"))
     assert_accessible(page, "account")
+    settings = page.locator("#email-settings")
+    settings.get_by_label("E-mail address").fill("waiting@new.example")
+    settings.get_by_label("Current password").fill(DEFAULT_PASSWORD)
+    settings.get_by_role("button", name="Save e-mail address").click()
+    expect(page.locator("#email-pending")).to_contain_text("waiting@new.example")
+    assert_accessible(page, "account with an address change waiting")
     page.get_by_role("button", name="Log out").click()
 
     log_in_as_admin(stack, page)

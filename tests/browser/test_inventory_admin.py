@@ -60,6 +60,27 @@ def test_admin_edits_a_price_inline_and_the_catalog_shows_it(stack, page: Page, 
     assert catalog_price(stack, page, item) == "$14.75"
 
 
+def test_a_free_price_is_saved_inline_with_a_warning_and_its_page_offers_only_the_cart(stack, page: Page, item):
+    """A price of 0 is allowed (a free sample), never silently: the row says customers get it only in a cart
+    with other items, and the item page says so to customers instead of offering an order checkout refuses."""
+    log_in_as_admin(stack, page)
+    page.goto(stack.url(f"/inventory/admin/?q={item['word']}"))
+    row = page.locator(f"#item-{item['id']}")
+    row.locator(".item-price").click()
+    expect(row).to_have_class(re.compile("editing"))
+    row.get_by_label("Price").fill("0")
+    row.get_by_role("button", name="Save").click()
+
+    expect(row).not_to_have_class(re.compile("editing"))
+    warning = "Free: customers can only get it in a cart with other items, as a card payment is at least $0.50."
+    expect(row.locator(".price-warning")).to_have_text(warning)
+    expect(page.locator("#announcer")).to_contain_text(warning)
+    page.goto(stack.url(f"/inventory/items/{item['id']}"))
+    expect(page.locator("#item-minimum")).to_contain_text("This item is free")
+    expect(page.get_by_role("button", name="Place order")).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile("^Add to cart"))).to_have_count(1)
+
+
 def test_an_invalid_edit_shows_its_error_in_the_row_and_changes_nothing(stack, page: Page, item):
     log_in_as_admin(stack, page)
     page.goto(stack.url(f"/inventory/admin/?q={item['word']}"))

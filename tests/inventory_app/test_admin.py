@@ -224,6 +224,34 @@ def test_add_item_opens_an_empty_row_and_saving_it_adds_the_item(admin, client):
     assert "Green Teapot" in client.get("/inventory/?q=teapot").get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("price", "warning"),
+    [
+        ("0", "Free: customers can only get it in a cart with other items, as a card payment is at least $0.50."),
+        (
+            "0,30",
+            "Under the smallest card payment ($0.50): customers order at least 2 of it, or add it to a cart with "
+            "other items.",
+        ),
+    ],
+    ids=["free", "under-the-minimum"],
+)
+def test_a_price_under_the_minimum_charge_is_saved_with_a_warning_in_its_row(admin, make_item, stored, price, warning):
+    """Allowed (a free sample, a sticker sold by the few), but never silently: the row says what customers
+    can do with it, and so does what is read out on saving; a price one unit of pays for says nothing."""
+    item_id = make_item("Blue Mug", 1250, 10)
+    html = edit(admin, item_id, price=price).get_data(as_text=True)
+    assert f'<small class="price-warning stock-low" id="item-{item_id}-price-warning">{warning}</small>' in html
+    assert f"Saved Blue Mug. {warning}" in html[html.index('id="announcer"') :]
+    assert stored(item_id).price_cents == (0 if price == "0" else 30)
+    table = admin.get("/inventory/admin/").get_data(as_text=True)
+    assert warning in table
+    added = htmx(admin, "POST", "/inventory/admin/items", data={"name": "Sample", "price": price, "quantity": "3"})
+    assert warning in added.get_data(as_text=True)
+    back = edit(admin, item_id, price="0.50").get_data(as_text=True)
+    assert "price-warning" not in back and "Saved Blue Mug.</p>" in back
+
+
 def test_an_invalid_new_row_keeps_what_was_typed_and_adds_nothing(admin, client):
     data = {"name": "Green Teapot", "description": "", "price": "4.555", "quantity": "3"}
     html = htmx(admin, "POST", "/inventory/admin/items", data=data).get_data(as_text=True)

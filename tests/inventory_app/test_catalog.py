@@ -172,6 +172,64 @@ def test_a_logged_in_shopper_gets_an_order_form_bounded_by_stock(customer, make_
     assert '<output id="order-total"' in form
 
 
+def order_form_of(html: str) -> str:
+    form = html[html.index('<form method="post" action="/orders/"') :]
+    return form[: form.index("</form>")]
+
+
+def test_an_item_under_the_minimum_charge_says_so_and_its_order_form_starts_at_enough(customer, client, make_item):
+    """A card payment is at least $0.50: before anyone presses anything, the page says how many make an
+    order and offers the cart; the form starts at that many, with their total (1 would be refused)."""
+    item_id = make_item("Sticker", 30, 10)
+    html = customer.get(f"/inventory/items/{item_id}").get_data(as_text=True)
+    note = (
+        "A card payment must be at least $0.50: order at least 2 of this item, or add it to your cart with other items."
+    )
+    assert 'id="item-minimum"' in html and note in html
+    assert 'class="inline-form add-to-cart"' in html
+    form = order_form_of(html)
+    assert 'id="quantity" name="quantity" value="2" min="2" step="1" required max="10"' in form
+    assert '<output id="order-total" for="quantity" aria-live="polite">$0.60</output>' in form
+    visitor = client.get(f"/inventory/items/{item_id}").get_data(as_text=True)
+    assert note in visitor and "Log in to order" in visitor
+    portuguese = customer.get(f"/inventory/items/{item_id}", headers={"Accept-Language": "pt-BR"})
+    assert "Um pagamento com cartão precisa ser de pelo menos US$ 0,50" in portuguese.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("price", "stock", "note"),
+    [
+        (
+            0,
+            10,
+            "This item is free, but a card payment must be at least $0.50, so it cannot be ordered on its own: "
+            "add it to your cart with other items.",
+        ),
+        (
+            20,
+            2,
+            "A card payment must be at least $0.50 and only 2 of this item are left, so it cannot be ordered on "
+            "its own: add it to your cart with other items.",
+        ),
+    ],
+    ids=["free", "too-few-left-to-reach-it"],
+)
+def test_an_item_that_cannot_be_paid_alone_offers_the_cart_and_no_order_form(
+    customer, client, make_item, price, stock, note
+):
+    """No "Place order" that checkout would refuse: the page says why, and "Add to cart" stays."""
+    item_id = make_item("Free sample", price, stock)
+    for shopper in (customer, client):
+        html = shopper.get(f"/inventory/items/{item_id}").get_data(as_text=True)
+        assert note in html and 'class="inline-form add-to-cart"' in html
+        assert 'action="/orders/"' not in html and "Place order" not in html and "Log in to order" not in html
+
+
+def test_an_item_one_unit_of_pays_for_has_no_minimum_note(customer, make_item):
+    html = customer.get(f"/inventory/items/{make_item('Mug', 50, 3)}").get_data(as_text=True)
+    assert 'id="item-minimum"' not in html and 'value="1" min="1"' in order_form_of(html)
+
+
 def test_a_sold_out_item_has_no_order_form(customer, make_item):
     item_id = make_item("Gone Mug", quantity=0)
     html = customer.get(f"/inventory/items/{item_id}").get_data(as_text=True)

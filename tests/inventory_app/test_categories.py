@@ -244,3 +244,35 @@ def test_a_category_is_escaped_everywhere_it_is_shown(app, client, admin, make_i
         client.get(f"/inventory/items/{item_id}").get_data(as_text=True),
     ):
         assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+
+
+def page_and_list_reads(app, client, path: str) -> tuple[str, int]:
+    """The catalog page at `path`, and how many times rendering it read the list of categories."""
+    reads = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        reads.extend(["list"] if "WITH RECURSIVE found" in statement else [])
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        return client.get(path).get_data(as_text=True), len(reads)
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", remember)
+
+
+def test_a_category_page_past_the_linked_ones_reads_the_list_of_categories_once(client, app, make_item, monkeypatch):
+    """The page of a category past the ones linked read the list three times (the category asked for
+    among the first SPELLINGS_MAX, the links, then the first SPELLINGS_MAX again for the one shown):
+    each read is an index probe per category, up to a thousand. It is read once, for the links; the
+    category is looked up in it only when asked for in a spelling no item has ("tea & coffee")."""
+    monkeypatch.setattr(categories, "CATEGORIES_MAX", 2)
+    monkeypatch.setattr(categories.listed, "__defaults__", (2,))
+    for name, category in (("Apron", "Aprons"), ("Bowl", "Bowls"), ("Tea Pot", "Tea & Coffee")):
+        set_category(app, make_item(name), category)
+    for path, reads in (("/inventory/?category=Tea+%26+Coffee", 1), ("/inventory/?category=tea+%26+coffee", 2)):
+        page, read = page_and_list_reads(app, client, path)
+        assert names_in(page) == ["Tea Pot"]
+        assert re.findall(r'class="category-link"[^>]*>([^<]+)</a>', page) == ["Aprons", "Bowls", "Tea &amp; Coffee"]
+        assert read == reads, path

@@ -11,7 +11,7 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import event, select, text
 
-from inventory_app import search
+from inventory_app import models, search
 from inventory_app.extensions import db
 from inventory_app.models import Item, name_key
 from tests.inventory_app.conftest import htmx
@@ -19,6 +19,7 @@ from tests.inventory_app.rows import edit
 from tests.inventory_app.test_api import bearer
 from tests.inventory_app.test_catalog import HX, names_in, next_link
 from tests.inventory_app.test_categories import set_category
+from tests.inventory_app.test_search_folding import newest_migration
 
 #: made in this order (so "açúcar" is older than "Acucar"), listed as SORTED
 MADE = ["Zebra listrada", "Óleo de cozinha", "açúcar", "Água de coco", "Acucar", "banana", "Écharpe", "apple"]
@@ -206,3 +207,37 @@ def test_the_migration_fills_the_key_of_items_already_there_and_goes_down_again(
         upgrade(directory=directory)
         db.session.remove()
     assert names_in(client.get("/inventory/").get_data(as_text=True)) == SORTED
+
+
+def test_a_later_name_key_changes_nothing_the_key_migration_does(app, client, monkeypatch):
+    """The migration that added the keys filled them with the app's name_key of the day, imported: a
+    later change of that function would have made an old migration fill other keys than it did, and
+    than the code of its time compares with. It keeps its own copy."""
+    monkeypatch.setattr(models, "name_key", str.upper)
+    directory = str(Path(app.root_path) / "migrations")
+    with app.app_context():
+        downgrade(directory=directory, revision=BEFORE_KEYS_REVISION)
+        for name in MADE:
+            db.session.execute(
+                text(
+                    "INSERT INTO inventory (name, description, price_cents, quantity, created_at, updated_at) "
+                    "VALUES (:name, '', 100, 1, '2026-12-01', '2026-12-01')"
+                ),
+                {"name": name},
+            )
+        db.session.commit()
+        upgrade(directory=directory)
+        keys = dict(db.session.execute(text("SELECT name, name_key FROM inventory")).all())
+        db.session.remove()
+    assert keys["açúcar"] == keys["Acucar"] == "acucar" and keys["Água de coco"] == "agua de coco"
+    monkeypatch.undo()
+    assert names_in(client.get("/inventory/").get_data(as_text=True)) == SORTED
+
+
+def test_todays_name_key_is_the_one_the_newest_migration_filled_the_keys_with():
+    """A change of name_key needs a migration that fills every key again (with a copy of its own), or
+    items saved before it sort by the old key among items saved after."""
+    filled_with = newest_migration("def name_key(").name_key
+    every_character = [chr(code) for code in range(0x110000) if not 0xD800 <= code < 0xE000]
+    samples = [*MADE, *every_character, "Straße ﬁsh Œuvre Łódź ǅemal", "ẞ" * 200, "Água" * 100]
+    assert [name_key(sample) for sample in samples] == [filled_with(sample) for sample in samples]

@@ -261,6 +261,19 @@ def test_unknown_keys_are_404(client):
         assert response.status_code == 404 and response.get_json()["error"]["code"] == "hold_not_found"
 
 
+def test_a_hold_that_arrives_after_its_key_was_released_holds_nothing(client, make_item, app):
+    """orders_app gave up waiting for a hold (its request was slow on the way: a busy database) and
+    released the key, which inventory did not know yet; the hold then arrives. It must take nothing:
+    no order will ever pay for it, and its units would be off sale until it expired."""
+    item_id = make_item(quantity=5)
+    released = client.post(f"{HOLDS}/order-7/release", headers=SERVICE)
+    assert released.status_code == 404 and released.get_json()["error"]["code"] == "hold_not_found"
+    late = hold(client, "order-7", item_id, 2)
+    assert late.status_code == 409 and late.get_json()["error"]["code"] == "key_conflict"
+    assert stock_of(client, item_id)["quantity"] == 5 and movements(app, key="order-7") == []
+    assert client.post(f"{HOLDS}/order-7/release", headers=SERVICE).status_code == 404  # still nothing to give back
+
+
 def test_an_expired_hold_returns_its_stock(client, make_item, app):
     item_id = make_item(quantity=5)
     hold(client, "order-1", item_id, 2, expires_at=rfc3339(timedelta(seconds=-1)))

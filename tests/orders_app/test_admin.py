@@ -8,7 +8,17 @@ from datetime import datetime, timedelta
 from orders_app.clients.stripe_client import PaymentRefused
 from orders_app.extensions import db
 from orders_app.models import Order, utcnow
-from tests.orders_app.helpers import choose_language, logged_in, paid_order, place, post_form
+from tests.orders_app.helpers import (
+    choose_language,
+    deliver,
+    fresh,
+    logged_in,
+    paid_order,
+    pay,
+    place,
+    post_form,
+    session_of,
+)
 
 HX = {"HX-Request": "true"}
 
@@ -297,12 +307,53 @@ def test_an_action_without_javascript_comes_back_to_the_monitor_as_it_was_filter
     form = re.search(rf'<form method="post" action="/orders/admin/{ids["bob"]}/cancel".*?</form>', page, re.S).group(0)
     inputs = re.findall(r"<input [^>]*>", form)
     fields = {re.search(r'name="(\w+)"', i).group(1): re.search(r'value="([^"]*)"', i).group(1) for i in inputs}
-    assert set(fields) == {"csrf_token", "back"}
+    assert set(fields) == {"csrf_token", "back", "shown_status"}
     answer = boss.post(f"/orders/admin/{ids['bob']}/cancel", data={k: html_text.unescape(v) for k, v in fields.items()})
     assert answer.status_code == 303
     assert answer.headers["Location"] == "/orders/admin/?status=Pending&user=bob"
     forged = post_form(boss, f"/orders/admin/{ids['alice_widget']}/cancel", {"back": "next=https://evil.example/&q=x"})
     assert forged.headers["Location"] == "/orders/admin/?q=x"  # only the monitor's own filters
+
+
+def rendered_form(page: str, action: str) -> dict:
+    """The fields of the page's form posting to `action`, as the browser sends them."""
+    form = re.search(rf'<form method="post" action="{re.escape(action)}".*?</form>', page, re.S).group(0)
+    inputs = re.findall(r"<input [^>]*>", form)
+    fields = {re.search(r'name="(\w+)"', i).group(1): re.search(r'value="([^"]*)"', i).group(1) for i in inputs}
+    return {name: html_text.unescape(value) for name, value in fields.items()}
+
+
+def test_a_cancel_shown_on_a_pending_order_that_was_paid_meanwhile_refunds_nothing(
+    app, users, inventory, boss, stripe_fake
+):
+    """The monitor showed the order Pending with Cancel ("its stock goes back"); the customer paid
+    before the admin clicked. The click must not refund the customer's payment (and, no restock box
+    being on that form, keep the stock sold for an order nobody will receive): it is refused, the
+    order stays paid, and the row shows it as it is now."""
+    lamp = inventory.add_item("Lamp", 1250, 10)
+    alice = logged_in(app, users.records[1])
+    order_id = place(alice, lamp, 2)
+    assert pay(alice, order_id).status_code == 303
+    action = f"/orders/admin/{order_id}/cancel"
+    fields = rendered_form(boss.get("/orders/admin/?status=Pending").get_data(as_text=True), action)
+
+    assert deliver(app, stripe_fake.pay(session_of(app, order_id))).get_json()["outcome"] == "paid"
+    filters = {"status": "Pending", "q": "", "user": ""}  # htmx sends the monitor's filters along (hx-include)
+    answer = boss.post(action, data={**filters, **fields}, headers=HX)
+    row = answer.get_data(as_text=True)
+
+    order = fresh(app, order_id)
+    assert (order.status, order.refund_state) == ("Paid", None) and stripe_fake.count("refund") == 0
+    assert inventory.stock(lamp) == 8 and inventory.holds[f"order-{order_id}"].state == "committed"
+    assert "This order is paid; only pending orders can be changed or cancelled." in html_text.unescape(row)
+    assert "HX-Trigger" not in answer.headers  # no stock moved
+    # The row now offers the refund, with its question and restock box, for the admin to decide;
+    # its Refund refunds (sent with the filters too, whatever status they filter on).
+    refund = rendered_form(row, action)
+    assert refund["restock"] == "y"
+    boss.post(action, data={**filters, **refund}, headers=HX)
+    order = fresh(app, order_id)
+    assert (order.status, order.refund_state) == ("Cancelled", "done") and inventory.stock(lamp) == 10
 
 
 def test_the_admins_refund_says_what_stripe_did_with_the_refund(app, users, inventory, boss, stripe_fake, monkeypatch):

@@ -387,10 +387,43 @@ def test_an_item_put_in_the_cart_while_its_order_is_placed_stays_in_the_cart(
 def test_a_cart_under_the_minimum_charge_holds_nothing_and_says_what_is_missing(app, alice, inventory, stripe_fake):
     dime = inventory.add_item("Dime sticker", 10, 100)
     form(alice, "/orders/cart/lines", {"inventory_id": dime, "quantity": 2})
-    assert "add $0.30 more to check out" in alice.get("/orders/cart/").get_data(as_text=True)
+    page = alice.get("/orders/cart/").get_data(as_text=True)
+    assert "A card payment must be at least $0.50: add $0.30 more to check out." in page
+    # no Check out that could only be refused: the way back to the catalog instead
+    assert 'id="cart-checkout"' not in page and 'id="cart-keep-shopping"' in page
     response = form(alice, "/orders/cart/checkout")
     assert response.status_code == 422 and "at least $0.50" in response.get_data(as_text=True)
     assert inventory.stock(dime) == 100 and cart_rows(app, 1) == {dime: 2}
+    assert stripe_fake.count("create_session") == 0
+
+
+def test_adding_a_free_item_says_at_once_what_the_cart_lacks_and_it_goes_with_others(
+    app, alice, client_anonymous, bearer, inventory, stripe_fake
+):
+    """From a catalog row or an item page (htmx): the answer beside the button says what checkout would need."""
+    free, mug = inventory.add_item("Free sample", 0, 100), inventory.add_item("Mug", 850, 10)
+    added = add(app, alice, free, 1, **{"HX-Request": "true"}).get_data(as_text=True)
+    message = "A card payment must be at least $0.50: add $0.50 more to check out."
+    assert "In your cart: 1." in added and message in added
+    assert message in added[added.index('id="announcer"') :]  # read out too
+    api = client_anonymous.post("/orders/api/cart/checkout", headers=bearer("alice"))
+    error = api.get_json()["error"]
+    assert api.status_code == 422 and (error["code"], error["minimum"], error["missing"]) == (
+        "amount_too_small",
+        "0.50",
+        "0.50",
+    )
+    assert cart_rows(app, 1) == {free: 1} and inventory.held() == {}
+    inventory.calls.clear()
+    added = add(app, alice, mug, 1, **{"HX-Request": "true"}).get_data(as_text=True)
+    assert "In your cart: 1." in added and "A card payment must be" not in added
+    assert inventory.calls == ["item"]  # a line that reaches the minimum alone: no read of the whole cart
+    page = alice.get("/orders/cart/").get_data(as_text=True)
+    assert 'id="cart-checkout"' in page and 'id="cart-minimum"' not in page
+    assert form(alice, "/orders/cart/checkout").status_code == 303  # the free sample goes with the mug
+    with app.app_context():
+        order = db.session.scalar(select(Order))
+        assert order.line_quantities == {free: 1, mug: 1} and order.total_cents == 850
 
 
 def test_a_cart_over_the_maximum_charge_holds_nothing_and_says_so(app, alice, inventory, stripe_fake):

@@ -65,7 +65,7 @@ def test_editing_without_javascript_redirects_to_the_order_with_a_message(alice,
 @pytest.mark.parametrize(
     ("price", "placed", "edited", "message"),
     [
-        (10, 5, 4, "Card payments need a total of at least $0.50: add $0.10 more."),
+        (10, 5, 4, "A card payment must be at least $0.50: keep at least 5 in this order, or cancel it instead."),
         (60_000_000, 1, 2, "A card payment can be of at most $999,999.99: order fewer items, in several orders."),
     ],
     ids=["under-the-minimum", "over-the-maximum"],
@@ -81,6 +81,46 @@ def test_editing_to_a_total_stripe_cannot_charge_is_refused_and_changes_nothing(
     order = fresh(app, order_id)
     assert (order.quantity, order.total_cents, order.version, order.hold_state) == (placed, price * placed, 1, HELD)
     assert inventory.held() == {f"order-{order_id}": placed}
+
+
+def test_the_quantity_form_of_an_item_under_the_minimum_says_how_many_the_order_keeps(
+    app, alice, inventory, bearer, client_anonymous
+):
+    """Said before Save (the field's bound and hint), and refused by the API with the minimum and what is missing."""
+    dime = inventory.add_item("Dime sticker", 10, 100)
+    order_id = place(alice, dime, 6)
+    form = alice.get(f"/orders/{order_id}/edit", headers=HX).get_data(as_text=True)
+    assert "A card payment must be at least $0.50: keep at least 5 in this order, or cancel it instead." in form
+    assert 'id="quantity" min="5" name="quantity"' in form
+    api = client_anonymous.patch(f"/orders/api/orders/{order_id}", json={"quantity": 2}, headers=bearer("alice"))
+    error = api.get_json()["error"]
+    assert api.status_code == 422 and error["code"] == "amount_too_small" and error["field"] == "quantity"
+    assert (error["minimum"], error["missing"]) == ("0.50", "0.30")
+    order = fresh(app, order_id)
+    assert (order.quantity, order.total_cents, order.version) == (6, 60, 1)
+    assert inventory.held() == {f"order-{order_id}": 6}
+
+
+def test_editing_lines_down_under_the_minimum_is_said_before_and_refused(
+    app, alice, inventory, bearer, client_anonymous
+):
+    dime, free = inventory.add_item("Dime sticker", 10, 100), inventory.add_item("Free sample", 0, 100)
+    body = {"lines": [{"inventory_id": dime, "quantity": 5}, {"inventory_id": free, "quantity": 1}]}
+    order_id = client_anonymous.post("/orders/api/orders", json=body, headers=bearer("alice")).get_json()["id"]
+    form = alice.get(f"/orders/{order_id}/edit", headers=HX).get_data(as_text=True)
+    assert "A card payment must be at least $0.50: the total cannot go under it." in form
+    response = post_form(alice, f"/orders/{order_id}/edit", {f"quantity-{dime}": 3, f"quantity-{free}": 1}, htmx=True)
+    assert (
+        "A card payment must be at least $0.50 and these quantities come to $0.30: keep more in this order, "
+        "or cancel it instead." in response.get_data(as_text=True)
+    )
+    lines = {"lines": [{"inventory_id": dime, "quantity": 4}, {"inventory_id": free, "quantity": 1}]}
+    api = client_anonymous.patch(f"/orders/api/orders/{order_id}", json=lines, headers=bearer("alice"))
+    error = api.get_json()["error"]
+    assert api.status_code == 422 and error["code"] == "amount_too_small"
+    assert (error["minimum"], error["missing"]) == ("0.50", "0.10")
+    assert fresh(app, order_id).line_quantities == {dime: 5, free: 1}
+    assert inventory.held() == {f"order-{order_id}": 6} and inventory.stock(dime) == 95
 
 
 def test_editing_beyond_the_stock_says_how_many_more_and_changes_nothing(app, alice, inventory, widget):

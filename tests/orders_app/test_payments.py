@@ -34,6 +34,7 @@ from tests.orders_app.helpers import (
     database_id,
     deliver,
     fresh,
+    logged_in,
     paid_order,
     pay,
     place,
@@ -600,6 +601,54 @@ def test_a_pay_that_meets_an_edit_under_way_hands_out_no_link(app, alice, stripe
     assert made["status"] == "expired" and fresh(app, order_id).stripe_session_id is None
 
 
+def test_pay_again_after_an_edit_that_was_refused_meanwhile_gives_a_link_that_opens(
+    app, users, inventory, stripe_fake, lamp
+):
+    """One tab's Pay met an edit from another tab under way (its new link was expired); the edit was
+    then refused (too few in stock), so the order is as it was, same version. Pay again must not hand
+    out that expired link: Stripe answers a repeated idempotency key with its first answer ("open"),
+    and the order would keep a link nobody can pay, then be cancelled when Stripe's `expired` comes."""
+    paying_tab, editing_tab = logged_in(app, users.records[1]), logged_in(app, users.records[1])
+    order_id = place(paying_tab, lamp, 1)
+    version = fresh(app, order_id).version
+    asking_stripe, edit_claimed, pay_done = threading.Event(), threading.Event(), threading.Event()
+    answers = {}
+
+    def pay_waits_for_the_edits_claim(method):
+        if method == "create_session":
+            asking_stripe.set()
+            assert edit_claimed.wait(10)
+
+    def edit_waits_for_the_pay(method, args):
+        if method == "change_hold" and args[1] is not None:
+            edit_claimed.set()
+            assert pay_done.wait(10)
+
+    def paying():
+        answers["pay"] = pay(paying_tab, order_id).status_code
+        pay_done.set()
+
+    stripe_fake.before_call, inventory.before_call = pay_waits_for_the_edits_claim, edit_waits_for_the_pay
+    tab = threading.Thread(target=paying)
+    tab.start()
+    assert asking_stripe.wait(10)
+    edit = post_form(editing_tab, f"/orders/{order_id}/edit", {"quantity": 20, "version": version})
+    tab.join(10)
+    stripe_fake.before_call = inventory.before_call = None
+    assert (answers["pay"], edit.status_code) == (409, 409)  # the Pay met the edit; the edit found too few
+    [expired] = stripe_fake.sessions.values()
+    assert expired["status"] == "expired"
+
+    response = pay(paying_tab, order_id)
+    assert response.status_code == 303
+    order = fresh(app, order_id)
+    assert stripe_fake.sessions[order.stripe_session_id]["status"] == "open"
+    assert response.headers["Location"] == stripe_fake.sessions[order.stripe_session_id]["url"]
+    # Stripe's event about the link the shop expired changes nothing: the order stays payable.
+    assert deliver(app, stripe_fake.event("checkout.session.expired", expired["id"])).get_json()["outcome"] == "stale"
+    assert fresh(app, order_id).status == PENDING
+
+
 def test_an_edit_that_meets_a_new_link_changes_nothing(app, alice, stripe_fake, lamp, monkeypatch):
     """A Pay made a link between the edit's closing of the old one and its claim: the edit is
     refused, so the link the customer holds is for the order as it is."""
@@ -737,6 +786,50 @@ def test_an_admin_refunds_a_paid_order_with_or_without_restock(app, alice, boss,
     }
     assert deliver(app, charge_refunded).get_json()["outcome"] == "refund_recorded"
     assert fresh(app, order_id).status == CANCELLED
+
+
+def refunded_at_stripe(app, order_id: int, intent: str, amount: int, event_id: str) -> dict:
+    """charge.refunded of a refund made in Stripe's dashboard; the charge carries its PaymentIntent's
+    metadata, as Stripe copies it."""
+    metadata = {"order_id": str(order_id), "shop_instance": "dev", "shop_database": database_id(app)}
+    charge = {
+        "id": f"ch_{event_id}",
+        "object": "charge",
+        "payment_intent": intent,
+        "amount": amount,
+        "amount_refunded": amount,
+        "refunded": True,
+        "currency": "usd",
+        "metadata": metadata,
+    }
+    return {"id": event_id, "type": "charge.refunded", "data": {"object": charge}}
+
+
+def test_a_refund_made_at_stripe_is_flagged_on_the_paid_order(app, alice, stripe_fake, lamp):
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=2)
+    refund = refunded_at_stripe(app, order_id, fresh(app, order_id).payment_intent, 2500, "evt_dashboard")
+    assert deliver(app, refund).get_json()["outcome"] == "external_refund"
+    order = fresh(app, order_id)
+    assert order.status == PAID and order.needs_attention
+    assert "$25.00 was refunded at Stripe outside the shop; the order is still Paid" in order.attention_reason
+
+
+def test_a_refund_made_at_stripe_before_the_shop_saw_the_payment_is_flagged_too(app, alice, stripe_fake, lamp):
+    """The payment's checkout.session.completed did not get through yet (the shop answered 500,
+    Stripe retries later) when someone refunded the charge in Stripe's dashboard: its charge.refunded
+    named a payment the shop did not know, and was dropped. The payment then came in, and the order
+    was Paid, its stock sold, with nothing telling anyone the money had gone back."""
+    order_id = place(alice, lamp, 2)
+    pay(alice, order_id)
+    session_id = session_of(app, order_id)
+    completed = stripe_fake.pay(session_id)  # paid at Stripe; its event still to come
+    intent = stripe_fake.sessions[session_id]["payment_intent"]
+    refund = refunded_at_stripe(app, order_id, intent, 2500, "evt_dashboard_early")
+    assert deliver(app, refund).get_json()["outcome"] == "external_refund"
+    assert deliver(app, completed).get_json()["outcome"] == "already_paid"
+    order = fresh(app, order_id)
+    assert order.status == PAID and order.payment_intent == intent and order.needs_attention
+    assert "$25.00 was refunded at Stripe outside the shop; the order is still Paid" in order.attention_reason
 
 
 def test_a_paid_orders_refund_restocks_by_default_and_its_question_names_the_stock(app, alice, boss, stripe_fake, lamp):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from orders_app.extensions import db
-from orders_app.models import HELD, REQUESTING, Order
+from orders_app.models import HELD, REQUESTING, IdempotencyKey, Order
 from tests.helpers import csrf_from
 from tests.orders_app.helpers import half_placed, logged_in, place, post_form
 
@@ -93,7 +93,14 @@ def test_ordering_more_than_in_stock_says_how_many_are_left_and_creates_nothing(
     ("price", "refused", "enough", "message", "code"),
     [
         # Stripe never charges less than $0.50
-        (10, 3, 5, "Card payments need a total of at least $0.50: add $0.20 more.", "amount_too_small"),
+        (
+            10,
+            3,
+            5,
+            "A card payment must be at least $0.50: order at least 5 of this item, "
+            "or add it to your cart with other items.",
+            "amount_too_small",
+        ),
         # nor more than eight digits, $999,999.99 (every Pay was "Stripe refused to open a payment page")
         (
             60_000_000,
@@ -123,6 +130,68 @@ def test_an_order_stripe_cannot_charge_is_refused_before_anything_is_held(
     assert api.status_code == 422 and api.get_json()["error"]["code"] == code
     assert order_count(app) == 0 and inventory.held() == {} and inventory.stock(item) == 100
     assert post_form(alice, "/orders/", {"inventory_id": item, "quantity": enough}).status_code == 303
+
+
+def test_a_free_item_alone_is_refused_on_every_path_saying_so_and_nothing_is_written(
+    app, alice, inventory, bearer, client_anonymous
+):
+    """A free item can't be paid through Stripe Checkout on its own: its order page offers the cart, not a form
+    checkout would refuse; the quote, the form's post and the API (with an Idempotency-Key) say why; no
+    order, no key, nothing held."""
+    free = inventory.add_item("Free sample", 0, 100)
+    message = (
+        "This item is free, but a card payment must be at least $0.50, so it cannot be ordered on its own: "
+        "add it to your cart with other items."
+    )
+    page = alice.get(f"/orders/new?inventory_id={free}").get_data(as_text=True)
+    assert message in page and 'class="inline-form add-to-cart"' in page and "Place order" not in page
+    quote = client_anonymous.get(f"/orders/quote?inventory_id={free}&quantity=7", headers={"HX-Request": "true"})
+    assert message in quote.get_data(as_text=True)
+    posted = post_form(alice, "/orders/", {"inventory_id": free, "quantity": 3, "price_cents": 0})
+    assert posted.status_code == 422 and message in posted.get_data(as_text=True)
+    auth = {**bearer("alice"), "Idempotency-Key": "free-sample-1"}
+    api = client_anonymous.post("/orders/api/orders", json={"inventory_id": free, "quantity": 3}, headers=auth)
+    assert api.status_code == 422
+    assert api.get_json() == {
+        "error": {
+            "code": "amount_too_small",
+            "message": message,
+            "field": "quantity",
+            "minimum": "0.50",
+            "missing": "0.50",
+        }
+    }
+    portuguese = client_anonymous.post(
+        "/orders/api/orders", json={"inventory_id": free, "quantity": 3}, headers={**auth, "Accept-Language": "pt-BR"}
+    )
+    assert "Este item é grátis" in portuguese.get_json()["error"]["message"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
+    assert order_count(app) == 0 and inventory.held() == {} and inventory.stock(free) == 100
+
+
+def test_the_api_says_the_minimum_and_what_is_missing_for_an_order_of_several_lines(
+    app, inventory, bearer, client_anonymous
+):
+    dime, free = inventory.add_item("Dime sticker", 10, 100), inventory.add_item("Free sample", 0, 100)
+    body = {"lines": [{"inventory_id": dime, "quantity": 2}, {"inventory_id": free, "quantity": 1}]}
+    api = client_anonymous.post("/orders/api/orders", json=body, headers=bearer("alice"))
+    error = api.get_json()["error"]
+    assert api.status_code == 422 and error["code"] == "amount_too_small" and error["field"] == "lines"
+    assert (error["minimum"], error["missing"]) == ("0.50", "0.30")
+    assert error["message"] == "Card payments need a total of at least $0.50: add $0.30 more."
+    assert order_count(app) == 0 and inventory.held() == {}
+    body["lines"][0]["quantity"] = 5  # a free item goes with others that reach the minimum
+    placed = client_anonymous.post("/orders/api/orders", json=body, headers=bearer("alice"))
+    assert placed.status_code == 201 and placed.get_json()["total_price"] == "0.50"
+
+
+def test_the_order_page_of_an_item_under_the_minimum_starts_at_enough_and_says_why(alice, inventory):
+    sticker = inventory.add_item("Sticker", 30, 100)
+    page = alice.get(f"/orders/new?inventory_id={sticker}").get_data(as_text=True)
+    assert "order at least 2 of this item, or add it to your cart with other items." in page
+    assert 'name="quantity" value="2" min="2"' in page and "2 × $0.30 = <strong>$0.60</strong>" in page
+    assert post_form(alice, "/orders/", {"inventory_id": sticker, "quantity": 2}).status_code == 303
 
 
 def test_a_customer_holds_at_most_the_limit_of_pending_orders(app, alice, bob, inventory, widget, bearer):

@@ -25,12 +25,14 @@ HOLD_LIMIT = 60  # beyond gunicorn's 30 s worker timeout: an orders_app that wai
 
 
 class InventoryProxy:
-    """Forwards to the real inventory; `spoil` = "slow" or "error" spoils the answers to new holds.
+    """Forwards to the real inventory; `spoil` = "slow", "error" or "late" spoils new holds.
 
     "slow": the hold is applied, then the answer waits until the test sets `release` (at most
     HOLD_LIMIT seconds, a deadline only a broken orders_app would meet): orders_app's read timeout
     comes first however slow the machine.
     "error": the hold is applied, then the answer is a 500.
+    "late": the hold waits on its way to inventory until the test sets `release` (a database busy
+    past orders_app's timeout), then goes on; `late_answers` gets inventory's status for each.
     """
 
     def __init__(self):
@@ -39,6 +41,9 @@ class InventoryProxy:
         self.spoil: str | None = None
         self.release = threading.Event()
         self.hold_keys: list[str] = []
+        self.late_arrived = 0
+        self.late_answers: list[int] = []
+        self.late_answered = threading.Condition()
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -56,10 +61,18 @@ class InventoryProxy:
             def forward(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {name: self.headers[name] for name in FORWARDED_HEADERS if self.headers.get(name)}
+                late = proxy.spoil == "late" and self.command == "POST" and self.path == HOLDS
+                if late:
+                    proxy.late_arrived += 1
+                    proxy.release.wait(HOLD_LIMIT)
                 answer = requests.request(
                     self.command, proxy.target + self.path, data=body, headers=headers, timeout=10
                 )
                 status, payload = answer.status_code, answer.content
+                if late:
+                    with proxy.late_answered:
+                        proxy.late_answers.append(status)
+                        proxy.late_answered.notify_all()
                 if self.command == "POST" and self.path == HOLDS:
                     proxy.hold_keys.append(json.loads(body)["key"])
                     if proxy.spoil == "slow":
@@ -113,6 +126,7 @@ def shop(proxy, request):
 def honest_proxy(proxy):
     proxy.spoil = None
     proxy.release = threading.Event()
+    proxy.late_arrived, proxy.late_answers = 0, []
     yield
     proxy.spoil = None
     proxy.release.set()
@@ -181,6 +195,25 @@ def test_inventory_slow_past_the_timeout_leaves_nothing_held(shop, proxy):
     assert response.status_code == 503 and "nothing was reserved" in response.text
     key = proxy.hold_keys[-1]
     assert reservation(shop, int(key.split("-")[1]))["state"] == "released"  # it was held, then given back
+    assert [o for o in all_orders(shop) if o["inventory_id"] == item] == []
+    assert_holds_match_orders(shop, item, 10)
+
+
+def test_a_hold_reaching_inventory_after_the_order_gave_up_on_it_holds_nothing(shop, proxy):
+    """The hold is slow on its way (inventory's database busy): orders_app's timeouts pass, it
+    releases the key (unknown yet to inventory) and tells the customer nothing was reserved. When
+    the hold (and its retry) then reach inventory, they take nothing: no order will pay for them,
+    and the units would be off sale for everyone until the hold's expiry, 35 minutes later."""
+    item = new_item(shop, quantity=10)
+    alice = customer(shop)
+    proxy.spoil = "late"
+    response = order(alice, item, 3)
+    assert response.status_code == 503 and "nothing was reserved" in response.text
+    arrived = proxy.late_arrived
+    proxy.release.set()  # the holds go on to inventory now
+    with proxy.late_answered:
+        assert proxy.late_answered.wait_for(lambda: len(proxy.late_answers) == arrived, timeout=HOLD_LIMIT)
+    assert arrived == 2 and proxy.late_answers == [409, 409]  # tried, then retried: refused, the key is spent
     assert [o for o in all_orders(shop) if o["inventory_id"] == item] == []
     assert_holds_match_orders(shop, item, 10)
 

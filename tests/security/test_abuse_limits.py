@@ -108,7 +108,8 @@ def test_nginx_limits_login_registration_tokens_and_the_password_forms_per_clien
         answer = _post_json(shop, path, {"login": new_login(), "password": DEFAULT_PASSWORD})
         assert answer.status_code == 429 and answer.json()["error"]["code"] == "too_many_requests", path
     assert requests.post(shop.url("/users/register"), data={}, timeout=15).status_code == 429
-    for path in ("/users/account/password", "/users/account/email", "/users/account/delete"):
+    account_forms = ("password", "email", "email/resend", "delete")
+    for path in [f"/users/account/{form}" for form in account_forms]:
         assert requests.post(shop.url(path), data={}, timeout=15).status_code == 429, path
     # A made-up X-Forwarded-For does not make another client: no proxy is trusted here.
     spoofed = _post_json(shop, "/users/api/tokens", {"login": "x", "password": "y"}, **{"X-Forwarded-For": "192.0.2.7"})

@@ -93,6 +93,8 @@ TABLE = {
     ("GET", "/users/metrics"): NOT_THROUGH_NGINX,
     ("GET", "/users/internal/users/<int:user_id>"): NOT_THROUGH_NGINX,
     ("POST", "/users/account/email"): USERS_ONLY,
+    ("POST", "/users/account/email/resend"): USERS_ONLY,  # with no change waiting, it says so
+    ("POST", "/users/account/email/cancel"): USERS_ONLY,
     ("GET", "/users/account/export"): USERS_ONLY,
     ("POST", "/users/account/delete"): USERS_ONLY,  # the walk's wrong password deletes nothing
     ("GET", "/users/password/forgot"): PUBLIC,
@@ -101,6 +103,7 @@ TABLE = {
     ("POST", "/users/password/reset/<token>"): PUBLIC,
     ("GET", "/users/email/confirm/<token>"): USERS_ONLY,  # opened by the account it is for (a 410 for a forged one)
     ("POST", "/users/email/confirm/<token>"): USERS_ONLY,
+    ("GET", "/users/email/confirm"): USERS_ONLY,  # back from the login: the link opened logged out, if any
     ("GET", "/users/email/restore/<token>"): PUBLIC,  # the link is the credential (a 410 for a forged one)
     ("POST", "/users/email/restore/<token>"): PUBLIC,
     ("GET", "/users/admin/mail/"): ADMINS_ONLY,

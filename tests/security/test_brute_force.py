@@ -39,6 +39,24 @@ def test_a_guessers_failures_do_not_keep_the_owner_out_of_a_browser_it_logged_in
     assert login not in cookie.value and DEFAULT_PASSWORD not in cookie.value
 
 
+
+def test_a_guessers_failures_do_not_keep_out_the_owners_script_that_sends_its_device_token(stack):
+    """The API's device cookie, through nginx: the `Shop-Device` header reaches users_app."""
+    login = new_login()
+    client = ShopClient(stack.base_url)
+    client.register(login)
+    first = client.api("POST", "/users/api/tokens", json={"login": login, "password": DEFAULT_PASSWORD})
+    assert first.status_code == 201 and "Set-Cookie" not in first.headers
+    guesses = [
+        client.api("POST", "/users/api/tokens", json={"login": login, "password": f"guess-{i}!"}).status_code
+        for i in range(5)
+    ]
+    assert guesses == [401] * 5
+    credentials = {"login": login, "password": DEFAULT_PASSWORD}
+    assert client.api("POST", "/users/api/tokens", json=credentials).status_code == 429  # strangers: used up
+    device = {"Shop-Device": first.json()["device_token"]}
+    assert client.api("POST", "/users/api/tokens", json=credentials, headers=device).status_code == 201
+
 @pytest.fixture(scope="module")
 def strict_stack():
     """users_app and nginx alone, with the limits per address that the shared test stack lifts."""

@@ -200,12 +200,24 @@ def test_a_double_clicked_pay_creates_one_session(stack):
 
 
 def test_an_order_below_stripes_minimum_is_refused_before_anything_is_held(stack):
-    item = new_item(stack, price="0.10", quantity=10)
+    item, free = new_item(stack, price="0.10", quantity=10), new_item(stack, price="0.00", quantity=10)
     alice = customer(stack)
+    enough = (
+        "A card payment must be at least $0.50: order at least 5 of this item, or add it to your cart with other items."
+    )
+    page = alice.get(f"/inventory/items/{item}").text  # said on the item page, before anything is pressed
+    assert enough in page and 'name="quantity" value="5" min="5"' in page
+    free_page = alice.get(f"/inventory/items/{free}").text
+    assert "This item is free, but a card payment must be at least $0.50" in free_page
+    assert "Place order" not in free_page and "Add to cart" in free_page
     response = order(alice, item, 3)
-    assert response.status_code == 422
-    assert "Card payments need a total of at least $0.50: add $0.20 more." in response.text
-    assert stock_of(stack, item) == 10 and "You have no orders yet." in alice.get("/orders/").text
+    assert response.status_code == 422 and enough in response.text
+    token = alice.api_token(alice.login_name)
+    api = alice.api("POST", "/orders/api/orders", token, json={"inventory_id": free, "quantity": 2})
+    assert api.status_code == 422 and api.json()["error"]["code"] == "amount_too_small"
+    assert (api.json()["error"]["minimum"], api.json()["error"]["missing"]) == ("0.50", "0.50")
+    assert stock_of(stack, item) == 10 and stock_of(stack, free) == 10
+    assert "You have no orders yet." in alice.get("/orders/").text
 
 
 def test_the_api_gives_the_checkout_url(stack):

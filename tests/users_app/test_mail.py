@@ -249,9 +249,9 @@ def test_a_taken_address_is_told_only_to_whoever_opens_the_link_sent_to_it(clien
         data = {"email": new, "email_password": "a good password", "csrf_token": csrf_from(client, "/users/account")}
         response = client.post("/users/account/email", data=data, follow_redirects=True)
         assert f"We sent a link to {new};" in html.unescape(response.get_data(as_text=True))
-    other.post("/users/logout", data={"csrf_token": csrf_from(other, "/users/account")})
-    register_in(other, "carol")
-    for new in ("Bob@Example.com", "carol@example.com"):
+        if new == "carol@example.com":  # registered while its link is on its way
+            other.post("/users/logout", data={"csrf_token": csrf_from(other, "/users/account")})
+            register_in(other, "carol")
         taken = confirm(client, confirm_link(app, new))
         assert taken.status_code == 409 and "Another account uses this e-mail address." in taken.get_data(as_text=True)
     with app.app_context():
@@ -355,9 +355,9 @@ def test_an_address_restore_link_outlives_later_changes_and_is_used_up_by_a_rest
     register("alice", email="alice@example.com")
     for new in ("alice@new.example", "alice@newer.example"):  # a second change does not undo the first's link
         change_address(app, client, new)
-    # the notices; the link to alice@newer.example, used already, is not sent; the one to
-    # alice@new.example, made when sent, works for this account while it has alice@newer.example
-    assert deliver(app) == {"sent": 3, "skipped": 1}
+    # the notices; the links, used already, are not sent; the notice to alice@new.example, made when
+    # sent, works for this account while it has alice@newer.example
+    assert deliver(app) == {"sent": 2, "skipped": 2}
     first = RESTORE_LINK.search(text_of(smtp.inbox.to("alice@example.com")[0])).group(1)
     second = RESTORE_LINK.search(text_of(smtp.inbox.to("alice@new.example")[-1])).group(1)
     client.post("/users/logout", data={"csrf_token": csrf_from(client, "/users/account")})

@@ -45,7 +45,7 @@ def test_my_data_has_the_account_its_address_language_and_orders(client, registe
     assert "attachment" in response.headers["Content-Disposition"]
     data = response.get_json()
     assert data["account"]["login"] == "alice" and data["account"]["email"] == "alice@example.com"
-    assert "language" in data["account"]
+    assert "language" in data["account"] and data["account"]["email_pending"] is None
     assert data["orders"][0]["id"] == 7
     api = client.get("/users/api/me/export", headers=bearer(client))
     assert api.status_code == 200 and api.get_json()["orders"] == data["orders"]

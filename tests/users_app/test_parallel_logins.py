@@ -240,7 +240,10 @@ def test_a_login_that_waits_in_vain_for_the_attempts_in_flight_is_told_so_not_th
 
     monkeypatch.setattr(throttle, "wait_for_attempts_in_flight", time_passes)
     answer = app.test_client().post("/users/api/tokens", json={"login": "alice", "password": PASSWORD})
-    assert answer.status_code == 429 and "being checked at once" in answer.get_json()["error"]["message"]
+    message = answer.get_json()["error"]["message"]
+    assert answer.status_code == 429 and "being checked at once" in message
+    # the same answer for a login no account has: it speaks of the login, not of an account
+    assert "with this login" in message and "account" not in message
 
 
 def test_a_password_set_by_the_emailed_link_also_frees_the_login_from_attempts_of_a_dead_worker(app, monkeypatch):

@@ -66,7 +66,22 @@ def test_registrations_from_one_address_are_limited(app, register):
     )
     assert response.status_code == 429
     assert int(response.headers["Retry-After"]) > 0  # as the login, forgotten password and API 429s say
-    assert "Too many new accounts" in response.get_data(as_text=True)
+    assert "Too many attempts to create an account from your network. Please try again in an hour." in (
+        response.get_data(as_text=True)
+    )
+    assert response.headers["Retry-After"] == "3600"  # what the page says
+
+
+def test_the_registration_limit_says_attempts_as_it_counts_refused_ones_too(app, register):
+    """It said "Too many new accounts" to a network that had made none: a login already taken counts
+    as an attempt (each one costs the check of the form), so three tries at taken logins refuse a fourth."""
+    assert register("alice").status_code == 303
+    answers = [register("alice").status_code for _ in range(3)]  # taken, taken, then refused
+    assert answers == [422, 422, 429]
+    answer = register("newcomer")
+    assert answer.status_code == 429
+    html = answer.get_data(as_text=True)
+    assert "Too many attempts to create an account" in html and "new accounts" not in html
 
 
 def test_api_token_guessing_gets_429_with_retry_after(client, register):

@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from shared_ui.pages import render_page
-from users_app import accounts, devices, my_data
+from users_app import accounts, devices, email_confirm, my_data
 from users_app.extensions import db
 from users_app.forms import DeleteAccountForm, EmailForm, PasswordForm
-from users_app.models import User
+from users_app.models import User, utcnow
 from users_app.orders_client import OrdersUnavailable
 from users_app.throttle import Throttled
 from users_app.views.auth import HOME, KEPT_SESSION_KEYS, start_session
@@ -26,7 +26,9 @@ def _page(user: User, status: int = 200, **forms):
     forms.setdefault("form", PasswordForm())
     forms.setdefault("email_form", EmailForm(formdata=None, email=user.email))
     forms.setdefault("delete_form", DeleteAccountForm(formdata=None))
-    return render_page("users/account.html", user=user, http_status=status, **forms)
+    until = email_confirm.expires_at(user.email_pending_at) if user.email_pending_at else None
+    pending = {"pending_until": until, "pending_expired": until is not None and until <= utcnow()}
+    return render_page("users/account.html", user=user, http_status=status, **pending, **forms)
 
 
 def _throttled(user: User, error: Throttled, field, **forms):
@@ -99,6 +101,38 @@ def change_email():
                 flash(sent, "success")
             return redirect(AT_THE_TOP, code=303)
     return _page(user, 422, email_form=form)
+
+
+@bp.route("/account/email/resend", methods=["POST"])
+@login_required
+def resend_email_confirm():
+    """The link of the change waiting, sent again (a new one: the ones before stop working)."""
+    user = db.get_or_404(User, current_user.id)
+    try:
+        email = accounts.resend_email_confirm(user, address=request.remote_addr)
+    except Throttled as error:
+        response = _page(user, 429, pending_error=error.message)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    except accounts.AccountError as error:  # cancelled or confirmed meanwhile (another tab)
+        flash(error.message, "error")
+    else:
+        flash(_("We sent a new link to %(email)s; the links sent before no longer work.", email=email), "success")
+    return redirect(AT_THE_TOP, code=303)
+
+
+@bp.route("/account/email/cancel", methods=["POST"])
+@login_required
+def cancel_email_change():
+    """The change waiting ends: its link stops working, and the account keeps its address."""
+    user = db.get_or_404(User, current_user.id)
+    try:
+        email = accounts.cancel_email_change(user)
+    except accounts.AccountError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("The change to %(email)s is cancelled; the link sent to it no longer works.", email=email), "success")
+    return redirect(AT_THE_TOP, code=303)
 
 
 @bp.route("/account/export")

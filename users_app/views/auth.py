@@ -10,7 +10,7 @@ from flask_login import current_user, login_user, logout_user
 from shared_ui.auth import ShopUser, safe_next
 from shared_ui.i18n import LANGUAGES, SESSION_KEY
 from shared_ui.pages import render_page
-from users_app import accounts, devices
+from users_app import accounts, devices, email_confirm
 from users_app.extensions import db
 from users_app.forms import LoginForm, RegisterForm
 from users_app.models import User
@@ -26,9 +26,10 @@ def start_session(user) -> None:
     """Log `user` in with a fresh session: nothing from before the login carries over.
 
     The language goes with the account: the one saved on it wins; without one, the visitor's
-    choice so far is saved on it.
+    choice so far is saved on it. An address confirmation link opened before the login waits on
+    (views/email_restore.py), for the page the login goes back to.
     """
-    kept = {key: session[key] for key in KEPT_SESSION_KEYS if key in session}
+    kept = {key: session[key] for key in (*KEPT_SESSION_KEYS, email_confirm.SESSION_KEY) if key in session}
     session.clear()  # a new CSRF token too: no session fixation
     session.update(kept)
     if user.locale in LANGUAGES:
@@ -93,8 +94,12 @@ def login():
             )
             response.headers["Retry-After"] = str(error.retry_after)
             return response
+        except accounts.AccountDeactivated as error:  # the right password: only its owner reads this
+            form.form_errors.append(error.message)
+            user = None
         if user is None:
-            form.password.errors.append(_("Wrong login or password."))
+            if not form.form_errors:
+                form.password.errors.append(_("Wrong login or password."))
         else:
             start_session(user)
             flash(_("Logged in as %(login)s.", login=user.login), "success")

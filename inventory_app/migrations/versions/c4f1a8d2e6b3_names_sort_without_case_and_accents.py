@@ -14,18 +14,21 @@ with them in place, the catalog locked all along. The keys go to the database a 
 The column is added with a plain ALTER TABLE, never a batch copy of `inventory`: on SQLite a copy
 would drop the full-text triggers. SQLite cannot add a NOT NULL column without a default, so there
 it keeps DEFAULT '' (the model sets the key on every insert); PostgreSQL drops the default once the
-keys are filled. The key is computed with the app's own name_key, the one the running code compares
-with: a later change of that function needs a migration that fills the keys again.
+keys are filled. The key is computed with a copy of the app's name_key (inventory_app.models) as it
+was when this was written, kept here: this revision fills the keys it filled whatever the app's
+function becomes. A later change of that function needs a migration that fills the keys again
+with a copy of its own (tests/inventory_app/test_name_order.py holds the app's function to the
+newest copy).
 
 Revision ID: c4f1a8d2e6b3
 Revises: 7e3a9c1d5b20
 Create Date: 2026-12-07 18:40:00
 
 """
+import unicodedata
+
 import sqlalchemy as sa
 from alembic import op
-
-from inventory_app.models import name_key
 
 revision = 'c4f1a8d2e6b3'
 down_revision = '7e3a9c1d5b20'
@@ -48,6 +51,15 @@ PG_FILL = sa.text(
     " WHERE inventory.id = k.id"
 )
 FILL = sa.text("UPDATE inventory SET name_key = :key WHERE id = :id")
+#: inventory_app.models' NAME_KEY_MAX and UNDECOMPOSED when this was written
+NAME_KEY_MAX = 240
+UNDECOMPOSED = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"})
+
+
+def name_key(name: str) -> str:
+    """inventory_app.models.name_key when this was written: the name without case and accents."""
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", name).casefold())
+    return "".join(c for c in folded if not unicodedata.combining(c)).translate(UNDECOMPOSED)[:NAME_KEY_MAX]
 
 
 def _drop_name_indexes() -> None:
