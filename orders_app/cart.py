@@ -315,6 +315,16 @@ def view(user) -> CartView:
     return CartView(lines, current_app.config["SHOP_CURRENCY"], most_lines())
 
 
+def checked_out_waiting(user) -> Order | None:
+    """The order the cart's last checkout placed, while it still waits for payment: an emptied cart
+    says where its lines went (a customer back from Stripe's page found only "Your cart is empty")."""
+    if not user.is_authenticated:
+        return None
+    claim = db.session.get(CartCheckout, user.id)
+    order = db.session.get(Order, claim.order_id) if claim is not None and claim.order_id else None
+    return order if order is not None and order.user_id == user.id and order.can_pay() else None
+
+
 def missing_for_checkout(user) -> int:
     """How much more the cart needs before it can be paid (Stripe's minimum charge), at today's prices;
     0 when inventory does not answer (the cart page says it then)."""

@@ -73,7 +73,8 @@ from shared_ui.numbers import whole_number
 #: the outcome of an event (stored in stripe_events) in words, for the payment timeline
 OUTCOMES = {
     "paid": _l("Payment accepted: the order is paid"),
-    "already_paid": _l("Already paid: nothing to do"),
+    # what the customer usually reads after paying (the success page got there first): never "nothing to do"
+    "already_paid": _l("Stripe confirms the payment; the order was already marked paid"),
     "awaiting_payment": _l("Boleto issued: the order waits for it to be paid"),
     "already_awaiting": _l("Already waiting for the boleto: nothing to do"),
     "released": _l("Not paid: the order is cancelled and its stock returned"),

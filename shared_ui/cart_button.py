@@ -3,7 +3,8 @@
 It carries no CSRF token on purpose: a visitor's catalog page is shared by nginx, so orders_app checks
 the browser's Origin / Sec-Fetch-Site instead (docs/conventions.md, "The cart"). Works without
 JavaScript. One unit a click: the item page's one quantity field belongs to its order form, and the
-cart page changes quantities.
+cart page changes quantities. While its answer is on its way, a click again is dropped (hx-sync): a
+double-click, or a second click on a slow network, would add a unit the customer did not mean.
 
 A filter (`item|cart_button`) rather than a template macro: the catalog shows it on most rows, and
 the macro call cost ~15 µs a row (bench/NOTES.md, fifth round).
@@ -19,7 +20,7 @@ def cart_button(item) -> Markup:
     label = _("Add to cart")  # outside the f-string: `pybabel extract` does not read into one
     return Markup(  # noqa: S704 (every value put into it goes through escape())
         '<form method="post" action="/orders/cart/lines" hx-post="/orders/cart/lines"'
-        ' hx-target="find .cart-feedback" hx-swap="innerHTML"\n'
+        ' hx-target="find .cart-feedback" hx-swap="innerHTML" hx-sync="this:drop"\n'
         '      class="inline-form add-to-cart">\n'
         f'  <input type="hidden" name="inventory_id" value="{escape(item.id)}">\n'
         f'  <button type="submit" class="secondary add-to-cart-button">{escape(label)}'

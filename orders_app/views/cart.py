@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from orders_app import cart
@@ -84,7 +85,7 @@ def change(item_id: int):
     except OrderError as error:  # a 404: the line went meanwhile (another tab): the cart as it is now
         error_item = None if error.status == 404 else item_id
         return _cart_page(error=error.message, error_item=error_item, status=error.status)
-    return _after_change(_("Your cart is updated."))
+    return _after_change(_("Your cart is updated."), changed=item_id)
 
 
 @bp.post("/lines/<int:item_id>/remove")
@@ -112,24 +113,48 @@ def checkout():
     return hx_redirect(url)
 
 
-def _after_change(message: str):
+def _after_change(message: str, changed: int | None = None):
     if wants_fragment():  # the navigation's "Cart (n)" is outside the swapped region: sent out of band
-        return _cart_page(notice=message, nav_units=cart.units_in(current_user))
-    flash(message, "success")
+        return _cart_page(notice=message, changed=changed, nav_units=cart.units_in(current_user))
+    try:
+        too_many = _more_than_left(cart.view(current_user), changed) if changed else None
+    except OrderError:  # inventory did not answer: the cart page it goes to says so
+        too_many = None
+    flash(too_many or message, "error" if too_many else "success")
     return redirect(url_for(".show"), code=303)
 
 
-def _cart_page(*, error=None, error_item=None, notice=None, short=None, nav_units=None, status=200):
+def _more_than_left(view, item_id: int | None) -> str | None:
+    """What to say of a quantity just saved that is more than the shop has: it is kept (nothing is held
+    in a cart, stock may come back), but "Your cart is updated" beside a total no checkout can charge
+    read as if it could be bought."""
+    line = next((line for line in view.lines if line.inventory_id == item_id), None) if view else None
+    if line is None or not line.sold or line.quantity <= line.available:
+        return None
+    if not line.available:
+        return _("%(name)s is sold out: remove it from your cart to check out.", name=line.name)
+    return ngettext(
+        "Only %(num)d of %(name)s is left: lower the quantity to check out.",
+        "Only %(num)d of %(name)s are left: lower the quantity to check out.",
+        line.available,
+        name=line.name,
+    )
+
+
+def _cart_page(*, error=None, error_item=None, notice=None, changed=None, short=None, nav_units=None, status=200):
     try:
         view = cart.view(current_user)
     except OrderError as problem:
         view, error, status = None, problem.message, problem.status
+    if (too_many := _more_than_left(view, changed)) is not None:
+        notice, error, error_item = None, too_many, changed
     if wants_fragment():
         status = 200  # htmx swaps only 2xx answers; the message is in the fragment
     return render_page(
         "orders/cart.html",
         "cart",
         cart=view,
+        waiting_order=cart.checked_out_waiting(current_user) if view is not None and not view.lines else None,
         error=error,
         error_item=error_item,
         notice=notice,

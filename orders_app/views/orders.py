@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from orders_app import cancelling, checkout, editing, errors, history, placing, store
+from orders_app import cancelling, checkout, editing, errors, history, placing, states, store
 from orders_app.errors import ONLY_OWNER_CHANGES, ONLY_OWNER_PAYS, OrderError
 from orders_app.forms import ActionForm, LinesForm, OrderForm, QuantityForm, RefundForm
 from orders_app.models import STATUSES, Order, utcnow
@@ -143,6 +143,8 @@ def pay(order_id: int):
 @login_required
 def edit(order_id: int):
     order = _own_order_or_403(order_id, ONLY_OWNER_CHANGES)
+    if request.method == "GET" and not order.can_change():
+        return _no_longer_changeable(order)
     if order.one_line is None:
         return _edit_lines(order)
     if request.method == "GET":
@@ -161,6 +163,16 @@ def edit(order_id: int):
     total = _money(order.total_cents)
     changed = _("Quantity changed to %(quantity)d; the total is now %(total)s.", quantity=order.quantity, total=total)
     return _done(order, changed)
+
+
+def _no_longer_changeable(order: Order):
+    """"Change quantity" from a page gone stale (the order cancelled or paid in another tab, or by the
+    sweeper): the order as it is now, saying why no form came, not silently without one."""
+    try:
+        errors.refused(order, states.why_not_change(order))
+    except OrderError as error:
+        return _order_page(order, error=error.message)
+    return _order_page(order)
 
 
 def _edit_lines(order: Order):

@@ -201,14 +201,43 @@
     }
   });
 
-  // htmx swaps no error answer by itself: show (and announce) what went wrong above the content.
+  // htmx swaps no error answer by itself: show (and announce) what went wrong above the content, and
+  // beside the control that sent the request: the box above the content may be a screen away (a
+  // catalog row far down a phone's page), and a click that seems to do nothing is clicked again.
+  // One message is seen: the box stays for screen readers (it is the alert) but is hidden from the
+  // eye while its words stand beside the control.
   const errorBox = () => document.getElementById("request-error");
+  const CONTROLS = "form, button, a, input, select, textarea";
+  const IN_TABLE_STRUCTURE = "table, thead, tbody, tfoot, tr";
 
-  function showError(text) {
+  // Where the message goes after: the form of the control (or the control), when a person used it in
+  // the page's content; none for a poll, a region refreshing itself or the navigation's count.
+  function besideWhat(elt) {
+    const main = document.getElementById("main");
+    if (!elt || !elt.matches || !main || !main.contains(elt) || !elt.matches(CONTROLS)) return null;
+    const anchor = elt.closest("form") || elt;
+    return anchor.parentElement && !anchor.parentElement.matches(IN_TABLE_STRUCTURE) ? anchor : null;
+  }
+
+  function clearErrorsBeside() {
+    for (const line of document.querySelectorAll(".request-error-here")) line.remove();
+    const box = errorBox();
+    if (box) box.classList.remove("visually-hidden");
+  }
+
+  function showError(text, elt) {
     const box = errorBox();
     if (!box) return;
+    clearErrorsBeside();
     box.textContent = text;
     box.hidden = false;
+    const anchor = besideWhat(elt);
+    if (!anchor) return;
+    const line = document.createElement("p");
+    line.className = "request-error-here field-error";
+    line.textContent = text;
+    anchor.after(line);
+    box.classList.add("visually-hidden");
   }
 
   // A file the server would not take (413) is said next to its field, as the app says a refused
@@ -251,12 +280,12 @@
       // nginx's own page for an app that does not answer (nginx.conf, @unavailable): not a bug to report.
       text = box.dataset.unavailable || "";
     }
-    showError(text || box.dataset.fallback);
+    showError(text || box.dataset.fallback, event.detail.elt);
   });
 
-  document.addEventListener("htmx:sendError", () => {
+  document.addEventListener("htmx:sendError", (event) => {
     const box = errorBox();
-    if (box) showError(box.dataset.offline);
+    if (box) showError(box.dataset.offline, event.detail.elt);
   });
 
   document.addEventListener("htmx:afterRequest", (event) => {
@@ -264,6 +293,7 @@
     if (box && event.detail.successful && !box.hidden) {
       box.hidden = true;
       box.textContent = "";
+      clearErrorsBeside();
     }
   });
 })();

@@ -494,3 +494,42 @@ def test_the_navigations_log_in_and_register_bring_a_visitor_back_to_the_page_th
     back = "?next=/orders/cart/%3Ffrom%3Dnav"
     assert f'<a href="/users/login{back}" id="nav-login">' in page
     assert f'<a href="/users/register{back}" role="button" id="nav-register">' in page
+
+
+def test_a_quantity_above_the_stock_left_says_so_beside_its_field_not_updated(app, alice, shelf, inventory):
+    """The cart kept 5 lamps of 3 left and said "Your cart is updated." above a total no checkout could
+    charge; only a small "Only 3 left." in the row hinted, and Check out then refused. It still keeps
+    what was typed (nothing is held in a cart), and says what to do, tied to the field."""
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["lamp"], "quantity": 1})
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["pen"], "quantity": 1})
+    html = htmx_form(alice, f"/orders/cart/lines/{shelf['lamp']}", {"quantity": "5"}).get_data(as_text=True)
+    assert "Your cart is updated." not in html
+    assert re.search(r'id="cart-error">\s*Only 3 of Lamp are left: lower the quantity to check out.', html)
+    lamp = re.search(rf'<input[^>]*id="cart-quantity-{shelf["lamp"]}"[^>]*>', html).group(0)
+    assert 'value="5"' in lamp and 'aria-invalid="true"' in lamp and 'aria-describedby="cart-error"' in lamp
+    assert cart_rows(app, 1) == {shelf["lamp"]: 5, shelf["pen"]: 1}
+
+    inventory.items[shelf["lamp"]] = replace(inventory.items[shelf["lamp"]], quantity=0)
+    plain = form(alice, f"/orders/cart/lines/{shelf['pen']}", {"quantity": "2"})  # another line: updated
+    assert "Your cart is updated." in alice.get(plain.headers["Location"]).get_data(as_text=True)
+    form(alice, f"/orders/cart/lines/{shelf['lamp']}", {"quantity": "2"})  # without JavaScript too
+    page = alice.get("/orders/cart/").get_data(as_text=True)
+    assert "Lamp is sold out: remove it from your cart to check out." in page
+    assert "Your cart is updated." not in page
+
+
+def test_a_checked_out_cart_says_which_order_waits_for_payment(app, alice, shelf, stripe_fake):
+    """Back from Stripe's page (the browser's Back, or "Cart" in the navigation), the customer found
+    only "Your cart is empty.": no word of the order its lines became, still holding their stock, so
+    they were put in again for a second order."""
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 2})
+    assert form(alice, "/orders/cart/checkout").status_code == 303
+    with app.app_context():
+        order_id = db.session.scalar(select(Order.id))
+    page = alice.get("/orders/cart/").get_data(as_text=True)
+    assert f"Your cart was checked out as order #{order_id}, which waits for payment." in page
+    assert f'<a href="/orders/{order_id}">Pay or change order #{order_id}</a>' in page
+
+    assert form(alice, f"/orders/{order_id}/cancel").status_code in (200, 303)
+    page = alice.get("/orders/cart/").get_data(as_text=True)
+    assert "Your cart is empty." in page and "checked out as order" not in page

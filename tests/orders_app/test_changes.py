@@ -342,3 +342,16 @@ def test_only_the_customer_edits_but_an_admin_may_cancel(app, alice, boss, inven
     assert response.status_code == 303
     order = fresh(app, order_id)
     assert order.status == "Cancelled" and order.events[-2].actor == "boss (admin)"
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_change_quantity_from_a_stale_page_says_the_order_can_no_longer_change(app, alice, widget, htmx):
+    """The order was cancelled in another tab: "Change quantity" on the page still showing it Pending
+    swapped in the cancelled order with no form and no word why; the click seemed to do nothing."""
+    order_id = place(alice, widget, 2)
+    assert post_form(alice, f"/orders/{order_id}/cancel").status_code in (200, 303)
+    response = alice.get(f"/orders/{order_id}/edit", headers=HX if htmx else {})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and ("<html" in html) is not htmx
+    assert re.search(r'role="alert" id="order-error">This order is cancelled; only pending orders can be changed', html)
+    assert 'name="quantity"' not in html

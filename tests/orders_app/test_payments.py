@@ -30,6 +30,7 @@ from tests.orders_app.fake_stripe import WEBHOOK_SECRET, signed
 from tests.orders_app.helpers import (
     actions,
     cancelled_then_paid,
+    choose_language,
     database_id,
     deliver,
     fresh,
@@ -446,6 +447,26 @@ def test_the_success_page_fulfils_from_the_session_before_the_webhook(app, alice
     assert fresh(app, order_id).status == PAID and inventory.stock(lamp) == 9
     assert deliver(app, late_webhook).get_json()["outcome"] == "already_paid"
     assert actions(app, order_id).count("paid") == 1
+
+
+def test_stripes_word_after_the_success_page_reads_as_a_confirmation(app, alice, stripe_fake, lamp):
+    """The customer pays, the success page marks the order paid, then Stripe's webhook comes: the only
+    line of the order page's payment timeline read "Already paid: nothing to do" ("Já pago: nada a
+    fazer"), as if the payment had done nothing."""
+    order_id = place(alice, lamp, 1)
+    pay(alice, order_id)
+    session_id = session_of(app, order_id)
+    late_webhook = stripe_fake.pay(session_id)
+    alice.get(f"/orders/checkout/success?session_id={session_id}")
+    assert deliver(app, late_webhook).get_json()["outcome"] == "already_paid"
+    for language, said in (
+        ("en", "Stripe confirms the payment; the order was already marked paid"),
+        ("pt_BR", "O Stripe confirma o pagamento; o pedido já estava marcado como pago"),
+    ):
+        choose_language(alice, language)
+        timeline = alice.get(f"/orders/{order_id}").get_data(as_text=True).split('id="payment-timeline"')[1]
+        assert said in timeline.split("</table>")[0]
+        assert "nothing to do" not in timeline and "nada a fazer" not in timeline.split("</table>")[0]
 
 
 def test_a_success_page_left_open_stops_asking_stripe_after_ten_minutes(app, alice, stripe_fake, lamp):

@@ -81,7 +81,7 @@ def test_a_card_payment_marks_the_order_paid_and_commits_its_stock(stack):
 
     page = wait_until(with_the_webhook)
     if "(reconcile)" in page:
-        assert "Already paid: nothing to do" in page
+        assert "Stripe confirms the payment; the order was already marked paid" in page
     else:
         assert "Payment accepted: the order is paid" in page
     success = alice.get(f"/orders/checkout/success?session_id={session}")

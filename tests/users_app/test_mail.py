@@ -784,3 +784,16 @@ def test_the_failed_mail_page_does_not_say_every_message_was_sent_while_some_wai
     deliver(app, now=outbox.utcnow() + timedelta(hours=1))
     page = boss.get("/users/admin/mail/").get_data(as_text=True)
     assert "Every message was sent." in page and "mail-retrying" not in page
+
+
+def test_the_reset_page_names_the_account_for_the_browsers_password_manager(app, register, smtp):
+    """The new password's form had no username field (Chrome: "Password forms should have (optionally
+    hidden) username fields"), so a password manager saved the new password under no account, or
+    offered to overwrite another's."""
+    assert register("alice", email="alice@example.com").status_code == 303
+    forgot(app.test_client(), "alice@example.com")
+    deliver(app)
+    page = app.test_client().get(reset_link(smtp, "alice@example.com")).get_data(as_text=True)
+    form = re.search(r"<form method=\"post\".*?</form>", page, re.S).group(0)
+    assert re.search(r'<input type="text" name="username" value="alice" autocomplete="username" hidden>', form)
+    assert 'autocomplete="new-password"' in form
