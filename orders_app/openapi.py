@@ -1,6 +1,6 @@
 """The orders API's OpenAPI document, served at /orders/api/openapi.json."""
 
-from shared_ui.openapi import document, error_responses, json_body, ok, paged
+from shared_ui.openapi import document, error_responses, error_shape, json_body, ok, paged
 
 MONEY = {"type": "string", "pattern": r"^\d+\.\d{2}$"}
 ORDER_LINE = {
@@ -115,41 +115,12 @@ SHORT = {
         "properties": {"inventory_id": {"type": "integer"}, "available": {"type": ["integer", "null"]}},
     },
 }
-STOCK_CONFLICT = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "field": {"type": "string"},
-                "available": {"type": "integer"},
-                "short": SHORT,
-            },
-        }
-    },
-}
-AMOUNT_ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "field": {"type": "string"},
-                "minimum": {**MONEY, "description": "`amount_too_small`: Stripe's smallest charge in the currency"},
-                "missing": {**MONEY, "description": "`amount_too_small`: what the total lacks to reach `minimum`"},
-                "maximum": {**MONEY, "description": "`amount_too_large`: Stripe's largest charge"},
-            },
-        }
-    },
-}
+STOCK_CONFLICT = error_shape(available={"type": "integer"}, short=SHORT)
+AMOUNT_ERROR = error_shape(
+    minimum={**MONEY, "description": "`amount_too_small`: Stripe's smallest charge in the currency"},
+    missing={**MONEY, "description": "`amount_too_small`: what the total lacks to reach `minimum`"},
+    maximum={**MONEY, "description": "`amount_too_large`: Stripe's largest charge"},
+)
 AMOUNT_422 = {
     "422": ok(
         {"$ref": "#/components/schemas/AmountError"},

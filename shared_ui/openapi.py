@@ -3,17 +3,19 @@
 from shared_ui.api import DEFAULT_PER_PAGE, MAX_PER_PAGE
 from shared_ui.numbers import MAX_PAGE
 
-ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"}},
-        }
-    },
-}
+
+def error_shape(**more) -> dict:
+    """The JSON API's error answer (DESIGN "JSON API"): {"error": {code, message, field?}}, with `more`
+    properties beside them where an error says more (what is left in stock, the minimum charge)."""
+    properties = {"code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"}, **more}
+    return {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": properties}},
+    }
+
+
+ERROR = error_shape()
 DESCRIPTIONS = {
     400: "Malformed request",
     401: "No valid bearer token",
