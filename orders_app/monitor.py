@@ -26,6 +26,7 @@ from orders_app.models import (
     OrderLine,
 )
 from shared_ui.numbers import whole_number
+from shared_ui.shop_time import local_midnight
 
 IN_FLIGHT = (REQUESTING, ADJUSTING, ABANDONED, RELEASING, COMMITTING, RESTOCKING)
 # Why an order needs a look, in the admin's language (lazy).
@@ -109,9 +110,9 @@ class MonitorQuery:
         if self.q:
             found.append(_search(self.q))
         if self.date_from:
-            found.append(Order.created_at >= _midnight(_date(self.date_from)))
+            found.append(Order.created_at >= local_midnight(_date(self.date_from)))
         if self.date_to:
-            found.append(Order.created_at < _midnight(_date(self.date_to) + timedelta(days=1)))
+            found.append(Order.created_at < local_midnight(_date(self.date_to) + timedelta(days=1)))
         return found
 
 
@@ -216,10 +217,6 @@ def _search(text: str):
     if (order_id := whole_number(text)) is not None:
         words.append(Order.id == order_id)
     return or_(*words)
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time())
 
 
 def _date(value: str) -> date | None:

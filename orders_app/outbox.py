@@ -8,7 +8,6 @@ and nothing fails because of it.
 """
 
 from flask import current_app
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import Index
 
@@ -18,6 +17,7 @@ from shared_ui import outbox
 from shared_ui.money import format_money
 from shared_ui.outbox import OutboxAttemptMixin, OutboxMessageMixin
 from shared_ui.service_client import ServiceUnavailable
+from shared_ui.shop_time import when
 
 ORDER_PAID, ORDER_CANCELLED, PAYMENT_REFUNDED = "order_paid", "order_cancelled", "payment_refunded"
 
@@ -77,7 +77,7 @@ def render(message: MailMessage) -> outbox.Rendered | None:
         "order": order,
         "lines": order_lines(order),
         "money": lambda cents: format_money(cents, order.currency, locale or "en"),
-        "when": lambda moment: format_datetime(moment, "long") if moment else "",  # with its zone: UTC
+        "when": lambda moment: when(moment, "long"),  # in the shop's zone, named
         "order_url": f"{public_url}/orders/{order.id}",
         # What the cancel decided, unless Stripe has refused the refund since (an admin refunds it by hand).
         "refunded": refund and order.refund_state != REFUND_FAILED,

@@ -20,6 +20,7 @@ from shared_ui.numbers import BoundedIntConverter
 from shared_ui.pages import announce_html
 from shared_ui.requests_kind import wants_fragment
 from shared_ui.sessions import SharedSessionInterface
+from shared_ui.shop_time import init_shop_time
 
 templates = Blueprint("shared_ui", __name__, template_folder="templates")
 
@@ -53,6 +54,7 @@ def init_shop_app(app, *, db, find_user: FindUser) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
     app.before_request(_check_csrf)
+    init_shop_time(app)  # before Flask-Babel, which reads the zone its own filters say once
     init_i18n(app)
     init_login(app, find_user)
     register_error_handlers(app)

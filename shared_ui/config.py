@@ -5,6 +5,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
 
@@ -43,6 +44,9 @@ def is_dev() -> bool:
     return env("SHOP_ENV", "development") in ("development", "test")
 
 
+#: the time zone pages and e-mails say times in, unless SHOP_TIME_ZONE names another
+DEFAULT_TIME_ZONE = "UTC"
+
 #: what the whole shop needs outside dev (each app checks its own; `python -m shopctl run` all of them)
 SHOP_SECRETS = ("SECRET_KEY", "SHOP_SERVICE_TOKEN", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
 
@@ -52,11 +56,13 @@ def start_problems(settings: Mapping, required: tuple[str, ...] = ()) -> list[st
 
     Outside dev: no Stripe emulator, a SHOP_INSTANCE_ID of its own (it prefixes Stripe's idempotency
     keys), the `required` settings present; under SHOP_ENV=production also no Stripe test key.
+    Everywhere, dev too: a SHOP_TIME_ZONE this machine knows.
     """
+    problems = [problem] if (problem := zone_problem(settings.get("SHOP_TIME_ZONE") or DEFAULT_TIME_ZONE)) else []
     shop_env = settings.get("SHOP_ENV") or "development"
     if shop_env in ("development", "test"):
-        return []
-    problems = [f"{name} is not set" for name in required if not settings.get(name)]
+        return problems
+    problems += [f"{name} is not set" for name in required if not settings.get(name)]
     if (settings.get("SHOP_INSTANCE_ID") or "dev") == "dev":
         problems.append("SHOP_INSTANCE_ID is missing or 'dev': give this shop a name of its own (e.g. shop-eu-1)")
     base = settings.get("STRIPE_API_BASE") or ""
@@ -68,6 +74,18 @@ def start_problems(settings: Mapping, required: tuple[str, ...] = ()) -> list[st
     if shop_env == "production" and key.startswith(("sk_test_", "rk_test_")):
         problems.append("STRIPE_SECRET_KEY is a Stripe test key (sk_test_...) under SHOP_ENV=production")
     return problems
+
+
+def zone_problem(name: str) -> str | None:
+    """Why `name` cannot be the shop's time zone (SHOP_TIME_ZONE); None when it can."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return (
+            f"SHOP_TIME_ZONE={name!r} is not a time zone this machine knows: give an IANA name such as "
+            "America/Sao_Paulo or UTC (the zones come with the tzdata package: `make install`)"
+        )
+    return None
 
 
 def _is_emulator(base: str, emulator_port: str) -> bool:
@@ -100,6 +118,8 @@ class BaseConfig:
         self.SHOP_SERVICE_TOKEN = env("SHOP_SERVICE_TOKEN")
         self.SHOP_INSTANCE_ID = env("SHOP_INSTANCE_ID", "dev")
         self.SHOP_CURRENCY = env("SHOP_CURRENCY", "usd").lower()
+        #: an IANA zone (America/Sao_Paulo): what pages and e-mails say times in (stored times stay UTC)
+        self.SHOP_TIME_ZONE = env("SHOP_TIME_ZONE", DEFAULT_TIME_ZONE)
         self.STRIPE_API_BASE = env("STRIPE_API_BASE")
         #: where Pay sends the browser; the CSP's form-action must allow it (Chrome applies it to redirects)
         self.CHECKOUT_ORIGIN = _origin(self.STRIPE_API_BASE) if self.STRIPE_API_BASE else "https://checkout.stripe.com"
@@ -138,7 +158,7 @@ class BaseConfig:
         #: one catalog for the whole project (compiled by `make assets`; see shared_ui/i18n.py)
         self.BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
         self.BABEL_DEFAULT_LOCALE = "en"
-        self.BABEL_DEFAULT_TIMEZONE = "UTC"
+        self.BABEL_DEFAULT_TIMEZONE = self.SHOP_TIME_ZONE  # Flask-Babel's filters say the shop's zone too
         if self.SHOP_PUBLIC_URL.startswith("https://"):
             # The __Host- prefix pins the cookie to this host, Path=/ and Secure.
             self.SESSION_COOKIE_NAME = "__Host-shop_session"

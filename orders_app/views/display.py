@@ -2,7 +2,6 @@
 
 from datetime import datetime
 
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -16,6 +15,7 @@ from orders_app.store import ADMIN_SUFFIX, INVENTORY, SWEEPER
 from orders_app.webhooks import outcome_text
 from shared_ui.i18n import DEFAULT_LOCALE, current_locale, gettext, ngettext
 from shared_ui.money import format_money
+from shared_ui.shop_time import says_utc, when
 
 EVENT_TITLES = {
     "placed": _l("Order placed"),
@@ -58,11 +58,6 @@ STATUS_LABELS = {"Pending": _l("Pending"), "Paid": _l("Paid"), "Cancelled": _l("
 HOLD_STATE_LABELS = {HELD: _l("held"), RELEASED: _l("released"), COMMITTED: _l("committed")}
 
 
-def when(moment: datetime | None) -> str:
-    """A stored (naive UTC) time the reader's way: "11/29/26, 6:12 AM UTC", "29/11/2026 06:12 UTC"."""
-    return f"{format_datetime(moment, 'short')} UTC" if moment else ""
-
-
 def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
@@ -94,9 +89,10 @@ def note_text(event) -> str:
 
     The stored `note` is the English text; in another language the note is said anew from its message
     and arguments (`note_data`), amounts and times the reader's way. A line written before notes had
-    their message and arguments shows its English note.
+    their message and arguments shows its English note. The English note's times are UTC: in a shop
+    whose zone is another, English readers also get the note said anew, its times in the shop's zone.
     """
-    if event.note_data is None or current_locale() == DEFAULT_LOCALE:
+    if event.note_data is None or (current_locale() == DEFAULT_LOCALE and says_utc()):
         return event.note or ""
     return _say(Note.from_data(event.note_data))
 
@@ -138,7 +134,6 @@ def event_title(action: str) -> str:
 
 
 def register_filters(app) -> None:
-    app.jinja_env.filters["when"] = when
     app.jinja_env.filters["age"] = age
     app.jinja_env.filters["badge_class"] = badge_class
     app.jinja_env.filters["status_label"] = status_label
