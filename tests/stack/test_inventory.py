@@ -151,7 +151,7 @@ def test_the_stock_api_is_unreachable_through_nginx_and_needs_the_token_on_loopb
 
 def test_a_new_user_searches_the_catalog_and_opens_an_item_to_order(stack, shop, new_item):
     sold_out = new_item(quantity=0, word=new_login("zz").replace("_", ""))
-    item = new_item(quantity=2, price="0.10", word=sold_out["word"] + "x")
+    item = new_item(quantity=2, price="1.10", word=sold_out["word"] + "x")
     shop.register()
 
     page = shop.get(f"/inventory/?q={sold_out['word']}")
@@ -160,7 +160,7 @@ def test_a_new_user_searches_the_catalog_and_opens_an_item_to_order(stack, shop,
     fragment = shop.get(f"/inventory/?q={sold_out['word']}&available=1", htmx=True)
     assert 'id="catalog-results"' in fragment.text and "<html" not in fragment.text
     assert f">{item['name']}</a>" in fragment.text and f">{sold_out['name']}</a>" not in fragment.text
-    assert "Only 2 left" in fragment.text and "$0.10" in fragment.text
+    assert "Only 2 left" in fragment.text and "$1.10" in fragment.text
 
     item_page = shop.get(f"/inventory/items/{item['id']}").text
     assert 'action="/orders/"' in item_page and 'max="2"' in item_page
