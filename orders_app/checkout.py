@@ -33,6 +33,7 @@ from orders_app.clients.inventory import (
 from orders_app.clients.stripe_client import PaymentRefused, PaymentsUnavailable, SessionNotOpen, current_stripe
 from orders_app.errors import (
     BOLETO_PENDING,
+    LINK_NOT_CLOSED,
     PAYMENT_IN_REVIEW,
     PAYMENTS_DOWN,
     OrderError,
@@ -306,11 +307,16 @@ def close_session(order_id: int, actor: str, purpose: str) -> None:
 
 
 def _closed_already(order_id: int, actor: str) -> None:
-    """Stripe would not expire the session: it is complete (apply the payment) or expired already."""
+    """Stripe would not expire the session: it is complete (apply the payment) or expired already. If
+    Stripe says it is still open (refused for another reason), nothing may change: a cancelled order
+    could still be paid."""
     try:
-        apply_from_stripe(order_id, actor, history.note("checked before a change"))
+        outcome = apply_from_stripe(order_id, actor, history.note("checked before a change"))
     except PaymentsUnavailable:
         raise payments_unavailable() from None
+    if outcome == "open":
+        current_app.logger.warning("order %s: Stripe refused to expire its open session", order_id)
+        raise payments_unavailable(LINK_NOT_CLOSED)
     order = db.session.get(Order, order_id)
     if order.status == PAID:
         raise OrderError(

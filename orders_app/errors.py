@@ -22,6 +22,10 @@ PAYMENTS_DOWN = _l("the payment service is not answering; nothing was charged. P
 #: the code of an error that says Stripe did not answer
 PAYMENTS_UNAVAILABLE = "payments_unavailable"
 PAYMENTS_DOWN_UNCHANGED = _l("the payment service is not answering; nothing was changed. Please try again in a moment.")
+LINK_NOT_CLOSED = _l(
+    "the payment service would not close this order's payment link just now; nothing was changed. "
+    "Please try again in a few minutes."
+)
 BOLETO_PENDING = _l(
     "A boleto was issued for this order: it cannot be changed or cancelled until it is paid or its due date passes."
 )

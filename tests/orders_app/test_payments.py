@@ -564,6 +564,27 @@ def test_cancelling_while_stripe_is_down_is_refused_and_changes_nothing(app, ali
     assert fresh(app, order_id).status == PENDING and inventory.stock(lamp) == 8
 
 
+def test_cancelling_when_stripe_refuses_to_close_a_link_still_open_changes_nothing(
+    app, alice, inventory, stripe_fake, lamp, monkeypatch
+):
+    """Stripe refused the expire for another reason than a closed session (a restricted key, say): the
+    link was still open, yet the order was cancelled and its stock returned, so the customer could
+    still pay a cancelled order, and the shop refund them automatically."""
+    order_id = place(alice, lamp, 2)
+    pay(alice, order_id)
+    session_id = session_of(app, order_id)
+
+    def refuse(session_id):
+        raise SessionNotOpen("The provided key does not have the required permissions for this endpoint.")
+
+    monkeypatch.setattr(stripe_fake, "expire_session", refuse)
+    response = post_form(alice, f"/orders/{order_id}/cancel", htmx=True)
+    page = html.unescape(response.get_data(as_text=True))
+    assert "would not close this order's payment link just now; nothing was changed" in page
+    assert stripe_fake.sessions[session_id]["status"] == "open"
+    assert fresh(app, order_id).status == PENDING and inventory.stock(lamp) == 8
+
+
 def test_an_edit_expires_the_open_link_and_the_next_pay_makes_a_new_one(app, alice, stripe_fake, lamp):
     order_id = place(alice, lamp, 1)
     first = pay(alice, order_id).headers["Location"]
