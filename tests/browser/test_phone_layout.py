@@ -129,3 +129,28 @@ def test_the_inventory_edit_row_stays_a_table_row_on_a_desktop(stack, browser: B
     price = row.get_by_label("Price").bounding_box()
     assert price["x"] <= price_head["x"] < price["x"] + price["width"]
     context.close()
+
+
+def test_a_phone_says_what_the_order_monitors_search_box_is_for(stack, browser: Browser):
+    """The monitor's search box said what it searches only in its placeholder, cut off on a phone
+    (Portuguese, the longer). It has a label in view now, and a placeholder that fits."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    log_in_as_admin(stack, page)
+    page.goto(stack.url("/orders/admin/"))
+    search = page.get_by_role("searchbox", name="Buscar pedidos")
+    label = page.locator("#monitor-filters label", has_text="Buscar pedidos")
+    expect(label).to_be_in_viewport(ratio=1)
+    expect(search).to_be_in_viewport(ratio=1)
+    room, needed = search.evaluate(
+        """(field) => {
+          const style = getComputedStyle(field);
+          const context = document.createElement("canvas").getContext("2d");
+          context.font = style.font;
+          const room = field.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+          return [room, context.measureText(field.placeholder).width];
+        }"""
+    )
+    assert needed <= room, f"the placeholder needs {needed:.0f}px, the box has {room:.0f}px"
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    context.close()
