@@ -176,6 +176,35 @@
     event.target.click();
   });
 
+  // Escape in an inline edit row (tr.editing) cancels it as its Cancel does: the same link clicked, the
+  // same request, so focus goes where Cancel's would (the row shown again: its Edit; a new row: "Add
+  // item") and the same words are read. Not while an input method composes, nor when something else
+  // took the key (an open list of suggestions closing).
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || event.isComposing || event.defaultPrevented) return;
+    const row = event.target instanceof Element && event.target.closest("tr.editing");
+    const cancel = row && row.querySelector("a.cancel");
+    if (!cancel) return;
+    event.preventDefault();
+    cancel.click();
+  });
+
+  // A <details> with an id stays as the admin left it, opened or closed, when a swap brings it again
+  // (the monitor's low-stock box refreshing itself): the server remembers nothing, the page does.
+  const detailsOpen = new Map(); // id -> open, as last toggled by the admin
+  document.addEventListener("toggle", (event) => {
+    const details = event.target;
+    if (details instanceof HTMLDetailsElement && details.id) detailsOpen.set(details.id, details.open);
+  }, true);
+  document.addEventListener("htmx:load", (event) => {
+    const root = event.detail.elt;
+    if (!root || !root.querySelectorAll) return;
+    const all = root.matches("details[id]") ? [root, ...root.querySelectorAll("details[id]")] : root.querySelectorAll("details[id]");
+    for (const details of all) {
+      if (detailsOpen.has(details.id)) details.open = detailsOpen.get(details.id);
+    }
+  });
+
   // A swap that puts a new address in the address bar (a search, a category, "available only") moves
   // where "Log in", "Register" and the language switch come back to, as the layout writes them for a
   // page loaded at that address (users_app's own pages, the login's among them, name none).

@@ -151,3 +151,29 @@ def test_a_new_item_saved_with_the_keyboard_keeps_the_focus_in_its_own_row(stack
     expect(added.locator(".item-price")).to_have_text("$45.00")
     expect(page.locator("#announcer")).to_have_text(f"Added Wall Lamp {item['word']}.")
     expect(added.get_by_role("button", name="Edit")).to_be_focused()
+
+
+def test_escape_in_an_edit_row_cancels_it_as_its_cancel_does(stack, page: Page, item):
+    """Escape did nothing in an edit row: the admin had to Tab to Cancel. It now sends Cancel's own
+    request (the row shown again, nothing saved) and the keyboard lands where Cancel puts it."""
+    log_in_as_admin(stack, page)
+    page.goto(stack.url(f"/inventory/admin/?q={item['word']}"))
+    row = page.locator(f"#item-{item['id']}")
+    row.get_by_role("button", name="Edit").click()
+    expect(row.get_by_label("Name")).to_be_focused()
+    row.get_by_label("Price").fill("99")
+    with page.expect_request(stack.url(f"/inventory/admin/items/{item['id']}")):
+        page.keyboard.press("Escape")
+    expect(row.locator(".item-price")).to_have_text("$12.50")
+    expect(row.get_by_role("button", name="Edit")).to_be_focused()
+    assert catalog_price(stack, page, item) == "$12.50"
+
+    page.goto(stack.url(f"/inventory/admin/?q={item['word']}"))
+    page.get_by_role("button", name="Add item").click()
+    new_row = page.locator("tr.editing")
+    new_row.get_by_label("Name").fill(f"Escaped Lamp {item['word']}")
+    new_row.get_by_label("Quantity").focus()
+    page.keyboard.press("Escape")
+    expect(new_row).to_have_count(0)
+    expect(page.get_by_role("button", name="Add item")).to_be_focused()
+    expect(page.locator("#item-rows tr")).to_have_count(1)

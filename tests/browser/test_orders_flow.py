@@ -420,3 +420,56 @@ def test_a_flagged_orders_row_fits_a_desktop_screen_with_its_mark_as_resolved_in
     box, edge = resolve.bounding_box(), rows.bounding_box()
     assert box["x"] + box["width"] <= edge["x"] + edge["width"], "Marcar como resolvido is cut off"
     context.close()
+
+
+def test_the_low_stock_box_is_one_line_until_opened_and_stays_open_through_its_refreshes(stack, page: Page, word):
+    """With many items sold out the low-stock box listed 20 lines above the monitor's orders, pushing
+    them a screen down. Closed it is one line saying how many; opened, it stays open when it is
+    refreshed (here by the event an admin's restocking cancel sends), with nothing stored on the server."""
+    for n in range(21):
+        new_item(stack, quantity=0, name=f"Sold Out {n} {word}")
+    log_in_as_admin(stack, page)
+    page.goto(stack.url("/orders/admin/"))
+    page.evaluate(WATCH_LOW_STOCK)
+    box = page.locator("#low-stock")
+    expect(box.locator("summary")).to_contain_text("20+ items with 5 units or fewer, 20 out of stock")
+    expect(box.locator("li").first).to_be_hidden()
+    assert box.bounding_box()["height"] < 130
+
+    box.locator("summary").click()
+    expect(box.locator("li")).to_have_count(20)
+    expect(box.locator("li").first).to_be_visible()
+    box.evaluate("(element) => { element.dataset.before = 'refresh'; }")
+    page.evaluate("() => document.body.dispatchEvent(new CustomEvent('shop:stock-changed'))")
+    expect(page.locator("body")).to_have_attribute("data-low-stock-asked", re.compile(r"\bshop:stock-changed\b"))
+    expect(page.locator("#low-stock[data-before]")).to_have_count(0)  # the box came again
+    expect(box.locator("details")).to_have_attribute("open", "")
+    expect(box.locator("li").first).to_be_visible()
+
+    box.locator("summary").click()
+    expect(box.locator("li").first).to_be_hidden()
+    box.evaluate("(element) => { element.dataset.before = 'refresh'; }")
+    page.evaluate("() => document.body.dispatchEvent(new CustomEvent('shop:stock-changed'))")
+    expect(page.locator("#low-stock[data-before]")).to_have_count(0)
+    expect(box.locator("li").first).to_be_hidden()
+
+
+def test_the_monitors_pages_line_never_keeps_a_count_an_action_changed(stack, page: Page, word):
+    """After a cancel the count line above the orders was counted again ("0 orders" of the Pending ones)
+    while the pages line below kept its "of 1" until the next refresh. The pages line now says
+    which rows these are and leaves the count to the count line, so the two never disagree."""
+    item = new_item(stack, price="12.00", quantity=10, name=f"Kettle {word}")
+    pending = placed(order(customer(stack), item, 1))
+    log_in_as_admin(stack, page)
+    HeldAnswers(page, MONITOR_REFRESH, count=1_000, reach_server=False)
+    page.goto(stack.url(f"/orders/admin/?item={word}&status=Pending"))
+    expect(page.locator("#monitor-count")).to_contain_text("1 order ·")
+    pages = page.get_by_role("navigation", name="Pages")
+    expect(pages).to_contain_text("orders 1–1")
+
+    page.on("dialog", lambda dialog: dialog.accept())
+    monitor_row(page, pending).get_by_role("button", name="Cancel").click()
+    expect(monitor_row(page, pending).locator("td").nth(5)).to_contain_text("Cancelled")
+    expect(page.locator("#monitor-count")).to_contain_text("0 orders ·")  # the row stays, with its message
+    expect(pages).not_to_contain_text(" of ")  # it said "of 1" under "0 orders"
+    expect(pages).to_have_text("orders 1–1")

@@ -4,7 +4,7 @@ of each row to buy is on the screen, not in a box scrolled sideways."""
 import requests
 from playwright.sync_api import Browser, Locator, expect
 
-from tests.browser.helpers import PT_BR, add_item, api_token, log_in, place_order, register_user
+from tests.browser.helpers import PT_BR, add_item, api_token, log_in, log_in_as_admin, place_order, register_user
 from tests.picture_samples import picture
 
 # A phone as Chromium emulates one (a touch screen, the page laid out for the viewport's width).
@@ -71,5 +71,86 @@ def test_a_phone_shows_the_status_of_each_of_my_orders(stack, browser: Browser):
     row = page.locator("#order-list tbody tr", has=page.locator(f'a[href="/orders/{order_id}"]'))
     for element in (row.get_by_text("Pendente"), row.locator("time")):
         expect(element).to_be_in_viewport(ratio=1)
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    context.close()
+
+
+def test_a_phone_shows_every_field_and_save_of_an_inventory_edit_row(stack, browser: Browser, word):
+    """The admin's edit row was a table row scrolled sideways in its box: its Save stood off the screen
+    to the right and the name box was some 80 px wide. Each field now takes the screen's width, one
+    under the other, with Save and Cancel in view; a new item's row too."""
+    item_id = add_item(stack, f"Ceramic Pour-Over Dripper {word}", price="24.50", quantity=30)["id"]
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    log_in_as_admin(stack, page)
+    page.goto(stack.url(f"/inventory/admin/?q={word}"))
+    row = page.locator(f"#item-{item_id}")
+    edit = row.get_by_role("button", name=f"Editar Ceramic Pour-Over Dripper {word}")
+    scroll_down_to(edit)
+    expect(edit).to_be_in_viewport(ratio=1)
+    edit.click()
+    name = row.get_by_label("Nome")
+    expect(name).to_be_focused()
+    for field in (name, row.get_by_label("Preço"), row.get_by_label("Quantidade")):
+        scroll_down_to(field)
+        expect(field).to_be_in_viewport(ratio=1)
+        assert field.bounding_box()["width"] >= 300
+    for button in (row.get_by_role("button", name="Salvar"), row.get_by_role("button", name="Cancelar")):
+        scroll_down_to(button)
+        expect(button).to_be_in_viewport(ratio=1)
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    assert page.locator("#item-table .table-scroll").evaluate("(box) => box.scrollWidth - box.clientWidth") <= 0
+    row.get_by_label("Preço").fill("26")
+    row.get_by_role("button", name="Salvar").click()
+    expect(row.locator(".item-price")).to_contain_text("US$ 26,00")
+
+    page.get_by_role("button", name="Adicionar item").click()
+    new_row = page.locator("tr.editing")
+    for element in (new_row.get_by_label("Nome"), new_row.get_by_label("Quantidade"),
+                    new_row.get_by_role("button", name="Salvar"), new_row.get_by_role("button", name="Cancelar")):
+        scroll_down_to(element)
+        expect(element).to_be_in_viewport(ratio=1)
+    assert new_row.get_by_label("Nome").bounding_box()["width"] >= 300
+    context.close()
+
+
+def test_the_inventory_edit_row_stays_a_table_row_on_a_desktop(stack, browser: Browser, word):
+    """The phone's cards are for phones: at 1280 px the edit row is still a row of the table, each field
+    under its column's head."""
+    item_id = add_item(stack, f"Ceramic Pour-Over Dripper {word}", price="24.50", quantity=30)["id"]
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    log_in_as_admin(stack, page)
+    page.goto(stack.url(f"/inventory/admin/?q={word}"))
+    row = page.locator(f"#item-{item_id}")
+    row.get_by_role("button", name="Edit").click()
+    expect(row).to_have_css("display", "table-row")
+    price_head = page.locator("#sort-price").bounding_box()
+    price = row.get_by_label("Price").bounding_box()
+    assert price["x"] <= price_head["x"] < price["x"] + price["width"]
+    context.close()
+
+
+def test_a_phone_says_what_the_order_monitors_search_box_is_for(stack, browser: Browser):
+    """The monitor's search box said what it searches only in its placeholder, cut off on a phone
+    (Portuguese, the longer). It has a label in view now, and a placeholder that fits."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    log_in_as_admin(stack, page)
+    page.goto(stack.url("/orders/admin/"))
+    search = page.get_by_role("searchbox", name="Buscar pedidos")
+    label = page.locator("#monitor-filters label", has_text="Buscar pedidos")
+    expect(label).to_be_in_viewport(ratio=1)
+    expect(search).to_be_in_viewport(ratio=1)
+    room, needed = search.evaluate(
+        """(field) => {
+          const style = getComputedStyle(field);
+          const context = document.createElement("canvas").getContext("2d");
+          context.font = style.font;
+          const room = field.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+          return [room, context.measureText(field.placeholder).width];
+        }"""
+    )
+    assert needed <= room, f"the placeholder needs {needed:.0f}px, the box has {room:.0f}px"
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     context.close()

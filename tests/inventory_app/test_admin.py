@@ -54,7 +54,8 @@ def test_the_table_shows_stock_on_hand_and_units_held_by_pending_orders(admin, c
     html = admin.get("/inventory/admin/").get_data(as_text=True)
     row = re.search(rf'<tr id="item-{item_id}".*?</tr>', html, re.S).group(0)
     assert "Blue Mug" in row and "$12.50" in row
-    assert '<td class="item-quantity">7</td>' in row and '<td class="item-held">3</td>' in row
+    assert '<td class="item-quantity" data-label="On hand">7</td>' in row
+    assert '<td class="item-held" data-label="Held">3</td>' in row
 
 
 def test_clicking_a_row_opens_its_edit_form_in_place(admin, make_item):

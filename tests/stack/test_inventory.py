@@ -222,7 +222,7 @@ def test_the_admin_table_and_low_stock_fragment_are_for_admins(stack, shop, admi
     fragment = admin.get("/inventory/fragments/low-stock", htmx=True)
     assert fragment.text.lstrip().startswith('<section id="low-stock"')
     table = admin.get(f"/inventory/admin/?q={item['word']}").text
-    assert item["name"] in table and '<td class="item-quantity">1</td>' in table
+    assert item["name"] in table and '<td class="item-quantity" data-label="On hand">1</td>' in table
 
 
 def test_the_items_api_answers_as_designed(stack, shop, admin_token, new_item):
