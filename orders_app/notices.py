@@ -7,6 +7,8 @@ webhook, the success page and reconcile write each message once, however many of
 same payment.
 """
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from orders_app.extensions import db
@@ -25,21 +27,37 @@ def order_paid(order: Order) -> None:
 
 #: why an order was cancelled, as its notice says it (store._why_cancelled)
 BY_CUSTOMER, BY_SHOP, NOT_PAID, STOCK_GONE = "customer", "shop", "not_paid", "stock_gone"
+#: how long a cancellation notice waits for Stripe's answer to the refund the cancel asked for, so that
+#: it says "refunded" (or that the shop will refund it) rather than "being refunded" when Stripe is quick
+REFUND_ANSWER_WAIT = timedelta(minutes=2)
+
+
+def _cancelled_key(order: Order) -> str:
+    return f"order-{order.id}-cancelled"
 
 
 def order_cancelled(order: Order, why: str | None = None) -> None:
     """The notice: the order was just cancelled (`why`: BY_CUSTOMER, ...), with the refund the cancel
-    decided (set before this).
+    decided (set before this). With a refund due, it waits for Stripe's answer (refund_answered),
+    REFUND_ANSWER_WAIT at most: what it says of the refund is then what Stripe said.
 
     A payment that arrives after the cancel is told of in a notice of its own (payment_refunded).
     """
+    refund = order.refund_state == REFUND_DUE
     outbox.enqueue(
         OUTBOX,
-        key=f"order-{order.id}-cancelled",
+        key=_cancelled_key(order),
         kind=ORDER_CANCELLED,
         user_id=order.user_id,
-        payload={"order_id": order.id, "refund": order.refund_state == REFUND_DUE, "why": why},
+        payload={"order_id": order.id, "refund": refund, "why": why},
+        not_before=outbox.utcnow() + REFUND_ANSWER_WAIT if refund else None,
     )
+
+
+def refund_answered(order: Order) -> None:
+    """Stripe answered the refund a cancel asked for (refunded, pending or refused): the cancellation
+    notice waiting for it goes now."""
+    outbox.hasten(OUTBOX, _cancelled_key(order))
 
 
 def payment_refunded(order: Order, session_id: str, amount: Money, reason: str) -> None:

@@ -214,6 +214,7 @@ def refund_payment(order_id: int) -> bool:
             order = store.locked(order_id)
             order.refund_state = REFUND_FAILED
             store.flag(order, "A refund is due but the shop knows no payment of this order; refund it at Stripe")
+            notices.refund_answered(order)
         return False
     key = store.shop_key("refund", order.id)
     refund_id, state, amount = None, REFUND_DONE, None
@@ -238,6 +239,7 @@ def refund_payment(order_id: int) -> bool:
         order.updated_at = utcnow()
         order.stripe_next_check_at = None  # (a boleto's checks set it) pending, it is asked about once stale
         record_refund(order, state, note, amount)
+        notices.refund_answered(order)
     return state == REFUND_DONE
 
 

@@ -139,8 +139,12 @@ def enqueue(
     to_address: str | None = None,
     locale: str | None = None,
     payload: dict | None = None,
+    not_before: datetime | None = None,
 ) -> bool:
-    """Write a message inside the caller's write transaction; False when its key is written already."""
+    """Write a message inside the caller's write transaction; False when its key is written already.
+
+    `not_before`: the message waits until then, unless `hasten` makes it due sooner (a notice that
+    had better say an outcome the shop is about to learn)."""
     db, model = outbox.db, outbox.message_model
     if db.session.scalar(select(model.id).where(model.key == key)) is not None:
         return False
@@ -154,10 +158,22 @@ def enqueue(
             payload=json.dumps(payload or {}, sort_keys=True, default=str),
             state=QUEUED,
             attempts=0,
-            next_attempt_at=utcnow(),
+            next_attempt_at=not_before or utcnow(),
         )
     )
     return True
+
+
+def hasten(outbox: Outbox, key: str) -> None:
+    """Inside the caller's write transaction: the queued message `key`, if it waits (enqueue's
+    `not_before`), is due now."""
+    model, now = outbox.message_model, utcnow()
+    outbox.db.session.execute(
+        update(model)
+        .where(model.key == key, model.state == QUEUED, model.next_attempt_at > now)
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def render_mail(template: str, locale: str | None, subject: Callable[[], str], **context) -> tuple[str, str, str]:

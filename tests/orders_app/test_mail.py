@@ -15,6 +15,7 @@ from orders_app.clients.stripe_client import PaymentRefused
 from orders_app.extensions import db
 from orders_app.jobs import sweep
 from orders_app.models import CANCELLED, PENDING, CartLine, ErasedCustomer, Order, utcnow
+from orders_app.settling import refund_payment
 from shared_ui import outbox
 from tests.mail_server import html_of, smtp_server, text_of
 from tests.orders_app.helpers import (
@@ -133,6 +134,39 @@ def test_a_refund_stripe_is_still_processing_is_told_as_under_way_not_done(app, 
     for body in (text_of(notice), html_of(notice)):
         assert "Your payment of $12.50 is being refunded to the card or account you paid with" in body
         assert "is refunded" not in body
+
+
+def test_a_cancellation_notice_waits_for_stripes_answer_on_its_refund(app, alice, boss, stripe_fake, lamp, smtp):
+    """The notice was due the moment the cancel was written, before the shop asked Stripe for the
+    refund: a mail run in between sent "is being refunded" for a refund Stripe made a moment later (and
+    no notice follows), so what the customer read depended on the timing of two processes. It now waits
+    for Stripe's answer, two minutes at most, and says "being refunded" only when Stripe has not answered."""
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+    send_mail(app)  # the receipt
+    stripe_fake.down = True
+    assert post_form(boss, f"/orders/admin/{order_id}/cancel", {"restock": "y"}, htmx=True).status_code == 200
+    assert fresh(app, order_id).refund_state == "due"
+    assert send_mail(app) is None  # the refund not asked yet: the notice waits for Stripe's answer
+
+    stripe_fake.down = False
+    with app.app_context():
+        assert refund_payment(order_id)  # as reconcile does
+    assert send_mail(app) == {"sent": 1}
+    [notice] = [m for m in smtp.inbox.to("alice@example.com") if "cancelled" in m["Subject"]]
+    assert "Your payment of $12.50 is refunded" in text_of(notice)
+
+
+def test_a_cancellation_notice_says_being_refunded_when_stripe_does_not_answer_in_time(
+    app, alice, boss, stripe_fake, lamp, smtp
+):
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+    send_mail(app)  # the receipt
+    stripe_fake.down = True
+    assert post_form(boss, f"/orders/admin/{order_id}/cancel", {"restock": "y"}, htmx=True).status_code == 200
+    with app.app_context():
+        assert outbox.deliver_due(order_outbox.OUTBOX, now=utcnow() + timedelta(minutes=3)) == {"sent": 1}
+    [notice] = [m for m in smtp.inbox.to("alice@example.com") if "cancelled" in m["Subject"]]
+    assert "Your payment of $12.50 is being refunded to the card or account you paid with" in text_of(notice)
 
 
 def test_a_refund_stripe_refuses_is_told_as_not_done_until_an_admin_deals_with_it(
