@@ -1140,3 +1140,28 @@ def test_a_new_database_pays_its_order_1_and_ignores_the_old_order_1s_events(tmp
 
     assert deliver(new, stripe_fake.pay(new_session)).get_json()["outcome"] == "paid"
     assert fresh(new, new_order).status == PAID
+
+
+def timeline_of(client, order_id: int) -> str:
+    page = client.get(f"/orders/{order_id}").get_data(as_text=True)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page.split('id="payment-timeline"')[1].split("</table>")[0]))
+
+
+def test_a_payment_link_expired_after_a_cancel_reads_in_plain_words(app, alice, boss, stripe_fake, lamp):
+    """A customer who cancelled read "checkout.session.expired" and "Came after the order was settled:
+    nothing to do" in the order's payment timeline: Stripe's event name, and words about the shop's work.
+    The event's name stays for an administrator."""
+    order_id = place(alice, lamp, 1)
+    pay(alice, order_id)
+    assert post_form(alice, f"/orders/{order_id}/cancel").status_code == 303
+    expired = stripe_fake.event("checkout.session.expired", session_of(app, order_id))
+    assert deliver(app, expired).get_json()["outcome"] == "late"
+    for language, said in (
+        ("en", "Payment link expired The order was already cancelled: nothing was charged"),
+        ("pt_BR", "Link de pagamento expirou O pedido já estava cancelado: nada foi cobrado"),
+    ):
+        choose_language(alice, language)
+        timeline = " ".join(timeline_of(alice, order_id).split())
+        assert said in timeline
+        assert "checkout.session" not in timeline and "settled" not in timeline
+    assert "checkout.session.expired" in timeline_of(boss, order_id)
