@@ -1165,3 +1165,31 @@ def test_a_payment_link_expired_after_a_cancel_reads_in_plain_words(app, alice, 
         assert said in timeline
         assert "checkout.session" not in timeline and "settled" not in timeline
     assert "checkout.session.expired" in timeline_of(boss, order_id)
+
+
+def test_a_failed_refund_an_admin_marked_resolved_reads_as_refunded_by_the_shop(
+    app, alice, boss, stripe_fake, lamp, monkeypatch
+):
+    """After "Mark as resolved" on a refund Stripe refused (the admin refunded by hand), the customer's
+    page said only "Cancelled", and the monitor's "of which refunded" left the order out."""
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+
+    def refuses(*args):
+        raise PaymentRefused("This charge is disputed.", "charge_disputed")
+
+    monkeypatch.setattr(stripe_fake, "refund", refuses)
+    post_form(boss, f"/orders/admin/{order_id}/cancel", {"restock": "y"}, htmx=True)
+    assert 'id="refund-settled"' not in alice.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert post_form(boss, f"/orders/admin/{order_id}/resolve", htmx=True).status_code == 200
+    assert fresh(app, order_id).refund_state == "failed"  # the money path's state is Stripe's word, unchanged
+    for language, said in (
+        ("en", "refunded by the shop directly, not through Stripe"),
+        ("pt_BR", "estornado pela loja diretamente, não pelo Stripe"),
+    ):
+        choose_language(alice, language)
+        page = alice.get(f"/orders/{order_id}").get_data(as_text=True)
+        assert re.search(r'id="refund-settled">' + re.escape(said), page)
+        assert 'id="refund-failed"' not in page
+    monitor = boss.get("/orders/admin/").get_data(as_text=True)
+    cancelled = re.search(r'<tr id="summary-cancelled">(.*?)</tr>', monitor, re.S).group(1)
+    assert "of which 1 refunded: $12.50" in cancelled
