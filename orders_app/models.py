@@ -228,6 +228,13 @@ class Order(db.Model):
         return self.refund_state == REFUND_FAILED and self.needs_attention
 
     @property
+    def refund_settled_by_shop(self) -> bool:
+        """Stripe refused the refund and an administrator marked it resolved: the shop gave the money back
+        itself (Stripe has no record of it, so the state stays `failed` for the money path; Stripe's
+        charge.refunded, if the admin refunded at Stripe, still moves it to `done`)."""
+        return self.refund_state == REFUND_FAILED and not self.needs_attention
+
+    @property
     def awaiting_payment(self) -> bool:
         """Stripe holds a payment that has not settled yet (a boleto): no edits, no cancels."""
         return self.status == PENDING and self.checkout_state == SESSION_PROCESSING

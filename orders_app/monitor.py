@@ -17,6 +17,7 @@ from orders_app.models import (
     PENDING,
     REFUND_DONE,
     REFUND_DUE,
+    REFUND_FAILED,
     REFUND_PENDING,
     RELEASING,
     REQUESTING,
@@ -186,7 +187,9 @@ def count_matching(query: MonitorQuery, now: datetime, stale: datetime) -> int:
 def summary(query: MonitorQuery, now: datetime, stale: datetime) -> list[dict]:
     """Count and total of the filtered orders per status (every status, whatever the status filter),
     and how many of them, for how much, had their payment refunded (or due to be: Stripe retried)."""
-    refunded = Order.refund_state.in_((REFUND_DUE, REFUND_PENDING, REFUND_DONE))
+    # a refund Stripe refused, marked resolved by an admin: the shop settled it (Order.refund_settled_by_shop)
+    settled_by_shop = and_(Order.refund_state == REFUND_FAILED, Order.needs_attention.is_(False))
+    refunded = or_(Order.refund_state.in_((REFUND_DUE, REFUND_PENDING, REFUND_DONE)), settled_by_shop)
     rows = db.session.execute(
         select(
             Order.status,

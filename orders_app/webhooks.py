@@ -76,19 +76,19 @@ OUTCOMES = {
     # what the customer usually reads after paying (the success page got there first): never "nothing to do"
     "already_paid": _l("Stripe confirms the payment; the order was already marked paid"),
     "awaiting_payment": _l("Boleto issued: the order waits for it to be paid"),
-    "already_awaiting": _l("Already waiting for the boleto: nothing to do"),
+    "already_awaiting": _l("Stripe confirms the boleto again; the order still waits for it to be paid"),
     "released": _l("Not paid: the order is cancelled and its stock returned"),
-    "closed_by_shop": _l("The shop closed this payment link: nothing to do"),
-    "late": _l("Came after the order was settled: nothing to do"),
+    "closed_by_shop": _l("The shop closed this payment link: nothing was charged through it"),
+    "late": _l("Came after the order was paid or cancelled: it changed nothing"),
     "refund_due": _l("Paid after the order was cancelled: the payment is refunded"),
     "amount_mismatch": _l("Amount or currency differs from the order's: not accepted, flagged"),
-    "stale": _l("About an old payment link of the order: nothing to do"),
+    "stale": _l("About an older payment link of this order: it changed nothing"),
     "stale_paid": _l("A payment through an old payment link: refunded, flagged"),
     "refund_recorded": _l("Stripe records the refund"),  # not "confirms": a refund may still be pending, or fail later
     "external_refund": _l("Refunded at Stripe outside the shop: flagged"),
     "refund_failed": _l("The refund failed at Stripe: the money did not go back, flagged"),
-    "refund_unchanged": _l("Nothing new about the refund: nothing to do"),
-    "open": _l("The payment page is still open: nothing to do"),
+    "refund_unchanged": _l("Stripe repeats what it said about the refund: nothing changed"),
+    "open": _l("The payment page is still open: waiting for the payment"),
 }
 
 

@@ -9,13 +9,22 @@ from orders_app.customer_data import DELETED_ADMIN, ERASER
 from orders_app.errors import status_word
 from orders_app.history import Money, Note
 from orders_app.jobs import RECONCILE
-from orders_app.models import COMMITTED, HELD, RELEASED, utcnow
+from orders_app.models import CANCELLED, COMMITTED, HELD, RELEASED, utcnow
 from orders_app.settling import STRIPE
+from orders_app.states import (
+    ASYNC_FAILED,
+    ASYNC_SUCCEEDED,
+    CHARGE_REFUNDED,
+    REFUND_FAILED_EVENT,
+    REFUND_UPDATED,
+    SESSION_COMPLETED,
+    SESSION_EXPIRED_EVENT,
+)
 from orders_app.store import ADMIN_SUFFIX, INVENTORY, SWEEPER
 from orders_app.webhooks import outcome_text
-from shared_ui.i18n import DEFAULT_LOCALE, current_locale, gettext, ngettext
+from shared_ui.i18n import gettext, ngettext
 from shared_ui.money import format_money
-from shared_ui.shop_time import says_utc, when
+from shared_ui.shop_time import when
 
 EVENT_TITLES = {
     "placed": _l("Order placed"),
@@ -58,6 +67,41 @@ STATUS_LABELS = {"Pending": _l("Pending"), "Paid": _l("Paid"), "Cancelled": _l("
 HOLD_STATE_LABELS = {HELD: _l("held"), RELEASED: _l("released"), COMMITTED: _l("committed")}
 
 
+#: what a Stripe event is, as the payment timeline says it (its name stays in `stripe_events.type`, shown to admins)
+STRIPE_EVENT_LABELS = {
+    SESSION_COMPLETED: _l("Payment page finished"),
+    ASYNC_SUCCEEDED: _l("Boleto paid"),
+    ASYNC_FAILED: _l("Boleto not paid"),
+    SESSION_EXPIRED_EVENT: _l("Payment link expired"),
+    CHARGE_REFUNDED: _l("Refund reported"),
+    REFUND_UPDATED: _l("Refund updated"),
+    REFUND_FAILED_EVENT: _l("Refund failed"),
+}
+
+#: an event that came once the order was paid or cancelled ("late"), said for what the order is: an
+#: expired link of a cancelled order read "Came after the order was settled: nothing to do"
+LATE_OUTCOMES = {
+    (SESSION_EXPIRED_EVENT, True): _l("The order was already cancelled: nothing was charged"),
+    (SESSION_EXPIRED_EVENT, False): _l("The order was already paid: this changes nothing"),
+    (None, True): _l("The order was already cancelled: this changes nothing"),
+    (None, False): _l("The order was already paid: this changes nothing"),
+}
+
+
+def stripe_event_label(event_type: str) -> str:
+    """A Stripe event's name in plain words (an unknown one as Stripe names it)."""
+    label = STRIPE_EVENT_LABELS.get(event_type)
+    return str(label) if label is not None else event_type
+
+
+def timeline_outcome(event, order) -> str:
+    """What a payment timeline line did, in plain words."""
+    if event.outcome == "late":
+        kind = event.type if event.type == SESSION_EXPIRED_EVENT else None
+        return str(LATE_OUTCOMES[(kind, order.status == CANCELLED)])
+    return outcome_text(event.outcome)
+
+
 def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
@@ -87,12 +131,12 @@ def history_value(value: str | None) -> str:
 def note_text(event) -> str:
     """A history (or payment) line's note in the reader's language.
 
-    The stored `note` is the English text; in another language the note is said anew from its message
-    and arguments (`note_data`), amounts and times the reader's way. A line written before notes had
-    their message and arguments shows its English note. The English note's times are UTC: in a shop
-    whose zone is another, English readers also get the note said anew, its times in the shop's zone.
+    The stored `note` is the English audit text; a page says the note anew from its message and
+    arguments (`note_data`), amounts and times the reader's way, in English too: the audit text's
+    "pay by 2026-12-07 22:33 UTC" stood beside the page's "12/7/26, 10:33 PM UTC". A line written
+    before notes had their message and arguments shows its English note.
     """
-    if event.note_data is None or (current_locale() == DEFAULT_LOCALE and says_utc()):
+    if event.note_data is None:
         return event.note or ""
     return _say(Note.from_data(event.note_data))
 
@@ -142,4 +186,6 @@ def register_filters(app) -> None:
     app.jinja_env.globals["note_text"] = note_text
     app.jinja_env.globals["event_title"] = event_title
     app.jinja_env.globals["outcome_text"] = outcome_text
+    app.jinja_env.globals["timeline_outcome"] = timeline_outcome
+    app.jinja_env.filters["stripe_event_label"] = stripe_event_label
     app.jinja_env.globals["status_word"] = status_word

@@ -162,6 +162,53 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 
+  // A button that starts a payment, a cancellation or a refund ([data-busy-while-sent] on its form, or on
+  // a link that posts) shows busy (aria-busy: Pico's spinner) and takes no second click while its request
+  // runs: a double-click sent it twice, and a slow answer (Stripe asked meanwhile) looked like nothing
+  // happened. It gets its button back when the request fails (the message stands beside it) or is
+  // answered in place; an answer that sends the browser elsewhere (HX-Redirect: Stripe's page) keeps it
+  // busy until the page goes. A plain form stays busy until the next page; a page the browser brings
+  // back from its cache (Back from Stripe's page) gets its buttons back.
+  const BUSY = "[data-busy-while-sent]";
+  const isBusyForm = (elt) => elt instanceof Element && elt.matches(BUSY);
+  function setBusy(elt, busy) {
+    const controls = elt instanceof HTMLFormElement ? elt.querySelectorAll("button:not([type=button])") : [elt];
+    for (const control of controls) {
+      if (busy) control.setAttribute("aria-busy", "true");
+      else control.removeAttribute("aria-busy");
+      if (control instanceof HTMLButtonElement) control.disabled = busy;
+      else if (busy) control.setAttribute("aria-disabled", "true");
+      else control.removeAttribute("aria-disabled");
+    }
+    if (busy) elt.setAttribute("data-sent", "");
+    else elt.removeAttribute("data-sent");
+  }
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    if (isBusyForm(event.detail.elt)) setBusy(event.detail.elt, true);
+  });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const { elt, xhr, successful } = event.detail;
+    if (!isBusyForm(elt) || (successful && xhr && xhr.getResponseHeader("HX-Redirect"))) return;
+    setBusy(elt, false);
+  });
+  document.addEventListener("htmx:sendAbort", (event) => {
+    if (isBusyForm(event.detail.elt)) setBusy(event.detail.elt, false);
+  });
+  // After the question above (a form whose question was answered no is not sent, nor made busy).
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!isBusyForm(form) || form.hasAttribute("hx-post") || event.defaultPrevented) return;
+    if (form.hasAttribute("data-sent")) {
+      event.preventDefault(); // Enter pressed again: the first is on its way
+      return;
+    }
+    setBusy(form, true); // its buttons have no name: a disabled one takes nothing out of what is sent
+  });
+  window.addEventListener("pageshow", (event) => {
+    if (!event.persisted) return;
+    for (const elt of document.querySelectorAll(BUSY)) setBusy(elt, false);
+  });
+
   // A link that is a button to its reader (role="button": it still works without JavaScript) takes
   // Space as a button does, on release; pressed, Space would scroll the page and do nothing else.
   const linkButton = (event) =>

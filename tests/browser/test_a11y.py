@@ -195,13 +195,12 @@ def test_the_cart_passes_axe_empty_filled_and_short_in_english_and_portuguese(st
     )
     assert sold.status_code == 200, sold.text
     page.reload()
-    expect(page.locator(f"#cart-line-{mug['id']} .cart-line-note")).to_have_text("Only 2 left.")
-    page.get_by_role("button", name="Check out").click()
-    expect(page.locator("#cart-error")).to_contain_text(f"Mug {word}: only 2 left")
-    assert_accessible(page, "a cart whose checkout found a short line")
+    expect(page.locator(f"#cart-line-{mug['id']} .cart-line-note")).to_contain_text("Only 2 left.")
+    expect(page.get_by_role("button", name="Check out")).to_have_count(0)  # it would only be refused
+    assert_accessible(page, "a cart with a short line")
 
     log_in(stack, pt_page, login)
     pt_page.goto(stack.url("/orders/cart/"))
     expect(pt_page.locator("h1")).to_have_text("Seu carrinho")
-    expect(pt_page.locator(f"#cart-line-{mug['id']} .cart-line-note")).to_have_text("Só restam 2.")
+    expect(pt_page.locator(f"#cart-line-{mug['id']} .cart-line-note")).to_contain_text("Só restam 2.")
     assert_accessible(pt_page, "the cart in Portuguese")

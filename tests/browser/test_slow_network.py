@@ -2,10 +2,12 @@
 shop's own requests): a request that fails says so where the customer is looking, and a click sent
 again while the first is on its way does not do the thing twice."""
 
+import re
 from urllib.parse import parse_qs
 
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.helpers import register
 from tests.stack.shop_orders import new_item
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "locale": "en-US"}
@@ -58,3 +60,38 @@ def test_a_double_click_on_add_to_cart_adds_one_unit(stack, page: Page, word):
     expect(page.locator(f"#catalog-item-{pen} .cart-feedback")).to_contain_text("In your cart: 1.")
     assert posted == [mug, pen]
     expect(page.locator("#nav-cart")).to_contain_text("(2)")
+
+
+def test_check_out_shows_busy_takes_no_second_click_and_comes_back_when_it_fails(stack, page: Page, word):
+    """A double-click on "Check out" sent two requests, and while Stripe was asked the button showed
+    nothing: a customer clicks again. Now it is busy and disabled while its request runs, and back,
+    with the message beside it, when the request fails."""
+    mug = new_item(stack, price="3.00", quantity=5, name=f"Mug {word}")
+    register(stack, page)
+    page.goto(stack.url(f"/inventory/?q={word}"))
+    page.get_by_role("button", name=f"Add to cart Mug {word}").click()
+    expect(page.locator(f"#catalog-item-{mug} .cart-feedback")).to_contain_text("In your cart: 1.")
+    page.goto(stack.url("/orders/cart/"))
+    posted, held = [], []
+
+    def hold(route):
+        posted.append(route.request.url)
+        held.append(route)
+
+    page.route("**/orders/cart/checkout", hold)
+    button = page.locator("#cart-checkout")
+    button.dblclick()
+    while not held:
+        page.wait_for_timeout(20)
+    expect(button).to_have_attribute("aria-busy", "true")
+    expect(button).to_be_disabled()
+    held[0].abort("internetdisconnected")
+    expect(page.locator("#cart").get_by_text(OFFLINE)).to_be_visible()
+    expect(button).to_be_enabled()
+    expect(button).not_to_have_attribute("aria-busy", "true")
+    assert len(posted) == 1
+
+    page.unroute("**/orders/cart/checkout")
+    button.click()
+    expect(page).to_have_url(re.compile(re.escape(stack.env["STRIPE_API_BASE"]) + r"/checkout/cs_"))
+

@@ -533,3 +533,24 @@ def test_a_checked_out_cart_says_which_order_waits_for_payment(app, alice, shelf
     assert form(alice, f"/orders/{order_id}/cancel").status_code in (200, 303)
     page = alice.get("/orders/cart/").get_data(as_text=True)
     assert "Your cart is empty." in page and "checked out as order" not in page
+
+
+def test_a_cart_with_a_short_or_sold_out_line_offers_no_check_out_and_says_how_to_fix_it(app, alice, shelf, inventory):
+    """The cart offered "Check out" beside a line short of stock, with a total counting units no one
+    could buy, and the server then refused. Now each such line says what to do and what the total is
+    then, and Check out comes back once the cart can be checked out."""
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["mug"], "quantity": 2})
+    form(alice, "/orders/cart/lines", {"inventory_id": shelf["lamp"], "quantity": 5})
+    page = alice.get("/orders/cart/").get_data(as_text=True)
+    assert 'id="cart-checkout"' not in page
+    assert "Only 3 left. Lower the quantity to 3 to check out: the total is then $92.00." in page  # 2 x 8.50 + 3 x 25
+    assert "1 line above cannot be bought as it is: change or remove it to check out." in page
+
+    inventory.items[shelf["lamp"]] = replace(inventory.items[shelf["lamp"]], quantity=0)
+    page = alice.get("/orders/cart/").get_data(as_text=True)
+    assert "Sold out. Remove it to check out: the total without it is $17.00." in page
+    assert 'id="cart-checkout"' not in page
+
+    form(alice, f"/orders/cart/lines/{shelf['lamp']}/remove")
+    page = alice.get("/orders/cart/").get_data(as_text=True)
+    assert 'id="cart-checkout"' in page and "cannot be bought" not in page

@@ -4,7 +4,7 @@ message and arguments shows its English note in every language."""
 
 import html as html_text
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -69,27 +69,39 @@ def test_a_placed_edited_paid_and_refunded_order_reads_in_portuguese(app, alice,
     assert payment_notes(page) == ["US$ 63,50"]
 
 
+def when_in_english(note_data: dict) -> str:
+    """The note's pay_by as the page's own times read in English ("12/7/26, 10:33 PM UTC")."""
+    moment = datetime.fromisoformat(note_data["args"]["pay_by"]["time"])
+    hour = moment.hour % 12 or 12
+    return f"{moment.month}/{moment.day}/{moment:%y}, {hour}:{moment:%M}\u202f{moment:%p} UTC"  # Babel: narrow space
+
+
 def test_the_same_order_reads_in_english_as_it_always_did(app, alice, boss, stripe_fake, lamp):
     order_id = placed_edited_paid_and_refunded(app, alice, boss, stripe_fake, lamp)
     order = fresh(app, order_id)
     page = alice.get(f"/orders/{order_id}").get_data(as_text=True)
     rows = history_rows(page)
-    pay_by = order.events[1].note
-    assert re.fullmatch(r"Payment page opened; pay by \d{4}-\d\d-\d\d \d\d:\d\d UTC", pay_by), pay_by
+    # the stored audit text keeps its ISO-like time; the page says it as the page's other times do
+    assert re.fullmatch(r"Payment page opened; pay by \d{4}-\d\d-\d\d \d\d:\d\d UTC", order.events[1].note)
+    pay_by = rows[1][4]
+    assert re.fullmatch(r"Payment page opened; pay by \d\d?/\d\d?/\d\d, \d\d?:\d\d\s[AP]M UTC", pay_by), pay_by
+    assert pay_by == f"Payment page opened; pay by {when_in_english(order.events[1].note_data)}"
     assert rows == [
         ("alice", "Order placed", "", "Pending", "3 × Lamp; stock held"),
         ("alice", "Payment link", "", "", pay_by),
         ("alice", "Payment link closed", "", "", "before the quantity change"),
         ("alice", "Quantity changed", "3", "2", ""),
-        ("alice", "Payment link", "", "", order.events[4].note),
+        ("alice", "Payment link", "", "", rows[4][4]),
         ("Stripe", "Paid", "Pending", "Paid", "$63.50 (webhook checkout.session.completed)"),
         ("the shop's stock", "Stock sold", "held", "committed", "2 sold"),
         ("an administrator", "Cancelled", "Paid", "Cancelled", "Refund requested; its stock goes back on sale"),
         ("the shop's stock", "Stock returned", "committed", "released", "2 back in stock"),
         ("Stripe", "Refunded", "", "", f"$63.50 refunded ({order.refund_id})"),
     ]
-    # the stored English text is unchanged (the audit text): the page shows exactly it
-    assert [event.note or "" for event in order.events] == [row[4] for row in rows]
+    # the stored English text is unchanged (the audit text): the page shows exactly it, but for its times
+    assert [event.note or "" for event in order.events if "pay by" not in (event.note or "")] == [
+        row[4] for row in rows if "pay by" not in row[4]
+    ]
     assert [event.actor for event in order.events][5:] == ["stripe", "inventory", "boss (admin)", "inventory", "stripe"]
     assert payment_notes(page) == ["$63.50"]
     # which administrator it was is for the shop's eyes: an administrator reads their login

@@ -1161,3 +1161,56 @@ def test_a_new_database_pays_its_order_1_and_ignores_the_old_order_1s_events(tmp
 
     assert deliver(new, stripe_fake.pay(new_session)).get_json()["outcome"] == "paid"
     assert fresh(new, new_order).status == PAID
+
+
+def timeline_of(client, order_id: int) -> str:
+    page = client.get(f"/orders/{order_id}").get_data(as_text=True)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page.split('id="payment-timeline"')[1].split("</table>")[0]))
+
+
+def test_a_payment_link_expired_after_a_cancel_reads_in_plain_words(app, alice, boss, stripe_fake, lamp):
+    """A customer who cancelled read "checkout.session.expired" and "Came after the order was settled:
+    nothing to do" in the order's payment timeline: Stripe's event name, and words about the shop's work.
+    The event's name stays for an administrator."""
+    order_id = place(alice, lamp, 1)
+    pay(alice, order_id)
+    assert post_form(alice, f"/orders/{order_id}/cancel").status_code == 303
+    expired = stripe_fake.event("checkout.session.expired", session_of(app, order_id))
+    assert deliver(app, expired).get_json()["outcome"] == "late"
+    for language, said in (
+        ("en", "Payment link expired The order was already cancelled: nothing was charged"),
+        ("pt_BR", "Link de pagamento expirou O pedido já estava cancelado: nada foi cobrado"),
+    ):
+        choose_language(alice, language)
+        timeline = " ".join(timeline_of(alice, order_id).split())
+        assert said in timeline
+        assert "checkout.session" not in timeline and "settled" not in timeline
+    assert "checkout.session.expired" in timeline_of(boss, order_id)
+
+
+def test_a_failed_refund_an_admin_marked_resolved_reads_as_refunded_by_the_shop(
+    app, alice, boss, stripe_fake, lamp, monkeypatch
+):
+    """After "Mark as resolved" on a refund Stripe refused (the admin refunded by hand), the customer's
+    page said only "Cancelled", and the monitor's "of which refunded" left the order out."""
+    order_id = paid_order(app, alice, lamp, stripe_fake, quantity=1)
+
+    def refuses(*args):
+        raise PaymentRefused("This charge is disputed.", "charge_disputed")
+
+    monkeypatch.setattr(stripe_fake, "refund", refuses)
+    post_form(boss, f"/orders/admin/{order_id}/cancel", {"restock": "y"}, htmx=True)
+    assert 'id="refund-settled"' not in alice.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert post_form(boss, f"/orders/admin/{order_id}/resolve", htmx=True).status_code == 200
+    assert fresh(app, order_id).refund_state == "failed"  # the money path's state is Stripe's word, unchanged
+    for language, said in (
+        ("en", "refunded by the shop directly, not through Stripe"),
+        ("pt_BR", "estornado pela loja diretamente, não pelo Stripe"),
+    ):
+        choose_language(alice, language)
+        page = alice.get(f"/orders/{order_id}").get_data(as_text=True)
+        assert re.search(r'id="refund-settled">' + re.escape(said), page)
+        assert 'id="refund-failed"' not in page
+    monitor = boss.get("/orders/admin/").get_data(as_text=True)
+    cancelled = re.search(r'<tr id="summary-cancelled">(.*?)</tr>', monitor, re.S).group(1)
+    assert "of which 1 refunded: $12.50" in cancelled
