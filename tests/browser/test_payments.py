@@ -55,7 +55,7 @@ def test_pay_with_a_card_on_the_checkout_page_and_come_back_paid(stack, page: Pa
     expect(page.locator("#order-status")).to_have_text("Paid")
     # The webhook may come after the success page has fulfilled the order itself; the order page
     # does not refresh on its own, so look again until Stripe's word is on it.
-    reload_until_contains(page, "#payment-timeline", "checkout.session.completed", seconds=45)
+    reload_until_contains(page, "#payment-timeline", "Payment page finished", seconds=45)
     expect(page.get_by_role("button", name=re.compile(r"^Pay "))).to_have_count(0)
     wait_until(lambda: reservation(stack, order_id)["state"] == "committed")
     assert stock_of(stack, item) == 8
