@@ -45,11 +45,6 @@ def shop_zone() -> ZoneInfo:
         return ZoneInfo(DEFAULT_TIME_ZONE)
 
 
-def says_utc() -> bool:
-    """Whether the shop's times read as UTC (what the English audit text stored with an order says)."""
-    return shop_zone().key == DEFAULT_TIME_ZONE
-
-
 def local(moment: datetime) -> datetime:
     """A stored time (naive UTC, or aware) in the shop's zone."""
     if moment.tzinfo is None:
